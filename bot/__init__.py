@@ -1,0 +1,1 @@
+"""idearoom: the platform-neutral core of the idea-room bot."""

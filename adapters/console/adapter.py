@@ -1,0 +1,165 @@
+"""Reads lines from a terminal or a script, feeds them to the core and prints what the bot says."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import IO
+
+from bot.bootstrap import App
+from bot.i18n import Translator
+from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
+from bot.parsing import split_words
+
+PLATFORM = "console"
+DEFAULT_PERSON = "minji"
+DEFAULT_ROOM = "아이디어방"
+DIRECT = "dm"
+
+
+class ConsoleGateway:
+    """Prints what the bot sends; buttons are shown with the /press line that presses them."""
+
+    platform = PLATFORM
+
+    def __init__(self, out: IO[str], translator: Translator) -> None:
+        self.out = out
+        self.t = translator
+        self._ids = itertools.count(1)
+
+    def _print(self, header: str, text: str) -> None:
+        lines = text.splitlines() or [""]
+        self.out.write(f"{header} {lines[0]}\n")
+        for line in lines[1:]:
+            self.out.write(f"    {line}\n")
+        self.out.flush()
+
+    async def send(self, destination: Destination, message: Outgoing) -> SendResult:
+        message_id = f"b{next(self._ids)}"
+        if destination.kind == "user":
+            header = self.t("console.to_person", person=destination.id)
+        elif destination.id.startswith(f"{DIRECT}:"):
+            header = self.t("console.to_person", person=destination.id.split(":", 1)[1])
+        else:
+            header = self.t("console.to_room", room=destination.id)
+        text = message.text
+        if message.kind == "photo" and message.payload.get("path"):
+            text += "\n" + self.t("console.image_saved", path=message.payload["path"])
+        self._print(header, text)
+        for row in message.buttons:
+            self.out.write("    " + "  ".join(f"[{b.label} → /press {b.action}]" for b in row) + "\n")
+        self.out.flush()
+        return SendResult(message_id=message_id)
+
+    async def invite(self, user_id: str, room_id: str) -> SendResult:
+        self._print(self.t("console.system"), self.t("console.invited", person=user_id, room=room_id))
+        return SendResult(detail="added")
+
+    async def react(self, room_id: str, message_id: str, emoji: str) -> SendResult:
+        return SendResult(message_id=message_id)
+
+
+class ConsoleAdapter:
+    """A REPL (or a script on standard input) where `/as` and `/in` switch person and room."""
+
+    def __init__(self, app: App, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
+        self.app = app
+        self.stdin = stdin or sys.stdin
+        self.out = out or sys.stdout
+        self.t = Translator(app.settings.locale)
+        self.gateway = ConsoleGateway(self.out, self.t)
+        self.person = DEFAULT_PERSON
+        self.room = DEFAULT_ROOM
+        self._line_ids = itertools.count(1)
+        # Extra console-only commands (e.g. /clock from the scheduler): name → handler(args).
+        self.local_commands: dict[str, Callable[[str], Awaitable[None]]] = {}
+
+    @property
+    def interactive(self) -> bool:
+        return self.stdin.isatty()
+
+    def place(self) -> Place:
+        if self.room == DIRECT:
+            return Place(PLATFORM, f"{DIRECT}:{self.person}", title="", is_direct=True)
+        return Place(PLATFORM, self.room, title=self.room)
+
+    def actor(self) -> Actor:
+        return Actor(PLATFORM, self.person, display_name=self.person, username=self.person)
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    async def run(self) -> None:
+        """Read lines until end of input or /quit."""
+        self.say(self.t("console.banner", person=self.person, room=self.room))
+        while True:
+            line = await self._read_line()
+            if line is None:
+                break
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            if not self.interactive:
+                self.say(f"> {self.person}@{self.room}: {line}")
+            if not await self.handle_line(line.strip()):
+                break
+        await self.app.sender.drain()
+
+    async def _read_line(self) -> str | None:
+        if self.interactive:
+            prompt = f"{self.person}@{self.room}> "
+            try:
+                return await asyncio.to_thread(input, prompt)
+            except EOFError:
+                return None
+        line = await asyncio.to_thread(self.stdin.readline)
+        return line or None
+
+    async def handle_line(self, line: str) -> bool:
+        """Handle one line; False when the session should end."""
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if word in ("/quit", "/exit", "/종료"):
+            return False
+        if word == "/as":
+            if not rest:
+                self.say(self.t("console.as_usage"))
+            else:
+                self.person = rest.split()[0].lstrip("@")
+                self.say(self.t("console.now_as", person=self.person))
+            return True
+        if word == "/in":
+            if not rest:
+                self.say(self.t("console.in_usage"))
+            else:
+                self.room = rest.split()[0].lstrip("#")
+                self.say(self.t("console.now_in", room=self.room))
+            return True
+        if word in self.local_commands:
+            await self.local_commands[word](rest)
+            await self.app.sender.drain()
+            return True
+        event_id = f"c{uuid.uuid4().hex}"
+        if word == "/press":
+            if not rest:
+                self.say(self.t("console.press_usage"))
+                return True
+            outcome = await self.app.core.handle(ButtonPress(event_id, self.actor(), self.place(), rest.split()[0]))
+            if outcome.toast:
+                self.say(self.t("console.toast", text=outcome.toast))
+        elif word == "/react":
+            words = split_words(rest)
+            if not words:
+                self.say(self.t("console.react_usage"))
+                return True
+            emoji = words[1] if len(words) > 1 else "👍"
+            await self.app.core.handle(ReactionAdded(event_id, self.actor(), self.place(), emoji, words[0]))
+        else:
+            message_id = f"u{next(self._line_ids)}"
+            await self.app.core.handle(IncomingMessage(event_id, self.actor(), self.place(), line, message_id))
+        await self.app.sender.drain()
+        return True

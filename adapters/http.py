@@ -1,0 +1,42 @@
+"""The one HTTP server of a worker: platform webhooks, health and metrics share its port."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+class HttpServer:
+    """An aiohttp application that adapters add routes to before it starts."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.app = web.Application(client_max_size=1024 * 1024)
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+
+    @property
+    def has_routes(self) -> bool:
+        return bool(list(self.app.router.routes()))
+
+    def add_route(self, method: str, path: str, handler) -> None:  # type: ignore[no-untyped-def]
+        self.app.router.add_route(method, path, handler)
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self.host, self.port)
+        await self._site.start()
+        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[union-attr]
+        if sockets:
+            self.port = sockets[0].getsockname()[1]  # the real port when 0 was asked for
+        log.info("HTTP server listening on %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

@@ -1,0 +1,84 @@
+"""Wires the core together in one place: settings, database, core, outbox sender, adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlmodel import SQLModel
+
+import bot.features  # noqa: F401  (registers every command)
+from adapters.http import HttpServer
+from bot.config import Settings
+from bot.core import Core
+from bot.directory import load_demo_if_empty
+from bot.ports import ChatGateway, Clock, SystemClock
+from bot.registry import registry
+from bot.sender import Sender
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+class Adapter(Protocol):
+    """A chat platform connection: it feeds events to the core and offers a gateway."""
+
+    gateway: ChatGateway
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class App:
+    """The running bot: everything a platform adapter, the scheduler or a test needs."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    core: Core
+    sender: Sender
+    http: HttpServer
+    gateways: dict[str, ChatGateway] = field(default_factory=dict)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def add_gateway(self, gateway: ChatGateway) -> None:
+        self.gateways[gateway.platform] = gateway
+        self.sender.gateways[gateway.platform] = gateway
+
+    async def prepare(self, *, migrate: bool = True) -> None:
+        """Bring the schema up to date and load the demo organisation into an empty database."""
+        if migrate:
+            await asyncio.to_thread(upgrade, self.settings.database_url)
+        else:
+            async with self.db.engine.begin() as connection:
+                await connection.run_sync(SQLModel.metadata.create_all)
+        if self.settings.demo_data:
+            async with self.db.session() as session:
+                if await load_demo_if_empty(session):
+                    log.info("loaded the demo organisation")
+
+    def start_sender(self) -> None:
+        self.tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+        await self.http.stop()
+        await self.db.dispose()
+
+
+def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: Any) -> App:
+    """Make the app for `settings`; nothing connects until `prepare()`."""
+    clock = clock or SystemClock()
+    db = Database(settings.database_url, **engine_kwargs)
+    sender = Sender(db, {}, clock)
+    core = Core(db, settings, clock, registry, on_outbox=sender.notify)
+    http = HttpServer(settings.http_host, settings.http_port)
+    return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http)

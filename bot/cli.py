@@ -1,0 +1,191 @@
+"""The `idearoom` command: run the bot, migrate the database, manage organizers and the directory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.ports import Clock, ManualClock, SystemClock
+
+log = logging.getLogger("idearoom")
+
+
+def _parse_clock(value: str, settings: Settings) -> datetime:
+    """`--clock 2026-03-31T08:00` in the office's time zone (or with an explicit offset)."""
+    when = datetime.fromisoformat(value)
+    return when if when.tzinfo else when.replace(tzinfo=settings.tz)
+
+
+async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    """Start every configured adapter (the console when no platform is configured)."""
+    from bot.bootstrap import build_app
+
+    clock: Clock = ManualClock(_parse_clock(args.clock, settings)) if args.clock else SystemClock()
+    app = build_app(settings, clock)
+    await app.prepare()
+    adapters: list = []
+    if settings.telegram_bot_token:
+        from adapters.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(app))
+    if settings.slack_bot_token:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(app))
+    console = None
+    if not adapters or args.console:
+        from adapters.console import ConsoleAdapter
+
+        console = ConsoleAdapter(app)
+        adapters.append(console)
+    for adapter in adapters:
+        app.add_gateway(adapter.gateway)
+    try:
+        for adapter in adapters:
+            if adapter is not console:
+                await adapter.start()
+        if app.http.has_routes:
+            await app.http.start()
+        app.start_sender()
+        if console is not None:
+            await console.run()
+        else:
+            log.info("idearoom is running with %s", ", ".join(app.gateways))
+            await asyncio.Event().wait()
+    finally:
+        for adapter in adapters:
+            if adapter is not console:
+                await adapter.stop()
+        await app.close()
+    return 0
+
+
+async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    print(f"database is up to date: {settings.database_url}")
+    return 0
+
+
+async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
+    """Give (or take back) the organizer role of `platform:user-id`."""
+    from storage.db import Database
+    from storage.tables import Identity, Person
+
+    platform, sep, external_id = args.who.partition(":")
+    if not sep or not platform or not external_id:
+        print("expected <platform>:<user-id>, e.g. telegram:123456789 or console:sujin", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        from storage.migrate import upgrade
+
+        await asyncio.to_thread(upgrade, settings.database_url)
+        async with db.session() as session:
+            identity = (
+                await session.exec(
+                    select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+                )
+            ).first()
+            person = await session.get(Person, identity.person_id) if identity else None
+            if person is None and platform == "console":
+                person = (await session.exec(select(Person).where(Person.handle == external_id))).first()
+            if person is None:
+                person = Person(name=external_id)
+                session.add(person)
+                await session.flush()
+            if identity is None:
+                session.add(Identity(person_id=person.id, platform=platform, external_id=external_id))  # type: ignore[arg-type]
+            person.is_organizer = args.action == "grant"
+            session.add(person)
+        verb = "is now" if args.action == "grant" else "is no longer"
+        print(f"{platform}:{external_id} ({person.name}) {verb} an organizer")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def directory_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.directory import DirectoryError, import_directory
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            departments, people = await import_directory(session, path)
+    except DirectoryError as error:
+        for line, message in error.problems:
+            print(f"{path}:{line}: {message}", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"imported {people} people in {departments} departments")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="idearoom", description="The idea-room bot of the innovation office.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot (console when no platform token is set)")
+    run.add_argument("--clock", help="start a movable clock at this local time, e.g. 2026-03-31T08:00")
+    run.add_argument("--console", action="store_true", help="also start the console next to other adapters")
+    run.set_defaults(handler=run_bot)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply the migrations").set_defaults(handler=db_upgrade)
+
+    admin = commands.add_parser("admin", help="roles").add_subparsers(dest="admin_command", required=True)
+    for action in ("grant", "revoke"):
+        sub = admin.add_parser(action, help=f"{action} a role")
+        sub.add_argument("role", choices=["organizer"])
+        sub.add_argument("who", help="<platform>:<user-id>, e.g. telegram:123456789")
+        sub.set_defaults(handler=admin_grant, action=action)
+
+    directory = commands.add_parser("directory", help="departments and people").add_subparsers(
+        dest="directory_command", required=True
+    )
+    imp = directory.add_parser("import", help="import departments and people from a CSV file")
+    imp.add_argument("file")
+    imp.set_defaults(handler=directory_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except Exception as error:  # a bad .env value deserves one readable line, not a traceback
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    console_only = args.command == "run" and not (settings.telegram_bot_token or settings.slack_bot_token)
+    logging.basicConfig(
+        level=logging.WARNING if console_only else settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return asyncio.run(args.handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

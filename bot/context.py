@@ -1,0 +1,207 @@
+"""What a handler gets: the person, the room, the open transaction and ways to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.errors import NotAllowed
+from bot.i18n import Translator
+from bot.messages import Button, Destination, Outgoing, Place
+from bot.outbox import enqueue
+from bot.ports import Clock
+from bot.registry import Registry
+from storage.tables import AuditEntry, Identity, OutboxMessage, PendingInput, Person, Room
+
+REPLY, NOTICE, BULK = 0, 5, 9
+
+
+@dataclass
+class Context:
+    """One event being handled, inside one database transaction."""
+
+    session: AsyncSession
+    settings: Settings
+    clock: Clock
+    registry: Registry
+    person: Person
+    identity: Identity
+    room: Room
+    place: Place
+    event_id: str
+    message_id: str | None = None
+    translators: dict[str, Translator] = field(default_factory=dict)
+
+    # --- language and time ---------------------------------------------------------------
+
+    def translator(self, person: Person | None = None) -> Translator:
+        locale = (person.locale if person and person.locale else None) or self.settings.locale
+        if locale not in self.translators:
+            self.translators[locale] = Translator(locale)
+        return self.translators[locale]
+
+    def t(self, key: str, **params: object) -> str:
+        """A catalog message in the language of the person who is acting."""
+        return self.translator(self.person)(key, **params)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def local(self, when: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored UTC time shown in the office's time zone."""
+        return when.astimezone(self.settings.tz).strftime(fmt)
+
+    # --- answering and telling -------------------------------------------------------------
+
+    def reply(
+        self,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        *,
+        ref: tuple[str, int] | None = None,
+        coalesce_key: str | None = None,
+    ) -> OutboxMessage:
+        """Answer where the event came from, before any bulk sending."""
+        destination = Destination(self.place.platform, "room", self.place.chat_id)
+        payload: dict[str, Any] = {"reply_to": self.message_id} if self.message_id else {}
+        return enqueue(
+            self.session,
+            destination,
+            Outgoing(text, buttons or [], payload=payload),
+            priority=REPLY,
+            ref=ref,
+            coalesce_key=coalesce_key,
+            now=self.now(),
+        )
+
+    def post(
+        self,
+        room: Room,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        *,
+        priority: int = NOTICE,
+        ref: tuple[str, int] | None = None,
+    ) -> OutboxMessage:
+        """Post to a room (its own platform)."""
+        destination = Destination(room.platform, "room", room.external_id)
+        return enqueue(self.session, destination, Outgoing(text, buttons or []), priority=priority, ref=ref, now=self.now())
+
+    async def identity_of(self, person: Person) -> Identity | None:
+        """The account to reach `person` on: this platform's first, then any other."""
+        identities = (await self.session.exec(select(Identity).where(Identity.person_id == person.id))).all()
+        if not identities:
+            return None
+        identities = sorted(identities, key=lambda i: (i.platform != self.place.platform, i.id))
+        return identities[0]
+
+    async def tell(
+        self,
+        person: Person,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        *,
+        priority: int = NOTICE,
+        payload: dict[str, Any] | None = None,
+        ref: tuple[str, int] | None = None,
+    ) -> OutboxMessage | None:
+        """A direct message to `person`; None when they have no account the bot can reach."""
+        identity = await self.identity_of(person)
+        if identity is None:
+            return None
+        destination = Destination(identity.platform, "user", identity.external_id)
+        message = Outgoing(text, buttons or [], payload=payload or {})
+        return enqueue(self.session, destination, message, priority=priority, ref=ref, now=self.now())
+
+    async def tell_organizers(self, key: str, **params: object) -> int:
+        """A direct message to every organizer, each in their language; returns how many."""
+        count = 0
+        for organizer in await self.organizers():
+            if await self.tell(organizer, self.translator(organizer)(key, **params)):
+                count += 1
+        return count
+
+    # --- roles and records -------------------------------------------------------------------
+
+    def is_organizer(self, person: Person | None = None, identity: Identity | None = None) -> bool:
+        person = person or self.person
+        if person.is_organizer:
+            return True
+        identity = identity or (self.identity if person is self.person else None)
+        return identity is not None and f"{identity.platform}:{identity.external_id}" in self.settings.organizers
+
+    async def require_organizer(self, action: str) -> None:
+        """Refuse (and let the core audit the attempt) unless the person is an organizer."""
+        if not self.is_organizer():
+            raise NotAllowed(action)
+
+    async def organizers(self) -> list[Person]:
+        """People with the organizer role, in the database or by IDEAROOM_ORGANIZERS."""
+        people = list((await self.session.exec(select(Person).where(Person.is_organizer == True))).all())  # noqa: E712
+        seen = {p.id for p in people}
+        for entry in self.settings.organizers:
+            platform, _, external_id = entry.partition(":")
+            identity = (
+                await self.session.exec(
+                    select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+                )
+            ).first()
+            if identity and identity.person_id not in seen:
+                person = await self.session.get(Person, identity.person_id)
+                if person:
+                    people.append(person)
+                    seen.add(person.id)
+        return people
+
+    def audit(self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any) -> None:
+        """Record a state change or a refused attempt in the audit log."""
+        self.session.add(
+            AuditEntry(
+                at=self.now(),
+                actor_id=self.person.id,
+                action=action,
+                subject_kind=subject_kind,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
+
+    async def publish(self, event: str, **data: Any) -> None:
+        """Tell the features listening to `event` (points, reminders) in this transaction."""
+        for listener in self.registry.listeners.get(event, []):
+            await listener(self, **data)
+
+    async def find_person(self, reference: str) -> Person | None:
+        """A person named by @mention, platform id, handle or full name."""
+        ref = reference.strip()
+        if ref.startswith("<@") and ref.endswith(">"):  # a Slack mention that slipped through
+            ref = ref[2:-1].split("|", 1)[0]
+        ref = ref.lstrip("@")
+        if not ref:
+            return None
+        identity = (
+            await self.session.exec(
+                select(Identity).where(
+                    Identity.platform == self.place.platform,
+                    or_(Identity.external_id == ref, Identity.username == ref),
+                )
+            )
+        ).first()
+        if identity:
+            return await self.session.get(Person, identity.person_id)
+        return (
+            await self.session.exec(select(Person).where(or_(Person.handle == ref, Person.name == ref)).order_by(Person.id))
+        ).first()
+
+    async def ask(self, kind: str, ref_id: int | None = None, **data: Any) -> None:
+        """Remember that the bot waits for this person's answer of `kind`."""
+        pending = (await self.session.exec(select(PendingInput).where(PendingInput.person_id == self.person.id))).first()
+        if pending is None:
+            pending = PendingInput(person_id=self.person.id, kind=kind)
+        pending.kind, pending.ref_id, pending.data, pending.created_at = kind, ref_id, data, self.now()
+        self.session.add(pending)

@@ -1,0 +1,249 @@
+"""The core: takes a neutral event, handles it once in one transaction, and queues the answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.context import Context
+from bot.errors import NotAllowed, UserError
+from bot.messages import Actor, ButtonPress, Incoming, IncomingMessage, Outcome, Place, ReactionAdded
+from bot.parsing import parse
+from bot.ports import Clock
+from bot.registry import Registry
+from storage.db import Database, insert_ignoring_conflict
+from storage.tables import Identity, PendingInput, Person, ProcessedEvent, Room
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+T = TypeVar("T")
+
+SUPPORT_EMOJI = {"👍", "+1", "thumbsup", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"}
+
+
+@dataclass
+class _Answer:
+    toast: str | None = None
+
+
+class Core:
+    """Handles every event the same way, whatever platform it came from."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        registry: Registry,
+        on_outbox: Callable[[], None] = lambda: None,
+        bot_usernames: dict[str, str] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.registry = registry
+        self.on_outbox = on_outbox
+        self.bot_usernames = bot_usernames or {}
+        self.handled_count = 0
+        self.duplicate_count = 0
+
+    async def handle(self, event: Incoming) -> Outcome:
+        """Handle an event exactly once; a redelivered event changes nothing."""
+        for attempt in range(3):
+            try:
+                outcome = await self._handle_once(event)
+                break
+            except IntegrityError:
+                # Two workers created the same person or room at once; the retry finds it.
+                if attempt == 2:
+                    raise
+                log.info("retrying event %s after a concurrent insert", event.event_id)
+        if not outcome.duplicate:
+            self.handled_count += 1
+            self.on_outbox()
+        else:
+            self.duplicate_count += 1
+        return outcome
+
+    async def _handle_once(self, event: Incoming) -> Outcome:
+        try:
+            async with self.db.session() as session:
+                ctx = await self._begin(session, event)
+                if ctx is None:
+                    return Outcome(duplicate=True)
+                answer = await self._dispatch(ctx, event)
+                return Outcome(toast=answer.toast, handled_at=ctx.now())
+        except UserError as error:
+            # The failed attempt is rolled back whole; the refusal is recorded on its own.
+            async with self.db.session() as session:
+                ctx = await self._begin(session, event)
+                if ctx is None:
+                    return Outcome(duplicate=True)
+                text = ctx.t(error.key, **error.params)
+                if isinstance(error, NotAllowed):
+                    ctx.audit("refused", attempted=error.action)
+                if not isinstance(event, ButtonPress):
+                    ctx.reply(text)
+                return Outcome(toast=text, handled_at=ctx.now())
+
+    async def run_job(self, job: Callable[[Context], Awaitable[T]], room: Room | None = None) -> T:
+        """Run scheduled work (a reminder, a closing) as the bot itself, in one transaction."""
+        async with self.db.session() as session:
+            ctx = await self.system_context(session, room)
+            result = await job(ctx)
+        self.on_outbox()
+        return result
+
+    async def system_context(self, session: AsyncSession, room: Room | None = None) -> Context:
+        """A context whose actor is the bot, for work no person started."""
+        identity = (
+            await session.exec(select(Identity).where(Identity.platform == SYSTEM, Identity.external_id == SYSTEM))
+        ).first()
+        if identity is None:
+            person = Person(name="idearoom", created_at=self.clock.now())
+            session.add(person)
+            await session.flush()
+            identity = Identity(person_id=person.id, platform=SYSTEM, external_id=SYSTEM, can_message=False)  # type: ignore[arg-type]
+            session.add(identity)
+            await session.flush()
+        person = await session.get(Person, identity.person_id)
+        assert person is not None
+        if room is None:
+            room = Room(id=0, platform=SYSTEM, external_id=SYSTEM)  # never stored: no room is involved
+        place = Place(room.platform, room.external_id, room.title, room.is_direct)
+        return Context(
+            session=session,
+            settings=self.settings,
+            clock=self.clock,
+            registry=self.registry,
+            person=person,
+            identity=identity,
+            room=room,
+            place=place,
+            event_id=f"job:{self.clock.now().isoformat()}",
+        )
+
+    async def _begin(self, session: AsyncSession, event: Incoming) -> Context | None:
+        claimed = await insert_ignoring_conflict(
+            session,
+            ProcessedEvent,
+            dict(platform=event.place.platform, event_id=event.event_id, processed_at=self.clock.now()),
+        )
+        if not claimed:
+            return None
+        identity, person = await self._person(session, event.actor)
+        room = await self._room(session, event.place)
+        message_id = getattr(event, "message_id", None)
+        return Context(
+            session=session,
+            settings=self.settings,
+            clock=self.clock,
+            registry=self.registry,
+            person=person,
+            identity=identity,
+            room=room,
+            place=event.place,
+            event_id=event.event_id,
+            message_id=message_id,
+        )
+
+    async def _person(self, session: AsyncSession, actor: Actor) -> tuple[Identity, Person]:
+        identity = (
+            await session.exec(
+                select(Identity).where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
+            )
+        ).first()
+        if identity is not None:
+            person = await session.get(Person, identity.person_id)
+            assert person is not None
+            changed = False
+            if actor.username and identity.username != actor.username:
+                identity.username, changed = actor.username, True
+            if changed:
+                session.add(identity)
+            return identity, person
+        person = None
+        # A directory entry (or demo person) with this handle is the same person.
+        for handle in filter(None, (actor.username, actor.user_id if actor.platform == "console" else None)):
+            person = (await session.exec(select(Person).where(Person.handle == handle))).first()
+            if person:
+                break
+        if person is None:
+            person = Person(name=actor.display_name or actor.username or actor.user_id, created_at=self.clock.now())
+            session.add(person)
+            await session.flush()
+        identity = Identity(
+            person_id=person.id,  # type: ignore[arg-type]
+            platform=actor.platform,
+            external_id=actor.user_id,
+            username=actor.username,
+            created_at=self.clock.now(),
+        )
+        session.add(identity)
+        await session.flush()
+        return identity, person
+
+    async def _room(self, session: AsyncSession, place: Place) -> Room:
+        room = (
+            await session.exec(select(Room).where(Room.platform == place.platform, Room.external_id == place.chat_id))
+        ).first()
+        if room is None:
+            room = Room(
+                platform=place.platform,
+                external_id=place.chat_id,
+                title=place.title,
+                is_direct=place.is_direct,
+                created_at=self.clock.now(),
+            )
+            session.add(room)
+            await session.flush()
+        elif place.title and room.title != place.title:
+            room.title = place.title
+            session.add(room)
+        return room
+
+    async def _dispatch(self, ctx: Context, event: Incoming) -> _Answer:
+        if isinstance(event, IncomingMessage):
+            await self._on_message(ctx, event)
+            return _Answer()
+        if isinstance(event, ButtonPress):
+            prefix, *args = event.action.split(":")
+            handler = self.registry.buttons.get(prefix)
+            if handler is None:
+                return _Answer(ctx.t("error.unknown_button"))
+            return _Answer(await handler(ctx, args))
+        if isinstance(event, ReactionAdded):
+            if event.emoji in SUPPORT_EMOJI:
+                await ctx.publish("reaction.support", message_id=event.message_id)
+            return _Answer()
+        raise TypeError(f"unknown event {event!r}")
+
+    async def _on_message(self, ctx: Context, event: IncomingMessage) -> None:
+        command = parse(event.text, self.bot_usernames.get(event.place.platform))
+        if command is None:
+            pending = (
+                await ctx.session.exec(select(PendingInput).where(PendingInput.person_id == ctx.person.id))
+            ).first()
+            if pending is not None and event.place.is_direct:
+                handler = self.registry.inputs.get(pending.kind)
+                await ctx.session.delete(pending)
+                if handler is not None:
+                    await handler(ctx, event.text, pending)
+                return
+            if event.place.is_direct:
+                ctx.reply(ctx.t("help.direct_hint"))
+            return
+        spec = self.registry.commands.get(command.name)
+        if spec is None:
+            raise UserError("error.unknown_command", command=command.name[:40])
+        if event.place.is_direct and not spec.in_direct_chat:
+            raise UserError("error.room_only", command=command.name)
+        await spec.handler(ctx, command)

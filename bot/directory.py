@@ -1,0 +1,166 @@
+"""The organisation: the demo data on first start, and `idearoom directory import FILE.csv`.
+
+CSV columns (header row required, UTF-8, a BOM is fine):
+handle,name,department,role,duties,telegram_id,slack_id
+- role: staff, head or organizer (head makes the person the department's head)
+- duties: the department's duties text; give it on one row of the department (or repeat it)
+- telegram_id, slack_id: optional platform user ids, so the bot recognizes the person there
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.demo_org import DEMO_DEPARTMENTS, DEMO_ORGANIZER, DEMO_STAFF
+from storage.tables import Department, Identity, Person
+
+COLUMNS = ("handle", "name", "department", "role", "duties", "telegram_id", "slack_id")
+ROLES = ("staff", "head", "organizer")
+
+
+class DirectoryError(Exception):
+    """A CSV file that cannot be imported; `problems` lists `(line, message)` pairs."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        super().__init__("; ".join(f"line {line}: {message}" for line, message in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    line: int
+    handle: str
+    name: str
+    department: str
+    role: str
+    duties: str
+    telegram_id: str
+    slack_id: str
+
+
+def parse_directory(text: str) -> list[DirectoryRow]:
+    """Every row of the CSV, or a DirectoryError naming each bad line."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in ("handle", "name", "department", "role") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DirectoryError([(1, f"missing columns: {', '.join(missing)}")])
+    rows: list[DirectoryRow] = []
+    problems: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    duties: dict[str, tuple[int, str]] = {}
+    heads: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        values = {c: (record.get(c) or "").strip() for c in COLUMNS}
+        row = DirectoryRow(line=line, **values)
+        if None in record:
+            problems.append((line, "more fields than columns"))
+        if not row.handle or not row.handle.replace("_", "").replace(".", "").replace("-", "").isalnum():
+            problems.append((line, f"handle must be letters, digits, '.', '-' or '_': {row.handle!r}"))
+        if not row.name:
+            problems.append((line, "name is empty"))
+        if row.role not in ROLES:
+            problems.append((line, f"role must be one of {', '.join(ROLES)}: {row.role!r}"))
+        if row.role == "head" and not row.department:
+            problems.append((line, "a head needs a department"))
+        if row.handle in seen:
+            problems.append((line, f"handle {row.handle!r} already on line {seen[row.handle]}"))
+        seen.setdefault(row.handle, line)
+        if row.role == "head":
+            if row.department in heads:
+                problems.append((line, f"{row.department} already has a head on line {heads[row.department]}"))
+            heads.setdefault(row.department, line)
+        if row.duties and row.department:
+            earlier = duties.get(row.department)
+            if earlier and earlier[1] != row.duties:
+                problems.append((line, f"duties of {row.department} differ from line {earlier[0]}"))
+            duties.setdefault(row.department, (line, row.duties))
+        rows.append(row)
+    if problems:
+        raise DirectoryError(problems)
+    if not rows:
+        raise DirectoryError([(1, "no rows")])
+    return rows
+
+
+async def _department(session: AsyncSession, name: str) -> Department:
+    department = (await session.exec(select(Department).where(Department.name == name))).first()
+    if department is None:
+        department = Department(name=name)
+        session.add(department)
+        await session.flush()
+    return department
+
+
+async def _link(session: AsyncSession, person: Person, platform: str, external_id: str) -> None:
+    identity = (
+        await session.exec(select(Identity).where(Identity.platform == platform, Identity.external_id == external_id))
+    ).first()
+    if identity is None:
+        session.add(Identity(person_id=person.id, platform=platform, external_id=external_id))  # type: ignore[arg-type]
+    elif identity.person_id != person.id:
+        identity.person_id = person.id  # type: ignore[assignment]
+        session.add(identity)
+
+
+async def store_directory(session: AsyncSession, rows: list[DirectoryRow]) -> tuple[int, int]:
+    """Create or update departments and people; returns (departments, people) touched."""
+    departments: dict[str, Department] = {}
+    for row in rows:
+        if row.department and row.department not in departments:
+            departments[row.department] = await _department(session, row.department)
+        if row.duties:
+            departments[row.department].duties = row.duties
+    for row in rows:
+        person = (await session.exec(select(Person).where(Person.handle == row.handle))).first()
+        if person is None:
+            person = Person(handle=row.handle, name=row.name)
+        person.name = row.name
+        person.department_id = departments[row.department].id if row.department else None
+        person.is_organizer = person.is_organizer or row.role == "organizer"
+        session.add(person)
+        await session.flush()
+        if row.role == "head":
+            departments[row.department].head_person_id = person.id
+        for platform, external_id in (("telegram", row.telegram_id), ("slack", row.slack_id)):
+            if external_id:
+                await _link(session, person, platform, external_id)
+    for department in departments.values():
+        session.add(department)
+    return len(departments), len(rows)
+
+
+async def import_directory(session: AsyncSession, path: Path) -> tuple[int, int]:
+    """Parse and store a CSV file in the caller's transaction; nothing is stored on error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DirectoryError([(1, f"not UTF-8 text ({error.reason})")]) from error
+    return await store_directory(session, parse_directory(text))
+
+
+def demo_rows() -> list[DirectoryRow]:
+    """The demo organisation as directory rows."""
+    rows = [
+        DirectoryRow(0, d.head_handle, d.head_name, d.name, "head", d.duties, "", "") for d in DEMO_DEPARTMENTS
+    ]
+    name, handle = DEMO_ORGANIZER
+    rows.append(DirectoryRow(0, handle, name, "혁신담당관", "organizer", "", "", ""))
+    for index, (name, handle) in enumerate(DEMO_STAFF):
+        department = DEMO_DEPARTMENTS[index % len(DEMO_DEPARTMENTS)].name
+        rows.append(DirectoryRow(0, handle, name, department, "staff", "", "", ""))
+    return rows
+
+
+async def load_demo_if_empty(session: AsyncSession) -> bool:
+    """Load the demo organisation into an empty database; True when it did."""
+    if (await session.exec(select(func.count()).select_from(Department))).one():
+        return False
+    await store_directory(session, demo_rows())
+    return True

@@ -1,0 +1,3 @@
+"""The bot's features; importing this package registers their commands, buttons and listeners."""
+
+from bot.features import basics, ideas, topics  # noqa: F401

@@ -1,0 +1,32 @@
+"""Small helpers shared by the features: numbers typed by people, active topic lookup."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import UserError
+from storage.tables import Topic, TopicState
+
+
+def parse_number(word: str | None, missing_key: str, **params: object) -> int:
+    """An idea or proposal number as people type it: `12` or `#12`."""
+    if word is None:
+        raise UserError(missing_key, **params)
+    cleaned = word.strip().lstrip("#")
+    if not cleaned.isdigit() or len(cleaned) > 12:
+        raise UserError("error.not_a_number", value=word[:20])
+    return int(cleaned)
+
+
+def parse_numbers(text: str) -> list[int]:
+    """Numbers separated by commas or spaces: `3,5 7` → [3, 5, 7]; invalid words raise."""
+    words = [w for w in text.replace(",", " ").split() if w]
+    return [parse_number(w, "error.not_a_number") for w in words]
+
+
+async def active_topic(session: AsyncSession, room_id: int) -> Topic | None:
+    """The topic now running in a room, if any."""
+    return (
+        await session.exec(select(Topic).where(Topic.room_id == room_id, Topic.state == TopicState.active))
+    ).first()

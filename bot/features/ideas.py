@@ -1,0 +1,154 @@
+"""Ideas: posting (/idea, #아이디어), listing (/ideas) and supporting (/support, 👍, button)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+
+from bot.context import Context
+from bot.errors import UserError
+from bot.features.common import active_topic, parse_number
+from bot.messages import Button
+from bot.parsing import ParsedCommand
+from bot.registry import registry
+from bot.text import clean_text, clip
+from storage.db import insert_ignoring_conflict
+from storage.tables import Idea, MessageLink, Person, Support
+
+IDEAS_SHOWN = 20
+
+
+def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
+    return [[Button(ctx.t("idea.support_button"), f"support:{idea_id}")]]
+
+
+@registry.command("idea", help=("help.idea",), order=10, in_direct_chat=False)
+async def post_idea(ctx: Context, command: ParsedCommand) -> None:
+    """Store an idea under the room's current topic and answer with its number."""
+    text = clean_text(
+        command.args,
+        max_length=ctx.settings.max_idea_length,
+        empty_key="idea.empty",
+        too_long_key="idea.too_long",
+    )
+    topic = await active_topic(ctx.session, ctx.room.id)
+    idea = Idea(
+        room_id=ctx.room.id,  # type: ignore[arg-type]
+        topic_id=topic.id if topic else None,
+        author_id=ctx.person.id,  # type: ignore[arg-type]
+        text=text,
+        created_at=ctx.now(),
+    )
+    ctx.session.add(idea)
+    await ctx.session.flush()
+    assert idea.id is not None
+    if ctx.message_id:
+        # A 👍 on the person's own message supports the idea too.
+        ctx.session.add(
+            MessageLink(
+                platform=ctx.place.platform,
+                chat_id=ctx.place.chat_id,
+                message_id=ctx.message_id,
+                ref_kind="idea",
+                ref_id=idea.id,
+            )
+        )
+    ctx.audit("idea.posted", "idea", idea.id)
+    await ctx.publish("idea.posted", idea=idea)
+    key = "idea.recorded_topic" if topic else "idea.recorded"
+    ctx.reply(
+        ctx.t(key, number=idea.id, topic=topic.title if topic else ""),
+        support_button(ctx, idea.id),
+        ref=("idea", idea.id),
+        coalesce_key="idea-ack",
+    )
+
+
+@registry.command("ideas", help=("help.ideas",), order=11, in_direct_chat=False)
+async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
+    """The current topic's ideas, most supported first."""
+    topic = await active_topic(ctx.session, ctx.room.id)
+    condition = [Idea.room_id == ctx.room.id, Idea.topic_id == (topic.id if topic else None)]
+    if topic is None:
+        condition[1] = Idea.topic_id.is_(None)  # type: ignore[union-attr]
+    total = (await ctx.session.exec(select(func.count()).select_from(Idea).where(*condition))).one()
+    if not total:
+        ctx.reply(ctx.t("ideas.none_topic", topic=topic.title) if topic else ctx.t("ideas.none"))
+        return
+    rows = (
+        await ctx.session.exec(
+            select(Idea, Person.name)
+            .join(Person, Person.id == Idea.author_id)  # type: ignore[arg-type]
+            .where(*condition)
+            .order_by(Idea.support_count.desc(), Idea.id)  # type: ignore[attr-defined]
+            .limit(IDEAS_SHOWN)
+        )
+    ).all()
+    header = ctx.t("ideas.header_topic", topic=topic.title, count=total) if topic else ctx.t("ideas.header", count=total)
+    lines = [header]
+    for rank, (idea, author) in enumerate(rows, start=1):
+        lines.append(
+            ctx.t("ideas.line", rank=rank, number=idea.id, text=clip(idea.text, 60), author=author, supports=idea.support_count)
+        )
+    if total > IDEAS_SHOWN:
+        lines.append(ctx.t("ideas.more", count=total - IDEAS_SHOWN))
+    ctx.reply("\n".join(lines))
+
+
+async def support_idea(ctx: Context, idea_id: int) -> Idea:
+    """Record the person's support once; refuse their own idea and a second support."""
+    idea = await ctx.session.get(Idea, idea_id)
+    if idea is None:
+        raise UserError("idea.not_found", number=idea_id)
+    if idea.author_id == ctx.person.id:
+        raise UserError("support.own_idea", number=idea_id)
+    added = await insert_ignoring_conflict(
+        ctx.session,
+        Support,
+        dict(idea_id=idea_id, person_id=ctx.person.id, created_at=ctx.now()),
+    )
+    if not added:
+        raise UserError("support.already", number=idea_id)
+    # An atomic increment: two workers supporting at once both count.
+    await ctx.session.exec(  # type: ignore[call-overload]
+        sa.update(Idea).where(Idea.id == idea_id).values(support_count=Idea.support_count + 1)
+    )
+    await ctx.session.refresh(idea)
+    ctx.audit("idea.supported", "idea", idea_id)
+    await ctx.publish("idea.supported", idea=idea, supporter=ctx.person)
+    return idea
+
+
+@registry.command("support", help=("help.support",), order=12)
+async def support_command(ctx: Context, command: ParsedCommand) -> None:
+    idea = await support_idea(ctx, parse_number(command.word(0), "support.usage"))
+    ctx.reply(ctx.t("support.done", number=idea.id, supports=idea.support_count))
+
+
+@registry.button("support")
+async def support_button_pressed(ctx: Context, args: list[str]) -> str:
+    if not args or not args[0].isdigit():
+        return ctx.t("error.unknown_button")
+    idea = await support_idea(ctx, int(args[0]))
+    return ctx.t("support.done", number=idea.id, supports=idea.support_count)
+
+
+@registry.on("reaction.support")
+async def support_by_reaction(ctx: Context, message_id: str) -> None:
+    """A 👍 on an idea's message (the person's or the bot's) counts as a support, quietly."""
+    link = (
+        await ctx.session.exec(
+            select(MessageLink).where(
+                MessageLink.platform == ctx.place.platform,
+                MessageLink.chat_id == ctx.place.chat_id,
+                MessageLink.message_id == message_id,
+                MessageLink.ref_kind == "idea",
+            )
+        )
+    ).first()
+    if link is None:
+        return
+    try:
+        await support_idea(ctx, link.ref_id)
+    except UserError:
+        pass  # own idea or already supported: a reaction needs no answer

@@ -1,0 +1,80 @@
+"""The async engine and sessions, for SQLite (WAL) by default or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Make an engine; SQLite gets WAL, foreign keys and a generous busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @sa.event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+            dbapi_conn.isolation_level = None  # transactions are begun by the listener below
+
+        # aiosqlite opens transactions lazily; BEGIN IMMEDIATE takes the write lock up
+        # front so two writers wait for each other instead of failing on upgrade.
+        @sa.event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    parsed = make_url(url)
+    search_path = parsed.query.get("search_path")
+    if search_path:
+        # asyncpg has no URL option for it; a deployment (or a test) may keep its tables in a schema.
+        parsed = parsed.difference_update_query(["search_path"])
+        kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})["search_path"] = str(search_path)
+    if kwargs.get("poolclass") is None:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+    return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """Owns one engine and hands out sessions; created once by the bootstrap, never at import."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = create_engine(url, **engine_kwargs)
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error."""
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def insert_ignoring_conflict(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
+    """Insert a row unless a unique constraint already holds it; True when it was inserted."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values).on_conflict_do_nothing()
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return bool(result.rowcount)

@@ -1,0 +1,419 @@
+"""The SQLModel tables of the whole domain: people, rooms, topics, ideas, proposals, points, reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _time(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- People and the organisation -------------------------------------------------------
+
+
+class Department(SQLModel, table=True):
+    """A department of the city government and the duties it is in charge of."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    duties: str = Field(default="", sa_type=sa.Text)
+    # No foreign key: person.department_id already points here, and a cycle would make
+    # table creation order depend on ALTER TABLE, which SQLite cannot do.
+    head_person_id: Optional[int] = Field(default=None, index=True)
+    created_at: datetime = _created()
+
+
+class Person(SQLModel, table=True):
+    """A member of staff, whatever platforms they use."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    handle: Optional[str] = Field(default=None, max_length=100, unique=True)
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
+    is_organizer: bool = False
+    locale: Optional[str] = Field(default=None, max_length=8)
+    created_at: datetime = _created()
+
+
+class Identity(SQLModel, table=True):
+    """A person's account on one platform (console name, Telegram user id, Slack user id)."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    platform: str = Field(max_length=20)
+    external_id: str = Field(max_length=100)
+    username: Optional[str] = Field(default=None, max_length=100, index=True)
+    # False until the platform lets the bot message this person directly (Telegram: /start).
+    can_message: bool = True
+    created_at: datetime = _created()
+
+
+class Room(SQLModel, table=True):
+    """A group chat or channel where the bot is used, or a direct chat with one person."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    external_id: str = Field(max_length=100)
+    title: str = Field(default="", max_length=300)
+    is_direct: bool = False
+    created_at: datetime = _created()
+
+
+# --- Topics and invitations ---------------------------------------------------------------
+
+
+class TopicState(StrEnum):
+    candidate = "candidate"
+    active = "active"
+    closed = "closed"
+
+
+class Topic(SQLModel, table=True):
+    """A monthly discussion topic: suggested as a candidate, picked (active), then closed."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="room.id", index=True)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=sa.Text)
+    state: str = Field(default=TopicState.candidate, max_length=20, index=True)
+    suggested_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    support_count: int = 0
+    picked_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    picked_at: Optional[datetime] = _time()
+    closes_at: Optional[datetime] = _time()
+    closed_at: Optional[datetime] = _time()
+    created_at: datetime = _created()
+
+
+class TopicSupport(SQLModel, table=True):
+    """One person's support for a topic candidate."""
+
+    __table_args__ = (sa.UniqueConstraint("topic_id", "person_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    topic_id: int = Field(foreign_key="topic.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _created()
+
+
+class InvitationState(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+
+
+class Invitation(SQLModel, table=True):
+    """The invitation of a department head into a room for a topic."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id", index=True)
+    room_id: int = Field(foreign_key="room.id", index=True)
+    department_id: int = Field(foreign_key="department.id")
+    head_person_id: int = Field(foreign_key="person.id", index=True)
+    invited_by: int = Field(foreign_key="person.id")
+    state: str = Field(default=InvitationState.pending, max_length=20, index=True)
+    invite_link: Optional[str] = Field(default=None, max_length=500)
+    note: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _created()
+    answered_at: Optional[datetime] = _time()
+    expires_at: Optional[datetime] = _time()
+    followed_up_at: Optional[datetime] = _time()
+
+
+class FieldVisit(SQLModel, table=True):
+    """A field visit (현장 방문) proposed by a head with their answer to an invitation."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id", index=True)
+    room_id: int = Field(foreign_key="room.id")
+    visit_at: datetime = Field(sa_type=UTCDateTime)
+    place: str = Field(default="", max_length=300)
+    note: str = Field(default="", sa_type=sa.Text)
+    state: str = Field(default="planned", max_length=20)  # planned, held, cancelled
+    created_at: datetime = _created()
+
+
+# --- Ideas and supports ---------------------------------------------------------------------
+
+
+class Idea(SQLModel, table=True):
+    """An idea posted in a room, under the room's current topic or none."""
+
+    __table_args__ = (sa.Index("ix_idea_topic_support", "topic_id", "support_count"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="room.id", index=True)
+    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id")
+    author_id: int = Field(foreign_key="person.id", index=True)
+    text: str = Field(sa_type=sa.Text)
+    # Kept in step with the supports table in the same transaction, so ranking needs no join.
+    support_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class Support(SQLModel, table=True):
+    """One person's support for an idea; the unique pair makes a second support impossible."""
+
+    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = _created()
+
+
+class MessageLink(SQLModel, table=True):
+    """Which idea (or other thing) a platform message stands for, so reactions can find it."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "chat_id", "message_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=100)
+    message_id: str = Field(max_length=100)
+    ref_kind: str = Field(max_length=20)
+    ref_id: int
+
+
+# --- Proposals ---------------------------------------------------------------------------
+
+
+class ProposalState(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    adopted = "adopted"
+    rejected = "rejected"
+    maturing = "maturing"
+    implementing = "implementing"
+    implemented = "implemented"
+    withdrawn = "withdrawn"
+
+
+class Proposal(SQLModel, table=True):
+    """A formal proposal bundled from ideas and reviewed by a department."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    room_id: Optional[int] = Field(default=None, foreign_key="room.id", index=True)
+    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id")
+    department_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
+    state: str = Field(default=ProposalState.draft, max_length=20, index=True)
+    created_by: int = Field(foreign_key="person.id")
+    implementer_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    rejection_reason: str = Field(default="", sa_type=sa.Text)
+    revived_count: int = 0
+    submitted_at: Optional[datetime] = _time()
+    review_due_at: Optional[datetime] = _time(index=True)
+    decided_at: Optional[datetime] = _time()
+    implemented_at: Optional[datetime] = _time()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class ProposalIdea(SQLModel, table=True):
+    """An idea bundled into a proposal (its author becomes a proposer)."""
+
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "idea_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    added_at: datetime = _created()
+
+
+class ProposalTransition(SQLModel, table=True):
+    """One change of a proposal's state, kept so the last one can be undone."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    from_state: str = Field(max_length=20)
+    to_state: str = Field(max_length=20)
+    actor_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    reason: str = Field(default="", sa_type=sa.Text)
+    undone: bool = False
+    at: datetime = _created()
+
+
+# --- Smile points ------------------------------------------------------------------------
+
+
+class PointEntry(SQLModel, table=True):
+    """One line of the append-only smile points (미소포인트) ledger."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    points: int
+    stage: str = Field(max_length=40, index=True)
+    ref_kind: str = Field(default="", max_length=20)
+    ref_id: Optional[int] = None
+    # The same award can never be written twice: replays and concurrent workers hit this.
+    award_key: str = Field(max_length=200, unique=True)
+    reason: str = Field(default="", sa_type=sa.Text)
+    awarded_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+
+
+# --- Advisory committee -----------------------------------------------------------------
+
+
+class CommitteeMember(SQLModel, table=True):
+    """A member of the citizen-happiness proposal design advisory committee (자문단)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    added_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    active: bool = True
+    added_at: datetime = _created()
+
+
+class CommitteeMeeting(SQLModel, table=True):
+    """One quarterly meeting of the committee and the agenda it votes on."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    quarter: str = Field(max_length=10, unique=True)  # e.g. 2026-Q1
+    meets_at: datetime = Field(sa_type=UTCDateTime)
+    agenda_sent_at: Optional[datetime] = _time()
+    tallied_at: Optional[datetime] = _time()
+    created_at: datetime = _created()
+
+
+class CommitteeVote(SQLModel, table=True):
+    """A member's vote to revive or keep one maturing proposal at one meeting."""
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "proposal_id", "person_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="committeemeeting.id", index=True)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    person_id: int = Field(foreign_key="person.id")
+    choice: str = Field(max_length=10)  # revive, keep
+    voted_at: datetime = _created()
+
+
+# --- Reminders -----------------------------------------------------------------------------
+
+
+class ReminderState(StrEnum):
+    pending = "pending"
+    claimed = "claimed"
+    sent = "sent"
+    missed = "missed"
+    cancelled = "cancelled"
+
+
+class Reminder(SQLModel, table=True):
+    """Something due at a time for an audience; claimed in the database before it is sent."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40, index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    audience: str = Field(max_length=100)  # room:<id>, person:<id>, organizers, committee
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default=ReminderState.pending, max_length=20, index=True)
+    # Makes scheduling the same reminder twice (two workers, a restart) a no-op.
+    dedupe_key: str = Field(max_length=200, unique=True)
+    recurring_id: Optional[int] = Field(default=None, foreign_key="recurringreminder.id")
+    claimed_at: Optional[datetime] = _time()
+    sent_at: Optional[datetime] = _time()
+    created_at: datetime = _created()
+
+
+class RecurringReminder(SQLModel, table=True):
+    """A custom recurring reminder set by an organizer (cron expression or weekday HH:MM)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    schedule: str = Field(max_length=100)
+    audience: str = Field(max_length=100)
+    text: str = Field(sa_type=sa.Text)
+    room_id: Optional[int] = Field(default=None, foreign_key="room.id")
+    created_by: int = Field(foreign_key="person.id")
+    active: bool = True
+    created_at: datetime = _created()
+
+
+# --- Delivery, de-duplication and audit -------------------------------------------------
+
+
+class OutboxState(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Something the core decided to send, written in the same transaction as its cause."""
+
+    __table_args__ = (sa.Index("ix_outbox_pending", "state", "platform", "next_attempt_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    dest_kind: str = Field(max_length=10)  # room, user
+    dest_id: str = Field(max_length=100)
+    kind: str = Field(default="message", max_length=20)  # message, invite, reaction, photo
+    text: str = Field(default="", sa_type=sa.Text)
+    buttons: list[Any] = Field(default_factory=list, sa_type=JSON)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # 0: an answer to someone's command, 5: a notice, 9: a bulk announcement.
+    priority: int = 5
+    coalesce_key: Optional[str] = Field(default=None, max_length=40)
+    ref_kind: Optional[str] = Field(default=None, max_length=20)
+    ref_id: Optional[int] = None
+    state: str = Field(default=OutboxState.pending, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = _created()
+    claimed_by: Optional[str] = Field(default=None, max_length=100)
+    claimed_at: Optional[datetime] = _time()
+    sent_at: Optional[datetime] = _time()
+    platform_message_id: Optional[str] = Field(default=None, max_length=100)
+    error: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _created()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A platform event already handled; claimed in the same transaction as its effects."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    event_id: str = Field(primary_key=True, max_length=200)
+    processed_at: datetime = _created()
+
+
+class PendingInput(SQLModel, table=True):
+    """A question the bot asked a person and whose answer it waits for (e.g. a visit date)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    kind: str = Field(max_length=40)
+    ref_id: Optional[int] = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _created()
+
+
+class AuditEntry(SQLModel, table=True):
+    """A state change or a refused attempt: who did what to which thing, and why."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    actor_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    action: str = Field(max_length=60, index=True)
+    subject_kind: str = Field(default="", max_length=20)
+    subject_id: Optional[int] = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

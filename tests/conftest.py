@@ -1,0 +1,79 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema) and a story."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.harness import Story, test_settings
+
+POSTGRES_URL = os.environ.get("IDEAROOM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reachable() -> bool:
+    import asyncpg
+
+    async def probe() -> None:
+        dsn = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
+        connection = await asyncpg.connect(dsn, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    reachable = _postgres_reachable()
+    if not reachable and os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}; CI must run the PostgreSQL tests")
+    return reachable
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite+aiosqlite:///{tmp_path / 'idearoom.db'}"
+
+
+@pytest.fixture
+def postgres_url(postgres_available: bool) -> Iterator[str]:
+    """A PostgreSQL URL whose connections use a schema of their own, dropped afterwards."""
+    if not postgres_available:
+        pytest.skip("PostgreSQL not reachable (it is required, and never skipped, in CI)")
+    import asyncpg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    dsn = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
+
+    async def run(sql: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}search_path={schema}"
+    asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request) -> str:  # type: ignore[no-untyped-def]
+    """Runs a test once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+
+
+@pytest.fixture
+async def story(sqlite_url: str) -> AsyncIterator[Story]:
+    """The bot with the demo organisation on SQLite, driven through a recording platform."""
+    s = await Story.start(test_settings(sqlite_url))
+    yield s
+    await s.close()

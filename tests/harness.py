@@ -1,0 +1,146 @@
+"""A test stand-in for a chat platform, and a story driver: `await story.say("minji", "/idea ...")`."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+
+from bot.bootstrap import App, build_app
+from bot.config import Settings
+from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
+from bot.ports import Clock, DeliveryError
+
+PLATFORM = "test"
+
+
+@dataclass
+class Sent:
+    """One message the bot delivered."""
+
+    destination: Destination
+    message: Outgoing
+    message_id: str
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @property
+    def actions(self) -> list[str]:
+        return [b.action for row in self.message.buttons for b in row]
+
+
+@dataclass
+class RecordingGateway:
+    """Records every send, invite and reaction; can be told to fail the next sends."""
+
+    platform: str = PLATFORM
+    sent: list[Sent] = field(default_factory=list)
+    invites: list[tuple[str, str]] = field(default_factory=list)
+    reactions: list[tuple[str, str, str]] = field(default_factory=list)
+    failures: list[DeliveryError] = field(default_factory=list)
+    invite_link: str | None = None
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+
+    async def send(self, destination: Destination, message: Outgoing) -> SendResult:
+        self._maybe_fail()
+        message_id = f"m{next(self._ids)}"
+        self.sent.append(Sent(destination, message, message_id))
+        return SendResult(message_id=message_id)
+
+    async def invite(self, user_id: str, room_id: str) -> SendResult:
+        self._maybe_fail()
+        self.invites.append((user_id, room_id))
+        return SendResult(link=self.invite_link, detail="link" if self.invite_link else "added")
+
+    async def react(self, room_id: str, message_id: str, emoji: str) -> SendResult:
+        self._maybe_fail()
+        self.reactions.append((room_id, message_id, emoji))
+        return SendResult(message_id=message_id)
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: no .env file, the given database, demo organisation loaded."""
+    values: dict[str, object] = {
+        "IDEAROOM_DATABASE_URL": database_url,
+        "IDEAROOM_LOCALE": "ko",
+        "TELEGRAM_BOT_TOKEN": "",
+        "SLACK_BOT_TOKEN": "",
+        "IDEAROOM_ORGANIZERS": "",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class Story:
+    """Drives the real core and outbox through a recording platform, like people in a chat."""
+
+    def __init__(self, app: App, gateway: RecordingGateway) -> None:
+        self.app = app
+        self.gateway = gateway
+        self._message_ids = itertools.count(1)
+
+    @classmethod
+    async def start(cls, settings: Settings, clock: Clock | None = None) -> "Story":
+        app = build_app(settings, clock)
+        await app.prepare(migrate=False)
+        gateway = RecordingGateway()
+        app.add_gateway(gateway)
+        return cls(app, gateway)
+
+    async def close(self) -> None:
+        await self.app.close()
+
+    @staticmethod
+    def actor(person: str) -> Actor:
+        return Actor(PLATFORM, person, display_name=person, username=person)
+
+    @staticmethod
+    def place(room: str) -> Place:
+        if room.startswith("dm:"):
+            return Place(PLATFORM, room, is_direct=True)
+        return Place(PLATFORM, room, title=room)
+
+    async def _deliver(self) -> list[Sent]:
+        before = len(self.gateway.sent)
+        await self.app.sender.drain()
+        return self.gateway.sent[before:]
+
+    async def say(self, person: str, text: str, room: str = "room", event_id: str | None = None) -> list[str]:
+        """`person` writes `text` in `room`; returns the texts the bot sent as a result."""
+        sent = await self.say_sent(person, text, room, event_id)
+        return [s.text for s in sent]
+
+    async def say_sent(self, person: str, text: str, room: str = "room", event_id: str | None = None) -> list[Sent]:
+        message_id = f"u{next(self._message_ids)}"
+        event = IncomingMessage(event_id or uuid.uuid4().hex, self.actor(person), self.place(room), text, message_id)
+        await self.app.core.handle(event)
+        return await self._deliver()
+
+    async def dm(self, person: str, text: str) -> list[str]:
+        """`person` writes to the bot in a direct chat."""
+        return await self.say(person, text, room=f"dm:{person}")
+
+    async def press(self, person: str, action: str, room: str = "room", event_id: str | None = None) -> str | None:
+        """`person` presses a button; returns the short answer shown to them."""
+        event = ButtonPress(event_id or uuid.uuid4().hex, self.actor(person), self.place(room), action)
+        outcome = await self.app.core.handle(event)
+        await self._deliver()
+        return outcome.toast
+
+    async def react(self, person: str, message_id: str, emoji: str = "👍", room: str = "room") -> None:
+        event = ReactionAdded(uuid.uuid4().hex, self.actor(person), self.place(room), emoji, message_id)
+        await self.app.core.handle(event)
+        await self._deliver()
+
+    def to_person(self, person: str) -> list[str]:
+        """Texts delivered to `person` directly."""
+        return [s.text for s in self.gateway.sent if s.destination.kind == "user" and s.destination.id == person]
+
+    def in_room(self, room: str = "room") -> list[str]:
+        return [s.text for s in self.gateway.sent if s.destination.kind == "room" and s.destination.id == room]

@@ -99,7 +99,7 @@ async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
             if person is None and platform == "console":
                 person = (await session.exec(select(Person).where(Person.handle == external_id))).first()
             if person is None:
-                person = Person(name=external_id)
+                person = Person(name=external_id, handle=external_id if platform == "console" else None)
                 session.add(person)
                 await session.flush()
             if identity is None:

@@ -77,6 +77,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 class Story:
     """Drives the real core and outbox through a recording platform, like people in a chat."""
 

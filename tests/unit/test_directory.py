@@ -1,0 +1,102 @@
+"""`idearoom directory import`: a good file is stored, a bad row is named and nothing is stored."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import func, select
+
+from storage.db import Database
+from storage.tables import Department, Identity, Person
+
+GOOD = """\ufeffhandle,name,department,role,duties,telegram_id,slack_id
+kimbus,김버스,교통정책과,head,"버스 노선과 정류장, 신호등을 관리합니다.",111,
+leeroad,이도로,도로과,head,도로 포장과 보수를 담당합니다.,,U222
+parkstaff,박직원,교통정책과,staff,,,
+choiorg,최담당,혁신담당관,organizer,,333,U333
+"""
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+
+
+async def counts(tmp_path: Path) -> tuple[int, int, int]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}")
+    try:
+        async with db.session() as session:
+            return (
+                (await session.exec(select(func.count()).select_from(Department))).one(),
+                (await session.exec(select(func.count()).select_from(Person))).one(),
+                (await session.exec(select(func.count()).select_from(Identity))).one(),
+            )
+    finally:
+        await db.dispose()
+
+
+async def test_a_good_file_is_imported(tmp_path: Path) -> None:
+    (tmp_path / "org.csv").write_text(GOOD, encoding="utf-8")
+    result = run_cli(tmp_path, "directory", "import", "org.csv")
+    assert result.returncode == 0, result.stderr
+    assert "imported 4 people in 3 departments" in result.stdout
+    assert await counts(tmp_path) == (3, 4, 4)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}")
+    async with db.session() as session:
+        transport = (await session.exec(select(Department).where(Department.name == "교통정책과"))).one()
+        head = await session.get(Person, transport.head_person_id)
+        organizer = (await session.exec(select(Person).where(Person.handle == "choiorg"))).one()
+    await db.dispose()
+    assert transport.duties == "버스 노선과 정류장, 신호등을 관리합니다."
+    assert head is not None and head.handle == "kimbus"
+    assert organizer.is_organizer
+
+
+async def test_importing_again_updates_instead_of_duplicating(tmp_path: Path) -> None:
+    (tmp_path / "org.csv").write_text(GOOD, encoding="utf-8")
+    assert run_cli(tmp_path, "directory", "import", "org.csv").returncode == 0
+    assert run_cli(tmp_path, "directory", "import", "org.csv").returncode == 0
+    assert await counts(tmp_path) == (3, 4, 4)
+
+
+async def test_a_bad_row_is_reported_with_its_line_and_nothing_is_stored(tmp_path: Path) -> None:
+    bad = GOOD + "kimbus,김중복,도로과,staff,,,\nnobody,,교통정책과,chief,,,\n"
+    (tmp_path / "org.csv").write_text(bad, encoding="utf-8")
+    result = run_cli(tmp_path, "directory", "import", "org.csv")
+    assert result.returncode == 1
+    assert "org.csv:6: handle 'kimbus' already on line 2" in result.stderr
+    assert "org.csv:7: name is empty" in result.stderr
+    assert "org.csv:7: role must be one of staff, head, organizer: 'chief'" in result.stderr
+    assert "nothing was imported" in result.stderr
+    departments, people, _ = await counts(tmp_path)
+    assert (departments, people) == (0, 0)
+
+
+def test_missing_columns_and_missing_files_are_explained(tmp_path: Path) -> None:
+    (tmp_path / "org.csv").write_text("name,department\n김,과\n", encoding="utf-8")
+    result = run_cli(tmp_path, "directory", "import", "org.csv")
+    assert result.returncode == 1 and "missing columns: handle, role" in result.stderr
+    result = run_cli(tmp_path, "directory", "import", "nope.csv")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+async def test_admin_grant_makes_an_organizer_who_sees_organizer_help(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "admin", "grant", "organizer", "console:minji")
+    assert result.returncode == 0, result.stderr
+    assert "console:minji" in result.stdout and "is now an organizer" in result.stdout
+    env_result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        input="/as minji\n/help\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}"},
+        timeout=120,
+    )
+    assert "담당자 전용" in env_result.stdout
+    assert run_cli(tmp_path, "admin", "grant", "organizer", "nocolon").returncode == 2

@@ -45,6 +45,13 @@ class App:
     http: HttpServer
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    role: str = "all"  # web, scheduler or all (see `idearoom run --role`)
+    scheduler_state: str = "off"  # off, follower or leader
+    adapter_states: dict[str, str] = field(default_factory=dict)
+
+    def role_status(self) -> dict[str, Any]:
+        """What this worker does now, for /healthz and /metrics."""
+        return {"role": self.role, "adapters": dict(self.adapter_states), "scheduler": self.scheduler_state}
 
     def add_gateway(self, gateway: ChatGateway) -> None:
         self.gateways[gateway.platform] = gateway

@@ -1,0 +1,96 @@
+"""Health and metrics for operators: `GET /healthz` and `GET /metrics` (Prometheus text format)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlmodel import func, select
+
+from storage.tables import OutboxMessage, OutboxState
+
+log = logging.getLogger(__name__)
+
+
+class _AppCollector(Collector):
+    """Reads the counters the core and the sender keep, at scrape time."""
+
+    def __init__(self, app: Any, queue_depth: Callable[[], dict[str, int]]) -> None:
+        self.app = app
+        self.queue_depth = queue_depth
+
+    def collect(self) -> Iterator[Metric]:
+        core, sender = self.app.core, self.app.sender
+        events = CounterMetricFamily("idearoom_events", "Platform events handled", labels=["outcome"])
+        events.add_metric(["handled"], core.handled_count)
+        events.add_metric(["duplicate"], core.duplicate_count)
+        yield events
+        sends = CounterMetricFamily("idearoom_sends", "Outbox deliveries", labels=["outcome"])
+        sends.add_metric(["sent"], getattr(sender, "sent_count", 0))
+        sends.add_metric(["failed"], getattr(sender, "failed_count", 0))
+        sends.add_metric(["retried"], getattr(sender, "retried_count", 0))
+        yield sends
+        depth = GaugeMetricFamily("idearoom_outbox_queue_depth", "Outbox entries by state", labels=["state"])
+        for state, count in sorted(self.queue_depth().items()):
+            depth.add_metric([state], count)
+        yield depth
+        leader = GaugeMetricFamily("idearoom_scheduler_leader", "1 when this worker runs the scheduler")
+        leader.add_metric([], 1 if self.app.role_status().get("scheduler") == "leader" else 0)
+        yield leader
+
+
+class Observability:
+    """Adds /healthz and /metrics to the worker's HTTP server."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._queue: dict[str, int] = {}
+        self.registry = CollectorRegistry()
+        self.registry.register(_AppCollector(app, lambda: self._queue))
+
+    def install(self) -> None:
+        self.app.http.add_route("GET", "/healthz", self.healthz)
+        self.app.http.add_route("GET", "/metrics", self.metrics)
+
+    async def _refresh_queue(self) -> None:
+        async with self.app.db.session() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxMessage.state, func.count())
+                    .where(OutboxMessage.state.in_([OutboxState.pending, OutboxState.sending, OutboxState.failed]))  # type: ignore[attr-defined]
+                    .group_by(OutboxMessage.state)
+                )
+            ).all()
+        self._queue = {state: 0 for state in ("pending", "sending", "failed")} | {s: n for s, n in rows}
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """200 when the database answers; the body says what this worker does."""
+        status: dict[str, Any] = dict(self.app.role_status())
+        healthy = True
+        try:
+            async with self.app.db.session() as session:
+                await session.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
+            status["database"] = "ok"
+        except Exception as error:  # the answer must say what is wrong, not crash
+            log.warning("health check: database unreachable: %s", error)
+            status["database"] = f"error: {type(error).__name__}"
+            healthy = False
+        return web.Response(
+            status=200 if healthy else 503,
+            text=json.dumps(status, ensure_ascii=False),
+            content_type="application/json",
+        )
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        try:
+            await self._refresh_queue()
+        except Exception as error:
+            log.warning("metrics: could not read the outbox depth: %s", error)
+        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": "text/plain; version=0.0.4"})

@@ -1,0 +1,60 @@
+"""Operators' endpoints: /healthz says what the worker does, /metrics counts what it did."""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.observability import Observability
+from tests.harness import Story, test_settings
+
+
+async def test_healthz_and_metrics(sqlite_url: str) -> None:
+    story = await Story.start(test_settings(sqlite_url, IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT="0"))
+    app = story.app
+    app.adapter_states["test"] = "connected"
+    app.scheduler_state = "leader"
+    Observability(app).install()
+    await app.http.start()
+    try:
+        await story.say("minji", "/idea 지표 시험", event_id="e1")
+        await story.say("minji", "/idea 지표 시험", event_id="e1")  # a duplicate delivery
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.http.port}") as client:
+            health = await client.get("/healthz")
+            metrics = await client.get("/metrics")
+        assert health.status_code == 200
+        assert health.json() == {
+            "role": "all",
+            "adapters": {"test": "connected"},
+            "scheduler": "leader",
+            "database": "ok",
+        }
+        text = metrics.text
+        assert 'idearoom_events_total{outcome="handled"} 1.0' in text
+        assert 'idearoom_events_total{outcome="duplicate"} 1.0' in text
+        assert 'idearoom_sends_total{outcome="sent"} 1.0' in text
+        assert 'idearoom_outbox_queue_depth{state="pending"} 0.0' in text
+        assert "idearoom_scheduler_leader 1.0" in text
+    finally:
+        await story.close()
+
+
+async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    story = await Story.start(
+        test_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT="0")
+    )
+    app = story.app
+    Observability(app).install()
+    await app.http.start()
+    try:
+        (tmp_path / "h.db").chmod(0o000)
+        await app.db.engine.dispose()
+        from storage.db import Database
+
+        app.db = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'h.db'}")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.http.port}") as client:
+            health = await client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["database"].startswith("error")
+    finally:
+        (tmp_path / "h.db").chmod(0o644)
+        await story.close()

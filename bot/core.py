@@ -14,7 +14,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
-from bot.messages import Actor, ButtonPress, Incoming, IncomingMessage, Outcome, Place, ReactionAdded
+from bot.i18n import Translator
+from bot.messages import (
+    Actor,
+    ButtonPress,
+    Destination,
+    Incoming,
+    IncomingMessage,
+    Outcome,
+    Outgoing,
+    Place,
+    ReactionAdded,
+)
+from bot.outbox import enqueue
 from bot.parsing import parse
 from bot.ports import Clock
 from bot.registry import Registry
@@ -54,23 +66,44 @@ class Core:
         self.bot_usernames = bot_usernames or {}
         self.handled_count = 0
         self.duplicate_count = 0
+        self.failed_count = 0
 
     async def handle(self, event: Incoming) -> Outcome:
         """Handle an event exactly once; a redelivered event changes nothing."""
+        outcome = Outcome()
         for attempt in range(3):
             try:
                 outcome = await self._handle_once(event)
                 break
             except IntegrityError:
                 # Two workers created the same person or room at once; the retry finds it.
-                if attempt == 2:
-                    raise
-                log.info("retrying event %s after a concurrent insert", event.event_id)
-        if not outcome.duplicate:
+                if attempt < 2:
+                    log.info("retrying event %s after a concurrent insert", event.event_id)
+                    continue
+                log.exception("event %s failed after retries", event.event_id)
+                outcome = await self._apologize(event)
+            except Exception:
+                # A bug or an outage must not stop the bot; the event stays unclaimed so a
+                # redelivery can succeed once the cause is gone.
+                log.exception("event %s failed", event.event_id)
+                outcome = await self._apologize(event)
+                break
+        if outcome.failed:
+            self.failed_count += 1
+            self.on_outbox()
+        elif not outcome.duplicate:
             self.handled_count += 1
             self.on_outbox()
         else:
             self.duplicate_count += 1
+        log.info(
+            "event platform=%s room=%s event=%s kind=%s outcome=%s",
+            event.place.platform,
+            event.place.chat_id,
+            event.event_id,
+            type(event).__name__,
+            "failed" if outcome.failed else "duplicate" if outcome.duplicate else "handled",
+        )
         return outcome
 
     async def _handle_once(self, event: Incoming) -> Outcome:
@@ -93,6 +126,18 @@ class Core:
                 if not isinstance(event, ButtonPress):
                     ctx.reply(text)
                 return Outcome(toast=text, handled_at=ctx.now())
+
+    async def _apologize(self, event: Incoming) -> Outcome:
+        """Tell the person something went wrong, in their language, if the database allows."""
+        text = Translator(self.settings.locale)("error.internal")
+        if not isinstance(event, ButtonPress):
+            try:
+                async with self.db.session() as session:
+                    destination = Destination(event.place.platform, "room", event.place.chat_id)
+                    enqueue(session, destination, Outgoing(text), priority=0, now=self.clock.now())
+            except Exception:
+                log.exception("could not even queue the apology for event %s", event.event_id)
+        return Outcome(toast=text, failed=True)
 
     async def run_job(self, job: Callable[[Context], Awaitable[T]], room: Room | None = None) -> T:
         """Run scheduled work (a reminder, a closing) as the bot itself, in one transaction."""

@@ -112,4 +112,5 @@ class Outcome:
 
     toast: str | None = None
     duplicate: bool = False
+    failed: bool = False
     handled_at: datetime | None = None

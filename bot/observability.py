@@ -31,6 +31,7 @@ class _AppCollector(Collector):
         events = CounterMetricFamily("idearoom_events", "Platform events handled", labels=["outcome"])
         events.add_metric(["handled"], core.handled_count)
         events.add_metric(["duplicate"], core.duplicate_count)
+        events.add_metric(["failed"], core.failed_count)
         yield events
         sends = CounterMetricFamily("idearoom_sends", "Outbox deliveries", labels=["outcome"])
         sends.add_metric(["sent"], getattr(sender, "sent_count", 0))

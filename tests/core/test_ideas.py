@@ -146,3 +146,19 @@ async def test_english_locale(sqlite_url: str) -> None:
         assert (await story.say("minji", "/nope"))[0] == "'/nope' is not a command. Type /help for the commands."
     finally:
         await story.close()
+
+
+async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_running(story: Story) -> None:
+    from bot.registry import registry
+
+    async def broken(ctx, command) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    spec = registry.commands["ideas"]
+    registry.commands["ideas"] = type(spec)(spec.name, broken, spec.help, spec.order, spec.in_direct_chat)
+    try:
+        assert await story.say("minji", "/ideas") == ["죄송합니다. 처리 중 문제가 생겼습니다. 잠시 후 다시 시도해 주세요."]
+    finally:
+        registry.commands["ideas"] = spec
+    assert story.app.core.failed_count == 1
+    assert len(await story.say("minji", "/idea 그래도 계속 됩니다")) == 1

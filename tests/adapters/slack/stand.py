@@ -1,0 +1,191 @@
+"""A running Slack adapter (HTTP mode) against the fake Slack Web API, driven by signed requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from sqlmodel import func, select
+
+from adapters.slack import SlackAdapter
+from adapters.slack.gateway import make_client
+from bot.bootstrap import App, build_app
+from bot.ports import ManualClock
+from tests.fakes.slack_api import FakeSlackAPI, event_callback, signed_request_headers
+from tests.harness import test_settings
+
+SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 in Seoul
+# Slack user ids of the demo people (their Slack handle is their directory handle).
+USERS = {
+    "minji": ("UMINJI", "박민지"),
+    "junho": ("UJUNHO", "최준호"),
+    "seoyeon": ("USEOYEON", "정서연"),
+    "jiwoo": ("UJIWOO", "한지우"),
+    "sujin": ("USUJIN", "이수진"),
+    "dohyun": ("UDOHYUN", "김도현"),
+    "haeun": ("UHAEUN", "윤하은"),
+}
+ROOM = "CIDEAS"
+
+
+async def eventually(condition: Callable[[], Any], timeout: float = 5.0) -> None:
+    """Wait until `condition()` is true (work Bolt runs after acknowledging finishes on its own)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await _value(condition()):
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def _value(value: Any) -> Any:
+    return await value if asyncio.iscoroutine(value) else value
+
+
+class SlackStand:
+    """The bot on SQLite with the Slack adapter serving /slack/events on a loopback port."""
+
+    def __init__(self, app: App, adapter: SlackAdapter, fake: FakeSlackAPI, clock: ManualClock, waits: list[float]):
+        self.app = app
+        self.adapter = adapter
+        self.fake = fake
+        self.clock = clock
+        self.waits = waits  # Retry-After waits slack_sdk's retry handler slept through
+        self.http = aiohttp.ClientSession()
+        self._events_seen = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.app.http.port}/slack/events"
+
+    @staticmethod
+    def user(handle: str) -> str:
+        return USERS[handle][0]
+
+    async def post_raw(self, body: str, headers: dict[str, str]) -> tuple[int, str]:
+        async with self.http.post(self.url, data=body.encode(), headers=headers) as response:
+            return response.status, await response.text()
+
+    async def post(self, body: str, *, timestamp: float | None = None, extra: dict[str, str] | None = None) -> int:
+        headers = {**signed_request_headers(SECRET, body, timestamp), **(extra or {})}
+        status, _ = await self.post_raw(body, headers)
+        return status
+
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> int:
+        body = json.dumps(event_callback(event, event_id=event_id or f"Ev{uuid.uuid4().hex[:10]}"))
+        extra = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return await self.post(body, extra=extra)
+
+    async def command(self, handle: str, command: str, text: str = "", channel: str = ROOM) -> int:
+        form = {
+            "token": "x",
+            "team_id": "T1",
+            "channel_id": channel,
+            "channel_name": "아이디어방" if channel == ROOM else channel.lower(),
+            "user_id": self.user(handle),
+            "user_name": handle,
+            "command": command,
+            "text": text,
+            "trigger_id": f"trig-{uuid.uuid4().hex}",
+            "response_url": "https://hooks.slack.invalid/commands/1",
+        }
+        return await self.post(urlencode(form))
+
+    async def press(self, handle: str, value: str, channel: str = ROOM, message_ts: str = "1700000000.000100") -> int:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": self.user(handle), "username": handle, "name": handle},
+            "api_app_id": "A1",
+            "trigger_id": f"trig-{uuid.uuid4().hex}",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+            "channel": {"id": channel, "name": "아이디어방"},
+            "message": {"ts": message_ts, "text": ""},
+            "response_url": "https://hooks.slack.invalid/actions/1",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": "idearoom-0-0",
+                    "block_id": "idearoom-row-0",
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def events_done(self) -> int:
+        return self.app.core.handled_count + self.app.core.duplicate_count
+
+    async def settle(self, events: int = 1) -> None:
+        """Wait until `events` more events reached the core, then deliver what they queued."""
+        self._events_seen += events
+        await eventually(lambda: self.events_done() >= self._events_seen)
+        await self.app.sender.drain()
+
+    async def count(self, table: Any, *where: Any) -> int:
+        async with self.app.db.session() as session:
+            return (await session.exec(select(func.count()).select_from(table).where(*where))).one()
+
+    def posted_texts(self, channel: str = ROOM) -> list[str]:
+        return [m["text"] for m in self.fake.posted_messages(channel)]
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.adapter.stop()
+        await self.app.close()
+
+
+async def start_stand(sqlite_url: str, fake: FakeSlackAPI, **settings: Any) -> SlackStand:
+    values = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_BASE_URL": fake.api_url,
+        "IDEAROOM_HTTP_HOST": "127.0.0.1",
+        "IDEAROOM_HTTP_PORT": 0,
+        **settings,
+    }
+    clock = ManualClock(START)
+    app = build_app(test_settings(sqlite_url, **values), clock)
+    await app.prepare(migrate=False)
+    waits: list[float] = []
+
+    async def record_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    adapter = SlackAdapter(app, client=make_client(BOT_TOKEN, fake.api_url, sleep=record_wait))
+    app.add_gateway(adapter.gateway)
+    await adapter.start()
+    if app.http.has_routes:
+        await app.http.start()
+    return SlackStand(app, adapter, fake, clock, waits)
+
+
+def add_demo_users(fake: FakeSlackAPI) -> None:
+    for handle, (user_id, name) in USERS.items():
+        fake.add_user(user_id, name=handle, real_name=name, tz="Asia/Seoul", locale="ko-KR")
+    fake.add_channel(ROOM, "아이디어방", members=("UBOT", *(u for u, _ in USERS.values())))
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
+    async with FakeSlackAPI() as fake:
+        add_demo_users(fake)
+        yield fake
+
+
+@pytest.fixture
+async def slack(sqlite_url: str, fake_slack: FakeSlackAPI) -> AsyncIterator[SlackStand]:
+    stand = await start_stand(sqlite_url, fake_slack)
+    yield stand
+    await stand.close()

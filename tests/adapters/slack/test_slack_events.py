@@ -1,0 +1,169 @@
+"""Slack's requests over HTTP: signatures, retries, commands, messages, buttons, reactions, App Home."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from sqlmodel import select
+
+from storage.tables import Idea, Identity, Person, ProcessedEvent, Support
+from tests.adapters.slack.stand import ROOM, SECRET, SlackStand, eventually, fake_slack, slack  # noqa: F401
+from tests.fakes.slack_api import event_callback, message_event, reaction_added_event, signed_request_headers
+
+
+async def test_a_message_with_the_idea_tag_is_stored_and_answered_in_the_channel(slack: SlackStand) -> None:
+    assert await slack.event(message_event(ROOM, slack.user("minji"), "#아이디어 버스정류장에 온열의자", ts="1700000001.000100")) == 200
+    await slack.settle()
+    async with slack.app.db.session() as session:
+        idea = (await session.exec(select(Idea))).one()
+        author = await session.get(Person, idea.author_id)
+        identity = (await session.exec(select(Identity).where(Identity.platform == "slack"))).one()
+    assert idea.text == "버스정류장에 온열의자"
+    assert author is not None and author.name == "박민지"  # matched to the directory by her Slack handle
+    assert identity.external_id == slack.user("minji")
+    [reply] = slack.fake.posted_messages(ROOM)
+    assert f"#{idea.id}번" in reply["text"]
+    [actions] = [b for b in reply["blocks"] if b["type"] == "actions"]
+    assert [e["value"] for e in actions["elements"]] == [f"support:{idea.id}"]
+
+
+async def test_a_bad_signature_is_refused_and_nothing_is_stored(slack: SlackStand) -> None:
+    body = json.dumps(event_callback(message_event(ROOM, slack.user("minji"), "#아이디어 위조")))
+    headers = signed_request_headers("another-secret", body)
+    status, _ = await slack.post_raw(body, headers)
+    assert status == 401
+    unsigned_status, _ = await slack.post_raw(body, {"Content-Type": "application/json"})
+    assert unsigned_status == 401
+    assert await slack.count(ProcessedEvent) == 0 and await slack.count(Idea) == 0
+
+
+async def test_a_stale_timestamp_is_refused(slack: SlackStand) -> None:
+    body = json.dumps(event_callback(message_event(ROOM, slack.user("minji"), "#아이디어 재전송 공격")))
+    assert await slack.post(body, timestamp=time.time() - 10 * 60) == 401
+    assert await slack.count(Idea) == 0
+
+
+async def test_a_retried_event_is_handled_once(slack: SlackStand) -> None:
+    event = message_event(ROOM, slack.user("junho"), "#아이디어 공원 그늘막", ts="1700000002.000100")
+    assert await slack.event(event, event_id="EvSAME") == 200
+    assert await slack.event(event, event_id="EvSAME", retry=1) == 200
+    await slack.settle(2)
+    assert slack.app.core.duplicate_count == 1
+    assert await slack.count(Idea) == 1
+    assert len(slack.fake.posted_messages(ROOM)) == 1
+
+
+async def test_the_answer_comes_back_before_the_slow_work_finishes(slack: SlackStand) -> None:
+    gate = asyncio.Event()
+    handle = slack.app.core.handle
+
+    async def slow_handle(event):  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return await handle(event)
+
+    slack.app.core.handle = slow_handle  # type: ignore[method-assign]
+    status = await slack.event(message_event(ROOM, slack.user("minji"), "#아이디어 느린 처리"))
+    assert status == 200 and await slack.count(Idea) == 0  # acknowledged while the core still waits
+    gate.set()
+    await slack.settle()
+    assert await slack.count(Idea) == 1
+
+
+async def test_slash_commands_reach_the_core_with_the_same_grammar(slack: SlackStand) -> None:
+    assert await slack.command("minji", "/idea", "민원실에 보조배터리 대여기") == 200
+    await slack.settle()
+    assert await slack.command("junho", "/support", "#1") == 200
+    await slack.settle()
+    assert await slack.command("seoyeon", "/idearoom", "ideas") == 200  # the umbrella command
+    await slack.settle()
+    texts = slack.posted_texts()
+    assert "#1번" in texts[0]
+    assert texts[1] == "👍 #1번 아이디어에 공감했습니다 (공감 1)."
+    assert "민원실에 보조배터리 대여기" in texts[2] and "👍 1" in texts[2]
+
+
+async def test_a_slash_command_with_bad_input_gets_a_clear_answer(slack: SlackStand) -> None:
+    await slack.command("junho", "/support", "열두")
+    await slack.settle()
+    assert slack.posted_texts() == ["'열두'은(는) 번호가 아닙니다. 숫자로 적어 주세요 (예: 12)."]
+    assert await slack.count(Support) == 0
+
+
+async def test_a_command_in_a_direct_conversation_is_answered_there(slack: SlackStand) -> None:
+    await slack.command("minji", "/help", channel="DMINJI")
+    await slack.settle()
+    [answer] = slack.posted_texts("DMINJI")
+    assert answer.startswith("📖")
+
+
+async def test_a_button_press_supports_and_answers_only_the_presser(slack: SlackStand) -> None:
+    await slack.command("minji", "/idea", "가로등을 LED로")
+    await slack.settle()
+    assert await slack.press("junho", "support:1") == 200
+    await slack.settle()
+    await eventually(lambda: slack.fake.ephemeral)
+    [toast] = slack.fake.ephemeral
+    assert toast["to_user"] == slack.user("junho") and toast["text"] == "👍 #1번 아이디어에 공감했습니다 (공감 1)."
+    assert await slack.count(Support) == 1
+
+
+async def test_a_thumbs_up_reaction_on_the_idea_counts_as_support(slack: SlackStand) -> None:
+    await slack.command("minji", "/idea", "무인 민원발급기 확대")
+    await slack.settle()
+    [reply] = slack.fake.posted_messages(ROOM)
+    await slack.event(reaction_added_event(slack.user("junho"), ROOM, reply["ts"], "+1::skin-tone-3"))
+    await slack.event(reaction_added_event(slack.user("seoyeon"), ROOM, reply["ts"], "thumbsup"))
+    await slack.event(reaction_added_event(slack.user("jiwoo"), ROOM, reply["ts"], "joy"))  # not a support
+    await slack.settle(2)
+    async with slack.app.db.session() as session:
+        idea = (await session.exec(select(Idea))).one()
+    assert idea.support_count == 2
+
+
+async def test_bot_messages_edits_and_joins_are_ignored(slack: SlackStand) -> None:
+    bot_message = {**message_event(ROOM, "UBOT", "#아이디어 봇의 글"), "bot_id": "BBOT"}
+    edited = {**message_event(ROOM, slack.user("minji"), "#아이디어 수정"), "subtype": "message_changed"}
+    joined = {**message_event(ROOM, slack.user("minji"), "님이 채널에 참여했습니다"), "subtype": "channel_join"}
+    for event in (bot_message, edited, joined):
+        assert await slack.event(event) == 200
+    await slack.event(message_event(ROOM, slack.user("minji"), "#아이디어 진짜 아이디어"))
+    await slack.settle()
+    async with slack.app.db.session() as session:
+        assert [i.text for i in (await session.exec(select(Idea))).all()] == ["진짜 아이디어"]
+
+
+async def test_mentions_and_broadcasts_in_user_text_arrive_escaped(slack: SlackStand) -> None:
+    await slack.command("minji", "/idea", "&lt;!channel&gt; 모두 보세요 &lt;@U999&gt; & <!here>")
+    await slack.settle()
+    async with slack.app.db.session() as session:
+        idea = (await session.exec(select(Idea))).one()
+    assert idea.text == "<!channel> 모두 보세요 <@U999> & <!here>"  # stored as typed
+    await slack.command("junho", "/ideas")
+    await slack.settle()
+    listing = slack.fake.posted_messages(ROOM)[-1]
+    assert "&lt;!channel&gt;" in listing["text"] and "&lt;!here&gt;" in listing["text"]
+    assert "<!channel>" not in listing["text"] and "<@U999>" not in listing["text"]
+    assert "&amp;" in listing["text"]
+    assert all("link_names" not in call.params for call in slack.fake.calls_to("chat.postMessage"))
+
+
+async def test_app_home_shows_points_topics_and_what_waits(slack: SlackStand) -> None:
+    await slack.command("minji", "/idea", "점심시간 민원 창구 운영")
+    await slack.settle()
+    await slack.event({"type": "app_home_opened", "user": slack.user("minji"), "channel": "DMINJI", "tab": "home"})
+    await slack.fake.wait_for("views.publish")
+    view = slack.fake.views[slack.user("minji")]
+    texts = json.dumps(view, ensure_ascii=False)
+    assert view["type"] == "home"
+    assert "박민지님의 아이디어방" in texts and "미소포인트: *0점*" in texts
+    assert "지금 답변을 기다리는 일은 없습니다." in texts
+
+
+async def test_app_home_welcomes_someone_the_bot_does_not_know(slack: SlackStand) -> None:
+    slack.fake.add_user("UNEW", name="newcomer", real_name="신입")
+    await slack.event({"type": "app_home_opened", "user": "UNEW", "channel": "DNEW", "tab": "home"})
+    await slack.fake.wait_for("views.publish")
+    assert "아직 아이디어방 활동 기록이 없습니다" in json.dumps(slack.fake.views["UNEW"], ensure_ascii=False)
+    assert await slack.count(Person, Person.name == "신입") == 0  # opening the tab stores nothing

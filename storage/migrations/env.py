@@ -25,8 +25,17 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         context.run_migrations()
 
 
-async def _run_online() -> None:
+def _url() -> str:
     url = context.config.get_main_option("sqlalchemy.url")
+    if not url:  # the alembic command line: same database as the bot
+        from bot.config import Settings
+
+        url = Settings().database_url
+    return url
+
+
+async def _run_online() -> None:
+    url = _url()
     engine = create_engine(url, poolclass=NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
@@ -35,7 +44,7 @@ async def _run_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=context.config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    context.configure(url=_url(), target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
 else:

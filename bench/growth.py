@@ -1,0 +1,127 @@
+"""Growth with data: command times at full size (10,000 people, 200,000 ideas, 1,000,000 ledger
+entries) next to a hundredth of it, on SQLite and PostgreSQL.
+
+Run: `python -m bench.growth [--backends sqlite,postgresql] [--repeat 15]`. Prints a table;
+never asserts. Target: each command under 50 ms at full size and under twice its small-size time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench.data import FULL, default_now, generate
+from bot.bootstrap import build_app
+from bot.config import Settings
+from bot.messages import Actor, Destination, IncomingMessage, Outgoing, Place, SendResult
+from bot.ports import ManualClock
+from storage.db import Database
+
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+COMMANDS = ("/points", "/leaderboard month", "/leaderboard year", "/ideas", "/report 2026-10")
+
+
+class NullGateway:
+    """Accepts every send without doing anything; the benchmark measures the command, not delivery."""
+
+    platform = "bench"
+
+    async def send(self, destination: Destination, message: Outgoing) -> SendResult:
+        return SendResult(message_id="0")
+
+    async def invite(self, user_id: str, room_id: str) -> SendResult:
+        return SendResult()
+
+    async def react(self, room_id: str, message_id: str, emoji: str) -> SendResult:
+        return SendResult()
+
+
+async def postgres_schema_url(schema: str) -> str:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES.replace("+asyncpg", ""))
+    await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    await connection.close()
+    return f"{POSTGRES}?search_path={schema}"
+
+
+async def drop_postgres_schema(schema: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES.replace("+asyncpg", ""))
+    await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    await connection.close()
+
+
+async def time_commands(url: str, repeat: int, report_dir: str) -> dict[str, float]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        IDEAROOM_DATABASE_URL=url,
+        IDEAROOM_DEMO_DATA="false",
+        IDEAROOM_REPORT_DIR=report_dir,
+        TELEGRAM_BOT_TOKEN="",
+        SLACK_BOT_TOKEN="",
+    )
+    app = build_app(settings, ManualClock(default_now()))
+    app.add_gateway(NullGateway())
+    actor, place = Actor("bench", "p2", "p2", "p2"), Place("bench", "room1", "방1")
+    results: dict[str, float] = {}
+    try:
+        for command in COMMANDS:
+            samples = []
+            for _ in range(repeat + 2):
+                event = IncomingMessage(uuid.uuid4().hex, actor, place, command, None)
+                start = time.perf_counter()
+                await app.core.handle(event)
+                samples.append((time.perf_counter() - start) * 1000)
+            results[command] = statistics.median(samples[2:])  # the first two warm caches up
+    finally:
+        await app.close()
+    return results
+
+
+async def measure(backend: str, factor: float, repeat: int) -> tuple[dict[str, int], dict[str, float]]:
+    size = FULL.scaled(factor)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory() as folder:
+        url = (
+            f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            if backend == "sqlite"
+            else await postgres_schema_url(schema)
+        )
+        try:
+            db = Database(url)
+            counts = await generate(db, size, now=default_now())
+            await db.dispose()
+            return counts, await time_commands(url, repeat, folder)
+        finally:
+            if backend == "postgresql":
+                await drop_postgres_schema(schema)
+
+
+async def main(backends: list[str], repeat: int) -> None:
+    print(f"{'backend':<11} {'command':<20} {'small (1/100) ms':>17} {'full ms':>9} {'ratio':>6}  target")
+    for backend in backends:
+        _, small = await measure(backend, 0.01, repeat)
+        counts, full = await measure(backend, 1.0, repeat)
+        for command in COMMANDS:
+            ratio = full[command] / small[command] if small[command] else float("inf")
+            ok = full[command] < 50 and ratio < 2
+            print(
+                f"{backend:<11} {command:<20} {small[command]:>17.1f} {full[command]:>9.1f} {ratio:>6.2f}  "
+                f"{'met' if ok else 'MISSED'}"
+            )
+    print(f"full size: {counts['people']:,} people, {counts['ideas']:,} ideas, {counts['ledger']:,} ledger entries")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--repeat", type=int, default=15)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.backends.split(","), arguments.repeat))

@@ -1,3 +1,4 @@
 """The bot's features; importing this package registers their commands, buttons and listeners."""
 
 from bot.features import basics, ideas, topics  # noqa: F401
+from bot.features import committee, reminders  # noqa: F401

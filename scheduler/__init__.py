@@ -1,0 +1,1 @@
+"""The scheduler: fires stored reminders once, rebuilds its schedule from the database on start."""

@@ -1,0 +1,67 @@
+"""Delivers a reminder's text to its audience: a room, a person, the organizers or the committee."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import select
+
+from bot.context import Context
+from bot.i18n import Translator
+from storage.tables import CommitteeMember, Person, Room
+
+Render = Callable[[Translator], str]
+
+
+async def committee_members(ctx: Context) -> list[Person]:
+    """The active members of the advisory committee, in the order they joined."""
+    rows = await ctx.session.exec(
+        select(Person)
+        .join(CommitteeMember, CommitteeMember.person_id == Person.id)  # type: ignore[arg-type]
+        .where(CommitteeMember.active == True)  # noqa: E712
+        .order_by(CommitteeMember.id)
+    )
+    return list(rows.all())
+
+
+async def people_of(ctx: Context, audience: str) -> list[Person]:
+    """The people an audience stands for (a room stands for nobody in particular)."""
+    kind, _, ident = audience.partition(":")
+    if kind == "organizers":
+        return await ctx.organizers()
+    if kind == "committee":
+        return await committee_members(ctx)
+    if kind == "person" and ident.isdigit():
+        person = await ctx.session.get(Person, int(ident))
+        return [person] if person else []
+    return []
+
+
+async def deliver(ctx: Context, audience: str, render: Render) -> int:
+    """Post to the room, or tell each person in their own language; returns how many got it."""
+    kind, _, ident = audience.partition(":")
+    if kind == "room":
+        room = await ctx.session.get(Room, int(ident)) if ident.isdigit() else None
+        if room is None:
+            return 0
+        ctx.post(room, render(ctx.translator()))
+        return 1
+    count = 0
+    for person in await people_of(ctx, audience):
+        if await ctx.tell(person, render(ctx.translator(person))):
+            count += 1
+    return count
+
+
+async def describe_audience(ctx: Context, t: Translator, audience: str) -> str:
+    """How an audience reads in a list: `이 방 (아이디어방)`, `담당자`, `자문단`, `@박민지`."""
+    kind, _, ident = audience.partition(":")
+    if kind == "room" and ident.isdigit():
+        room = await ctx.session.get(Room, int(ident))
+        return t("audience.room", room=room.title or room.external_id if room else ident)
+    if kind == "person" and ident.isdigit():
+        person = await ctx.session.get(Person, int(ident))
+        return t("audience.person", name=person.name if person else ident)
+    if kind in ("organizers", "committee"):
+        return t(f"audience.{kind}")
+    return audience

@@ -1,0 +1,163 @@
+"""Claims due reminders and fires each exactly once, in the transaction of its effects."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.context import Context
+from bot.core import Core
+from storage.tables import Reminder, ReminderState
+
+log = logging.getLogger(__name__)
+
+# After this many failed attempts a reminder stops being retried and is marked missed.
+MAX_ATTEMPTS = 5
+# New reminders a handler schedules may themselves be due already (a clock moved far ahead).
+MAX_ROUNDS = 50
+
+
+@dataclass
+class FireReport:
+    """What one call of `fire_due` did, by reminder id."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # claimed by another worker first
+
+
+async def due_ids(core: Core, now: datetime, limit: int = 200) -> list[int]:
+    """Pending reminders due at `now`, oldest first."""
+    async with core.db.session() as session:
+        rows = await session.exec(
+            select(Reminder.id)
+            .where(Reminder.state == ReminderState.pending, Reminder.due_at <= now)
+            .order_by(Reminder.due_at, Reminder.id)  # type: ignore[arg-type]
+            .limit(limit)
+        )
+        return [int(i) for i in rows.all() if i is not None]
+
+
+async def fire_due(core: Core, now: datetime | None = None) -> FireReport:
+    """Fire every pending reminder due at `now` (and those its handlers make due), once each."""
+    now = now or core.clock.now()
+    report = FireReport()
+    seen: set[int] = set()
+    for _ in range(MAX_ROUNDS):
+        ids = [i for i in await due_ids(core, now) if i not in seen]
+        if not ids:
+            break
+        for reminder_id in ids:
+            seen.add(reminder_id)
+            await fire_one(core, reminder_id, now, report)
+    return report
+
+
+async def fire_one(core: Core, reminder_id: int, now: datetime, report: FireReport) -> None:
+    """Claim, handle and mark one reminder sent, all in one transaction; record a failure apart."""
+
+    async def claim_and_handle(ctx: Context) -> str:
+        # The conditional UPDATE is the claim: on PostgreSQL a second worker blocks on the row
+        # until this transaction ends, then matches nothing; a crash rolls the claim back.
+        claimed = await ctx.session.exec(  # type: ignore[call-overload]
+            sa.update(Reminder)
+            .where(Reminder.id == reminder_id, Reminder.state == ReminderState.pending)
+            .values(state=ReminderState.claimed, claimed_at=now)
+        )
+        if not claimed.rowcount:
+            return "skipped"
+        reminder = await ctx.session.get(Reminder, reminder_id)
+        assert reminder is not None
+        await ctx.session.refresh(reminder)
+        handler = ctx.registry.reminders.get(reminder.kind)
+        if handler is None:
+            log.error("reminder %s has unknown kind %r; marked missed", reminder_id, reminder.kind)
+            reminder.state = ReminderState.missed
+            reminder.payload = {**(reminder.payload or {}), "_error": f"unknown kind {reminder.kind}"}
+            ctx.session.add(reminder)
+            return "missed"
+        await handler(ctx, reminder)
+        reminder.state = ReminderState.sent
+        reminder.sent_at = ctx.now()
+        ctx.session.add(reminder)
+        return "sent"
+
+    try:
+        outcome = await core.run_job(claim_and_handle)
+    except Exception as error:  # the handler's transaction is rolled back whole; count the try
+        log.exception("reminder %s failed", reminder_id)
+        outcome = await _record_failure(core, reminder_id, error)
+    getattr(report, outcome).append(reminder_id)
+
+
+async def _record_failure(core: Core, reminder_id: int, error: Exception) -> str:
+    """Back to pending with one more attempt counted, or missed after MAX_ATTEMPTS."""
+    async with core.db.session() as session:
+        reminder = await session.get(Reminder, reminder_id)
+        if reminder is None or reminder.state != ReminderState.pending:
+            return "skipped"
+        payload = dict(reminder.payload or {})
+        payload["_attempts"] = int(payload.get("_attempts", 0)) + 1
+        payload["_error"] = repr(error)[:500]
+        reminder.payload = payload
+        if payload["_attempts"] >= MAX_ATTEMPTS:
+            reminder.state = ReminderState.missed
+            log.error("reminder %s gave up after %s attempts: %r", reminder_id, MAX_ATTEMPTS, error)
+            session.add(reminder)
+            return "missed"
+        session.add(reminder)
+        return "failed"
+
+
+async def next_due_at(core: Core) -> datetime | None:
+    """When the earliest pending reminder falls due, if any."""
+    async with core.db.session() as session:
+        return (
+            await session.exec(
+                select(Reminder.due_at)
+                .where(Reminder.state == ReminderState.pending)
+                .order_by(Reminder.due_at)  # type: ignore[arg-type]
+                .limit(1)
+            )
+        ).first()
+
+
+async def mark_overdue_missed(core: Core, now: datetime, grace: timedelta) -> list[Reminder]:
+    """On start: reminders overdue beyond the grace period are marked missed; organizers told once."""
+
+    async def job(ctx: Context) -> list[Reminder]:
+        overdue = (
+            await ctx.session.exec(
+                select(Reminder)
+                .where(Reminder.state == ReminderState.pending, Reminder.due_at < now - grace)
+                .order_by(Reminder.due_at, Reminder.id)  # type: ignore[arg-type]
+            )
+        ).all()
+        missed = []
+        for reminder in overdue:
+            result = await ctx.session.exec(  # type: ignore[call-overload]
+                sa.update(Reminder)
+                .where(Reminder.id == reminder.id, Reminder.state == ReminderState.pending)
+                .values(state=ReminderState.missed)
+            )
+            if result.rowcount:
+                missed.append(reminder)
+        if missed:
+            from scheduler.describe import describe_reminders
+
+            for organizer in await ctx.organizers():
+                t = ctx.translator(organizer)
+                lines = [t("scheduler.missed_on_start", count=len(missed))]
+                lines += describe_reminders(ctx, t, missed)
+                lines.append(t("scheduler.missed_hint"))
+                await ctx.tell(organizer, "\n".join(lines))
+            ctx.audit("reminder.missed", "reminder", None, ids=[r.id for r in missed])
+            log.warning("marked %s overdue reminders missed: %s", len(missed), [r.id for r in missed])
+        return missed
+
+    return await core.run_job(job)

@@ -1,0 +1,86 @@
+"""The monthly topic reminder: organizers get each room's top candidates; optionally the bot picks."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from sqlmodel import select
+
+from bot.business_days import end_of_month, local_datetime_to_utc
+from bot.context import Context
+from bot.features.common import active_topic
+from bot.registry import registry
+from scheduler.jobs import MONTHLY_TOPIC, schedule_monthly_topic
+from storage.tables import Room, Topic, TopicState
+
+log = logging.getLogger(__name__)
+
+TOP_CANDIDATES = 3
+CLOSES_AT = (18, 0)
+
+
+async def candidates_by_room(ctx: Context) -> dict[int, list[Topic]]:
+    """Each room's topic candidates, most supported first."""
+    rows = (
+        await ctx.session.exec(
+            select(Topic)
+            .where(Topic.state == TopicState.candidate)
+            .order_by(Topic.room_id, Topic.support_count.desc(), Topic.id)  # type: ignore[attr-defined]
+        )
+    ).all()
+    grouped: dict[int, list[Topic]] = defaultdict(list)
+    for topic in rows:
+        grouped[topic.room_id].append(topic)
+    return grouped
+
+
+async def auto_pick(ctx: Context, room: Room, topic: Topic) -> None:
+    """Pick the candidate through the topics flow when it offers a function, else directly."""
+    from bot.features import topics
+
+    pick = getattr(topics, "pick_topic", None)
+    if pick is not None:
+        await pick(ctx, topic, room=room)
+        return
+    local_close = end_of_month(ctx.now().astimezone(ctx.settings.tz).date())
+    topic.state = TopicState.active
+    topic.picked_by, topic.picked_at = ctx.person.id, ctx.now()
+    topic.closes_at = local_datetime_to_utc(local_close, *CLOSES_AT, tz=ctx.settings.tz)
+    ctx.session.add(topic)
+    await ctx.session.flush()
+    ctx.audit("topic.picked", "topic", topic.id, automatic=True)
+    await ctx.publish("topic.picked", topic=topic)
+    ctx.post(room, ctx.translator()("scheduler.topic_auto_picked", title=topic.title, supports=topic.support_count))
+
+
+@registry.reminder(MONTHLY_TOPIC)
+async def monthly_topic_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-def]
+    """First business day, 09:00: remind organizers to pick a topic (or pick the favourite)."""
+    grouped = await candidates_by_room(ctx)
+    picked: list[tuple[Room, Topic]] = []
+    if ctx.settings.auto_pick_topic:
+        for room_id, topics in grouped.items():
+            room = await ctx.session.get(Room, room_id)
+            if room is not None and await active_topic(ctx.session, room_id) is None:
+                await auto_pick(ctx, room, topics[0])
+                picked.append((room, topics[0]))
+    month = reminder.due_at.astimezone(ctx.settings.tz).month
+    for organizer in await ctx.organizers():
+        t = ctx.translator(organizer)
+        lines = [t("scheduler.monthly_topic_header", month=month)]
+        for room_id, topics in grouped.items():
+            room = await ctx.session.get(Room, room_id)
+            if room is None:
+                continue
+            lines.append(t("scheduler.monthly_topic_room", room=room.title or room.external_id))
+            for rank, topic in enumerate(topics[:TOP_CANDIDATES], start=1):
+                lines.append(t("scheduler.monthly_topic_line", rank=rank, title=topic.title, supports=topic.support_count))
+        if not grouped:
+            lines.append(t("scheduler.monthly_topic_no_candidates"))
+        for room, topic in picked:
+            lines.append(t("scheduler.monthly_topic_picked", room=room.title or room.external_id, title=topic.title))
+        if grouped and not picked:
+            lines.append(t("scheduler.monthly_topic_hint"))
+        await ctx.tell(organizer, "\n".join(lines))
+    await schedule_monthly_topic(ctx.session, ctx.settings, reminder.due_at)

@@ -1,0 +1,166 @@
+"""Smile points for people: /points (balance, recent entries, manual awards) and /leaderboard."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+
+import bot.points.listeners  # noqa: F401  (registers the awarding listeners)
+from bot.context import Context
+from bot.errors import UserError
+from bot.parsing import ParsedCommand
+from bot.points import ledger
+from bot.points.listeners import ideas_posted_today, rules
+from bot.points.periods import Period, current
+from bot.registry import registry
+from bot.text import clean_text
+from storage.tables import Department, Person, PointEntry
+
+RECENT_ENTRIES = 10
+TOP = 10
+MAX_MANUAL = 1000
+PERIODS = {"month": "month", "quarter": "quarter", "year": "year", "월": "month", "이번달": "month", "분기": "quarter", "연간": "year", "올해": "year"}
+DEPARTMENT_WORDS = {"departments", "department", "dept", "부서", "부서별"}
+
+
+@registry.command(
+    "points",
+    help=("help.points",),
+    organizer_help=("help.points_organizer",),
+    order=40,
+)
+async def points_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/points` shows your own; organizers add `award` or `deduct`."""
+    sub = command.word(0)
+    if sub in ("award", "deduct", "지급", "차감"):
+        await manual_entry(ctx, command, deduct=sub in ("deduct", "차감"))
+        return
+    if sub is not None:
+        raise UserError("points.unknown_subcommand", sub=sub[:30])
+    await show_points(ctx)
+
+
+def _entry_line(ctx: Context, entry: PointEntry) -> str:
+    stage = ctx.t(f"points.stage.{entry.stage}")
+    if entry.award_key.startswith(ledger.REVERSAL_PREFIX):
+        stage = ctx.t("points.reversed", stage=stage)
+    ref = f" #{entry.ref_id}" if entry.ref_kind in ("idea", "proposal") and entry.ref_id else ""
+    reason = f" — {entry.reason}" if entry.stage == "manual" and entry.reason else ""
+    return ctx.t("points.entry", date=ctx.local(entry.created_at, "%m-%d"), points=f"{entry.points:+d}", stage=stage, ref=ref, reason=reason)
+
+
+async def show_points(ctx: Context) -> None:
+    person_id = ctx.person.id
+    assert person_id is not None
+    month = current("month", ctx.now(), ctx.settings.tz)
+    total = await ledger.balance(ctx.session, person_id)
+    this_month = await ledger.balance(ctx.session, person_id, month.start, month.end)
+    lines = [ctx.t("points.header", name=ctx.person.name, total=total, month=this_month)]
+    entries = (
+        await ctx.session.exec(
+            select(PointEntry)
+            .where(PointEntry.person_id == person_id)
+            .order_by(PointEntry.created_at.desc(), PointEntry.id.desc())  # type: ignore[attr-defined]
+            .limit(RECENT_ENTRIES)
+        )
+    ).all()
+    if entries:
+        lines.append(ctx.t("points.recent"))
+        lines += [_entry_line(ctx, e) for e in entries]
+    else:
+        lines.append(ctx.t("points.none_yet"))
+    cap = rules(ctx).idea_posted_daily_cap
+    if await ideas_posted_today(ctx, person_id) >= cap:
+        lines.append(ctx.t("points.daily_cap_reached", cap=cap))
+    ctx.reply("\n".join(lines))
+
+
+async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) -> None:
+    """An organizer's award or deduction, with a reason, written like any other entry."""
+    await ctx.require_organizer("points.deduct" if deduct else "points.award")
+    usage = "points.deduct_usage" if deduct else "points.award_usage"
+    if len(command.argv) < 3:
+        raise UserError(usage)
+    person = await ctx.find_person(command.argv[1])
+    if person is None:
+        raise UserError("error.person_not_found", name=command.argv[1][:50])
+    amount_word = command.argv[2].lstrip("+")
+    if not amount_word.isdigit() or not 1 <= int(amount_word) <= MAX_MANUAL:
+        raise UserError("points.amount_invalid", value=command.argv[2][:20], limit=MAX_MANUAL)
+    reason = clean_text(command.rest_after(3), max_length=500, empty_key="points.reason_required", too_long_key="points.reason_too_long")
+    points = -int(amount_word) if deduct else int(amount_word)
+    assert person.id is not None
+    # A manual entry rewards nothing an event could repeat, so it is numbered per person.
+    sequence = (
+        await ctx.session.exec(
+            select(func.count()).select_from(PointEntry).where(PointEntry.person_id == person.id, PointEntry.stage == "manual")
+        )
+    ).one()
+    key = f"manual:person:{person.id}:{sequence + 1}"
+    if not await ledger.award(ctx.session, person.id, points, "manual", "person", person.id, key, reason, ctx.person.id, ctx.now()):
+        raise UserError("points.busy")
+    ctx.audit("points.deducted" if deduct else "points.awarded", "person", person.id, points=points, reason=reason)
+    balance = await ledger.balance(ctx.session, person.id)
+    ctx.reply(ctx.t("points.manual_done", name=person.name, points=f"{points:+d}", balance=balance))
+    notice = "points.told_deducted" if deduct else "points.told_awarded"
+    await ctx.tell(person, ctx.translator(person)(notice, points=abs(points), reason=reason, balance=balance))
+
+
+def _period_name(ctx: Context, kind: str, period: Period) -> str:
+    return ctx.t(f"points.period.{kind}", label=period.label)
+
+
+def _ranks(rows: list[tuple[int, str, int]]) -> list[tuple[int, int, str, int]]:
+    """(rank, id, name, points) with equal points sharing a rank (1, 2, 2, 4)."""
+    ranked = []
+    for index, (key, name, points) in enumerate(rows):
+        rank = ranked[-1][0] if ranked and ranked[-1][3] == points else index + 1
+        ranked.append((rank, key, name, points))
+    return ranked
+
+
+@registry.command("leaderboard", help=("help.leaderboard",), order=41)
+async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
+    """Top people (or departments) by points in this month, quarter or year (Asia/Seoul)."""
+    words = [w.lower() for w in command.argv]
+    by_department = any(w in DEPARTMENT_WORDS for w in words)
+    kinds = [PERIODS[w] for w in words if w in PERIODS]
+    unknown = [w for w in words if w not in PERIODS and w not in DEPARTMENT_WORDS]
+    if unknown or len(kinds) > 1:
+        raise UserError("points.leaderboard_usage")
+    kind = kinds[0] if kinds else "month"
+    period = current(kind, ctx.now(), ctx.settings.tz)
+    in_period = sa.and_(PointEntry.created_at >= period.start, PointEntry.created_at < period.end)
+    total = func.sum(PointEntry.points).label("total")
+    if by_department:
+        query = (
+            select(Department.id, Department.name, total)
+            .join(Person, Person.department_id == Department.id)  # type: ignore[arg-type]
+            .join(PointEntry, PointEntry.person_id == Person.id)  # type: ignore[arg-type]
+            .where(in_period)
+            .group_by(Department.id, Department.name)
+            .order_by(total.desc(), Department.name)
+        )
+    else:
+        query = (
+            select(Person.id, Person.name, total)
+            .join(PointEntry, PointEntry.person_id == Person.id)  # type: ignore[arg-type]
+            .where(in_period)
+            .group_by(Person.id, Person.name)
+            .order_by(total.desc(), Person.name)
+        )
+    ranked = _ranks([(int(k), str(n), int(p)) for k, n, p in (await ctx.session.exec(query)).all()])
+    header = "points.leaderboard_departments" if by_department else "points.leaderboard_people"
+    lines = [ctx.t(header, period=_period_name(ctx, kind, period))]
+    if not ranked:
+        lines.append(ctx.t("points.leaderboard_empty"))
+    for rank, _, name, points in ranked[:TOP]:
+        lines.append(ctx.t("points.leaderboard_line", rank=rank, name=name, points=points))
+    mine = ctx.person.department_id if by_department else ctx.person.id
+    own = next((r for r in ranked if r[1] == mine), None)
+    if own is not None:
+        own_key = "points.leaderboard_own_department" if by_department else "points.leaderboard_own"
+        lines.append(ctx.t(own_key, rank=own[0], points=own[3], count=len(ranked)))
+    elif not by_department:
+        lines.append(ctx.t("points.leaderboard_own_none"))
+    ctx.reply("\n".join(lines))

@@ -1,0 +1,744 @@
+"""Proposals: bundling ideas, submitting to a department, review, implementation, maturing and revival."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import Context
+from bot.errors import NotAllowed, UserError
+from bot.features.common import parse_number
+from bot.features.ideas import support_idea
+from bot.messages import Button
+from bot.parsing import ParsedCommand
+from bot.points import ledger
+from bot.proposal_states import LISTING_ORDER, can_move, resting_state, state_key
+from bot.ranking import DepartmentDoc, rank_departments
+from bot.registry import registry
+from bot.reminders import cancel, schedule
+from bot.text import clean_text, clip
+from storage.tables import (
+    CommitteeMember,
+    Department,
+    Idea,
+    Person,
+    Proposal,
+    ProposalIdea,
+    ProposalState,
+    ProposalTransition,
+    Reminder,
+    ReminderState,
+)
+
+S = ProposalState
+MAX_TITLE = 300
+MAX_REASON = 1000
+SHOWN_PER_STATE = 10
+_IDEA_LIST = re.compile(r"^[#\d,]*\d[#\d,]*$")
+
+SUBCOMMAND_ALIASES = {
+    "새로": "new",
+    "생성": "new",
+    "제출": "submit",
+    "채택": "adopt",
+    "불채택": "reject",
+    "배정": "assign",
+    "실행자": "assign",
+    "완료": "done",
+    "철회": "withdraw",
+    "아이디어추가": "addidea",
+    "공감": "support",
+    "재상정": "revive",
+    "되돌리기": "undo",
+}
+
+# Points a transition into a state paid, so that undoing it can take them back.
+STAGES_PAID: dict[str, set[str]] = {
+    S.adopted: {"proposal_adopted"},
+    S.implemented: {"proposal_implemented_proposers", "proposal_implemented_implementer"},
+}
+
+
+# --- looking things up -------------------------------------------------------------------------
+
+
+async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
+    """The distinct authors of a proposal's ideas, in the order their ideas were added."""
+    rows = (
+        await session.exec(
+            select(Person)
+            .join(Idea, Idea.author_id == Person.id)  # type: ignore[arg-type]
+            .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+            .where(ProposalIdea.proposal_id == proposal_id)
+            .order_by(ProposalIdea.id)
+        )
+    ).all()
+    seen: dict[int, Person] = {}
+    for person in rows:
+        seen.setdefault(person.id, person)  # type: ignore[arg-type]
+    return list(seen.values())
+
+
+async def ideas_of(session: AsyncSession, proposal_id: int) -> list[Idea]:
+    return list(
+        (
+            await session.exec(
+                select(Idea)
+                .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+                .where(ProposalIdea.proposal_id == proposal_id)
+                .order_by(ProposalIdea.id)
+            )
+        ).all()
+    )
+
+
+async def load_proposal(ctx: Context, word: str | None, usage_key: str = "proposal.usage") -> Proposal:
+    number = parse_number(word, usage_key)
+    proposal = await ctx.session.get(Proposal, number)
+    if proposal is None:
+        raise UserError("proposal.not_found", number=number)
+    return proposal
+
+
+async def load_ideas(ctx: Context, numbers: list[int]) -> list[Idea]:
+    """The ideas with these numbers, in order and without repeats; every one must exist."""
+    unique = list(dict.fromkeys(numbers))
+    ideas = {i.id: i for i in (await ctx.session.exec(select(Idea).where(Idea.id.in_(unique)))).all()}  # type: ignore[union-attr]
+    missing = [n for n in unique if n not in ideas]
+    if missing:
+        raise UserError("proposal.ideas_not_found", numbers=", ".join(f"#{n}" for n in missing))
+    return [ideas[n] for n in unique]
+
+
+def idea_numbers(words: list[str]) -> tuple[list[int], int]:
+    """Leading words that are idea numbers (`3,5 #7`) and how many words they took."""
+    numbers: list[int] = []
+    taken = 0
+    for word in words:
+        if not _IDEA_LIST.match(word):
+            break
+        numbers += [int(part.lstrip("#")) for part in word.split(",") if part.strip("#")]
+        taken += 1
+    return numbers, taken
+
+
+async def department_of(ctx: Context, proposal: Proposal) -> Department | None:
+    return await ctx.session.get(Department, proposal.department_id) if proposal.department_id else None
+
+
+async def choose_department(ctx: Context, proposal: Proposal, name: str) -> Department:
+    """The department named (exactly or by a unique part), or the best match for the proposal's text."""
+    departments = list((await ctx.session.exec(select(Department).order_by(Department.name))).all())
+    if name:
+        exact = [d for d in departments if d.name == name]
+        matches = exact or [d for d in departments if name.lower() in d.name.lower()]
+        if not matches:
+            raise UserError("proposal.department_not_found", name=name[:50])
+        if len(matches) > 1:
+            raise UserError("proposal.department_ambiguous", name=name[:50], names=", ".join(d.name for d in matches[:8]))
+        return matches[0]
+    text = " ".join([proposal.title] + [i.text for i in await ideas_of(ctx.session, proposal.id)])  # type: ignore[arg-type]
+    docs = [DepartmentDoc(d.id, d.name, d.duties) for d in departments]  # type: ignore[arg-type]
+    ranked = rank_departments(text, docs, limit=1)
+    if not ranked:
+        raise UserError("proposal.department_needed", number=proposal.id)
+    return next(d for d in departments if d.id == ranked[0].id)
+
+
+async def is_committee_member(ctx: Context) -> bool:
+    member = (
+        await ctx.session.exec(
+            select(CommitteeMember).where(CommitteeMember.person_id == ctx.person.id, CommitteeMember.active == True)  # noqa: E712
+        )
+    ).first()
+    return member is not None
+
+
+async def is_head_of(ctx: Context, proposal: Proposal) -> bool:
+    department = await department_of(ctx, proposal)
+    return department is not None and department.head_person_id == ctx.person.id
+
+
+async def require_head_or_organizer(ctx: Context, proposal: Proposal, action: str) -> None:
+    """Only the head of the proposal's department, or an organizer, may decide on it."""
+    if not (ctx.is_organizer() or await is_head_of(ctx, proposal)):
+        raise NotAllowed(action, "proposal.head_only", number=proposal.id)
+
+
+def clean_reason(text: str, missing_key: str, **params: object) -> str:
+    try:
+        return clean_text(text, max_length=MAX_REASON, empty_key=missing_key, too_long_key="proposal.reason_too_long")
+    except UserError as error:
+        raise UserError(error.key, **{**params, **error.params}) from None
+
+
+# --- telling people ---------------------------------------------------------------------------
+
+
+async def notice_params(ctx: Context, proposal: Proposal, reason: str = "") -> dict[str, Any]:
+    department = await department_of(ctx, proposal)
+    implementer = await ctx.session.get(Person, proposal.implementer_id) if proposal.implementer_id else None
+    return dict(
+        number=proposal.id,
+        title=proposal.title,
+        department=department.name if department else "-",
+        due=ctx.local(proposal.review_due_at, "%Y-%m-%d") if proposal.review_due_at else "-",
+        reason=reason or "-",
+        implementer=implementer.name if implementer else "-",
+    )
+
+
+async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: Any) -> None:
+    """A direct message to every proposer, each in their own language."""
+    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+        await ctx.tell(person, ctx.translator(person)(key, **params))
+
+
+async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any]) -> None:
+    """Ask the department head to review, with an adopt button (rejecting needs a reason: a command)."""
+    department = await department_of(ctx, proposal)
+    head = await ctx.session.get(Person, department.head_person_id) if department and department.head_person_id else None
+    if head is None:
+        return
+    t = ctx.translator(head)
+    ideas = await ideas_of(ctx.session, proposal.id)  # type: ignore[arg-type]
+    lines = [t("proposal.review_request", **params)]
+    lines += [t("proposal.idea_line", number=i.id, text=clip(i.text, 60), supports=i.support_count) for i in ideas]
+    lines.append(t("proposal.review_how", number=proposal.id))
+    buttons = [[Button(t("proposal.adopt_button"), f"prop:{proposal.id}:adopt")]]
+    if await ctx.tell(head, "\n".join(lines), buttons) is None:
+        await ctx.tell_organizers("proposal.head_unreachable", number=proposal.id, head=head.name)
+
+
+# --- changing state -----------------------------------------------------------------------------
+
+
+async def _set_state(ctx: Context, proposal: Proposal, expected: str, new: str, **fields: Any) -> None:
+    """Change the state only if nobody changed it meanwhile (two reviewers at once)."""
+    result = await ctx.session.exec(  # type: ignore[call-overload]
+        sa.update(Proposal)
+        .where(Proposal.id == proposal.id, Proposal.state == expected)
+        .values(state=new, updated_at=ctx.now(), **fields)
+    )
+    if not result.rowcount:
+        raise UserError("proposal.changed_meanwhile", number=proposal.id)
+    await ctx.session.refresh(proposal)
+
+
+async def move(
+    ctx: Context,
+    proposal: Proposal,
+    to_state: str,
+    *,
+    reason: str = "",
+    action_key: str | None = None,
+    notice_key: str | None = None,
+    **fields: Any,
+) -> ProposalTransition:
+    """One change of state: checked, recorded, audited, published, and told to every proposer."""
+    from_state = proposal.state
+    if not can_move(from_state, to_state):
+        raise UserError(
+            "proposal.not_now",
+            number=proposal.id,
+            state=ctx.t(state_key(from_state)),
+            action=ctx.t(action_key or f"proposal.action.{to_state}"),
+        )
+    await _set_state(ctx, proposal, from_state, resting_state(to_state), **fields)
+    transition = ProposalTransition(
+        proposal_id=proposal.id,  # type: ignore[arg-type]
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=ctx.person.id,
+        reason=reason,
+        at=ctx.now(),
+    )
+    ctx.session.add(transition)
+    await ctx.session.flush()
+    ctx.audit(f"proposal.{to_state}", "proposal", proposal.id, from_state=from_state, to_state=to_state, reason=reason)
+    await ctx.publish("proposal.state_changed", proposal=proposal, from_state=from_state, to_state=to_state, reason=reason)
+    await tell_proposers(ctx, proposal, notice_key or f"proposal.notice.{to_state}", **await notice_params(ctx, proposal, reason))
+    return transition
+
+
+def review_key(proposal: Proposal) -> str:
+    return f"proposal:{proposal.id}:review"
+
+
+async def schedule_review(ctx: Context, proposal: Proposal, head_id: int) -> None:
+    """Remind the head 7 days and 1 day before the review is due, and the organizers when it is overdue."""
+    assert proposal.review_due_at is not None
+    suffix = f":r{proposal.revived_count}" if proposal.revived_count else ""
+    payload = {"proposal_id": proposal.id, "round": proposal.revived_count}
+    for label, days in (("7d", 7), ("1d", 1)):
+        due_at = proposal.review_due_at - timedelta(days=days)
+        if due_at > ctx.now():
+            await schedule(
+                ctx.session,
+                kind="proposal.review_due",
+                due_at=due_at,
+                audience=f"person:{head_id}",
+                dedupe_key=f"{review_key(proposal)}:{label}{suffix}",
+                payload={**payload, "days_left": days},
+                now=ctx.now(),
+            )
+    await schedule(
+        ctx.session,
+        kind="proposal.review_overdue",
+        due_at=proposal.review_due_at,
+        audience="organizers",
+        dedupe_key=f"{review_key(proposal)}:overdue{suffix}",
+        payload=payload,
+        now=ctx.now(),
+    )
+
+
+async def reopen_review_reminders(ctx: Context, proposal: Proposal) -> None:
+    """An undone decision puts the review back: its cancelled reminders still to come are pending again."""
+    await ctx.session.exec(  # type: ignore[call-overload]
+        sa.update(Reminder)
+        .where(
+            Reminder.dedupe_key.startswith(review_key(proposal) + ":"),  # type: ignore[attr-defined]
+            Reminder.state == ReminderState.cancelled,
+            Reminder.due_at > ctx.now(),
+        )
+        .values(state=ReminderState.pending)
+    )
+
+
+async def submit(ctx: Context, proposal: Proposal, department: Department, *, reason: str = "", revival: bool = False) -> None:
+    """Send the proposal to a department's head with a review due date and its reminders."""
+    if department.head_person_id is None:
+        raise UserError("proposal.no_head", department=department.name)
+    now = ctx.now()
+    fields: dict[str, Any] = dict(
+        department_id=department.id,
+        submitted_at=now,
+        review_due_at=now + timedelta(days=ctx.settings.review_due_days),
+        decided_at=None,
+    )
+    if revival:
+        fields["revived_count"] = proposal.revived_count + 1
+    await move(
+        ctx,
+        proposal,
+        S.submitted,
+        reason=reason,
+        action_key="proposal.action.revive" if revival else None,
+        notice_key="proposal.notice.revived" if revival else None,
+        **fields,
+    )
+    await schedule_review(ctx, proposal, department.head_person_id)
+    await tell_head(ctx, proposal, await notice_params(ctx, proposal))
+
+
+async def revive_proposal(ctx: Context, proposal: Proposal, *, by_committee: bool, reason: str = "") -> None:
+    """Submit a maturing proposal again (the committee's quarterly tally calls this too)."""
+    if proposal.state != S.maturing:
+        raise UserError(
+            "proposal.not_now",
+            number=proposal.id,
+            state=ctx.t(state_key(proposal.state)),
+            action=ctx.t("proposal.action.revive"),
+        )
+    department = await department_of(ctx, proposal)
+    if department is None:
+        raise UserError("proposal.department_needed", number=proposal.id)
+    await submit(ctx, proposal, department, reason=reason, revival=True)
+    await ctx.publish("proposal.revived", proposal=proposal, by_committee=by_committee)
+
+
+async def decide(ctx: Context, proposal: Proposal, to_state: str, reason: str = "") -> None:
+    """Adopt or reject: the review is over, so its reminders are cancelled."""
+    await require_head_or_organizer(ctx, proposal, f"proposal.{'adopt' if to_state == S.adopted else 'reject'}")
+    fields: dict[str, Any] = {"decided_at": ctx.now()}
+    if to_state == S.rejected:
+        fields["rejection_reason"] = reason
+    await move(ctx, proposal, to_state, reason=reason, **fields)
+    await cancel(ctx.session, review_key(proposal))
+
+
+async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
+    """Revert the last change of state that is not undone yet, with the points it paid."""
+    last = (
+        await ctx.session.exec(
+            select(ProposalTransition)
+            .where(ProposalTransition.proposal_id == proposal.id, ProposalTransition.undone == False)  # noqa: E712
+            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
+        )
+    ).first()
+    if last is None:
+        raise UserError("proposal.nothing_to_undo", number=proposal.id)
+    fields: dict[str, Any] = {}
+    stages = set(STAGES_PAID.get(last.to_state, set()))
+    key_contains = ""
+    if last.to_state == S.submitted:
+        if last.from_state == S.maturing:
+            stages, key_contains = {"proposal_revived"}, f"proposal_revived:round:{proposal.revived_count}:"
+            fields["revived_count"] = proposal.revived_count - 1
+        else:
+            stages = {"proposal_submitted"}
+            fields.update(submitted_at=None, review_due_at=None)
+    elif last.to_state in (S.adopted, S.rejected):
+        fields.update(decided_at=None, rejection_reason="")
+    elif last.to_state == S.implementing:
+        fields["implementer_id"] = None
+    elif last.to_state == S.implemented:
+        fields["implemented_at"] = None
+    await _set_state(ctx, proposal, resting_state(last.to_state), last.from_state, **fields)
+    last.undone = True
+    ctx.session.add(last)
+    if last.from_state == S.submitted:
+        await reopen_review_reminders(ctx, proposal)
+    elif last.to_state == S.submitted:
+        await cancel(ctx.session, review_key(proposal))
+    reversed_count = await ledger.reverse_live(
+        ctx.session,
+        ref_kind="proposal",
+        ref_id=proposal.id,  # type: ignore[arg-type]
+        stages=stages,
+        key_contains=key_contains,
+        reason=f"undo {last.from_state}->{last.to_state}",
+        awarded_by=ctx.person.id,
+        now=ctx.now(),
+    )
+    ctx.audit(
+        "proposal.undo",
+        "proposal",
+        proposal.id,
+        transition_id=last.id,
+        from_state=last.to_state,
+        to_state=last.from_state,
+        points_reversed=reversed_count,
+    )
+    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+        t = ctx.translator(person)
+        await ctx.tell(
+            person,
+            t(
+                "proposal.notice.undone",
+                number=proposal.id,
+                title=proposal.title,
+                undone=t(state_key(last.to_state)),
+                state=t(state_key(proposal.state)),
+            ),
+        )
+    return last
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+@registry.command(
+    "proposal",
+    help=("help.proposal", "help.proposal_review", "help.proposal_mature"),
+    organizer_help=("help.proposal_organizer",),
+    order=30,
+)
+async def proposal_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/proposal <n>` shows one; the first word otherwise names what to do."""
+    word = command.word(0)
+    if word is None:
+        raise UserError("proposal.usage")
+    if word.lstrip("#").isdigit():
+        await show(ctx, await load_proposal(ctx, word))
+        return
+    handler = SUBCOMMANDS.get(SUBCOMMAND_ALIASES.get(word, word))
+    if handler is None:
+        raise UserError("proposal.unknown_subcommand", sub=word[:30])
+    await handler(ctx, command)
+
+
+async def new(ctx: Context, command: ParsedCommand) -> None:
+    await ctx.require_organizer("proposal.new")
+    words = command.args.split()[1:]
+    numbers, taken = idea_numbers(words)
+    if not numbers:
+        raise UserError("proposal.new_usage")
+    title = clean_text(
+        command.rest_after(1 + taken), max_length=MAX_TITLE, empty_key="proposal.title_missing", too_long_key="proposal.title_too_long"
+    )
+    ideas = await load_ideas(ctx, numbers)
+    proposal = Proposal(
+        title=title,
+        room_id=None if ctx.place.is_direct else ctx.room.id,
+        topic_id=ideas[0].topic_id,
+        created_by=ctx.person.id,  # type: ignore[arg-type]
+        created_at=ctx.now(),
+        updated_at=ctx.now(),
+    )
+    ctx.session.add(proposal)
+    await ctx.session.flush()
+    for idea in ideas:
+        ctx.session.add(ProposalIdea(proposal_id=proposal.id, idea_id=idea.id, added_at=ctx.now()))  # type: ignore[arg-type]
+    await ctx.session.flush()
+    ctx.audit("proposal.created", "proposal", proposal.id, ideas=[i.id for i in ideas], title=title)
+    await ctx.publish("proposal.created", proposal=proposal)
+    names = ", ".join(p.name for p in await proposers(ctx.session, proposal.id))  # type: ignore[arg-type]
+    ctx.reply(ctx.t("proposal.created", number=proposal.id, title=title, count=len(ideas), proposers=names))
+    await tell_proposers(ctx, proposal, "proposal.notice.created", number=proposal.id, title=title)
+
+
+async def submit_command(ctx: Context, command: ParsedCommand) -> None:
+    await ctx.require_organizer("proposal.submit")
+    proposal = await load_proposal(ctx, command.word(1), "proposal.submit_usage")
+    if proposal.state != S.draft:
+        # Checked before guessing a department, so the answer is about the state.
+        raise UserError(
+            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.submitted")
+        )
+    department = await choose_department(ctx, proposal, command.rest_after(2))
+    await submit(ctx, proposal, department)
+    params = await notice_params(ctx, proposal)
+    ctx.reply(ctx.t("proposal.submitted_reply", **params))
+
+
+async def adopt_command(ctx: Context, command: ParsedCommand) -> None:
+    proposal = await load_proposal(ctx, command.word(1), "proposal.adopt_usage")
+    await decide(ctx, proposal, S.adopted)
+    ctx.reply(ctx.t("proposal.notice.adopted", **await notice_params(ctx, proposal)))
+
+
+@registry.button("prop")
+async def proposal_button(ctx: Context, args: list[str]) -> str:
+    """`prop:<id>:adopt` under the head's review request."""
+    if len(args) != 2 or not args[0].isdigit() or args[1] != "adopt":
+        return ctx.t("error.unknown_button")
+    proposal = await load_proposal(ctx, args[0])
+    await decide(ctx, proposal, S.adopted)
+    return ctx.t("proposal.notice.adopted", **await notice_params(ctx, proposal))
+
+
+async def reject_command(ctx: Context, command: ParsedCommand) -> None:
+    proposal = await load_proposal(ctx, command.word(1), "proposal.reject_usage")
+    await require_head_or_organizer(ctx, proposal, "proposal.reject")
+    reason = clean_reason(command.rest_after(2), "proposal.reason_required", number=proposal.id)
+    await decide(ctx, proposal, S.rejected, reason)
+    ctx.reply(ctx.t("proposal.rejected_reply", **await notice_params(ctx, proposal, reason)))
+
+
+async def assign_command(ctx: Context, command: ParsedCommand) -> None:
+    proposal = await load_proposal(ctx, command.word(1), "proposal.assign_usage")
+    await require_head_or_organizer(ctx, proposal, "proposal.assign")
+    reference = command.rest_after(2)
+    if not reference:
+        raise UserError("proposal.assign_usage")
+    implementer = await ctx.find_person(reference)
+    if implementer is None:
+        raise UserError("error.person_not_found", name=reference[:50])
+    await move(ctx, proposal, S.implementing, reason=implementer.name, implementer_id=implementer.id)
+    params = await notice_params(ctx, proposal)
+    await ctx.tell(implementer, ctx.translator(implementer)("proposal.implementer_told", **params))
+    ctx.reply(ctx.t("proposal.notice.implementing", **params))
+
+
+async def done_command(ctx: Context, command: ParsedCommand) -> None:
+    proposal = await load_proposal(ctx, command.word(1), "proposal.done_usage")
+    allowed = ctx.is_organizer() or proposal.implementer_id == ctx.person.id or await is_head_of(ctx, proposal)
+    if not allowed:
+        raise NotAllowed("proposal.done", "proposal.done_not_allowed", number=proposal.id)
+    await move(ctx, proposal, S.implemented, implemented_at=ctx.now())
+    ctx.reply(ctx.t("proposal.notice.implemented", **await notice_params(ctx, proposal)))
+
+
+async def withdraw_command(ctx: Context, command: ParsedCommand) -> None:
+    await ctx.require_organizer("proposal.withdraw")
+    proposal = await load_proposal(ctx, command.word(1), "proposal.withdraw_usage")
+    reason = command.rest_after(2)[:MAX_REASON]
+    await move(ctx, proposal, S.withdrawn, reason=reason)
+    await cancel(ctx.session, review_key(proposal))
+    ctx.reply(ctx.t("proposal.notice.withdrawn", **await notice_params(ctx, proposal, reason)))
+
+
+async def addidea_command(ctx: Context, command: ParsedCommand) -> None:
+    """Anyone may add ideas to a maturing proposal; organizers also to a draft."""
+    proposal = await load_proposal(ctx, command.word(1), "proposal.addidea_usage")
+    open_to_all = proposal.state == S.maturing
+    if not open_to_all and not (proposal.state == S.draft and ctx.is_organizer()):
+        raise UserError("proposal.addidea_closed", number=proposal.id, state=ctx.t(state_key(proposal.state)))
+    numbers, _ = idea_numbers(command.args.split()[2:])
+    if not numbers:
+        raise UserError("proposal.addidea_usage")
+    ideas = await load_ideas(ctx, numbers)
+    before = {p.id for p in await proposers(ctx.session, proposal.id)}  # type: ignore[arg-type]
+    existing = set((await ctx.session.exec(select(ProposalIdea.idea_id).where(ProposalIdea.proposal_id == proposal.id))).all())
+    added = [i for i in ideas if i.id not in existing]
+    if not added:
+        raise UserError("proposal.ideas_already_in", number=proposal.id)
+    for idea in added:
+        ctx.session.add(ProposalIdea(proposal_id=proposal.id, idea_id=idea.id, added_at=ctx.now()))  # type: ignore[arg-type]
+    await ctx.session.flush()
+    ctx.audit("proposal.ideas_added", "proposal", proposal.id, ideas=[i.id for i in added])
+    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+        if person.id not in before:
+            await ctx.tell(person, ctx.translator(person)("proposal.notice.created", number=proposal.id, title=proposal.title))
+    ctx.reply(ctx.t("proposal.ideas_added", number=proposal.id, ideas=", ".join(f"#{i.id}" for i in added)))
+
+
+async def support_command(ctx: Context, command: ParsedCommand) -> None:
+    """Supporting a proposal supports each of its ideas (not your own, once): idea supports are what count."""
+    proposal = await load_proposal(ctx, command.word(1), "proposal.support_usage")
+    if proposal.state == S.withdrawn:
+        raise UserError("proposal.support_closed", number=proposal.id, state=ctx.t(state_key(proposal.state)))
+    supported = []
+    for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
+        try:
+            await support_idea(ctx, idea.id)  # type: ignore[arg-type]
+        except UserError:
+            continue  # own idea or already supported: nothing was written
+        supported.append(idea.id)
+    if not supported:
+        raise UserError("proposal.support_nothing", number=proposal.id)
+    ctx.reply(ctx.t("proposal.supported", number=proposal.id, ideas=", ".join(f"#{n}" for n in supported)))
+
+
+async def revive_command(ctx: Context, command: ParsedCommand) -> None:
+    proposal = await load_proposal(ctx, command.word(1), "proposal.revive_usage")
+    by_committee = await is_committee_member(ctx)
+    if not (by_committee or ctx.is_organizer()):
+        raise NotAllowed("proposal.revive", "proposal.revive_not_allowed", number=proposal.id)
+    await revive_proposal(ctx, proposal, by_committee=by_committee, reason=command.rest_after(2)[:MAX_REASON])
+    ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))
+
+
+async def undo_command(ctx: Context, command: ParsedCommand) -> None:
+    await ctx.require_organizer("proposal.undo")
+    proposal = await load_proposal(ctx, command.word(1), "proposal.undo_usage")
+    last = await undo_last(ctx, proposal)
+    ctx.reply(
+        ctx.t(
+            "proposal.undone_reply",
+            number=proposal.id,
+            undone=ctx.t(state_key(last.to_state)),
+            state=ctx.t(state_key(proposal.state)),
+        )
+    )
+
+
+SUBCOMMANDS = {
+    "new": new,
+    "submit": submit_command,
+    "adopt": adopt_command,
+    "reject": reject_command,
+    "assign": assign_command,
+    "done": done_command,
+    "withdraw": withdraw_command,
+    "addidea": addidea_command,
+    "support": support_command,
+    "revive": revive_command,
+    "undo": undo_command,
+}
+
+
+# --- showing ------------------------------------------------------------------------------------
+
+
+async def show(ctx: Context, proposal: Proposal) -> None:
+    """One proposal: what it is, where it stands, who is behind it, and its history."""
+    params = await notice_params(ctx, proposal, proposal.rejection_reason)
+    lines = [ctx.t("proposal.show_title", number=proposal.id, title=proposal.title)]
+    lines.append(ctx.t("proposal.show_state", state=ctx.t(state_key(proposal.state)), department=params["department"]))
+    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or "-"))  # type: ignore[arg-type]
+    lines.append(ctx.t("proposal.show_ideas"))
+    for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
+        lines.append(ctx.t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
+    if proposal.state == S.submitted and proposal.review_due_at:
+        lines.append(ctx.t("proposal.show_due", due=params["due"]))
+    if proposal.rejection_reason and proposal.state == S.maturing:
+        lines.append(ctx.t("proposal.show_rejection", reason=proposal.rejection_reason))
+    if proposal.implementer_id:
+        lines.append(ctx.t("proposal.show_implementer", name=params["implementer"]))
+    if proposal.revived_count:
+        lines.append(ctx.t("proposal.show_revived", count=proposal.revived_count))
+    transitions = (
+        await ctx.session.exec(
+            select(ProposalTransition, Person.name)
+            .join(Person, Person.id == ProposalTransition.actor_id, isouter=True)  # type: ignore[arg-type]
+            .where(ProposalTransition.proposal_id == proposal.id)
+            .order_by(ProposalTransition.id)
+        )
+    ).all()
+    if transitions:
+        lines.append(ctx.t("proposal.show_history"))
+        for transition, actor in transitions:
+            key = "proposal.history_undone" if transition.undone else "proposal.history_line"
+            lines.append(
+                ctx.t(
+                    key,
+                    at=ctx.local(transition.at),
+                    from_state=ctx.t(state_key(transition.from_state)),
+                    to_state=ctx.t(state_key(transition.to_state)),
+                    actor=actor or "-",
+                    reason=f" — {transition.reason}" if transition.reason else "",
+                )
+            )
+    ctx.reply("\n".join(lines))
+
+
+@registry.command("proposals", help=("help.proposals",), order=31)
+async def list_proposals(ctx: Context, command: ParsedCommand) -> None:
+    """Every proposal grouped by state, with counts."""
+    counts = dict(
+        (await ctx.session.exec(select(Proposal.state, func.count()).group_by(Proposal.state))).all()  # type: ignore[arg-type]
+    )
+    if not counts:
+        ctx.reply(ctx.t("proposals.none"))
+        return
+    lines = [ctx.t("proposals.header", count=sum(counts.values()))]
+    names = {d.id: d.name for d in (await ctx.session.exec(select(Department))).all()}
+    for state in LISTING_ORDER:
+        if not counts.get(state):
+            continue
+        lines.append(ctx.t("proposals.state_header", state=ctx.t(state_key(state)), count=counts[state]))
+        rows = (
+            await ctx.session.exec(
+                select(Proposal).where(Proposal.state == state).order_by(Proposal.id.desc()).limit(SHOWN_PER_STATE)  # type: ignore[union-attr]
+            )
+        ).all()
+        for proposal in rows:
+            department = names.get(proposal.department_id, "-") if proposal.department_id else "-"
+            lines.append(ctx.t("proposals.line", number=proposal.id, title=clip(proposal.title, 50), department=department))
+        if counts[state] > SHOWN_PER_STATE:
+            lines.append(ctx.t("proposals.more", count=counts[state] - SHOWN_PER_STATE))
+    ctx.reply("\n".join(lines))
+
+
+# --- reminders ----------------------------------------------------------------------------------
+
+
+async def _still_in_review(ctx: Context, reminder: Any) -> Proposal | None:
+    """The proposal a review reminder is about, if that same review is still open."""
+    payload = reminder.payload or {}
+    proposal = await ctx.session.get(Proposal, payload.get("proposal_id"))
+    if proposal is None or proposal.state != S.submitted or payload.get("round", 0) != proposal.revived_count:
+        return None
+    return proposal
+
+
+@registry.reminder("proposal.review_due")
+async def review_due(ctx: Context, reminder: Any) -> None:
+    """Nudge the department head a week and a day before the review is due."""
+    proposal = await _still_in_review(ctx, reminder)
+    department = await department_of(ctx, proposal) if proposal else None
+    if proposal is None or department is None or department.head_person_id is None:
+        return
+    head = await ctx.session.get(Person, department.head_person_id)
+    if head is None:
+        return
+    params = await notice_params(ctx, proposal)
+    text = ctx.translator(head)("proposal.review_reminder", days=reminder.payload.get("days_left", 1), **params)
+    await ctx.tell(head, text, [[Button(ctx.translator(head)("proposal.adopt_button"), f"prop:{proposal.id}:adopt")]])
+
+
+@registry.reminder("proposal.review_overdue")
+async def review_overdue(ctx: Context, reminder: Any) -> None:
+    """Tell the organizers a review is overdue."""
+    proposal = await _still_in_review(ctx, reminder)
+    if proposal is None:
+        return
+    await ctx.tell_organizers("proposal.review_overdue", **await notice_params(ctx, proposal))

@@ -1,0 +1,1 @@
+"""/report: the month's figures posted to the room, with a chart image."""

@@ -1,0 +1,135 @@
+"""The append-only points ledger: awards that can never be written twice, balances, reversals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import insert_ignoring_conflict
+from storage.tables import PointEntry
+
+REVERSAL_PREFIX = "undo:"
+REDO_MARK = ":redo"
+
+
+async def award(
+    session: AsyncSession,
+    person_id: int,
+    points: int,
+    stage: str,
+    ref_kind: str,
+    ref_id: int | None,
+    award_key: str,
+    reason: str,
+    awarded_by: int | None,
+    now: datetime,
+) -> bool:
+    """Append one entry unless `award_key` is already in the ledger; True when appended.
+
+    The unique award key, not a read-then-write check, is what makes a replayed event or
+    two workers handling the same award at once write it only once.
+    """
+    return await insert_ignoring_conflict(
+        session,
+        PointEntry,
+        dict(
+            person_id=person_id,
+            points=points,
+            stage=stage,
+            ref_kind=ref_kind,
+            ref_id=ref_id,
+            award_key=award_key,
+            reason=reason,
+            awarded_by=awarded_by,
+            created_at=now,
+        ),
+    )
+
+
+def _same_award(column: sa.ColumnElement[str], key: str) -> sa.ColumnElement[bool]:
+    return sa.or_(column == key, column.startswith(key + REDO_MARK, autoescape=True))
+
+
+async def next_key(session: AsyncSession, base_key: str) -> str:
+    """The key for awarding `base_key` now: every reversed award of it makes room for one more."""
+    reversed_count = (
+        await session.exec(
+            select(func.count()).select_from(PointEntry).where(_same_award(PointEntry.award_key, REVERSAL_PREFIX + base_key))  # type: ignore[arg-type]
+        )
+    ).one()
+    return base_key if not reversed_count else f"{base_key}{REDO_MARK}{reversed_count}"
+
+
+async def reverse_live(
+    session: AsyncSession,
+    *,
+    ref_kind: str,
+    ref_id: int,
+    stages: set[str],
+    key_contains: str = "",
+    reason: str,
+    awarded_by: int | None,
+    now: datetime,
+) -> int:
+    """Append a negative entry for each not-yet-reversed award of `stages` on a thing; returns how many."""
+    if not stages:
+        return 0
+    entries = (
+        await session.exec(
+            select(PointEntry).where(
+                PointEntry.ref_kind == ref_kind,
+                PointEntry.ref_id == ref_id,
+                PointEntry.stage.in_(stages),  # type: ignore[attr-defined]
+                PointEntry.points > 0,
+                sa.not_(PointEntry.award_key.startswith(REVERSAL_PREFIX)),  # type: ignore[attr-defined]
+            )
+        )
+    ).all()
+    reversed_count = 0
+    for entry in entries:
+        if key_contains and key_contains not in entry.award_key:
+            continue
+        if await award(
+            session,
+            entry.person_id,
+            -entry.points,
+            entry.stage,
+            entry.ref_kind,
+            entry.ref_id,
+            REVERSAL_PREFIX + entry.award_key,
+            reason,
+            awarded_by,
+            now,
+        ):
+            reversed_count += 1
+    return reversed_count
+
+
+async def balance(session: AsyncSession, person_id: int, since: datetime | None = None, until: datetime | None = None) -> int:
+    """The sum of a person's entries, optionally within [since, until)."""
+    query = select(func.coalesce(func.sum(PointEntry.points), 0)).where(PointEntry.person_id == person_id)
+    if since is not None:
+        query = query.where(PointEntry.created_at >= since)
+    if until is not None:
+        query = query.where(PointEntry.created_at < until)
+    return int((await session.exec(query)).one())
+
+
+async def count_stage(session: AsyncSession, person_id: int, stage: str, since: datetime, until: datetime) -> int:
+    """How many entries of `stage` a person got within [since, until) (for daily caps)."""
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(PointEntry)
+            .where(
+                PointEntry.person_id == person_id,
+                PointEntry.stage == stage,
+                PointEntry.points > 0,
+                PointEntry.created_at >= since,
+                PointEntry.created_at < until,
+            )
+        )
+    ).one()

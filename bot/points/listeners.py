@@ -1,0 +1,123 @@
+"""Award smile points when the domain events happen; every award key names what is rewarded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.context import Context
+from bot.features.proposals import proposers
+from bot.points import ledger
+from bot.points.periods import local_day
+from bot.points.rules import PointsRules, load_rules
+from bot.registry import registry
+from storage.tables import FieldVisit, Idea, Invitation, Proposal, ProposalState
+
+def rules(ctx: Context) -> PointsRules:
+    return load_rules(ctx.settings.points_rules_file)
+
+
+async def _give(ctx: Context, person_id: int, points: int, stage: str, ref: tuple[str, int], base_key: str) -> bool:
+    if points <= 0:
+        return False
+    key = await ledger.next_key(ctx.session, base_key)
+    return await ledger.award(ctx.session, person_id, points, stage, ref[0], ref[1], key, "", None, ctx.now())
+
+
+async def _give_proposers(ctx: Context, proposal: Proposal, stage: str, points: int, key_stage: str | None = None) -> None:
+    assert proposal.id is not None
+    for person in await proposers(ctx.session, proposal.id):
+        base = f"{key_stage or stage}:proposal:{proposal.id}:person:{person.id}"
+        await _give(ctx, person.id, points, stage, ("proposal", proposal.id), base)  # type: ignore[arg-type]
+
+
+async def ideas_posted_today(ctx: Context, person_id: int) -> int:
+    day = local_day(ctx.now(), ctx.settings.tz)
+    return await ledger.count_stage(ctx.session, person_id, "idea_posted", day.start, day.end)
+
+
+@registry.on("idea.posted")
+async def on_idea_posted(ctx: Context, idea: Idea) -> None:
+    """A point for an idea, up to the daily cap (beyond it no entry is written)."""
+    assert idea.id is not None
+    if await ideas_posted_today(ctx, idea.author_id) >= rules(ctx).idea_posted_daily_cap:
+        return
+    await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}")
+
+
+@registry.on("idea.supported")
+async def on_idea_supported(ctx: Context, idea: Idea, supporter: Any) -> None:
+    """The author's bonus once the idea reaches the support threshold (own supports are refused upstream)."""
+    threshold = rules(ctx).idea_supported_threshold
+    if idea.id is None or idea.support_count < threshold.supports:
+        return
+    await _give(
+        ctx, idea.author_id, threshold.points, "idea_supported_threshold", ("idea", idea.id), f"idea_threshold:idea:{idea.id}"
+    )
+
+
+@registry.on("proposal.created")
+async def on_proposal_created(ctx: Context, proposal: Proposal) -> None:
+    await _give_proposers(ctx, proposal, "proposal_created", rules(ctx).proposal_created)
+
+
+@registry.on("proposal.state_changed")
+async def on_proposal_state_changed(
+    ctx: Context, proposal: Proposal, from_state: str, to_state: str, reason: str = ""
+) -> None:
+    """Submitted (the first time), adopted and implemented pay their stages."""
+    r = rules(ctx)
+    if to_state == ProposalState.submitted and from_state == ProposalState.draft:
+        await _give_proposers(ctx, proposal, "proposal_submitted", r.proposal_submitted)
+    elif to_state == ProposalState.adopted:
+        await _give_proposers(ctx, proposal, "proposal_adopted", r.proposal_adopted)
+    elif to_state == ProposalState.implemented:
+        await _give_proposers(ctx, proposal, "proposal_implemented_proposers", r.proposal_implemented_proposers, "proposal_implemented")
+        if proposal.implementer_id is not None:
+            assert proposal.id is not None
+            await _give(
+                ctx,
+                proposal.implementer_id,
+                r.proposal_implemented_implementer,
+                "proposal_implemented_implementer",
+                ("proposal", proposal.id),
+                f"proposal_implemented_implementer:proposal:{proposal.id}:person:{proposal.implementer_id}",
+            )
+
+
+@registry.on("proposal.revived")
+async def on_proposal_revived(ctx: Context, proposal: Proposal, by_committee: bool) -> None:
+    """Only a revival by the advisory committee pays; each revival round is its own award."""
+    if not by_committee:
+        return
+    await _give_proposers(
+        ctx, proposal, "proposal_revived", rules(ctx).proposal_revived, f"proposal_revived:round:{proposal.revived_count}"
+    )
+
+
+@registry.on("invitation.accepted")
+async def on_invitation_accepted(ctx: Context, invitation: Invitation) -> None:
+    assert invitation.id is not None
+    await _give(
+        ctx,
+        invitation.head_person_id,
+        rules(ctx).invitation_accepted,
+        "invitation_accepted",
+        ("invitation", invitation.id),
+        f"invitation_accepted:invitation:{invitation.id}",
+    )
+
+
+@registry.on("field_visit.held")
+async def on_field_visit_held(ctx: Context, visit: FieldVisit) -> None:
+    """The head who offered the visit (through their invitation) earns the field visit points."""
+    invitation = await ctx.session.get(Invitation, visit.invitation_id)
+    if invitation is None or visit.id is None:
+        return
+    await _give(
+        ctx,
+        invitation.head_person_id,
+        rules(ctx).field_visit_held,
+        "field_visit_held",
+        ("field_visit", visit.id),
+        f"field_visit_held:field_visit:{visit.id}",
+    )

@@ -2,3 +2,4 @@
 
 from bot.features import basics, ideas, topics  # noqa: F401
 from bot.features import committee, reminders  # noqa: F401
+from bot.features import points, proposals, reports  # noqa: F401

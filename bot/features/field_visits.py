@@ -1,0 +1,153 @@
+"""Field visits (현장 방문) a head proposes with their answer: the date and place, and their reminders."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta, timezone
+
+from sqlmodel import delete
+
+from bot import reminders
+from bot.context import Context
+from bot.errors import UserError
+from bot.features.common import parse_number
+from bot.features.invitations import accept_invitation, answerable_invitation
+from bot.parsing import ParsedCommand
+from bot.registry import registry
+from bot.text import clean_text
+from storage.tables import FieldVisit, Invitation, PendingInput, Person, Room
+
+PLACE_LIMIT = 200
+NOTE_LIMIT = 500
+REMINDER_HOUR = time(9, 0)
+CANCEL_WORDS = ("취소", "cancel")
+_WHEN_AND_WHERE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})(?:\s+(.*))?$", re.DOTALL)
+_TRAILING_NOTE = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$", re.DOTALL)
+
+
+def parse_visit(ctx: Context, text: str) -> tuple[datetime, str, str]:
+    """`YYYY-MM-DD HH:MM 장소 (메모)` → (aware UTC time, place, note); refuses the past."""
+    match = _WHEN_AND_WHERE.match(text)
+    if not match:
+        raise UserError("visit.bad_format")
+    day, clock, rest = match.group(1), match.group(2), (match.group(3) or "").strip()
+    try:
+        local = datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise UserError("visit.bad_date", value=f"{day} {clock}") from None
+    place, note = rest, ""
+    noted = _TRAILING_NOTE.match(rest)
+    if noted and noted.group(1).strip():
+        place, note = noted.group(1), noted.group(2)
+    place = " ".join(clean_text(place, max_length=PLACE_LIMIT, empty_key="visit.no_place", too_long_key="visit.place_too_long").split())
+    if note.strip():
+        note = clean_text(note, max_length=NOTE_LIMIT, empty_key="visit.no_place", too_long_key="visit.note_too_long")
+    visit_at = local.replace(tzinfo=ctx.settings.tz).astimezone(timezone.utc)
+    if visit_at <= ctx.now():
+        raise UserError("visit.in_past", date=f"{day} {clock}")
+    return visit_at, place, note.strip()
+
+
+async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVisit:
+    """Store the visit, accept the invitation with it, and schedule its reminders."""
+    visit_at, place, note = parse_visit(ctx, text)
+    visit = FieldVisit(
+        invitation_id=invitation.id,  # type: ignore[arg-type]
+        topic_id=invitation.topic_id,
+        room_id=invitation.room_id,
+        visit_at=visit_at,
+        place=place,
+        note=note,
+        state="planned",
+        created_at=ctx.now(),
+    )
+    ctx.session.add(visit)
+    await ctx.session.flush()
+    assert visit.id is not None
+    ctx.audit("field_visit.planned", "field_visit", visit.id, invitation_id=invitation.id)
+    await accept_invitation(ctx, invitation, visit)
+    await ctx.publish("field_visit.planned", visit=visit)
+    await _schedule(ctx, visit)
+    ctx.reply(ctx.t("visit.recorded", date=ctx.local(visit.visit_at), place=visit.place))
+    return visit
+
+
+async def _schedule(ctx: Context, visit: FieldVisit) -> None:
+    local_day = visit.visit_at.astimezone(ctx.settings.tz).date()
+    day_before = datetime.combine(local_day - timedelta(days=1), REMINDER_HOUR, tzinfo=ctx.settings.tz)
+    due = [("field_visit.held", visit.visit_at, "held")]
+    if day_before > ctx.now():
+        due.insert(0, ("field_visit.tomorrow", day_before.astimezone(timezone.utc), "tomorrow"))
+    for kind, due_at, key in due:
+        await reminders.schedule(
+            ctx.session,
+            kind=kind,
+            due_at=due_at,
+            audience=f"room:{visit.room_id}",
+            dedupe_key=f"field_visit:{visit.id}:{key}",
+            payload={"visit_id": visit.id},
+            now=ctx.now(),
+        )
+
+
+@registry.awaiting("field_visit")
+async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None:
+    """The head's answer to 'when and where?'; a bad one is refused and asked again."""
+    if text.strip().lower() in CANCEL_WORDS:
+        ctx.reply(ctx.t("visit.cancelled"))
+        return
+    try:
+        invitation = await answerable_invitation(ctx, pending.ref_id or 0)
+    except UserError as error:
+        # Nothing left to answer (already answered, expired): stop waiting, say why.
+        ctx.reply(ctx.t(error.key, **error.params))
+        return
+    # A UserError from here on rolls back, so the question stays open for another try.
+    await plan_visit(ctx, invitation, text)
+
+
+@registry.command("visit", help=("help.visit",), order=26)
+async def visit_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`: the command form of the same answer."""
+    number = parse_number(command.word(0), "visit.usage")
+    invitation = await answerable_invitation(ctx, number)
+    if not command.rest_after(1):
+        raise UserError("visit.usage")
+    await plan_visit(ctx, invitation, command.rest_after(1))
+    await ctx.session.exec(  # type: ignore[call-overload]
+        delete(PendingInput).where(PendingInput.person_id == ctx.person.id, PendingInput.kind == "field_visit")
+    )
+
+
+async def _reminded_visit(ctx: Context, reminder: object) -> FieldVisit | None:
+    visit_id = (getattr(reminder, "payload", None) or {}).get("visit_id")
+    visit = await ctx.session.get(FieldVisit, visit_id) if isinstance(visit_id, int) else None
+    return visit if visit is not None and visit.state == "planned" else None
+
+
+@registry.reminder("field_visit.tomorrow")
+async def remind_day_before(ctx: Context, reminder: object) -> None:
+    """At 09:00 the day before: the room and the head are reminded of the visit."""
+    visit = await _reminded_visit(ctx, reminder)
+    if visit is None:
+        return
+    invitation = await ctx.session.get(Invitation, visit.invitation_id)
+    room = await ctx.session.get(Room, visit.room_id)
+    assert invitation is not None and room is not None
+    head = await ctx.session.get(Person, invitation.head_person_id)
+    assert head is not None
+    when = dict(date=ctx.local(visit.visit_at), place=visit.place)
+    ctx.post(room, ctx.t("visit.tomorrow_room", head=head.name, **when))
+    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **when))
+
+
+@registry.reminder("field_visit.held")
+async def mark_held(ctx: Context, reminder: object) -> None:
+    """At the visit's time it counts as held (points for it come from the points listener)."""
+    visit = await _reminded_visit(ctx, reminder)
+    if visit is None:
+        return
+    visit.state = "held"
+    ctx.session.add(visit)
+    ctx.audit("field_visit.held", "field_visit", visit.id)
+    await ctx.publish("field_visit.held", visit=visit)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.context import Context
@@ -87,12 +88,24 @@ async def fire_one(core: Core, reminder_id: int, now: datetime, report: FireRepo
         ctx.session.add(reminder)
         return "sent"
 
-    try:
-        outcome = await core.run_job(claim_and_handle)
-    except Exception as error:  # the handler's transaction is rolled back whole; count the try
-        log.exception("reminder %s failed", reminder_id)
-        outcome = await _record_failure(core, reminder_id, error)
+    for attempt in range(3):
+        try:
+            outcome = await core.run_job(claim_and_handle)
+            break
+        except IntegrityError as error:
+            # Two workers created the same row at once (e.g. the bot's own person); retry.
+            if attempt < 2:
+                continue
+            outcome = await _failed(core, reminder_id, error)
+        except Exception as error:  # the handler's transaction is rolled back whole; count the try
+            outcome = await _failed(core, reminder_id, error)
+            break
     getattr(report, outcome).append(reminder_id)
+
+
+async def _failed(core: Core, reminder_id: int, error: Exception) -> str:
+    log.exception("reminder %s failed", reminder_id, exc_info=error)
+    return await _record_failure(core, reminder_id, error)
 
 
 async def _record_failure(core: Core, reminder_id: int, error: Exception) -> str:

@@ -1,0 +1,144 @@
+"""Connects the bot to Telegram through python-telegram-bot: updates in (polling or webhook), sends out."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+from sqlmodel import select
+from telegram import CallbackQuery, Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from adapters.telegram.commands import register_menus
+from adapters.telegram.convert import PLATFORM, to_event
+from adapters.telegram.gateway import TelegramGateway
+from adapters.telegram.webhook import VALID_SECRET, WEBHOOK_PATH, TelegramWebhook
+from bot.bootstrap import App
+from bot.i18n import Translator
+from storage.tables import Identity, Person
+
+log = logging.getLogger(__name__)
+
+MAX_TOAST = 200  # answerCallbackQuery text limit
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
+
+
+class TelegramSetupError(RuntimeError):
+    """The Telegram settings cannot work; the message says which one to fix."""
+
+
+class TelegramAdapter:
+    """Long polling by default; a webhook on the shared HTTP server when TELEGRAM_WEBHOOK_URL is set."""
+
+    def __init__(self, app: App) -> None:
+        settings = app.settings
+        if not settings.telegram_bot_token:
+            raise TelegramSetupError("TELEGRAM_BOT_TOKEN is empty: create a bot with @BotFather and set its token")
+        self.app = app
+        self.webhook_url = settings.telegram_webhook_url.strip()
+        self.webhook_secret = settings.telegram_webhook_secret.strip()
+        if self.webhook_url and not VALID_SECRET.match(self.webhook_secret):
+            raise TelegramSetupError(
+                "TELEGRAM_WEBHOOK_URL is set, so TELEGRAM_WEBHOOK_SECRET must be set too "
+                "(1-256 characters of A-Z, a-z, 0-9, _ and -); the webhook refuses requests without it"
+            )
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        api = settings.telegram_api_base_url.rstrip("/")
+        builder = Application.builder().token(settings.telegram_bot_token).base_url(f"{api}/bot")
+        builder = builder.base_file_url(f"{api}/file/bot")
+        if self.webhook_url:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.gateway = TelegramGateway(self.application.bot, app.clock)
+        self.translator = Translator(settings.locale)
+        self._started = False
+
+    @property
+    def bot_username(self) -> str:
+        return self.application.bot.username
+
+    def start_link(self, payload: str) -> str:
+        return self.gateway.start_link(payload)
+
+    async def start(self) -> None:
+        try:
+            await self.application.initialize()  # getMe: checks the token, learns the bot's username
+        except InvalidToken as error:
+            raise TelegramSetupError(f"Telegram refused TELEGRAM_BOT_TOKEN: {error.message}") from error
+        self.app.core.bot_usernames[PLATFORM] = self.bot_username
+        await register_menus(
+            self.application.bot, self.app.core.registry, self.app.settings.locale, await self._organizer_chats()
+        )
+        if self.webhook_url:
+            await self._start_webhook()
+        await self.application.start()
+        if self.application.updater is not None:
+            # Reactions are only delivered when asked for explicitly.
+            await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+        self._started = True
+        log.info("telegram: @%s is running (%s)", self.bot_username, "webhook" if self.webhook_url else "polling")
+
+    async def _start_webhook(self) -> None:
+        path = urlparse(self.webhook_url).path
+        if path != WEBHOOK_PATH:
+            log.warning("TELEGRAM_WEBHOOK_URL path %r: the bot listens on %s behind it", path, WEBHOOK_PATH)
+        endpoint = TelegramWebhook(self.webhook_secret, self.application.bot, self.application.process_update)
+        self.app.http.add_route("POST", WEBHOOK_PATH, endpoint.handle)
+        await self.application.bot.set_webhook(
+            self.webhook_url, secret_token=self.webhook_secret, allowed_updates=Update.ALL_TYPES
+        )
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        if self._started:
+            await self.application.shutdown()
+            self._started = False
+
+    async def _organizer_chats(self) -> list[tuple[int, str]]:
+        """Organizers' direct chats (user ids) with their language, for the fuller command menu."""
+        granted = set(self.app.settings.organizers)
+        async with self.app.db.session() as session:
+            rows = (
+                await session.exec(
+                    select(Identity, Person)
+                    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+                    .where(Identity.platform == PLATFORM)
+                )
+            ).all()
+        return [
+            (int(identity.external_id), person.locale or self.app.settings.locale)
+            for identity, person in rows
+            if identity.external_id.isdigit()
+            and (person.is_organizer or f"{PLATFORM}:{identity.external_id}" in granted)
+        ]
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand the update to the core once; a button press is always answered, even on errors."""
+        query = update.callback_query
+        toast: str | None = None
+        try:
+            event = to_event(update)
+            if event is not None:
+                toast = (await self.app.core.handle(event)).toast
+        except Exception:  # one bad update must not stop the adapter (the core apologizes for its own failures)
+            log.exception("telegram update %s could not be handled", update.update_id)
+            toast = self.translator("error.internal")
+        finally:
+            if query is not None:
+                await self._answer(query, toast)
+
+    async def _answer(self, query: CallbackQuery, toast: str | None) -> None:
+        try:
+            await query.answer(text=toast[:MAX_TOAST] if toast else None)
+        except TelegramError as error:  # e.g. a query too old to answer
+            log.info("could not answer callback query %s: %s", query.id, error)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram error (update %s): %s", getattr(update, "update_id", None), context.error, exc_info=context.error)

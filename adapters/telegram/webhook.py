@@ -1,0 +1,50 @@
+"""The webhook endpoint: Telegram POSTs updates here with the secret it was given in setWebhook."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from telegram import Bot, Update
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# What Telegram allows as secret_token in setWebhook.
+VALID_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class TelegramWebhook:
+    """Checks the secret header, parses the update defensively and hands it on."""
+
+    def __init__(self, secret: str, bot: Bot, process: Callable[[Update], Awaitable[None]]) -> None:
+        self.secret = secret.encode()
+        self.bot = bot
+        self.process = process
+
+    async def handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER)
+        if given is None:
+            return web.Response(status=401, text="missing secret token")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.secret):
+            log.warning("telegram webhook call with a wrong secret from %s", request.remote)
+            return web.Response(status=403, text="wrong secret token")
+        try:
+            data = json.loads(await request.read())
+        except ValueError:  # not JSON, or not UTF-8
+            return web.Response(status=400, text="body is not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="not a Telegram update")
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception:  # a shape PTB cannot read
+            log.warning("unreadable telegram update %s", data.get("update_id"), exc_info=True)
+            return web.Response(status=400, text="unreadable update")
+        # Handled before answering: if the process dies meanwhile, Telegram delivers the update again.
+        await self.process(update)
+        return web.Response(status=200)

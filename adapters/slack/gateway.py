@@ -128,6 +128,8 @@ class SlackGateway:
     """The ChatGateway of Slack: chat.postMessage, conversations.open/invite, reactions.add, files."""
 
     platform = PLATFORM
+    # About one message a second per channel (the sender's pacing; settings can change it).
+    limits = {"per_channel_per_second": 1}
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client

@@ -19,6 +19,7 @@ from adapters.slack import SlackAdapter
 from adapters.slack.gateway import make_client
 from bot.bootstrap import App, build_app
 from bot.ports import ManualClock
+from storage.tables import OutboxMessage, OutboxState
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, signed_request_headers
 from tests.harness import test_settings
 
@@ -131,7 +132,17 @@ class SlackStand:
         """Wait until `events` more events reached the core, then deliver what they queued."""
         self._events_seen += events
         await eventually(lambda: self.events_done() >= self._events_seen)
-        await self.app.sender.drain()
+        await self.deliver_all()
+
+    async def deliver_all(self, rounds: int = 20) -> int:
+        """Drain the outbox; when the sender paces a channel, move the clock past its window."""
+        delivered = await self.app.sender.drain()
+        for _ in range(rounds):
+            if not await self.count(OutboxMessage, OutboxMessage.state == OutboxState.pending):
+                break
+            self.clock.advance(seconds=2)
+            delivered += await self.app.sender.drain()
+        return delivered
 
     async def count(self, table: Any, *where: Any) -> int:
         async with self.app.db.session() as session:
@@ -153,6 +164,8 @@ async def start_stand(sqlite_url: str, fake: FakeSlackAPI, **settings: Any) -> S
         "SLACK_API_BASE_URL": fake.api_url,
         "IDEAROOM_HTTP_HOST": "127.0.0.1",
         "IDEAROOM_HTTP_PORT": 0,
+        # The sender's per-channel pacing is the outbox's to test; here the clock stands still.
+        "IDEAROOM_SEND_RATE_LIMITS": "off",
         **settings,
     }
     clock = ManualClock(START)

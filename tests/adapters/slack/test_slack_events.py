@@ -8,7 +8,7 @@ import time
 
 from sqlmodel import select
 
-from storage.tables import Idea, Identity, Person, ProcessedEvent, Support
+from storage.tables import Idea, Identity, Person, PointEntry, ProcessedEvent, Support
 from tests.adapters.slack.stand import ROOM, SECRET, SlackStand, eventually, fake_slack, slack  # noqa: F401
 from tests.fakes.slack_api import event_callback, message_event, reaction_added_event, signed_request_headers
 
@@ -157,7 +157,10 @@ async def test_app_home_shows_points_topics_and_what_waits(slack: SlackStand) ->
     view = slack.fake.views[slack.user("minji")]
     texts = json.dumps(view, ensure_ascii=False)
     assert view["type"] == "home"
-    assert "박민지님의 아이디어방" in texts and "미소포인트: *0점*" in texts
+    async with slack.app.db.session() as session:
+        minji = (await session.exec(select(Person).where(Person.handle == "minji"))).one()
+        points = sum((await session.exec(select(PointEntry.points).where(PointEntry.person_id == minji.id))).all())
+    assert "박민지님의 아이디어방" in texts and f"미소포인트: *{points}점*" in texts
     assert "지금 답변을 기다리는 일은 없습니다." in texts
 
 

@@ -80,7 +80,7 @@ async def test_direct_messages_open_the_conversation_once(slack: SlackStand) -> 
     to_minji = Destination("slack", "user", slack.user("minji"))
     await queue(slack, to_minji, Outgoing("첫 번째 안내"))
     await queue(slack, to_minji, Outgoing("두 번째 안내"))
-    assert await slack.app.sender.drain() == 2
+    assert await slack.deliver_all() == 2
     assert len(slack.fake.calls_to("conversations.open")) == 1
     assert slack.posted_texts(f"D{slack.user('minji')}") == ["첫 번째 안내", "두 번째 안내"]
 
@@ -100,7 +100,7 @@ async def test_reactions_and_photos(slack: SlackStand, tmp_path) -> None:  # typ
     chart.write_bytes(b"\x89PNG fake chart")
     await queue(slack, room(), Outgoing("", kind="reaction", payload={"message_id": "1700000000.000100", "emoji": "✅"}))
     await queue(slack, room(), Outgoing("3월 실적", kind="photo", payload={"path": str(chart)}))
-    assert await slack.app.sender.drain() == 2
+    assert await slack.deliver_all() == 2
     assert slack.fake.reactions[(ROOM, "1700000000.000100")] == ["white_check_mark"]
     [upload] = slack.fake.calls_to("upload")
     assert upload.params["size"] == len(b"\x89PNG fake chart")

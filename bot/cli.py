@@ -156,6 +156,36 @@ async def slack_manifest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def points_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write everyone's points in a period (CSV with BOM or xlsx) for paying out rewards."""
+    from bot.exports import export_points_file
+    from storage.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    try:
+        path, count = await export_points_file(settings, args.period, args.format, args.output)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"wrote {count} people to {path}")
+    return 0
+
+
+async def report_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the month's report as a spreadsheet."""
+    from bot.reports import export_month_file
+    from storage.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    try:
+        path = await export_month_file(settings, args.month, args.output)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idearoom", description="The idea-room bot of the innovation office.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="public base URL of the bot (HTTP mode), e.g. https://bot.example.org")
     manifest.add_argument("--socket-mode", action="store_true", help="a manifest for Socket Mode (no request URL)")
     manifest.set_defaults(handler=slack_manifest)
+
+    points = commands.add_parser("points", help="smile points").add_subparsers(dest="points_command", required=True)
+    export = points.add_parser("export", help="everyone's points in a period, for paying out rewards")
+    export.add_argument("--period", required=True, help="2026-11, 2026-Q4 or 2026")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    export.add_argument("--output", help="file to write (default points-<period>.<format>)")
+    export.set_defaults(handler=points_export)
+
+    report = commands.add_parser("report", help="the monthly report as a spreadsheet")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--format", choices=["xlsx"], default="xlsx")
+    report.add_argument("--output", help="file to write (default report-<month>.xlsx)")
+    report.set_defaults(handler=report_export)
     return parser
 
 
@@ -194,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
+        from bot.points.rules import load_rules
+
+        load_rules(settings.points_rules_file)  # a bad IDEAROOM_POINTS_RULES file stops the start here
     except Exception as error:  # a bad .env value deserves one readable line, not a traceback
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -1,1 +1,47 @@
-"""/report: the month's figures posted to the room, with a chart image."""
+"""/report [YYYY-MM]: the month's figures posted where asked, with a chart image; anyone may view them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.context import REPLY, Context
+from bot.errors import UserError
+from bot.messages import Destination, Outgoing
+from bot.outbox import enqueue
+from bot.parsing import ParsedCommand
+from bot.points.periods import Period, current, parse_period
+from bot.registry import registry
+from bot.reports import month_report, render_chart, report_text
+
+
+def requested_month(ctx: Context, word: str | None) -> Period:
+    """This month (Asia/Seoul), or the `YYYY-MM` typed."""
+    if word is None:
+        return current("month", ctx.now(), ctx.settings.tz)
+    try:
+        period = parse_period(word, ctx.settings.tz)
+    except ValueError:
+        raise UserError("report.usage", value=word[:20]) from None
+    if "-" not in period.label or "Q" in period.label:
+        raise UserError("report.usage", value=word[:20])
+    return period
+
+
+@registry.command("report", help=("help.report",), order=60)
+async def report_command(ctx: Context, command: ParsedCommand) -> None:
+    """The figures are public within the office, so anyone in the room may ask for them."""
+    period = requested_month(ctx, command.word(0))
+    if period.start > ctx.now():
+        raise UserError("report.future", month=period.label)
+    report = await month_report(ctx.session, period)
+    ctx.reply(report_text(report, ctx.translator(ctx.person)))
+    if not report.ideas and not report.proposals_created and not report.departments:
+        return  # an empty chart says nothing the text does not
+    path = await asyncio.to_thread(render_chart, report, ctx.settings.report_dir)
+    enqueue(
+        ctx.session,
+        Destination(ctx.place.platform, "room", ctx.place.chat_id),
+        Outgoing(ctx.t("report.chart_caption", month=period.label), kind="photo", payload={"path": str(path)}),
+        priority=REPLY,
+        now=ctx.now(),
+    )

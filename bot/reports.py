@@ -1,0 +1,233 @@
+"""The monthly report: figures from the database, a chart image (matplotlib Agg) and an xlsx workbook."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import Translator
+from bot.points.periods import Period
+from bot.proposal_states import LISTING_ORDER, state_key
+from storage.tables import Department, Idea, Person, PointEntry, Proposal, ProposalState, ProposalTransition, Support
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Fonts that carry Hangul, in order of preference; without one, the chart avoids Korean text.
+HANGUL_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "NanumBarunGothic", "Malgun Gothic", "AppleGothic", "UnDotum", "Baekmuk Gulim")
+
+
+@dataclass
+class DepartmentFigures:
+    """One department's share of the month."""
+
+    name: str
+    ideas: int = 0
+    proposals: int = 0
+    points: int = 0
+
+
+@dataclass
+class MonthReport:
+    """What happened in one month (Asia/Seoul): ideas, people, proposals, decisions, points."""
+
+    period: Period
+    ideas: int
+    participants: int
+    proposals_by_state: dict[str, int]
+    adopted: int
+    rejected: int
+    points_given: int
+    departments: list[DepartmentFigures] = field(default_factory=list)
+
+    @property
+    def proposals_created(self) -> int:
+        return sum(self.proposals_by_state.values())
+
+    @property
+    def adoption_rate(self) -> float | None:
+        """Adopted among the month's decisions (adopted + rejected), or None without decisions."""
+        decided = self.adopted + self.rejected
+        return self.adopted / decided if decided else None
+
+
+async def month_report(session: AsyncSession, period: Period) -> MonthReport:
+    """Count the month: proposals by their current state among those created in it, decisions made in it."""
+
+    def within(column: sa.ColumnElement) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
+        return sa.and_(column >= period.start, column < period.end)
+
+    ideas = (await session.exec(select(Idea.id, Idea.author_id).where(within(Idea.created_at)))).all()  # type: ignore[arg-type]
+    supporters = (await session.exec(select(Support.person_id).where(within(Support.created_at)))).all()  # type: ignore[arg-type]
+    proposals = (await session.exec(select(Proposal).where(within(Proposal.created_at)))).all()  # type: ignore[arg-type]
+    decisions = Counter(
+        (
+            await session.exec(
+                select(ProposalTransition.to_state).where(
+                    within(ProposalTransition.at),  # type: ignore[arg-type]
+                    ProposalTransition.undone == False,  # noqa: E712
+                    ProposalTransition.to_state.in_([ProposalState.adopted, ProposalState.rejected]),  # type: ignore[attr-defined]
+                )
+            )
+        ).all()
+    )
+    points = (
+        await session.exec(select(PointEntry.person_id, PointEntry.points).where(within(PointEntry.created_at)))  # type: ignore[arg-type]
+    ).all()
+    departments = {d.id: DepartmentFigures(d.name) for d in (await session.exec(select(Department).order_by(Department.name))).all()}
+    person_department = dict((await session.exec(select(Person.id, Person.department_id))).all())
+    for _, author_id in ideas:
+        if person_department.get(author_id) in departments:
+            departments[person_department[author_id]].ideas += 1
+    for proposal in proposals:
+        if proposal.department_id in departments:
+            departments[proposal.department_id].proposals += 1
+    for person_id, amount in points:
+        if person_department.get(person_id) in departments:
+            departments[person_department[person_id]].points += amount
+    return MonthReport(
+        period=period,
+        ideas=len(ideas),
+        participants=len({author for _, author in ideas} | set(supporters)),
+        proposals_by_state=dict(Counter(p.state for p in proposals)),
+        adopted=decisions.get(ProposalState.adopted, 0),
+        rejected=decisions.get(ProposalState.rejected, 0),
+        points_given=sum(amount for _, amount in points),
+        departments=[d for d in departments.values() if d.ideas or d.proposals or d.points],
+    )
+
+
+def report_text(report: MonthReport, t: Translator) -> str:
+    """The report as a chat message in the reader's language; departments are numbered as in the chart."""
+    rate = f"{report.adoption_rate:.0%}" if report.adoption_rate is not None else "-"
+    states = ", ".join(
+        f"{t(state_key(s))} {report.proposals_by_state[s]}" for s in LISTING_ORDER if report.proposals_by_state.get(s)
+    )
+    lines = [
+        t("report.title", month=report.period.label),
+        t("report.ideas", ideas=report.ideas, participants=report.participants),
+        t("report.proposals", count=report.proposals_created, states=states or "-"),
+        t("report.decisions", adopted=report.adopted, rejected=report.rejected, rate=rate),
+        t("report.points", points=report.points_given),
+    ]
+    if report.departments:
+        lines.append(t("report.by_department"))
+        for number, d in enumerate(report.departments, start=1):
+            lines.append(t("report.department_line", number=number, name=d.name, ideas=d.ideas, proposals=d.proposals, points=d.points))
+    else:
+        lines.append(t("report.quiet"))
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def hangul_font() -> str | None:
+    """An installed font family that renders Hangul, or None (logged once)."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in HANGUL_FONTS:
+        if name in installed:
+            return name
+    log.warning("no Hangul font installed (e.g. fonts-noto-cjk or fonts-nanum): report charts number the departments")
+    return None
+
+
+def render_chart(report: MonthReport, directory: str | Path) -> Path:
+    """A PNG with ideas per department and proposals per state; returns its path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    font = hangul_font()
+    figure = Figure(figsize=(10, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    left, right = figure.subplots(1, 2)
+    labels = [d.name if font else str(n) for n, d in enumerate(report.departments, start=1)]
+    left.bar(labels, [d.ideas for d in report.departments], color="#4C72B0")
+    left.set_title("Ideas per department")
+    left.set_xlabel("Department" if font else "Department (numbered as in the message)")
+    left.set_ylabel("Ideas")
+    states = [s for s in LISTING_ORDER if report.proposals_by_state.get(s)]
+    right.bar([str(s) for s in states], [report.proposals_by_state[s] for s in states], color="#55A868")
+    right.set_title("Proposals per state")
+    right.set_ylabel("Proposals")
+    for axes in (left, right):
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.tick_params(axis="x", labelrotation=30)
+        if font:
+            for label in axes.get_xticklabels():
+                label.set_fontfamily(font)
+    figure.suptitle(f"idearoom {report.period.label}")
+    figure.tight_layout()
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"report-{report.period.label}-{uuid.uuid4().hex[:8]}.png"
+    figure.savefig(path)
+    return path.resolve()
+
+
+def write_xlsx(report: MonthReport, path: str | Path, t: Translator) -> Path:
+    """The same figures as a workbook: a summary sheet, departments, and proposals by state."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = t("report.xlsx.summary")
+    summary.append([t("report.xlsx.metric"), t("report.xlsx.value")])
+    rate = round(report.adoption_rate, 4) if report.adoption_rate is not None else None
+    for key, value in (
+        ("report.xlsx.month", report.period.label),
+        ("report.xlsx.ideas", report.ideas),
+        ("report.xlsx.participants", report.participants),
+        ("report.xlsx.proposals", report.proposals_created),
+        ("report.xlsx.adopted", report.adopted),
+        ("report.xlsx.rejected", report.rejected),
+        ("report.xlsx.adoption_rate", rate),
+        ("report.xlsx.points", report.points_given),
+    ):
+        summary.append([t(key), value])
+    summary.cell(row=8, column=2).number_format = "0%"
+    departments = workbook.create_sheet(t("report.xlsx.departments"))
+    departments.append([t("report.xlsx.department"), t("report.xlsx.ideas"), t("report.xlsx.proposals"), t("report.xlsx.points")])
+    for d in report.departments:
+        departments.append([d.name, d.ideas, d.proposals, d.points])
+    states = workbook.create_sheet(t("report.xlsx.states"))
+    states.append([t("report.xlsx.state"), t("report.xlsx.proposals")])
+    for state in LISTING_ORDER:
+        states.append([t(state_key(state)), report.proposals_by_state.get(state, 0)])
+    for sheet in workbook.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 24
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(target)
+    return target
+
+
+async def export_month_file(settings: "Settings", month_text: str, output: str | None) -> Path:
+    """Write the month's report workbook from the configured database; returns its path."""
+    from bot.points.periods import parse_period
+    from storage.db import Database
+
+    period = parse_period(month_text, settings.tz)
+    if "-" not in period.label or "Q" in period.label:
+        raise ValueError(f"not a month: {month_text!r} (expected YYYY-MM, e.g. 2026-11)")
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            report = await month_report(session, period)
+    finally:
+        await db.dispose()
+    return write_xlsx(report, output or f"report-{period.label}.xlsx", Translator(settings.locale))

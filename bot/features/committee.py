@@ -331,9 +331,14 @@ async def tally(ctx: Context, meeting: CommitteeMeeting) -> list[tuple[Proposal,
         revived = revive > keep and proposal.state == ProposalState.maturing
         if revived:
             reason = default("committee.revive_reason", quarter=meeting.quarter, revive=revive, keep=keep)
-            await _revive(ctx, proposal, reason)
+            try:
+                async with ctx.session.begin_nested():  # one refused revival must not undo the tally
+                    await _revive(ctx, proposal, reason)
+            except UserError as error:
+                log.warning("committee could not revive proposal %s: %s", proposal.id, error.key)
+                revived = False
             room = await ctx.session.get(Room, proposal.room_id) if proposal.room_id else None
-            if room is not None:
+            if revived and room is not None:
                 ctx.post(room, default("committee.revived_room", number=proposal.id, title=proposal.title, revive=revive, keep=keep))
         results.append((proposal, revive, keep, revived))
     meeting.tallied_at = ctx.now()

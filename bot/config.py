@@ -43,6 +43,14 @@ class Settings(BaseSettings):
 
     # Sending
     send_rate_limits: str = Field("on", alias="IDEAROOM_SEND_RATE_LIMITS")
+    send_max_attempts: int = Field(6, alias="IDEAROOM_SEND_MAX_ATTEMPTS")
+    send_lease_seconds: float = Field(60.0, alias="IDEAROOM_SEND_LEASE_SECONDS")
+    ack_coalesce_seconds: float = Field(5.0, alias="IDEAROOM_ACK_COALESCE_SECONDS")
+    telegram_max_per_second: int = Field(30, alias="IDEAROOM_TELEGRAM_MAX_PER_SECOND")
+    telegram_chat_max_per_second: int = Field(1, alias="IDEAROOM_TELEGRAM_CHAT_MAX_PER_SECOND")
+    telegram_group_max_per_minute: int = Field(20, alias="IDEAROOM_TELEGRAM_GROUP_MAX_PER_MINUTE")
+    slack_channel_max_per_second: int = Field(1, alias="IDEAROOM_SLACK_CHANNEL_MAX_PER_SECOND")
+    slack_reactions_max_per_minute: int = Field(50, alias="IDEAROOM_SLACK_REACTIONS_MAX_PER_MINUTE")
 
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")

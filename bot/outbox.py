@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
+from bot.i18n import Translator
 from bot.messages import Destination, Outgoing
-from storage.tables import OutboxMessage
+from bot.text import clip
+from storage.tables import Identity, OutboxMessage, Person, Room
 
 
 def enqueue(
@@ -38,3 +43,109 @@ def enqueue(
     )
     session.add(entry)
     return entry
+
+
+def add_raw(
+    session: AsyncSession,
+    *,
+    platform: str,
+    dest_kind: str,
+    dest_id: str,
+    text: str,
+    now: datetime,
+    priority: int = 5,
+    buttons: list | None = None,
+    payload: dict[str, Any] | None = None,
+    kind: str = "message",
+    ref: tuple[str, int] | None = None,
+) -> OutboxMessage:
+    """Add an entry the sender itself decided on (a follow-up, a reaction, a failure notice)."""
+    entry = OutboxMessage(
+        platform=platform,
+        dest_kind=dest_kind,
+        dest_id=dest_id,
+        kind=kind,
+        text=text,
+        buttons=buttons or [],
+        payload=payload or {},
+        priority=priority,
+        ref_kind=ref[0] if ref else None,
+        ref_id=ref[1] if ref else None,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(entry)
+    return entry
+
+
+async def describe_destination(session: AsyncSession, entry: OutboxMessage) -> str:
+    """Where an entry goes, as an organizer recognises it: the room title or the person's name."""
+    if entry.dest_kind == "room":
+        room = (
+            await session.exec(select(Room).where(Room.platform == entry.platform, Room.external_id == entry.dest_id))
+        ).first()
+        title = room.title if room and room.title else entry.dest_id
+        return f"{title} ({entry.platform})"
+    identity = (
+        await session.exec(
+            select(Identity).where(Identity.platform == entry.platform, Identity.external_id == entry.dest_id)
+        )
+    ).first()
+    person = await session.get(Person, identity.person_id) if identity else None
+    return f"{person.name if person else entry.dest_id} ({entry.platform})"
+
+
+async def organizer_identities(session: AsyncSession, settings: Settings) -> list[tuple[Person, Identity]]:
+    """Each organizer with the account to reach them on (never the bot's own system account)."""
+    people = {p.id: p for p in (await session.exec(select(Person).where(Person.is_organizer == True))).all()}  # noqa: E712
+    for entry in settings.organizers:
+        platform, _, external_id = entry.partition(":")
+        identity = (
+            await session.exec(select(Identity).where(Identity.platform == platform, Identity.external_id == external_id))
+        ).first()
+        if identity and identity.person_id not in people:
+            person = await session.get(Person, identity.person_id)
+            if person:
+                people[person.id] = person
+    found = []
+    for person in people.values():
+        identities = (
+            await session.exec(select(Identity).where(Identity.person_id == person.id, Identity.platform != "system"))
+        ).all()
+        if identities:
+            found.append((person, sorted(identities, key=lambda i: i.id)[0]))
+    return found
+
+
+async def notify_failure(session: AsyncSession, entry: OutboxMessage, settings: Settings, now: datetime) -> int:
+    """Tell every organizer that `entry` finally failed; returns how many were told.
+
+    Nothing is sent about a message that was itself for an organizer (or a notice of a
+    failure): if organizers cannot be reached, telling them would only fail again, in a loop.
+    """
+    if (entry.payload or {}).get("failure_of"):
+        return 0
+    organizers = await organizer_identities(session, settings)
+    if entry.dest_kind == "user" and any(
+        (i.platform, i.external_id) == (entry.platform, entry.dest_id) for _, i in organizers
+    ):
+        return 0
+    where = await describe_destination(session, entry)
+    for person, identity in organizers:
+        translate = Translator(person.locale or settings.locale)
+        add_raw(
+            session,
+            platform=identity.platform,
+            dest_kind="user",
+            dest_id=identity.external_id,
+            text=translate("outbox.failed_notice", id=entry.id, destination=where, reason=clip(entry.error, 200)),
+            payload={"failure_of": entry.id},
+            now=now,
+        )
+    return len(organizers)
+
+
+def merged_acks_text(entries: list[OutboxMessage], locale: str) -> str:
+    """One confirmation for several recorded ideas: '💡 아이디어 #12, #13번을 등록했습니다.'"""
+    numbers = sorted(e.ref_id for e in entries if e.ref_id is not None)
+    return Translator(locale)("outbox.ideas_recorded", numbers=", ".join(f"#{n}" for n in numbers), count=len(numbers))

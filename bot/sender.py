@@ -1,4 +1,4 @@
-"""Drains the outbox: claims each due entry, hands it to its platform and records the result."""
+"""Drains the outbox: claims due entries within each destination's budget, delivers them, records the result."""
 
 from __future__ import annotations
 
@@ -6,21 +6,34 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import timedelta
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
 from bot.messages import Button, Destination, Outgoing, SendResult
+from bot.outbox import add_raw, merged_acks_text, notify_failure
+from bot.pacing import Budget, PlatformLimits, limits_for
 from bot.ports import ChatGateway, Clock, DeliveryError
 from storage.db import Database, insert_ignoring_conflict
 from storage.tables import MessageLink, OutboxMessage, OutboxState
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-# An entry left in "sending" longer than this belonged to a worker that died mid-send.
-CLAIM_LEASE = timedelta(seconds=60)
+# Claiming rounds of all workers take this PostgreSQL advisory lock in turn, so the budget
+# each round reads from the table includes every other worker's claims.
+CLAIM_LOCK_KEY = 0x1DEA_0B0C
+# Confirmations that may be merged into one message, and the catalog text of the merge.
+MERGEABLE = frozenset({"idea-ack"})
+MERGE_AT_MOST = 100
+ACK_REACTION = "👀"  # allowed as a bot reaction on Telegram, a standard emoji on Slack
+CONCURRENT_DESTINATIONS = 16
+
+DestKey = tuple[str, str, str]
 
 
 def _backoff(attempts: int) -> float:
@@ -32,79 +45,298 @@ def to_outgoing(entry: OutboxMessage) -> Outgoing:
     return Outgoing(entry.text, buttons, kind=entry.kind, payload=dict(entry.payload or {}))
 
 
-class Sender:
-    """Delivers outbox entries for the platforms it has gateways for."""
+def _key(entry: OutboxMessage) -> DestKey:
+    return (entry.platform, entry.dest_kind, entry.dest_id)
 
-    def __init__(self, db: Database, gateways: dict[str, ChatGateway], clock: Clock, worker_id: str | None = None) -> None:
+
+class Sender:
+    """Delivers outbox entries for the platforms it has gateways for; several may share a database."""
+
+    def __init__(
+        self,
+        db: Database,
+        gateways: dict[str, ChatGateway],
+        clock: Clock,
+        worker_id: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.db = db
         self.gateways = gateways
         self.clock = clock
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.settings = settings or Settings()
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wakeup = asyncio.Event()
+        # A 429 for one destination holds back only that destination, until this time.
+        self.held_until: dict[DestKey, datetime] = {}
         self.sent_count = 0
         self.failed_count = 0
         self.retried_count = 0
+        self.rate_limited_count = 0
+        self.merged_count = 0
+        self._next_due: datetime | None = None
+        self._budget_wait: float | None = None
+
+    # --- running -------------------------------------------------------------------------------
 
     def notify(self) -> None:
         """Something was written to the outbox: drain soon."""
         self.wakeup.set()
 
     async def run(self, idle_seconds: float = 1.0) -> None:
-        """Drain forever, waking when notified or every `idle_seconds`."""
+        """Drain forever, waking when notified, when a budget frees up, or every `idle_seconds`."""
         while True:
             try:
                 await self.drain()
             except Exception:  # keep the loop alive; the entry stays pending and is retried
                 log.exception("outbox drain failed")
+            timeout = idle_seconds
+            if self._next_due is not None:
+                timeout = min(idle_seconds, max(0.005, (self._next_due - self.clock.now()).total_seconds()))
             try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=idle_seconds)
+                await asyncio.wait_for(self.wakeup.wait(), timeout=timeout)
             except asyncio.TimeoutError:
                 pass
             self.wakeup.clear()
 
-    async def drain(self, limit: int = 200) -> int:
-        """Send every entry that is due now; returns how many were delivered."""
+    async def drain(self, limit: int = 500) -> int:
+        """Send every entry that is due and fits its budget now; returns how many were delivered."""
         delivered = 0
         while True:
             batch = await self._claim(limit)
             if not batch:
+                self._next_due = await self._soonest_due(self.clock.now())
                 return delivered
-            for entry in batch:
-                if await self._deliver(entry):
-                    delivered += 1
+            delivered += await self._deliver_batch(batch)
+
+    def limits(self) -> dict[str, PlatformLimits]:
+        return {
+            platform: limits_for(platform, self.settings, getattr(gateway, "limits", None))
+            for platform, gateway in self.gateways.items()
+        }
+
+    # --- claiming ------------------------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[OutboxMessage]:
         now = self.clock.now()
         platforms = list(self.gateways)
+        if not platforms:
+            return []
         async with self.db.session() as session:
-            stale = now - CLAIM_LEASE
-            await session.exec(  # type: ignore[call-overload]
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.state == OutboxState.sending, OutboxMessage.claimed_at < stale)
-                .values(state=OutboxState.pending)
+            postgres = self.db.dialect == "postgresql"
+            if postgres:
+                await session.exec(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CLAIM_LOCK_KEY))  # type: ignore[call-overload]
+            await self._reclaim_stale(session, now)
+            limits = self.limits()
+            budget = await self._recent_budget(session, limits, now)
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.state == OutboxState.pending,
+                    OutboxMessage.platform.in_(platforms),  # type: ignore[attr-defined]
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .limit(limit)
             )
-            rows = (
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            candidates = list((await session.exec(query)).all())
+            claimed = await self._choose(session, candidates, budget, now)
+            await session.flush()
+        return claimed
+
+    async def _reclaim_stale(self, session: AsyncSession, now: datetime) -> None:
+        """Entries left "sending" past the lease belonged to a worker that died mid-send."""
+        stale = now - timedelta(seconds=self.settings.send_lease_seconds)
+        result = await session.exec(  # type: ignore[call-overload]
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.state == OutboxState.sending, OutboxMessage.claimed_at < stale)
+            .values(state=OutboxState.pending, next_attempt_at=now)
+        )
+        if result.rowcount:
+            log.warning("reclaimed %d outbox entries a stopped worker left unsent", result.rowcount)
+
+    async def _recent_budget(self, session: AsyncSession, limits: dict[str, PlatformLimits], now: datetime) -> Budget:
+        """The budget as every worker spent it: entries claimed within the longest window."""
+        budget = Budget(limits)
+        longest = max((l.longest for l in limits.values()), default=0.0)
+        if longest <= 0:
+            return budget
+        since = now - timedelta(seconds=longest + budget.margin)
+        rows = (
+            await session.exec(
+                select(
+                    OutboxMessage.platform,
+                    OutboxMessage.dest_kind,
+                    OutboxMessage.dest_id,
+                    OutboxMessage.kind,
+                    OutboxMessage.claimed_at,
+                )
+                .where(
+                    OutboxMessage.claimed_at >= since,  # type: ignore[operator]
+                    OutboxMessage.platform.in_(list(limits)),  # type: ignore[attr-defined]
+                )
+                .order_by(OutboxMessage.claimed_at)  # type: ignore[arg-type]
+            )
+        ).all()
+        for platform, dest_kind, dest_id, kind, claimed_at in rows:
+            budget.record(platform, dest_kind, dest_id, kind, claimed_at)
+        return budget
+
+    async def _choose(
+        self, session: AsyncSession, candidates: list[OutboxMessage], budget: Budget, now: datetime
+    ) -> list[OutboxMessage]:
+        """Claim, in priority order, what each destination's budget allows now; merge confirmations
+        that would otherwise fall behind."""
+        self._budget_wait = None
+        mergeable: dict[tuple[DestKey, str], list[OutboxMessage]] = defaultdict(list)
+        for entry in candidates:
+            if entry.coalesce_key in MERGEABLE:
+                mergeable[(_key(entry), entry.coalesce_key)].append(entry)
+        done: set[int] = set()
+        claimed: list[OutboxMessage] = []
+        reactions: list[OutboxMessage] = []
+        for entry in candidates:
+            if entry.id in done:
+                continue
+            key = _key(entry)
+            held = self.held_until.get(key)
+            if held is not None and held > now:
+                self._note_wait((held - now).total_seconds())
+                continue
+            group = mergeable.get((key, entry.coalesce_key or ""), [])
+            if len(group) > 1 and budget.capacity(*key, "message", now, self.settings.ack_coalesce_seconds, len(group)) < len(group):
+                done.update(e.id for e in group)  # type: ignore[misc]
+                reactions += self._react_to(session, group, now)
+                carrier = await self._merge_if_due(session, group[:MERGE_AT_MOST], budget, now)
+                if carrier is not None:
+                    claimed.append(carrier)
+                continue
+            wait = budget.wait(*key, entry.kind, now)
+            if wait > 0:
+                self._note_wait(wait)
+                continue
+            self._mark_claimed(entry, now)
+            budget.record(*key, entry.kind, now)
+            claimed.append(entry)
+        if reactions:
+            await session.flush()
+        for reaction in reactions:
+            if budget.wait(*_key(reaction), "reaction", now) == 0:
+                self._mark_claimed(reaction, now)
+                budget.record(*_key(reaction), "reaction", now)
+                claimed.append(reaction)
+        return claimed
+
+    def _note_wait(self, seconds: float) -> None:
+        if self._budget_wait is None or seconds < self._budget_wait:
+            self._budget_wait = seconds
+
+    def _mark_claimed(self, entry: OutboxMessage, now: datetime) -> None:
+        entry.state = OutboxState.sending
+        entry.claimed_by = self.worker_id
+        entry.claimed_at = now
+
+    def _react_to(self, session: AsyncSession, acks: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+        """Put a reaction on each person's own message, so they see at once that it was recorded."""
+        gateway = self.gateways.get(acks[0].platform)
+        if gateway is None or not hasattr(gateway, "react"):
+            return []
+        emoji = getattr(gateway, "ack_reaction", ACK_REACTION)
+        made = []
+        for ack in acks:
+            payload = dict(ack.payload or {})
+            if payload.get("reacted") or not payload.get("reply_to"):
+                continue
+            payload["reacted"] = True
+            ack.payload = payload
+            made.append(
+                add_raw(
+                    session,
+                    platform=ack.platform,
+                    dest_kind=ack.dest_kind,
+                    dest_id=ack.dest_id,
+                    kind="reaction",
+                    text="",
+                    payload={"message_id": str(payload["reply_to"]), "emoji": emoji},
+                    priority=ack.priority,
+                    ref=("ack", ack.id),  # type: ignore[arg-type]
+                    now=now,
+                )
+            )
+        return made
+
+    async def _merge_if_due(
+        self, session: AsyncSession, group: list[OutboxMessage], budget: Budget, now: datetime
+    ) -> OutboxMessage | None:
+        """One confirmation for the whole group, when the room can take a message now.
+
+        Under a short budget merged confirmations go out at the pace the room can keep up
+        (e.g. one every 3 s in a Telegram group), so the budget never runs dry for a minute
+        and later ideas wait at most that long.
+        """
+        key = _key(group[0])
+        wait = max(
+            budget.wait(*key, "message", now),
+            budget.steady_interval(*key, "message") - budget.since_last(*key, "message", now),
+        )
+        if wait > 0:
+            self._note_wait(wait)
+            return None
+        locale = next((e.payload.get("locale") for e in group if (e.payload or {}).get("locale")), None)
+        carrier = add_raw(
+            session,
+            platform=key[0],
+            dest_kind=key[1],
+            dest_id=key[2],
+            text=merged_acks_text(group, locale or self.settings.locale),
+            payload={"covers": [e.id for e in group]},
+            priority=min(e.priority for e in group),
+            now=now,
+        )
+        self._mark_claimed(carrier, now)
+        for entry in group:
+            # Claimed by the carrier: no lease of their own, the carrier's lease covers them.
+            entry.state = OutboxState.sending
+            entry.claimed_by = self.worker_id
+            entry.claimed_at = None
+        budget.record(*key, "message", now)
+        self.merged_count += len(group)
+        return carrier
+
+    async def _soonest_due(self, now: datetime) -> datetime | None:
+        """When the next pending entry falls due (a retry, or a budget that frees up)."""
+        platforms = list(self.gateways)
+        async with self.db.session() as session:
+            soonest = (
                 await session.exec(
-                    select(OutboxMessage)
-                    .where(
+                    select(sa.func.min(OutboxMessage.next_attempt_at)).where(
                         OutboxMessage.state == OutboxState.pending,
                         OutboxMessage.platform.in_(platforms),  # type: ignore[attr-defined]
-                        OutboxMessage.next_attempt_at <= now,
+                        OutboxMessage.next_attempt_at > now,
                     )
-                    .order_by(OutboxMessage.priority, OutboxMessage.id)
-                    .limit(limit)
                 )
-            ).all()
-            claimed = []
-            for row in rows:
-                result = await session.exec(  # type: ignore[call-overload]
-                    sa.update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.pending)
-                    .values(state=OutboxState.sending, claimed_by=self.worker_id, claimed_at=now)
-                )
-                if result.rowcount:
-                    claimed.append(row)
-            return claimed
+            ).one()
+        candidates = [t for t in (soonest,) if t is not None]
+        if self._budget_wait is not None:
+            candidates.append(now + timedelta(seconds=self._budget_wait))
+        return min(candidates) if candidates else None
+
+    # --- delivering ----------------------------------------------------------------------------
+
+    async def _deliver_batch(self, batch: list[OutboxMessage]) -> int:
+        """Destinations in parallel (so each send leaves right after its claim), each in order."""
+        by_destination: dict[DestKey, list[OutboxMessage]] = defaultdict(list)
+        for entry in batch:
+            by_destination[_key(entry)].append(entry)
+        gate = asyncio.Semaphore(CONCURRENT_DESTINATIONS)
+
+        async def deliver_in_order(entries: list[OutboxMessage]) -> int:
+            async with gate:
+                return sum([await self._deliver(entry) for entry in entries])
+
+        counts = await asyncio.gather(*(deliver_in_order(entries) for entries in by_destination.values()))
+        return sum(counts)
 
     async def _deliver(self, entry: OutboxMessage) -> bool:
         gateway = self.gateways[entry.platform]
@@ -128,15 +360,23 @@ class Sender:
         return True
 
     async def _record_success(self, entry: OutboxMessage, result: SendResult) -> None:
+        now = self.clock.now()
         async with self.db.session() as session:
             row = await session.get(OutboxMessage, entry.id)
             assert row is not None
             row.state = OutboxState.sent
-            row.sent_at = self.clock.now()
+            row.sent_at = now
             row.platform_message_id = result.message_id or result.link
             row.attempts += 1
+            row.error = ""
             session.add(row)
-            if row.ref_kind and row.ref_id is not None and result.message_id and row.dest_kind == "room":
+            if (
+                row.kind == "message"
+                and row.ref_kind
+                and row.ref_id is not None
+                and result.message_id
+                and row.dest_kind == "room"
+            ):
                 await insert_ignoring_conflict(
                     session,
                     MessageLink,
@@ -148,47 +388,113 @@ class Sender:
                         ref_id=row.ref_id,
                     ),
                 )
+            covered = (row.payload or {}).get("covers")
+            if covered:
+                await self._settle_covered(session, covered, OutboxState.sent, now, message_id=row.platform_message_id)
             await self._after_send(session, row, result)
         self.sent_count += 1
 
-    async def _after_send(self, session, row: OutboxMessage, result: SendResult) -> None:  # type: ignore[no-untyped-def]
+    async def _settle_covered(
+        self, session: AsyncSession, ids: list[int], state: str, now: datetime, *, message_id: str | None = None, error: str = ""
+    ) -> None:
+        """The confirmations a merged message stood for share its fate."""
+        values: dict[str, Any] = {"state": state, "error": error}
+        if state == OutboxState.sent:
+            values.update(sent_at=now, platform_message_id=message_id)
+            # A reaction not yet made is pointless once the confirmation is in the room.
+            await session.exec(  # type: ignore[call-overload]
+                sa.delete(OutboxMessage).where(
+                    OutboxMessage.kind == "reaction",
+                    OutboxMessage.state == OutboxState.pending,
+                    OutboxMessage.ref_kind == "ack",
+                    OutboxMessage.ref_id.in_(ids),  # type: ignore[union-attr]
+                )
+            )
+        await session.exec(  # type: ignore[call-overload]
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.state != OutboxState.sent)  # type: ignore[union-attr]
+            .values(**values)
+        )
+
+    async def _after_send(self, session: AsyncSession, row: OutboxMessage, result: SendResult) -> None:
         """Follow-ups an entry asks for once delivered (e.g. an invite link passed on)."""
         follow_up = (row.payload or {}).get("on_sent")
         if follow_up and result.link:
-            text = follow_up["text"].replace("{link}", result.link)
-            self._enqueue_raw(session, follow_up, text)
+            self._enqueue_spec(session, follow_up, follow_up["text"].replace("{link}", result.link))
 
-    def _enqueue_raw(self, session, spec: dict, text: str) -> None:  # type: ignore[no-untyped-def]
-        session.add(
-            OutboxMessage(
-                platform=spec["platform"],
-                dest_kind=spec["dest_kind"],
-                dest_id=spec["dest_id"],
-                text=text,
-                buttons=spec.get("buttons", []),
-                priority=spec.get("priority", 5),
-                next_attempt_at=self.clock.now(),
-                created_at=self.clock.now(),
-            )
+    def _enqueue_spec(self, session: AsyncSession, spec: dict[str, Any], text: str) -> None:
+        add_raw(
+            session,
+            platform=spec["platform"],
+            dest_kind=spec["dest_kind"],
+            dest_id=spec["dest_id"],
+            text=text,
+            buttons=spec.get("buttons", []),
+            priority=spec.get("priority", 5),
+            now=self.clock.now(),
         )
 
+    def _start_link(self, platform: str, payload: str) -> str:
+        """A link that opens the bot's direct chat with `/start <payload>`, or the command itself."""
+        gateway = self.gateways.get(platform)
+        start_link = getattr(gateway, "start_link", None)
+        return start_link(payload) if callable(start_link) else f"/start {payload}"
+
     async def _record_failure(self, entry: OutboxMessage, error: DeliveryError) -> None:
+        now = self.clock.now()
         async with self.db.session() as session:
             row = await session.get(OutboxMessage, entry.id)
             assert row is not None
             row.attempts += 1
             row.error = error.reason[:1000]
-            if error.permanent or (error.retry_after is None and row.attempts >= MAX_ATTEMPTS):
-                row.state = OutboxState.failed
-                self.failed_count += 1
-                log.error("outbox entry %s to %s:%s failed: %s", row.id, row.platform, row.dest_id, error.reason)
-                fallback = (row.payload or {}).get("on_failed")
-                if fallback:
-                    self._enqueue_raw(session, fallback, fallback["text"])
+            if error.permanent or (error.retry_after is None and row.attempts >= self.settings.send_max_attempts):
+                await self._fail(session, row, now)
+            elif error.retry_after is not None:
+                await self._hold_destination(session, row, now + timedelta(seconds=error.retry_after))
             else:
-                delay = error.retry_after if error.retry_after is not None else _backoff(row.attempts)
+                delay = _backoff(row.attempts)
                 row.state = OutboxState.pending
-                row.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
+                row.next_attempt_at = now + timedelta(seconds=delay)
                 self.retried_count += 1
                 log.warning("outbox entry %s retried in %.1fs: %s", row.id, delay, error.reason)
             session.add(row)
+
+    async def _hold_destination(self, session: AsyncSession, row: OutboxMessage, until: datetime) -> None:
+        """The platform said "too many": this destination waits, every other keeps flowing."""
+        self.rate_limited_count += 1
+        row.state = OutboxState.pending
+        row.next_attempt_at = until
+        self.held_until[_key(row)] = until
+        await session.exec(  # type: ignore[call-overload]
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.platform == row.platform,
+                OutboxMessage.dest_kind == row.dest_kind,
+                OutboxMessage.dest_id == row.dest_id,
+                OutboxMessage.state == OutboxState.pending,
+                OutboxMessage.next_attempt_at < until,
+            )
+            .values(next_attempt_at=until)
+        )
+        log.warning("%s:%s asked to wait until %s (outbox entry %s)", row.platform, row.dest_id, until, row.id)
+
+    async def _fail(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        """Give up on an entry: keep the reason, say so loudly, and tell the organizers."""
+        row.state = OutboxState.failed
+        self.failed_count += 1
+        log.error(
+            "outbox entry %s (%s to %s:%s:%s) failed after %d attempts: %s",
+            row.id, row.kind, row.platform, row.dest_kind, row.dest_id, row.attempts, row.error,
+        )
+        payload = row.payload or {}
+        covered = payload.get("covers")
+        if covered:
+            await self._settle_covered(session, covered, OutboxState.failed, now, error=f"#{row.id}: {row.error}"[:1000])
+        fallback = payload.get("on_failed")
+        if fallback:
+            text = fallback["text"]
+            if "{start_link}" in text and payload.get("start_payload"):
+                text = text.replace("{start_link}", self._start_link(row.platform, str(payload["start_payload"])))
+            self._enqueue_spec(session, fallback, text)
+        if row.kind != "reaction":  # a missing reaction is no news worth an organizer's time
+            await notify_failure(session, row, self.settings, now)

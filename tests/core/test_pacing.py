@@ -1,0 +1,85 @@
+"""Send budgets: sliding windows per platform, chat and group, and the limits taken from settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from pytest import approx
+
+from bot.pacing import NO_LIMITS, Budget, PlatformLimits, Window, limits_for
+from tests.harness import test_settings
+
+T0 = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)
+TELEGRAM_GROUP = ("telegram", "room", "-100200")
+
+
+def telegram_budget(margin: float = 0.0) -> Budget:
+    return Budget({"telegram": limits_for("telegram", test_settings("sqlite+aiosqlite://"))}, margin=margin)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_one_message_a_second_per_chat() -> None:
+    budget = telegram_budget()
+    assert budget.wait(*TELEGRAM_GROUP, "message", at(0)) == 0
+    budget.record(*TELEGRAM_GROUP, "message", at(0))
+    assert budget.wait(*TELEGRAM_GROUP, "message", at(0.4)) == approx(0.6)
+    assert budget.wait(*TELEGRAM_GROUP, "message", at(1.0)) == 0
+    # another chat is not held back by this one
+    assert budget.wait("telegram", "user", "42", "message", at(0.4)) == 0
+
+
+def test_twenty_a_minute_in_a_telegram_group_but_not_in_a_direct_chat() -> None:
+    budget = telegram_budget()
+    for second in range(20):
+        budget.record(*TELEGRAM_GROUP, "message", at(second * 2))
+        budget.record("telegram", "user", "42", "message", at(second * 2))
+    assert budget.wait(*TELEGRAM_GROUP, "message", at(40)) == approx(20)  # the first send leaves the window at 60 s
+    assert budget.wait("telegram", "user", "42", "message", at(40)) == 0
+
+
+def test_thirty_a_second_overall_counts_reactions_too() -> None:
+    budget = telegram_budget()
+    for n in range(30):
+        budget.record("telegram", "room", f"-{n}", "reaction" if n % 2 else "message", at(0))
+    assert budget.wait("telegram", "room", "-999", "message", at(0.5)) == approx(0.5)
+    assert budget.wait("telegram", "room", "-999", "reaction", at(1.0)) == 0
+
+
+def test_capacity_counts_what_fits_within_the_horizon() -> None:
+    budget = telegram_budget(margin=0.1)
+    assert budget.capacity(*TELEGRAM_GROUP, "message", at(0), horizon=5, most=50) == 5  # 0, 1.1, 2.2, 3.3, 4.4
+    assert budget.capacity(*TELEGRAM_GROUP, "message", at(0), horizon=5, most=3) == 3
+    for n in range(20):
+        budget.record(*TELEGRAM_GROUP, "message", at(n * 1.1))
+    assert budget.capacity(*TELEGRAM_GROUP, "message", at(23), horizon=5, most=50) == 0
+
+
+def test_steady_interval_is_the_slowest_window() -> None:
+    budget = telegram_budget(margin=0.0)
+    assert budget.steady_interval(*TELEGRAM_GROUP, "message") == approx(3.0)  # 20 a minute
+    assert budget.steady_interval("telegram", "user", "42", "message") == 1.0
+
+
+def test_limits_come_from_settings_and_can_be_lifted() -> None:
+    settings = test_settings("sqlite+aiosqlite://", IDEAROOM_TELEGRAM_GROUP_MAX_PER_MINUTE=10)
+    telegram = limits_for("telegram", settings)
+    assert telegram.per_group == Window(10, 60.0) and telegram.per_chat == Window(1, 1.0)
+    assert telegram.is_group("room", "-100") and not telegram.is_group("room", "12345")
+    slack = limits_for("slack", settings)
+    assert slack.per_chat == Window(1, 1.0) and slack.per_group is None
+    off = test_settings("sqlite+aiosqlite://", IDEAROOM_SEND_RATE_LIMITS="off")
+    assert limits_for("telegram", off) is NO_LIMITS
+    assert Budget({"telegram": NO_LIMITS}).capacity(*TELEGRAM_GROUP, "message", at(0), 5, 300) == 300
+
+
+def test_a_gateway_declares_the_limits_of_another_platform() -> None:
+    settings = test_settings("sqlite+aiosqlite://")
+    declared = {"global_per_second": 30, "per_chat_per_second": 1, "per_group_per_minute": 20}
+    limits = limits_for("dooray", settings, declared)
+    assert limits.overall == Window(30, 1.0) and limits.per_group == Window(20, 60.0)
+    custom = PlatformLimits(per_chat=Window(2, 1.0))
+    assert limits_for("dooray", settings, custom) is custom
+    assert limits_for("console", settings) is NO_LIMITS

@@ -533,8 +533,10 @@ async def assign_command(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("error.person_not_found", name=reference[:50])
     await move(ctx, proposal, S.implementing, reason=implementer.name, implementer_id=implementer.id)
     params = await notice_params(ctx, proposal)
-    await ctx.tell(implementer, ctx.translator(implementer)("proposal.implementer_told", **params))
+    told = await ctx.tell(implementer, ctx.translator(implementer)("proposal.implementer_told", **params))
     ctx.reply(ctx.t("proposal.notice.implementing", **params))
+    if told is None:
+        ctx.reply(ctx.t("proposal.implementer_unreachable", implementer=implementer.name))
 
 
 async def done_command(ctx: Context, command: ParsedCommand) -> None:

@@ -39,7 +39,7 @@ USERS = {
 ROOM = "CIDEAS"
 
 
-async def eventually(condition: Callable[[], Any], timeout: float = 5.0) -> None:
+async def eventually(condition: Callable[[], Any], timeout: float = 60.0) -> None:
     """Wait until `condition()` is true (work Bolt runs after acknowledging finishes on its own)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

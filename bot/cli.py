@@ -47,6 +47,12 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         adapters.append(console)
     for adapter in adapters:
         app.add_gateway(adapter.gateway)
+    from scheduler.clock import attach_console_clock
+    from scheduler.runner import SchedulerRunner
+
+    scheduler = SchedulerRunner(app.core)
+    if console is not None:
+        attach_console_clock(console, scheduler)
     try:
         for adapter in adapters:
             if adapter is not console:
@@ -54,12 +60,14 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         if app.http.has_routes:
             await app.http.start()
         app.start_sender()
+        await scheduler.start()
         if console is not None:
             await console.run()
         else:
             log.info("idearoom is running with %s", ", ".join(app.gateways))
             await asyncio.Event().wait()
     finally:
+        await scheduler.stop()
         for adapter in adapters:
             if adapter is not console:
                 await adapter.stop()

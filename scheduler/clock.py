@@ -32,8 +32,11 @@ def clock_command(
     core = runner.core
     tz = core.settings.tz
 
+    weekdays = t("clock.weekdays").split(",")
+
     def shown(when: datetime) -> str:
-        return when.astimezone(tz).strftime("%Y-%m-%d %H:%M (%a)")
+        local = when.astimezone(tz)
+        return f"{local:%Y-%m-%d %H:%M} ({weekdays[local.weekday()]})"
 
     async def on_step(when: datetime, report: FireReport) -> None:
         if report.sent:
@@ -61,3 +64,8 @@ def clock_command(
         say(t("clock.moved", time=shown(target), count=sum(len(r.sent) for r in reports)))
 
     return handle
+
+
+def attach_console_clock(console, runner: SchedulerRunner) -> None:  # type: ignore[no-untyped-def]
+    """Register `/clock` among the console's local commands."""
+    console.local_commands["/clock"] = clock_command(runner, console.say, console.app.sender.drain, console.t)

@@ -332,11 +332,27 @@ class Sender:
         gate = asyncio.Semaphore(CONCURRENT_DESTINATIONS)
 
         async def deliver_in_order(entries: list[OutboxMessage]) -> int:
+            delivered = 0
             async with gate:
-                return sum([await self._deliver(entry) for entry in entries])
+                for index, entry in enumerate(entries):
+                    held = self.held_until.get(_key(entry))
+                    if held is not None and held > self.clock.now():
+                        await self._release(entries[index:], held)
+                        break
+                    delivered += await self._deliver(entry)
+            return delivered
 
         counts = await asyncio.gather(*(deliver_in_order(entries) for entries in by_destination.values()))
         return sum(counts)
+
+    async def _release(self, entries: list[OutboxMessage], until: datetime) -> None:
+        """Give back claimed entries whose destination asked to wait, for after the wait."""
+        async with self.db.session() as session:
+            await session.exec(  # type: ignore[call-overload]
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id.in_([e.id for e in entries]), OutboxMessage.state == OutboxState.sending)  # type: ignore[union-attr]
+                .values(state=OutboxState.pending, next_attempt_at=until)
+            )
 
     async def _deliver(self, entry: OutboxMessage) -> bool:
         gateway = self.gateways[entry.platform]

@@ -76,6 +76,23 @@ class Bot:
         self.say(user, text, chat)
         return await self.reply_to(chat, before + 1)
 
+    def button(self, chat: int, prefix: str, label: str = "") -> tuple[str, int]:
+        """The newest button the bot sent to `chat` whose action starts with `prefix`: (action, message id)."""
+        for call in reversed(self.sends(chat)):
+            for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["callback_data"].startswith(prefix) and label in button["text"]:
+                        return button["callback_data"], call.response["result"]["message_id"]
+        raise AssertionError(f"no button {prefix!r} with {label!r} in chat {chat}")
+
+    async def press(self, user: int, chat: int, prefix: str, label: str = "") -> str:
+        """`user` presses the bot's newest matching button in `chat`; returns the toast Telegram shows."""
+        action, message_id = self.button(chat, prefix, label)
+        answered = len(self.tg.calls_to("answerCallbackQuery"))
+        self.tg.push_callback(chat, user, action, message_id)
+        call = await self.tg.wait_for("answerCallbackQuery", count=answered + 1)
+        return call.params.get("text", "")
+
     async def settle(self) -> None:
         """Every update pushed so far is handled: updates are handled in order, so a later /help's answer proves it."""
         await self.say_and_wait(BYSTANDER, "/help", chat=BYSTANDER)
@@ -92,6 +109,8 @@ class Bot:
 async def start_bot(tg: FakeTelegramAPI, database_url: str, clock: ManualClock | None = None, **settings: object) -> Bot:
     """The bot on a clock that only moves when told; pacing is off unless asked for (the clock would never free it)."""
     clock = clock or ManualClock(START)
+    for user_id, (first_name, username) in NAMES.items():
+        tg.add_user(user_id, first_name, username)
     values: dict[str, object] = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": tg.url,

@@ -75,6 +75,8 @@ class Sender:
         self.merged_count = 0
         self._next_due: datetime | None = None
         self._budget_wait: float | None = None
+        # When this worker really began each recent send (the claim may be a moment earlier).
+        self._started: dict[int, datetime] = {}
 
     # --- running -------------------------------------------------------------------------------
 
@@ -166,6 +168,7 @@ class Sender:
         rows = (
             await session.exec(
                 select(
+                    OutboxMessage.id,
                     OutboxMessage.platform,
                     OutboxMessage.dest_kind,
                     OutboxMessage.dest_id,
@@ -179,8 +182,13 @@ class Sender:
                 .order_by(OutboxMessage.claimed_at)  # type: ignore[arg-type]
             )
         ).all()
-        for platform, dest_kind, dest_id, kind, claimed_at in rows:
-            budget.record(platform, dest_kind, dest_id, kind, claimed_at)
+        self._started = {i: t for i, t in self._started.items() if t >= since}
+        sends = sorted(
+            (max(claimed_at, self._started.get(entry_id, claimed_at)), platform, dest_kind, dest_id, kind)
+            for entry_id, platform, dest_kind, dest_id, kind, claimed_at in rows
+        )
+        for at, platform, dest_kind, dest_id, kind in sends:
+            budget.record(platform, dest_kind, dest_id, kind, at)
         return budget
 
     async def _choose(
@@ -325,10 +333,11 @@ class Sender:
     # --- delivering ----------------------------------------------------------------------------
 
     async def _deliver_batch(self, batch: list[OutboxMessage]) -> int:
-        """Destinations in parallel (so each send leaves right after its claim), each in order."""
-        by_destination: dict[DestKey, list[OutboxMessage]] = defaultdict(list)
+        """Destinations in parallel (so each send leaves right after its claim), each in order;
+        reactions need no order and each go on their own."""
+        by_destination: dict[tuple[Any, ...], list[OutboxMessage]] = defaultdict(list)
         for entry in batch:
-            by_destination[_key(entry)].append(entry)
+            by_destination[("reaction", entry.id) if entry.kind == "reaction" else _key(entry)].append(entry)
         gate = asyncio.Semaphore(CONCURRENT_DESTINATIONS)
 
         async def deliver_in_order(entries: list[OutboxMessage]) -> int:
@@ -358,6 +367,7 @@ class Sender:
         gateway = self.gateways[entry.platform]
         destination = Destination(entry.platform, entry.dest_kind, entry.dest_id)
         message = to_outgoing(entry)
+        self._started[entry.id] = self.clock.now()  # type: ignore[index]
         try:
             if entry.kind == "invite":
                 result = await gateway.invite(entry.dest_id, str(message.payload["room_id"]))

@@ -312,3 +312,36 @@ async def test_the_day_before_the_visit_the_room_and_the_head_are_reminded_and_t
     assert await count(month, AuditEntry, AuditEntry.action == "field_visit.held") == 1
     [shown] = await month.say("minji", "/topic")
     assert "· 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 완료)" in shown
+
+
+async def test_the_whole_flow_on_sqlite_and_postgresql(database_url: str, clock: ManualClock) -> None:
+    story = await Story.start(test_settings(database_url), clock)
+    try:
+        await story.say("minji", BUS_STOPS)
+        await story.say("junho", "/topic support 1")
+        await story.say("sujin", "/topic pick")
+        await story.dm("dohyun", "/start")
+        await story.say("sujin", "/invite 교통")
+        await story.press("dohyun", "inv:1:visit", room="dm:dohyun")
+        await story.dm("dohyun", "2026-03-20 14:00 시청역 버스정류장")
+        await story.say("junho", "/idea 정류장에 온열의자")
+        [summary] = await story.say("sujin", "/topic close")
+        assert "아이디어 1건 · 참여 1명" in summary and "🤝 함께한 부서장: 교통정책과 김도현 부서장님" in summary
+        assert "· 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)" in summary
+        assert (await invitation(story)).state == "accepted"
+    finally:
+        await story.close()
+
+
+async def test_the_head_reads_the_invitation_in_english(sqlite_url: str, clock: ManualClock) -> None:
+    story = await Story.start(test_settings(sqlite_url, IDEAROOM_LOCALE="en"), clock)
+    try:
+        await story.say("minji", BUS_STOPS)
+        await story.say("sujin", "/topic pick")
+        await story.dm("dohyun", "/start")
+        confirmation, letter = await story.say("sujin", "/invite 교통")
+        assert confirmation == "✉️ Invitation #1 sent to 김도현, head of 교통정책과. Answer due by 2026-03-09."
+        assert letter.startswith("✉️ Dear 김도현, this is 이수진 from the Innovation Office.")
+        assert await story.press("minji", "inv:1:accept") == "Sorry, this invitation was sent to 김도현; only they can answer it."
+    finally:
+        await story.close()

@@ -167,7 +167,7 @@ async def is_head_of(ctx: Context, proposal: Proposal) -> bool:
 async def require_head_or_organizer(ctx: Context, proposal: Proposal, action: str) -> None:
     """Only the head of the proposal's department, or an organizer, may decide on it."""
     if not (ctx.is_organizer() or await is_head_of(ctx, proposal)):
-        raise NotAllowed(action, "proposal.head_only", number=proposal.id)
+        raise NotAllowed(action, key="proposal.head_only", number=proposal.id)
 
 
 def clean_reason(text: str, missing_key: str, **params: object) -> str:
@@ -543,7 +543,7 @@ async def done_command(ctx: Context, command: ParsedCommand) -> None:
     proposal = await load_proposal(ctx, command.word(1), "proposal.done_usage")
     allowed = ctx.is_organizer() or proposal.implementer_id == ctx.person.id or await is_head_of(ctx, proposal)
     if not allowed:
-        raise NotAllowed("proposal.done", "proposal.done_not_allowed", number=proposal.id)
+        raise NotAllowed(action="proposal.done", key="proposal.done_not_allowed", number=proposal.id)
     await move(ctx, proposal, S.implemented, implemented_at=ctx.now())
     ctx.reply(ctx.t("proposal.notice.implemented", **await notice_params(ctx, proposal)))
 
@@ -603,7 +603,7 @@ async def revive_command(ctx: Context, command: ParsedCommand) -> None:
     proposal = await load_proposal(ctx, command.word(1), "proposal.revive_usage")
     by_committee = await is_committee_member(ctx)
     if not (by_committee or ctx.is_organizer()):
-        raise NotAllowed("proposal.revive", "proposal.revive_not_allowed", number=proposal.id)
+        raise NotAllowed(action="proposal.revive", key="proposal.revive_not_allowed", number=proposal.id)
     await revive_proposal(ctx, proposal, by_committee=by_committee, reason=command.rest_after(2)[:MAX_REASON])
     ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))
 

@@ -15,7 +15,7 @@ from bot.features.invitations import accept_invitation, answerable_invitation
 from bot.parsing import ParsedCommand
 from bot.registry import registry
 from bot.text import clean_text
-from storage.tables import FieldVisit, Invitation, PendingInput, Person, Room
+from storage.tables import FieldVisit, Invitation, PendingInput, Person, Reminder, Room
 
 PLACE_LIMIT = 200
 NOTE_LIMIT = 500
@@ -39,7 +39,8 @@ def parse_visit(ctx: Context, text: str) -> tuple[datetime, str, str]:
     noted = _TRAILING_NOTE.match(rest)
     if noted and noted.group(1).strip():
         place, note = noted.group(1), noted.group(2)
-    place = " ".join(clean_text(place, max_length=PLACE_LIMIT, empty_key="visit.no_place", too_long_key="visit.place_too_long").split())
+    place = clean_text(place, max_length=PLACE_LIMIT, empty_key="visit.no_place", too_long_key="visit.place_too_long")
+    place = " ".join(place.split())
     if note.strip():
         note = clean_text(note, max_length=NOTE_LIMIT, empty_key="visit.no_place", too_long_key="visit.note_too_long")
     visit_at = local.replace(tzinfo=ctx.settings.tz).astimezone(timezone.utc)
@@ -119,14 +120,14 @@ async def visit_command(ctx: Context, command: ParsedCommand) -> None:
     )
 
 
-async def _reminded_visit(ctx: Context, reminder: object) -> FieldVisit | None:
-    visit_id = (getattr(reminder, "payload", None) or {}).get("visit_id")
+async def _reminded_visit(ctx: Context, reminder: Reminder) -> FieldVisit | None:
+    visit_id = (reminder.payload or {}).get("visit_id")
     visit = await ctx.session.get(FieldVisit, visit_id) if isinstance(visit_id, int) else None
     return visit if visit is not None and visit.state == "planned" else None
 
 
 @registry.reminder("field_visit.tomorrow")
-async def remind_day_before(ctx: Context, reminder: object) -> None:
+async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
     """At 09:00 the day before: the room and the head are reminded of the visit."""
     visit = await _reminded_visit(ctx, reminder)
     if visit is None:
@@ -142,7 +143,7 @@ async def remind_day_before(ctx: Context, reminder: object) -> None:
 
 
 @registry.reminder("field_visit.held")
-async def mark_held(ctx: Context, reminder: object) -> None:
+async def mark_held(ctx: Context, reminder: Reminder) -> None:
     """At the visit's time it counts as held (points for it come from the points listener)."""
     visit = await _reminded_visit(ctx, reminder)
     if visit is None:

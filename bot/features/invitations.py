@@ -24,6 +24,7 @@ from storage.tables import (
     Invitation,
     InvitationState,
     Person,
+    Reminder,
     Room,
     Topic,
     TopicState,
@@ -213,8 +214,8 @@ async def invite_head(ctx: Context, topic: Topic, department: Department) -> Inv
         by_command = ctx.translator(head)("invitation.forward_no_account", text=text, number=invitation.id)
         ctx.reply(ctx.t("invite.no_account", head=head.name, forward=by_command))
     else:
-        ctx.reply(ctx.t("invite.sent", head=head.name, department=department.name, number=invitation.id,
-                        date=ctx.local(invitation.expires_at, "%Y-%m-%d")))  # type: ignore[arg-type]
+        due = ctx.local(invitation.expires_at, "%Y-%m-%d")  # type: ignore[arg-type]
+        ctx.reply(ctx.t("invite.sent", head=head.name, department=department.name, number=invitation.id, date=due))
     await _schedule_answer_reminders(ctx, invitation)
     return invitation
 
@@ -312,7 +313,8 @@ async def accept_invitation(ctx: Context, invitation: Invitation, visit: FieldVi
         when = dict(date=ctx.local(visit.visit_at), place=visit.place)
         ctx.post(parties.room, _with_note(ctx.t("visit.announced_room", **names, **when), ctx.t, visit.note))
         organizer_t = ctx.translator(parties.inviter)
-        await ctx.tell(parties.inviter, _with_note(organizer_t("visit.announced_organizer", **names, **when), organizer_t, visit.note))
+        told = organizer_t("visit.announced_organizer", **names, **when)
+        await ctx.tell(parties.inviter, _with_note(told, organizer_t, visit.note))
     await bring_into_room(ctx, parties)
     await ctx.publish("invitation.accepted", invitation=invitation)
 
@@ -384,14 +386,14 @@ async def show_invitation_again(ctx: Context, payload: str) -> None:
 # --- when no answer comes -------------------------------------------------------------------
 
 
-async def _reminded_invitation(ctx: Context, reminder: object) -> Invitation | None:
-    invitation_id = (getattr(reminder, "payload", None) or {}).get("invitation_id")
+async def _reminded_invitation(ctx: Context, reminder: Reminder) -> Invitation | None:
+    invitation_id = (reminder.payload or {}).get("invitation_id")
     invitation = await ctx.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
     return invitation if invitation is not None and invitation.state == InvitationState.pending else None
 
 
 @registry.reminder("invitation.follow_up")
-async def follow_up(ctx: Context, reminder: object) -> None:
+async def follow_up(ctx: Context, reminder: Reminder) -> None:
     """Three days without an answer: message the head again and tell the organizer."""
     invitation = await _reminded_invitation(ctx, reminder)
     if invitation is None:
@@ -415,16 +417,17 @@ async def follow_up(ctx: Context, reminder: object) -> None:
 
 
 @registry.reminder("invitation.expire")
-async def expire(ctx: Context, reminder: object) -> None:
+async def expire(ctx: Context, reminder: Reminder) -> None:
     """No answer by the deadline: the invitation expires and the organizer is told."""
     invitation = await _reminded_invitation(ctx, reminder)
     if invitation is None:
         return
     await _expire(ctx, invitation)
     parties = await parties_of(ctx, invitation)
+    organizer_t = ctx.translator(parties.inviter)
     await ctx.tell(
         parties.inviter,
-        ctx.translator(parties.inviter)("invitation.expired_organizer", head=parties.head.name, department=parties.department.name),
+        organizer_t("invitation.expired_organizer", head=parties.head.name, department=parties.department.name),
     )
 
 

@@ -24,6 +24,7 @@ from storage.tables import (
     Invitation,
     InvitationState,
     Person,
+    Reminder,
     Room,
     Support,
     Topic,
@@ -407,7 +408,10 @@ async def closing_summary(ctx: Context, topic: Topic) -> str:
             )
         ).all()
     )
-    lines = [ctx.t("topic.closed", title=topic.title), ctx.t("topic.closed_counts", ideas=ideas, people=len(authors | supporters))]
+    lines = [
+        ctx.t("topic.closed", title=topic.title),
+        ctx.t("topic.closed_counts", ideas=ideas, people=len(authors | supporters)),
+    ]
     top = (
         await ctx.session.exec(
             select(Idea, Person.name)
@@ -420,8 +424,9 @@ async def closing_summary(ctx: Context, topic: Topic) -> str:
     if top:
         lines.append(ctx.t("topic.closed_top_header"))
         for rank, (idea, author) in enumerate(top, start=1):
+            text = clip(idea.text, 60)
             lines.append(
-                ctx.t("ideas.line", rank=rank, number=idea.id, text=clip(idea.text, 60), author=author, supports=idea.support_count)
+                ctx.t("ideas.line", rank=rank, number=idea.id, text=text, author=author, supports=idea.support_count)
             )
     heads = await joined_heads(ctx, topic)
     lines.append(ctx.t("topic.closed_heads", heads=", ".join(heads)) if heads else ctx.t("topic.no_heads_joined"))
@@ -431,14 +436,14 @@ async def closing_summary(ctx: Context, topic: Topic) -> str:
 
 
 @registry.reminder("topic.close")
-async def close_when_due(ctx: Context, reminder: object) -> None:
+async def close_when_due(ctx: Context, reminder: Reminder) -> None:
     topic = await _reminded_topic(ctx, reminder)
     if topic is not None:
         await close_topic(ctx, topic)
 
 
 @registry.reminder("topic.closing_soon")
-async def warn_closing_soon(ctx: Context, reminder: object) -> None:
+async def warn_closing_soon(ctx: Context, reminder: Reminder) -> None:
     """Three days before the closing: remind the room to bring its ideas in."""
     topic = await _reminded_topic(ctx, reminder)
     if topic is None or topic.state != TopicState.active or topic.closes_at is None:
@@ -449,8 +454,8 @@ async def warn_closing_soon(ctx: Context, reminder: object) -> None:
     ctx.post(room, ctx.t("topic.closing_soon", title=topic.title, date=ctx.local(topic.closes_at, "%Y-%m-%d"), days=days))
 
 
-async def _reminded_topic(ctx: Context, reminder: object) -> Topic | None:
-    topic_id = (getattr(reminder, "payload", None) or {}).get("topic_id")
+async def _reminded_topic(ctx: Context, reminder: Reminder) -> Topic | None:
+    topic_id = (reminder.payload or {}).get("topic_id")
     return await ctx.session.get(Topic, topic_id) if isinstance(topic_id, int) else None
 
 

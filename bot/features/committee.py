@@ -258,7 +258,7 @@ async def vote_pressed(ctx: Context, args: list[str]) -> str:
         return ctx.t("error.unknown_button")
     member = await _member_row(ctx, ctx.person)
     if member is None or not member.active:
-        raise NotAllowed("committee.vote", key="committee.not_member_vote")
+        raise NotAllowed(action="committee.vote", key="committee.not_member_vote")
     if meeting.tallied_at is not None:
         raise UserError("committee.vote_closed", quarter=meeting.quarter)
     if proposal.id not in {p.id for p in await agenda_of(ctx, meeting)}:

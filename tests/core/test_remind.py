@@ -110,3 +110,16 @@ async def test_missed_reminders_are_listed_for_organizers(sqlite_url: str) -> No
         assert "담당자만" in (await second.story.say("minji", "/remind missed"))[0]
     finally:
         await second.close()
+
+
+async def test_english_answers(sqlite_url: str) -> None:
+    clocked = await ClockedStory.start(sqlite_url, IDEAROOM_LOCALE="en")
+    try:
+        [bad] = await clocked.story.say("sujin", '/remind add "someday" here standup')
+        assert bad.startswith("'someday' is not a schedule I understand.") and '/remind add "mon 09:00"' in bad
+        [added] = await clocked.story.say("sujin", '/remind add "mon 09:00" here weekly task force meeting')
+        assert added == "⏰ Recurring reminder added: [mon 09:00] → this room (room)\nNext: 2026-04-06 09:00"
+        [committee] = await clocked.story.say("minji", "/committee")
+        assert committee.startswith("🏛️ Advisory committee members (0)")
+    finally:
+        await clocked.close()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram_stand import DOHYUN, GROUP, MINJI, START, SUJIN, Bot, ko
+from telegram_stand import DOHYUN, GROUP, JUNHO, MINJI, SEOYEON, START, SUJIN, Bot, ko, start_bot
 
 from bot.messages import Destination, Outgoing
 from bot.outbox import enqueue
+from bot.ports import ManualClock
 from storage.tables import OutboxMessage
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 
 async def sender_outcome(bot: Bot, attribute: str, value: int) -> None:
@@ -92,3 +94,22 @@ async def test_an_invite_gives_a_personal_single_use_link_valid_for_a_week(bot: 
     }
     link = created.response["result"]["invite_link"]
     assert told.params["text"] == f"입장 링크: {link}"
+
+
+async def test_the_sender_keeps_to_telegrams_pace_so_the_api_never_says_too_many(sqlite_url: str) -> None:
+    clock = ManualClock(START)
+    async with FakeTelegramAPI(long_poll_cap=0.5, enforce_limits=True, clock=lambda: clock.now().timestamp()) as tg:
+        bot = await start_bot(tg, sqlite_url, clock=clock, IDEAROOM_SEND_RATE_LIMITS="on")
+        try:
+            for person in (MINJI, JUNHO, SEOYEON):
+                bot.say(person, "/ideas")
+            await bot.reply_to(GROUP, 1)
+            for sent in (2, 3):
+                assert len(bot.sends(GROUP)) == sent - 1  # one message a second into a chat
+                clock.advance(seconds=1.2)
+                bot.app.sender.notify()
+                await bot.reply_to(GROUP, sent)
+        finally:
+            await bot.adapter.stop()
+            await bot.app.close()
+    assert tg.rejections == 0 and len(tg.delivered) == 3

@@ -85,7 +85,7 @@ def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: A
     """Make the app for `settings`; nothing connects until `prepare()`."""
     clock = clock or SystemClock()
     db = Database(settings.database_url, **engine_kwargs)
-    sender = Sender(db, {}, clock)
+    sender = Sender(db, {}, clock, settings=settings)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
     http = HttpServer(settings.http_host, settings.http_port)
     return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http)

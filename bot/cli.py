@@ -25,54 +25,10 @@ def _parse_clock(value: str, settings: Settings) -> datetime:
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     """Start every configured adapter (the console when no platform is configured)."""
-    from bot.bootstrap import build_app
+    from bot.runtime import Worker
 
     clock: Clock = ManualClock(_parse_clock(args.clock, settings)) if args.clock else SystemClock()
-    app = build_app(settings, clock)
-    await app.prepare()
-    adapters: list = []
-    if settings.telegram_bot_token:
-        from adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter(app))
-    if settings.slack_bot_token:
-        from adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter(app))
-    console = None
-    if not adapters or args.console:
-        from adapters.console import ConsoleAdapter
-
-        console = ConsoleAdapter(app)
-        adapters.append(console)
-    for adapter in adapters:
-        app.add_gateway(adapter.gateway)
-    from scheduler.clock import attach_console_clock
-    from scheduler.runner import SchedulerRunner
-
-    scheduler = SchedulerRunner(app.core)
-    if console is not None:
-        attach_console_clock(console, scheduler)
-    try:
-        for adapter in adapters:
-            if adapter is not console:
-                await adapter.start()
-        if app.http.has_routes:
-            await app.http.start()
-        app.start_sender()
-        await scheduler.start()
-        if console is not None:
-            await console.run()
-        else:
-            log.info("idearoom is running with %s", ", ".join(app.gateways))
-            await asyncio.Event().wait()
-    finally:
-        await scheduler.stop()
-        for adapter in adapters:
-            if adapter is not console:
-                await adapter.stop()
-        await app.close()
-    return 0
+    return await Worker(settings, clock, role=args.role, with_console=args.console).run()
 
 
 async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -201,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (console when no platform token is set)")
     run.add_argument("--clock", help="start a movable clock at this local time, e.g. 2026-03-31T08:00")
     run.add_argument("--console", action="store_true", help="also start the console next to other adapters")
+    run.add_argument(
+        "--role",
+        choices=["all", "web", "scheduler"],
+        default="all",
+        help="web: take requests only; scheduler: run the scheduler (when leader) and the sender; all: both",
+    )
     run.set_defaults(handler=run_bot)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
@@ -259,8 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.runtime import SetupError
+
     try:
         return asyncio.run(args.handler(settings, args))
+    except SetupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

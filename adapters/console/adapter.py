@@ -9,10 +9,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import IO
 
+from sqlmodel import select
+
 from bot.bootstrap import App
 from bot.i18n import Translator
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
+from storage.tables import Identity, Person
 
 PLATFORM = "console"
 DEFAULT_PERSON = "minji"
@@ -93,8 +96,17 @@ class ConsoleAdapter:
         self.out.write(text + "\n")
         self.out.flush()
 
+    async def seat_everyone(self) -> None:
+        """Everyone in the directory sits at this terminal, so direct messages reach them here."""
+        async with self.app.db.session() as session:
+            known = set((await session.exec(select(Identity.person_id).where(Identity.platform == PLATFORM))).all())
+            for person in (await session.exec(select(Person).where(Person.handle.is_not(None)))).all():  # type: ignore[union-attr]
+                if person.id not in known:
+                    session.add(Identity(person_id=person.id, platform=PLATFORM, external_id=person.handle, username=person.handle))  # type: ignore[arg-type]
+
     async def run(self) -> None:
         """Read lines until end of input or /quit."""
+        await self.seat_everyone()
         self.say(self.t("console.banner", person=self.person, room=self.room))
         while True:
             line = await self._read_line()

@@ -1,0 +1,134 @@
+"""One `idearoom run` worker: its adapters, HTTP server, outbox sender and (when it leads) the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from bot.bootstrap import App, build_app
+from bot.config import Settings
+from bot.observability import Observability
+from bot.ports import Clock
+from scheduler.leader import Leadership
+
+log = logging.getLogger(__name__)
+
+ROLES = ("all", "web", "scheduler")
+
+
+class SetupError(Exception):
+    """A configuration the bot cannot start with; the message says what to change."""
+
+
+def platform_adapters(app: App) -> list[Any]:
+    """The Telegram and Slack adapters the settings ask for."""
+    adapters: list[Any] = []
+    if app.settings.telegram_bot_token:
+        from adapters.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(app))
+    if app.settings.slack_bot_token:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(app))
+    return adapters
+
+
+class Worker:
+    """Starts everything in order and stops it in reverse, whatever went wrong in between."""
+
+    def __init__(self, settings: Settings, clock: Clock, *, role: str = "all", with_console: bool = False) -> None:
+        if role not in ROLES:
+            raise SetupError(f"--role must be one of {', '.join(ROLES)}")
+        self.app = build_app(settings, clock)
+        self.app.role = role
+        self.with_console = with_console
+        self.adapters: list[Any] = []
+        self.console: Any = None
+        self.scheduler: Any = None
+        self.leadership: Leadership | None = None
+
+    async def run(self) -> int:
+        app = self.app
+        await app.prepare()
+        try:
+            self._build_adapters()
+        except Exception as error:
+            await app.close()
+            raise SetupError(str(error)) from error
+        stop = asyncio.Event()
+        try:
+            await self._start()
+            if self.console is not None:
+                await self.console.run()
+            else:
+                self._stop_on_signals(stop)
+                log.info("idearoom is running: role=%s platforms=%s", app.role, ",".join(app.gateways))
+                await stop.wait()
+        finally:
+            await self._stop()
+        return 0
+
+    def _build_adapters(self) -> None:
+        from scheduler.runner import SchedulerRunner
+
+        self.adapters = platform_adapters(self.app)
+        if not self.adapters or self.with_console:
+            from adapters.console import ConsoleAdapter
+
+            self.console = ConsoleAdapter(self.app)
+        for adapter in [*self.adapters, *([self.console] if self.console else [])]:
+            self.app.add_gateway(adapter.gateway)
+        if self.app.role in ("all", "scheduler"):
+            self.scheduler = SchedulerRunner(self.app.core)
+            if self.console is not None:
+                from scheduler.clock import attach_console_clock
+
+                attach_console_clock(self.console, self.scheduler)
+
+    async def _start(self) -> None:
+        app = self.app
+        for adapter in self.adapters:
+            try:
+                await adapter.start()
+            except Exception as error:
+                raise SetupError(f"{type(adapter).__name__}: {error}") from error
+            app.adapter_states[adapter.gateway.platform] = "connected"
+        if self.adapters:  # the console has no HTTP side
+            Observability(app).install()
+            await app.http.start()
+        app.start_sender()
+        if self.scheduler is None:
+            return
+        if self.console is not None:
+            # A console is one process on its own: no one to share the scheduler with.
+            await self.scheduler.start()
+            app.scheduler_state = "leader"
+            return
+        self.leadership = Leadership(
+            app.settings.database_url, self.scheduler.start, self.scheduler.stop, on_state=self._scheduler_state
+        )
+        app.tasks.append(asyncio.create_task(self.leadership.run(), name="scheduler-leadership"))
+
+    def _scheduler_state(self, state: str) -> None:
+        self.app.scheduler_state = state
+
+    def _stop_on_signals(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
+                pass
+
+    async def _stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        for adapter in self.adapters:
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(adapter).__name__)
+        await self.app.close()

@@ -164,6 +164,18 @@ class Core:
         if room is None:
             room = Room(id=0, platform=SYSTEM, external_id=SYSTEM)  # never stored: no room is involved
         place = Place(room.platform, room.external_id, room.title, room.is_direct)
+        return self._context(session, person, identity, room, place, f"job:{self.clock.now().isoformat()}")
+
+    def _context(
+        self,
+        session: AsyncSession,
+        person: Person,
+        identity: Identity,
+        room: Room,
+        place: Place,
+        event_id: str,
+        message_id: str | None = None,
+    ) -> Context:
         return Context(
             session=session,
             settings=self.settings,
@@ -173,7 +185,8 @@ class Core:
             identity=identity,
             room=room,
             place=place,
-            event_id=f"job:{self.clock.now().isoformat()}",
+            event_id=event_id,
+            message_id=message_id,
         )
 
     async def _begin(self, session: AsyncSession, event: Incoming) -> Context | None:
@@ -187,18 +200,7 @@ class Core:
         identity, person = await self._person(session, event.actor)
         room = await self._room(session, event.place)
         message_id = getattr(event, "message_id", None)
-        return Context(
-            session=session,
-            settings=self.settings,
-            clock=self.clock,
-            registry=self.registry,
-            person=person,
-            identity=identity,
-            room=room,
-            place=event.place,
-            event_id=event.event_id,
-            message_id=message_id,
-        )
+        return self._context(session, person, identity, room, event.place, event.event_id, message_id)
 
     async def _person(self, session: AsyncSession, actor: Actor) -> tuple[Identity, Person]:
         identity = (

@@ -26,22 +26,20 @@ def enqueue(
     coalesce_key: str | None = None,
 ) -> OutboxMessage:
     """Add a message to the outbox inside the caller's transaction; the sender delivers it."""
-    entry = OutboxMessage(
+    entry = add_raw(
+        session,
         platform=destination.platform,
         dest_kind=destination.kind,
         dest_id=destination.id,
-        kind=message.kind,
         text=message.text,
+        now=now,
+        priority=priority,
         buttons=[[button.to_json() for button in row] for row in message.buttons],
         payload=message.payload,
-        priority=priority,
-        coalesce_key=coalesce_key,
-        ref_kind=ref[0] if ref else None,
-        ref_id=ref[1] if ref else None,
-        next_attempt_at=now,
-        created_at=now,
+        kind=message.kind,
+        ref=ref,
     )
-    session.add(entry)
+    entry.coalesce_key = coalesce_key
     return entry
 
 

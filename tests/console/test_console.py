@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -10,10 +9,8 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from adapters.console import ConsoleAdapter
-from bot.bootstrap import build_app
 from storage.tables import Idea, Room, Support
-from tests.harness import test_settings
+from tests.console.driver import run_console
 
 SCRIPT = """\
 /as minji
@@ -33,19 +30,6 @@ SCRIPT = """\
 /quit
 /idea 종료 뒤에는 읽지 않습니다
 """
-
-
-async def run_console(database_url: str, script: str, **settings: str) -> str:
-    app = build_app(test_settings(database_url, **settings))
-    await app.prepare(migrate=False)
-    out = io.StringIO()
-    console = ConsoleAdapter(app, stdin=io.StringIO(script), out=out)
-    app.add_gateway(console.gateway)
-    try:
-        await console.run()
-    finally:
-        await app.close()
-    return out.getvalue()
 
 
 async def test_a_scripted_session_shows_ideas_supports_and_the_ranking_in_korean(sqlite_url: str) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from adapters.console import ConsoleAdapter
-from bot.bootstrap import build_app
 from bot.ports import ManualClock
 from storage.db import Database
 from storage.tables import FieldVisit, Idea, Invitation, Topic
-from tests.harness import test_settings
+from tests.console.driver import run_console
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 
@@ -58,16 +55,7 @@ MONTH = """\
 
 
 async def run_month(database_url: str) -> str:
-    app = build_app(test_settings(database_url), ManualClock(START))
-    await app.prepare()
-    out = io.StringIO()
-    console = ConsoleAdapter(app, stdin=io.StringIO(MONTH), out=out)
-    app.add_gateway(console.gateway)
-    try:
-        await console.run()
-    finally:
-        await app.close()
-    return out.getvalue()
+    return await run_console(database_url, MONTH, clock=ManualClock(START), migrate=True)
 
 
 def after(transcript: str, line: str) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 from sqlmodel import select
 
-from adapters.console import ConsoleAdapter
 from bot.bootstrap import build_app
 from storage.tables import PointEntry, Proposal, ProposalState
+from tests.console.driver import run_console
 from tests.harness import test_settings
 
 SCRIPT = """\
@@ -63,19 +62,6 @@ SCRIPT = """\
 /points
 /proposals
 """
-
-
-async def run_console(database_url: str, script: str) -> str:
-    app = build_app(test_settings(database_url, IDEAROOM_REPORT_DIR="reports-not-used"))
-    await app.prepare(migrate=False)
-    out = io.StringIO()
-    console = ConsoleAdapter(app, stdin=io.StringIO(script), out=out)
-    app.add_gateway(console.gateway)
-    try:
-        await console.run()
-    finally:
-        await app.close()
-    return out.getvalue()
 
 
 def balances(transcript: str, name: str) -> list[int]:

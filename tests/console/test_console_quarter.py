@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 from sqlmodel import select
 
-from adapters.console import ConsoleAdapter
 from bot.bootstrap import build_app
 from bot.ports import ManualClock
-from scheduler.clock import attach_console_clock
-from scheduler.runner import SchedulerRunner
 from storage.tables import Invitation, Proposal, Reminder
+from tests.console.driver import run_console
 from tests.harness import test_settings
 from tests.scheduler.clocked import seoul
 
@@ -83,22 +79,9 @@ SUMMER = """\
 """
 
 
-async def start(database_url: str, script: str, at: str) -> tuple[str, ConsoleAdapter]:
+async def start(database_url: str, script: str, at: str) -> str:
     """The console as `idearoom run --clock <at>` wires it: scheduler recovered, /clock attached."""
-    app = build_app(test_settings(database_url), ManualClock(seoul(at)))
-    await app.prepare(migrate=False)
-    out = io.StringIO()
-    console = ConsoleAdapter(app, stdin=io.StringIO(script), out=out)
-    app.add_gateway(console.gateway)
-    runner = SchedulerRunner(app.core)
-    attach_console_clock(console, runner)
-    try:
-        await runner.recover()
-        await console.run()
-    finally:
-        await runner.stop()
-        await app.close()
-    return out.getvalue(), console
+    return await run_console(database_url, script, clock=ManualClock(seoul(at)), with_scheduler=True)
 
 
 def after(transcript: str, line: str) -> str:
@@ -108,13 +91,13 @@ def after(transcript: str, line: str) -> str:
 
 
 async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
-    setup, _ = await start(sqlite_url, SETUP, "2026-03-31T08:00")
+    setup = await start(sqlite_url, SETUP, "2026-03-31T08:00")
     assert "🕘 현재 시각: 2026-03-31 08:00 (화)" in setup
     assert "다음 알림: 2026-04-06 09:00" in setup
 
     # The bot is stopped and started again on the same database before and during the quarter.
-    spring, _ = await start(sqlite_url, SPRING, "2026-03-31T08:00")
-    summer, _ = await start(sqlite_url, SUMMER, "2026-04-23T09:00")
+    spring = await start(sqlite_url, SPRING, "2026-03-31T08:00")
+    summer = await start(sqlite_url, SUMMER, "2026-04-23T09:00")
     transcript = spring + summer
 
     monthly = after(transcript, "/clock 2026-04-01T09:00")

@@ -9,7 +9,7 @@ import time
 from sqlmodel import select
 
 from storage.tables import Idea, Identity, Person, PointEntry, ProcessedEvent, Support
-from tests.adapters.slack.stand import ROOM, SECRET, SlackStand, eventually, fake_slack, slack  # noqa: F401
+from tests.adapters.slack.stand import ROOM, SlackStand, eventually
 from tests.fakes.slack_api import event_callback, message_event, reaction_added_event, signed_request_headers
 
 

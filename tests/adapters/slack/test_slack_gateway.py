@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.messages import Destination, Outgoing
 from bot.outbox import enqueue
 from storage.tables import OutboxMessage, OutboxState
-from tests.adapters.slack.stand import ROOM, SlackStand, fake_slack, slack  # noqa: F401
+from tests.adapters.slack.stand import ROOM, SlackStand
 
 
 async def queue(slack: SlackStand, destination: Destination, message: Outgoing) -> int:

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.registry import registry
 from storage.tables import Idea, Invitation, Proposal, Topic
-from tests.adapters.slack.stand import ROOM, SlackStand, eventually, fake_slack, slack  # noqa: F401
+from tests.adapters.slack.stand import ROOM, SlackStand
 
 # The flows of other features this month goes through; each must be registered in bot.features.
 FLOWS = ("topic", "invite", "proposal", "points")

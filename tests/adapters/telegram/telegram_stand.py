@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 

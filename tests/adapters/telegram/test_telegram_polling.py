@@ -8,7 +8,7 @@ from dataclasses import replace
 from telegram_stand import DOHYUN, GROUP, JIWOO, JUNHO, MINJI, SEOYEON, Bot, ko, plain
 
 from bot.messages import Button, Destination, Outgoing
-from storage.tables import Identity, Idea, MessageLink, ProcessedEvent, Support
+from storage.tables import Identity, Idea, MessageLink, ProcessedEvent
 
 
 async def test_start_sets_the_command_menus_and_polls_for_every_update_kind(bot: Bot) -> None:

@@ -11,11 +11,14 @@ from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.observability import Observability
 from bot.ports import Clock
-from scheduler.leader import Leadership
+from scheduler.leader import Leadership, asyncpg_dsn
 
 log = logging.getLogger(__name__)
 
 ROLES = ("all", "web", "scheduler")
+# Workers starting together take turns to migrate and load the demo organisation: unguarded,
+# two both find the database empty and the second dies on a duplicate department.
+PREPARE_LOCK_KEY = 0x1DEA_9E9A
 
 
 class SetupError(Exception):
@@ -36,6 +39,21 @@ def platform_adapters(app: App) -> list[Any]:
     return adapters
 
 
+async def prepare_in_turn(app: App) -> None:
+    """`app.prepare()` under a PostgreSQL advisory lock, so workers started at once do it one by one."""
+    if app.settings.is_sqlite:
+        await app.prepare()
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(asyncpg_dsn(app.settings.database_url), timeout=10)
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", PREPARE_LOCK_KEY)
+        await app.prepare()
+    finally:
+        await connection.close()  # the lock goes with the connection
+
+
 class Worker:
     """Starts everything in order and stops it in reverse, whatever went wrong in between."""
 
@@ -52,7 +70,7 @@ class Worker:
 
     async def run(self) -> int:
         app = self.app
-        await app.prepare()
+        await prepare_in_turn(app)
         try:
             self._build_adapters()
         except Exception as error:

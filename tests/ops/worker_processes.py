@@ -1,0 +1,167 @@
+"""Real `idearoom run` worker processes for multi-worker tests: start, probe, deliver webhooks to, kill."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+
+T = TypeVar("T")
+
+# Settings of the developer's shell must not leak into the workers.
+SETTING_PREFIXES = ("IDEAROOM_", "TELEGRAM_", "SLACK_")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def clean_environment(settings: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any bot settings, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
+    return env | settings
+
+
+async def run_command(args: Sequence[str], env: dict[str, str], cwd: Path, timeout: float) -> str:
+    """Run `python -m bot.cli <args>` to the end; its output, or an AssertionError saying why it failed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args,
+        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"idearoom {' '.join(args)} did not finish within {timeout}s") from None
+    text = output.decode(errors="replace")
+    assert process.returncode == 0, f"idearoom {' '.join(args)} failed ({process.returncode}):\n{text}"
+    return text
+
+
+@dataclass
+class WorkerProcess:
+    """One `idearoom run` process listening on its own loopback port, its output in a log file."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @classmethod
+    def start(cls, name: str, env: dict[str, str], cwd: Path, role: str = "all") -> WorkerProcess:
+        port = free_port()
+        log_path = cwd / f"{name}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run", "--role", role],
+                env=env | {"IDEAROOM_HTTP_HOST": "127.0.0.1", "IDEAROOM_HTTP_PORT": str(port)},
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(name, port, process, log_path)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when a machine dies."""
+        if self.alive:
+            self.process.send_signal(signal.SIGKILL)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask politely, then kill; never leaves the process behind."""
+        if self.alive:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return f"--- {self.name} (port {self.port}, exit {self.process.poll()}) ---\n" + "\n".join(
+            text.splitlines()[-lines:]
+        )
+
+    async def health(self, http: aiohttp.ClientSession) -> dict[str, Any] | None:
+        """The /healthz answer when it is 200, else None (not up yet, or gone)."""
+        try:
+            async with http.get(f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=3)) as response:
+                return await response.json() if response.status == 200 else None
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float, what: str, every: float = 0.1) -> T:
+    """Poll `probe` until it returns something truthy; fail saying `what` did not happen in time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if loop.time() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        await asyncio.sleep(every)
+
+
+class Webhook:
+    """Plays Telegram: POSTs an update to a worker with the secret; on failure retries at the next one."""
+
+    def __init__(self, http: aiohttp.ClientSession, secret: str, timeout: float = 30.0) -> None:
+        self.http = http
+        self.secret = secret
+        self.timeout = timeout
+        self.refused = 0  # deliveries that had to go to another worker
+
+    async def deliver(self, update: dict[str, Any], workers: Sequence[WorkerProcess]) -> WorkerProcess:
+        """Deliver to the first worker that answers 200, trying them in the given order, round and round."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        attempt = 0
+        while True:
+            worker = workers[attempt % len(workers)]
+            attempt += 1
+            try:
+                async with self.http.post(
+                    f"{worker.url}{WEBHOOK_PATH}",
+                    json=update,
+                    headers={SECRET_HEADER: self.secret},
+                    timeout=aiohttp.ClientTimeout(total=20),
+                ) as response:
+                    if response.status == 200:
+                        return worker
+                    problem = f"HTTP {response.status}: {await response.text()}"
+            except (aiohttp.ClientError, TimeoutError) as error:
+                problem = repr(error)
+            self.refused += 1
+            if loop.time() >= deadline:
+                raise AssertionError(f"update {update['update_id']} was never accepted; last: {problem}")
+            if attempt % len(workers) == 0:
+                await asyncio.sleep(0.2)  # every worker refused: give them a moment, as Telegram would

@@ -1,0 +1,154 @@
+"""Footprint: resident memory of an idle `idearoom run` and the time from process start to ready.
+
+The bot runs as its own process, as deployed: Telegram long polling against a FakeTelegramAPI,
+Slack in HTTP mode against a FakeSlackAPI, the outbox sender and the scheduler (role "all"), on a
+SQLite file in a temporary folder. Ready is /healthz answering 200 (all adapters started, the
+HTTP server up); the first getUpdates call at the fake is shown next to it. It is started twice:
+on a fresh database (migrations and the demo organisation first), then again on the same one.
+
+Run: `python -m bench.footprint [--idle 10]`. Prints a table; never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+TELEGRAM_TOKEN = "7000000001:bench"
+READY_TIMEOUT = 60.0
+
+
+@dataclass
+class Start:
+    """One start of the bot and what it took."""
+
+    label: str
+    to_http_ready: float | None
+    to_first_poll: float | None
+    rss_mib: float
+    peak_rss_mib: float
+    idle_cpu_percent: float
+    health: str
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bot_environment(folder: str, port: int, telegram: FakeTelegramAPI, slack: FakeSlackAPI) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("IDEAROOM_", "TELEGRAM_", "SLACK_"))}
+    env.update(
+        IDEAROOM_DATABASE_URL=f"sqlite+aiosqlite:///{Path(folder) / 'idearoom.db'}",
+        IDEAROOM_REPORT_DIR=str(Path(folder) / "reports"),
+        IDEAROOM_HTTP_HOST="127.0.0.1",
+        IDEAROOM_HTTP_PORT=str(port),
+        IDEAROOM_LOG_LEVEL="WARNING",
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        TELEGRAM_API_BASE_URL=telegram.url,
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET="bench-signing-secret",
+        SLACK_API_BASE_URL=slack.api_url,
+    )
+    return env
+
+
+async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> tuple[bool, str]:
+    deadline = time.monotonic() + READY_TIMEOUT
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline and process.returncode is None:
+            try:
+                async with session.get(url) as answer:
+                    if answer.status == 200:
+                        return True, await answer.text()
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.01)
+    return False, ""
+
+
+async def start_once(label: str, folder: str, telegram: FakeTelegramAPI, slack: FakeSlackAPI, idle: float) -> Start:
+    port = free_port()
+    executable = Path(sys.executable).with_name("idearoom")
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        str(executable), "run", cwd=folder, env=bot_environment(folder, port, telegram, slack),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        healthy, health = await wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        to_http_ready = time.monotonic() - started if healthy else None
+        watched = psutil.Process(process.pid)
+        watched.cpu_percent()  # starts the idle CPU measurement
+        samples = []
+        end = time.monotonic() + idle
+        while time.monotonic() < end and process.returncode is None:
+            samples.append(watched.memory_info().rss)
+            await asyncio.sleep(0.5)
+        cpu = watched.cpu_percent()
+        # A long poll is recorded when it returns, with the moment it arrived.
+        polls = [c.at for c in telegram.calls_to("getUpdates") if c.at >= started]
+        to_first_poll = min(polls) - started if polls else None
+        rss = samples[-1] if samples else 0
+        peak = max(samples, default=0)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        errors = (await process.stderr.read()).decode(errors="replace").strip() if process.stderr else ""
+    if not healthy and errors:
+        print(f"  {label}: the bot did not become ready:\n{errors[-2000:]}")
+    return Start(label, to_http_ready, to_first_poll, rss / 2**20, peak / 2**20, cpu, health)
+
+
+def seconds(value: float | None) -> str:
+    return f"{value:.2f} s" if value is not None else "never"
+
+
+async def run(idle: float) -> None:
+    starts = []
+    with tempfile.TemporaryDirectory() as folder:
+        async with FakeTelegramAPI(token=TELEGRAM_TOKEN) as telegram, FakeSlackAPI() as slack:
+            starts.append(await start_once("fresh database", folder, telegram, slack, idle))
+            starts.append(await start_once("existing database", folder, telegram, slack, idle))
+    print("`idearoom run`: Telegram polling + Slack HTTP mode (fake servers), outbox sender, scheduler; SQLite")
+    print(f"RSS after {idle:.0f} s idle (psutil), idle CPU over that time")
+    print()
+    print(f"{'start':<18} {'to /healthz 200':>15} {'to 1st getUpdates':>18} {'RSS idle':>9} {'RSS peak':>9} {'idle CPU':>9}")
+    for s in starts:
+        print(
+            f"{s.label:<18} {seconds(s.to_http_ready):>15} {seconds(s.to_first_poll):>18} "
+            f"{s.rss_mib:>6.1f} MiB {s.peak_rss_mib:>5.1f} MiB {s.idle_cpu_percent:>8.1f}%"
+        )
+    if starts and starts[-1].health:
+        print(f"\n/healthz said: {starts[-1].health}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds to stay idle before reading the memory")
+    arguments = parser.parse_args()
+    asyncio.run(run(arguments.idle))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""Overhead over the library: ideas captured per second through the real adapters next to a bare echo app.
+
+Telegram: the TelegramAdapter (long polling, storage, the reply with its support button, the
+outbox sender) against a bare python-telegram-bot Application whose one handler echoes each text.
+Slack: the SlackAdapter in HTTP mode (signed `message` events posted to /slack/events) against a
+bare Bolt AsyncApp whose one listener echoes with chat.postMessage. Each pair runs against the
+same kind of local fake server (tests/fakes), in the same process and run, rounds alternating.
+A rate is measured end to end: from the first update pushed until the fake has recorded the
+last reply. IDEAROOM_SEND_RATE_LIMITS=off: the fakes do not enforce limits here.
+
+Run: `python -m bench.overhead [--ideas 400] [--rounds 3]`. Prints a table; never asserts.
+Target: the bot does at least 85% of the bare library's rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.bootstrap import App, build_app
+from tests.fakes.slack_api import FakeSlackAPI, event_callback, message_event, signed_request_headers
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.harness import test_settings
+
+TELEGRAM_TOKEN = "7000000001:bench"
+SLACK_TOKEN = "xoxb-bench"
+SLACK_SECRET = "bench-signing-secret"
+PEOPLE = 50
+WARMUP = 20
+IN_FLIGHT = 8  # Slack event requests posted at once (Slack itself delivers events concurrently)
+TARGET = 0.85
+
+Run = Callable[[int, int], Awaitable[float]]  # (round, ideas) -> ideas per second
+
+
+class Replies:
+    """Counts the fake's deliveries into one chat, looking only at the new ones each time."""
+
+    def __init__(self, delivered: list[Any], chat: int | str) -> None:
+        self.delivered = delivered
+        self.chat = str(chat)
+        self.count = 0
+        self._seen = 0
+
+    def __call__(self) -> int:
+        for delivery in self.delivered[self._seen :]:
+            if str(delivery[0]) == self.chat:
+                self.count += 1
+        self._seen = len(self.delivered)
+        return self.count
+
+
+async def wait_for_replies(fake: Any, replies: Replies, expected: int, timeout: float = 120.0) -> None:
+    await fake.wait_until(lambda: replies() >= expected, timeout)
+
+
+def bot_settings(folder: str, **values: object) -> Any:
+    url = f"sqlite+aiosqlite:///{Path(folder) / f'overhead-{uuid.uuid4().hex[:6]}.db'}"
+    return test_settings(url, IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT=0, IDEAROOM_SEND_RATE_LIMITS="off", **values)
+
+
+async def start_bot(settings: Any, make_adapter: Callable[[App], Any]) -> tuple[App, Any]:
+    app = build_app(settings)
+    app.sender.settings = settings
+    await app.prepare(migrate=False)
+    adapter = make_adapter(app)
+    app.add_gateway(adapter.gateway)
+    await adapter.start()
+    if app.http.has_routes:
+        await app.http.start()
+    app.start_sender()
+    return app, adapter
+
+
+# --- Telegram --------------------------------------------------------------------------------
+
+
+def push_ideas(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> None:
+    for n in range(count):
+        person = n % PEOPLE
+        fake.push_message(
+            chat, 100000 + person, f"/idea {tag} 아이디어 {n}: 민원 절차 간소화 방안", chat_type="supergroup",
+            chat_title="아이디어방", first_name=f"직원{person}", username=f"staff{person}",
+        )
+
+
+async def telegram_burst(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> float:
+    """Push `count` ideas at once and time until `count` replies reached the chat."""
+    replies = Replies(fake.delivered, chat)
+    replies()
+    before = replies.count
+    start = time.perf_counter()
+    push_ideas(fake, chat, count, tag)
+    await wait_for_replies(fake, replies, before + count)
+    return count / (time.perf_counter() - start)
+
+
+async def telegram_bare(fake: FakeTelegramAPI, chat: int, ideas: int) -> float:
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(update.effective_message.text or "")
+
+    application = (
+        Application.builder().token(TELEGRAM_TOKEN).base_url(fake.base_url).base_file_url(fake.base_file_url).build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(timeout=10)
+    try:
+        await telegram_burst(fake, chat, WARMUP, "warmup")
+        return await telegram_burst(fake, chat, ideas, "bench")
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+async def telegram_bot(fake: FakeTelegramAPI, chat: int, ideas: int, folder: str) -> float:
+    from adapters.telegram import TelegramAdapter
+
+    settings = bot_settings(folder, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_API_BASE_URL=fake.url)
+    app, adapter = await start_bot(settings, TelegramAdapter)
+    try:
+        await telegram_burst(fake, chat, WARMUP, "warmup")  # people and the room become known
+        return await telegram_burst(fake, chat, ideas, "bench")
+    finally:
+        await adapter.stop()
+        await app.close()
+
+
+# --- Slack -----------------------------------------------------------------------------------
+
+
+async def post_events(url: str, channel: str, count: int, tag: str) -> None:
+    """Signed `message` events, IN_FLIGHT requests at a time, as Slack's Events API posts them."""
+    bodies = [
+        json.dumps(
+            event_callback(
+                message_event(channel, f"U{n % PEOPLE:05d}", f"#아이디어 {tag} 아이디어 {n}: 민원 절차 간소화 방안",
+                              ts=f"{1700000000 + n}.{uuid.uuid4().int % 1000000:06d}"),
+                event_id=f"Ev{uuid.uuid4().hex[:12].upper()}",
+            )
+        )
+        for n in range(count)
+    ]
+    queue = iter(bodies)
+    async with aiohttp.ClientSession() as session:
+
+        async def worker() -> None:
+            for body in queue:
+                async with session.post(url, data=body.encode(), headers=signed_request_headers(SLACK_SECRET, body)) as answer:
+                    await answer.read()
+                    if answer.status != 200:
+                        print(f"  Slack event answered {answer.status}")
+
+        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+
+
+async def slack_burst(fake: FakeSlackAPI, url: str, channel: str, count: int, tag: str) -> float:
+    replies = Replies(fake.delivered, channel)
+    replies()
+    before = replies.count
+    start = time.perf_counter()
+    await post_events(url, channel, count, tag)
+    await wait_for_replies(fake, replies, before + count)
+    return count / (time.perf_counter() - start)
+
+
+def bolt_endpoint(bolt: Any) -> Callable[[web.Request], Awaitable[web.Response]]:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    async def handle(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    return handle
+
+
+async def slack_bare(fake: FakeSlackAPI, channel: str, ideas: int) -> float:
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    bolt = AsyncApp(client=AsyncWebClient(SLACK_TOKEN, base_url=fake.api_url), signing_secret=SLACK_SECRET)
+
+    @bolt.event("message")
+    async def echo(ack: Any, event: dict[str, Any], client: Any) -> None:
+        await ack()
+        await client.chat_postMessage(channel=event["channel"], text=event["text"])
+
+    server = web.Application()
+    server.router.add_post("/slack/events", bolt_endpoint(bolt))
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+    try:
+        await slack_burst(fake, url, channel, WARMUP, "warmup")
+        return await slack_burst(fake, url, channel, ideas, "bench")
+    finally:
+        await runner.cleanup()
+
+
+async def slack_bot(fake: FakeSlackAPI, channel: str, ideas: int, folder: str) -> float:
+    from adapters.slack import SlackAdapter
+
+    settings = bot_settings(
+        folder, SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET, SLACK_API_BASE_URL=fake.api_url
+    )
+    app, adapter = await start_bot(settings, SlackAdapter)
+    url = f"http://127.0.0.1:{app.http.port}/slack/events"
+    try:
+        await slack_burst(fake, url, channel, WARMUP, "warmup")
+        return await slack_burst(fake, url, channel, ideas, "bench")
+    finally:
+        await adapter.stop()
+        await app.close()
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+async def compare(name: str, bare: Run, bot: Run, ideas: int, rounds: int) -> tuple[str, float, float]:
+    bare_rates, bot_rates = [], []
+    for round_ in range(rounds):
+        bare_rates.append(await bare(round_, ideas))
+        bot_rates.append(await bot(round_, ideas))
+        print(f"  {name} round {round_ + 1}: bare {bare_rates[-1]:7.1f}/s, bot {bot_rates[-1]:7.1f}/s", flush=True)
+    return name, statistics.median(bare_rates), statistics.median(bot_rates)
+
+
+async def run(ideas: int, rounds: int) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    print(f"{ideas} ideas per round from {PEOPLE} people (after {WARMUP} warm-up ideas), {rounds} rounds, median;")
+    print("end to end: first update pushed -> last reply recorded by the fake. SQLite; sending limits off.")
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        async with FakeTelegramAPI(token=TELEGRAM_TOKEN) as telegram:
+            results.append(
+                await compare(
+                    "telegram",
+                    lambda r, n: telegram_bare(telegram, -1001000000000 - 2 * r, n),
+                    lambda r, n: telegram_bot(telegram, -1001000000001 - 2 * r, n, folder),
+                    ideas,
+                    rounds,
+                )
+            )
+        async with FakeSlackAPI() as slack:
+            results.append(
+                await compare(
+                    "slack",
+                    lambda r, n: slack_bare(slack, f"CBARE{r}", n),
+                    lambda r, n: slack_bot(slack, f"CBOT{r}", n, folder),
+                    ideas,
+                    rounds,
+                )
+            )
+    print()
+    print(f"{'platform':<10} {'bare library /s':>16} {'idearoom /s':>12} {'ratio':>7}  target ≥ {TARGET:.0%}")
+    for name, bare, bot in results:
+        ratio = bot / bare if bare else 0.0
+        print(f"{name:<10} {bare:>16.1f} {bot:>12.1f} {ratio:>7.0%}  {'met' if ratio >= TARGET else 'MISSED'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ideas", type=int, default=400, help="ideas per measured round")
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    asyncio.run(run(arguments.ideas, arguments.rounds))
+
+
+if __name__ == "__main__":
+    main()

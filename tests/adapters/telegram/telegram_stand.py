@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import html
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,6 +14,7 @@ from adapters.telegram import TelegramAdapter
 from bot.bootstrap import App, build_app
 from bot.i18n import Translator
 from bot.ports import ManualClock
+from storage.tables import OutboxMessage
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
 from tests.harness import test_settings
 
@@ -63,12 +66,21 @@ class Bot:
         ]
 
     async def reply_to(self, chat: int, count: int = 1, timeout: float = 5.0) -> Call:
-        """Wait until the bot has sent `count` messages in total to `chat`; the last of them."""
-        return await self.tg.wait_for(
+        """Wait until the bot has sent `count` messages in total to `chat` and recorded the last one as sent."""
+        call = await self.tg.wait_for(
             lambda c: c.method in ("sendMessage", "sendPhoto") and c.status == 200 and c.params["chat_id"] == chat,
             timeout,
             count=count,
         )
+        message_id = str(call.response["result"]["message_id"])
+        # The fake answers before the sender writes down the message id (and the idea it stands for).
+        for _ in range(int(timeout / 0.02)):
+            if await self.count(
+                OutboxMessage, OutboxMessage.platform_message_id == message_id, OutboxMessage.dest_id == str(chat)
+            ):
+                break
+            await asyncio.sleep(0.02)
+        return call
 
     async def say_and_wait(self, user: int, text: str, chat: int = GROUP) -> Call:
         before = len(self.sends(chat))

@@ -63,7 +63,11 @@ async def test_a_month_from_topic_to_points(bot: Bot) -> None:
 
     # Smile points followed every stage the proposer's idea reached; she checks them in her chat.
     bot.clock.advance(days=1)
-    points = await bot.say_and_wait(MINJI, "/points", chat=MINJI)
+    # Her chat also gets the proposal's news (created, submitted, adopted): wait for the /points answer itself.
+    bot.say(MINJI, "/points", chat=MINJI)
+    points = await bot.tg.wait_for(
+        lambda c: c.method == "sendMessage" and c.params["chat_id"] == MINJI and "미소포인트" in c.params["text"]
+    )
     minji = await person(bot, "minji")
     ledger = await bot.rows(PointEntry, PointEntry.person_id == minji.id)
     total = sum(entry.points for entry in ledger)

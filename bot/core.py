@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,6 +41,19 @@ T = TypeVar("T")
 SUPPORT_EMOJI = {"👍", "+1", "thumbsup", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"}
 
 
+ATTEMPTS = 3
+# PostgreSQL: serialization failure, deadlock detected, lock not available.
+TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    """A failure that the same transaction, run again, would likely not meet."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if sqlstate in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(error.orig)  # SQLite, after its busy timeout
+
+
 @dataclass
 class _Answer:
     toast: str | None = None
@@ -71,17 +84,19 @@ class Core:
     async def handle(self, event: Incoming) -> Outcome:
         """Handle an event exactly once; a redelivered event changes nothing."""
         outcome = Outcome()
-        for attempt in range(3):
+        for attempt in range(1, ATTEMPTS + 1):
             try:
                 outcome = await self._handle_once(event)
                 break
-            except IntegrityError:
-                # Two workers created the same person or room at once; the retry finds it.
-                if attempt < 2:
-                    log.info("retrying event %s after a concurrent insert", event.event_id)
+            except (IntegrityError, DBAPIError) as error:
+                # Two workers created the same person or room at once, or the database chose
+                # this transaction as a deadlock victim: run afresh, it will see the other's work.
+                if attempt < ATTEMPTS and (isinstance(error, IntegrityError) or _is_transient(error)):
+                    log.info("retrying event %s after %s", event.event_id, type(error.orig).__name__)
                     continue
-                log.exception("event %s failed after retries", event.event_id)
+                log.exception("event %s failed", event.event_id)
                 outcome = await self._apologize(event)
+                break
             except Exception:
                 # A bug or an outage must not stop the bot; the event stays unclaimed so a
                 # redelivery can succeed once the cause is gone.

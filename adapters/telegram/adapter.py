@@ -56,6 +56,7 @@ class TelegramAdapter:
         self.gateway = TelegramGateway(self.application.bot, app.clock)
         self.translator = Translator(settings.locale)
         self._started = False
+        self._failed_updates: set[int] = set()
 
     @property
     def bot_username(self) -> str:
@@ -86,7 +87,9 @@ class TelegramAdapter:
         path = urlparse(self.webhook_url).path
         if path != WEBHOOK_PATH:
             log.warning("TELEGRAM_WEBHOOK_URL path %r: the bot listens on %s behind it", path, WEBHOOK_PATH)
-        endpoint = TelegramWebhook(self.webhook_secret, self.application.bot, self.application.process_update)
+        endpoint = TelegramWebhook(
+            self.webhook_secret, self.application.bot, self.application.process_update, self._take_failure
+        )
         self.app.http.add_route("POST", WEBHOOK_PATH, endpoint.handle)
         await self.application.bot.set_webhook(
             self.webhook_url, secret_token=self.webhook_secret, allowed_updates=Update.ALL_TYPES
@@ -119,6 +122,13 @@ class TelegramAdapter:
             and (person.is_organizer or f"{PLATFORM}:{identity.external_id}" in granted)
         ]
 
+    def _take_failure(self, update_id: int) -> bool:
+        """Whether the core failed on this update (asked once, by the webhook answering Telegram)."""
+        if update_id in self._failed_updates:
+            self._failed_updates.discard(update_id)
+            return True
+        return False
+
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand the update to the core once; a button press is always answered, even on errors."""
         query = update.callback_query
@@ -126,7 +136,10 @@ class TelegramAdapter:
         try:
             event = to_event(update)
             if event is not None:
-                toast = (await self.app.core.handle(event)).toast
+                outcome = await self.app.core.handle(event)
+                toast = outcome.toast
+                if outcome.failed:
+                    self._failed_updates.add(update.update_id)
         except Exception:  # one bad update must not stop the adapter (the core apologizes for its own failures)
             log.exception("telegram update %s could not be handled", update.update_id)
             toast = self.translator("error.internal")

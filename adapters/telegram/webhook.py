@@ -22,10 +22,17 @@ VALID_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 class TelegramWebhook:
     """Checks the secret header, parses the update defensively and hands it on."""
 
-    def __init__(self, secret: str, bot: Bot, process: Callable[[Update], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        secret: str,
+        bot: Bot,
+        process: Callable[[Update], Awaitable[None]],
+        failed: Callable[[int], bool] = lambda update_id: False,
+    ) -> None:
         self.secret = secret.encode()
         self.bot = bot
         self.process = process
+        self.failed = failed
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER)
@@ -47,4 +54,7 @@ class TelegramWebhook:
             return web.Response(status=400, text="unreadable update")
         # Handled before answering: if the process dies meanwhile, Telegram delivers the update again.
         await self.process(update)
+        if self.failed(update.update_id):
+            # Not claimed by the core: a 500 makes Telegram deliver it again later.
+            return web.Response(status=500, text="update not handled, please retry")
         return web.Response(status=200)

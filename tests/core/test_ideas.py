@@ -162,3 +162,24 @@ async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_running(story
         registry.commands["ideas"] = spec
     assert story.app.core.failed_count == 1
     assert len(await story.say("minji", "/idea 그래도 계속 됩니다")) == 1
+
+
+async def test_a_deadlock_victim_is_run_again(story: Story, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import DBAPIError
+
+    class DeadlockDetected(Exception):
+        sqlstate = "40P01"
+
+    real = story.app.core._handle_once
+    calls = []
+
+    async def first_time_a_deadlock(event):  # type: ignore[no-untyped-def]
+        calls.append(event.event_id)
+        if len(calls) == 1:
+            raise DBAPIError("INSERT ...", {}, DeadlockDetected())
+        return await real(event)
+
+    monkeypatch.setattr(story.app.core, "_handle_once", first_time_a_deadlock)
+    assert len(await story.say("minji", "/idea 교착 상태 뒤에도 저장됩니다")) == 1
+    assert len(calls) == 2 and await count(story, Idea) == 1
+    assert story.app.core.failed_count == 0

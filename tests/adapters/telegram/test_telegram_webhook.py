@@ -71,6 +71,23 @@ async def test_an_update_with_the_right_secret_is_handled_once(hooked: Bot) -> N
     assert hooked.app.core.duplicate_count == 1
 
 
+async def test_an_update_the_core_could_not_handle_is_answered_500_and_its_redelivery_stored(
+    hooked: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update = json.dumps(hooked.say(MINJI, "/idea 장애 뒤에 다시 온 아이디어")).encode()
+    real = hooked.app.core._handle_once
+
+    async def outage(event):  # type: ignore[no-untyped-def]
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(hooked.app.core, "_handle_once", outage)
+    assert await post(hooked, update, SECRET) == 500
+    assert await hooked.count(ProcessedEvent) == 0
+    monkeypatch.setattr(hooked.app.core, "_handle_once", real)
+    assert await post(hooked, update, SECRET) == 200  # Telegram tries again
+    assert [i.text for i in await hooked.rows(Idea)] == ["장애 뒤에 다시 온 아이디어"]
+
+
 async def test_a_webhook_without_a_secret_refuses_to_start(tg: FakeTelegramAPI, sqlite_url: str) -> None:
     settings = test_settings(
         sqlite_url, TELEGRAM_BOT_TOKEN="123:abc", TELEGRAM_API_BASE_URL=tg.url, TELEGRAM_WEBHOOK_URL=URL

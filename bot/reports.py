@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
 from bot.points.periods import Period
-from bot.proposal_states import LISTING_ORDER, state_key
+from bot.proposals.states import LISTING_ORDER, state_key
 from storage.tables import Department, Idea, Person, PointEntry, Proposal, ProposalState, ProposalTransition, Support
 
 if TYPE_CHECKING:

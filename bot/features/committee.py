@@ -296,13 +296,13 @@ async def _counts(ctx: Context, meeting: CommitteeMeeting, proposal: Proposal) -
 async def _revive(ctx: Context, proposal: Proposal, reason: str) -> None:
     """Resubmit through the proposals flow (points, review reminders), or minimally without it."""
     try:
-        from bot.features.proposals import revive_proposal  # type: ignore[attr-defined]
+        from bot.proposals.workflow import revive_proposal
     except ImportError:
         revive_proposal = None
     if revive_proposal is not None:
         await revive_proposal(ctx, proposal, by_committee=True, reason=reason)
         return
-    log.warning("bot.features.proposals.revive_proposal is missing; reviving proposal %s minimally", proposal.id)
+    log.warning("bot.proposals.workflow.revive_proposal is missing; reviving proposal %s minimally", proposal.id)
     ctx.session.add(
         ProposalTransition(
             proposal_id=proposal.id,  # type: ignore[arg-type]

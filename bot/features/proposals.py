@@ -1,14 +1,11 @@
-"""Proposals: bundling ideas, submitting to a department, review, implementation, maturing and revival."""
+"""Proposal chat commands: /proposal and its subcommands, /proposals, the adopt button and review reminders."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
@@ -16,24 +13,23 @@ from bot.features.common import parse_number
 from bot.features.ideas import support_idea
 from bot.messages import Button
 from bot.parsing import ParsedCommand
-from bot.points import ledger
-from bot.proposal_states import LISTING_ORDER, can_move, resting_state, state_key
+from bot.proposals.queries import department_of, ideas_of, is_committee_member, is_head_of, notice_params, proposers
+from bot.proposals.states import LISTING_ORDER, state_key
+from bot.proposals.workflow import (
+    decide,
+    move,
+    require_head_or_organizer,
+    review_key,
+    revive_proposal,
+    submit,
+    tell_proposers,
+    undo_last,
+)
 from bot.ranking import DepartmentDoc, rank_departments
 from bot.registry import registry
-from bot.reminders import cancel, schedule
+from bot.reminders import cancel
 from bot.text import clean_text, clip
-from storage.tables import (
-    CommitteeMember,
-    Department,
-    Idea,
-    Person,
-    Proposal,
-    ProposalIdea,
-    ProposalState,
-    ProposalTransition,
-    Reminder,
-    ReminderState,
-)
+from storage.tables import Department, Idea, Person, Proposal, ProposalIdea, ProposalState, ProposalTransition
 
 S = ProposalState
 MAX_TITLE = 300
@@ -57,44 +53,8 @@ SUBCOMMAND_ALIASES = {
     "되돌리기": "undo",
 }
 
-# Points a transition into a state paid, so that undoing it can take them back.
-STAGES_PAID: dict[str, set[str]] = {
-    S.adopted: {"proposal_adopted"},
-    S.implemented: {"proposal_implemented_proposers", "proposal_implemented_implementer"},
-}
 
-
-# --- looking things up -------------------------------------------------------------------------
-
-
-async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
-    """The distinct authors of a proposal's ideas, in the order their ideas were added."""
-    rows = (
-        await session.exec(
-            select(Person)
-            .join(Idea, Idea.author_id == Person.id)  # type: ignore[arg-type]
-            .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
-            .where(ProposalIdea.proposal_id == proposal_id)
-            .order_by(ProposalIdea.id)
-        )
-    ).all()
-    seen: dict[int, Person] = {}
-    for person in rows:
-        seen.setdefault(person.id, person)  # type: ignore[arg-type]
-    return list(seen.values())
-
-
-async def ideas_of(session: AsyncSession, proposal_id: int) -> list[Idea]:
-    return list(
-        (
-            await session.exec(
-                select(Idea)
-                .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
-                .where(ProposalIdea.proposal_id == proposal_id)
-                .order_by(ProposalIdea.id)
-            )
-        ).all()
-    )
+# --- reading what was typed ----------------------------------------------------------------------
 
 
 async def load_proposal(ctx: Context, word: str | None, usage_key: str = "proposal.usage") -> Proposal:
@@ -127,9 +87,6 @@ def idea_numbers(words: list[str]) -> tuple[list[int], int]:
     return numbers, taken
 
 
-async def department_of(ctx: Context, proposal: Proposal) -> Department | None:
-    return await ctx.session.get(Department, proposal.department_id) if proposal.department_id else None
-
 
 async def choose_department(ctx: Context, proposal: Proposal, name: str) -> Department:
     """The department named (exactly or by a unique part), or the best match for the proposal's text."""
@@ -150,285 +107,12 @@ async def choose_department(ctx: Context, proposal: Proposal, name: str) -> Depa
     return next(d for d in departments if d.id == ranked[0].id)
 
 
-async def is_committee_member(ctx: Context) -> bool:
-    member = (
-        await ctx.session.exec(
-            select(CommitteeMember).where(CommitteeMember.person_id == ctx.person.id, CommitteeMember.active == True)  # noqa: E712
-        )
-    ).first()
-    return member is not None
-
-
-async def is_head_of(ctx: Context, proposal: Proposal) -> bool:
-    department = await department_of(ctx, proposal)
-    return department is not None and department.head_person_id == ctx.person.id
-
-
-async def require_head_or_organizer(ctx: Context, proposal: Proposal, action: str) -> None:
-    """Only the head of the proposal's department, or an organizer, may decide on it."""
-    if not (ctx.is_organizer() or await is_head_of(ctx, proposal)):
-        raise NotAllowed(action, key="proposal.head_only", number=proposal.id)
-
 
 def clean_reason(text: str, missing_key: str, **params: object) -> str:
     try:
         return clean_text(text, max_length=MAX_REASON, empty_key=missing_key, too_long_key="proposal.reason_too_long")
     except UserError as error:
         raise UserError(error.key, **{**params, **error.params}) from None
-
-
-# --- telling people ---------------------------------------------------------------------------
-
-
-async def notice_params(ctx: Context, proposal: Proposal, reason: str = "") -> dict[str, Any]:
-    department = await department_of(ctx, proposal)
-    implementer = await ctx.session.get(Person, proposal.implementer_id) if proposal.implementer_id else None
-    return dict(
-        number=proposal.id,
-        title=proposal.title,
-        department=department.name if department else "-",
-        due=ctx.local(proposal.review_due_at, "%Y-%m-%d") if proposal.review_due_at else "-",
-        reason=reason or "-",
-        implementer=implementer.name if implementer else "-",
-    )
-
-
-async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: Any) -> None:
-    """A direct message to every proposer, each in their own language."""
-    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
-        await ctx.tell(person, ctx.translator(person)(key, **params))
-
-
-async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any]) -> None:
-    """Ask the department head to review, with an adopt button (rejecting needs a reason: a command)."""
-    department = await department_of(ctx, proposal)
-    head = await ctx.session.get(Person, department.head_person_id) if department and department.head_person_id else None
-    if head is None:
-        return
-    t = ctx.translator(head)
-    ideas = await ideas_of(ctx.session, proposal.id)  # type: ignore[arg-type]
-    lines = [t("proposal.review_request", **params)]
-    lines += [t("proposal.idea_line", number=i.id, text=clip(i.text, 60), supports=i.support_count) for i in ideas]
-    lines.append(t("proposal.review_how", number=proposal.id))
-    buttons = [[Button(t("proposal.adopt_button"), f"prop:{proposal.id}:adopt")]]
-    if await ctx.tell(head, "\n".join(lines), buttons) is None:
-        await ctx.tell_organizers("proposal.head_unreachable", number=proposal.id, head=head.name)
-
-
-# --- changing state -----------------------------------------------------------------------------
-
-
-async def _set_state(ctx: Context, proposal: Proposal, expected: str, new: str, **fields: Any) -> None:
-    """Change the state only if nobody changed it meanwhile (two reviewers at once)."""
-    result = await ctx.session.exec(  # type: ignore[call-overload]
-        sa.update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.state == expected)
-        .values(state=new, updated_at=ctx.now(), **fields)
-    )
-    if not result.rowcount:
-        raise UserError("proposal.changed_meanwhile", number=proposal.id)
-    await ctx.session.refresh(proposal)
-
-
-async def move(
-    ctx: Context,
-    proposal: Proposal,
-    to_state: str,
-    *,
-    reason: str = "",
-    action_key: str | None = None,
-    notice_key: str | None = None,
-    **fields: Any,
-) -> ProposalTransition:
-    """One change of state: checked, recorded, audited, published, and told to every proposer."""
-    from_state = proposal.state
-    if not can_move(from_state, to_state):
-        raise UserError(
-            "proposal.not_now",
-            number=proposal.id,
-            state=ctx.t(state_key(from_state)),
-            action=ctx.t(action_key or f"proposal.action.{to_state}"),
-        )
-    await _set_state(ctx, proposal, from_state, resting_state(to_state), **fields)
-    transition = ProposalTransition(
-        proposal_id=proposal.id,  # type: ignore[arg-type]
-        from_state=from_state,
-        to_state=to_state,
-        actor_id=ctx.person.id,
-        reason=reason,
-        at=ctx.now(),
-    )
-    ctx.session.add(transition)
-    await ctx.session.flush()
-    ctx.audit(f"proposal.{to_state}", "proposal", proposal.id, from_state=from_state, to_state=to_state, reason=reason)
-    await ctx.publish("proposal.state_changed", proposal=proposal, from_state=from_state, to_state=to_state, reason=reason)
-    await tell_proposers(ctx, proposal, notice_key or f"proposal.notice.{to_state}", **await notice_params(ctx, proposal, reason))
-    return transition
-
-
-def review_key(proposal: Proposal) -> str:
-    return f"proposal:{proposal.id}:review"
-
-
-async def schedule_review(ctx: Context, proposal: Proposal, head_id: int) -> None:
-    """Remind the head 7 days and 1 day before the review is due, and the organizers when it is overdue."""
-    assert proposal.review_due_at is not None
-    suffix = f":r{proposal.revived_count}" if proposal.revived_count else ""
-    payload = {"proposal_id": proposal.id, "round": proposal.revived_count}
-    for label, days in (("7d", 7), ("1d", 1)):
-        due_at = proposal.review_due_at - timedelta(days=days)
-        if due_at > ctx.now():
-            await schedule(
-                ctx.session,
-                kind="proposal.review_due",
-                due_at=due_at,
-                audience=f"person:{head_id}",
-                dedupe_key=f"{review_key(proposal)}:{label}{suffix}",
-                payload={**payload, "days_left": days},
-                now=ctx.now(),
-            )
-    await schedule(
-        ctx.session,
-        kind="proposal.review_overdue",
-        due_at=proposal.review_due_at,
-        audience="organizers",
-        dedupe_key=f"{review_key(proposal)}:overdue{suffix}",
-        payload=payload,
-        now=ctx.now(),
-    )
-
-
-async def reopen_review_reminders(ctx: Context, proposal: Proposal) -> None:
-    """An undone decision puts the review back: its cancelled reminders still to come are pending again."""
-    await ctx.session.exec(  # type: ignore[call-overload]
-        sa.update(Reminder)
-        .where(
-            Reminder.dedupe_key.startswith(review_key(proposal) + ":"),  # type: ignore[attr-defined]
-            Reminder.state == ReminderState.cancelled,
-            Reminder.due_at > ctx.now(),
-        )
-        .values(state=ReminderState.pending)
-    )
-
-
-async def submit(ctx: Context, proposal: Proposal, department: Department, *, reason: str = "", revival: bool = False) -> None:
-    """Send the proposal to a department's head with a review due date and its reminders."""
-    if department.head_person_id is None:
-        raise UserError("proposal.no_head", department=department.name)
-    now = ctx.now()
-    fields: dict[str, Any] = dict(
-        department_id=department.id,
-        submitted_at=now,
-        review_due_at=now + timedelta(days=ctx.settings.review_due_days),
-        decided_at=None,
-    )
-    if revival:
-        fields["revived_count"] = proposal.revived_count + 1
-    await move(
-        ctx,
-        proposal,
-        S.submitted,
-        reason=reason,
-        action_key="proposal.action.revive" if revival else None,
-        notice_key="proposal.notice.revived" if revival else None,
-        **fields,
-    )
-    await schedule_review(ctx, proposal, department.head_person_id)
-    await tell_head(ctx, proposal, await notice_params(ctx, proposal))
-
-
-async def revive_proposal(ctx: Context, proposal: Proposal, *, by_committee: bool, reason: str = "") -> None:
-    """Submit a maturing proposal again (the committee's quarterly tally calls this too)."""
-    if proposal.state != S.maturing:
-        raise UserError(
-            "proposal.not_now",
-            number=proposal.id,
-            state=ctx.t(state_key(proposal.state)),
-            action=ctx.t("proposal.action.revive"),
-        )
-    department = await department_of(ctx, proposal)
-    if department is None:
-        raise UserError("proposal.department_needed", number=proposal.id)
-    await submit(ctx, proposal, department, reason=reason, revival=True)
-    await ctx.publish("proposal.revived", proposal=proposal, by_committee=by_committee)
-
-
-async def decide(ctx: Context, proposal: Proposal, to_state: str, reason: str = "") -> None:
-    """Adopt or reject: the review is over, so its reminders are cancelled."""
-    await require_head_or_organizer(ctx, proposal, f"proposal.{'adopt' if to_state == S.adopted else 'reject'}")
-    fields: dict[str, Any] = {"decided_at": ctx.now()}
-    if to_state == S.rejected:
-        fields["rejection_reason"] = reason
-    await move(ctx, proposal, to_state, reason=reason, **fields)
-    await cancel(ctx.session, review_key(proposal))
-
-
-async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
-    """Revert the last change of state that is not undone yet, with the points it paid."""
-    last = (
-        await ctx.session.exec(
-            select(ProposalTransition)
-            .where(ProposalTransition.proposal_id == proposal.id, ProposalTransition.undone == False)  # noqa: E712
-            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
-        )
-    ).first()
-    if last is None:
-        raise UserError("proposal.nothing_to_undo", number=proposal.id)
-    fields: dict[str, Any] = {}
-    stages = set(STAGES_PAID.get(last.to_state, set()))
-    key_contains = ""
-    if last.to_state == S.submitted:
-        if last.from_state == S.maturing:
-            stages, key_contains = {"proposal_revived"}, f"proposal_revived:round:{proposal.revived_count}:"
-            fields["revived_count"] = proposal.revived_count - 1
-        else:
-            stages = {"proposal_submitted"}
-            fields.update(submitted_at=None, review_due_at=None)
-    elif last.to_state in (S.adopted, S.rejected):
-        fields.update(decided_at=None, rejection_reason="")
-    elif last.to_state == S.implementing:
-        fields["implementer_id"] = None
-    elif last.to_state == S.implemented:
-        fields["implemented_at"] = None
-    await _set_state(ctx, proposal, resting_state(last.to_state), last.from_state, **fields)
-    last.undone = True
-    ctx.session.add(last)
-    if last.from_state == S.submitted:
-        await reopen_review_reminders(ctx, proposal)
-    elif last.to_state == S.submitted:
-        await cancel(ctx.session, review_key(proposal))
-    reversed_count = await ledger.reverse_live(
-        ctx.session,
-        ref_kind="proposal",
-        ref_id=proposal.id,  # type: ignore[arg-type]
-        stages=stages,
-        key_contains=key_contains,
-        reason=f"undo {last.from_state}->{last.to_state}",
-        awarded_by=ctx.person.id,
-        now=ctx.now(),
-    )
-    ctx.audit(
-        "proposal.undo",
-        "proposal",
-        proposal.id,
-        transition_id=last.id,
-        from_state=last.to_state,
-        to_state=last.from_state,
-        points_reversed=reversed_count,
-    )
-    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
-        t = ctx.translator(person)
-        await ctx.tell(
-            person,
-            t(
-                "proposal.notice.undone",
-                number=proposal.id,
-                title=proposal.title,
-                undone=t(state_key(last.to_state)),
-                state=t(state_key(proposal.state)),
-            ),
-        )
-    return last
 
 
 # --- commands -----------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Context
-from bot.features.proposals import proposers
 from bot.points import ledger
 from bot.points.periods import local_day
 from bot.points.rules import PointsRules, load_rules
+from bot.proposals.queries import proposers
 from bot.registry import registry
 from storage.tables import FieldVisit, Idea, Invitation, Proposal, ProposalState
 

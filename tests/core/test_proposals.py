@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.features.proposals import review_due, review_overdue, revive_proposal
+from bot.features.proposals import review_due, review_overdue
 from bot.ports import ManualClock
+from bot.proposals.workflow import revive_proposal
 from storage.tables import AuditEntry, PointEntry, Proposal, ProposalIdea, ProposalState, ProposalTransition, Reminder
 from tests.harness import Story, test_settings
 

@@ -1,0 +1,1 @@
+"""Proposals: the state machine, read-only lookups and the workflow of changing state."""

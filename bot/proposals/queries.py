@@ -1,0 +1,76 @@
+"""Read-only lookups about proposals: who proposed, which ideas, which department, who may act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import Context
+from storage.tables import CommitteeMember, Department, Idea, Person, Proposal, ProposalIdea
+
+
+async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
+    """The distinct authors of a proposal's ideas, in the order their ideas were added."""
+    rows = (
+        await session.exec(
+            select(Person)
+            .join(Idea, Idea.author_id == Person.id)  # type: ignore[arg-type]
+            .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+            .where(ProposalIdea.proposal_id == proposal_id)
+            .order_by(ProposalIdea.id)
+        )
+    ).all()
+    seen: dict[int, Person] = {}
+    for person in rows:
+        seen.setdefault(person.id, person)  # type: ignore[arg-type]
+    return list(seen.values())
+
+
+async def ideas_of(session: AsyncSession, proposal_id: int) -> list[Idea]:
+    return list(
+        (
+            await session.exec(
+                select(Idea)
+                .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+                .where(ProposalIdea.proposal_id == proposal_id)
+                .order_by(ProposalIdea.id)
+            )
+        ).all()
+    )
+
+
+
+async def department_of(ctx: Context, proposal: Proposal) -> Department | None:
+    return await ctx.session.get(Department, proposal.department_id) if proposal.department_id else None
+
+
+
+async def is_committee_member(ctx: Context) -> bool:
+    member = (
+        await ctx.session.exec(
+            select(CommitteeMember).where(CommitteeMember.person_id == ctx.person.id, CommitteeMember.active == True)  # noqa: E712
+        )
+    ).first()
+    return member is not None
+
+
+async def is_head_of(ctx: Context, proposal: Proposal) -> bool:
+    department = await department_of(ctx, proposal)
+    return department is not None and department.head_person_id == ctx.person.id
+
+
+
+async def notice_params(ctx: Context, proposal: Proposal, reason: str = "") -> dict[str, Any]:
+    department = await department_of(ctx, proposal)
+    implementer = await ctx.session.get(Person, proposal.implementer_id) if proposal.implementer_id else None
+    return dict(
+        number=proposal.id,
+        title=proposal.title,
+        department=department.name if department else "-",
+        due=ctx.local(proposal.review_due_at, "%Y-%m-%d") if proposal.review_due_at else "-",
+        reason=reason or "-",
+        implementer=implementer.name if implementer else "-",
+    )
+

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from bot.context import Context
 from bot.points import ledger
 from bot.points.periods import local_day
 from bot.points.rules import PointsRules, load_rules
 from bot.proposals.queries import proposers
 from bot.registry import registry
-from storage.tables import FieldVisit, Idea, Invitation, Proposal, ProposalState
+from storage.tables import FieldVisit, Idea, Invitation, Person, Proposal, ProposalState
+
 
 def rules(ctx: Context) -> PointsRules:
     return load_rules(ctx.settings.points_rules_file)
@@ -39,6 +42,12 @@ async def ideas_posted_today(ctx: Context, person_id: int) -> int:
 async def on_idea_posted(ctx: Context, idea: Idea) -> None:
     """A point for an idea, up to the daily cap (beyond it no entry is written)."""
     assert idea.id is not None
+    # Workers handling one person's ideas at once would each count below the cap: they take
+    # turns on the author's row. NO KEY UPDATE conflicts with itself but not with the KEY SHARE
+    # lock the idea's foreign key already holds, so it cannot deadlock against it.
+    # (SQLite serializes writers anyway and ignores this.)
+    author = select(Person.id).where(Person.id == idea.author_id)
+    await ctx.session.exec(author.with_for_update(key_share=True))  # FOR NO KEY UPDATE
     if await ideas_posted_today(ctx, idea.author_id) >= rules(ctx).idea_posted_daily_cap:
         return
     await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}")

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.config import Settings
@@ -35,7 +36,8 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)
-    print(f"database is up to date: {settings.database_url}")
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"database is up to date: {shown}")
     return 0
 
 

@@ -16,14 +16,18 @@ import uuid
 from pathlib import Path
 
 from bench.data import FULL, default_now, generate
-from bot.bootstrap import build_app
+from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.messages import Actor, Destination, IncomingMessage, Outgoing, Place, SendResult
+from bot.points.periods import parse_period
 from bot.ports import ManualClock
+from bot.reports import month_report
 from storage.db import Database
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 COMMANDS = ("/points", "/leaderboard month", "/leaderboard year", "/ideas", "/report 2026-10")
+FIGURES_ONLY = "  report figures only"  # the report's queries without drawing its chart
+ROWS = (*COMMANDS, FIGURES_ONLY)
 
 
 class NullGateway:
@@ -80,9 +84,21 @@ async def time_commands(url: str, repeat: int, report_dir: str) -> dict[str, flo
                 await app.core.handle(event)
                 samples.append((time.perf_counter() - start) * 1000)
             results[command] = statistics.median(samples[2:])  # the first two warm caches up
+        results[FIGURES_ONLY] = await time_report_figures(app, repeat)
     finally:
         await app.close()
     return results
+
+
+async def time_report_figures(app: App, repeat: int) -> float:
+    period = parse_period("2026-10", app.settings.tz)
+    samples = []
+    for _ in range(repeat + 2):
+        start = time.perf_counter()
+        async with app.db.session() as session:
+            await month_report(session, period)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples[2:])
 
 
 async def measure(backend: str, factor: float, repeat: int) -> tuple[dict[str, int], dict[str, float]]:
@@ -109,7 +125,7 @@ async def main(backends: list[str], repeat: int) -> None:
     for backend in backends:
         _, small = await measure(backend, 0.01, repeat)
         counts, full = await measure(backend, 1.0, repeat)
-        for command in COMMANDS:
+        for command in ROWS:
             ratio = full[command] / small[command] if small[command] else float("inf")
             ok = full[command] < 50 and ratio < 2
             print(

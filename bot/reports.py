@@ -68,8 +68,17 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
     def within(column: sa.ColumnElement) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
         return sa.and_(column >= period.start, column < period.end)
 
-    ideas = (await session.exec(select(Idea.id, Idea.author_id).where(within(Idea.created_at)))).all()  # type: ignore[arg-type]
-    supporters = (await session.exec(select(Support.person_id).where(within(Support.created_at)))).all()  # type: ignore[arg-type]
+    # Counted and summed per person in the database: a month of a city's ledger is too many rows to fetch.
+    ideas_by_author = dict(
+        (
+            await session.exec(
+                select(Idea.author_id, sa.func.count()).where(within(Idea.created_at)).group_by(Idea.author_id)  # type: ignore[arg-type]
+            )
+        ).all()
+    )
+    supporters = (
+        await session.exec(select(Support.person_id).where(within(Support.created_at)).distinct())  # type: ignore[arg-type]
+    ).all()
     proposals = (await session.exec(select(Proposal).where(within(Proposal.created_at)))).all()  # type: ignore[arg-type]
     decisions = Counter(
         (
@@ -82,28 +91,34 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
             )
         ).all()
     )
-    points = (
-        await session.exec(select(PointEntry.person_id, PointEntry.points).where(within(PointEntry.created_at)))  # type: ignore[arg-type]
-    ).all()
+    points_by_person = dict(
+        (
+            await session.exec(
+                select(PointEntry.person_id, sa.func.sum(PointEntry.points))
+                .where(within(PointEntry.created_at))  # type: ignore[arg-type]
+                .group_by(PointEntry.person_id)
+            )
+        ).all()
+    )
     departments = {d.id: DepartmentFigures(d.name) for d in (await session.exec(select(Department).order_by(Department.name))).all()}
     person_department = dict((await session.exec(select(Person.id, Person.department_id))).all())
-    for _, author_id in ideas:
+    for author_id, count in ideas_by_author.items():
         if person_department.get(author_id) in departments:
-            departments[person_department[author_id]].ideas += 1
+            departments[person_department[author_id]].ideas += count
     for proposal in proposals:
         if proposal.department_id in departments:
             departments[proposal.department_id].proposals += 1
-    for person_id, amount in points:
+    for person_id, amount in points_by_person.items():
         if person_department.get(person_id) in departments:
-            departments[person_department[person_id]].points += amount
+            departments[person_department[person_id]].points += int(amount)
     return MonthReport(
         period=period,
-        ideas=len(ideas),
-        participants=len({author for _, author in ideas} | set(supporters)),
+        ideas=sum(ideas_by_author.values()),
+        participants=len(set(ideas_by_author) | set(supporters)),
         proposals_by_state=dict(Counter(p.state for p in proposals)),
         adopted=decisions.get(ProposalState.adopted, 0),
         rejected=decisions.get(ProposalState.rejected, 0),
-        points_given=sum(amount for _, amount in points),
+        points_given=sum(int(amount) for amount in points_by_person.values()),
         departments=[d for d in departments.values() if d.ideas or d.proposals or d.points],
     )
 

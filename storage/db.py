@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,17 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
+SQLITE_BUSY_SECONDS = 30
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Make an engine; SQLite gets WAL, foreign keys and a generous busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
 
         @sa.event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
             dbapi_conn.isolation_level = None  # transactions are begun by the listener below
@@ -55,6 +59,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # SQLite has one writer and every session begins with BEGIN IMMEDIATE: this process's
+        # sessions take turns here, each woken the moment the last one ends, rather than in
+        # SQLite's busy handler, which sleeps and polls (milliseconds per turn under load).
+        self._turns = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -63,9 +71,19 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error."""
-        async with self._sessions() as session:
-            async with session.begin():
-                yield session
+        if self._turns is None:
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+            return
+        # As long as SQLite's own busy timeout would have waited (see create_engine).
+        await asyncio.wait_for(self._turns.acquire(), SQLITE_BUSY_SECONDS)
+        try:
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+        finally:
+            self._turns.release()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -258,6 +258,9 @@ class ProposalTransition(SQLModel, table=True):
 class PointEntry(SQLModel, table=True):
     """One line of the append-only smile points (미소포인트) ledger."""
 
+    # Leaderboards and reports sum a period's points per person from this index alone.
+    __table_args__ = (sa.Index("ix_pointentry_period_person", "created_at", "person_id", "points"),)
+
     id: Optional[int] = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     points: int

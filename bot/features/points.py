@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from sqlalchemy import Subquery
 from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.points.listeners  # noqa: F401  (registers the awarding listeners)
 from bot.context import Context
@@ -20,6 +21,7 @@ RECENT_ENTRIES = 10
 TOP = 10
 MAX_MANUAL = 1000
 PERIODS = {"month": "month", "quarter": "quarter", "year": "year", "월": "month", "이번달": "month", "분기": "quarter", "연간": "year", "올해": "year"}
+NAMES_AT_ONCE = 500  # people named in one query for the leaderboard
 DEPARTMENT_WORDS = {"departments", "department", "dept", "부서", "부서별"}
 
 
@@ -119,6 +121,36 @@ def _ranks(rows: list[tuple[int, str, int]]) -> list[tuple[int, int, str, int]]:
     return ranked
 
 
+async def _people_leaderboard(
+    session: AsyncSession, per_person: Subquery, person_id: int
+) -> tuple[list[tuple[int, int, str, int]], tuple[int, int] | None, int]:
+    """The TOP people (rank, id, name, points; equal points by name), the person's own (rank, points)
+    and how many people have points. Everyone's totals are read, but names only for those shown."""
+    totals = sorted(
+        ((int(points), int(key)) for key, points in (await session.exec(select(per_person.c.person_id, per_person.c.points))).all()),
+        reverse=True,
+    )
+    rank_of: dict[int, int] = {}  # equal points share a rank: 1 + how many have more
+    for index, (points, _) in enumerate(totals):
+        rank_of.setdefault(points, index + 1)
+    cutoff = totals[TOP - 1][0] if len(totals) >= TOP else None
+    if cutoff is not None and sum(1 for points, _ in totals if points >= cutoff) > NAMES_AT_ONCE:
+        # A tie at the cutoff among very many: let the database pick the first names.
+        query = (
+            select(Person.id, Person.name, per_person.c.points)
+            .join(per_person, per_person.c.person_id == Person.id)
+            .order_by(per_person.c.points.desc(), Person.name)
+            .limit(TOP)
+        )
+        top = [(rank_of[int(p)], int(k), str(n), int(p)) for k, n, p in (await session.exec(query)).all()]
+    else:
+        shown = [(points, key) for points, key in totals if cutoff is None or points >= cutoff]
+        names = dict((await session.exec(select(Person.id, Person.name).where(Person.id.in_([k for _, k in shown])))).all())  # type: ignore[union-attr]
+        top = sorted(((rank_of[p], k, names.get(k, ""), p) for p, k in shown), key=lambda r: (-r[3], r[2]))[:TOP]
+    own = next(((rank_of[points], points) for points, key in totals if key == person_id), None)
+    return top, own, len(totals)
+
+
 @registry.command("leaderboard", help=("help.leaderboard",), order=41)
 async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
     """Top people (or departments) by points in this month, quarter or year (Asia/Seoul)."""
@@ -130,37 +162,38 @@ async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("points.leaderboard_usage")
     kind = kinds[0] if kinds else "month"
     period = current(kind, ctx.now(), ctx.settings.tz)
-    in_period = sa.and_(PointEntry.created_at >= period.start, PointEntry.created_at < period.end)
-    total = func.sum(PointEntry.points).label("total")
+    # Summed per person from the ledger's period index first, then named: joining before
+    # grouping would read every entry's row, not just the index.
+    per_person = (
+        select(PointEntry.person_id, func.sum(PointEntry.points).label("points"))
+        .where(PointEntry.created_at >= period.start, PointEntry.created_at < period.end)
+        .group_by(PointEntry.person_id)
+        .subquery()
+    )
     if by_department:
+        total = func.sum(per_person.c.points).label("total")
         query = (
             select(Department.id, Department.name, total)
             .join(Person, Person.department_id == Department.id)  # type: ignore[arg-type]
-            .join(PointEntry, PointEntry.person_id == Person.id)  # type: ignore[arg-type]
-            .where(in_period)
+            .join(per_person, per_person.c.person_id == Person.id)
             .group_by(Department.id, Department.name)
             .order_by(total.desc(), Department.name)
         )
+        ranked = _ranks([(int(k), str(n), int(p)) for k, n, p in (await ctx.session.exec(query)).all()])
+        top = ranked[:TOP]
+        mine = next(((r[0], r[3]) for r in ranked if r[1] == ctx.person.department_id), None)
+        count = len(ranked)
     else:
-        query = (
-            select(Person.id, Person.name, total)
-            .join(PointEntry, PointEntry.person_id == Person.id)  # type: ignore[arg-type]
-            .where(in_period)
-            .group_by(Person.id, Person.name)
-            .order_by(total.desc(), Person.name)
-        )
-    ranked = _ranks([(int(k), str(n), int(p)) for k, n, p in (await ctx.session.exec(query)).all()])
+        top, mine, count = await _people_leaderboard(ctx.session, per_person, ctx.person.id)  # type: ignore[arg-type]
     header = "points.leaderboard_departments" if by_department else "points.leaderboard_people"
     lines = [ctx.t(header, period=_period_name(ctx, kind, period))]
-    if not ranked:
+    if not count:
         lines.append(ctx.t("points.leaderboard_empty"))
-    for rank, _, name, points in ranked[:TOP]:
+    for rank, _, name, points in top:
         lines.append(ctx.t("points.leaderboard_line", rank=rank, name=name, points=points))
-    mine = ctx.person.department_id if by_department else ctx.person.id
-    own = next((r for r in ranked if r[1] == mine), None)
-    if own is not None:
+    if mine is not None:
         own_key = "points.leaderboard_own_department" if by_department else "points.leaderboard_own"
-        lines.append(ctx.t(own_key, rank=own[0], points=own[3], count=len(ranked)))
+        lines.append(ctx.t(own_key, rank=mine[0], points=mine[1], count=count))
     elif not by_department:
         lines.append(ctx.t("points.leaderboard_own_none"))
     ctx.reply("\n".join(lines))

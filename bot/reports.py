@@ -68,17 +68,24 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
     def within(column: sa.ColumnElement) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
         return sa.and_(column >= period.start, column < period.end)
 
-    # Counted and summed per person in the database: a month of a city's ledger is too many rows to fetch.
-    ideas_by_author = dict(
+    # Counted and summed per department in the database: a month of a city's ledger is too many rows to fetch.
+    # Grouping by department keeps people without one (NULL): the groups add up to the month's totals.
+    ideas_by_department = dict(
         (
             await session.exec(
-                select(Idea.author_id, sa.func.count()).where(within(Idea.created_at)).group_by(Idea.author_id)  # type: ignore[arg-type]
+                select(Person.department_id, sa.func.count())
+                .select_from(Idea)
+                .join(Person, Person.id == Idea.author_id)  # type: ignore[arg-type]
+                .where(within(Idea.created_at))  # type: ignore[arg-type]
+                .group_by(Person.department_id)
             )
         ).all()
     )
-    supporters = (
-        await session.exec(select(Support.person_id).where(within(Support.created_at)).distinct())  # type: ignore[arg-type]
-    ).all()
+    people = sa.union(
+        select(Idea.author_id).where(within(Idea.created_at)),  # type: ignore[arg-type]
+        select(Support.person_id).where(within(Support.created_at)),  # type: ignore[arg-type]
+    ).subquery()
+    participants = (await session.exec(select(sa.func.count()).select_from(people))).one()
     proposals = (await session.exec(select(Proposal).where(within(Proposal.created_at)))).all()  # type: ignore[arg-type]
     decisions = Counter(
         (
@@ -91,34 +98,39 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
             )
         ).all()
     )
-    points_by_person = dict(
+    per_person = (
+        select(PointEntry.person_id, sa.func.sum(PointEntry.points).label("points"))
+        .where(within(PointEntry.created_at))  # type: ignore[arg-type]
+        .group_by(PointEntry.person_id)
+        .subquery()
+    )
+    points_by_department = dict(
         (
             await session.exec(
-                select(PointEntry.person_id, sa.func.sum(PointEntry.points))
-                .where(within(PointEntry.created_at))  # type: ignore[arg-type]
-                .group_by(PointEntry.person_id)
+                select(Person.department_id, sa.func.sum(per_person.c.points))
+                .join(per_person, per_person.c.person_id == Person.id)
+                .group_by(Person.department_id)
             )
         ).all()
     )
     departments = {d.id: DepartmentFigures(d.name) for d in (await session.exec(select(Department).order_by(Department.name))).all()}
-    person_department = dict((await session.exec(select(Person.id, Person.department_id))).all())
-    for author_id, count in ideas_by_author.items():
-        if person_department.get(author_id) in departments:
-            departments[person_department[author_id]].ideas += count
+    for department_id, count in ideas_by_department.items():
+        if department_id in departments:
+            departments[department_id].ideas += count
     for proposal in proposals:
         if proposal.department_id in departments:
             departments[proposal.department_id].proposals += 1
-    for person_id, amount in points_by_person.items():
-        if person_department.get(person_id) in departments:
-            departments[person_department[person_id]].points += int(amount)
+    for department_id, amount in points_by_department.items():
+        if department_id in departments:
+            departments[department_id].points += int(amount)
     return MonthReport(
         period=period,
-        ideas=sum(ideas_by_author.values()),
-        participants=len(set(ideas_by_author) | set(supporters)),
+        ideas=sum(ideas_by_department.values()),
+        participants=participants,
         proposals_by_state=dict(Counter(p.state for p in proposals)),
         adopted=decisions.get(ProposalState.adopted, 0),
         rejected=decisions.get(ProposalState.rejected, 0),
-        points_given=sum(int(amount) for amount in points_by_person.values()),
+        points_given=sum(int(amount) for amount in points_by_department.values()),
         departments=[d for d in departments.values() if d.ideas or d.proposals or d.points],
     )
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from rank_bm25 import BM25Plus
 
 if TYPE_CHECKING:
     from kiwipiepy import Kiwi
@@ -134,6 +133,8 @@ def _bm25_plus_scores(corpus: list[list[str]], query_tokens: list[str]) -> list[
     one document every term is "too common". BM25+'s IDF log((N + 1) / df) stays
     positive, and its delta lower-bounds the reward for a match in a long document.
     """
+    from rank_bm25 import BM25Plus  # with numpy behind it: loaded on the first ranking, not at start
+
     bm25 = BM25Plus(corpus)
     raw = bm25.get_scores(query_tokens)
     # rank_bm25 adds idf * delta for every query term, even those absent from the

@@ -87,6 +87,17 @@ class TopicState(StrEnum):
 class Topic(SQLModel, table=True):
     """A monthly discussion topic: suggested as a candidate, picked (active), then closed."""
 
+    # One active topic per room, even when two organizers pick at the same instant.
+    __table_args__ = (
+        sa.Index(
+            "uq_topic_one_active_per_room",
+            "room_id",
+            unique=True,
+            sqlite_where=sa.text("state = 'active'"),
+            postgresql_where=sa.text("state = 'active'"),
+        ),
+    )
+
     id: Optional[int] = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True)
     title: str = Field(max_length=300)

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel, func, select
 
 from bot.messages import Actor, IncomingMessage, Place
 from storage.db import Database, insert_ignoring_conflict
-from storage.tables import Idea, Identity, Person, ProcessedEvent, Room, Support
+from storage.tables import Idea, Identity, Person, ProcessedEvent, Room, Support, Topic, TopicState
 from tests.harness import Story, test_settings
 
 
@@ -121,5 +121,36 @@ async def test_concurrent_supports_are_all_counted(database_url: str) -> None:
             idea = await session.get(Idea, 1)
             supports = (await session.exec(select(func.count()).select_from(Support))).one()
         assert idea is not None and idea.support_count == supports == len(people)
+    finally:
+        await story.close()
+
+
+async def test_a_room_has_at_most_one_active_topic(db: Database) -> None:
+    room_id, alice, _ = await _room_and_people(db)
+    async with db.session() as session:
+        session.add_all(
+            [
+                Topic(room_id=room_id, title="지난 주제", state=TopicState.closed),
+                Topic(room_id=room_id, title="이번 주제", state=TopicState.active),
+                Topic(room_id=room_id, title="후보", state=TopicState.candidate),
+            ]
+        )
+    with pytest.raises(IntegrityError):
+        async with db.session() as session:
+            session.add(Topic(room_id=room_id, title="동시에 고른 주제", state=TopicState.active))
+
+
+async def test_two_organizers_picking_at_once_leave_one_active_topic(database_url: str) -> None:
+    story = await Story.start(test_settings(database_url, IDEAROOM_ORGANIZERS="test:dohyun"))
+    try:
+        await story.say("minji", "/topic suggest 버스정류장 개선")
+        await story.say("junho", "/topic suggest 공원 산책로 조명")
+        answers = await asyncio.gather(story.say("sujin", "/topic pick 1"), story.say("dohyun", "/topic pick 2"))
+        async with story.app.db.session() as session:
+            active = (await session.exec(select(Topic).where(Topic.state == TopicState.active))).all()
+        assert len(active) == 1
+        said = set(text for texts in answers for text in texts)  # both see the room's messages
+        assert sum("토론주제가 정해졌습니다" in text for text in said) == 1
+        assert sum("이미 진행 중인 토론주제" in text for text in said) == 1  # the other is told why
     finally:
         await story.close()

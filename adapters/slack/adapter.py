@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # `/idearoom topic pick 3` reaches any command, also those whose name Slack keeps for itself.
 UMBRELLA_COMMAND = "idearoom"
+# Seconds to wait before each new try of an event the core could not handle (an outage).
+RETRY_DELAYS = (2.0, 10.0, 60.0)
 
 
 class SlackConfigError(RuntimeError):
@@ -66,6 +69,7 @@ class SlackAdapter:
         )
         self.socket_handler: Any = None
         self._started = False
+        self._retries: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -88,6 +92,8 @@ class SlackAdapter:
             log.info("Slack adapter serves %s on the HTTP port", EVENTS_PATH)
 
     async def stop(self) -> None:
+        for task in self._retries:
+            task.cancel()
         if self.socket_handler is not None:
             await self.socket_handler.close_async()
             self.socket_handler = None
@@ -113,10 +119,29 @@ class SlackAdapter:
 
     async def _handle(self, event: Incoming) -> Outcome | None:
         try:
-            return await self.app.core.handle(event)
+            outcome = await self.app.core.handle(event)
         except Exception:  # a bug in one event must not stop the adapter
             log.exception("handling Slack event %s failed", event.event_id)
             return None
+        if outcome.failed and not isinstance(event, ButtonPress):
+            # Slack was acknowledged already and will not send it again; the event is still
+            # unclaimed, so trying again later (as Telegram would redeliver) is safe.
+            task = asyncio.create_task(self._retry(event))
+            self._retries.add(task)
+            task.add_done_callback(self._retries.discard)
+        return outcome
+
+    async def _retry(self, event: Incoming) -> None:
+        for delay in RETRY_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                outcome = await self.app.core.handle(event)
+            except Exception:
+                log.exception("retrying Slack event %s failed", event.event_id)
+                continue
+            if not outcome.failed:
+                return
+        log.error("Slack event %s could not be handled after %d retries", event.event_id, len(RETRY_DELAYS))
 
     async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()

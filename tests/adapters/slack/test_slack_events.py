@@ -170,3 +170,26 @@ async def test_app_home_welcomes_someone_the_bot_does_not_know(slack: SlackStand
     await slack.fake.wait_for("views.publish")
     assert "아직 아이디어방 활동 기록이 없습니다" in json.dumps(slack.fake.views["UNEW"], ensure_ascii=False)
     assert await slack.count(Person, Person.name == "신입") == 0  # opening the tab stores nothing
+
+
+async def test_an_event_the_core_could_not_handle_is_tried_again_after_the_ack(slack: SlackStand, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import adapters.slack.adapter as slack_adapter
+
+    monkeypatch.setattr(slack_adapter, "RETRY_DELAYS", (0.05, 0.05))
+    real = slack.app.core._handle_once
+    calls = []
+
+    async def outage_once(event):  # type: ignore[no-untyped-def]
+        calls.append(event.event_id)
+        if len(calls) == 1:
+            raise ConnectionError("database went away")
+        return await real(event)
+
+    monkeypatch.setattr(slack.app.core, "_handle_once", outage_once)
+    event = message_event(ROOM, slack.user("seoyeon"), "#아이디어 장애 뒤에도 남는 아이디어", ts="1700000009.000100")
+    assert await slack.event(event, event_id="EvOUTAGE") == 200  # acknowledged at once, as Slack requires
+    await eventually(lambda: slack.count(Idea))
+    async with slack.app.db.session() as session:
+        assert [i.text for i in (await session.exec(select(Idea))).all()] == ["장애 뒤에도 남는 아이디어"]
+    assert len(calls) == 2
+    assert await slack.count(ProcessedEvent, ProcessedEvent.event_id == "EvOUTAGE") == 1

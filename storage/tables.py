@@ -285,6 +285,21 @@ class PointEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
 
 
+class PointTotal(SQLModel, table=True):
+    """A person's running sum of ledger entries per Asia/Seoul period, written with each entry.
+
+    `period` is "all", a year ("2026"), a quarter ("2026-Q4") or a month ("2026-11"): a
+    leaderboard or balance reads one row per person, however long the ledger grows.
+    """
+
+    # Ranking within a period (top, own rank, how many) from this index alone.
+    __table_args__ = (sa.Index("ix_pointtotal_period_points", "period", "points", "person_id"),)
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    period: str = Field(max_length=7, primary_key=True)
+    points: int = 0
+
+
 # --- Advisory committee -----------------------------------------------------------------
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Subquery
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,14 +13,13 @@ from bot.points import ledger
 from bot.points.listeners import ideas_posted_today, rules
 from bot.points.periods import Period, current
 from bot.registry import registry
-from bot.text import clean_text
-from storage.tables import Department, Person, PointEntry
+from bot.text import clean_text, is_number
+from storage.tables import Department, Person, PointEntry, PointTotal
 
 RECENT_ENTRIES = 10
 TOP = 10
 MAX_MANUAL = 1000
 PERIODS = {"month": "month", "quarter": "quarter", "year": "year", "월": "month", "이번달": "month", "분기": "quarter", "연간": "year", "올해": "year"}
-NAMES_AT_ONCE = 500  # people named in one query for the leaderboard
 DEPARTMENT_WORDS = {"departments", "department", "dept", "부서", "부서별"}
 
 
@@ -54,9 +52,8 @@ def _entry_line(ctx: Context, entry: PointEntry) -> str:
 async def show_points(ctx: Context) -> None:
     person_id = ctx.person.id
     assert person_id is not None
-    month = current("month", ctx.now(), ctx.settings.tz)
-    total = await ledger.balance(ctx.session, person_id)
-    this_month = await ledger.balance(ctx.session, person_id, month.start, month.end)
+    total = await ledger.total(ctx.session, person_id)
+    this_month = await ledger.total(ctx.session, person_id, ledger.period_keys(ctx.now())[-1])
     lines = [ctx.t("points.header", name=ctx.person.name, total=total, month=this_month)]
     entries = (
         await ctx.session.exec(
@@ -87,7 +84,7 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
     if person is None:
         raise UserError("error.person_not_found", name=command.argv[1][:50])
     amount_word = command.argv[2].lstrip("+")
-    if not amount_word.isdigit() or not 1 <= int(amount_word) <= MAX_MANUAL:
+    if not is_number(amount_word) or not 1 <= int(amount_word) <= MAX_MANUAL:
         raise UserError("points.amount_invalid", value=command.argv[2][:20], limit=MAX_MANUAL)
     reason = clean_text(command.rest_after(3), max_length=500, empty_key="points.reason_required", too_long_key="points.reason_too_long")
     points = -int(amount_word) if deduct else int(amount_word)
@@ -102,7 +99,7 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
     if not await ledger.award(ctx.session, person.id, points, "manual", "person", person.id, key, reason, ctx.person.id, ctx.now()):
         raise UserError("points.busy")
     ctx.audit("points.deducted" if deduct else "points.awarded", "person", person.id, points=points, reason=reason)
-    balance = await ledger.balance(ctx.session, person.id)
+    balance = await ledger.total(ctx.session, person.id)
     ctx.reply(ctx.t("points.manual_done", name=person.name, points=f"{points:+d}", balance=balance))
     notice = "points.told_deducted" if deduct else "points.told_awarded"
     await ctx.tell(person, ctx.translator(person)(notice, points=abs(points), reason=reason, balance=balance))
@@ -122,33 +119,32 @@ def _ranks(rows: list[tuple[int, str, int]]) -> list[tuple[int, int, str, int]]:
 
 
 async def _people_leaderboard(
-    session: AsyncSession, per_person: Subquery, person_id: int
+    session: AsyncSession, period: str, person_id: int
 ) -> tuple[list[tuple[int, int, str, int]], tuple[int, int] | None, int]:
     """The TOP people (rank, id, name, points; equal points by name), the person's own (rank, points)
-    and how many people have points. Everyone's totals are read, but names only for those shown."""
-    totals = sorted(
-        ((int(points), int(key)) for key, points in (await session.exec(select(per_person.c.person_id, per_person.c.points))).all()),
-        reverse=True,
+    and how many people have entries in the period, all from the totals' ranking index."""
+    in_period = PointTotal.period == period
+    count = (await session.exec(select(func.count()).select_from(PointTotal).where(in_period))).one()
+    cutoff = (
+        await session.exec(select(PointTotal.points).where(in_period).order_by(PointTotal.points.desc()).offset(TOP - 1).limit(1))  # type: ignore[attr-defined]
+    ).first()
+    query = (
+        select(PointTotal.person_id, Person.name, PointTotal.points)
+        .join(Person, Person.id == PointTotal.person_id)  # type: ignore[arg-type]
+        .where(in_period)
+        .order_by(PointTotal.points.desc(), Person.name)  # type: ignore[attr-defined]
+        .limit(TOP)
     )
-    rank_of: dict[int, int] = {}  # equal points share a rank: 1 + how many have more
-    for index, (points, _) in enumerate(totals):
-        rank_of.setdefault(points, index + 1)
-    cutoff = totals[TOP - 1][0] if len(totals) >= TOP else None
-    if cutoff is not None and sum(1 for points, _ in totals if points >= cutoff) > NAMES_AT_ONCE:
-        # A tie at the cutoff among very many: let the database pick the first names.
-        query = (
-            select(Person.id, Person.name, per_person.c.points)
-            .join(per_person, per_person.c.person_id == Person.id)
-            .order_by(per_person.c.points.desc(), Person.name)
-            .limit(TOP)
-        )
-        top = [(rank_of[int(p)], int(k), str(n), int(p)) for k, n, p in (await session.exec(query)).all()]
-    else:
-        shown = [(points, key) for points, key in totals if cutoff is None or points >= cutoff]
-        names = dict((await session.exec(select(Person.id, Person.name).where(Person.id.in_([k for _, k in shown])))).all())  # type: ignore[union-attr]
-        top = sorted(((rank_of[p], k, names.get(k, ""), p) for p, k in shown), key=lambda r: (-r[3], r[2]))[:TOP]
-    own = next(((rank_of[points], points) for points, key in totals if key == person_id), None)
-    return top, own, len(totals)
+    if cutoff is not None:  # only those with at least the TOPth score need naming
+        query = query.where(PointTotal.points >= cutoff)
+    # Ordered by points, every row with more points than a row is above it: its rank is exact.
+    top = _ranks([(int(k), str(n), int(p)) for k, n, p in (await session.exec(query)).all()])
+    own_points = (await session.exec(select(PointTotal.points).where(in_period, PointTotal.person_id == person_id))).first()
+    own = None
+    if own_points is not None:
+        above = (await session.exec(select(func.count()).select_from(PointTotal).where(in_period, PointTotal.points > own_points))).one()
+        own = (above + 1, int(own_points))
+    return top, own, count
 
 
 @registry.command("leaderboard", help=("help.leaderboard",), order=41)
@@ -161,21 +157,15 @@ async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
     if unknown or len(kinds) > 1:
         raise UserError("points.leaderboard_usage")
     kind = kinds[0] if kinds else "month"
-    period = current(kind, ctx.now(), ctx.settings.tz)
-    # Summed per person from the ledger's period index first, then named: joining before
-    # grouping would read every entry's row, not just the index.
-    per_person = (
-        select(PointEntry.person_id, func.sum(PointEntry.points).label("points"))
-        .where(PointEntry.created_at >= period.start, PointEntry.created_at < period.end)
-        .group_by(PointEntry.person_id)
-        .subquery()
-    )
+    # The running totals are kept by the office's (Asia/Seoul) calendar.
+    period = current(kind, ctx.now(), ledger.TOTALS_TIME_ZONE)
     if by_department:
-        total = func.sum(per_person.c.points).label("total")
+        total = func.sum(PointTotal.points).label("total")
         query = (
             select(Department.id, Department.name, total)
             .join(Person, Person.department_id == Department.id)  # type: ignore[arg-type]
-            .join(per_person, per_person.c.person_id == Person.id)
+            .join(PointTotal, PointTotal.person_id == Person.id)  # type: ignore[arg-type]
+            .where(PointTotal.period == period.label)
             .group_by(Department.id, Department.name)
             .order_by(total.desc(), Department.name)
         )
@@ -184,7 +174,7 @@ async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
         mine = next(((r[0], r[3]) for r in ranked if r[1] == ctx.person.department_id), None)
         count = len(ranked)
     else:
-        top, mine, count = await _people_leaderboard(ctx.session, per_person, ctx.person.id)  # type: ignore[arg-type]
+        top, mine, count = await _people_leaderboard(ctx.session, period.label, ctx.person.id)  # type: ignore[arg-type]
     header = "points.leaderboard_departments" if by_department else "points.leaderboard_people"
     lines = [ctx.t(header, period=_period_name(ctx, kind, period))]
     if not count:

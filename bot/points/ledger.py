@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignoring_conflict
-from storage.tables import PointEntry
+from storage.tables import PointEntry, PointTotal
 
 REVERSAL_PREFIX = "undo:"
 REDO_MARK = ":redo"
+# The calendar of the running totals (migration 0003 backfills them in it too).
+TOTALS_TIME_ZONE = ZoneInfo("Asia/Seoul")
+ALL_TIME = "all"
+
+
+def period_keys(moment: datetime) -> list[str]:
+    """The totals an entry made at `moment` counts in: all time, its year, quarter and month (Asia/Seoul)."""
+    local = moment.astimezone(TOTALS_TIME_ZONE)
+    return [ALL_TIME, f"{local.year}", f"{local.year}-Q{(local.month - 1) // 3 + 1}", f"{local.year}-{local.month:02d}"]
+
+
+async def _add_to_totals(session: AsyncSession, person_id: int, points: int, moment: datetime) -> None:
+    """Add an entry's points to its running totals in one atomic upsert (concurrent awards add up)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(PointTotal).values([dict(person_id=person_id, period=key, points=points) for key in period_keys(moment)])
+    statement = statement.on_conflict_do_update(
+        index_elements=[PointTotal.person_id, PointTotal.period],
+        set_={"points": PointTotal.points + statement.excluded.points},
+    )
+    await session.exec(statement)  # type: ignore[call-overload]
 
 
 async def award(
@@ -30,9 +54,10 @@ async def award(
     """Append one entry unless `award_key` is already in the ledger; True when appended.
 
     The unique award key, not a read-then-write check, is what makes a replayed event or
-    two workers handling the same award at once write it only once.
+    two workers handling the same award at once write it only once. The running totals
+    change in the same transaction, and only when the entry was really appended.
     """
-    return await insert_ignoring_conflict(
+    appended = await insert_ignoring_conflict(
         session,
         PointEntry,
         dict(
@@ -47,6 +72,9 @@ async def award(
             created_at=now,
         ),
     )
+    if appended:
+        await _add_to_totals(session, person_id, points, now)
+    return appended
 
 
 def _same_award(column: sa.ColumnElement[str], key: str) -> sa.ColumnElement[bool]:
@@ -116,6 +144,14 @@ async def balance(session: AsyncSession, person_id: int, since: datetime | None 
     if until is not None:
         query = query.where(PointEntry.created_at < until)
     return int((await session.exec(query)).one())
+
+
+async def total(session: AsyncSession, person_id: int, period: str = ALL_TIME) -> int:
+    """A person's running total for a period key (see `period_keys`); 0 without entries in it."""
+    points = (
+        await session.exec(select(PointTotal.points).where(PointTotal.person_id == person_id, PointTotal.period == period))
+    ).first()
+    return int(points or 0)
 
 
 async def count_stage(session: AsyncSession, person_id: int, stage: str, since: datetime, until: datetime) -> int:

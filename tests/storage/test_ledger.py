@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import func, select
 
 from bot.points import ledger
-from storage.tables import Person, PointEntry
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.tables import Person, PointEntry, PointTotal
 from tests.harness import Story, test_settings
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
@@ -41,9 +45,30 @@ async def balance(story: Story, handle: str) -> int:
         return await ledger.balance(session, pid)
 
 
-async def give(story: Story, pid: int, key: str, points: int = 20) -> bool:
+async def give(story: Story, pid: int, key: str, points: int = 20, at: datetime = NOW) -> bool:
     async with story.app.db.session() as session:
-        return await ledger.award(session, pid, points, "proposal_adopted", "proposal", 1, key, "", None, NOW)
+        return await ledger.award(session, pid, points, "proposal_adopted", "proposal", 1, key, "", None, at)
+
+
+async def stored_totals(db: Database) -> dict[tuple[int, str], int]:
+    async with db.session() as session:
+        return {(t.person_id, t.period): t.points for t in (await session.exec(select(PointTotal))).all()}
+
+
+async def ledger_sums(db: Database) -> dict[tuple[int, str], int]:
+    """What the totals must be: every entry summed into each period it falls in (Asia/Seoul)."""
+    sums: Counter[tuple[int, str]] = Counter()
+    async with db.session() as session:
+        for entry in (await session.exec(select(PointEntry))).all():
+            for period in ledger.period_keys(entry.created_at):
+                sums[(entry.person_id, period)] += entry.points
+    return dict(sums)
+
+
+# Either side of Seoul's midnight at a quarter's end (UTC 15:00 is 00:00 the next day in Seoul).
+END_OF_MARCH = datetime(2026, 3, 31, 14, 59, tzinfo=timezone.utc)
+START_OF_APRIL = datetime(2026, 3, 31, 15, 0, tzinfo=timezone.utc)
+NEW_YEAR = datetime(2025, 12, 31, 15, 30, tzinfo=timezone.utc)
 
 
 async def test_the_same_award_twice_is_one_entry(db_story: Story) -> None:
@@ -121,3 +146,55 @@ async def test_two_workers_adopting_at_once_pay_once(db_story: Story) -> None:
             await session.exec(select(func.count()).select_from(PointEntry).where(PointEntry.stage == "proposal_adopted"))
         ).one()
     assert adopted == 1
+
+
+async def test_totals_are_the_ledger_summed_per_person_and_seoul_period(db_story: Story) -> None:
+    minji, junho = await person_id(db_story, "minji"), await person_id(db_story, "junho")
+    assert await give(db_story, minji, "a", 20, END_OF_MARCH)
+    assert await give(db_story, minji, "b", 5, START_OF_APRIL)
+    assert await give(db_story, junho, "c", 3, NEW_YEAR)
+    assert not await give(db_story, minji, "a", 20, START_OF_APRIL)  # a duplicate adds nothing
+    await asyncio.gather(*(give(db_story, junho, "d", 10, END_OF_MARCH) for _ in range(10)))
+    await asyncio.gather(*(give(db_story, junho, f"e{n}", 1, START_OF_APRIL) for n in range(10)))
+    async with db_story.app.db.session() as session:  # reversed in April, the award was in March
+        assert await ledger.reverse_live(
+            session, ref_kind="proposal", ref_id=1, stages={"proposal_adopted"}, key_contains="a",
+            reason="undo", awarded_by=None, now=START_OF_APRIL,
+        ) == 1
+    totals = await stored_totals(db_story.app.db)
+    assert totals == await ledger_sums(db_story.app.db)
+    assert totals[(minji, "2026-03")] == 20 and totals[(minji, "2026-04")] == 5 - 20
+    assert totals[(minji, "2026-Q1")] == 20 and totals[(minji, "2026-Q2")] == -15
+    assert totals[(minji, "2026")] == totals[(minji, "all")] == 5 == await balance(db_story, "minji")
+    assert totals[(junho, "2026-01")] == 3 and (junho, "2025") not in totals
+    assert totals[(junho, "2026-03")] == 10 and totals[(junho, "2026-04")] == 10
+    assert totals[(junho, "all")] == 23 == await balance(db_story, "junho")
+
+
+async def test_migration_backfills_the_totals_from_an_existing_ledger(database_url: str) -> None:
+    await asyncio.to_thread(upgrade, database_url, "0002")
+    db = Database(database_url)
+    try:
+        entries = [
+            (1, 20, END_OF_MARCH), (1, 5, START_OF_APRIL), (1, -20, START_OF_APRIL),
+            (2, 3, NEW_YEAR), (2, 7, NEW_YEAR - timedelta(hours=1)), (2, 1, datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)),
+        ]
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                sa.insert(Person.__table__), [dict(id=n, name=f"직원{n}", is_organizer=False, created_at=NOW) for n in (1, 2)]  # type: ignore[attr-defined]
+            )
+            await connection.execute(
+                sa.insert(PointEntry.__table__),  # type: ignore[attr-defined]
+                [dict(person_id=p, points=points, stage="manual", ref_kind="", award_key=f"k{n}", reason="", created_at=at)
+                 for n, (p, points, at) in enumerate(entries)],
+            )
+        await asyncio.to_thread(upgrade, database_url)
+        totals = await stored_totals(db)
+        assert totals == await ledger_sums(db)
+        assert totals == {
+            (1, "all"): 5, (1, "2026"): 5, (1, "2026-Q1"): 20, (1, "2026-03"): 20, (1, "2026-Q2"): -15, (1, "2026-04"): -15,
+            (2, "all"): 11, (2, "2025"): 7, (2, "2025-Q4"): 7, (2, "2025-12"): 7,
+            (2, "2026"): 4, (2, "2026-Q1"): 3, (2, "2026-01"): 3, (2, "2026-Q4"): 1, (2, "2026-12"): 1,
+        }
+    finally:
+        await db.dispose()

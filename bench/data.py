@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from bot.points.ledger import period_keys
 from storage.db import Database
-from storage.tables import Department, Identity, Idea, Person, PointEntry, Room, Topic, TopicState
+from storage.tables import Department, Identity, Idea, Person, PointEntry, PointTotal, Room, Topic, TopicState
 
 CHUNK = 5_000
 STAGES = ("idea_posted", "idea_supported_threshold", "proposal_created", "proposal_adopted", "invitation_accepted")
@@ -92,6 +94,11 @@ async def generate(db: Database, size: Size, *, now: datetime, seed: int = 20261
         for n in range(size.ledger)
     ]
     await _insert(db, PointEntry, ledger)
+    totals: Counter[tuple[int, str]] = Counter()  # as the ledger keeps them with each entry
+    for entry in ledger:
+        for period in period_keys(entry["created_at"]):
+            totals[(entry["person_id"], period)] += entry["points"]
+    await _insert(db, PointTotal, [{"person_id": p, "period": k, "points": v} for (p, k), v in totals.items()])
     if db.dialect == "postgresql":
         async with db.engine.begin() as connection:
             for table in ("department", "person", "room", "topic", "idea"):
@@ -106,7 +113,7 @@ async def generate(db: Database, size: Size, *, now: datetime, seed: int = 20261
     else:
         async with db.engine.begin() as connection:
             await connection.execute(sa.text("ANALYZE"))
-    return {"people": size.people, "ideas": size.ideas, "ledger": size.ledger}
+    return {"people": size.people, "ideas": size.ideas, "ledger": size.ledger, "totals": len(totals)}
 
 
 def default_now() -> datetime:

@@ -25,7 +25,7 @@ from bot.reports import month_report
 from storage.db import Database
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-COMMANDS = ("/points", "/leaderboard month", "/leaderboard year", "/ideas", "/report 2026-10")
+COMMANDS = ("/points", "/leaderboard month", "/leaderboard year", "/leaderboard departments", "/ideas", "/report 2026-10")
 FIGURES_ONLY = "  report figures only"  # the report's queries without drawing its chart
 ROWS = (*COMMANDS, FIGURES_ONLY)
 
@@ -121,7 +121,7 @@ async def measure(backend: str, factor: float, repeat: int) -> tuple[dict[str, i
 
 
 async def main(backends: list[str], repeat: int) -> None:
-    print(f"{'backend':<11} {'command':<20} {'small (1/100) ms':>17} {'full ms':>9} {'ratio':>6}  target")
+    print(f"{'backend':<11} {'command':<24} {'small (1/100) ms':>17} {'full ms':>9} {'ratio':>6}  target")
     for backend in backends:
         _, small = await measure(backend, 0.01, repeat)
         counts, full = await measure(backend, 1.0, repeat)
@@ -129,7 +129,7 @@ async def main(backends: list[str], repeat: int) -> None:
             ratio = full[command] / small[command] if small[command] else float("inf")
             ok = full[command] < 50 and ratio < 2
             print(
-                f"{backend:<11} {command:<20} {small[command]:>17.1f} {full[command]:>9.1f} {ratio:>6.2f}  "
+                f"{backend:<11} {command:<24} {small[command]:>17.1f} {full[command]:>9.1f} {ratio:>6.2f}  "
                 f"{'met' if ok else 'MISSED'}"
             )
     print(f"full size: {counts['people']:,} people, {counts['ideas']:,} ideas, {counts['ledger']:,} ledger entries")

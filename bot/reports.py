@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -17,7 +17,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import Translator
 from bot.points.periods import Period
 from bot.proposals.states import LISTING_ORDER, state_key
-from storage.tables import Department, Idea, Person, PointEntry, Proposal, ProposalState, ProposalTransition, Support
+from storage.tables import (
+    Department,
+    Idea,
+    Person,
+    PointTotal,
+    Proposal,
+    ProposalState,
+    ProposalTransition,
+    Support,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -98,17 +107,13 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
             )
         ).all()
     )
-    per_person = (
-        select(PointEntry.person_id, sa.func.sum(PointEntry.points).label("points"))
-        .where(within(PointEntry.created_at))  # type: ignore[arg-type]
-        .group_by(PointEntry.person_id)
-        .subquery()
-    )
+    # The month's running totals (one row per person), not the month's ledger entries.
     points_by_department = dict(
         (
             await session.exec(
-                select(Person.department_id, sa.func.sum(per_person.c.points))
-                .join(per_person, per_person.c.person_id == Person.id)
+                select(Person.department_id, sa.func.sum(PointTotal.points))
+                .join(PointTotal, PointTotal.person_id == Person.id)  # type: ignore[arg-type]
+                .where(PointTotal.period == period.label)
                 .group_by(Person.department_id)
             )
         ).all()
@@ -170,8 +175,19 @@ def hangul_font() -> str | None:
     return None
 
 
-def render_chart(report: MonthReport, directory: str | Path) -> Path:
-    """A PNG with ideas per department and proposals per state; returns its path."""
+def chart_figures(report: MonthReport) -> dict[str, Any]:
+    """What the chart shows, as JSON: queued with the photo and drawn only when it is sent."""
+    return {
+        "month": report.period.label,
+        "ideas_by_department": [[d.name, d.ideas] for d in report.departments],
+        "proposals_by_state": {str(state): count for state, count in report.proposals_by_state.items()},
+    }
+
+
+def render_chart(figures: dict[str, Any], directory: str | Path) -> Path:
+    """A PNG with ideas per department and proposals per state (from `chart_figures`); returns its path.
+
+    Drawing takes a few hundred milliseconds: the sender calls it in a worker thread."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -179,13 +195,15 @@ def render_chart(report: MonthReport, directory: str | Path) -> Path:
     figure = Figure(figsize=(10, 4.5), dpi=100)
     FigureCanvasAgg(figure)
     left, right = figure.subplots(1, 2)
-    labels = [d.name if font else str(n) for n, d in enumerate(report.departments, start=1)]
-    left.bar(labels, [d.ideas for d in report.departments], color="#4C72B0")
+    departments = figures["ideas_by_department"]
+    by_state = figures["proposals_by_state"]
+    labels = [name if font else str(n) for n, (name, _) in enumerate(departments, start=1)]
+    left.bar(labels, [ideas for _, ideas in departments], color="#4C72B0")
     left.set_title("Ideas per department")
     left.set_xlabel("Department" if font else "Department (numbered as in the message)")
     left.set_ylabel("Ideas")
-    states = [s for s in LISTING_ORDER if report.proposals_by_state.get(s)]
-    right.bar([str(s) for s in states], [report.proposals_by_state[s] for s in states], color="#55A868")
+    states = [str(s) for s in LISTING_ORDER if by_state.get(str(s))]
+    right.bar(states, [by_state[s] for s in states], color="#55A868")
     right.set_title("Proposals per state")
     right.set_ylabel("Proposals")
     for axes in (left, right):
@@ -194,11 +212,11 @@ def render_chart(report: MonthReport, directory: str | Path) -> Path:
         if font:
             for label in axes.get_xticklabels():
                 label.set_fontfamily(font)
-    figure.suptitle(f"idearoom {report.period.label}")
+    figure.suptitle(f"idearoom {figures['month']}")
     figure.tight_layout()
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    path = target / f"report-{report.period.label}-{uuid.uuid4().hex[:8]}.png"
+    path = target / f"report-{figures['month']}-{uuid.uuid4().hex[:8]}.png"
     figure.savefig(path)
     return path.resolve()
 

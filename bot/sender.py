@@ -19,6 +19,7 @@ from bot.messages import Button, Destination, Outgoing, SendResult
 from bot.outbox import add_raw, merged_acks_text, notify_failure
 from bot.pacing import Budget, PlatformLimits, limits_for
 from bot.ports import ChatGateway, Clock, DeliveryError
+from bot.reports import render_chart
 from storage.db import Database, insert_ignoring_conflict
 from storage.tables import MessageLink, OutboxMessage, OutboxState
 
@@ -374,6 +375,8 @@ class Sender:
             elif entry.kind == "reaction":
                 result = await gateway.react(entry.dest_id, str(message.payload["message_id"]), message.payload["emoji"])
             else:
+                if entry.kind == "photo" and "render" in message.payload:
+                    message = await self._render(message)
                 result = await gateway.send(destination, message)
         except DeliveryError as error:
             await self._record_failure(entry, error)
@@ -384,6 +387,12 @@ class Sender:
             return False
         await self._record_success(entry, result)
         return True
+
+    async def _render(self, message: Outgoing) -> Outgoing:
+        """A photo queued as chart figures is drawn now, off the event loop, and sent as the PNG it makes."""
+        path = await asyncio.to_thread(render_chart, message.payload["render"], self.settings.report_dir)
+        payload = {key: value for key, value in message.payload.items() if key != "render"}
+        return Outgoing(message.text, message.buttons, kind=message.kind, payload={**payload, "path": str(path)})
 
     async def _record_success(self, entry: OutboxMessage, result: SendResult) -> None:
         now = self.clock.now()

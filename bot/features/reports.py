@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.context import REPLY, Context
 from bot.errors import UserError
 from bot.messages import Destination, Outgoing
@@ -11,7 +9,7 @@ from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
 from bot.points.periods import Period, current, parse_period
 from bot.registry import registry
-from bot.reports import month_report, render_chart, report_text
+from bot.reports import chart_figures, month_report, report_text
 
 
 def requested_month(ctx: Context, word: str | None) -> Period:
@@ -37,11 +35,11 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
     ctx.reply(report_text(report, ctx.translator(ctx.person)))
     if not report.ideas and not report.proposals_created and not report.departments:
         return  # an empty chart says nothing the text does not
-    path = await asyncio.to_thread(render_chart, report, ctx.settings.report_dir)
+    # Drawn by the sender when it goes out (see Sender._render): the figures answer at once.
     enqueue(
         ctx.session,
         Destination(ctx.place.platform, "room", ctx.place.chat_id),
-        Outgoing(ctx.t("report.chart_caption", month=period.label), kind="photo", payload={"path": str(path)}),
+        Outgoing(ctx.t("report.chart_caption", month=period.label), kind="photo", payload={"render": chart_figures(report)}),
         priority=REPLY,
         now=ctx.now(),
     )

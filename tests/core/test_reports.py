@@ -8,9 +8,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from sqlmodel import select
 
 from bot.cli import main
 from bot.ports import ManualClock
+from storage.tables import OutboxMessage
 from tests.harness import Story, test_settings
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -47,6 +49,15 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         assert chart.message.kind == "photo" and chart.destination.id == "room"
         image = Path(chart.message.payload["path"])
         assert image.parent == (tmp_path / "reports").resolve() and image.read_bytes()[:4] == b"\x89PNG"
+        # The command queued the figures; the sender drew them into that PNG when it sent the photo.
+        async with story.app.db.session() as session:
+            queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "photo"))).one()
+        assert queued.payload["render"] == {
+            "month": "2026-11",
+            "ideas_by_department": [["교통정책과", 1], ["도로과", 1]],
+            "proposals_by_state": {"draft": 1, "adopted": 1},
+        }
+        assert queued.state == "sent" and "path" not in queued.payload
         [quiet] = await story.say("jiwoo", "/report 2026-10")
         assert "기록된 활동이 없습니다" in quiet
         assert "YYYY-MM" in (await story.say("jiwoo", "/report 2026-13"))[0]

@@ -37,3 +37,11 @@ def clip(text: str, length: int) -> str:
     """`text` shortened to `length` characters with an ellipsis, for lists."""
     text = " ".join(text.split())
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+_NUMBER = re.compile(r"[0-9]{1,12}")
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only, at most 12: `str.isdigit` also accepts '²', which int() refuses."""
+    return bool(_NUMBER.fullmatch(text))

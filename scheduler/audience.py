@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from bot.context import Context
 from bot.i18n import Translator
+from bot.text import is_number
 from storage.tables import CommitteeMember, Person, Room
 
 Render = Callable[[Translator], str]
@@ -31,7 +32,7 @@ async def people_of(ctx: Context, audience: str) -> list[Person]:
         return await ctx.organizers()
     if kind == "committee":
         return await committee_members(ctx)
-    if kind == "person" and ident.isdigit():
+    if kind == "person" and is_number(ident):
         person = await ctx.session.get(Person, int(ident))
         return [person] if person else []
     return []
@@ -41,7 +42,7 @@ async def deliver(ctx: Context, audience: str, render: Render) -> int:
     """Post to the room, or tell each person in their own language; returns how many got it."""
     kind, _, ident = audience.partition(":")
     if kind == "room":
-        room = await ctx.session.get(Room, int(ident)) if ident.isdigit() else None
+        room = await ctx.session.get(Room, int(ident)) if is_number(ident) else None
         if room is None:
             return 0
         ctx.post(room, render(ctx.translator()))
@@ -56,10 +57,10 @@ async def deliver(ctx: Context, audience: str, render: Render) -> int:
 async def describe_audience(ctx: Context, t: Translator, audience: str) -> str:
     """How an audience reads in a list: `이 방 (아이디어방)`, `담당자`, `자문단`, `@박민지`."""
     kind, _, ident = audience.partition(":")
-    if kind == "room" and ident.isdigit():
+    if kind == "room" and is_number(ident):
         room = await ctx.session.get(Room, int(ident))
         return t("audience.room", room=room.title or room.external_id if room else ident)
-    if kind == "person" and ident.isdigit():
+    if kind == "person" and is_number(ident):
         person = await ctx.session.get(Person, int(ident))
         return t("audience.person", name=person.name if person else ident)
     if kind in ("organizers", "committee"):

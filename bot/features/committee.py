@@ -12,10 +12,17 @@ from bot.errors import NotAllowed, UserError
 from bot.i18n import Translator
 from bot.messages import Button
 from bot.parsing import ParsedCommand
+from bot.proposals.workflow import revive_proposal
 from bot.registry import registry
-from bot.text import clip
+from bot.text import clip, is_number
 from scheduler.audience import committee_members
-from scheduler.jobs import COMMITTEE_AGENDA, COMMITTEE_TALLY, coming_quarter, meeting_times, schedule_committee
+from scheduler.jobs import (
+    COMMITTEE_AGENDA,
+    COMMITTEE_TALLY,
+    coming_quarter,
+    meeting_times,
+    schedule_committee,
+)
 from scheduler.periods import Quarter
 from storage.db import insert_ignoring_conflict
 from storage.tables import (
@@ -250,7 +257,7 @@ async def agenda_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped
 @registry.button("vote")
 async def vote_pressed(ctx: Context, args: list[str]) -> str:
     """`vote:<meeting>:<proposal>:revive|keep`; a member may change their vote until the tally."""
-    if len(args) != 3 or not args[0].isdigit() or not args[1].isdigit() or args[2] not in (REVIVE, KEEP):
+    if len(args) != 3 or not is_number(args[0]) or not is_number(args[1]) or args[2] not in (REVIVE, KEEP):
         return ctx.t("error.unknown_button")
     meeting = await ctx.session.get(CommitteeMeeting, int(args[0]))
     proposal = await ctx.session.get(Proposal, int(args[1]))
@@ -294,32 +301,8 @@ async def _counts(ctx: Context, meeting: CommitteeMeeting, proposal: Proposal) -
 
 
 async def _revive(ctx: Context, proposal: Proposal, reason: str) -> None:
-    """Resubmit through the proposals flow (points, review reminders), or minimally without it."""
-    try:
-        from bot.proposals.workflow import revive_proposal
-    except ImportError:
-        revive_proposal = None
-    if revive_proposal is not None:
-        await revive_proposal(ctx, proposal, by_committee=True, reason=reason)
-        return
-    log.warning("bot.proposals.workflow.revive_proposal is missing; reviving proposal %s minimally", proposal.id)
-    ctx.session.add(
-        ProposalTransition(
-            proposal_id=proposal.id,  # type: ignore[arg-type]
-            from_state=proposal.state,
-            to_state=ProposalState.submitted,
-            actor_id=ctx.person.id,
-            reason=reason,
-            at=ctx.now(),
-        )
-    )
-    previous = proposal.state
-    proposal.state, proposal.revived_count = ProposalState.submitted, proposal.revived_count + 1
-    proposal.submitted_at = proposal.updated_at = ctx.now()
-    ctx.session.add(proposal)
-    ctx.audit("proposal.revived", "proposal", proposal.id, by_committee=True)
-    await ctx.publish("proposal.state_changed", proposal=proposal, from_state=previous, to_state=proposal.state, reason=reason)
-    await ctx.publish("proposal.revived", proposal=proposal, by_committee=True)
+    """Resubmit through the proposals workflow (points, review reminders, the head told)."""
+    await revive_proposal(ctx, proposal, by_committee=True, reason=reason)
 
 
 async def tally(ctx: Context, meeting: CommitteeMeeting) -> list[tuple[Proposal, int, int, bool]]:

@@ -6,6 +6,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
+from bot.text import is_number
 from storage.tables import Topic, TopicState
 
 
@@ -14,7 +15,7 @@ def parse_number(word: str | None, missing_key: str, **params: object) -> int:
     if word is None:
         raise UserError(missing_key, **params)
     cleaned = word.strip().lstrip("#")
-    if not cleaned.isdigit() or len(cleaned) > 12:
+    if not is_number(cleaned):
         raise UserError("error.not_a_number", value=word[:20])
     return int(cleaned)
 

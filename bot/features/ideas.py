@@ -11,7 +11,7 @@ from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import registry
-from bot.text import clean_text, clip
+from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
 from storage.tables import Idea, MessageLink, Person, Support
 
@@ -127,7 +127,7 @@ async def support_command(ctx: Context, command: ParsedCommand) -> None:
 
 @registry.button("support")
 async def support_button_pressed(ctx: Context, args: list[str]) -> str:
-    if not args or not args[0].isdigit():
+    if not args or not is_number(args[0]):
         return ctx.t("error.unknown_button")
     idea = await support_idea(ctx, int(args[0]))
     return ctx.t("support.done", number=idea.id, supports=idea.support_count)

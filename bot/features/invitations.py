@@ -17,6 +17,7 @@ from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
 from bot.ranking import DepartmentDoc, rank_departments
 from bot.registry import registry
+from bot.text import is_number
 from storage.tables import (
     Department,
     FieldVisit,
@@ -114,7 +115,7 @@ async def suggest_departments(ctx: Context, topic: Topic) -> None:
 async def find_department(ctx: Context, topic: Topic, reference: str) -> Department:
     """A department by its number in the suggestions, its name, a unique part of it, or its head."""
     cleaned = reference.strip().lstrip("#")
-    if cleaned.isdigit():
+    if is_number(cleaned):
         ranked = await ranked_departments(ctx, topic)
         number = int(cleaned)
         if not 1 <= number <= len(ranked):
@@ -156,7 +157,7 @@ async def invite_command(ctx: Context, command: ParsedCommand) -> None:
 @registry.button("invite")
 async def invite_pressed(ctx: Context, args: list[str]) -> str:
     await ctx.require_organizer("invitation.send")
-    if len(args) != 2 or not all(a.isdigit() for a in args):
+    if len(args) != 2 or not all(is_number(a) for a in args):
         return ctx.t("error.unknown_button")
     topic = await ctx.session.get(Topic, int(args[0]))
     department = await ctx.session.get(Department, int(args[1]))
@@ -282,7 +283,7 @@ async def answerable_invitation(ctx: Context, invitation_id: int) -> Invitation:
 
 @registry.button("inv")
 async def answer_pressed(ctx: Context, args: list[str]) -> str:
-    if len(args) != 2 or not args[0].isdigit() or args[1] not in ANSWERS:
+    if len(args) != 2 or not is_number(args[0]) or args[1] not in ANSWERS:
         return ctx.t("error.unknown_button")
     invitation = await answerable_invitation(ctx, int(args[0]))
     if args[1] == "accept":
@@ -367,7 +368,7 @@ async def decline_invitation(ctx: Context, invitation: Invitation) -> None:
 @registry.on("start.payload")
 async def show_invitation_again(ctx: Context, payload: str) -> None:
     """`/start inv_<id>` from a forwarded link: the head sees the invitation and its buttons."""
-    if not payload.startswith("inv_") or not payload[4:].isdigit():
+    if not payload.startswith("inv_") or not is_number(payload[4:]):
         return
     invitation = await ctx.session.get(Invitation, int(payload[4:]))
     if invitation is None:

@@ -13,7 +13,14 @@ from bot.features.common import parse_number
 from bot.features.ideas import support_idea
 from bot.messages import Button
 from bot.parsing import ParsedCommand
-from bot.proposals.queries import department_of, ideas_of, is_committee_member, is_head_of, notice_params, proposers
+from bot.proposals.queries import (
+    department_of,
+    ideas_of,
+    is_committee_member,
+    is_head_of,
+    notice_params,
+    proposers,
+)
 from bot.proposals.states import LISTING_ORDER, state_key
 from bot.proposals.workflow import (
     decide,
@@ -28,14 +35,22 @@ from bot.proposals.workflow import (
 from bot.ranking import DepartmentDoc, rank_departments
 from bot.registry import registry
 from bot.reminders import cancel
-from bot.text import clean_text, clip
-from storage.tables import Department, Idea, Person, Proposal, ProposalIdea, ProposalState, ProposalTransition
+from bot.text import clean_text, clip, is_number
+from storage.tables import (
+    Department,
+    Idea,
+    Person,
+    Proposal,
+    ProposalIdea,
+    ProposalState,
+    ProposalTransition,
+)
 
 S = ProposalState
 MAX_TITLE = 300
 MAX_REASON = 1000
 SHOWN_PER_STATE = 10
-_IDEA_LIST = re.compile(r"^[#\d,]*\d[#\d,]*$")
+_IDEA_LIST = re.compile(r"^[#0-9,]*[0-9][#0-9,]*$")
 
 SUBCOMMAND_ALIASES = {
     "새로": "new",
@@ -82,7 +97,10 @@ def idea_numbers(words: list[str]) -> tuple[list[int], int]:
     for word in words:
         if not _IDEA_LIST.match(word):
             break
-        numbers += [int(part.lstrip("#")) for part in word.split(",") if part.strip("#")]
+        for part in filter(None, (p.strip("#") for p in word.split(","))):
+            if not is_number(part):
+                raise UserError("error.not_a_number", value=part[:20])
+            numbers.append(int(part))
         taken += 1
     return numbers, taken
 
@@ -129,7 +147,7 @@ async def proposal_command(ctx: Context, command: ParsedCommand) -> None:
     word = command.word(0)
     if word is None:
         raise UserError("proposal.usage")
-    if word.lstrip("#").isdigit():
+    if is_number(word.lstrip("#")):
         await show(ctx, await load_proposal(ctx, word))
         return
     handler = SUBCOMMANDS.get(SUBCOMMAND_ALIASES.get(word, word))
@@ -191,7 +209,7 @@ async def adopt_command(ctx: Context, command: ParsedCommand) -> None:
 @registry.button("prop")
 async def proposal_button(ctx: Context, args: list[str]) -> str:
     """`prop:<id>:adopt` under the head's review request."""
-    if len(args) != 2 or not args[0].isdigit() or args[1] != "adopt":
+    if len(args) != 2 or not is_number(args[0]) or args[1] != "adopt":
         return ctx.t("error.unknown_button")
     proposal = await load_proposal(ctx, args[0])
     await decide(ctx, proposal, S.adopted)

@@ -15,7 +15,7 @@ from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import registry
-from bot.text import clean_text, clip
+from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
 from storage.tables import (
     Department,
@@ -247,7 +247,7 @@ async def support_command(ctx: Context, command: ParsedCommand) -> None:
 
 @registry.button("topic")
 async def support_pressed(ctx: Context, args: list[str]) -> str:
-    if not args or not args[0].isdigit():
+    if not args or not is_number(args[0]):
         return ctx.t("error.unknown_button")
     topic = await support_topic(ctx, int(args[0]))
     return ctx.t("topic.supported", number=topic.id, title=topic.title, supports=topic.support_count)

@@ -73,6 +73,12 @@ class App:
         self.tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
 
     async def close(self) -> None:
+        # Let the sender finish the message in hand: cancelling it mid-transaction would leave
+        # that message claimed until its lease runs out.
+        self.sender.stop()
+        sender_tasks = [t for t in self.tasks if t.get_name() == "outbox-sender"]
+        if sender_tasks:
+            await asyncio.wait(sender_tasks, timeout=5)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

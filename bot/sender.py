@@ -67,6 +67,7 @@ class Sender:
         self.settings = settings or Settings()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wakeup = asyncio.Event()
+        self.stopping = False
         # A 429 for one destination holds back only that destination, until this time.
         self.held_until: dict[DestKey, datetime] = {}
         self.sent_count = 0
@@ -85,9 +86,14 @@ class Sender:
         """Something was written to the outbox: drain soon."""
         self.wakeup.set()
 
+    def stop(self) -> None:
+        """Finish the send under way, then leave `run` (what is left waits in the outbox)."""
+        self.stopping = True
+        self.wakeup.set()
+
     async def run(self, idle_seconds: float = 1.0) -> None:
-        """Drain forever, waking when notified, when a budget frees up, or every `idle_seconds`."""
-        while True:
+        """Drain until stopped, waking when notified, when a budget frees up, or every `idle_seconds`."""
+        while not self.stopping:
             try:
                 await self.drain()
             except Exception:  # keep the loop alive; the entry stays pending and is retried

@@ -303,10 +303,13 @@ async def support_command(ctx: Context, command: ParsedCommand) -> None:
 
 async def revive_command(ctx: Context, command: ParsedCommand) -> None:
     proposal = await load_proposal(ctx, command.word(1), "proposal.revive_usage")
-    by_committee = await is_committee_member(ctx)
-    if not (by_committee or ctx.is_organizer()):
+    organizer = ctx.is_organizer()
+    if not (organizer or await is_committee_member(ctx)):
         raise NotAllowed(action="proposal.revive", key="proposal.revive_not_allowed", number=proposal.id)
-    await revive_proposal(ctx, proposal, by_committee=by_committee, reason=command.rest_after(2)[:MAX_REASON])
+    if not organizer and ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}:  # type: ignore[arg-type]
+        raise NotAllowed(action="proposal.revive", key="proposal.revive_own", number=proposal.id)
+    # Revival points reward the committee's quarterly vote, not one member's command.
+    await revive_proposal(ctx, proposal, by_committee=False, reason=command.rest_after(2)[:MAX_REASON])
     ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))
 
 

@@ -91,8 +91,8 @@ async def test_one_proposal_to_implemented_and_one_through_revival_with_points_a
     assert "제안 #2은(는) 지금 '숙성 중' 상태라서 채택할 수 없습니다." in transcript
     assert "🌱 제안 #2에 아이디어 #4을(를) 더했습니다." in transcript
     assert "🌱 숙성 중이던 제안 #2 '하천 산책로 미세먼지 알림판'이(가) 다시 상정되어 환경정책과에 제출되었습니다." in transcript
-    # junho: 2 ideas, proposal 1 (5+5+20+30), proposal 2 (created 5, submitted 5, revived by the committee 10).
-    assert balances(transcript, "최준호") == [82]
+    # junho: 2 ideas, proposal 1 (5+5+20+30), proposal 2 (created 5, submitted 5); a member's revive pays nothing.
+    assert balances(transcript, "최준호") == [72]
     listing = transcript.split("/proposals\n", 1)[1]
     assert "[제출됨] 1건" in listing and "[실행 완료] 1건" in listing
 
@@ -109,4 +109,4 @@ async def test_one_proposal_to_implemented_and_one_through_revival_with_points_a
     proposals, revived_entries = await stored()
     assert [p.state for p in proposals] == [ProposalState.implemented, ProposalState.submitted]
     assert proposals[1].revived_count == 1
-    assert revived_entries == 2  # junho and minji (her idea #4 joined while it matured)
+    assert revived_entries == 0  # revived by a member's command: points come only with the committee's vote

@@ -155,14 +155,16 @@ async def test_maturing_proposals_gain_ideas_and_supports_and_are_revived(story:
     assert (await story.say("jiwoo", "/proposal support 1"))[0] == "👍 제안 #1의 아이디어 #1, #2, #3에 공감했습니다."
     assert "이미 모두 공감" in (await story.say("jiwoo", "/proposal support 1"))[0]
     assert "자문단 위원 또는" in (await story.say("minji", "/proposal revive 1"))[0]
+    await story.say("sujin", "/committee add minji")
+    assert "직접 재상정할 수 없습니다" in (await story.say("minji", "/proposal revive 1"))[0]  # her own proposal
     await story.say("sujin", "/committee add seoyeon")
     await story.say("seoyeon", "/proposal revive 1 시민 수요 확인")
     p = await proposal(story)
     assert (p.state, p.revived_count) == (ProposalState.submitted, 1)
     keys = [r.dedupe_key for r in await rows(story, Reminder, Reminder.state == "pending")]
     assert keys == ["proposal:1:review:7d:r1", "proposal:1:review:1d:r1", "proposal:1:review:overdue:r1"]
-    revived = await rows(story, PointEntry, PointEntry.stage == "proposal_revived")
-    assert sorted(e.points for e in revived) == [10, 10, 10]  # minji, junho and jiwoo (her idea joined)
+    # Revival points reward the committee's quarterly vote (see the tally test), not one member's command.
+    assert await rows(story, PointEntry, PointEntry.stage == "proposal_revived") == []
     assert any("다시 상정되어 교통정책과에 제출되었습니다" in t for t in story.to_person("jiwoo"))
 
 

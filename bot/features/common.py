@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,3 +34,17 @@ async def active_topic(session: AsyncSession, room_id: int) -> Topic | None:
     return (
         await session.exec(select(Topic).where(Topic.room_id == room_id, Topic.state == TopicState.active))
     ).first()
+
+
+async def change_state(session: AsyncSession, row: Any, new_state: str, **values: Any) -> bool:
+    """Move `row` from the state it was read in to `new_state`, unless someone else moved it first.
+
+    The conditional UPDATE makes a second worker (a double tap, a reminder firing at the same
+    moment) wait for the first and then change nothing; `row` is refreshed either way.
+    """
+    table = type(row)
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.update(table).where(table.id == row.id, table.state == row.state).values(state=new_state, **values)
+    )
+    await session.refresh(row)
+    return bool(result.rowcount)

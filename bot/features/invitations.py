@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot import reminders
 from bot.context import NOTICE, Context
 from bot.errors import NotAllowed, UserError
-from bot.features.common import active_topic
+from bot.features.common import active_topic, change_state
 from bot.messages import Button, Destination, Outgoing
 from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
@@ -300,9 +300,8 @@ async def answer_pressed(ctx: Context, args: list[str]) -> str:
 
 async def accept_invitation(ctx: Context, invitation: Invitation, visit: FieldVisit | None = None) -> None:
     """Accept (with or without a field visit): tell the room and the organizer, bring the head in."""
-    invitation.state = InvitationState.accepted
-    invitation.answered_at = ctx.now()
-    ctx.session.add(invitation)
+    if not await change_state(ctx.session, invitation, InvitationState.accepted, answered_at=ctx.now()):
+        raise UserError("invitation.already_answered", state=state_label(ctx, invitation.state))
     await reminders.cancel(ctx.session, f"invitation:{invitation.id}:")
     ctx.audit("invitation.accepted", "invitation", invitation.id, field_visit_id=visit.id if visit else None)
     parties = await parties_of(ctx, invitation)
@@ -353,9 +352,8 @@ async def bring_into_room(ctx: Context, parties: Parties) -> None:
 
 
 async def decline_invitation(ctx: Context, invitation: Invitation) -> None:
-    invitation.state = InvitationState.declined
-    invitation.answered_at = ctx.now()
-    ctx.session.add(invitation)
+    if not await change_state(ctx.session, invitation, InvitationState.declined, answered_at=ctx.now()):
+        raise UserError("invitation.already_answered", state=state_label(ctx, invitation.state))
     await reminders.cancel(ctx.session, f"invitation:{invitation.id}:")
     ctx.audit("invitation.declined", "invitation", invitation.id)
     parties = await parties_of(ctx, invitation)
@@ -421,9 +419,8 @@ async def follow_up(ctx: Context, reminder: Reminder) -> None:
 async def expire(ctx: Context, reminder: Reminder) -> None:
     """No answer by the deadline: the invitation expires and the organizer is told."""
     invitation = await _reminded_invitation(ctx, reminder)
-    if invitation is None:
+    if invitation is None or not await _expire(ctx, invitation):
         return
-    await _expire(ctx, invitation)
     parties = await parties_of(ctx, invitation)
     organizer_t = ctx.translator(parties.inviter)
     await ctx.tell(
@@ -432,11 +429,13 @@ async def expire(ctx: Context, reminder: Reminder) -> None:
     )
 
 
-async def _expire(ctx: Context, invitation: Invitation) -> None:
-    invitation.state = InvitationState.expired
-    ctx.session.add(invitation)
+async def _expire(ctx: Context, invitation: Invitation) -> bool:
+    """Expire a pending invitation; False when it was answered in the meantime."""
+    if not await change_state(ctx.session, invitation, InvitationState.expired):
+        return False
     await reminders.cancel(ctx.session, f"invitation:{invitation.id}:")
     ctx.audit("invitation.expired", "invitation", invitation.id)
+    return True
 
 
 @registry.on("topic.closed")

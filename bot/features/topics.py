@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from bot import reminders
 from bot.context import Context
 from bot.errors import UserError
-from bot.features.common import active_topic, parse_number
+from bot.features.common import active_topic, change_state, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import registry
@@ -382,11 +382,10 @@ async def close(ctx: Context, command: ParsedCommand) -> None:
 
 async def close_topic(ctx: Context, topic: Topic) -> None:
     """Close an active topic, post the summary in its room and publish `topic.closed`."""
-    if topic.state != TopicState.active:
-        return  # closed early already: the due reminder has nothing left to do
-    topic.state = TopicState.closed
-    topic.closed_at = ctx.now()
-    ctx.session.add(topic)
+    if topic.state != TopicState.active or not await change_state(
+        ctx.session, topic, TopicState.closed, closed_at=ctx.now()
+    ):
+        return  # closed already (early, or by another worker at this moment): nothing left to do
     await reminders.cancel(ctx.session, f"topic:{topic.id}:")
     ctx.audit("topic.closed", "topic", topic.id)
     room = await ctx.session.get(Room, topic.room_id)

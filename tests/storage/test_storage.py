@@ -12,7 +12,7 @@ from sqlmodel import SQLModel, func, select
 
 from bot.messages import Actor, IncomingMessage, Place
 from storage.db import Database, insert_ignoring_conflict
-from storage.tables import Idea, Identity, Person, ProcessedEvent, Room, Support, Topic, TopicState
+from storage.tables import AuditEntry, Idea, Identity, Person, ProcessedEvent, Room, Support, Topic, TopicState
 from tests.harness import Story, test_settings
 
 
@@ -152,5 +152,27 @@ async def test_two_organizers_picking_at_once_leave_one_active_topic(database_ur
         said = set(text for texts in answers for text in texts)  # both see the room's messages
         assert sum("토론주제가 정해졌습니다" in text for text in said) == 1
         assert sum("이미 진행 중인 토론주제" in text for text in said) == 1  # the other is told why
+    finally:
+        await story.close()
+
+
+async def test_a_head_answering_twice_at_once_is_answered_once(database_url: str) -> None:
+    """A double tap, or accept and decline from two devices, handled by two workers at once."""
+    story = await Story.start(test_settings(database_url))
+    try:
+        await story.say("minji", "/topic suggest 버스정류장 신호등 안전")
+        await story.say("sujin", "/topic pick")
+        await story.dm("dohyun", "/start")
+        await story.say("sujin", "/invite 교통정책과")
+        toasts = await asyncio.gather(
+            story.press("dohyun", "inv:1:accept", room="dm:dohyun"),
+            story.press("dohyun", "inv:1:decline", room="dm:dohyun"),
+        )
+        async with story.app.db.session() as session:
+            audits = (await session.exec(select(AuditEntry.action).where(AuditEntry.subject_kind == "invitation"))).all()
+        answers = [a for a in audits if a in ("invitation.accepted", "invitation.declined")]
+        assert len(answers) == 1
+        assert sum("이미 답하신 초대장" in (toast or "") for toast in toasts) == 1
+        assert len(story.gateway.invites) == (1 if answers == ["invitation.accepted"] else 0)
     finally:
         await story.close()

@@ -64,7 +64,7 @@ class App:
         else:
             async with self.db.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)
-        if self.settings.demo_data:
+        if self.settings.load_demo_data:
             async with self.db.session() as session:
                 if await load_demo_if_empty(session):
                     log.info("loaded the demo organisation")

@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     locale: str = Field("ko", alias="IDEAROOM_LOCALE")
     timezone: str = Field("Asia/Seoul", alias="IDEAROOM_TIMEZONE")
     organizers: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="IDEAROOM_ORGANIZERS")
-    demo_data: bool = Field(True, alias="IDEAROOM_DEMO_DATA")
+    # None: the demo organisation fills an empty database only when no platform is configured.
+    demo_data: bool | None = Field(None, alias="IDEAROOM_DEMO_DATA")
     log_level: str = Field("INFO", alias="IDEAROOM_LOG_LEVEL")
     max_idea_length: int = Field(2000, alias="IDEAROOM_MAX_IDEA_LENGTH")
     review_due_days: int = Field(30, alias="IDEAROOM_REVIEW_DUE_DAYS")
@@ -88,6 +89,13 @@ class Settings(BaseSettings):
     @property
     def rate_limits_enabled(self) -> bool:
         return self.send_rate_limits.strip().lower() not in ("off", "0", "false", "no")
+
+    @property
+    def load_demo_data(self) -> bool:
+        """Demo people (an organizer among them) never appear by default where real people chat."""
+        if self.demo_data is not None:
+            return self.demo_data
+        return not (self.telegram_bot_token or self.slack_bot_token)
 
     @property
     def is_sqlite(self) -> bool:

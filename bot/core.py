@@ -78,6 +78,8 @@ class Core:
         self.on_outbox = on_outbox
         self.bot_usernames = bot_usernames or {}
         self.handled_count = 0
+        # Platforms whose user ids are directory handles (see _person).
+        self.handle_platforms = {"console"}
         self.duplicate_count = 0
         self.failed_count = 0
 
@@ -233,11 +235,11 @@ class Core:
                 session.add(identity)
             return identity, person
         person = None
-        # A directory entry (or demo person) with this handle is the same person.
-        for handle in filter(None, (actor.username, actor.user_id if actor.platform == "console" else None)):
-            person = (await session.exec(select(Person).where(Person.handle == handle))).first()
-            if person:
-                break
+        if actor.platform in self.handle_platforms:
+            # Whoever types at the console plays the directory person of that handle. Nowhere
+            # else: a Telegram or Slack username is chosen by its owner, so those accounts are
+            # linked only by the ids in the directory (`idearoom directory import`).
+            person = (await session.exec(select(Person).where(Person.handle == actor.user_id))).first()
         if person is None:
             person = Person(name=actor.display_name or actor.username or actor.user_id, created_at=self.clock.now())
             session.add(person)

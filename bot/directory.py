@@ -98,7 +98,8 @@ async def _department(session: AsyncSession, name: str) -> Department:
     return department
 
 
-async def _link(session: AsyncSession, person: Person, platform: str, external_id: str) -> None:
+async def link_account(session: AsyncSession, person: Person, platform: str, external_id: str) -> None:
+    """Make `platform:external_id` this person's account there (a directory's telegram_id/slack_id)."""
     identity = (
         await session.exec(select(Identity).where(Identity.platform == platform, Identity.external_id == external_id))
     ).first()
@@ -130,7 +131,7 @@ async def store_directory(session: AsyncSession, rows: list[DirectoryRow]) -> tu
             departments[row.department].head_person_id = person.id
         for platform, external_id in (("telegram", row.telegram_id), ("slack", row.slack_id)):
             if external_id:
-                await _link(session, person, platform, external_id)
+                await link_account(session, person, platform, external_id)
     for department in departments.values():
         session.add(department)
     return len(departments), len(rows)

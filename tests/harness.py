@@ -72,6 +72,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "TELEGRAM_BOT_TOKEN": "",
         "SLACK_BOT_TOKEN": "",
         "IDEAROOM_ORGANIZERS": "",
+        "IDEAROOM_DEMO_DATA": "true",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -94,6 +95,7 @@ class Story:
         await app.prepare(migrate=False)
         gateway = RecordingGateway()
         app.add_gateway(gateway)
+        app.core.handle_platforms.add(PLATFORM)  # test people are named by their handles, as at the console
         return cls(app, gateway)
 
     async def close(self) -> None:
@@ -147,3 +149,16 @@ class Story:
 
     def in_room(self, room: str = "room") -> list[str]:
         return [s.text for s in self.gateway.sent if s.destination.kind == "room" and s.destination.id == room]
+
+
+async def link_accounts(app: App, platform: str, accounts: dict[str, str]) -> None:
+    """Link platform user ids to directory handles, as a directory import with their ids does."""
+    from sqlmodel import select
+
+    from bot.directory import link_account
+    from storage.tables import Person
+
+    async with app.db.session() as session:
+        for handle, external_id in accounts.items():
+            person = (await session.exec(select(Person).where(Person.handle == handle))).one()
+            await link_account(session, person, platform, external_id)

@@ -21,7 +21,7 @@ from bot.bootstrap import App, build_app
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage, OutboxState
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, signed_request_headers
-from tests.harness import test_settings
+from tests.harness import link_accounts, test_settings
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -171,6 +171,7 @@ async def start_stand(sqlite_url: str, fake: FakeSlackAPI, **settings: Any) -> S
     clock = ManualClock(START)
     app = build_app(test_settings(sqlite_url, **values), clock)
     await app.prepare(migrate=False)
+    await link_accounts(app, "slack", {handle: user_id for handle, (user_id, _) in USERS.items()})
     waits: list[float] = []
 
     async def record_wait(seconds: float) -> None:

@@ -19,9 +19,9 @@ async def test_a_message_with_the_idea_tag_is_stored_and_answered_in_the_channel
     async with slack.app.db.session() as session:
         idea = (await session.exec(select(Idea))).one()
         author = await session.get(Person, idea.author_id)
-        identity = (await session.exec(select(Identity).where(Identity.platform == "slack"))).one()
+        identity = (await session.exec(select(Identity).where(Identity.person_id == author.id, Identity.platform == "slack"))).one()
     assert idea.text == "버스정류장에 온열의자"
-    assert author is not None and author.name == "박민지"  # matched to the directory by her Slack handle
+    assert author is not None and author.name == "박민지"  # her Slack id is in the directory
     assert identity.external_id == slack.user("minji")
     [reply] = slack.fake.posted_messages(ROOM)
     assert f"#{idea.id}번" in reply["text"]

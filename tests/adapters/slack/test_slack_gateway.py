@@ -58,12 +58,14 @@ async def test_a_long_rate_limit_goes_back_to_the_outbox_until_retry_after(slack
 async def test_an_unknown_channel_fails_for_good_and_is_reported(slack: SlackStand) -> None:
     slack.fake.fail_next("chat.postMessage", error="channel_not_found")
     entry_id = await queue(slack, room("CGONE"), Outgoing("안내"))
-    assert await slack.app.sender.drain() == 0
+    assert await slack.app.sender.drain() == 1  # only the organizer's notice of the failure
     failed = await entry(slack, entry_id)
     assert failed.state == OutboxState.failed and "channel_not_found" in failed.error and failed.attempts == 1
+    [notice] = slack.fake.posted_messages(f"D{slack.user('sujin')}")
+    assert "CGONE" in notice["text"] or "channel_not_found" in notice["text"]
     slack.clock.advance(hours=1)
     assert await slack.app.sender.drain() == 0
-    assert len(slack.fake.calls_to("chat.postMessage")) == 1  # not retried
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2  # the notice; the failed message is not retried
 
 
 async def test_a_server_error_is_retried_later(slack: SlackStand) -> None:

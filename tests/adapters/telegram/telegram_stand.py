@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
-from tests.harness import test_settings
+from tests.harness import link_accounts, test_settings
 
 TOKEN = "123456:TEST-token"
 GROUP = -1001234567890
@@ -131,8 +131,8 @@ async def start_bot(tg: FakeTelegramAPI, database_url: str, clock: ManualClock |
     }
     values.update(settings)
     app = build_app(test_settings(database_url, **values), clock)
-    app.sender.settings = app.settings  # until the bootstrap hands the sender its settings
     await app.prepare(migrate=False)
+    await link_accounts(app, "telegram", {username: str(user_id) for user_id, (_, username) in NAMES.items() if username})
     adapter = TelegramAdapter(app)
     app.add_gateway(adapter.gateway)
     await adapter.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from storage.tables import AuditEntry, Idea, MessageLink, Person, ProcessedEvent, Room, Support
+from storage.tables import AuditEntry, Idea, Identity, MessageLink, Person, ProcessedEvent, Room, Support
 from tests.harness import Story
 
 
@@ -183,3 +183,14 @@ async def test_a_deadlock_victim_is_run_again(story: Story, monkeypatch) -> None
     assert len(await story.say("minji", "/idea 교착 상태 뒤에도 저장됩니다")) == 1
     assert len(calls) == 2 and await count(story, Idea) == 1
     assert story.app.core.failed_count == 0
+
+
+async def test_a_platform_username_equal_to_a_handle_does_not_take_over_that_person(story: Story) -> None:
+    from bot.messages import Actor, IncomingMessage, Place
+
+    impostor = Actor("telegram", "999", "아무개", username="sujin")  # the organizer's handle
+    await story.app.core.handle(IncomingMessage("tg-1", impostor, Place("telegram", "-100", "방"), "/help"))
+    async with story.app.db.session() as session:
+        identity = (await session.exec(select(Identity).where(Identity.platform == "telegram"))).one()
+        person = await session.get(Person, identity.person_id)
+    assert person is not None and person.handle is None and person.name == "아무개" and not person.is_organizer

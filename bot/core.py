@@ -150,8 +150,15 @@ class Core:
         if not isinstance(event, ButtonPress):
             try:
                 async with self.db.session() as session:
-                    destination = Destination(event.place.platform, "room", event.place.chat_id)
-                    enqueue(session, destination, Outgoing(text), priority=0, now=self.clock.now())
+                    # Once per event: a redelivery that fails again does not apologize again.
+                    first = await insert_ignoring_conflict(
+                        session,
+                        ProcessedEvent,
+                        dict(platform=event.place.platform, event_id=f"apology:{event.event_id}"[:200]),
+                    )
+                    if first:
+                        destination = Destination(event.place.platform, "room", event.place.chat_id)
+                        enqueue(session, destination, Outgoing(text), priority=0, now=self.clock.now())
             except Exception:
                 log.exception("could not even queue the apology for event %s", event.event_id)
         return Outcome(toast=text, failed=True)

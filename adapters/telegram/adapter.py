@@ -138,7 +138,7 @@ class TelegramAdapter:
             if event is not None:
                 outcome = await self.app.core.handle(event)
                 toast = outcome.toast
-                if outcome.failed:
+                if outcome.failed and self.webhook_url:  # the webhook answers 500 so Telegram retries
                     self._failed_updates.add(update.update_id)
         except Exception:  # one bad update must not stop the adapter (the core apologizes for its own failures)
             log.exception("telegram update %s could not be handled", update.update_id)

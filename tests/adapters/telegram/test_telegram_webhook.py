@@ -82,10 +82,17 @@ async def test_an_update_the_core_could_not_handle_is_answered_500_and_its_redel
 
     monkeypatch.setattr(hooked.app.core, "_handle_once", outage)
     assert await post(hooked, update, SECRET) == 500
-    assert await hooked.count(ProcessedEvent) == 0
+    assert await post(hooked, update, SECRET) == 500  # still down when Telegram tries again
+    apology = await hooked.reply_to(GROUP)
+    assert apology.params["text"] == ko("error.internal")
+    assert await hooked.count(Idea) == 0
     monkeypatch.setattr(hooked.app.core, "_handle_once", real)
     assert await post(hooked, update, SECRET) == 200  # Telegram tries again
     assert [i.text for i in await hooked.rows(Idea)] == ["장애 뒤에 다시 온 아이디어"]
+    await hooked.reply_to(GROUP, 2)
+    texts = [c.params["text"] for c in hooked.sends(GROUP)]
+    assert texts.count(ko("error.internal")) == 1  # one apology, however often it failed
+    assert texts[-1] == ko("idea.recorded", number=1)
 
 
 async def test_a_webhook_without_a_secret_refuses_to_start(tg: FakeTelegramAPI, sqlite_url: str) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HELPERS = {"data"}  # modules the benchmarks share, not benchmarks themselves
+HELPERS = {"common", "data"}  # modules the benchmarks share, not benchmarks themselves
 
 
 def benchmarks() -> list[str]:

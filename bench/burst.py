@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
+from bench.common import wait_until_sent
 from bot.bootstrap import App, build_app
 from bot.messages import Actor, IncomingMessage, Place
 from storage.tables import Idea, MessageLink, OutboxMessage, OutboxState, Room
@@ -174,18 +175,8 @@ async def run(ideas: int, people: int, seconds: float, seed: int) -> None:
             app.start_sender()
             try:
                 await post_ideas(app, rooms, ideas, people, seconds, seed, telegram)
-                posted_all = time.monotonic()
                 print(f"\nall ideas posted; waiting up to {2 * TARGET_SECONDS:.0f} s for the outbox to drain ...")
-                while time.monotonic() - posted_all < 2 * TARGET_SECONDS:
-                    async with app.db.session() as session:
-                        left = (
-                            await session.exec(
-                                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state != OutboxState.sent)
-                            )
-                        ).one()
-                    if not left:
-                        break
-                    await asyncio.sleep(0.5)
+                await wait_until_sent(app, 2 * TARGET_SECONDS)
                 await report(app, rooms[0], list(telegram.delivered), telegram.rejections, len(telegram.reactions))
                 await report(app, rooms[1], list(slack.delivered), slack.rejections, sum(len(r) for r in slack.reactions.values()))
                 sender = app.sender

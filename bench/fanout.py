@@ -20,16 +20,14 @@ import argparse
 import asyncio
 import logging
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import func, select
 
+from bench.common import wait_until_sent
 from bot.bootstrap import App, build_app
 from bot.outbox import add_raw
-from storage.tables import OutboxMessage, OutboxState
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import test_settings
@@ -85,19 +83,7 @@ async def enqueue(app: App, entries: list[dict[str, Any]]) -> None:
 async def drain(app: App, deadline: float) -> int:
     """Run the sender until nothing is left to send or the deadline passes; returns what is left."""
     app.start_sender()
-    started = time.monotonic()
-    left = -1
-    while time.monotonic() - started < deadline:
-        await asyncio.sleep(0.5)
-        async with app.db.session() as session:
-            left = (
-                await session.exec(
-                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state != OutboxState.sent)
-                )
-            ).one()
-        if not left:
-            break
-    return left
+    return await wait_until_sent(app, deadline)
 
 
 def rate_of(moments: list[float]) -> tuple[float, float]:

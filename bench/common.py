@@ -1,0 +1,31 @@
+"""Helpers the benchmarks share: waiting until the outbox has delivered everything."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlmodel import func, select
+
+from bot.bootstrap import App
+from storage.tables import OutboxMessage, OutboxState
+
+
+async def unsent(app: App) -> int:
+    """Outbox entries not delivered yet (pending, in flight or failed)."""
+    async with app.db.session() as session:
+        return (
+            await session.exec(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state != OutboxState.sent)
+            )
+        ).one()
+
+
+async def wait_until_sent(app: App, seconds: float, poll: float = 0.5) -> int:
+    """Wait until everything is delivered or `seconds` pass; returns what is left."""
+    started = time.monotonic()
+    left = await unsent(app)
+    while left and time.monotonic() - started < seconds:
+        await asyncio.sleep(poll)
+        left = await unsent(app)
+    return left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import uuid
 from collections import Counter
@@ -164,23 +165,40 @@ def report_text(report: MonthReport, t: Translator) -> str:
 
 @lru_cache(maxsize=1)
 def hangul_font() -> str | None:
-    """An installed font family that renders Hangul, or None (logged once)."""
+    """A font family that renders Hangul: an installed one, else NanumGothic from koreanize-matplotlib."""
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     for name in HANGUL_FONTS:
         if name in installed:
             return name
-    log.warning("no Hangul font installed (e.g. fonts-noto-cjk or fonts-nanum): report charts number the departments")
+    # Only the font file is taken from the package: importing it would restyle matplotlib globally.
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        bundled = Path(folder) / "fonts" / "NanumGothic.ttf"
+        if bundled.is_file():
+            font_manager.fontManager.addfont(str(bundled))
+            return "NanumGothic"
+    log.warning("no Hangul font found (install fonts-nanum or fonts-noto-cjk): report charts number the departments")
     return None
 
 
-def chart_figures(report: MonthReport) -> dict[str, Any]:
-    """What the chart shows, as JSON: queued with the photo and drawn only when it is sent."""
+def chart_figures(report: MonthReport, t: Translator) -> dict[str, Any]:
+    """What the chart shows, labels in the reader's language, as JSON: drawn only when it is sent."""
+    states = [str(s) for s in LISTING_ORDER if report.proposals_by_state.get(s)]
     return {
         "month": report.period.label,
         "ideas_by_department": [[d.name, d.ideas] for d in report.departments],
-        "proposals_by_state": {str(state): count for state, count in report.proposals_by_state.items()},
+        "proposals_by_state": [[t(state_key(s)), report.proposals_by_state[s]] for s in states],  # type: ignore[index]
+        "labels": {
+            "title": t("report.chart.title", month=report.period.label),
+            "ideas": t("report.chart.ideas"),
+            "departments": t("report.chart.departments"),
+            "departments_numbered": t("report.chart.departments_numbered"),
+            "proposals": t("report.chart.proposals"),
+            "count_ideas": t("report.chart.count_ideas"),
+            "count_proposals": t("report.chart.count_proposals"),
+        },
     }
 
 
@@ -192,27 +210,27 @@ def render_chart(figures: dict[str, Any], directory: str | Path) -> Path:
     from matplotlib.figure import Figure
 
     font = hangul_font()
+    style = {"fontfamily": font} if font else {}
+    labels = figures["labels"]
     figure = Figure(figsize=(10, 4.5), dpi=100)
     FigureCanvasAgg(figure)
     left, right = figure.subplots(1, 2)
     departments = figures["ideas_by_department"]
+    names = [name if font else str(n) for n, (name, _) in enumerate(departments, start=1)]
+    left.bar(names, [ideas for _, ideas in departments], color="#4C72B0")
+    left.set_title(labels["ideas"], **style)
+    left.set_xlabel(labels["departments"] if font else labels["departments_numbered"], **style)
+    left.set_ylabel(labels["count_ideas"], **style)
     by_state = figures["proposals_by_state"]
-    labels = [name if font else str(n) for n, (name, _) in enumerate(departments, start=1)]
-    left.bar(labels, [ideas for _, ideas in departments], color="#4C72B0")
-    left.set_title("Ideas per department")
-    left.set_xlabel("Department" if font else "Department (numbered as in the message)")
-    left.set_ylabel("Ideas")
-    states = [str(s) for s in LISTING_ORDER if by_state.get(str(s))]
-    right.bar(states, [by_state[s] for s in states], color="#55A868")
-    right.set_title("Proposals per state")
-    right.set_ylabel("Proposals")
+    right.bar([name for name, _ in by_state], [count for _, count in by_state], color="#55A868")
+    right.set_title(labels["proposals"], **style)
+    right.set_ylabel(labels["count_proposals"], **style)
     for axes in (left, right):
         axes.yaxis.get_major_locator().set_params(integer=True)
         axes.tick_params(axis="x", labelrotation=30)
-        if font:
-            for label in axes.get_xticklabels():
-                label.set_fontfamily(font)
-    figure.suptitle(f"idearoom {figures['month']}")
+        for label in axes.get_xticklabels():
+            label.set_fontfamily(font or "sans-serif")
+    figure.suptitle(labels["title"], **style)
     figure.tight_layout()
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
     enqueue(
         ctx.session,
         Destination(ctx.place.platform, "room", ctx.place.chat_id),
-        Outgoing(ctx.t("report.chart_caption", month=period.label), kind="photo", payload={"render": chart_figures(report)}),
+        Outgoing(ctx.t("report.chart_caption", month=period.label), kind="photo", payload={"render": chart_figures(report, ctx.t)}),
         priority=REPLY,
         now=ctx.now(),
     )

@@ -52,11 +52,14 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         # The command queued the figures; the sender drew them into that PNG when it sent the photo.
         async with story.app.db.session() as session:
             queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "photo"))).one()
-        assert queued.payload["render"] == {
-            "month": "2026-11",
-            "ideas_by_department": [["교통정책과", 1], ["도로과", 1]],
-            "proposals_by_state": {"draft": 1, "adopted": 1},
-        }
+        figures = queued.payload["render"]
+        assert figures["month"] == "2026-11"
+        assert figures["ideas_by_department"] == [["교통정책과", 1], ["도로과", 1]]
+        assert figures["proposals_by_state"] == [["초안", 1], ["채택", 1]]  # in the room's language
+        assert figures["labels"]["ideas"] == "부서별 아이디어"
+        from bot.reports import hangul_font
+
+        assert hangul_font() is not None  # Korean labels render (bundled NanumGothic when none is installed)
         assert queued.state == "sent" and "path" not in queued.payload
         [quiet] = await story.say("jiwoo", "/report 2026-10")
         assert "기록된 활동이 없습니다" in quiet

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,13 +26,14 @@ from bot.messages import (
     Outgoing,
     Place,
     ReactionAdded,
+    RoomMoved,
 )
 from bot.outbox import enqueue
 from bot.parsing import parse
 from bot.ports import Clock
 from bot.registry import Registry
 from storage.db import Database, insert_ignoring_conflict
-from storage.tables import Identity, PendingInput, Person, ProcessedEvent, Room
+from storage.tables import Identity, OutboxMessage, OutboxState, PendingInput, Person, ProcessedEvent, Room
 
 log = logging.getLogger(__name__)
 
@@ -291,11 +293,37 @@ class Core:
             if handler is None:
                 return _Answer(ctx.t("error.unknown_button"))
             return _Answer(await handler(ctx, args))
+        if isinstance(event, RoomMoved):
+            await self._move_room(ctx, event.new_chat_id)
+            return _Answer()
         if isinstance(event, ReactionAdded):
             if event.emoji in SUPPORT_EMOJI:
                 await ctx.publish("reaction.support", message_id=event.message_id)
             return _Answer()
         raise TypeError(f"unknown event {event!r}")
+
+    async def _move_room(self, ctx: Context, new_chat_id: str) -> None:
+        """Keep the room (its topic, ideas, invitations) under the id the platform now uses."""
+        taken = (
+            await ctx.session.exec(select(Room).where(Room.platform == ctx.room.platform, Room.external_id == new_chat_id))
+        ).first()
+        if taken is not None:
+            log.warning("room %s moved to %s, which is already a room of its own", ctx.room.external_id, new_chat_id)
+            return
+        old_chat_id = ctx.room.external_id
+        ctx.room.external_id = new_chat_id
+        ctx.session.add(ctx.room)
+        await ctx.session.exec(  # type: ignore[call-overload]
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.platform == ctx.room.platform,
+                OutboxMessage.dest_kind == "room",
+                OutboxMessage.dest_id == old_chat_id,
+                OutboxMessage.state == OutboxState.pending,
+            )
+            .values(dest_id=new_chat_id)
+        )
+        ctx.audit("room.moved", "room", ctx.room.id, old=old_chat_id, new=new_chat_id)
 
     async def _on_message(self, ctx: Context, event: IncomingMessage) -> None:
         command = parse(event.text, self.bot_usernames.get(event.place.platform))

@@ -60,7 +60,17 @@ class ReactionAdded:
     message_id: str
 
 
-Incoming = IncomingMessage | ButtonPress | ReactionAdded
+@dataclass(frozen=True)
+class RoomMoved:
+    """The platform gave a room a new id (a Telegram group upgraded to a supergroup)."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    new_chat_id: str
+
+
+Incoming = IncomingMessage | ButtonPress | ReactionAdded | RoomMoved
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from telegram import Chat, ReactionTypeEmoji, Update, User
 from telegram.constants import ChatType
 
 from bot.core import SUPPORT_EMOJI
-from bot.messages import Actor, ButtonPress, Incoming, IncomingMessage, Place, ReactionAdded
+from bot.messages import Actor, ButtonPress, Incoming, IncomingMessage, Place, ReactionAdded, RoomMoved
 
 PLATFORM = "telegram"
 
@@ -26,6 +26,8 @@ def to_event(update: Update) -> Incoming | None:
         message = update.message
         user = message.from_user
         text = message.text or message.caption
+        if message.migrate_to_chat_id is not None and user is not None:
+            return RoomMoved(event_id, actor(user), place(message.chat), str(message.migrate_to_chat_id))
         # Bots (including the anonymous-admin stand-in) and service messages carry no idea.
         if user is None or user.is_bot or not text:
             return None

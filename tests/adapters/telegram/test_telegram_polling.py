@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
-from telegram_stand import DOHYUN, GROUP, JIWOO, JUNHO, MINJI, SEOYEON, Bot, ko, plain
+from telegram_stand import DOHYUN, GROUP, JIWOO, JUNHO, MINJI, SEOYEON, SUJIN, Bot, ko, plain
 
 from bot.messages import Button, Destination, Outgoing
-from storage.tables import Identity, Idea, MessageLink, ProcessedEvent
+from storage.tables import Identity, Idea, MessageLink, ProcessedEvent, Room
 
 
 async def test_start_sets_the_command_menus_and_polls_for_every_update_kind(bot: Bot) -> None:
@@ -217,3 +217,14 @@ async def test_the_bot_reacts_with_an_emoji_telegram_allows(bot: Bot) -> None:
 
 async def test_start_link_opens_the_bot_with_a_payload(bot: Bot) -> None:
     assert bot.adapter.gateway.start_link("inv_5") == "https://t.me/idearoom_bot?start=inv_5"
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_ideas(bot: Bot) -> None:
+    await bot.say_and_wait(MINJI, "/idea 슈퍼그룹이 되어도 남는 아이디어")
+    supergroup = -1005555555555
+    bot.tg.push_message(GROUP, SUJIN, "", migrate_to_chat_id=supergroup)  # Telegram's service message
+    await bot.settle()
+    listing = await bot.say_and_wait(JUNHO, "/ideas", chat=supergroup)
+    assert "#1 슈퍼그룹이 되어도 남는 아이디어" in plain(listing)
+    [room] = await bot.rows(Room, Room.platform == "telegram", Room.external_id == str(supergroup))
+    assert await bot.count(Room, Room.external_id == str(GROUP)) == 0 and room.title

@@ -5,6 +5,9 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import func, select
 
 from bot.bootstrap import App, build_app
 from bot.config import Settings
@@ -143,6 +146,15 @@ class Story:
         await self.app.core.handle(event)
         await self._deliver()
 
+    async def rows(self, table: Any, *where: Any, order: Any = None) -> list[Any]:
+        """Stored rows of `table` (in id order unless told), for assertions on what was stored."""
+        async with self.app.db.session() as session:
+            return list((await session.exec(select(table).where(*where).order_by(order or table.id))).all())
+
+    async def count(self, table: Any, *where: Any) -> int:
+        async with self.app.db.session() as session:
+            return (await session.exec(select(func.count()).select_from(table).where(*where))).one()
+
     def to_person(self, person: str) -> list[str]:
         """Texts delivered to `person` directly."""
         return [s.text for s in self.gateway.sent if s.destination.kind == "user" and s.destination.id == person]
@@ -153,8 +165,6 @@ class Story:
 
 async def link_accounts(app: App, platform: str, accounts: dict[str, str]) -> None:
     """Link platform user ids to directory handles, as a directory import with their ids does."""
-    from sqlmodel import select
-
     from bot.directory import link_account
     from storage.tables import Person
 

@@ -8,9 +8,7 @@ from storage.tables import AuditEntry, Idea, Identity, MessageLink, Person, Proc
 from tests.harness import Story
 
 
-async def count(story: Story, table, *where) -> int:  # type: ignore[no-untyped-def]
-    async with story.app.db.session() as session:
-        return (await session.exec(select(func.count()).select_from(table).where(*where))).one()
+count = Story.count
 
 
 async def test_first_message_registers_the_room(story: Story) -> None:

@@ -27,9 +27,7 @@ async def clocked(sqlite_url: str) -> AsyncIterator[tuple[Story, ManualClock]]:
     await s.close()
 
 
-async def rows(story: Story, table, *where, order=None):  # type: ignore[no-untyped-def]
-    async with story.app.db.session() as session:
-        return list((await session.exec(select(table).where(*where).order_by(order or table.id))).all())
+rows = Story.rows
 
 
 async def proposal(story: Story, number: int = 1) -> Proposal:

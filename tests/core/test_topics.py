@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import func, select
 
 from bot.ports import ManualClock
 from bot.registry import registry
@@ -33,14 +32,10 @@ async def month(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Story]:
     await story.close()
 
 
-async def rows(story: Story, table, *where):  # type: ignore[no-untyped-def]
-    async with story.app.db.session() as session:
-        return list((await session.exec(select(table).where(*where))).all())
+rows = Story.rows
 
 
-async def count(story: Story, table, *where) -> int:  # type: ignore[no-untyped-def]
-    async with story.app.db.session() as session:
-        return (await session.exec(select(func.count()).select_from(table).where(*where))).one()
+count = Story.count
 
 
 async def fire(story: Story, clock: ManualClock, dedupe_key: str) -> None:

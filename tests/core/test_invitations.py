@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,17 +11,8 @@ from bot.messages import Destination, Outgoing, SendResult
 from bot.ports import DeliveryError, ManualClock
 from bot.registry import registry
 from storage.tables import AuditEntry, FieldVisit, Invitation, OutboxMessage, PendingInput, Reminder
+from tests.core.march import BUS_STOPS, SEOUL, START
 from tests.harness import Story, test_settings
-
-SEOUL = ZoneInfo("Asia/Seoul")
-START = datetime(2026, 3, 2, 9, 0, tzinfo=SEOUL)
-BUS_STOPS = "/topic suggest 버스정류장 신호등 안전 | 정류장 앞 횡단보도와 신호등이 부족해 위험합니다"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
 
 @pytest.fixture
 async def month(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Story]:

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.ports import ManualClock
 from bot.registry import registry
 from storage.tables import AuditEntry, Idea, Invitation, Reminder, Topic, TopicSupport
+from tests.core.march import BUS_STOPS, START
 from tests.harness import Story, test_settings
-
-SEOUL = ZoneInfo("Asia/Seoul")
-# Monday 2 March 2026, 09:00 in Seoul.
-START = datetime(2026, 3, 2, 9, 0, tzinfo=SEOUL)
-BUS_STOPS = "/topic suggest 버스정류장 신호등 안전 | 정류장 앞 횡단보도와 신호등이 부족해 위험합니다"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
 
 @pytest.fixture
 async def month(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Story]:

@@ -1,10 +1,11 @@
 """The organisation: the demo data on first start, and `idearoom directory import FILE.csv`.
 
 CSV columns (header row required, UTF-8, a BOM is fine):
-handle,name,department,role,duties,telegram_id,slack_id
+handle,name,department,role,duties,telegram_id,slack_id[,rank]
 - role: staff, head or organizer (head makes the person the department's head)
 - duties: the department's duties text; give it on one row of the department (or repeat it)
 - telegram_id, slack_id: optional platform user ids, so the bot recognizes the person there
+- rank: optional 직급 (주무관, 팀장, 과장, ...), used to address the person and in the points payout
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.demo_org import DEMO_DEPARTMENTS, DEMO_ORGANIZER, DEMO_STAFF
 from storage.tables import Department, Identity, Person
 
-COLUMNS = ("handle", "name", "department", "role", "duties", "telegram_id", "slack_id")
+COLUMNS = ("handle", "name", "department", "role", "duties", "telegram_id", "slack_id", "rank")
 ROLES = ("staff", "head", "organizer")
 
 
@@ -42,6 +43,7 @@ class DirectoryRow:
     duties: str
     telegram_id: str
     slack_id: str
+    rank: str = ""
 
 
 def parse_directory(text: str) -> list[DirectoryRow]:
@@ -123,6 +125,7 @@ async def store_directory(session: AsyncSession, rows: list[DirectoryRow]) -> tu
         if person is None:
             person = Person(handle=row.handle, name=row.name)
         person.name = row.name
+        person.rank = row.rank or None
         person.department_id = departments[row.department].id if row.department else None
         person.is_organizer = person.is_organizer or row.role == "organizer"
         session.add(person)
@@ -149,13 +152,13 @@ async def import_directory(session: AsyncSession, path: Path) -> tuple[int, int]
 def demo_rows() -> list[DirectoryRow]:
     """The demo organisation as directory rows."""
     rows = [
-        DirectoryRow(0, d.head_handle, d.head_name, d.name, "head", d.duties, "", "") for d in DEMO_DEPARTMENTS
+        DirectoryRow(0, d.head_handle, d.head_name, d.name, "head", d.duties, "", "", "과장") for d in DEMO_DEPARTMENTS
     ]
     name, handle = DEMO_ORGANIZER
-    rows.append(DirectoryRow(0, handle, name, "혁신담당관", "organizer", "", "", ""))
+    rows.append(DirectoryRow(0, handle, name, "혁신담당관", "organizer", "", "", "", "주무관"))
     for index, (name, handle) in enumerate(DEMO_STAFF):
         department = DEMO_DEPARTMENTS[index % len(DEMO_DEPARTMENTS)].name
-        rows.append(DirectoryRow(0, handle, name, department, "staff", "", "", ""))
+        rows.append(DirectoryRow(0, handle, name, department, "staff", "", "", "", "주무관"))
     return rows
 
 

@@ -41,6 +41,8 @@ class Person(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     handle: Optional[str] = Field(default=None, max_length=100, unique=True)
+    # 직급 from the directory (주무관, 팀장, 과장, ...); None for people outside it.
+    rank: Optional[str] = Field(default=None, max_length=50)
     department_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
     is_organizer: bool = False
     locale: Optional[str] = Field(default=None, max_length=8)

@@ -100,3 +100,15 @@ async def test_admin_grant_makes_an_organizer_who_sees_organizer_help(tmp_path: 
     )
     assert "담당자 전용" in env_result.stdout
     assert run_cli(tmp_path, "admin", "grant", "organizer", "nocolon").returncode == 2
+
+
+async def test_an_optional_rank_column_is_stored_with_each_person(tmp_path: Path) -> None:
+    ranked = "handle,name,department,role,duties,telegram_id,slack_id,rank\nkimbus,김버스,교통정책과,head,버스,,,과장\nparkstaff,박직원,교통정책과,staff,,,,\n"
+    (tmp_path / "org.csv").write_text(ranked, encoding="utf-8")
+    result = run_cli(tmp_path, "directory", "import", "org.csv")
+    assert result.returncode == 0, result.stderr
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}")
+    async with db.session() as session:
+        ranks = {p.handle: p.rank for p in (await session.exec(select(Person))).all()}
+    await db.dispose()
+    assert ranks == {"kimbus": "과장", "parkstaff": None}

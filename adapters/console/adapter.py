@@ -11,7 +11,7 @@ from typing import IO
 
 from sqlmodel import select
 
-from bot.bootstrap import App
+from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Host
 from bot.i18n import Translator
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
@@ -27,6 +27,8 @@ class ConsoleGateway:
     """Prints what the bot sends; buttons are shown with the /press line that presses them."""
 
     platform = PLATFORM
+    limits = NO_LIMITS
+    ack_reaction = DEFAULT_ACK_REACTION
 
     def __init__(self, out: IO[str], translator: Translator) -> None:
         self.out = out
@@ -64,11 +66,14 @@ class ConsoleGateway:
     async def react(self, room_id: str, message_id: str, emoji: str) -> SendResult:
         return SendResult(message_id=message_id)
 
+    def start_link(self, payload: str) -> str | None:
+        return None  # at the console a person types `/start <payload>` in `/in dm`
+
 
 class ConsoleAdapter:
     """A REPL (or a script on standard input) where `/as` and `/in` switch person and room."""
 
-    def __init__(self, app: App, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
+    def __init__(self, app: Host, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
         self.app = app
         self.stdin = stdin or sys.stdin
         self.out = out or sys.stdout

@@ -13,8 +13,9 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from adapters.telegram.commands import register_menus
 from adapters.telegram.convert import PLATFORM, to_event
 from adapters.telegram.gateway import TelegramGateway
+from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.webhook import VALID_SECRET, WEBHOOK_PATH, TelegramWebhook
-from bot.bootstrap import App
+from bot.ports import Host
 from bot.i18n import Translator
 from storage.tables import Identity, Person
 
@@ -31,8 +32,8 @@ class TelegramSetupError(RuntimeError):
 class TelegramAdapter:
     """Long polling by default; a webhook on the shared HTTP server when TELEGRAM_WEBHOOK_URL is set."""
 
-    def __init__(self, app: App) -> None:
-        settings = app.settings
+    def __init__(self, app: Host) -> None:
+        settings = TelegramSettings.of(app.settings)
         if not settings.telegram_bot_token:
             raise TelegramSetupError("TELEGRAM_BOT_TOKEN is empty: create a bot with @BotFather and set its token")
         self.app = app
@@ -53,7 +54,7 @@ class TelegramAdapter:
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self.gateway = TelegramGateway(self.application.bot, app.clock)
+        self.gateway = TelegramGateway(self.application.bot, app.clock, limits=settings.telegram_limits)
         self.translator = Translator(settings.locale)
         self._started = False
         self._failed_updates: set[int] = set()

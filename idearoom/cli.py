@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from bot.config import Settings
+from idearoom.settings import Settings, configured_platforms
 from bot.ports import Clock, ManualClock, SystemClock
 
 log = logging.getLogger("idearoom")
@@ -26,7 +26,7 @@ def _parse_clock(value: str, settings: Settings) -> datetime:
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     """Start every configured adapter (the console when no platform is configured)."""
-    from bot.runtime import Worker
+    from idearoom.runtime import Worker
 
     clock: Clock = ManualClock(_parse_clock(args.clock, settings)) if args.clock else SystemClock()
     return await Worker(settings, clock, role=args.role, with_console=args.console).run()
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bad .env value deserves one readable line, not a traceback
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    console_only = args.command == "run" and not (settings.telegram_bot_token or settings.slack_bot_token)
+    console_only = args.command == "run" and not configured_platforms(settings)
     logging.basicConfig(
         level=logging.WARNING if console_only else settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from bot.runtime import SetupError
+    from idearoom.runtime import SetupError
 
     try:
         return asyncio.run(args.handler(settings, args))

@@ -80,8 +80,8 @@ class Core:
         self.on_outbox = on_outbox
         self.bot_usernames = bot_usernames or {}
         self.handled_count = 0
-        # Platforms whose user ids are directory handles (see _person).
-        self.handle_platforms = {"console"}
+        # Platforms whose user ids are directory handles (see _person); the wiring fills it in.
+        self.handle_platforms: set[str] = set()
         self.duplicate_count = 0
         self.failed_count = 0
 
@@ -246,7 +246,7 @@ class Core:
         person = None
         if actor.platform in self.handle_platforms:
             # Whoever types at the console plays the directory person of that handle. Nowhere
-            # else: a Telegram or Slack username is chosen by its owner, so those accounts are
+            # else: a username on a chat platform is chosen by its owner, so those accounts are
             # linked only by the ids in the directory (`idearoom directory import`).
             person = (await session.exec(select(Person).where(Person.handle == actor.user_id))).first()
         if person is None:

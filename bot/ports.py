@@ -129,6 +129,9 @@ class AdapterPlugin:
     configured: Callable[[Settings], bool]  # whether the settings ask for this platform (e.g. a token is set)
     settings: type[BaseSettings] | None = None  # its own settings, merged into the app's Settings
     fallback: bool = False  # started when no other platform is configured (the console)
+    # Its user ids are directory handles, so whoever types one plays that person (the console only:
+    # elsewhere a user picks their own name, and accounts are linked only by the directory's ids).
+    user_ids_are_handles: bool = False
 
 
 class Clock(Protocol):

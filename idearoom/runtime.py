@@ -8,7 +8,7 @@ import signal
 from typing import Any
 
 from bot.config import Settings
-from bot.ports import Adapter, Clock
+from bot.ports import Adapter, AdapterPlugin, Clock
 from scheduler.leader import Leadership, asyncpg_dsn
 
 from idearoom.observability import Observability
@@ -27,9 +27,9 @@ class SetupError(Exception):
     """A configuration the bot cannot start with; the message says what to change."""
 
 
-def platform_adapters(app: App) -> list[Adapter]:
+def platform_adapters(app: App, plugins: list[AdapterPlugin] | None = None) -> list[Adapter]:
     """The adapters of the platforms the settings ask for (see `idearoom.adapters` in pyproject.toml)."""
-    return [plugin.create(app) for plugin in configured_platforms(app.settings)]
+    return [plugin.create(app) for plugin in configured_platforms(app.settings, plugins)]
 
 
 async def prepare_in_turn(app: App) -> None:

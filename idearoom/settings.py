@@ -19,9 +19,9 @@ PLUGINS = discover()
 Settings = compose(PLUGINS)
 
 
-def configured_platforms(settings: CoreSettings) -> list[AdapterPlugin]:
+def configured_platforms(settings: CoreSettings, plugins: list[AdapterPlugin] | None = None) -> list[AdapterPlugin]:
     """The platforms the settings ask for (a token is set), in registration order."""
-    return [plugin for plugin in PLUGINS if plugin.configured(settings)]
+    return [plugin for plugin in (PLUGINS if plugins is None else plugins) if plugin.configured(settings)]
 
 
 def fallback_platform() -> AdapterPlugin | None:

@@ -12,4 +12,6 @@ def create(host: Host) -> Adapter:
 
 
 # Never configured by a setting: it starts when no other platform is, or with `idearoom run --console`.
-plugin = AdapterPlugin(name="console", create=create, configured=lambda settings: False, fallback=True)
+plugin = AdapterPlugin(
+    name="console", create=create, configured=lambda settings: False, fallback=True, user_ids_are_handles=True
+)

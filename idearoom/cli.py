@@ -10,9 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlmodel import select
 
-from idearoom.settings import Settings, configured_platforms
+from idearoom.settings import Settings, configured_platforms, handle_platforms
 from bot.ports import Clock, ManualClock, SystemClock
 
 log = logging.getLogger("idearoom")
@@ -43,8 +42,8 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
     """Give (or take back) the organizer role of `platform:user-id`."""
+    from bot.people import set_organizer
     from storage.db import Database
-    from storage.tables import Identity, Person
 
     platform, sep, external_id = args.who.partition(":")
     if not sep or not platform or not external_id:
@@ -56,22 +55,9 @@ async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
 
         await asyncio.to_thread(upgrade, settings.database_url)
         async with db.session() as session:
-            identity = (
-                await session.exec(
-                    select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
-                )
-            ).first()
-            person = await session.get(Person, identity.person_id) if identity else None
-            if person is None and platform == "console":
-                person = (await session.exec(select(Person).where(Person.handle == external_id))).first()
-            if person is None:
-                person = Person(name=external_id, handle=external_id if platform == "console" else None)
-                session.add(person)
-                await session.flush()
-            if identity is None:
-                session.add(Identity(person_id=person.id, platform=platform, external_id=external_id))  # type: ignore[arg-type]
-            person.is_organizer = args.action == "grant"
-            session.add(person)
+            person = await set_organizer(
+                session, platform, external_id, args.action == "grant", handle_platforms=handle_platforms()
+            )
         verb = "is now" if args.action == "grant" else "is no longer"
         print(f"{platform}:{external_id} ({person.name}) {verb} an organizer")
     finally:

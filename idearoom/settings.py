@@ -24,6 +24,11 @@ def configured_platforms(settings: CoreSettings, plugins: list[AdapterPlugin] | 
     return [plugin for plugin in (PLUGINS if plugins is None else plugins) if plugin.configured(settings)]
 
 
+def handle_platforms() -> set[str]:
+    """Platforms whose user ids are directory handles (the console)."""
+    return {plugin.name for plugin in PLUGINS if plugin.user_ids_are_handles}
+
+
 def fallback_platform() -> AdapterPlugin | None:
     """The platform started when no other is configured (the console)."""
     return next((plugin for plugin in PLUGINS if plugin.fallback), None)

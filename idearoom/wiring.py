@@ -20,7 +20,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 from idearoom.http import HttpServer
-from idearoom.settings import PLUGINS, configured_platforms
+from idearoom.settings import configured_platforms, handle_platforms
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,6 @@ def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: A
     db = Database(settings.database_url, **engine_kwargs)
     sender = Sender(db, {}, clock, settings=settings)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
-    core.handle_platforms = {plugin.name for plugin in PLUGINS if plugin.user_ids_are_handles}
+    core.handle_platforms = handle_platforms()
     http = HttpServer(settings.http_host, settings.http_port)
     return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http)

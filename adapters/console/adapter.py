@@ -9,13 +9,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import IO
 
-from sqlmodel import select
-
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Host
+from bot import people
 from bot.i18n import Translator
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
-from storage.tables import Identity, Person
 
 PLATFORM = "console"
 DEFAULT_PERSON = "minji"
@@ -103,11 +101,7 @@ class ConsoleAdapter:
 
     async def seat_everyone(self) -> None:
         """Everyone in the directory sits at this terminal, so direct messages reach them here."""
-        async with self.app.db.session() as session:
-            known = set((await session.exec(select(Identity.person_id).where(Identity.platform == PLATFORM))).all())
-            for person in (await session.exec(select(Person).where(Person.handle.is_not(None)))).all():  # type: ignore[union-attr]
-                if person.id not in known:
-                    session.add(Identity(person_id=person.id, platform=PLATFORM, external_id=person.handle, username=person.handle))  # type: ignore[arg-type]
+        await people.seat_directory(self.app.db, PLATFORM)
 
     async def run(self) -> None:
         """Read lines until end of input or /quit."""

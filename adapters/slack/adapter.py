@@ -28,7 +28,7 @@ from adapters.slack.mrkdwn import escape
 from adapters.slack.people import SlackPeople
 from adapters.slack.settings import SlackSettings
 from bot.ports import Host
-from bot.features.home import find_person, home_summary
+from bot.features.home import home_of_account
 from bot.i18n import Translator
 from bot.messages import ButtonPress, Incoming, Outcome
 
@@ -209,11 +209,9 @@ class SlackAdapter:
 
     async def publish_home(self, user_id: str) -> None:
         """Build the person's summary and publish it as their App Home tab."""
-        who = await self.people.actor(user_id)
         settings = self.app.settings
-        async with self.app.db.session() as session:
-            person = await find_person(session, PLATFORM, user_id, who.username)
-            summary = await home_summary(session, person) if person else None
+        summary = await home_of_account(self.app.db, PLATFORM, user_id)
+        person = summary.person if summary else None
         t = Translator((person.locale if person and person.locale else None) or settings.locale)
         view = home_view(summary, t, lambda when, fmt: when.astimezone(settings.tz).strftime(fmt), self.app.clock.now())
         try:

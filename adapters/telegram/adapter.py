@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-from sqlmodel import select
 from telegram import CallbackQuery, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -16,8 +15,8 @@ from adapters.telegram.gateway import TelegramGateway
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.webhook import VALID_SECRET, WEBHOOK_PATH, TelegramWebhook
 from bot.ports import Host
+from bot import people
 from bot.i18n import Translator
-from storage.tables import Identity, Person
 
 log = logging.getLogger(__name__)
 
@@ -107,21 +106,8 @@ class TelegramAdapter:
 
     async def _organizer_chats(self) -> list[tuple[int, str]]:
         """Organizers' direct chats (user ids) with their language, for the fuller command menu."""
-        granted = set(self.app.settings.organizers)
-        async with self.app.db.session() as session:
-            rows = (
-                await session.exec(
-                    select(Identity, Person)
-                    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
-                    .where(Identity.platform == PLATFORM)
-                )
-            ).all()
-        return [
-            (int(identity.external_id), person.locale or self.app.settings.locale)
-            for identity, person in rows
-            if identity.external_id.isdigit()
-            and (person.is_organizer or f"{PLATFORM}:{identity.external_id}" in granted)
-        ]
+        chats = await people.organizer_chats(self.app.db, self.app.settings, PLATFORM)
+        return [(int(user_id), locale) for user_id, locale in chats if user_id.isdigit()]
 
     def _take_failure(self, update_id: int) -> bool:
         """Whether the core failed on this update (asked once, by the webhook answering Telegram)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -15,7 +16,9 @@ def _split_csv(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    return list(value)  # type: ignore[arg-type]
+    if isinstance(value, Iterable):
+        return [str(part) for part in value]
+    raise ValueError(f"expected comma-separated text, got {type(value).__name__}")
 
 
 class Settings(BaseSettings):

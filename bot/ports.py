@@ -102,18 +102,30 @@ class HttpRoutes(Protocol):
 class Host(Protocol):
     """What an adapter gets from the running bot: the core to feed, the settings, the outbox sender."""
 
-    settings: Settings
-    db: Database  # only to hand to bot.people and the core's functions; adapters run no SQL
-    clock: Clock
-    core: Core
-    sender: Sender
-    http: HttpRoutes
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def db(self) -> Database: ...  # only to hand to bot.people and the core's functions; adapters run no SQL
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def core(self) -> Core: ...
+
+    @property
+    def sender(self) -> Sender: ...
+
+    @property
+    def http(self) -> HttpRoutes: ...
 
 
 class Adapter(Protocol):
     """A chat platform connection: it feeds events to the core and offers a gateway."""
 
-    gateway: ChatGateway
+    @property
+    def gateway(self) -> ChatGateway: ...
 
     async def start(self) -> None: ...
 

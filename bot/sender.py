@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -155,9 +155,9 @@ class Sender:
     async def _reclaim_stale(self, session: AsyncSession, now: datetime) -> None:
         """Entries left "sending" past the lease belonged to a worker that died mid-send."""
         stale = now - timedelta(seconds=self.settings.send_lease_seconds)
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.state == OutboxState.sending, OutboxMessage.claimed_at < stale)
+            .where(col(OutboxMessage.state) == OutboxState.sending, col(OutboxMessage.claimed_at) < stale)
             .values(state=OutboxState.pending, next_attempt_at=now)
         )
         if result.rowcount:
@@ -166,7 +166,7 @@ class Sender:
     async def _recent_budget(self, session: AsyncSession, limits: dict[str, PlatformLimits], now: datetime) -> Budget:
         """The budget as every worker spent it: entries claimed within the longest window."""
         budget = Budget(limits)
-        longest = max((l.longest for l in limits.values()), default=0.0)
+        longest = max((limit.longest for limit in limits.values()), default=0.0)
         if longest <= 0:
             return budget
         since = now - timedelta(seconds=longest + budget.margin)

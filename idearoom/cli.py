@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from idearoom.settings import Settings, configured_platforms, handle_platforms
+from bot.config import Settings
+from idearoom.settings import AppSettings, configured_platforms, handle_platforms
 from bot.ports import Clock, ManualClock, SystemClock
 
 log = logging.getLogger("idearoom")
@@ -194,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = AppSettings()
         from bot.points.rules import load_rules
 
         load_rules(settings.points_rules_file)  # a bad IDEAROOM_POINTS_RULES file stops the start here

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -23,7 +25,7 @@ class HttpServer:
     def has_routes(self) -> bool:
         return bool(list(self.app.router.routes()))
 
-    def add_route(self, method: str, path: str, handler) -> None:  # type: ignore[no-untyped-def]
+    def add_route(self, method: str, path: str, handler: Callable[..., Awaitable[Any]]) -> None:
         self.app.router.add_route(method, path, handler)
 
     async def start(self) -> None:
@@ -31,7 +33,8 @@ class HttpServer:
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port)
         await self._site.start()
-        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[union-attr]
+        # aiohttp keeps the listening server private; it is the only way to learn the port the OS chose.
+        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[attr-defined]
         if sockets:
             self.port = sockets[0].getsockname()[1]  # the real port when 0 was asked for
         log.info("HTTP server listening on %s:%s", self.host, self.port)

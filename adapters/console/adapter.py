@@ -83,6 +83,12 @@ class ConsoleAdapter:
         # Extra console-only commands (e.g. /clock from the scheduler): name → handler(args).
         self.local_commands: dict[str, Callable[[str], Awaitable[None]]] = {}
 
+    async def start(self) -> None:
+        """Nothing to connect: `run()` reads the lines."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect: `run()` ends with its input."""
+
     @property
     def interactive(self) -> bool:
         return self.stdin.isatty()

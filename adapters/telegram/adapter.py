@@ -54,7 +54,7 @@ class TelegramAdapter:
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.gateway = TelegramGateway(self.application.bot, app.clock, limits=settings.telegram_limits)
-        self.translator = Translator(settings.locale)
+        self.translator = Translator(app.settings.locale)
         self._started = False
         self._failed_updates: set[int] = set()
 

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from storage.tables import Idea, Identity, Person, PointEntry, ProcessedEvent, Support
 from tests.adapters.slack.stand import ROOM, SlackStand, eventually
+from tests.faults import fail_command
 from tests.fakes.slack_api import event_callback, message_event, reaction_added_event, signed_request_headers
 
 
@@ -176,20 +177,11 @@ async def test_an_event_the_core_could_not_handle_is_tried_again_after_the_ack(s
     import adapters.slack.adapter as slack_adapter
 
     monkeypatch.setattr(slack_adapter, "RETRY_DELAYS", (0.05, 0.05))
-    real = slack.app.core._handle_once
-    calls = []
-
-    async def outage_once(event):  # type: ignore[no-untyped-def]
-        calls.append(event.event_id)
-        if len(calls) == 1:
-            raise ConnectionError("database went away")
-        return await real(event)
-
-    monkeypatch.setattr(slack.app.core, "_handle_once", outage_once)
+    idea = fail_command(monkeypatch, slack.app.core, "idea", ConnectionError("database went away"))
     event = message_event(ROOM, slack.user("seoyeon"), "#아이디어 장애 뒤에도 남는 아이디어", ts="1700000009.000100")
     assert await slack.event(event, event_id="EvOUTAGE") == 200  # acknowledged at once, as Slack requires
     await eventually(lambda: slack.count(Idea))
     async with slack.app.db.session() as session:
         assert [i.text for i in (await session.exec(select(Idea))).all()] == ["장애 뒤에도 남는 아이디어"]
-    assert len(calls) == 2
+    assert idea.calls == 2
     assert await slack.count(ProcessedEvent, ProcessedEvent.event_id == "EvOUTAGE") == 1

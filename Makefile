@@ -17,8 +17,8 @@ setup: $(BIN)/idearoom  ## create the virtual environment and install everything
 run: setup  ## run the bot (console with the demo organisation unless platform tokens are set)
 	$(BIN)/idearoom run
 
-test: setup  ## run the whole test suite (SQLite and PostgreSQL)
-	$(BIN)/python -m pytest
+test: setup  ## run the whole test suite (SQLite and PostgreSQL), one process per CPU
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: setup  ## ruff (lint only), mypy, and the import-linter contracts of pyproject.toml
 	$(BIN)/ruff check .

@@ -138,11 +138,11 @@ class Sender:
             query = (
                 select(OutboxMessage)
                 .where(
-                    OutboxMessage.state == OutboxState.pending,
-                    OutboxMessage.platform.in_(platforms),  # type: ignore[attr-defined]
-                    OutboxMessage.next_attempt_at <= now,
+                    col(OutboxMessage.state) == OutboxState.pending,
+                    col(OutboxMessage.platform).in_(platforms),
+                    col(OutboxMessage.next_attempt_at) <= now,
                 )
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
                 .limit(limit)
             )
             if postgres:
@@ -172,19 +172,19 @@ class Sender:
         since = now - timedelta(seconds=longest + budget.margin)
         rows = (
             await session.exec(
-                select(
-                    OutboxMessage.id,
-                    OutboxMessage.platform,
-                    OutboxMessage.dest_kind,
-                    OutboxMessage.dest_id,
-                    OutboxMessage.kind,
-                    OutboxMessage.claimed_at,
+                select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most four columns
+                    col(OutboxMessage.id),
+                    col(OutboxMessage.platform),
+                    col(OutboxMessage.dest_kind),
+                    col(OutboxMessage.dest_id),
+                    col(OutboxMessage.kind),
+                    col(OutboxMessage.claimed_at),
                 )
                 .where(
-                    OutboxMessage.claimed_at >= since,  # type: ignore[operator]
-                    OutboxMessage.platform.in_(list(limits)),  # type: ignore[attr-defined]
+                    col(OutboxMessage.claimed_at) >= since,
+                    col(OutboxMessage.platform).in_(list(limits)),
                 )
-                .order_by(OutboxMessage.claimed_at)  # type: ignore[arg-type]
+                .order_by(col(OutboxMessage.claimed_at))
             )
         ).all()
         self._started = {i: t for i, t in self._started.items() if t >= since}
@@ -323,10 +323,10 @@ class Sender:
         async with self.db.session() as session:
             soonest = (
                 await session.exec(
-                    select(sa.func.min(OutboxMessage.next_attempt_at)).where(
-                        OutboxMessage.state == OutboxState.pending,
-                        OutboxMessage.platform.in_(platforms),  # type: ignore[attr-defined]
-                        OutboxMessage.next_attempt_at > now,
+                    select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
+                        col(OutboxMessage.state) == OutboxState.pending,
+                        col(OutboxMessage.platform).in_(platforms),
+                        col(OutboxMessage.next_attempt_at) > now,
                     )
                 )
             ).one()
@@ -362,9 +362,9 @@ class Sender:
     async def _release(self, entries: list[OutboxMessage], until: datetime) -> None:
         """Give back claimed entries whose destination asked to wait, for after the wait."""
         async with self.db.session() as session:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 sa.update(OutboxMessage)
-                .where(OutboxMessage.id.in_([e.id for e in entries]), OutboxMessage.state == OutboxState.sending)  # type: ignore[union-attr]
+                .where(col(OutboxMessage.id).in_([e.id for e in entries]), col(OutboxMessage.state) == OutboxState.sending)
                 .values(state=OutboxState.pending, next_attempt_at=until)
             )
 
@@ -441,17 +441,17 @@ class Sender:
         if state == OutboxState.sent:
             values.update(sent_at=now, platform_message_id=message_id)
             # A reaction not yet made is pointless once the confirmation is in the room.
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 sa.delete(OutboxMessage).where(
-                    OutboxMessage.kind == "reaction",
-                    OutboxMessage.state == OutboxState.pending,
-                    OutboxMessage.ref_kind == "ack",
-                    OutboxMessage.ref_id.in_(ids),  # type: ignore[union-attr]
+                    col(OutboxMessage.kind) == "reaction",
+                    col(OutboxMessage.state) == OutboxState.pending,
+                    col(OutboxMessage.ref_kind) == "ack",
+                    col(OutboxMessage.ref_id).in_(ids),
                 )
             )
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.state != OutboxState.sent)  # type: ignore[union-attr]
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.state) != OutboxState.sent)
             .values(**values)
         )
 
@@ -504,14 +504,14 @@ class Sender:
         row.state = OutboxState.pending
         row.next_attempt_at = until
         self.held_until[_key(row)] = until
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             sa.update(OutboxMessage)
             .where(
-                OutboxMessage.platform == row.platform,
-                OutboxMessage.dest_kind == row.dest_kind,
-                OutboxMessage.dest_id == row.dest_id,
-                OutboxMessage.state == OutboxState.pending,
-                OutboxMessage.next_attempt_at < until,
+                col(OutboxMessage.platform) == row.platform,
+                col(OutboxMessage.dest_kind) == row.dest_kind,
+                col(OutboxMessage.dest_id) == row.dest_id,
+                col(OutboxMessage.state) == OutboxState.pending,
+                col(OutboxMessage.next_attempt_at) < until,
             )
             .values(next_attempt_at=until)
         )

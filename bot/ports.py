@@ -144,6 +144,8 @@ class AdapterPlugin:
     # Its user ids are directory handles, so whoever types one plays that person (the console only:
     # elsewhere a user picks their own name, and accounts are linked only by the directory's ids).
     user_ids_are_handles: bool = False
+    # Adds the platform's own `idearoom <platform> ...` commands to argparse's subparsers object.
+    add_commands: Callable[[Any], None] | None = None
 
 
 class Clock(Protocol):

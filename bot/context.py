@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.dates import official_date, official_datetime
 from bot.errors import NotAllowed
+from bot.honorifics import called
 from bot.i18n import Translator
 from bot.messages import Button, Destination, Outgoing, Place
 from bot.outbox import enqueue
@@ -49,12 +51,25 @@ class Context:
         """A catalog message in the language of the person who is acting."""
         return self.translator(self.person)(key, **params)
 
+    def called(self, person: Person, reader: Person | None = None) -> str:
+        """`person`'s name with the honorific, as written for `reader` (default: who is acting)."""
+        return called(person, self.translator(reader or self.person).locale)
+
     def now(self) -> datetime:
         return self.clock.now()
 
     def local(self, when: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """A stored UTC time shown in the office's time zone."""
         return when.astimezone(self.settings.tz).strftime(fmt)
+
+    def date(self, when: datetime | date) -> str:
+        """A stored UTC time's day (or a calendar day) as 공문 write it: '2026. 6. 15.(월)'."""
+        day = when.astimezone(self.settings.tz).date() if isinstance(when, datetime) else when
+        return official_date(day, self.settings.locale)
+
+    def when(self, when: datetime) -> str:
+        """A stored UTC time as 공문 write it, in the office's zone: '2026. 6. 15.(월) 14:00'."""
+        return official_datetime(when.astimezone(self.settings.tz), self.settings.locale)
 
     # --- answering and telling -------------------------------------------------------------
 

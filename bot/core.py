@@ -29,7 +29,7 @@ from bot.messages import (
     RoomMoved,
 )
 from bot.outbox import enqueue
-from bot.parsing import parse
+from bot.parsing import closest_command, parse
 from bot.ports import Clock
 from bot.registry import Registry
 from storage.db import Database, insert_ignoring_conflict
@@ -342,7 +342,10 @@ class Core:
             return
         spec = self.registry.commands.get(command.name)
         if spec is None:
-            raise UserError("error.unknown_command", command=command.name[:40])
+            suggestion = closest_command(command.shown, [n for n in self.registry.commands if n != "start"])
+            if suggestion:
+                raise UserError("error.unknown_command_suggest", command=command.shown[:40], suggestion=suggestion)
+            raise UserError("error.unknown_command", command=command.shown[:40])
         if event.place.is_direct and not spec.in_direct_chat:
-            raise UserError("error.room_only", command=command.name)
+            raise UserError("error.room_only", command=command.shown)
         await spec.handler(ctx, command)

@@ -50,7 +50,7 @@ async def auto_pick(ctx: Context, room: Room, topic: Topic) -> None:
     ctx.audit("topic.picked", "topic", topic.id, closes_at=topic.closes_at.isoformat(), automatic=True)
     t = ctx.translator()
     announcement = [t("scheduler.topic_auto_picked", title=topic.title, supports=topic.support_count)]
-    announcement.append(t("topic.picked_closes", date=closing_day.isoformat()))
+    announcement.append(t("topic.picked_closes", date=ctx.date(closing_day)))
     ctx.post(room, "\n".join(announcement))
     # The closing reminders belong to the topics flow; reuse its scheduling when present.
     schedule_closing = getattr(topics, "_schedule_closing", None)

@@ -31,4 +31,4 @@ async def start(ctx: Context, command: ParsedCommand) -> None:
     if command.args and ctx.registry.listeners.get("start.payload"):
         await ctx.publish("start.payload", payload=command.args.strip())
         return
-    ctx.reply(ctx.t("help.welcome", name=ctx.person.name))
+    ctx.reply(ctx.t("help.welcome", name=ctx.called(ctx.person)))

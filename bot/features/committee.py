@@ -90,16 +90,16 @@ async def add_member(ctx: Context, reference: str) -> None:
     person = await _person_argument(ctx, reference)
     member = await _member_row(ctx, person)
     if member is not None and member.active:
-        raise UserError("committee.already_member", name=person.name)
+        raise UserError("committee.already_member", name=ctx.called(person))
     if member is None:
         member = CommitteeMember(person_id=person.id, added_by=ctx.person.id, added_at=ctx.now())  # type: ignore[arg-type]
     member.active, member.added_by, member.added_at = True, ctx.person.id, ctx.now()
     ctx.session.add(member)
     await ctx.session.flush()
     ctx.audit("committee.member_added", "person", person.id)
-    ctx.reply(ctx.t("committee.added", name=person.name))
+    ctx.reply(ctx.t("committee.added", name=ctx.called(person)))
     times = meeting_times(ctx.settings, coming_quarter(ctx.settings, ctx.now()))
-    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.local(times.meets_at, "%Y-%m-%d")))
+    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.date(times.meets_at)))
 
 
 async def remove_member(ctx: Context, reference: str) -> None:
@@ -107,11 +107,11 @@ async def remove_member(ctx: Context, reference: str) -> None:
     person = await _person_argument(ctx, reference)
     member = await _member_row(ctx, person)
     if member is None or not member.active:
-        raise UserError("committee.not_a_member", name=person.name)
+        raise UserError("committee.not_a_member", name=ctx.called(person))
     member.active = False
     ctx.session.add(member)
     ctx.audit("committee.member_removed", "person", person.id)
-    ctx.reply(ctx.t("committee.removed", name=person.name))
+    ctx.reply(ctx.t("committee.removed", name=ctx.called(person)))
 
 
 async def list_members(ctx: Context) -> None:
@@ -125,8 +125,8 @@ async def list_members(ctx: Context) -> None:
         ctx.t(
             "committee.next_meeting",
             quarter=times.quarter.label,
-            date=ctx.local(times.meets_at, "%Y-%m-%d"),
-            agenda=ctx.local(times.agenda_at, "%Y-%m-%d"),
+            date=ctx.date(times.meets_at),
+            agenda=ctx.date(times.agenda_at),
         )
     )
     ctx.reply("\n".join(lines))
@@ -225,8 +225,8 @@ async def send_agenda(ctx: Context, meeting: CommitteeMeeting) -> tuple[int, int
         header = t(
             "committee.agenda_header",
             quarter=meeting.quarter,
-            date=ctx.local(times.meets_at, "%Y-%m-%d"),
-            deadline=ctx.local(times.tally_at),
+            date=ctx.date(times.meets_at),
+            deadline=ctx.when(times.tally_at),
             count=len(proposals),
         )
         if not proposals:

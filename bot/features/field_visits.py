@@ -69,7 +69,7 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
     await accept_invitation(ctx, invitation, visit)
     await ctx.publish("field_visit.planned", visit=visit)
     await _schedule(ctx, visit)
-    ctx.reply(ctx.t("visit.recorded", date=ctx.local(visit.visit_at), place=visit.place))
+    ctx.reply(ctx.t("visit.recorded", date=ctx.when(visit.visit_at), place=visit.place))
     return visit
 
 
@@ -137,7 +137,7 @@ async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
     assert invitation is not None and room is not None
     head = await ctx.session.get(Person, invitation.head_person_id)
     assert head is not None
-    when = dict(date=ctx.local(visit.visit_at), place=visit.place)
+    when = dict(date=ctx.when(visit.visit_at), place=visit.place)
     ctx.post(room, ctx.t("visit.tomorrow_room", head=head.name, **when))
     await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **when))
 

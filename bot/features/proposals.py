@@ -39,6 +39,7 @@ from bot.text import clean_text, clip, is_number
 from storage.tables import (
     Department,
     Idea,
+    Identity,
     Person,
     Proposal,
     ProposalIdea,
@@ -152,7 +153,7 @@ async def proposal_command(ctx: Context, command: ParsedCommand) -> None:
         return
     handler = SUBCOMMANDS.get(SUBCOMMAND_ALIASES.get(word, word))
     if handler is None:
-        raise UserError("proposal.unknown_subcommand", sub=word[:30])
+        raise UserError("proposal.unknown_subcommand", command=f"/{command.shown} {command.argv[0][:30]}")
     await handler(ctx, command)
 
 
@@ -238,7 +239,7 @@ async def assign_command(ctx: Context, command: ParsedCommand) -> None:
     told = await ctx.tell(implementer, ctx.translator(implementer)("proposal.implementer_told", **params))
     ctx.reply(ctx.t("proposal.notice.implementing", **params))
     if told is None:
-        ctx.reply(ctx.t("proposal.implementer_unreachable", implementer=implementer.name))
+        ctx.reply(ctx.t("proposal.implementer_unreachable", implementer=ctx.called(implementer)))
 
 
 async def done_command(ctx: Context, command: ParsedCommand) -> None:
@@ -280,7 +281,7 @@ async def addidea_command(ctx: Context, command: ParsedCommand) -> None:
     ctx.audit("proposal.ideas_added", "proposal", proposal.id, ideas=[i.id for i in added])
     for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
         if person.id not in before:
-            await ctx.tell(person, ctx.translator(person)("proposal.notice.created", number=proposal.id, title=proposal.title))
+            await ctx.tell(person, ctx.translator(person)("proposal.notice.created", name=ctx.called(person, person), number=proposal.id, title=proposal.title))
     ctx.reply(ctx.t("proposal.ideas_added", number=proposal.id, ideas=", ".join(f"#{i.id}" for i in added)))
 
 
@@ -350,7 +351,7 @@ async def show(ctx: Context, proposal: Proposal) -> None:
     params = await notice_params(ctx, proposal, proposal.rejection_reason)
     lines = [ctx.t("proposal.show_title", number=proposal.id, title=proposal.title)]
     lines.append(ctx.t("proposal.show_state", state=ctx.t(state_key(proposal.state)), department=params["department"]))
-    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or "-"))  # type: ignore[arg-type]
+    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or ctx.t("value.no_proposers")))  # type: ignore[arg-type]
     lines.append(ctx.t("proposal.show_ideas"))
     for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
         lines.append(ctx.t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
@@ -370,6 +371,9 @@ async def show(ctx: Context, proposal: Proposal) -> None:
             .order_by(ProposalTransition.id)
         )
     ).all()
+    bot_person = (
+        await ctx.session.exec(select(Identity.person_id).where(Identity.platform == "system", Identity.external_id == "system"))
+    ).first()
     if transitions:
         lines.append(ctx.t("proposal.show_history"))
         for transition, actor in transitions:
@@ -377,14 +381,22 @@ async def show(ctx: Context, proposal: Proposal) -> None:
             lines.append(
                 ctx.t(
                     key,
-                    at=ctx.local(transition.at),
+                    at=ctx.when(transition.at),
                     from_state=ctx.t(state_key(transition.from_state)),
                     to_state=ctx.t(state_key(transition.to_state)),
-                    actor=actor or "-",
+                    actor=_actor(ctx, transition, actor, bot_person),
                     reason=f" — {transition.reason}" if transition.reason else "",
                 )
             )
     ctx.reply("\n".join(lines))
+
+
+def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_person: int | None) -> str:
+    """Who made a change; a change the bot carried out names what decided it, never the bot."""
+    if transition.actor_id is not None and transition.actor_id == bot_person:
+        revived = transition.from_state == S.maturing and transition.to_state == S.submitted
+        return ctx.t("proposal.actor_committee" if revived else "proposal.actor_automatic")
+    return name or ctx.t("proposal.actor_automatic")
 
 
 @registry.command("proposals", help=("help.proposals",), order=31)
@@ -408,7 +420,8 @@ async def list_proposals(ctx: Context, command: ParsedCommand) -> None:
             )
         ).all()
         for proposal in rows:
-            department = names.get(proposal.department_id, "-") if proposal.department_id else "-"
+            department = names.get(proposal.department_id) if proposal.department_id else None
+            department = department or ctx.t("value.no_department")
             lines.append(ctx.t("proposals.line", number=proposal.id, title=clip(proposal.title, 50), department=department))
         if counts[state] > SHOWN_PER_STATE:
             lines.append(ctx.t("proposals.more", count=counts[state] - SHOWN_PER_STATE))

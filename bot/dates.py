@@ -1,0 +1,30 @@
+"""Dates, times and quarters as the office writes them in 공문: "2026. 6. 15.(월) 14:00", "2026년 2분기"."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+_KO_WEEKDAYS = "월화수목금토일"
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def official_date(day: date, locale: str = "ko") -> str:
+    """'2026. 6. 15.(월)' in Korean, '2026-06-15 (Mon)' in English."""
+    if locale == "ko":
+        return f"{day.year}. {day.month}. {day.day}.({_KO_WEEKDAYS[day.weekday()]})"
+    return f"{day.isoformat()} ({_EN_WEEKDAYS[day.weekday()]})"
+
+
+def official_datetime(moment: datetime, locale: str = "ko") -> str:
+    """'2026. 6. 15.(월) 14:00': the date as above and the 24-hour time (already local)."""
+    return f"{official_date(moment.date(), locale)} {moment:%H:%M}"
+
+
+def official_quarter(year: int, quarter: int, locale: str = "ko") -> str:
+    """'2026년 2분기' in Korean, 'Q2 2026' in English."""
+    return f"{year}년 {quarter}분기" if locale == "ko" else f"Q{quarter} {year}"
+
+
+def official_month(year: int, month: int, locale: str = "ko") -> str:
+    """'2026년 3월' in Korean, '2026-03' in English."""
+    return f"{year}년 {month}월" if locale == "ko" else f"{year}-{month:02d}"

@@ -10,7 +10,7 @@ from sqlmodel import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.dates import official_date, official_datetime
+from bot.dates import official_date, official_datetime, official_quarter
 from bot.errors import NotAllowed
 from bot.honorifics import called
 from bot.i18n import Translator
@@ -62,14 +62,19 @@ class Context:
         """A stored UTC time shown in the office's time zone."""
         return when.astimezone(self.settings.tz).strftime(fmt)
 
-    def date(self, when: datetime | date) -> str:
+    def date(self, when: datetime | date, reader: Person | None = None) -> str:
         """A stored UTC time's day (or a calendar day) as 공문 write it: '2026. 6. 15.(월)'."""
         day = when.astimezone(self.settings.tz).date() if isinstance(when, datetime) else when
-        return official_date(day, self.settings.locale)
+        return official_date(day, self.translator(reader or self.person).locale)
 
-    def when(self, when: datetime) -> str:
+    def when(self, when: datetime, reader: Person | None = None) -> str:
         """A stored UTC time as 공문 write it, in the office's zone: '2026. 6. 15.(월) 14:00'."""
-        return official_datetime(when.astimezone(self.settings.tz), self.settings.locale)
+        return official_datetime(when.astimezone(self.settings.tz), self.translator(reader or self.person).locale)
+
+    def quarter(self, label: str, reader: Person | None = None) -> str:
+        """A quarter's label ('2026-Q2') as the office writes it: '2026년 2분기'."""
+        year, _, number = label.partition("-Q")
+        return official_quarter(int(year), int(number), self.translator(reader or self.person).locale)
 
     # --- answering and telling -------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from sqlmodel import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.dates import official_date, official_datetime, official_quarter
+from bot.dates import official_date, official_datetime, official_period
 from bot.errors import NotAllowed
 from bot.honorifics import called
 from bot.i18n import Translator
@@ -71,10 +71,9 @@ class Context:
         """A stored UTC time as 공문 write it, in the office's zone: '2026. 6. 15.(월) 14:00'."""
         return official_datetime(when.astimezone(self.settings.tz), self.translator(reader or self.person).locale)
 
-    def quarter(self, label: str, reader: Person | None = None) -> str:
-        """A quarter's label ('2026-Q2') as the office writes it: '2026년 2분기'."""
-        year, _, number = label.partition("-Q")
-        return official_quarter(int(year), int(number), self.translator(reader or self.person).locale)
+    def period(self, label: str, reader: Person | None = None) -> str:
+        """A period's label ('2026-Q2', '2026-03', '2026') as the office writes it: '2026년 2분기'."""
+        return official_period(label, self.translator(reader or self.person).locale)
 
     # --- answering and telling -------------------------------------------------------------
 

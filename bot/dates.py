@@ -25,6 +25,18 @@ def official_quarter(year: int, quarter: int, locale: str = "ko") -> str:
     return f"{year}년 {quarter}분기" if locale == "ko" else f"Q{quarter} {year}"
 
 
+def official_period(label: str, locale: str = "ko") -> str:
+    """A stored period label ('2026-Q2', '2026-03', '2026') as the office writes it."""
+    year, _, rest = label.partition("-")
+    if not year.isdigit():
+        return label
+    if rest.startswith("Q") and rest[1:].isdigit():
+        return official_quarter(int(year), int(rest[1:]), locale)
+    if rest.isdigit():
+        return official_month(int(year), int(rest), locale)
+    return f"{year}년" if locale == "ko" and not rest else label
+
+
 def official_month(year: int, month: int, locale: str = "ko") -> str:
     """'2026년 3월' in Korean, '2026-03' in English."""
     return f"{year}년 {month}월" if locale == "ko" else f"{year}-{month:02d}"

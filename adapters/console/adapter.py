@@ -15,7 +15,7 @@ from bot.bootstrap import App
 from bot.i18n import Translator
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
-from storage.tables import Identity, Person
+from storage.tables import Identity, MessageLink, Person
 
 PLATFORM = "console"
 DEFAULT_PERSON = "minji"
@@ -104,9 +104,22 @@ class ConsoleAdapter:
                 if person.id not in known:
                     session.add(Identity(person_id=person.id, platform=PLATFORM, external_id=person.handle, username=person.handle))  # type: ignore[arg-type]
 
+    async def continue_numbering(self) -> None:
+        """Number lines on from the last session's: `u1` of yesterday still stands for its idea."""
+        async with self.app.db.session() as session:
+            ids = (await session.exec(select(MessageLink.message_id).where(MessageLink.platform == PLATFORM))).all()
+        last = {"u": 0, "b": 0}
+        for message_id in ids:
+            prefix, number = message_id[:1], message_id[1:]
+            if prefix in last and number.isdigit():
+                last[prefix] = max(last[prefix], int(number))
+        self._line_ids = itertools.count(last["u"] + 1)
+        self.gateway._ids = itertools.count(last["b"] + 1)
+
     async def run(self) -> None:
         """Read lines until end of input or /quit."""
         await self.seat_everyone()
+        await self.continue_numbering()
         self.say(self.t("console.banner", person=self.person, room=self.room))
         while True:
             line = await self._read_line()

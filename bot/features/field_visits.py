@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.features.common import parse_number
 from bot.features.invitations import accept_invitation, answerable_invitation
 from bot.parsing import ParsedCommand
-from bot.registry import registry
+from bot.registry import HEAD, registry
 from bot.text import clean_text
 from storage.tables import FieldVisit, Invitation, PendingInput, Person, Reminder, Room
 
@@ -107,7 +107,7 @@ async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None
     await plan_visit(ctx, invitation, text)
 
 
-@registry.command("visit", help=("help.visit",), order=26)
+@registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)
 async def visit_command(ctx: Context, command: ParsedCommand) -> None:
     """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`: the command form of the same answer."""
     number = parse_number(command.word(0), "visit.usage")

@@ -364,10 +364,11 @@ async def decline_invitation(ctx: Context, invitation: Invitation) -> None:
 
 
 @registry.on("start.payload")
-async def show_invitation_again(ctx: Context, payload: str) -> None:
+async def show_invitation_again(ctx: Context, payload: str, answered: list[str]) -> None:
     """`/start inv_<id>` from a forwarded link: the head sees the invitation and its buttons."""
     if not payload.startswith("inv_") or not is_number(payload[4:]):
         return
+    answered.append("invitation")
     invitation = await ctx.session.get(Invitation, int(payload[4:]))
     if invitation is None:
         ctx.reply(ctx.t("invitation.not_found", number=payload[4:]))

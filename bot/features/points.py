@@ -106,7 +106,7 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
 
 
 def _period_name(ctx: Context, kind: str, period: Period) -> str:
-    return ctx.t(f"points.period.{kind}", label=period.label)
+    return ctx.t(f"points.period.{kind}", label=ctx.period(period.label))
 
 
 def _ranks(rows: list[tuple[int, str, int]]) -> list[tuple[int, int, str, int]]:

@@ -33,9 +33,9 @@ from bot.proposals.workflow import (
     undo_last,
 )
 from bot.ranking import DepartmentDoc, rank_departments
-from bot.registry import registry
+from bot.registry import COMMITTEE, HEAD, IMPLEMENTER, registry
 from bot.reminders import cancel
-from bot.text import clean_text, clip, is_number
+from bot.text import MAX_ID, clean_optional, clean_text, clip, is_number
 from storage.tables import (
     Department,
     Idea,
@@ -84,7 +84,8 @@ async def load_proposal(ctx: Context, word: str | None, usage_key: str = "propos
 async def load_ideas(ctx: Context, numbers: list[int]) -> list[Idea]:
     """The ideas with these numbers, in order and without repeats; every one must exist."""
     unique = list(dict.fromkeys(numbers))
-    ideas = {i.id: i for i in (await ctx.session.exec(select(Idea).where(Idea.id.in_(unique)))).all()}  # type: ignore[union-attr]
+    possible = [n for n in unique if n <= MAX_ID]
+    ideas = {i.id: i for i in (await ctx.session.exec(select(Idea).where(Idea.id.in_(possible)))).all()}  # type: ignore[union-attr]
     missing = [n for n in unique if n not in ideas]
     if missing:
         raise UserError("proposal.ideas_not_found", numbers=", ".join(f"#{n}" for n in missing))
@@ -139,7 +140,12 @@ def clean_reason(text: str, missing_key: str, **params: object) -> str:
 
 @registry.command(
     "proposal",
-    help=("help.proposal", "help.proposal_review", "help.proposal_mature"),
+    help=("help.proposal", "help.proposal_mature"),
+    role_help=(
+        (HEAD, "help.proposal_review"),
+        (IMPLEMENTER, "help.proposal_done"),
+        (COMMITTEE, "help.proposal_revive"),
+    ),
     organizer_help=("help.proposal_organizer",),
     order=30,
 )
@@ -254,7 +260,7 @@ async def done_command(ctx: Context, command: ParsedCommand) -> None:
 async def withdraw_command(ctx: Context, command: ParsedCommand) -> None:
     await ctx.require_organizer("proposal.withdraw")
     proposal = await load_proposal(ctx, command.word(1), "proposal.withdraw_usage")
-    reason = command.rest_after(2)[:MAX_REASON]
+    reason = clean_optional(command.rest_after(2), MAX_REASON)
     await move(ctx, proposal, S.withdrawn, reason=reason)
     await cancel(ctx.session, review_key(proposal))
     ctx.reply(ctx.t("proposal.notice.withdrawn", **await notice_params(ctx, proposal, reason)))
@@ -310,7 +316,7 @@ async def revive_command(ctx: Context, command: ParsedCommand) -> None:
     if not organizer and ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}:  # type: ignore[arg-type]
         raise NotAllowed(action="proposal.revive", key="proposal.revive_own", number=proposal.id)
     # Revival points reward the committee's quarterly vote, not one member's command.
-    await revive_proposal(ctx, proposal, by_committee=False, reason=command.rest_after(2)[:MAX_REASON])
+    await revive_proposal(ctx, proposal, by_committee=False, reason=clean_optional(command.rest_after(2), MAX_REASON))
     ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))
 
 

@@ -118,14 +118,14 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
     assert "검토 기한(2026. 4. 30.(목))이 지났습니다" in agenda  # overdue review, reported to organizers
     assert "[→ jiwoo 개인 메시지] 🤖 🏛️ 시민행복 제안 디자인 자문단 2026년 2분기 회의 안건입니다." in agenda
     assert "불채택 사유: 올해 예산이 부족합니다" in agenda
-    assert "[🔁 재심사 요청 → /press vote:1:1:revive]  [🌱 숙성 유지 → /press vote:1:1:keep]" in agenda
+    assert "[🔁 재상정 → /press vote:1:1:revive]  [🌱 숙성 유지 → /press vote:1:1:keep]" in agenda
 
     assert "↳ 🌱 제안 #1: '숙성 유지'로 투표하셨습니다." in after(transcript, "/press vote:1:1:keep")
     assert "↳ 자문단 위원만 투표할 수 있습니다." in transcript
 
     tally = after(transcript, "/clock 2026-06-15T18:00")
-    assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재심사를 결정했습니다 (재심사 2표, 유지 1표)" in tally
-    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재심사 (재심사 2표 · 유지 1표)" in tally
+    assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재상정을 결정했습니다 (재심사 2표, 유지 1표)" in tally
+    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재상정(재상정 2표 · 유지 1표)" in tally
     assert "이미 집계되어" in transcript.rsplit("/press vote:1:1:keep", 1)[1]
 
     # Nothing was lost or repeated across the restart, and every due reminder was sent once.

@@ -82,7 +82,7 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert any("안건(숙성 제안 3건)을 위원 3명께" in text for text in story.to_person("sujin"))
 
     vote = f"vote:{meeting.id}"
-    assert "재심사 요청" in (await story.press("jiwoo", f"{vote}:{heated}:revive", room="dm:jiwoo") or "")
+    assert "재상정" in (await story.press("jiwoo", f"{vote}:{heated}:revive", room="dm:jiwoo") or "")
     await story.press("seoyeon", f"{vote}:{heated}:revive", room="dm:seoyeon")
     await story.press("junho", f"{vote}:{heated}:keep", room="dm:junho")
     await story.press("jiwoo", f"{vote}:{shade}:revive", room="dm:jiwoo")
@@ -99,11 +99,11 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
         meeting = (await session.exec(select(CommitteeMeeting))).one()
     assert states == {heated: ("submitted", 1), shade: ("maturing", 0), lights: ("maturing", 0)}
     assert votes == 6 and meeting.tallied_at is not None
-    assert any("제안 #1 '버스정류장 온열의자'의 재심사를 결정" in text and "재심사 2표, 유지 1표" in text for text in story.in_room("room"))
+    assert any("제안 #1 '버스정류장 온열의자'의 재상정을 결정" in text and "재상정 2표, 유지 1표" in text for text in story.in_room("room"))
     [result] = [t for t in story.to_person("sujin") if "집계 결과" in t]
-    assert "🔁 제안 #1 버스정류장 온열의자 — 재심사" in result
-    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지 (재심사 1표 · 유지 1표)" in result
-    assert "🌱 제안 #3 공원 야간 조명 — 숙성 유지 (재심사 0표 · 유지 1표)" in result
+    assert "🔁 제안 #1 버스정류장 온열의자 — 재상정" in result
+    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지(재상정 1표 · 유지 1표)" in result
+    assert "🌱 제안 #3 공원 야간 조명 — 숙성 유지(재상정 0표 · 유지 1표)" in result
     assert any("집계 결과" in text for text in story.to_person("junho"))
     assert "이미 집계되어" in (await story.press("jiwoo", f"{vote}:{shade}:revive", room="dm:jiwoo") or "")
     keys = [r.dedupe_key for r in await clocked.reminders()]

@@ -87,7 +87,7 @@ async def test_slash_commands_reach_the_core_with_the_same_grammar(slack: SlackS
 async def test_a_slash_command_with_bad_input_gets_a_clear_answer(slack: SlackStand) -> None:
     await slack.command("junho", "/support", "열두")
     await slack.settle()
-    assert slack.posted_texts() == ["'열두'은(는) 번호가 아닙니다. 숫자로 적어 주세요 (예: 12)."]
+    assert slack.posted_texts() == ["'열두'는 번호가 아닙니다. 숫자로 적어 주세요(예: 12)."]
     assert await slack.count(Support) == 0
 
 

@@ -6,7 +6,8 @@ Babel, so translators work with the tools they know. Message ids are stable keys
 
 Korean particles are written once on the placeholder and chosen when the text is rendered:
 `{title:을}` gives "대책을" or "정류소를"; `!q` quotes the value first, so
-`{title!q:을} 등록했습니다` gives "'버스정류장 폭염 대책'을 등록했습니다". Never "을(를)".
+`{title!q:을} 등록했습니다` gives "'버스정류장 폭염 대책'을 등록했습니다". Never "을(를)". English counts name their noun
+once in both numbers: `{count:idea|ideas}` gives "1 idea" and "3 ideas", never "1 ideas".
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def placeholders(template: str) -> set[str]:
 
 
 class _CatalogFormatter(Formatter):
-    """str.format plus `!q` (quote the value) and a Korean particle as the format spec."""
+    """str.format plus `!q` (quote the value), a Korean particle or an English plural as the spec."""
 
     def convert_field(self, value: object, conversion: str | None) -> object:
         if conversion == "q":
@@ -51,6 +52,9 @@ class _CatalogFormatter(Formatter):
         return super().convert_field(value, conversion)
 
     def format_field(self, value: object, format_spec: str) -> str:
+        if "|" in format_spec:  # English plurals: {count:idea|ideas}
+            one, many = format_spec.split("|", 1)
+            return f"{value} {one if int(str(value)) == 1 else many}"
         if format_spec in PARTICLES:
             text = format(value, "")
             return text + particle(text, format_spec)

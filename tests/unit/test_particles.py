@@ -58,6 +58,14 @@ def test_a_catalog_writes_the_particle_once_on_the_placeholder() -> None:
     assert render("{count:,}건", count=12000) == "12,000건"  # other format specs work as before
 
 
+def test_english_counts_name_their_noun_in_the_right_number() -> None:
+    assert render("{ideas:idea|ideas} · {people:participant|participants}", ideas=1, people=3) == "1 idea · 3 participants"
+    assert render("closes in {days:day|days}", days=1) == "closes in 1 day"
+    english = Translator("en")
+    assert english("topic.closed_counts", ideas=1, people=1) == "1 idea · 1 participant"
+    assert "(s)" not in "".join(load_messages("en").values())
+
+
 def test_no_korean_message_hedges_a_particle_and_every_one_renders() -> None:
     hedges = ("을(를)", "를(을)", "이(가)", "가(이)", "은(는)", "는(은)", "(으)로", "와(과)", "과(와)", "(이)라")
     korean = load_messages("ko")

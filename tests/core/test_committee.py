@@ -108,6 +108,8 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert "이미 집계되어" in (await story.press("jiwoo", f"{vote}:{shade}:revive", room="dm:jiwoo") or "")
     keys = [r.dedupe_key for r in await clocked.reminders()]
     assert "committee:2026-Q3:agenda" in keys and "committee:2026-Q3:tally" in keys
+    history = (await story.say("sujin", f"/proposal {heated}"))[0]
+    assert "숙성 중 → 제출됨 (자문단 의결)" in history and "idearoom" not in history  # the bot never acts in a history
 
 
 async def test_the_next_agenda_has_only_what_matured_since_the_last_one(clocked: ClockedStory) -> None:

@@ -32,7 +32,7 @@ async def test_numbers_no_id_can_have_are_no_such_thing(office: Story) -> None:
     revived = (await office.say("sujin", f"/proposal revive {HUGE}"))[0]
     bundled = (await office.say("sujin", f"/proposal new 1,{HUGE} 온열의자"))[0]
 
-    assert shown == revived == f"#{HUGE}번 제안이 없습니다. /proposals 로 목록을 확인하세요."
+    assert shown == revived == f"#{HUGE}번 제안이 없습니다. /proposals 로 목록을 확인해 주세요."
     assert candidate == f"이 방에는 #{HUGE}번 토론주제 후보가 없습니다. /topic candidates 로 확인해 주세요."
     assert retried == f"#{HUGE}번 메시지가 발송 대기열에 없습니다."
     assert bundled == f"없는 아이디어 번호가 있습니다: #{HUGE}. /ideas 로 번호를 확인해 주세요."

@@ -10,7 +10,7 @@ from sqlmodel import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.dates import official_date, official_datetime, official_period
+from bot.dates import official_date, official_datetime, official_day, official_period
 from bot.errors import NotAllowed
 from bot.honorifics import called
 from bot.i18n import Translator
@@ -66,6 +66,10 @@ class Context:
         """A stored UTC time's day (or a calendar day) as 공문 write it: '2026. 6. 15.(월)'."""
         day = when.astimezone(self.settings.tz).date() if isinstance(when, datetime) else when
         return official_date(day, self.translator(reader or self.person).locale)
+
+    def day(self, when: datetime, reader: Person | None = None) -> str:
+        """A stored UTC time's day within the year, for lists: '6. 15.(월)'."""
+        return official_day(when.astimezone(self.settings.tz).date(), self.translator(reader or self.person).locale)
 
     def when(self, when: datetime, reader: Person | None = None) -> str:
         """A stored UTC time as 공문 write it, in the office's zone: '2026. 6. 15.(월) 14:00'."""

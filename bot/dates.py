@@ -15,6 +15,13 @@ def official_date(day: date, locale: str = "ko") -> str:
     return f"{day.isoformat()} ({_EN_WEEKDAYS[day.weekday()]})"
 
 
+def official_day(day: date, locale: str = "ko") -> str:
+    """The day within the year, for lists: '6. 15.(월)' in Korean, '06-15 (Mon)' in English."""
+    if locale == "ko":
+        return f"{day.month}. {day.day}.({_KO_WEEKDAYS[day.weekday()]})"
+    return f"{day:%m-%d} ({_EN_WEEKDAYS[day.weekday()]})"
+
+
 def official_datetime(moment: datetime, locale: str = "ko") -> str:
     """'2026. 6. 15.(월) 14:00': the date as above and the 24-hour time (already local)."""
     return f"{official_date(moment.date(), locale)} {moment:%H:%M}"

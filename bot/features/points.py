@@ -46,7 +46,7 @@ def _entry_line(ctx: Context, entry: PointEntry) -> str:
         stage = ctx.t("points.reversed", stage=stage)
     ref = f" #{entry.ref_id}" if entry.ref_kind in ("idea", "proposal") and entry.ref_id else ""
     reason = f" — {entry.reason}" if entry.stage == "manual" and entry.reason else ""
-    return ctx.t("points.entry", date=ctx.local(entry.created_at, "%m-%d"), points=f"{entry.points:+d}", stage=stage, ref=ref, reason=reason)
+    return ctx.t("points.entry", date=ctx.day(entry.created_at), points=f"{entry.points:+d}", stage=stage, ref=ref, reason=reason)
 
 
 async def show_points(ctx: Context) -> None:

@@ -135,7 +135,7 @@ async def test_leaderboard_for_people_and_departments(story: Story) -> None:
     await story.say("sujin", "/points award seoyeon 5 발표")
     [board] = await story.say("junho", "/leaderboard")
     lines = board.splitlines()
-    assert lines[0].startswith("🏆 미소포인트 순위 — 이번 달 (")
+    assert lines[0].startswith("🏆 미소포인트 순위 — 이번 달(")
     assert lines[1:] == ["1위 정서연 — 5점", "2위 박민지 — 2점", "3위 최준호 — 1점", "내 순위: 3명 중 3위 (1점)"]
     [quarter] = await story.say("jiwoo", "/leaderboard quarter")
     assert "이번 분기" in quarter and quarter.splitlines()[-1] == "이 기간에는 아직 내 포인트가 없습니다."

@@ -160,7 +160,7 @@ async def test_app_home_shows_points_topics_and_what_waits(slack: SlackStand) ->
     async with slack.app.db.session() as session:
         minji = (await session.exec(select(Person).where(Person.handle == "minji"))).one()
         points = sum((await session.exec(select(PointEntry.points).where(PointEntry.person_id == minji.id))).all())
-    assert "박민지님의 아이디어방" in texts and f"미소포인트: *{points}점*" in texts
+    assert "박민지 주무관님의 아이디어방" in texts and f"미소포인트: *{points}점*" in texts
     assert "지금 답변을 기다리는 일은 없습니다." in texts
 
 

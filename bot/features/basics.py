@@ -33,8 +33,9 @@ async def show_help(ctx: Context, command: ParsedCommand) -> None:
     lines = [ctx.t("help.title")]
     for spec in sorted(ctx.registry.commands.values(), key=lambda s: (s.order, s.name)):
         for line in spec.help:
-            if line.audience in roles:
-                lines.append(ctx.t(line.key))
+            text = ctx.t(line.key)
+            if line.audience in roles and text not in lines:  # a line for two roles is shown once
+                lines.append(text)
     lines.append(ctx.t("help.korean"))
     if organizer:
         lines.append(ctx.t("help.organizer_note"))

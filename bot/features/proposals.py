@@ -143,6 +143,7 @@ def clean_reason(text: str, missing_key: str, **params: object) -> str:
     help=("help.proposal", "help.proposal_mature"),
     role_help=(
         (HEAD, "help.proposal_review"),
+        (HEAD, "help.proposal_done"),
         (IMPLEMENTER, "help.proposal_done"),
         (COMMITTEE, "help.proposal_revive"),
     ),

@@ -99,7 +99,7 @@ async def add_member(ctx: Context, reference: str) -> None:
     ctx.audit("committee.member_added", "person", person.id)
     ctx.reply(ctx.t("committee.added", name=ctx.called(person)))
     times = meeting_times(ctx.settings, coming_quarter(ctx.settings, ctx.now()))
-    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.date(times.meets_at)))
+    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.date(times.meets_at, person)))
 
 
 async def remove_member(ctx: Context, reference: str) -> None:

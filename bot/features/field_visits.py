@@ -139,7 +139,7 @@ async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
     assert head is not None
     when = dict(date=ctx.when(visit.visit_at), place=visit.place)
     ctx.post(room, ctx.t("visit.tomorrow_room", head=head.name, **when))
-    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **when))
+    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **{**when, "date": ctx.when(visit.visit_at, head)}))
 
 
 @registry.reminder("field_visit.held")

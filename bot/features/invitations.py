@@ -239,7 +239,7 @@ def invitation_message(ctx: Context, parties: Parties, reminder: bool = False) -
     if parties.topic and parties.topic.description:
         lines.append(tr("invitation.message_description", description=parties.topic.description))
     assert invitation.expires_at is not None
-    lines.append(tr("invitation.message_answer", date=ctx.date(invitation.expires_at), number=invitation.id))
+    lines.append(tr("invitation.message_answer", date=ctx.date(invitation.expires_at, parties.head), number=invitation.id))
     buttons = [
         [
             Button(tr("invitation.accept_button"), f"inv:{invitation.id}:accept"),
@@ -411,7 +411,7 @@ async def follow_up(ctx: Context, reminder: Reminder) -> None:
             "invitation.follow_up_organizer",
             head=parties.head.name,
             department=parties.department.name,
-            date=ctx.date(invitation.expires_at),
+            date=ctx.date(invitation.expires_at, parties.inviter),
         ),
     )
 

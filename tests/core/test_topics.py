@@ -233,7 +233,7 @@ async def test_help_lists_the_topic_commands_and_the_starred_ones_only_for_organ
     [organizer] = await month.say("sujin", "/help")
     assert "/topic — 이번 달 토론주제 보기" in staff and "/topic suggest" in staff
     assert "/topic pick" not in staff and "/invite" not in staff
-    assert "★ /topic pick [번호] [until YYYY-MM-DD] — 이번 달 토론주제 정하기" in organizer
+    assert "★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정) — 이번 달 토론주제 정하기" in organizer
     assert "★ /topic close" in organizer and "★ /invite" in organizer
 
 

@@ -50,12 +50,15 @@ _BIGRAM_WEIGHT = 0.35
 # A duty word is "related" to a topic word when their Kiwi embedding similarity stands this many
 # standard deviations above the topic word's similarity to the whole duties vocabulary.
 _RELATED_Z = 3.0
-_RELATED_MIN_SIMILARITY = 0.5
+_RELATED_MIN_SIMILARITY = 0.35
+_RELATED_SURE_Z = 4.0
 _RELATED_WEIGHT = 0.6
 # Context similarity of two words at which a shared part surely means the same (see _Index.sense).
 _SENSE_SURE = 0.5
 _SENSE_NONE = 0.0
 _SENSE_FLOOR = 0.4
+# A department covering none of the topic's words (only parts of them) keeps this share of its score.
+_COVERAGE_FLOOR = 0.3
 # Show a 2nd or 3rd department only when it scores at least this share of the first.
 RELATIVE_CUTOFF = 0.6
 # An organizer's earlier choice for a topic this similar (cosine of the topics' words) counts.
@@ -262,7 +265,13 @@ class _Index:
     related_cache: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
     def related(self, term: _Term) -> tuple[tuple[str, float], ...]:
-        """Duty nouns whose embedding stands out as close to `term`, with their similarity."""
+        """Duty nouns that stand out as close to `term`, with how surely (0-1).
+
+        Close is either Kiwi's morpheme embedding (밤 ~ 야간) or its context embedding (국비 ~
+        예산, 어르신 ~ 노인), each measured in standard deviations above the term's similarity
+        to the whole duties vocabulary, so words whose embedding is close to everything do not
+        relate to everything.
+        """
         if term.token is None or not self.vocabulary:
             return ()
         cached = self.related_cache.get(term.key)
@@ -270,17 +279,24 @@ class _Index:
             return cached
         kiwi = get_kiwi()
         keys = [k for k in self.vocabulary if k != term.key]
-        similarities = [kiwi.morpheme_similarity(term.token, self.vocabulary[k]) for k in keys]
-        # Morphemes without an embedding (rare proper nouns) come back as NaN.
-        similarities = [s if math.isfinite(s) else 0.0 for s in similarities]
-        found: tuple[tuple[str, float], ...] = ()
-        if len(similarities) > 2:
-            mean, spread = statistics.fmean(similarities), statistics.pstdev(similarities)
-            found = tuple(
-                (key, s)
-                for key, s in zip(keys, similarities)
-                if s >= _RELATED_MIN_SIMILARITY and spread and (s - mean) / spread >= _RELATED_Z
-            )
+        strength = dict.fromkeys(keys, 0.0)
+        for measure in (
+            lambda other: kiwi.morpheme_similarity(term.token, other),
+            lambda other: kiwi.context_similarity([term.token], [other]),
+        ):
+            # Morphemes without an embedding (rare proper nouns) come back as NaN.
+            values = [measure(self.vocabulary[k]) for k in keys]
+            values = [v if math.isfinite(v) else 0.0 for v in values]
+            if len(values) < 3:
+                continue
+            mean, spread = statistics.fmean(values), statistics.pstdev(values)
+            if not spread:
+                continue
+            for key, value in zip(keys, values):
+                z = (value - mean) / spread
+                if z >= _RELATED_Z and value >= _RELATED_MIN_SIMILARITY:
+                    strength[key] = max(strength[key], min(1.0, z / _RELATED_SURE_Z))
+        found = tuple((key, value) for key, value in strength.items() if value)
         self.related_cache[term.key] = found
         return found
 
@@ -379,29 +395,44 @@ def rank_departments(
 
 
 def _score(index: _Index, analysis: _Analysis, doc: int) -> float:
+    """BM25 of the topic's words in the duties, times the share of the topic's words covered.
+
+    A word of the topic that no duties use is understood through related duty words; one that
+    some duties use stands for itself. The coverage factor (Lucene's "coord") prefers the
+    department that matches both words of 어르신 일자리 over the one whose name repeats one.
+    """
     own_office = index.docs[doc].organizers_office
-    score = 0.0
+    score = covered = total = 0.0
     matched_words: set[str] = set()
     by_key: dict[str, list[_Term]] = {}
     for term in analysis.terms:
         by_key.setdefault(term.key, []).append(term)
+    rarest = max(index.words.idf.values(), default=1.0)
     for key, occurrences in by_key.items():
+        weight = index.words.idf.get(key, rarest)
+        total += weight
         exact = index.words.term_score(key, doc)
         if exact:
-            score += exact * index.sense(key, occurrences, doc)
+            sense = index.sense(key, occurrences, doc)
+            score += exact * sense
+            covered += weight * sense
             matched_words.update(t.word for t in occurrences)
-        elif not own_office:
+        elif key not in index.words.idf and not own_office:
             related = [
-                index.words.term_score(other, doc) * similarity * index.sense(other, occurrences, doc)
-                for other, similarity in index.related(occurrences[0])
+                (index.words.term_score(other, doc) * strength * index.sense(other, occurrences, doc), strength)
+                for other, strength in index.related(occurrences[0])
                 if other in index.words.counts[doc]
             ]
-            score += _RELATED_WEIGHT * max(related, default=0.0)
+            if related:
+                best, strength = max(related)
+                score += _RELATED_WEIGHT * best
+                covered += weight * _RELATED_WEIGHT * strength
     if not own_office:
         # Parts of words are a fallback for words Kiwi cut differently (주차난 ~ 주차장, 일회용 ~ 1회용품).
         grams = {g for word, grams in analysis.word_bigrams.items() if word not in matched_words for g in grams}
         score += _BIGRAM_WEIGHT * sum(index.grams.term_score(g, doc) for g in grams)
-    return score
+    coverage = covered / total if total else 0.0
+    return score * (_COVERAGE_FLOOR + (1 - _COVERAGE_FLOOR) * coverage)
 
 
 def _add_past_choices(

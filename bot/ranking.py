@@ -59,6 +59,10 @@ _SENSE_NONE = 0.0
 _SENSE_FLOOR = 0.4
 # A department covering none of the topic's words (only parts of them) keeps this share of its score.
 _COVERAGE_FLOOR = 0.3
+# A compound of the topic found whole in the duties, on top of its parts.
+_COMPOUND_WEIGHT = 1.0
+# The organizers' office must score this many times the next department to be named first.
+_ORGANIZERS_MARGIN = 1.5
 # Show a 2nd or 3rd department only when it scores at least this share of the first.
 RELATIVE_CUTOFF = 0.6
 # An organizer's earlier choice for a topic this similar (cosine of the topics' words) counts.
@@ -146,6 +150,20 @@ class _Analysis:
     @property
     def keys(self) -> list[str]:
         return [t.key for t in self.terms]
+
+    @property
+    def word_list(self) -> list[str]:
+        return list(self.words)
+
+    @property
+    def compounds(self) -> list[str]:
+        """Words of two or more nouns, at least one of them not generic (주민참여예산)."""
+        return [
+            word
+            for word, tokens in self.words.items()
+            if sum(t.tag in _NOUN_TAGS for t in tokens) >= 2
+            and any(t.tag in _NOUN_TAGS and t.form not in GENERIC_WORDS for t in tokens)
+        ]
 
 
 def tokenize(text: str) -> list[str]:
@@ -263,6 +281,19 @@ class _Index:
     # term -> for each department, the morphemes around each of its occurrences in the duties.
     windows: list[dict[str, list[tuple[Any, ...]]]]
     related_cache: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    compound_cache: dict[str, tuple[float, list[int]]] = field(default_factory=dict)
+
+    def compound_score(self, word: str, doc: int) -> float:
+        """A compound of the topic found whole inside the duties' words (주민참여예산 in 주민참여예산제)."""
+        cached = self.compound_cache.get(word)
+        if cached is None:
+            counts = [sum(word in w for w in a.word_list) for a in self.analyses]
+            df = sum(1 for c in counts if c)
+            idf = math.log(1 + (len(counts) - df + 0.5) / (df + 0.5)) if df else 0.0
+            cached = self.compound_cache[word] = (idf, counts)
+        idf, counts = cached
+        tf = counts[doc]
+        return idf * tf * (_K1 + 1) / (tf + self.words.norms[doc]) if tf else 0.0
 
     def related(self, term: _Term) -> tuple[tuple[str, float], ...]:
         """Duty nouns that stand out as close to `term`, with how surely (0-1).
@@ -389,9 +420,22 @@ def rank_departments(
         if score > 0
     ]
     ranked.sort(key=lambda r: (-r.score, r.name))
+    _organizers_office_last(ranked, {d.id for d in departments if d.organizers_office})
     if ranked:
         ranked = [r for r in ranked if r.score >= cutoff * ranked[0].score]
     return ranked[:limit]
+
+
+def _organizers_office_last(ranked: list[RankedDepartment], offices: set[int]) -> None:
+    """The organizers' office is named first only when it clearly leads.
+
+    Every topic of an idea room is about proposals and ideas, the organizers' own duties, so
+    their office sits near the top of many rankings; a close call goes to the other department.
+    """
+    if len(ranked) > 1 and ranked[0].id in offices and ranked[1].score * _ORGANIZERS_MARGIN > ranked[0].score:
+        first, second = ranked[0], ranked[1]
+        ranked[0] = RankedDepartment(second.id, second.name, first.score)
+        ranked[1] = RankedDepartment(first.id, first.name, second.score)
 
 
 def _score(index: _Index, analysis: _Analysis, doc: int) -> float:
@@ -427,6 +471,7 @@ def _score(index: _Index, analysis: _Analysis, doc: int) -> float:
                 best, strength = max(related)
                 score += _RELATED_WEIGHT * best
                 covered += weight * _RELATED_WEIGHT * strength
+    score += _COMPOUND_WEIGHT * sum(index.compound_score(word, doc) for word in analysis.compounds)
     if not own_office:
         # Parts of words are a fallback for words Kiwi cut differently (주차난 ~ 주차장, 일회용 ~ 1회용품).
         grams = {g for word, grams in analysis.word_bigrams.items() if word not in matched_words for g in grams}

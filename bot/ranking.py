@@ -63,6 +63,8 @@ _COVERAGE_FLOOR = 0.3
 _COMPOUND_WEIGHT = 1.0
 # The organizers' office must score this many times the next department to be named first.
 _ORGANIZERS_MARGIN = 1.5
+# A department sharing no word with the topic (only related words or parts of words) needs this score.
+_INDIRECT_MIN = 1.2
 # Show a 2nd or 3rd department only when it scores at least this share of the first.
 RELATIVE_CUTOFF = 0.6
 # An organizer's earlier choice for a topic this similar (cosine of the topics' words) counts.
@@ -303,7 +305,8 @@ class _Index:
         to the whole duties vocabulary, so words whose embedding is close to everything do not
         relate to everything.
         """
-        if term.token is None or not self.vocabulary:
+        # Kiwi gives words it does not know (뷁뷁, 킥보드) one shared placeholder embedding.
+        if term.token is None or term.token.oov or not self.vocabulary:
             return ()
         cached = self.related_cache.get(term.key)
         if cached is not None:
@@ -412,7 +415,9 @@ def rank_departments(
     if not analysis.terms and not analysis.bigrams:
         return []
     index = _index(departments)
-    scores = [_score(index, analysis, i) for i in range(len(index.docs))]
+    scored = [_score(index, analysis, i) for i in range(len(index.docs))]
+    # Related words and parts of words alone are weak evidence: they must add up.
+    scores = [score if direct or score >= _INDIRECT_MIN else 0.0 for score, direct in scored]
     _add_past_choices(index, analysis, scores, past)
     ranked = [
         RankedDepartment(doc.id, doc.name, score)
@@ -438,7 +443,7 @@ def _organizers_office_last(ranked: list[RankedDepartment], offices: set[int]) -
         ranked[1] = RankedDepartment(first.id, first.name, second.score)
 
 
-def _score(index: _Index, analysis: _Analysis, doc: int) -> float:
+def _score(index: _Index, analysis: _Analysis, doc: int) -> tuple[float, bool]:
     """BM25 of the topic's words in the duties, times the share of the topic's words covered.
 
     A word of the topic that no duties use is understood through related duty words; one that
@@ -477,7 +482,7 @@ def _score(index: _Index, analysis: _Analysis, doc: int) -> float:
         grams = {g for word, grams in analysis.word_bigrams.items() if word not in matched_words for g in grams}
         score += _BIGRAM_WEIGHT * sum(index.grams.term_score(g, doc) for g in grams)
     coverage = covered / total if total else 0.0
-    return score * (_COVERAGE_FLOOR + (1 - _COVERAGE_FLOOR) * coverage)
+    return score * (_COVERAGE_FLOOR + (1 - _COVERAGE_FLOOR) * coverage), bool(matched_words)
 
 
 def _add_past_choices(

@@ -11,6 +11,7 @@ from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.observability import Observability
 from bot.ports import Clock
+from bot.ranker import ranker
 from scheduler.leader import Leadership, asyncpg_dsn
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class Worker:
 
     async def run(self) -> int:
         app = self.app
+        # The Korean analyser takes seconds to build: it starts now, in its own process, so the
+        # first /topic pick finds it ready and nothing waits for it.
+        ranker.start()
         await prepare_in_turn(app)
         try:
             self._build_adapters()
@@ -150,3 +154,4 @@ class Worker:
             except Exception:
                 log.exception("stopping %s failed", type(adapter).__name__)
         await self.app.close()
+        ranker.stop()

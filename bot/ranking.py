@@ -21,8 +21,10 @@ _PREDICATE_TAGS = frozenset({"VV", "VA"})
 _STEM_TAGS = frozenset({"NNG", "NNP", "NR", "NNB", "SN", "XPN", "XSN", "XR", "SL"})
 # Verb/adjective stems get a suffix so the stem 살 (살다) never matches the noun 살.
 _PREDICATE_MARKER = "/V"
-_MIN_COMPOUND_LEN = 4
+_MIN_COMPOUND_LEN = 3
 _MIN_PART_LEN = 2
+# A one-syllable rest (실 of 민원실) is dropped; the other part is kept if this close in meaning.
+_PART_MIN_SIMILARITY = 0.5
 
 # Words of how a topic or a duty is phrased, not what it is about: every department "운영"s
 # and "지원"s, and every topic "논의"s an "개선 아이디어". A general list of Korean office
@@ -227,22 +229,39 @@ def _bigrams(word: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _compound_parts(noun: str) -> tuple[str, ...]:
-    """Split a noun Kiwi kept whole (교통안전 -> 교통, 안전) if both halves are nouns on their own.
+    """Split a noun Kiwi kept whole (교통안전 -> 교통, 안전; 민원실 -> 민원) into nouns of its own.
 
     Kiwi already splits most compounds (버스정류장 -> 버스, 정류장); this catches the
-    lexicalised ones, so a query for 안전 still reaches duties that say 교통안전.
+    lexicalised ones, so a query for 안전 still reaches duties that say 교통안전, and 민원실 or
+    주차난 reach duties about 민원 and 주차. One-syllable parts (실, 난) are too vague to keep.
     """
     if len(noun) < _MIN_COMPOUND_LEN or not all("가" <= ch <= "힣" for ch in noun):
         return ()
     kiwi = get_kiwi()
-    for cut in range(_MIN_PART_LEN, len(noun) - _MIN_PART_LEN + 1):
+    for cut in range(1, len(noun)):
         head, tail = noun[:cut], noun[cut:]
+        if max(len(head), len(tail)) < _MIN_PART_LEN:
+            continue
         analysed = kiwi.tokenize(f"{head} {tail}")
         if len(analysed) == 2 and all(
             t.form == part and t.tag in _NOUN_TAGS for t, part in zip(analysed, (head, tail))
         ):
-            return (head, tail)
+            kept = tuple(part for part in (head, tail) if len(part) >= _MIN_PART_LEN)
+            if len(kept) == 2 or _means_like(noun, kept[0]):
+                return kept
+            return ()
     return ()
+
+
+def _means_like(noun: str, part: str) -> bool:
+    """Whether a noun is about its part (민원실 ~ 민원, 주차난 ~ 주차) and not a word of its own
+    that happens to begin with it (일자리 is no 일자, 청소년 no 청소)."""
+    kiwi = get_kiwi()
+    whole, piece = kiwi.tokenize(noun), kiwi.tokenize(part)
+    if len(whole) != 1 or len(piece) != 1:
+        return False
+    similarity = kiwi.morpheme_similarity(whole[0], piece[0])
+    return math.isfinite(similarity) and similarity >= _PART_MIN_SIMILARITY
 
 
 # --- the index of the duties ----------------------------------------------------------------

@@ -14,9 +14,14 @@ from storage.tables import Department, Invitation, Person, Proposal, Topic
 
 # Organizers' earlier choices the ranking learns from, newest first.
 PAST_CHOICES = 500
-# Commands and buttons that may rank departments (see wait_for_analyser).
-RANKING_COMMANDS = frozenset({"topic", "invite", "proposal"})
-RANKING_BUTTONS = frozenset({"invite", "route", "pick"})
+# Commands (with the subcommands that rank, or None for all) and buttons that may rank
+# departments (see wait_for_analyser).
+RANKING_COMMANDS: dict[str, frozenset[str] | None] = {
+    "topic": frozenset({"pick", "선정"}),
+    "invite": None,
+    "proposal": frozenset({"submit", "제출"}),
+}
+RANKING_BUTTONS = frozenset({"invite"})
 
 
 async def department_docs(ctx: Context) -> dict[int, tuple[Department, DepartmentDoc]]:
@@ -66,7 +71,10 @@ async def rank(ctx: Context, text: str, limit: int, past: list[PastChoice]) -> l
 def may_rank(event: Incoming) -> bool:
     if isinstance(event, IncomingMessage):
         command = parse(event.text)
-        return command is not None and command.name in RANKING_COMMANDS
+        if command is None or command.name not in RANKING_COMMANDS:
+            return False
+        subcommands = RANKING_COMMANDS[command.name]
+        return subcommands is None or command.word(0) in subcommands
     if isinstance(event, ButtonPress):
         return event.action.split(":", 1)[0] in RANKING_BUTTONS
     return False

@@ -1,8 +1,9 @@
 """Ranking: how often the departments suggested for a topic are the ones in charge, and its cost.
 
-Two topic sets over the 64-department directory of `bench/ranking_data/metro_city.csv`:
-`topics_dev.jsonl` (the 20 topics of issue 15) and `topics_extra.jsonl` (32 more, written from the
-duties as a check against tuning to the first set: other wording, title-only topics, homonyms).
+Three topic sets over the 64-department directory of `bench/ranking_data/metro_city.csv`:
+`topics_dev.jsonl` (the 20 topics of issue 15), `topics_extra.jsonl` (32 more, written from the
+duties as a check against tuning to the first set: other wording, title-only topics, homonyms) and
+`topics_late.jsonl` (16 written after the ranking was finished and never tuned on).
 For each: top-1 (the first suggestion is in charge), hit@3 (one of the suggestions is), precision
 of what is shown (the share of the shown departments that are in charge, per topic) and "none
 found". Then the time per ranking, the analyser's build time and resident memory, and the worst
@@ -128,7 +129,7 @@ def main() -> None:
 
     print(f"{'topics':<22}{'n':>4}{'top-1':>8}{'hit@3':>8}{'precision':>11}{'none found':>12}")
     results = {}
-    for name in ("topics_dev.jsonl", "topics_extra.jsonl"):
+    for name in ("topics_dev.jsonl", "topics_extra.jsonl", "topics_late.jsonl"):
         if args.verbose:
             print(name)
         results[name] = r = evaluate(load_topics(name), departments, args.verbose)

@@ -36,7 +36,7 @@ class Topic:
     expected: tuple[str, ...]
 
 
-def load_departments():  # noqa: ANN201 - bot.ranking is imported late, after the memory baseline
+def load_departments():
     from bot.ranking import DepartmentDoc
 
     rows = list(csv.DictReader((DATA / "metro_city.csv").open(encoding="utf-8-sig")))
@@ -53,7 +53,7 @@ def load_topics(name: str) -> list[Topic]:
     ]
 
 
-def evaluate(topics: list[Topic], departments, verbose: bool) -> dict[str, float]:  # noqa: ANN001
+def evaluate(topics: list[Topic], departments, verbose: bool) -> dict[str, float]:
     from bot.ranking import rank_departments
 
     top1 = hit3 = none = 0
@@ -72,7 +72,7 @@ def evaluate(topics: list[Topic], departments, verbose: bool) -> dict[str, float
     return {"top-1": top1 / n, "hit@3": hit3 / n, "precision": statistics.fmean(precisions), "none": none, "n": n}
 
 
-async def worst_loop_delay(work) -> tuple[float, float]:  # noqa: ANN001
+async def worst_loop_delay(work) -> tuple[float, float]:
     """Worst lateness of a 10 ms ticker on the event loop while `work` is awaited, and its time."""
     worst = 0.0
     done = asyncio.Event()
@@ -93,7 +93,7 @@ async def worst_loop_delay(work) -> tuple[float, float]:  # noqa: ANN001
     return worst, elapsed
 
 
-async def first_ranking_in_the_child(departments) -> tuple[float, float, int]:  # noqa: ANN001
+async def first_ranking_in_the_child(departments) -> tuple[float, float, int]:
     """The first ranking through the bot's ranker (a child process), as the first /topic pick does."""
     from bot.ranker import Ranker
 
@@ -106,7 +106,7 @@ async def first_ranking_in_the_child(departments) -> tuple[float, float, int]:  
     return worst, elapsed, rss
 
 
-async def first_ranking_in_a_thread(departments) -> tuple[float, float]:  # noqa: ANN001
+async def first_ranking_in_a_thread(departments) -> tuple[float, float]:
     """The same in a thread of this process (asyncio.to_thread), for comparison."""
     from bot.ranking import rank_departments
 

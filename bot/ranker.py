@@ -11,7 +11,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
-from bot.ranking import DepartmentDoc, PastChoice, RankedDepartment, get_kiwi, rank_departments
+from bot.ranking import (
+    DepartmentDoc,
+    PastChoice,
+    RankedDepartment,
+    get_kiwi,
+    rank_departments,
+)
 
 log = logging.getLogger(__name__)
 

@@ -31,15 +31,7 @@ _PART_MIN_SIMILARITY = 0.5
 # prose (not of any topic's subject): the organizers' office would otherwise win every topic
 # that asks for 혁신 or 아이디어, and departments with long duties every topic that says 관리.
 GENERIC_WORDS = frozenset(
-    """
-    과 등 및 것 수 때 곳 중 점 측 분 건 개 년 월 일 번 내 외 간 후 전 위 시 군 구
-    업무 담당 수행 사무 소관 분장 관련 대상 분야 기타 각종 주요 전반
-    개선 혁신 아이디어 방안 논의 검토 마련 추진 강화 확대 확충 활성화 방식 방법 방향 대책 정책
-    필요 문제 과제 의견 제시 모색 고민 대응 해결 해소 노력 실천 참여 협력 협의 조성 구축 도입
-    운영 관리 지원 계획 수립 사업 시행 실시 점검 정비 육성 증진 제고 보장 실태 조사 기준
-    시민 주민 직원 시 우리 행정 시정 공공 지역 현장 새로 기존 체계 제도 서비스 프로그램
-    늘리/V 줄이/V 만들/V 바꾸/V 하/V 되/V 있/V 없/V 많/V 같/V 보/V 주/V 모으/V 모이/V 이어지/V
-    """.split()
+    ["과", "등", "및", "것", "수", "때", "곳", "중", "점", "측", "분", "건", "개", "년", "월", "일", "번", "내", "외", "간", "후", "전", "위", "시", "군", "구", "업무", "담당", "수행", "사무", "소관", "분장", "관련", "대상", "분야", "기타", "각종", "주요", "전반", "개선", "혁신", "아이디어", "방안", "논의", "검토", "마련", "추진", "강화", "확대", "확충", "활성화", "방식", "방법", "방향", "대책", "정책", "필요", "문제", "과제", "의견", "제시", "모색", "고민", "대응", "해결", "해소", "노력", "실천", "참여", "협력", "협의", "조성", "구축", "도입", "운영", "관리", "지원", "계획", "수립", "사업", "시행", "실시", "점검", "정비", "육성", "증진", "제고", "보장", "실태", "조사", "기준", "시민", "주민", "직원", "시", "우리", "행정", "시정", "공공", "지역", "현장", "새로", "기존", "체계", "제도", "서비스", "프로그램", "늘리/V", "줄이/V", "만들/V", "바꾸/V", "하/V", "되/V", "있/V", "없/V", "많/V", "같/V", "보/V", "주/V", "모으/V", "모이/V", "이어지/V"]
 )
 # Names of departments end in these; as words of a topic they say nothing.
 _DEPARTMENT_SUFFIXES = ("담당관", "과")
@@ -57,7 +49,6 @@ _RELATED_SURE_Z = 4.0
 _RELATED_WEIGHT = 0.6
 # Context similarity of two words at which a shared part surely means the same (see _Index.sense).
 _SENSE_SURE = 0.5
-_SENSE_NONE = 0.0
 _SENSE_FLOOR = 0.4
 # A department covering none of the topic's words (only parts of them) keeps this share of its score.
 _COVERAGE_FLOOR = 0.3
@@ -105,7 +96,7 @@ class RankedDepartment:
 def get_kiwi() -> Kiwi:
     """Return the process-wide Kiwi analyser, building it (seconds, ~300 MiB) on first use.
 
-    Call `load_in_background` at start-up so that no request waits for this.
+    The bot calls it in the ranker's child process (bot/ranker.py), so that no request waits for it.
     """
     global _kiwi
     if _kiwi is None:
@@ -116,17 +107,6 @@ def get_kiwi() -> Kiwi:
                 # 'cong' is the model whose morpheme embeddings give related words.
                 _kiwi = Kiwi(model_type="cong")
     return _kiwi
-
-
-def is_loaded() -> bool:
-    return _kiwi is not None
-
-
-def load_in_background() -> threading.Thread:
-    """Start building the analyser in a daemon thread; returns the thread."""
-    thread = threading.Thread(target=get_kiwi, name="kiwi-loader", daemon=True)
-    thread.start()
-    return thread
 
 
 # --- analysing text -------------------------------------------------------------------------
@@ -367,7 +347,7 @@ class _Index:
         best = max(
             1.0 if a == b else kiwi.context_similarity(list(a), list(b)) for a in mine for b in theirs
         )
-        return min(1.0, max(_SENSE_FLOOR, (best - _SENSE_NONE) / (_SENSE_SURE - _SENSE_NONE)))
+        return min(1.0, max(_SENSE_FLOOR, best / _SENSE_SURE))
 
 
 _index_lock = threading.Lock()

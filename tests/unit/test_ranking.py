@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.demo_org import DEMO_DEPARTMENTS
-from bot.ranking import DepartmentDoc, PastChoice, RankedDepartment, get_kiwi, rank_departments, tokenize
+from bot.ranking import (
+    DepartmentDoc,
+    PastChoice,
+    RankedDepartment,
+    get_kiwi,
+    rank_departments,
+    tokenize,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIRECTORY = REPO_ROOT / "bench" / "ranking_data" / "metro_city.csv"

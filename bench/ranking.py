@@ -100,8 +100,7 @@ async def first_ranking_in_the_child(departments) -> tuple[float, float, int]:
     ranker = Ranker()
     ranker.start()
     worst, elapsed = await worst_loop_delay(ranker.rank("원도심 주택가 주차 전쟁", departments))
-    children = psutil.Process().children()
-    rss = sum(child.memory_info().rss for child in children)
+    rss = sum(psutil.Process(pid).memory_info().rss for pid in ranker.process_ids)
     ranker.stop()
     return worst, elapsed, rss
 

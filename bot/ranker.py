@@ -45,6 +45,12 @@ class Ranker:
                 self._ready = self._pool.submit(_warm_up)
 
     @property
+    def process_ids(self) -> list[int]:
+        """The child's process id (none before it starts), for measurements."""
+        pool = self._pool
+        return [p.pid for p in getattr(pool, "_processes", {}).values() if p.pid] if pool else []
+
+    @property
     def ready(self) -> bool:
         return self._ready is not None and self._ready.done()
 

@@ -6,8 +6,8 @@ import re
 
 from sqlmodel import select
 
-from idearoom.wiring import build_app
 from bot.ports import ManualClock
+from idearoom.wiring import build_app
 from storage.tables import Idea, Support
 from tests.console import test_console_month, test_console_proposals
 from tests.console.driver import run_console

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -46,8 +47,9 @@ SUPPORT_EMOJI = {"👍", "+1", "thumbsup", "👍🏻", "👍🏼", "👍🏽", "
 
 
 ATTEMPTS = 3  # a lost race or a deadlock: run again at once, this often in all
-# A dropped database connection: run again on a fresh one after these pauses (seconds).
-RECONNECT_PAUSES = (0.05, 0.25, 0.5, 1.0)
+# A dropped database connection: run again on a fresh one after these pauses (seconds, each
+# stretched at random by up to half, so events that broke together do not retry in step).
+RECONNECT_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
 @dataclass
@@ -92,7 +94,7 @@ class Core:
                     # The claim is in the same transaction, so a run whose commit did reach the
                     # database before the connection broke finds its claim and does nothing.
                     log.warning("event %s: database connection lost (%s); trying again", event.event_id, error)
-                    await asyncio.sleep(RECONNECT_PAUSES[reconnects])
+                    await asyncio.sleep(RECONNECT_PAUSES[reconnects] * random.uniform(1.0, 1.5))
                     reconnects += 1
                     continue
                 # Two workers created the same person or room at once, or the database chose

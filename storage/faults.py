@@ -46,7 +46,9 @@ def is_connection_fault(error: BaseException) -> bool:
         state = _sqlstate(cause)
         if state is not None and (state.startswith("08") or state in SHUTDOWN_SQLSTATES):
             return True
-        if type(cause).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and "asyncpg" in type(cause).__module__:
+        # asyncpg's own: the connection is gone, or left mid-operation by the one that broke it.
+        asyncpg_broken = ("ConnectionDoesNotExistError", "InterfaceError", "InternalClientError")
+        if type(cause).__name__ in asyncpg_broken and type(cause).__module__.startswith("asyncpg"):
             return True
         if any(hint in str(cause).lower() for hint in CLOSED_HINTS):
             return True

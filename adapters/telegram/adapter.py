@@ -94,10 +94,14 @@ class TelegramAdapter:
             self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
         )
 
-    async def stop(self) -> None:
-        """Stop taking updates; polling finishes the ones in hand and confirms them first."""
+    async def stop_intake(self) -> None:
+        """Stop taking updates: polling finishes the ones in hand and confirms them; sending still works."""
         if self.poller is not None:
             await self.poller.stop()
+
+    async def stop(self) -> None:
+        """Stop taking updates, then close the connection to Telegram (nothing can be sent after)."""
+        await self.stop_intake()
         if self._started:
             await self.application.shutdown()
             self._started = False

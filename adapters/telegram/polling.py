@@ -63,6 +63,7 @@ class Poller:
         self._stopping.set()
         task, self._task = self._task, None
         if task is not None:
+            log.info("telegram: polling stops; finishing the updates in hand")
             done, _ = await asyncio.wait({task}, timeout=self.drain_seconds)
             if not done:
                 # The update being handled rolls back; it is not confirmed, so Telegram keeps it.
@@ -79,6 +80,7 @@ class Poller:
         try:
             await self.bot.get_updates(offset=self.offset, timeout=0, limit=1, allowed_updates=self.allowed_updates)
             self._confirmed = self.offset
+            log.info("telegram: confirmed the updates below %s", self.offset)
         except TelegramError as error:
             # Not fatal: the updates are claimed in the database, so a redelivery changes nothing.
             log.warning("telegram: could not confirm updates below %s: %s", self.offset, error)

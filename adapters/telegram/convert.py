@@ -8,7 +8,15 @@ from telegram import Chat, ReactionTypeEmoji, Update, User
 from telegram.constants import ChatType
 
 from bot.core import SUPPORT_EMOJI
-from bot.messages import Actor, ButtonPress, Incoming, IncomingMessage, Place, ReactionAdded, RoomMoved
+from bot.messages import (
+    Actor,
+    ButtonPress,
+    Incoming,
+    IncomingMessage,
+    Place,
+    ReactionAdded,
+    RoomMoved,
+)
 
 log = logging.getLogger(__name__)
 

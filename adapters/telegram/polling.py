@@ -36,7 +36,7 @@ class Poller:
         handle: Callable[[Update], Awaitable[bool]],
         *,
         allowed_updates: list[str],
-        timeout: float = POLL_TIMEOUT,
+        timeout: int = POLL_TIMEOUT,
         drain_seconds: float = DRAIN_SECONDS,
     ) -> None:
         self.bot = bot

@@ -21,7 +21,15 @@ from storage.db import Database
 from storage.tables import Idea, ProcessedEvent
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.ops.telegram_updates import GroupStream, TelegramUser
-from tests.ops.worker_processes import SECRET_HEADER, WEBHOOK_PATH, Webhook, WorkerProcess, clean_environment, eventually, run_command
+from tests.ops.worker_processes import (
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    Webhook,
+    WorkerProcess,
+    clean_environment,
+    eventually,
+    run_command,
+)
 
 TOKEN = "123456:crash-test"
 SECRET = "crash_test_secret"

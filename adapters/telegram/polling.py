@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Update
@@ -105,17 +106,28 @@ class Poller:
                 await self._pause(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
+            except Exception:  # an update python-telegram-bot cannot read: find it, skip only it
+                log.warning("telegram: python-telegram-bot could not read a batch of updates", exc_info=True)
+                batch = await self._read_one_by_one()
+                if not batch:
+                    await self._pause(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF)
+                    continue
             if batch is None:
                 break
             backoff = FIRST_BACKOFF
             # The offset sent with this fetch confirmed what was handled before it.
             self._confirmed = self._asked
             for update in batch:
+                if isinstance(update, int):  # unreadable: confirming it is all the bot can do
+                    log.warning("telegram update %s ignored: python-telegram-bot cannot read it", update)
+                    self.offset = update + 1
+                    continue
                 if not await self._handle(update):
                     break  # stopping while the database is away: Telegram keeps this one and the rest
                 self.offset = update.update_id + 1
 
-    async def _fetch(self) -> tuple[Update, ...] | None:
+    async def _fetch(self) -> tuple[Update, ...] | list[Update | int] | None:
         """The next batch, or None when stopping was asked for while waiting."""
         self._asked = self.offset
         fetch = asyncio.ensure_future(
@@ -133,6 +145,30 @@ class Poller:
                 await fetch
             return None
         return fetch.result()
+
+    async def _read_one_by_one(self) -> list[Update | int]:
+        """The pending updates read one at a time; the id in place of each one that cannot be read."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # do_api_request warns that get_updates exists
+                raw = await self.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={"offset": self.offset, "timeout": 0, "allowed_updates": self.allowed_updates},
+                )
+            self._asked = self.offset
+        except Exception:
+            log.warning("telegram: getUpdates failed again", exc_info=True)
+            return []
+        batch: list[Update | int] = []
+        for data in raw if isinstance(raw, list) else []:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int):
+                break  # nothing to confirm it by
+            try:
+                batch.append(Update.de_json(data, self.bot))
+            except Exception:
+                batch.append(update_id)
+        return batch
 
     async def _handle(self, update: Update) -> bool:
         """Hand one update on; True when it may be confirmed.

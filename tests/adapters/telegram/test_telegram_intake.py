@@ -148,3 +148,14 @@ async def test_an_idea_that_met_a_database_outage_is_not_confirmed_until_it_is_s
     assert [plain(c) for c in bot.sends(GROUP)] == [ko("error.internal"), ko("idea.recorded", number=1)]
     assert [i.text for i in await bot.rows(Idea)] == ["장애가 지나간 뒤 저장되는 아이디어"]
     await bot.tg.wait_until(lambda: bot.tg.confirmed == [said["update_id"]])
+
+
+async def test_an_update_the_library_cannot_read_is_skipped_and_the_ideas_around_it_are_stored(bot: Bot) -> None:
+    before = bot.say(MINJI, "/idea 읽을 수 없는 업데이트 앞의 아이디어")
+    unreadable = bot.tg.push_raw({"callback_query": {"id": "77", "data": "support:1"}})  # no sender, no chat_instance
+    after = bot.say(JUNHO, "/idea 읽을 수 없는 업데이트 뒤의 아이디어")
+    await bot.reply_to(GROUP, 2)
+
+    assert sorted(i.text for i in await bot.rows(Idea)) == ["읽을 수 없는 업데이트 뒤의 아이디어", "읽을 수 없는 업데이트 앞의 아이디어"]
+    await bot.tg.wait_until(lambda: bot.tg.confirmed == [before["update_id"], unreadable["update_id"], after["update_id"]])
+    assert bot.adapter.poller is not None and bot.adapter.poller.running

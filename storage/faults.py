@@ -11,7 +11,7 @@ SHUTDOWN_SQLSTATES = {"57P01", "57P02", "57P03"}
 CLOSED_HINTS = ("connection is closed", "connection was closed", "closed the connection", "underlying connection is closed")
 
 
-def _sqlstate(error: BaseException) -> str | None:
+def _sqlstate(error: BaseException | None) -> str | None:
     value = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
     return value if isinstance(value, str) else None
 
@@ -31,7 +31,8 @@ def _chain(error: BaseException) -> list[BaseException]:
 
 def is_transient(error: DBAPIError) -> bool:
     """A failure that the same transaction, run again at once, would likely not meet."""
-    if _sqlstate(error.orig) in TRANSIENT_SQLSTATES:
+    state = _sqlstate(error.orig)
+    if state is not None and state in TRANSIENT_SQLSTATES:
         return True
     return "database is locked" in str(error.orig)  # SQLite, after its busy timeout
 

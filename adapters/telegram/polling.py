@@ -166,7 +166,7 @@ class Poller:
                 break  # nothing to confirm it by
             try:
                 batch.append(Update.de_json(data, self.bot))
-            except Exception:
+            except Exception:  # noqa: BLE001 (any way PTB fails to read it, the update is skipped)
                 batch.append(update_id)
         return batch
 

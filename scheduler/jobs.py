@@ -8,6 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.office_hours import OfficeHours
 from bot.reminders import schedule
 from scheduler.periods import Quarter, committee_times, monthly_topic_due, next_month
 from scheduler.schedules import ScheduleError, next_occurrence, parse_schedule
@@ -73,13 +74,16 @@ async def schedule_recurring(session: AsyncSession, recurring: RecurringReminder
     due = next_occurrence(trigger, after)
     if due is None:
         return None
+    if not recurring.anytime:
+        # Held to the next opening at once, so /remind list shows when it really goes out.
+        due = OfficeHours.of(settings).next_open(due)
     await schedule(
         session,
         kind=RECURRING,
         due_at=due,
         audience=recurring.audience,
         dedupe_key=f"recurring:{recurring.id}:{due.isoformat()}",
-        payload={"recurring_id": recurring.id},
+        payload={"recurring_id": recurring.id, "anytime": recurring.anytime},
         now=after,
     )
     # `schedule` cannot set the link column; the row is found again by its key.

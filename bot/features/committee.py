@@ -346,7 +346,7 @@ def _result_text(t: Translator, quarter: str, results: list[tuple[Proposal, int,
     return "\n".join(lines)
 
 
-@registry.reminder(COMMITTEE_TALLY)
+@registry.reminder(COMMITTEE_TALLY, exact=True)
 async def tally_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-def]
     """Meeting day: tally, resubmit the revived, tell rooms, organizers and members; plan the next."""
     meeting = await meeting_for(ctx, Quarter.parse(reminder.payload["quarter"]))

@@ -142,7 +142,7 @@ async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
     await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **when))
 
 
-@registry.reminder("field_visit.held")
+@registry.reminder("field_visit.held", exact=True)
 async def mark_held(ctx: Context, reminder: Reminder) -> None:
     """At the visit's time it counts as held (points for it come from the points listener)."""
     visit = await _reminded_visit(ctx, reminder)

@@ -1,0 +1,144 @@
+"""What the bot sends on its own goes out on business days in office hours; due dates avoid holidays."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from storage.tables import Idea, Proposal, Reminder, Topic
+from tests.harness import Story
+from tests.scheduler.clocked import ClockedStory, seoul
+
+
+@pytest.fixture
+async def clocked(sqlite_url: str):  # type: ignore[no-untyped-def]
+    c = await ClockedStory.start(sqlite_url, at="2026-04-08T10:00")  # a Wednesday
+    for person in ("sujin", "dohyun", "minji"):
+        await c.story.dm(person, "/help")
+    yield c
+    await c.close()
+
+
+def reminders_in(story: Story, text: str, room: str = "room") -> list[str]:
+    """What the bot posted in the room on its own that mentions `text` (not answers to commands)."""
+    return [t for t in story.in_room(room) if text in t and not t.startswith(("⏰ 정기 알림을 등록", "⏰ 정기 알림 ("))]
+
+
+async def test_a_saturday_reminder_arrives_on_monday_at_nine(clocked: ClockedStory) -> None:
+    story = clocked.story
+    [added] = await story.say("sujin", '/remind add "토 10:00" here 주간 보고서를 올려 주세요')
+    assert "다음 알림: 2026-04-13 09:00" in added and "다음 업무 시작 시각에 보내 드립니다" in added
+    [listing] = await story.say("minji", "/remind list")
+    assert "(다음: 2026-04-13 09:00)" in listing
+    await clocked.move_to("2026-04-11T10:00")  # Saturday
+    assert reminders_in(story, "주간 보고서") == []
+    await clocked.move_to("2026-04-13T08:59")
+    assert reminders_in(story, "주간 보고서") == []
+    await clocked.move_to("2026-04-13T09:00")  # Monday
+    assert reminders_in(story, "주간 보고서") == ["⏰ 알림: 주간 보고서를 올려 주세요"]
+
+
+async def test_an_organizer_may_ask_for_a_weekend_reminder_explicitly(clocked: ClockedStory) -> None:
+    story = clocked.story
+    [added] = await story.say("sujin", '/remind add "토 10:00" anytime here 당직 점검')
+    assert "다음 알림: 2026-04-11 10:00" in added and "업무시간과 관계없이" in added
+    await clocked.move_to("2026-04-11T10:00")
+    assert reminders_in(story, "당직 점검") == ["⏰ 알림: 당직 점검"]
+
+
+async def test_replies_to_a_persons_own_action_stay_immediate(clocked: ClockedStory) -> None:
+    story = clocked.story
+    await clocked.move_to("2026-04-11T22:30")  # Saturday night
+    [answer] = await story.say("minji", "/idea 주말에도 민원 접수를 온라인으로")
+    assert "아이디어 #1번을 등록했습니다" in answer
+
+
+async def test_a_daily_reminder_skips_the_weekend_and_seollal(sqlite_url: str) -> None:
+    clocked = await ClockedStory.start(sqlite_url, at="2026-02-12T10:00")  # Thursday before 설날
+    try:
+        story = clocked.story
+        await story.dm("sujin", "/help")
+        await story.say("sujin", '/remind add "매일 09:00" here 오늘의 아이디어를 확인해 주세요')
+        await clocked.move_to("2026-02-19T09:30")
+        occurrences = await clocked.reminders(Reminder.kind == "recurring", Reminder.state == "sent")
+        # Friday the 13th, then 설날 (16-18 Feb) and the weekend are skipped: next is Thursday the 19th.
+        assert [r.due_at for r in occurrences] == [seoul("2026-02-13T09:00"), seoul("2026-02-19T09:00")]
+        assert len(reminders_in(story, "오늘의 아이디어")) == 2
+    finally:
+        await clocked.close()
+
+
+async def submitted(story: Story, title: str) -> Proposal:
+    await story.say("minji", f"/idea {title}을 위한 제안")
+    async with story.app.db.session() as session:
+        idea = (await session.exec(select(Idea).where(Idea.text == f"{title}을 위한 제안"))).one()
+    await story.say("sujin", f"/proposal new {idea.id} {title}")
+    async with story.app.db.session() as session:
+        proposal = (await session.exec(select(Proposal).where(Proposal.title == title))).one()
+    await story.say("sujin", f"/proposal submit {proposal.id} 교통정책과")
+    async with story.app.db.session() as session:
+        return (await session.exec(select(Proposal).where(Proposal.id == proposal.id))).one()
+
+
+def due_day(proposal: Proposal) -> str:
+    assert proposal.review_due_at is not None
+    return proposal.review_due_at.astimezone(seoul("2026-01-01T00:00").tzinfo).date().isoformat()
+
+
+async def test_a_review_due_on_a_sunday_is_due_monday_and_overdue_only_the_day_after(sqlite_url: str) -> None:
+    clocked = await ClockedStory.start(sqlite_url, at="2026-04-10T10:00")  # Friday; +30 days is Sunday 10 May
+    try:
+        story = clocked.story
+        for person in ("sujin", "dohyun"):
+            await story.dm(person, "/help")
+        proposal = await submitted(story, "버스정류장 온열의자")
+        assert due_day(proposal) == "2026-05-11"
+        assert any("검토 기한: 2026-05-11" in t for t in story.in_room("room"))
+
+        await clocked.move_to("2026-05-04T09:00")  # a week before (5 May is 어린이날): the Monday
+        assert any("검토 기한(2026-05-11)이 7일 남았습니다" in t for t in story.to_person("dohyun"))
+        await clocked.move_to("2026-05-08T09:00")  # the business day before: Friday
+        assert any("검토 기한(2026-05-11)이 3일 남았습니다" in t for t in story.to_person("dohyun"))
+        await clocked.move_to("2026-05-11T23:59")  # the due day itself: not overdue yet
+        assert not any("지났습니다" in t for t in story.to_person("sujin"))
+        await clocked.move_to("2026-05-12T08:59")
+        assert not any("지났습니다" in t for t in story.to_person("sujin"))
+        await clocked.move_to("2026-05-12T09:00")
+        assert [t for t in story.to_person("sujin") if "지났습니다" in t] == [
+            "⚠️ 제안 #1 '버스정류장 온열의자'의 검토 기한(2026-05-11)이 지났습니다. 교통정책과에 확인을 부탁드립니다."
+        ]
+        times = [r.due_at for r in await clocked.reminders(Reminder.kind.startswith("proposal."))]  # type: ignore[attr-defined]
+        assert all(t.astimezone(seoul("2026-01-01T00:00").tzinfo).weekday() < 5 for t in times)
+    finally:
+        await clocked.close()
+
+
+async def test_review_deadlines_move_past_chuseok_and_a_substitute_holiday(sqlite_url: str) -> None:
+    clocked = await ClockedStory.start(sqlite_url, at="2026-08-26T10:00")  # +30 days is 추석 (25 Sep)
+    try:
+        story = clocked.story
+        chuseok = await submitted(story, "명절 귀성 버스 증편")
+        assert due_day(chuseok) == "2026-09-28"  # 추석 24-26 Sep and the weekend are passed over
+        clocked.clock.set(seoul("2026-09-03T10:00"))  # +30 days is 개천절 (Sat 3 Oct), its substitute Mon 5 Oct
+        substitute = await submitted(story, "개천절 행사 셔틀버스")
+        assert due_day(substitute) == "2026-10-06"
+    finally:
+        await clocked.close()
+
+
+async def test_a_topic_closes_on_sunday_night_and_its_summary_waits_for_monday(clocked: ClockedStory) -> None:
+    story = clocked.story
+    await story.say("minji", "/topic suggest 버스정류장 안전")
+    await story.say("sujin", "/topic pick 1 until 2026-05-31")  # a Sunday
+    await clocked.move_to("2026-05-27T18:00")
+    assert reminders_in(story, "마감됩니다") == []
+    await clocked.move_to("2026-05-28T09:00")  # Thursday, three days before
+    assert reminders_in(story, "마감됩니다") == ["⏰ '버스정류장 안전' 토론이 3일 뒤(2026-05-31) 마감됩니다. 아직 아이디어를 올리지 않으셨다면 /idea 로 참여해 주세요!"]
+    await clocked.move_to("2026-06-01T00:30")
+    [topic] = await story.rows(Topic)
+    assert topic.state == "closed"  # closed at its time, Sunday 23:59
+    assert reminders_in(story, "토론을 마감했습니다") == []
+    await clocked.move_to("2026-06-01T08:59")
+    assert reminders_in(story, "토론을 마감했습니다") == []
+    await clocked.move_to("2026-06-01T09:00")
+    assert len(reminders_in(story, "🏁 '버스정류장 안전' 토론을 마감했습니다.")) == 1  # at Monday's opening

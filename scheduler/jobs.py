@@ -17,6 +17,7 @@ from storage.tables import RecurringReminder, Reminder, ReminderState
 MONTHLY_TOPIC = "monthly_topic"
 COMMITTEE_AGENDA = "committee.agenda"
 COMMITTEE_TALLY = "committee.tally"
+COMMITTEE_NUDGE = "committee.nudge"
 RECURRING = "recurring"
 
 
@@ -53,7 +54,12 @@ async def schedule_committee(session: AsyncSession, settings: Settings, now: dat
     """Store the agenda and the tally of the coming committee meeting."""
     times = meeting_times(settings, coming_quarter(settings, now))
     label = times.quarter.label
-    for kind, due, step in ((COMMITTEE_AGENDA, times.agenda_at, "agenda"), (COMMITTEE_TALLY, times.tally_at, "tally")):
+    steps = (
+        (COMMITTEE_AGENDA, times.agenda_at, "agenda"),
+        (COMMITTEE_NUDGE, times.nudge_at, "nudge"),
+        (COMMITTEE_TALLY, times.tally_at, "tally"),
+    )
+    for kind, due, step in steps:
         await schedule(
             session,
             kind=kind,

@@ -12,12 +12,14 @@ from bot.errors import NotAllowed, UserError
 from bot.i18n import Translator
 from bot.messages import Button
 from bot.parsing import ParsedCommand
+from bot.proposals.queries import proposers
 from bot.proposals.workflow import revive_proposal
 from bot.registry import registry
 from bot.text import clip, is_number
 from scheduler.audience import committee_members
 from scheduler.jobs import (
     COMMITTEE_AGENDA,
+    COMMITTEE_NUDGE,
     COMMITTEE_TALLY,
     coming_quarter,
     meeting_times,
@@ -28,6 +30,7 @@ from storage.db import insert_ignoring_conflict
 from storage.tables import (
     CommitteeMeeting,
     CommitteeMember,
+    CommitteeOutcome,
     CommitteeVote,
     Department,
     Idea,
@@ -42,6 +45,8 @@ from storage.tables import (
 log = logging.getLogger(__name__)
 
 REVIVE, KEEP = "revive", "keep"
+REVIVED, KEPT, NO_QUORUM = "revived", "kept", "no_quorum"
+PROPOSER, DECIDER = "proposer", "decider"
 AGENDA_IDEAS_SHOWN = 5
 
 
@@ -66,8 +71,17 @@ async def committee_command(ctx: Context, command: ParsedCommand) -> None:
     elif sub in ("agenda", "안건"):
         await ctx.require_organizer("committee.agenda")
         meeting = await meeting_for(ctx, coming_quarter(ctx.settings, ctx.now()))
+        refusal = await agenda_refusal(ctx, meeting)
+        if refusal:
+            raise UserError(refusal, quarter=meeting.quarter)
         count, proposals = await send_agenda(ctx, meeting)
         ctx.reply(ctx.t("committee.agenda_sent", members=count, proposals=proposals, quarter=meeting.quarter))
+    elif sub in ("chair", "위원장"):
+        await set_chair(ctx, command.rest_after(1))
+    elif sub in ("close", "마감", "종료"):
+        await close_vote(ctx)
+    elif sub in ("minutes", "회의록"):
+        await show_minutes(ctx, command.word(1))
     else:
         raise UserError("committee.usage")
 
@@ -108,7 +122,7 @@ async def remove_member(ctx: Context, reference: str) -> None:
     member = await _member_row(ctx, person)
     if member is None or not member.active:
         raise UserError("committee.not_a_member", name=person.name)
-    member.active = False
+    member.active, member.is_chair = False, False
     ctx.session.add(member)
     ctx.audit("committee.member_removed", "person", person.id)
     ctx.reply(ctx.t("committee.removed", name=person.name))
@@ -116,9 +130,12 @@ async def remove_member(ctx: Context, reference: str) -> None:
 
 async def list_members(ctx: Context) -> None:
     members = await committee_members(ctx)
+    chair = await chair_of(ctx)
     times = meeting_times(ctx.settings, coming_quarter(ctx.settings, ctx.now()))
     lines = [ctx.t("committee.list_header", count=len(members))]
-    lines += [ctx.t("committee.list_line", number=i, name=p.name) for i, p in enumerate(members, start=1)]
+    for i, p in enumerate(members, start=1):
+        key = "committee.list_line_chair" if chair is not None and p.id == chair.id else "committee.list_line"
+        lines.append(ctx.t(key, number=i, name=p.name))
     if not members:
         lines.append(ctx.t("committee.list_empty"))
     lines.append(
@@ -130,6 +147,35 @@ async def list_members(ctx: Context) -> None:
         )
     )
     ctx.reply("\n".join(lines))
+
+
+async def chair_of(ctx: Context) -> Person | None:
+    """The chair (위원장), if an organizer appointed one among the active members."""
+    return (
+        await ctx.session.exec(
+            select(Person)
+            .join(CommitteeMember, CommitteeMember.person_id == Person.id)  # type: ignore[arg-type]
+            .where(CommitteeMember.active == True, CommitteeMember.is_chair == True)  # noqa: E712
+        )
+    ).first()
+
+
+async def set_chair(ctx: Context, reference: str) -> None:
+    """`/committee chair <person>`: an organizer appoints the chair among the members."""
+    await ctx.require_organizer("committee.chair")
+    person = await _person_argument(ctx, reference)
+    member = await _member_row(ctx, person)
+    if member is None or not member.active:
+        raise UserError("committee.chair_not_member", name=person.name)
+    current = (await ctx.session.exec(select(CommitteeMember).where(CommitteeMember.is_chair == True))).all()  # noqa: E712
+    for other in current:
+        other.is_chair = False
+        ctx.session.add(other)
+    member.is_chair = True
+    ctx.session.add(member)
+    ctx.audit("committee.chair_set", "person", person.id)
+    ctx.reply(ctx.t("committee.chair_set", name=person.name))
+    await ctx.tell(person, ctx.translator(person)("committee.chair_welcome"))
 
 
 # --- meetings and agendas ---------------------------------------------------------------------
@@ -171,15 +217,75 @@ async def agenda_of(ctx: Context, meeting: CommitteeMeeting, cutoff: datetime | 
         )
     ).first()
     since = previous.agenda_sent_at if previous else None
+    # What the last meeting could not decide for want of a quorum comes back on this agenda.
+    carried = set()
+    if previous is not None:
+        carried = set(
+            (
+                await ctx.session.exec(
+                    select(CommitteeOutcome.proposal_id).where(
+                        CommitteeOutcome.meeting_id == previous.id, CommitteeOutcome.outcome == NO_QUORUM
+                    )
+                )
+            ).all()
+        )
     maturing = (
         await ctx.session.exec(select(Proposal).where(Proposal.state == ProposalState.maturing).order_by(Proposal.id))
     ).all()
     agenda = []
     for proposal in maturing:
         began = await _entered_maturing(ctx, proposal)
-        if began <= cutoff and (since is None or began > since):
+        if proposal.id in carried or (began <= cutoff and (since is None or began > since)):
             agenda.append(proposal)
     return agenda
+
+
+async def recused(ctx: Context, proposal: Proposal) -> dict[int, str]:
+    """Who does not vote on a proposal, and why: its proposers and the head who rejected it."""
+    out: dict[int, str] = {p.id: PROPOSER for p in await proposers(ctx.session, proposal.id)}  # type: ignore[arg-type, misc]
+    decider = (
+        await ctx.session.exec(
+            select(ProposalTransition.actor_id)
+            .where(
+                ProposalTransition.proposal_id == proposal.id,
+                ProposalTransition.to_state == ProposalState.rejected,
+                ProposalTransition.undone == False,  # noqa: E712
+            )
+            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
+        )
+    ).first()
+    if decider is not None:
+        out.setdefault(decider, DECIDER)
+    return out
+
+
+def quorum_of(ctx: Context, eligible: int) -> int:
+    """Votes needed for a decision: the setting's number, or a majority of who may vote."""
+    if ctx.settings.committee_quorum:
+        return int(ctx.settings.committee_quorum)
+    return eligible // 2 + 1
+
+
+async def recusal_line(ctx: Context, t: Translator, away: dict[int, str]) -> str | None:
+    if not away:
+        return None
+    names = []
+    for person_id, why in away.items():
+        person = await ctx.session.get(Person, person_id)
+        if person is not None:
+            names.append(t(f"committee.recused_{why}", name=person.name))
+    return t("committee.item_recused", people=", ".join(names)) if names else None
+
+
+async def agenda_refusal(ctx: Context, meeting: CommitteeMeeting) -> str | None:
+    """Why an agenda cannot go out (no members, nothing to decide), or None."""
+    if meeting.tallied_at is not None:
+        return "committee.already_tallied"
+    if not await committee_members(ctx):
+        return "committee.agenda_no_members"
+    if not await agenda_of(ctx, meeting, cutoff=ctx.now()):
+        return "committee.agenda_no_proposals"
+    return None
 
 
 async def _ideas_of(ctx: Context, proposal: Proposal) -> list[Idea]:
@@ -192,7 +298,9 @@ async def _ideas_of(ctx: Context, proposal: Proposal) -> list[Idea]:
     return list(rows.all())
 
 
-async def _agenda_item(ctx: Context, t: Translator, meeting: CommitteeMeeting, proposal: Proposal) -> tuple[str, list[list[Button]]]:
+async def _agenda_item(
+    ctx: Context, t: Translator, meeting: CommitteeMeeting, proposal: Proposal, member: Person
+) -> tuple[str, list[list[Button]]]:
     ideas = await _ideas_of(ctx, proposal)
     department = await ctx.session.get(Department, proposal.department_id) if proposal.department_id else None
     lines = [t("committee.item_title", number=proposal.id, title=proposal.title)]
@@ -204,6 +312,13 @@ async def _agenda_item(ctx: Context, t: Translator, meeting: CommitteeMeeting, p
         lines.append(t("committee.item_idea", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
     if len(ideas) > AGENDA_IDEAS_SHOWN:
         lines.append(t("committee.item_more_ideas", count=len(ideas) - AGENDA_IDEAS_SHOWN))
+    away = await recused(ctx, proposal)
+    line = await recusal_line(ctx, t, away)
+    if line:
+        lines.append(line)
+    if member.id in away:
+        lines.append(t(f"committee.you_recuse_{away[member.id]}"))
+        return "\n".join(lines), []
     action = f"vote:{meeting.id}:{proposal.id}"
     buttons = [[Button(t("committee.button_revive"), f"{action}:{REVIVE}"), Button(t("committee.button_keep"), f"{action}:{KEEP}")]]
     return "\n".join(lines), buttons
@@ -220,7 +335,8 @@ async def send_agenda(ctx: Context, meeting: CommitteeMeeting) -> tuple[int, int
     quarter = Quarter.parse(meeting.quarter)
     times = meeting_times(ctx.settings, quarter)
     reached = 0
-    for member in await committee_members(ctx):
+    members = await committee_members(ctx)
+    for member in members:
         t = ctx.translator(member)
         header = t(
             "committee.agenda_header",
@@ -229,13 +345,17 @@ async def send_agenda(ctx: Context, meeting: CommitteeMeeting) -> tuple[int, int
             deadline=ctx.local(times.tally_at),
             count=len(proposals),
         )
+        if ctx.settings.committee_quorum:
+            header += "\n" + t("committee.agenda_quorum_fixed", quorum=ctx.settings.committee_quorum)
+        else:
+            header += "\n" + t("committee.agenda_quorum_majority", members=len(members))
         if not proposals:
             header += "\n" + t("committee.agenda_empty")
         if await ctx.tell(member, header) is None:
             continue
         reached += 1
         for proposal in proposals:
-            text, buttons = await _agenda_item(ctx, t, meeting, proposal)
+            text, buttons = await _agenda_item(ctx, t, meeting, proposal, member)
             await ctx.tell(member, text, buttons)
     ctx.audit("committee.agenda_sent", "meeting", meeting.id, proposals=[p.id for p in proposals], members=reached)
     return reached, len(proposals)
@@ -246,6 +366,10 @@ async def agenda_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped
     """A week before the meeting: the agenda goes out, unless an organizer already sent it."""
     meeting = await meeting_for(ctx, Quarter.parse(reminder.payload["quarter"]))
     if meeting.agenda_sent_at is not None or meeting.tallied_at is not None:
+        return
+    refusal = await agenda_refusal(ctx, meeting)
+    if refusal:
+        await ctx.tell_organizers(refusal, quarter=meeting.quarter)
         return
     reached, proposals = await send_agenda(ctx, meeting)
     await ctx.tell_organizers("committee.agenda_sent", members=reached, proposals=proposals, quarter=meeting.quarter)
@@ -270,6 +394,10 @@ async def vote_pressed(ctx: Context, args: list[str]) -> str:
         raise UserError("committee.vote_closed", quarter=meeting.quarter)
     if proposal.id not in {p.id for p in await agenda_of(ctx, meeting)}:
         raise UserError("committee.not_on_agenda", number=proposal.id)
+    why = (await recused(ctx, proposal)).get(ctx.person.id)  # type: ignore[arg-type]
+    if why is not None:
+        ctx.audit("committee.vote_refused", "proposal", proposal.id, meeting=meeting.id, recused=why)
+        raise UserError(f"committee.recused_vote_{why}", number=proposal.id)
     choice = args[2]
     values = dict(meeting_id=meeting.id, proposal_id=proposal.id, person_id=ctx.person.id, choice=choice, voted_at=ctx.now())
     if not await insert_ignoring_conflict(ctx.session, CommitteeVote, values):
@@ -288,16 +416,18 @@ async def vote_pressed(ctx: Context, args: list[str]) -> str:
     return ctx.t(f"committee.voted_{choice}", number=proposal.id)
 
 
-# --- tally -------------------------------------------------------------------------------------
+# --- tally, closing and minutes ----------------------------------------------------------------
 
 
-async def _counts(ctx: Context, meeting: CommitteeMeeting, proposal: Proposal) -> tuple[int, int]:
-    votes = (
+async def _votes(ctx: Context, meeting: CommitteeMeeting, proposal: Proposal) -> dict[int, str]:
+    rows = (
         await ctx.session.exec(
-            select(CommitteeVote.choice).where(CommitteeVote.meeting_id == meeting.id, CommitteeVote.proposal_id == proposal.id)
+            select(CommitteeVote.person_id, CommitteeVote.choice).where(
+                CommitteeVote.meeting_id == meeting.id, CommitteeVote.proposal_id == proposal.id
+            )
         )
     ).all()
-    return sum(v == REVIVE for v in votes), sum(v == KEEP for v in votes)
+    return {person_id: choice for person_id, choice in rows}
 
 
 async def _revive(ctx: Context, proposal: Proposal, reason: str) -> None:
@@ -305,59 +435,167 @@ async def _revive(ctx: Context, proposal: Proposal, reason: str) -> None:
     await revive_proposal(ctx, proposal, by_committee=True, reason=reason)
 
 
-async def tally(ctx: Context, meeting: CommitteeMeeting) -> list[tuple[Proposal, int, int, bool]]:
-    """Count the votes of each agenda proposal; revive on a strict majority of the votes cast."""
+async def tally(ctx: Context, meeting: CommitteeMeeting, closed_by: Person | None = None) -> list[CommitteeOutcome]:
+    """Decide each agenda proposal: revived when a quorum voted and most of them chose to revive.
+
+    Only members who may vote on it count (the recused, and anyone no longer a member, do not);
+    the outcome is stored as the meeting's minutes.
+    """
     results = []
     default = ctx.translator()
+    members = {p.id for p in await committee_members(ctx)}
     for proposal in await agenda_of(ctx, meeting):
-        revive, keep = await _counts(ctx, meeting, proposal)
-        revived = revive > keep and proposal.state == ProposalState.maturing
-        if revived:
+        away = await recused(ctx, proposal)
+        eligible = members - set(away)
+        votes = {pid: choice for pid, choice in (await _votes(ctx, meeting, proposal)).items() if pid in eligible}
+        revive, keep = sum(c == REVIVE for c in votes.values()), sum(c == KEEP for c in votes.values())
+        quorum = quorum_of(ctx, len(eligible))
+        quorum_met = bool(eligible) and revive + keep >= quorum
+        outcome = NO_QUORUM if not quorum_met else REVIVED if revive > keep else KEPT
+        if outcome == REVIVED and proposal.state == ProposalState.maturing:
             reason = default("committee.revive_reason", quarter=meeting.quarter, revive=revive, keep=keep)
             try:
                 async with ctx.session.begin_nested():  # one refused revival must not undo the tally
                     await _revive(ctx, proposal, reason)
             except UserError as error:
                 log.warning("committee could not revive proposal %s: %s", proposal.id, error.key)
-                revived = False
+                outcome = KEPT
             room = await ctx.session.get(Room, proposal.room_id) if proposal.room_id else None
-            if revived and room is not None:
+            if outcome == REVIVED and room is not None:
                 ctx.post(room, default("committee.revived_room", number=proposal.id, title=proposal.title, revive=revive, keep=keep))
-        results.append((proposal, revive, keep, revived))
+        elif outcome == REVIVED:
+            outcome = KEPT
+        row = CommitteeOutcome(
+            meeting_id=meeting.id,  # type: ignore[arg-type]
+            proposal_id=proposal.id,  # type: ignore[arg-type]
+            revive=revive,
+            keep=keep,
+            eligible=len(eligible),
+            quorum=quorum,
+            quorum_met=quorum_met,
+            outcome=outcome,
+            recused=[[person_id, why] for person_id, why in sorted(away.items())],
+            decided_at=ctx.now(),
+        )
+        ctx.session.add(row)
+        results.append(row)
     meeting.tallied_at = ctx.now()
+    meeting.closed_by = closed_by.id if closed_by else None
     ctx.session.add(meeting)
+    await ctx.session.flush()
     ctx.audit(
         "committee.tallied",
         "meeting",
         meeting.id,
-        revived=[p.id for p, _, _, r in results if r],
-        kept=[p.id for p, _, _, r in results if not r],
+        revived=[r.proposal_id for r in results if r.outcome == REVIVED],
+        kept=[r.proposal_id for r in results if r.outcome == KEPT],
+        no_quorum=[r.proposal_id for r in results if r.outcome == NO_QUORUM],
+        closed_by=meeting.closed_by,
     )
     return results
 
 
-def _result_text(t: Translator, quarter: str, results: list[tuple[Proposal, int, int, bool]]) -> str:
-    lines = [t("committee.result_header", quarter=quarter, count=len(results))]
-    for proposal, revive, keep, revived in results:
-        key = "committee.result_revived" if revived else "committee.result_kept"
-        lines.append(t(key, number=proposal.id, title=proposal.title, revive=revive, keep=keep))
-    if not results:
-        lines.append(t("committee.result_none"))
-    return "\n".join(lines)
+async def finish(ctx: Context, meeting: CommitteeMeeting, closed_by: Person | None = None) -> list[CommitteeOutcome]:
+    """Close the vote: tally, post the minutes in the proposals' rooms, tell organizers and members."""
+    from bot.committee_minutes import minutes_text
+
+    results = await tally(ctx, meeting, closed_by)
+    room_ids = []
+    for result in results:
+        proposal = await ctx.session.get(Proposal, result.proposal_id)
+        if proposal is not None and proposal.room_id and proposal.room_id not in room_ids:
+            room_ids.append(proposal.room_id)
+    for room_id in room_ids:
+        room = await ctx.session.get(Room, room_id)
+        if room is not None:
+            ctx.post(room, await minutes_text(ctx.session, ctx.translator(), meeting, ctx.settings.tz))
+    people = {p.id: p for p in await ctx.organizers()}
+    people.update({p.id: p for p in await committee_members(ctx)})
+    for person in people.values():
+        await ctx.tell(person, await minutes_text(ctx.session, ctx.translator(person), meeting, ctx.settings.tz))
+    return results
+
+
+async def open_meeting(ctx: Context) -> CommitteeMeeting | None:
+    """The meeting whose agenda went out and whose vote is still open, if any."""
+    return (
+        await ctx.session.exec(
+            select(CommitteeMeeting)
+            .where(CommitteeMeeting.agenda_sent_at != None, CommitteeMeeting.tallied_at == None)  # noqa: E711
+            .order_by(CommitteeMeeting.meets_at)  # type: ignore[arg-type]
+        )
+    ).first()
+
+
+async def close_vote(ctx: Context) -> None:
+    """`/committee close`: the chair ends the vote and the minutes go out."""
+    chair = await chair_of(ctx)
+    if chair is None or chair.id != ctx.person.id:
+        if chair is None and ctx.is_organizer():
+            raise UserError("committee.no_chair")
+        raise NotAllowed(action="committee.close", key="committee.chair_only")
+    meeting = await open_meeting(ctx)
+    if meeting is None:
+        raise UserError("committee.nothing_to_close")
+    results = await finish(ctx, meeting, closed_by=ctx.person)
+    ctx.reply(ctx.t("committee.closed", quarter=meeting.quarter, count=len(results)))
+
+
+async def show_minutes(ctx: Context, label: str | None) -> None:
+    """`/committee minutes [2026-Q2]`: the minutes of a tallied meeting (the latest by default)."""
+    from bot.committee_minutes import minutes_text
+
+    query = select(CommitteeMeeting).where(CommitteeMeeting.tallied_at != None)  # noqa: E711
+    if label:
+        query = query.where(CommitteeMeeting.quarter == label.upper())
+    meeting = (await ctx.session.exec(query.order_by(CommitteeMeeting.meets_at.desc()))).first()  # type: ignore[attr-defined]
+    if meeting is None:
+        raise UserError("committee.no_minutes", quarter=(label or "")[:10])
+    ctx.reply(await minutes_text(ctx.session, ctx.translator(ctx.person), meeting, ctx.settings.tz))
+
+
+@registry.reminder(COMMITTEE_NUDGE)
+async def nudge_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-def]
+    """The business day before the meeting: members who have not voted get their open items."""
+    meeting = await meeting_for(ctx, Quarter.parse(reminder.payload["quarter"]))
+    if meeting.agenda_sent_at is None or meeting.tallied_at is not None:
+        return
+    agenda = await agenda_of(ctx, meeting)
+    times = meeting_times(ctx.settings, Quarter.parse(meeting.quarter))
+    for member in await committee_members(ctx):
+        t = ctx.translator(member)
+        missing: list[Proposal] = []
+        for proposal in agenda:
+            if member.id in await recused(ctx, proposal):
+                continue
+            if member.id not in await _votes(ctx, meeting, proposal):
+                missing.append(proposal)
+        if not missing:
+            continue
+        lines = [t("committee.nudge", quarter=meeting.quarter, date=ctx.local(times.meets_at, "%Y-%m-%d"), count=len(missing))]
+        buttons = []
+        for proposal in missing:
+            lines.append(t("committee.nudge_line", number=proposal.id, title=proposal.title))
+            action = f"vote:{meeting.id}:{proposal.id}"
+            buttons.append(
+                [
+                    Button(t("committee.button_revive_n", number=proposal.id), f"{action}:{REVIVE}"),
+                    Button(t("committee.button_keep_n", number=proposal.id), f"{action}:{KEEP}"),
+                ]
+            )
+        await ctx.tell(member, "\n".join(lines), buttons)
 
 
 @registry.reminder(COMMITTEE_TALLY, exact=True)
 async def tally_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-def]
-    """Meeting day: tally, resubmit the revived, tell rooms, organizers and members; plan the next."""
+    """End of meeting day: the vote closes by itself unless the chair closed it; plan the next."""
     meeting = await meeting_for(ctx, Quarter.parse(reminder.payload["quarter"]))
     if meeting.tallied_at is None:
-        results = await tally(ctx, meeting) if meeting.agenda_sent_at is not None else []
-        if meeting.agenda_sent_at is None:
+        if meeting.agenda_sent_at is not None:
+            await finish(ctx, meeting)
+        else:
             meeting.tallied_at = ctx.now()
             ctx.session.add(meeting)
             ctx.audit("committee.tallied", "meeting", meeting.id, revived=[], kept=[], without_agenda=True)
-        people = {p.id: p for p in await ctx.organizers()}
-        people.update({p.id: p for p in await committee_members(ctx)})
-        for person in people.values():
-            await ctx.tell(person, _result_text(ctx.translator(person), meeting.quarter, results))
+            await ctx.tell_organizers("committee.no_meeting", quarter=meeting.quarter)
     await schedule_committee(ctx.session, ctx.settings, reminder.due_at)

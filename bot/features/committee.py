@@ -312,7 +312,8 @@ async def _agenda_item(
         lines.append(t("committee.item_idea", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
     if len(ideas) > AGENDA_IDEAS_SHOWN:
         lines.append(t("committee.item_more_ideas", count=len(ideas) - AGENDA_IDEAS_SHOWN))
-    away = await recused(ctx, proposal)
+    member_ids = {p.id for p in await committee_members(ctx)}
+    away = {pid: why for pid, why in (await recused(ctx, proposal)).items() if pid in member_ids}
     line = await recusal_line(ctx, t, away)
     if line:
         lines.append(line)
@@ -445,7 +446,7 @@ async def tally(ctx: Context, meeting: CommitteeMeeting, closed_by: Person | Non
     default = ctx.translator()
     members = {p.id for p in await committee_members(ctx)}
     for proposal in await agenda_of(ctx, meeting):
-        away = await recused(ctx, proposal)
+        away = {pid: why for pid, why in (await recused(ctx, proposal)).items() if pid in members}
         eligible = members - set(away)
         votes = {pid: choice for pid, choice in (await _votes(ctx, meeting, proposal)).items() if pid in eligible}
         revive, keep = sum(c == REVIVE for c in votes.values()), sum(c == KEEP for c in votes.values())
@@ -474,7 +475,7 @@ async def tally(ctx: Context, meeting: CommitteeMeeting, closed_by: Person | Non
             quorum=quorum,
             quorum_met=quorum_met,
             outcome=outcome,
-            recused=[[person_id, why] for person_id, why in sorted(away.items())],
+            recused=[[person_id, why] for person_id, why in away.items()],
             decided_at=ctx.now(),
         )
         ctx.session.add(row)

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlmodel import select
 
+from bot import committee_rules
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
 from bot.i18n import Translator
 from bot.messages import Button
 from bot.parsing import ParsedCommand
-from bot.proposals.queries import proposers
 from bot.proposals.workflow import revive_proposal
 from bot.registry import registry
 from bot.text import clip, is_number
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 REVIVE, KEEP = "revive", "keep"
 REVIVED, KEPT, NO_QUORUM = "revived", "kept", "no_quorum"
-PROPOSER, DECIDER = "proposer", "decider"
 AGENDA_IDEAS_SHOWN = 5
 
 
@@ -241,29 +240,11 @@ async def agenda_of(ctx: Context, meeting: CommitteeMeeting, cutoff: datetime | 
 
 
 async def recused(ctx: Context, proposal: Proposal) -> dict[int, str]:
-    """Who does not vote on a proposal, and why: its proposers and the head who rejected it."""
-    out: dict[int, str] = {p.id: PROPOSER for p in await proposers(ctx.session, proposal.id)}  # type: ignore[arg-type, misc]
-    decider = (
-        await ctx.session.exec(
-            select(ProposalTransition.actor_id)
-            .where(
-                ProposalTransition.proposal_id == proposal.id,
-                ProposalTransition.to_state == ProposalState.rejected,
-                ProposalTransition.undone == False,  # noqa: E712
-            )
-            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
-        )
-    ).first()
-    if decider is not None:
-        out.setdefault(decider, DECIDER)
-    return out
+    return await committee_rules.recused(ctx.session, proposal.id)  # type: ignore[arg-type]
 
 
 def quorum_of(ctx: Context, eligible: int) -> int:
-    """Votes needed for a decision: the setting's number, or a majority of who may vote."""
-    if ctx.settings.committee_quorum:
-        return int(ctx.settings.committee_quorum)
-    return eligible // 2 + 1
+    return committee_rules.quorum_of(ctx.settings, eligible)
 
 
 async def recusal_line(ctx: Context, t: Translator, away: dict[int, str]) -> str | None:

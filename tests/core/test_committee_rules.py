@@ -61,6 +61,17 @@ async def test_proposers_and_the_deciding_head_do_not_vote_on_it(clocked: Clocke
     [for_jiwoo] = agenda_items(story, "jiwoo")
     assert "회피 위원: 박민지(제안자), 김도현(불채택 결정)" in for_jiwoo.text and len(for_jiwoo.actions) == 2
 
+    async with story.app.db.session() as session:  # what waits for each of them (Slack's Home tab)
+        from bot.features.home import home_summary
+        from storage.tables import Person
+
+        waiting = {
+            handle: [w.kind for w in (await home_summary(session, person)).waiting]
+            for handle in ("minji", "jiwoo")
+            if (person := (await session.exec(select(Person).where(Person.handle == handle))).one())
+        }
+    assert waiting == {"minji": [], "jiwoo": ["vote"]}
+
     vote = f"vote:{(await meeting(story)).id}:{heated}"
     assert await story.press("minji", f"{vote}:revive", room="dm:minji") == (
         f"위원님이 제안자로 참여하신 제안 #{heated}에는 투표하실 수 없습니다 (이해충돌 회피)."

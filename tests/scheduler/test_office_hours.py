@@ -142,3 +142,34 @@ async def test_a_topic_closes_on_sunday_night_and_its_summary_waits_for_monday(c
     assert reminders_in(story, "토론을 마감했습니다") == []
     await clocked.move_to("2026-06-01T09:00")
     assert len(reminders_in(story, "🏁 '버스정류장 안전' 토론을 마감했습니다.")) == 1  # at Monday's opening
+
+
+async def invited(clocked: ClockedStory) -> None:
+    story = clocked.story
+    await story.dm("dohyun", "/start")
+    await story.say("minji", "/topic suggest 버스정류장 신호등 안전 | 정류장 앞 횡단보도와 신호등이 부족해 위험합니다")
+    await story.say("sujin", "/topic pick")
+    await story.say("sujin", "/invite 교통")
+
+
+async def test_an_invitation_nudge_due_on_saturday_comes_on_monday_morning(clocked: ClockedStory) -> None:
+    story = clocked.story
+    await invited(clocked)  # Wednesday 8 April, 10:00; three days later is Saturday
+    nudge = "아직 답변을 받지 못해 다시 안내드립니다"
+    await clocked.move_to("2026-04-12T20:00")  # all weekend
+    assert not any(nudge in t for t in story.to_person("dohyun"))
+    await clocked.move_to("2026-04-13T09:00")
+    assert sum(nudge in t for t in story.to_person("dohyun")) == 1
+
+
+async def test_a_monday_field_visit_is_announced_on_friday_morning(clocked: ClockedStory) -> None:
+    story = clocked.story
+    await invited(clocked)
+    await story.dm("dohyun", "/visit 1 2026-04-13 14:00 시청 앞 버스정류장")
+    await clocked.move_to("2026-04-10T08:59")
+    assert not any("현장 방문이 있습니다" in t for t in story.in_room("room"))
+    await clocked.move_to("2026-04-12T09:00")  # Friday came, then the weekend
+    [announced] = [t for t in story.in_room("room") if "현장 방문이 있습니다" in t]
+    assert announced.startswith("📍 다음 업무일에 현장 방문이 있습니다: 2026-04-13 14:00 시청 앞 버스정류장")
+    [reminder] = await clocked.reminders(Reminder.kind == "field_visit.tomorrow")
+    assert reminder.due_at == seoul("2026-04-10T09:00")

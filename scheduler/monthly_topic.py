@@ -9,7 +9,6 @@ from sqlmodel import select
 
 from bot.business_days import end_of_month
 from bot.context import Context
-from bot.features.common import active_topic
 from bot.registry import registry
 from scheduler.jobs import MONTHLY_TOPIC, schedule_monthly_topic
 from storage.tables import Room, Topic, TopicState

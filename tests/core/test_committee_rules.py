@@ -151,8 +151,8 @@ async def test_the_chair_closes_the_vote_and_the_minutes_go_to_the_room(clocked:
     vote = f"vote:{(await meeting(story)).id}"
     for person, choice in (("jiwoo", "revive"), ("seoyeon", "revive"), ("junho", "keep")):
         await story.press(person, f"{vote}:{heated}:{choice}", room=f"dm:{person}")
-    await story.press("junho", f"{vote}:{shade}:keep", room=f"dm:junho")
-    await story.press("seoyeon", f"{vote}:{shade}:keep", room=f"dm:seoyeon")
+    await story.press("junho", f"{vote}:{shade}:keep", room="dm:junho")
+    await story.press("seoyeon", f"{vote}:{shade}:keep", room="dm:seoyeon")
 
     await clocked.move_to("2026-06-15T11:00")  # meeting day
     assert (await story.dm("seoyeon", "/committee close"))[0] == "투표 마감은 자문단 위원장만 하실 수 있습니다."

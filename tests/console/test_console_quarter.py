@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.ports import ManualClock
 from storage.tables import Invitation, Proposal, Reminder
 from tests.console.driver import run_console
@@ -126,7 +126,9 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
 
     tally = after(transcript, "/clock 2026-06-15T18:00")
     assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재심사를 결정했습니다 (재심사 2표, 유지 1표)" in tally
-    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재심사 (재심사 2표 · 유지 1표)" in tally
+    assert "📝 2026-Q2 시민행복 제안 디자인 자문단 회의록 (안건 1건)" in tally
+    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재심사 결정 (담당 부서에 다시 제출)" in tally
+    assert "재심사 2표 · 유지 1표 · 투표 3/3명 (정족수 2명 충족)" in tally
     assert "이미 집계되어" in transcript.rsplit("/press vote:1:1:keep", 1)[1]
 
     # Nothing was lost or repeated across the restart, and every due reminder was sent once.

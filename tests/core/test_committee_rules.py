@@ -213,8 +213,8 @@ async def test_an_agenda_with_no_members_or_no_proposals_tells_the_organizer(clo
 
 
 def test_the_minutes_export_as_csv_and_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    from bot.bootstrap import build_app
-    from bot.cli import main
+    from idearoom.wiring import build_app
+    from idearoom.cli import main
     from bot.ports import ManualClock
     from tests.harness import test_settings
     from tests.scheduler.clocked import seoul

@@ -6,7 +6,7 @@ from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
             raise ValueError("office hours are HH:MM, e.g. 09:00")
         return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @model_validator(mode="after")
+    def _office_opens_before_it_closes(self) -> "Settings":
+        if self.office_opens >= self.office_closes:
+            raise ValueError("IDEAROOM_OFFICE_OPENS must be earlier than IDEAROOM_OFFICE_CLOSES")
+        return self
 
     @field_validator("committee_quorum")
     @classmethod

@@ -144,16 +144,15 @@ async def list_reminders(ctx: Context) -> None:
                 )
             )
         ).one()
-        lines.append(
-            t(
-                "remind.list_line",
-                number=number,
-                schedule=recurring.schedule,
-                audience=await describe_audience(ctx, t, recurring.audience),
-                text=clip(recurring.text, 60),
-                next=ctx.local(due) if due else "-",
-            )
+        line = t(
+            "remind.list_line",
+            number=number,
+            schedule=recurring.schedule,
+            audience=await describe_audience(ctx, t, recurring.audience),
+            text=clip(recurring.text, 60),
+            next=ctx.local(due) if due else "-",
         )
+        lines.append(f"{line} {t('remind.list_anytime')}" if recurring.anytime else line)
     if not active:
         lines.append(t("remind.list_empty"))
     if ctx.is_organizer():

@@ -42,6 +42,8 @@ async def test_an_organizer_may_ask_for_a_weekend_reminder_explicitly(clocked: C
     story = clocked.story
     [added] = await story.say("sujin", '/remind add "토 10:00" anytime here 당직 점검')
     assert "다음 알림: 2026-04-11 10:00" in added and "업무시간과 관계없이" in added
+    [listing] = await story.say("minji", "/remind list")
+    assert "당직 점검 (다음: 2026-04-11 10:00) · 업무시간과 관계없이 보냄" in listing
     await clocked.move_to("2026-04-11T10:00")
     assert reminders_in(story, "당직 점검") == ["⏰ 알림: 당직 점검"]
 

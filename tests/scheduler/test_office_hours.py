@@ -175,3 +175,20 @@ async def test_a_monday_field_visit_is_announced_on_friday_morning(clocked: Cloc
     assert announced.startswith("📍 다음 업무일에 현장 방문이 있습니다: 2026-04-13 14:00 시청 앞 버스정류장")
     [reminder] = await clocked.reminders(Reminder.kind == "field_visit.tomorrow")
     assert reminder.due_at == seoul("2026-04-10T09:00")
+
+
+async def test_at_the_console_the_weekend_passes_quietly_and_monday_brings_the_reminder(sqlite_url: str) -> None:
+    from bot.ports import ManualClock
+    from tests.console.driver import run_console
+
+    script = (
+        "/as sujin\n"
+        '/remind add "토 10:00" here 주간 보고서를 올려 주세요\n'
+        "/clock 2026-04-12T23:00\n"
+        "/clock 2026-04-13T09:00\n"
+    )
+    transcript = await run_console(sqlite_url, script, clock=ManualClock(seoul("2026-04-10T17:00")), with_scheduler=True)
+    before_monday, monday = transcript.split("/clock 2026-04-13T09:00")
+    weekend = before_monday.split("/clock 2026-04-12T23:00")[1]
+    assert "그 사이 알림 0건을 보냈습니다" in weekend and "⏰ 알림: 주간 보고서를 올려 주세요" not in weekend
+    assert "🤖 ⏰ 알림: 주간 보고서를 올려 주세요" in monday and "🕘 2026-04-13 09:00 (월)" in monday

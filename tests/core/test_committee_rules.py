@@ -80,6 +80,9 @@ async def test_proposers_and_the_deciding_head_do_not_vote_on_it(clocked: Clocke
         f"위원님이 불채택을 결정하신 제안 #{heated}에는 투표하실 수 없습니다 (이해충돌 회피)."
     )
     assert await story.count(CommitteeVote) == 0
+    # Nor may the head bring it back alone with /proposal revive.
+    [refused] = await story.say("dohyun", f"/proposal revive {heated}")
+    assert refused.startswith(f"제안 #{heated}의 불채택을 결정하셨으므로 직접 재상정하실 수 없습니다.")
 
     # The two who may vote are the whole electorate: both revive, a quorum of two of two.
     await story.press("jiwoo", f"{vote}:revive", room="dm:jiwoo")

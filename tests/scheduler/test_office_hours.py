@@ -192,3 +192,38 @@ async def test_at_the_console_the_weekend_passes_quietly_and_monday_brings_the_r
     weekend = before_monday.split("/clock 2026-04-12T23:00")[1]
     assert "그 사이 알림 0건을 보냈습니다" in weekend and "⏰ 알림: 주간 보고서를 올려 주세요" not in weekend
     assert "🤖 ⏰ 알림: 주간 보고서를 올려 주세요" in monday and "🕘 2026-04-13 09:00 (월)" in monday
+
+
+async def test_a_new_kind_of_reminder_keeps_office_hours_without_doing_anything(clocked: ClockedStory) -> None:
+    from bot.registry import registry
+    from bot.reminders import schedule
+    from storage.tables import Room
+
+    ran_at: dict[str, object] = {}
+
+    async def notice(ctx, reminder) -> None:  # type: ignore[no-untyped-def]
+        ran_at[reminder.kind] = ctx.now()
+        ctx.post(await ctx.session.get(Room, int(reminder.audience.split(":")[1])), f"새 알림 {reminder.kind}")
+
+    registry.reminder("test.new_notice")(notice)
+    registry.reminder("test.new_deadline", exact=True)(notice)
+    try:
+        story = clocked.story
+        await story.say("minji", "/help")
+        [room] = await story.rows(Room, Room.external_id == "room")
+        async with story.app.db.session() as session:
+            for kind in ("test.new_notice", "test.new_deadline"):
+                await schedule(
+                    session, kind=kind, due_at=seoul("2026-04-11T10:00"), audience=f"room:{room.id}",
+                    dedupe_key=kind, now=story.app.clock.now(),
+                )
+        await clocked.move_to("2026-04-12T12:00")
+        assert ran_at == {"test.new_deadline": seoul("2026-04-11T10:00")}  # the exact one ran on Saturday
+        assert reminders_in(story, "새 알림") == []  # but nobody was messaged at the weekend
+        await clocked.move_to("2026-04-13T09:00")
+        assert sorted(reminders_in(story, "새 알림")) == ["새 알림 test.new_deadline", "새 알림 test.new_notice"]
+        assert ran_at["test.new_notice"] == seoul("2026-04-13T09:00")
+    finally:
+        for kind in ("test.new_notice", "test.new_deadline"):
+            registry.reminders.pop(kind, None)
+            registry.exact_reminders.discard(kind)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.dates import official_datetime, official_period
 from bot.i18n import Translator
 from storage.tables import CommitteeMeeting, CommitteeOutcome, CommitteeVote, Person, Proposal
 
@@ -83,9 +84,9 @@ async def minutes_rows(session: AsyncSession, meeting: CommitteeMeeting) -> list
 async def minutes_text(session: AsyncSession, t: Translator, meeting: CommitteeMeeting, tz: ZoneInfo) -> str:
     """The minutes as the room, the organizers and the members read them."""
     closer = await session.get(Person, meeting.closed_by) if meeting.closed_by else None
-    when = meeting.tallied_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if meeting.tallied_at else "-"
+    when = official_datetime(meeting.tallied_at.astimezone(tz), t.locale) if meeting.tallied_at else "-"
     rows = await minutes_rows(session, meeting)
-    lines = [t("committee.minutes_header", quarter=meeting.quarter, count=len(rows))]
+    lines = [t("committee.minutes_header", quarter=official_period(meeting.quarter, t.locale), count=len(rows))]
     lines.append(t("committee.minutes_closed_by", name=closer.name, time=when) if closer else t("committee.minutes_closed_auto", time=when))
     for row in rows:
         lines.append(t(f"committee.minutes_{row.outcome}", number=row.number, title=row.title))

@@ -37,9 +37,9 @@ async def committee_command(ctx: Context, command: ParsedCommand) -> None:
         meeting = await meeting_for(ctx, coming_quarter(ctx.settings, ctx.now()))
         refusal = await agenda_refusal(ctx, meeting)
         if refusal:
-            raise UserError(refusal, quarter=meeting.quarter)
+            raise UserError(refusal, quarter=ctx.period(meeting.quarter))
         count, proposals = await send_agenda(ctx, meeting)
-        ctx.reply(ctx.t("committee.agenda_sent", members=count, proposals=proposals, quarter=meeting.quarter))
+        ctx.reply(ctx.t("committee.agenda_sent", members=count, proposals=proposals, quarter=ctx.period(meeting.quarter)))
     elif sub in ("chair", "위원장"):
         await set_chair(ctx, command.rest_after(1))
     elif sub in ("close", "마감", "종료"):
@@ -64,16 +64,16 @@ async def add_member(ctx: Context, reference: str) -> None:
     person = await _person_argument(ctx, reference)
     member = await committee_membership(ctx, person)
     if member is not None and member.active:
-        raise UserError("committee.already_member", name=person.name)
+        raise UserError("committee.already_member", name=ctx.called(person))
     if member is None:
         member = CommitteeMember(person_id=person.id, added_by=ctx.person.id, added_at=ctx.now())  # type: ignore[arg-type]
     member.active, member.added_by, member.added_at = True, ctx.person.id, ctx.now()
     ctx.session.add(member)
     await ctx.session.flush()
     ctx.audit("committee.member_added", "person", person.id)
-    ctx.reply(ctx.t("committee.added", name=person.name))
+    ctx.reply(ctx.t("committee.added", name=ctx.called(person)))
     times = meeting_times(ctx.settings, coming_quarter(ctx.settings, ctx.now()))
-    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.local(times.meets_at, "%Y-%m-%d")))
+    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.date(times.meets_at, person)))
 
 
 async def remove_member(ctx: Context, reference: str) -> None:
@@ -81,11 +81,11 @@ async def remove_member(ctx: Context, reference: str) -> None:
     person = await _person_argument(ctx, reference)
     member = await committee_membership(ctx, person)
     if member is None or not member.active:
-        raise UserError("committee.not_a_member", name=person.name)
+        raise UserError("committee.not_a_member", name=ctx.called(person))
     member.active, member.is_chair = False, False
     ctx.session.add(member)
     ctx.audit("committee.member_removed", "person", person.id)
-    ctx.reply(ctx.t("committee.removed", name=person.name))
+    ctx.reply(ctx.t("committee.removed", name=ctx.called(person)))
 
 
 async def list_members(ctx: Context) -> None:
@@ -101,9 +101,9 @@ async def list_members(ctx: Context) -> None:
     lines.append(
         ctx.t(
             "committee.next_meeting",
-            quarter=times.quarter.label,
-            date=ctx.local(times.meets_at, "%Y-%m-%d"),
-            agenda=ctx.local(times.agenda_at, "%Y-%m-%d"),
+            quarter=ctx.period(times.quarter.label),
+            date=ctx.date(times.meets_at),
+            agenda=ctx.date(times.agenda_at),
         )
     )
     ctx.reply("\n".join(lines))
@@ -115,7 +115,7 @@ async def set_chair(ctx: Context, reference: str) -> None:
     person = await _person_argument(ctx, reference)
     member = await committee_membership(ctx, person)
     if member is None or not member.active:
-        raise UserError("committee.chair_not_member", name=person.name)
+        raise UserError("committee.chair_not_member", name=ctx.called(person))
     current = (await ctx.session.exec(select(CommitteeMember).where(CommitteeMember.is_chair == True))).all()  # noqa: E712
     for other in current:
         other.is_chair = False
@@ -123,6 +123,6 @@ async def set_chair(ctx: Context, reference: str) -> None:
     member.is_chair = True
     ctx.session.add(member)
     ctx.audit("committee.chair_set", "person", person.id)
-    ctx.reply(ctx.t("committee.chair_set", name=person.name))
+    ctx.reply(ctx.t("committee.chair_set", name=ctx.called(person)))
     await ctx.tell(person, ctx.translator(person)("committee.chair_welcome"))
 

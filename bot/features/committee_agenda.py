@@ -169,7 +169,7 @@ async def _agenda_item(
 async def send_agenda(ctx: Context, meeting: CommitteeMeeting) -> tuple[int, int]:
     """Send every active member the agenda with vote buttons; returns (members reached, proposals)."""
     if meeting.tallied_at is not None:
-        raise UserError("committee.already_tallied", quarter=meeting.quarter)
+        raise UserError("committee.already_tallied", quarter=ctx.period(meeting.quarter))
     meeting.agenda_sent_at = ctx.now()
     ctx.session.add(meeting)
     await ctx.session.flush()
@@ -182,9 +182,9 @@ async def send_agenda(ctx: Context, meeting: CommitteeMeeting) -> tuple[int, int
         t = ctx.translator(member)
         header = t(
             "committee.agenda_header",
-            quarter=meeting.quarter,
-            date=ctx.local(times.meets_at, "%Y-%m-%d"),
-            deadline=ctx.local(times.tally_at),
+            quarter=ctx.period(meeting.quarter, member),
+            date=ctx.date(times.meets_at, member),
+            deadline=ctx.when(times.tally_at, member),
             count=len(proposals),
         )
         if ctx.settings.committee_quorum:
@@ -211,9 +211,9 @@ async def agenda_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped
         return
     refusal = await agenda_refusal(ctx, meeting)
     if refusal:
-        await ctx.tell_organizers(refusal, quarter=meeting.quarter)
+        await ctx.tell_organizers(refusal, quarter=ctx.period(meeting.quarter))
         return
     reached, proposals = await send_agenda(ctx, meeting)
-    await ctx.tell_organizers("committee.agenda_sent", members=reached, proposals=proposals, quarter=meeting.quarter)
+    await ctx.tell_organizers("committee.agenda_sent", members=reached, proposals=proposals, quarter=ctx.period(meeting.quarter))
 
 

@@ -62,7 +62,7 @@ async def vote_pressed(ctx: Context, args: list[str]) -> str:
     if member is None or not member.active:
         raise NotAllowed(action="committee.vote", key="committee.not_member_vote")
     if meeting.tallied_at is not None:
-        raise UserError("committee.vote_closed", quarter=meeting.quarter)
+        raise UserError("committee.vote_closed", quarter=ctx.period(meeting.quarter))
     if proposal.id not in {p.id for p in await agenda_of(ctx, meeting)}:
         raise UserError("committee.not_on_agenda", number=proposal.id)
     why = (await recused(ctx, proposal)).get(ctx.person.id)  # type: ignore[arg-type]
@@ -124,7 +124,7 @@ async def tally(ctx: Context, meeting: CommitteeMeeting, closed_by: Person | Non
         quorum_met = bool(eligible) and revive + keep >= quorum
         outcome = NO_QUORUM if not quorum_met else REVIVED if revive > keep else KEPT
         if outcome == REVIVED and proposal.state == ProposalState.maturing:
-            reason = default("committee.revive_reason", quarter=meeting.quarter, revive=revive, keep=keep)
+            reason = default("committee.revive_reason", quarter=ctx.period(meeting.quarter), revive=revive, keep=keep)
             try:
                 async with ctx.session.begin_nested():  # one refused revival must not undo the tally
                     await _revive(ctx, proposal, reason)
@@ -209,7 +209,7 @@ async def close_vote(ctx: Context) -> None:
     if meeting is None:
         raise UserError("committee.nothing_to_close")
     results = await finish(ctx, meeting, closed_by=ctx.person)
-    ctx.reply(ctx.t("committee.closed", quarter=meeting.quarter, count=len(results)))
+    ctx.reply(ctx.t("committee.closed", quarter=ctx.period(meeting.quarter), count=len(results)))
 
 
 async def show_minutes(ctx: Context, label: str | None) -> None:
@@ -243,7 +243,8 @@ async def nudge_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-
                 missing.append(proposal)
         if not missing:
             continue
-        lines = [t("committee.nudge", quarter=meeting.quarter, date=ctx.local(times.meets_at, "%Y-%m-%d"), count=len(missing))]
+        quarter, date = ctx.period(meeting.quarter, member), ctx.date(times.meets_at, member)
+        lines = [t("committee.nudge", quarter=quarter, date=date, count=len(missing))]
         buttons = []
         for proposal in missing:
             lines.append(t("committee.nudge_line", number=proposal.id, title=proposal.title))
@@ -268,5 +269,5 @@ async def tally_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-
             meeting.tallied_at = ctx.now()
             ctx.session.add(meeting)
             ctx.audit("committee.tallied", "meeting", meeting.id, revived=[], kept=[], without_agenda=True)
-            await ctx.tell_organizers("committee.no_meeting", quarter=meeting.quarter)
+            await ctx.tell_organizers("committee.no_meeting", quarter=ctx.period(meeting.quarter))
     await schedule_committee(ctx.session, ctx.settings, reminder.due_at)

@@ -115,7 +115,7 @@ async def add_reminder(ctx: Context, rest: str) -> None:
         "remind.added",
         schedule=schedule_text,
         audience=await describe_audience(ctx, ctx.translator(ctx.person), audience),
-        next=ctx.local(due) if due else "-",
+        next=ctx.when(due) if due else ctx.t("value.no_next"),
     )
     note = (
         ctx.t("remind.anytime_note")
@@ -150,7 +150,7 @@ async def list_reminders(ctx: Context) -> None:
             schedule=recurring.schedule,
             audience=await describe_audience(ctx, t, recurring.audience),
             text=clip(recurring.text, 60),
-            next=ctx.local(due) if due else "-",
+            next=ctx.when(due) if due else ctx.t("value.no_next"),
         )
         lines.append(f"{line} {t('remind.list_anytime')}" if recurring.anytime else line)
     if not active:

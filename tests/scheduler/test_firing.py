@@ -156,7 +156,7 @@ async def test_killing_the_bot_and_starting_it_again_neither_loses_nor_repeats(s
     assert states == {"a": "sent", "b": "missed", "c": "sent", "d": "sent"}
     assert told == []  # the organizer, too, is told in office hours
     [missed_notice, monthly] = told_third
-    assert "보내지 못한 알림이 1건" in missed_notice and "2026-03-31 10:00" in missed_notice  # told once
+    assert "보내지 못한 알림이 1건" in missed_notice and "2026. 3. 31.(화) 10:00" in missed_notice  # told once
     assert monthly.startswith("📅 4월 토론주제를 정할 때")  # the monthly reminder, once
 
 

@@ -91,7 +91,7 @@ async def test_proposers_and_the_deciding_head_do_not_vote_on_it(clocked: Clocke
     [outcome] = await story.rows(CommitteeOutcome)
     assert (outcome.outcome, outcome.eligible, outcome.quorum, outcome.revive) == ("revived", 2, 2, 2)
     [minutes] = [t for t in story.in_room("room") if t.startswith("📝") and "회의록" in t]
-    assert "재심사 2표 · 유지 0표 · 투표 2/2명 (정족수 2명 충족)" in minutes
+    assert "재상정 2표 · 유지 0표 · 투표 2/2명(정족수 2명 충족)" in minutes
     assert "투표한 위원: 한지우, 정서연" in minutes and "회피: 박민지(제안자), 김도현(불채택 결정)" in minutes
 
 
@@ -113,8 +113,8 @@ async def test_two_of_four_members_is_no_quorum(clocked: ClockedStory) -> None:
     assert (outcome.outcome, outcome.quorum_met, outcome.quorum) == ("no_quorum", False, 3)
     [minutes] = [t for t in story.in_room("room") if t.startswith("📝") and "회의록" in t]
     assert "⏸️ 제안 #1 버스정류장 온열의자 — 정족수 미달, 다음 회의에 다시 상정" in minutes
-    assert "투표 2/4명 (정족수 3명 미달)" in minutes
-    assert "투표 마감: 2026-06-15 18:00, 회의일 종료로 자동 마감" in minutes
+    assert "투표 2/4명(정족수 3명 미달)" in minutes
+    assert "투표 마감: 2026. 6. 15.(월) 18:00, 회의일 종료로 자동 마감" in minutes
     assert not any("재심사를 결정" in t for t in story.in_room("room"))
 
 
@@ -145,7 +145,7 @@ async def test_the_chair_closes_the_vote_and_the_minutes_go_to_the_room(clocked:
     assert "담당자만" in (await story.say("minji", "/committee chair @jiwoo"))[0]
     assert "자문단 위원이 아니어서 위원장으로 지정할 수 없습니다" in (await story.say("sujin", "/committee chair @minji"))[0]
     assert "아직 위원장이 없습니다" in (await story.say("sujin", "/committee close"))[0]
-    assert (await story.say("sujin", "/committee chair @jiwoo"))[0] == "✅ 한지우님을 자문단 위원장으로 지정했습니다."
+    assert (await story.say("sujin", "/committee chair @jiwoo"))[0] == "✅ 한지우 주무관님을 자문단 위원장으로 지정했습니다."
     assert any("/committee close" in t for t in story.to_person("jiwoo"))
     assert "2. 한지우 (위원장)" not in (listing := (await story.say("minji", "/committee"))[0]) and "한지우 (위원장)" in listing
     assert "마감할 투표가 없습니다" in (await story.dm("jiwoo", "/committee close"))[0]
@@ -160,16 +160,16 @@ async def test_the_chair_closes_the_vote_and_the_minutes_go_to_the_room(clocked:
     await clocked.move_to("2026-06-15T11:00")  # meeting day
     assert (await story.dm("seoyeon", "/committee close"))[0] == "투표 마감은 자문단 위원장만 하실 수 있습니다."
     closed, *_ = await story.dm("jiwoo", "/committee close")
-    assert closed.startswith("🔨 2026-Q2 자문단 투표를 마감했습니다 (안건 2건).")
+    assert closed.startswith("🔨 2026년 2분기 자문단 투표를 마감했습니다(안건 2건).")
     [minutes] = [t for t in story.in_room("room") if t.startswith("📝") and "회의록" in t]
     assert minutes.splitlines()[:2] == [
-        "📝 2026-Q2 시민행복 제안 디자인 자문단 회의록 (안건 2건)",
-        "투표 마감: 2026-06-15 11:00, 위원장 한지우님",
+        "📝 2026년 2분기 시민행복 제안 디자인 자문단 회의록(안건 2건)",
+        "투표 마감: 2026. 6. 15.(월) 11:00, 위원장 한지우님",
     ]
-    assert "🔁 제안 #1 버스정류장 온열의자 — 재심사 결정 (담당 부서에 다시 제출)" in minutes
-    assert "재심사 2표 · 유지 1표 · 투표 3/3명 (정족수 2명 충족)" in minutes
+    assert "🔁 제안 #1 버스정류장 온열의자 — 재상정 결정(담당 부서에 다시 제출)" in minutes
+    assert "재상정 2표 · 유지 1표 · 투표 3/3명(정족수 2명 충족)" in minutes
     assert "투표한 위원: 한지우, 정서연, 최준호" in minutes
-    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지" in minutes and "재심사 0표 · 유지 2표 · 투표 2/3명" in minutes
+    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지" in minutes and "재상정 0표 · 유지 2표 · 투표 2/3명" in minutes
     assert any(t.startswith("📝") for t in story.to_person("sujin")) and any(t.startswith("📝") for t in story.to_person("junho"))
     assert "이미 집계되어" in (await story.press("junho", f"{vote}:{shade}:revive", room="dm:junho") or "")
     sent = len(story.gateway.sent)
@@ -193,7 +193,7 @@ async def test_members_who_have_not_voted_are_reminded_the_business_day_before(c
     await clocked.move_to("2026-06-12T09:00")  # Friday, the business day before Monday's meeting
     [nudge] = [s for s in story.gateway.sent if s.destination.id == "seoyeon" and s.text.startswith("🗳️")]
     assert nudge.text.splitlines() == [
-        "🗳️ 2026-06-15 2026-Q2 자문단 회의 전에 아직 투표하지 않으신 안건이 1건 있습니다. 아래 버튼으로 투표해 주세요.",
+        "🗳️ 2026. 6. 15.(월) 2026년 2분기 자문단 회의 전에 아직 투표하지 않으신 안건이 1건 있습니다. 아래 버튼으로 투표해 주세요.",
         "  · 제안 #1 버스정류장 온열의자",
     ]
     assert nudge.actions == [f"vote:{(await meeting(story)).id}:{heated}:revive", f"vote:{(await meeting(story)).id}:{heated}:keep"]
@@ -204,12 +204,12 @@ async def test_members_who_have_not_voted_are_reminded_the_business_day_before(c
 async def test_an_agenda_with_no_members_or_no_proposals_tells_the_organizer(clocked: ClockedStory) -> None:
     story = clocked.story
     [no_members] = await story.say("sujin", "/committee agenda")
-    assert no_members.startswith("⚠️ 2026-Q2 자문단 위원이 아직 없어 안건을 보내지 않았습니다.")
+    assert no_members.startswith("⚠️ 2026년 2분기 자문단 위원이 아직 없어 안건을 보내지 않았습니다.")
     await members(story, "jiwoo", "seoyeon")
     [nothing] = await story.say("sujin", "/committee agenda")
-    assert nothing == "ℹ️ 2026-Q2 자문단 회의에 올릴 숙성 제안이 없어 안건을 보내지 않았습니다."
+    assert nothing == "ℹ️ 2026년 2분기 자문단 회의에 올릴 숙성 제안이 없어 안건을 보내지 않았습니다."
     await clocked.move_to("2026-06-08T09:00")
-    assert "ℹ️ 2026-Q2 자문단 회의에 올릴 숙성 제안이 없어 안건을 보내지 않았습니다." in story.to_person("sujin")
+    assert "ℹ️ 2026년 2분기 자문단 회의에 올릴 숙성 제안이 없어 안건을 보내지 않았습니다." in story.to_person("sujin")
     assert not any("회의 안건" in t for t in story.to_person("jiwoo"))
     assert not any("보냈습니다" in t and "안건" in t for t in story.to_person("sujin"))
     assert (await meeting(story)).agenda_sent_at is None
@@ -249,11 +249,11 @@ def test_the_minutes_export_as_csv_and_xlsx_from_the_command_line(tmp_path: Path
     raw = (tmp_path / "m.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["분기", "제안 번호", "제목", "결과", "재심사", "유지", "투표 가능 위원", "정족수", "정족수 충족", "투표한 위원", "회피 위원"]
-    assert rows[1] == ["2026-Q2", "1", "버스정류장 온열의자", "재심사 결정", "2", "1", "3", "2", "예", "한지우, 정서연, 최준호", "박민지(제안자)"]
+    assert rows[0] == ["분기", "제안 번호", "제목", "결과", "재상정", "유지", "투표 가능 위원", "정족수", "정족수 충족", "투표한 위원", "회피 위원"]
+    assert rows[1] == ["2026-Q2", "1", "버스정류장 온열의자", "재상정 결정", "2", "1", "3", "2", "예", "한지우, 정서연, 최준호", "박민지(제안자)"]
     out = tmp_path / "m.xlsx"
     assert main(["committee", "minutes", "--quarter", "2026-q2", "--format", "xlsx", "--output", str(out)]) == 0
     sheet = load_workbook(out)["2026-Q2"]
-    assert [c.value for c in sheet[2]][:5] == ["2026-Q2", 1, "버스정류장 온열의자", "재심사 결정", 2]
+    assert [c.value for c in sheet[2]][:5] == ["2026-Q2", 1, "버스정류장 온열의자", "재상정 결정", 2]
     assert main(["committee", "minutes", "--quarter", "2026-Q3"]) == 2
     assert "no minutes for 2026-Q3" in capsys.readouterr().err

@@ -27,9 +27,9 @@ def reminders_in(story: Story, text: str, room: str = "room") -> list[str]:
 async def test_a_saturday_reminder_arrives_on_monday_at_nine(clocked: ClockedStory) -> None:
     story = clocked.story
     [added] = await story.say("sujin", '/remind add "토 10:00" here 주간 보고서를 올려 주세요')
-    assert "다음 알림: 2026-04-13 09:00" in added and "다음 업무 시작 시각에 보내 드립니다" in added
+    assert "다음 알림: 2026. 4. 13.(월) 09:00" in added and "다음 업무 시작 시각에 보내 드립니다" in added
     [listing] = await story.say("minji", "/remind list")
-    assert "(다음: 2026-04-13 09:00)" in listing
+    assert "(다음: 2026. 4. 13.(월) 09:00)" in listing
     await clocked.move_to("2026-04-11T10:00")  # Saturday
     assert reminders_in(story, "주간 보고서") == []
     await clocked.move_to("2026-04-13T08:59")
@@ -41,9 +41,9 @@ async def test_a_saturday_reminder_arrives_on_monday_at_nine(clocked: ClockedSto
 async def test_an_organizer_may_ask_for_a_weekend_reminder_explicitly(clocked: ClockedStory) -> None:
     story = clocked.story
     [added] = await story.say("sujin", '/remind add "토 10:00" anytime here 당직 점검')
-    assert "다음 알림: 2026-04-11 10:00" in added and "업무시간과 관계없이" in added
+    assert "다음 알림: 2026. 4. 11.(토) 10:00" in added and "업무시간과 관계없이" in added
     [listing] = await story.say("minji", "/remind list")
-    assert "당직 점검 (다음: 2026-04-11 10:00) · 업무시간과 관계없이 보냄" in listing
+    assert "당직 점검 (다음: 2026. 4. 11.(토) 10:00) · 업무시간과 관계없이 보냄" in listing
     await clocked.move_to("2026-04-11T10:00")
     assert reminders_in(story, "당직 점검") == ["⏰ 알림: 당직 점검"]
 
@@ -95,19 +95,19 @@ async def test_a_review_due_on_a_sunday_is_due_monday_and_overdue_only_the_day_a
             await story.dm(person, "/help")
         proposal = await submitted(story, "버스정류장 온열의자")
         assert due_day(proposal) == "2026-05-11"
-        assert any("검토 기한: 2026-05-11" in t for t in story.in_room("room"))
+        assert any("검토 기한: 2026. 5. 11.(월)" in t for t in story.in_room("room"))
 
         await clocked.move_to("2026-05-04T09:00")  # a week before (5 May is 어린이날): the Monday
-        assert any("검토 기한(2026-05-11)이 7일 남았습니다" in t for t in story.to_person("dohyun"))
+        assert any("검토 기한(2026. 5. 11.(월))이 7일 남았습니다" in t for t in story.to_person("dohyun"))
         await clocked.move_to("2026-05-08T09:00")  # the business day before: Friday
-        assert any("검토 기한(2026-05-11)이 3일 남았습니다" in t for t in story.to_person("dohyun"))
+        assert any("검토 기한(2026. 5. 11.(월))이 3일 남았습니다" in t for t in story.to_person("dohyun"))
         await clocked.move_to("2026-05-11T23:59")  # the due day itself: not overdue yet
         assert not any("지났습니다" in t for t in story.to_person("sujin"))
         await clocked.move_to("2026-05-12T08:59")
         assert not any("지났습니다" in t for t in story.to_person("sujin"))
         await clocked.move_to("2026-05-12T09:00")
         assert [t for t in story.to_person("sujin") if "지났습니다" in t] == [
-            "⚠️ 제안 #1 '버스정류장 온열의자'의 검토 기한(2026-05-11)이 지났습니다. 교통정책과에 확인을 부탁드립니다."
+            "⚠️ 제안 #1 '버스정류장 온열의자'의 검토 기한(2026. 5. 11.(월))이 지났습니다. 교통정책과에 확인을 부탁드립니다."
         ]
         times = [r.due_at for r in await clocked.reminders(Reminder.kind.startswith("proposal."))]  # type: ignore[attr-defined]
         assert all(t.astimezone(seoul("2026-01-01T00:00").tzinfo).weekday() < 5 for t in times)
@@ -135,7 +135,7 @@ async def test_a_topic_closes_on_sunday_night_and_its_summary_waits_for_monday(c
     await clocked.move_to("2026-05-27T18:00")
     assert reminders_in(story, "마감됩니다") == []
     await clocked.move_to("2026-05-28T09:00")  # Thursday, three days before
-    assert reminders_in(story, "마감됩니다") == ["⏰ '버스정류장 안전' 토론이 3일 뒤(2026-05-31) 마감됩니다. 아직 아이디어를 올리지 않으셨다면 /idea 로 참여해 주세요!"]
+    assert reminders_in(story, "마감됩니다") == ["⏰ '버스정류장 안전' 토론이 3일 뒤(2026. 5. 31.(일)) 마감됩니다. 아직 아이디어를 올리지 않으셨다면 /idea 로 참여해 주세요!"]
     await clocked.move_to("2026-06-01T00:30")
     [topic] = await story.rows(Topic)
     assert topic.state == "closed"  # closed at its time, Sunday 23:59
@@ -172,7 +172,7 @@ async def test_a_monday_field_visit_is_announced_on_friday_morning(clocked: Cloc
     assert not any("현장 방문이 있습니다" in t for t in story.in_room("room"))
     await clocked.move_to("2026-04-12T09:00")  # Friday came, then the weekend
     [announced] = [t for t in story.in_room("room") if "현장 방문이 있습니다" in t]
-    assert announced.startswith("📍 다음 업무일에 현장 방문이 있습니다: 2026-04-13 14:00 시청 앞 버스정류장")
+    assert announced.startswith("📍 다음 업무일에 현장 방문이 있습니다: 2026. 4. 13.(월) 14:00 시청 앞 버스정류장")
     [reminder] = await clocked.reminders(Reminder.kind == "field_visit.tomorrow")
     assert reminder.due_at == seoul("2026-04-10T09:00")
 

@@ -136,10 +136,7 @@ async def test_an_update_that_meets_a_bug_is_apologized_for_once_and_not_asked_f
 ) -> None:
     update = json.dumps(hooked.say(MINJI, "/idea 버그를 만난 아이디어")).encode()
 
-    async def bug(event):  # type: ignore[no-untyped-def]
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(hooked.app.core, "_handle_once", bug)
+    fail_command(monkeypatch, hooked.app.core, "idea", RuntimeError("a bug"))
     assert await post(hooked, update, SECRET) == 200
     apology = await hooked.reply_to(GROUP)
     assert plain(apology) == ko("error.internal")

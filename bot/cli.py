@@ -139,7 +139,7 @@ async def points_export(settings: Settings, args: argparse.Namespace) -> int:
 
 async def report_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write the month's report as a spreadsheet."""
-    from bot.reports import export_month_file
+    from bot.report_workbook import export_month_file
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)

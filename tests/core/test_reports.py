@@ -100,3 +100,26 @@ def test_report_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) 
     assert [row for row in book["부서별 아이디어"].iter_rows(min_row=7, values_only=True)][0] == ("교통정책과", 1, 1, 31)
     assert main(["report", "--month", "2026-Q4"]) == 2
     assert "not a month" in capsys.readouterr().err
+
+
+async def test_the_chart_counts_what_the_month_decided_even_for_proposals_made_before(sqlite_url: str, tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 3, 25, 10, 0, tzinfo=SEOUL))
+    story = await Story.start(test_settings(sqlite_url, IDEAROOM_REPORT_DIR=str(tmp_path)), clock)
+    try:
+        for number, idea in enumerate(("버스정류장 온열의자", "횡단보도 그늘막", "정류장 전광판"), start=1):
+            await story.say("minji", f"/idea {idea}")
+            await story.say("sujin", f"/proposal new {number} {idea}")
+            await story.say("sujin", f"/proposal submit {number} 교통정책과")
+        clock.set(datetime(2026, 4, 6, 10, 0, tzinfo=SEOUL))
+        await story.say("dohyun", "/proposal adopt 1")
+        await story.say("dohyun", "/proposal reject 2 예산 부족")
+        await story.say("dohyun", "/proposal reject 3 타 부서 소관")
+        clock.set(datetime(2026, 5, 2, 10, 0, tzinfo=SEOUL))
+        [text, _chart] = await story.say_sent("jiwoo", "/report 2026-04")
+        async with story.app.db.session() as session:
+            queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "photo"))).one()
+    finally:
+        await story.close()
+    assert "이번 달 만든 제안은 없습니다." in text.text  # all three were made in March
+    assert "채택 1건 · 불채택 2건 (채택률 33%)" in text.text
+    assert queued.payload["render"]["decisions"] == [["채택", 1], ["불채택", 2]]

@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.awards import AwardRules
 from bot.i18n import Translator
 from bot.points.periods import Period
-from bot.sheets import Column, Letterhead, Table, letterhead, period_text, write_workbook
+from bot.office_dates import period_text
+from bot.sheets import Column, Letterhead, Table, letterhead, write_workbook
 from storage.tables import Department, Person, PointEntry
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from bot.points.periods import Period
 from bot.proposals.states import state_key
 from bot.report_details import DECISIONS, MonthDetails, month_details
 from bot.reports import MonthReport, month_report
-from bot.sheets import Column, Table, Value, gongmun_date, letterhead, period_text, write_workbook
+from bot.office_dates import gongmun_date, period_text
+from bot.sheets import Column, Table, Value, letterhead, write_workbook
 from storage.tables import ProposalState
 
 if TYPE_CHECKING:

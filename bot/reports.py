@@ -13,6 +13,7 @@ from bot.i18n import Translator
 from bot.points.periods import Period
 from bot.proposals.states import LISTING_ORDER, state_key
 from bot.report_details import DECISIONS
+from bot.office_dates import period_text
 from storage.tables import (
     Department,
     Idea,
@@ -155,7 +156,7 @@ def report_text(report: MonthReport, t: Translator) -> str:
         f"{t(state_key(s))} {report.proposals_by_state[s]}" for s in LISTING_ORDER if report.proposals_by_state.get(s)
     )
     lines = [
-        t("report.title", month=report.period.label),
+        t("report.title", month=period_text(report.period.label, t)),
         t("report.ideas", ideas=report.ideas, participants=report.participants),
         t("report.proposals", count=report.proposals_created, states=states) if states else t("report.proposals_none"),
     ]

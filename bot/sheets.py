@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.i18n import Translator
+from bot.office_dates import gongmun_date
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -70,21 +71,6 @@ class Letterhead:
     written: str
 
 
-def gongmun_date(day: date) -> str:
-    """A date as 공문 write it: 2026. 4. 1."""
-    return f"{day.year}. {day.month}. {day.day}."
-
-
-def period_text(label: str, t: Translator) -> str:
-    """A period label (2026-03, 2026-Q1, 2026) as the office writes it: 2026년 3월, 2026년 1분기, 2026년."""
-    year, _, rest = label.partition("-")
-    if not rest:
-        return t("period.year", year=year)
-    if rest.upper().startswith("Q"):
-        return t("period.quarter", year=year, quarter=rest[1:])
-    return t("period.month", year=year, month=int(rest))
-
-
 def letterhead(settings: "Settings", now: datetime, t: Translator) -> Letterhead:
     """The office and the date written, in Korean as 공문 write it (2026. 4. 1.)."""
     day = now.astimezone(settings.tz).date()
@@ -94,7 +80,14 @@ def letterhead(settings: "Settings", now: datetime, t: Translator) -> Letterhead
 
 def text_width(value: Any) -> int:
     """Columns a value takes on screen: Hangul and other wide characters count twice."""
-    text = value if isinstance(value, str) else (gongmun_date(value) + " 00:00" if isinstance(value, date) else f"{value:,}" if isinstance(value, int) else str(value))
+    if isinstance(value, datetime):
+        text = gongmun_date(value) + " 00:00"
+    elif isinstance(value, date):
+        text = gongmun_date(value)
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = str(value)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

@@ -11,6 +11,7 @@ from bot.points.periods import Period, current, parse_period
 from bot.registry import registry
 from bot.charts import chart_figures
 from bot.reports import month_report, report_text
+from bot.office_dates import period_text
 
 
 def requested_month(ctx: Context, word: str | None) -> Period:
@@ -40,7 +41,7 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
     enqueue(
         ctx.session,
         Destination(ctx.place.platform, "room", ctx.place.chat_id),
-        Outgoing(ctx.t("report.chart_caption", month=period.label), kind="photo", payload={"render": chart_figures(report, ctx.t)}),
+        Outgoing(ctx.t("report.chart_caption", month=period_text(period.label, ctx.t)), kind="photo", payload={"render": chart_figures(report, ctx.t)}),
         priority=REPLY,
         now=ctx.now(),
     )

@@ -68,7 +68,7 @@ async def payout_rows(session: AsyncSession, period: Period, awards: AwardRules)
         await session.exec(
             select(Person, Department.name)  # type: ignore[call-overload]
             .join(Department, Department.id == Person.department_id, isouter=True)
-            .where(Person.id.in_(by_person or {-1}))  # type: ignore[union-attr]
+            .where(Person.id.in_(list(by_person) or [-1]))  # type: ignore[union-attr]
         )
     ).all()
     ordered = sorted(people, key=lambda row: (-sum(by_person[row[0].id].values()), row[0].name, row[0].id))

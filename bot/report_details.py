@@ -127,7 +127,7 @@ async def proposal_lines(session: AsyncSession, period: Period) -> list[Proposal
     proposals = (
         await session.exec(
             select(Proposal)
-            .where(sa.or_(_within(Proposal.created_at, period), Proposal.id.in_(moved or {-1})))  # type: ignore[union-attr]
+            .where(sa.or_(_within(Proposal.created_at, period), Proposal.id.in_(list(moved) or [-1])))  # type: ignore[union-attr]
             .order_by(Proposal.id)
         )
     ).all()
@@ -167,7 +167,7 @@ async def topic_lines(session: AsyncSession, period: Period) -> tuple[list[Topic
     titles = {t.id: t.title for t in topics}
     invitations = (
         await session.exec(
-            select(Invitation).where(Invitation.topic_id.in_(titles or {-1})).order_by(Invitation.created_at, Invitation.id)  # type: ignore[union-attr]
+            select(Invitation).where(Invitation.topic_id.in_(list(titles) or [-1])).order_by(Invitation.created_at, Invitation.id)  # type: ignore[union-attr]
         )
     ).all()
     departments = await _names(session, Department, {i.department_id for i in invitations})
@@ -193,7 +193,7 @@ async def visit_lines(session: AsyncSession, period: Period) -> list[VisitLine]:
     departments = await _names(session, Department, {i.department_id for _, i in rows})
     heads = await _names(session, Person, {i.head_person_id for _, i in rows})
     topic_ids = {v.topic_id for v, _ in rows if v.topic_id is not None}
-    topics = {t.id: t.title for t in (await session.exec(select(Topic).where(Topic.id.in_(topic_ids or {-1})))).all()}  # type: ignore[union-attr]
+    topics = {t.id: t.title for t in (await session.exec(select(Topic).where(Topic.id.in_(list(topic_ids) or [-1])))).all()}  # type: ignore[union-attr]
     return [
         VisitLine(v.visit_at, v.place, departments.get(i.department_id, ""), heads.get(i.head_person_id, ""), topics.get(v.topic_id, ""), v.state)  # type: ignore[arg-type]
         for v, i in rows
@@ -222,7 +222,7 @@ async def committee_lines(session: AsyncSession, period: Period) -> tuple[list[C
         votes = (
             await session.exec(select(CommitteeVote.proposal_id, CommitteeVote.choice).where(CommitteeVote.meeting_id == meeting.id))
         ).all()
-        counts = Counter(votes)
+        counts = Counter((proposal_id, choice) for proposal_id, choice in votes)
         agenda = sorted(revived | kept)
         titles = {p.id: p.title for p in (await session.exec(select(Proposal).where(Proposal.id.in_(agenda or [-1])))).all()}  # type: ignore[attr-defined]
         for number in agenda:

@@ -53,8 +53,8 @@ async def first_quarter(story: Story, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def quarter(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = test_settings(sqlite_url, IDEAROOM_DEMO_DATA="false")
+async def quarter(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = test_settings(database_url, IDEAROOM_DEMO_DATA="false")
     story = await Story.start(settings, ManualClock(datetime(2026, 2, 10, 10, 0, tzinfo=SEOUL)))
     await first_quarter(story, tmp_path)
     yield settings

@@ -223,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Its one warning ("building the font cache") is no advice for the bot's user; bot.charts says when Hangul is missing.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     from bot.runtime import SetupError
 
     try:

@@ -133,6 +133,9 @@ async def points_export(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    except OSError as error:  # a folder that cannot be written, the file open in Excel
+        print(f"cannot write the file: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {count} people to {path}")
     return 0
 
@@ -148,6 +151,9 @@ async def report_export(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"cannot write the file: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {path}")
     return 0
 

@@ -100,6 +100,11 @@ def test_report_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) 
     assert [row for row in book["부서별 아이디어"].iter_rows(min_row=7, values_only=True)][0] == ("교통정책과", 1, 1, 31)
     assert main(["report", "--month", "2026-Q4"]) == 2
     assert "not a month" in capsys.readouterr().err
+    (tmp_path / "taken").write_text("a file, not a folder")
+    assert main(["report", "--month", "2026-11", "--output", str(tmp_path / "taken" / "r.xlsx")]) == 1
+    assert main(["points", "export", "--period", "2026-11", "--output", str(tmp_path / "taken" / "p.csv")]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all(line.startswith("cannot write the file:") for line in errors)  # no traceback
 
 
 async def test_the_chart_counts_what_the_month_decided_even_for_proposals_made_before(sqlite_url: str, tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Translator
 from bot.points.periods import Period
 from bot.proposals.states import state_key
+from bot.office_dates import gongmun_date, period_text
 from bot.report_details import DECISIONS, MonthDetails, month_details
 from bot.reports import MonthReport, month_report
-from bot.office_dates import gongmun_date, period_text
 from bot.sheets import Column, Table, Value, letterhead, write_workbook
 from storage.tables import ProposalState
 
@@ -51,7 +51,9 @@ def summary_table(report: MonthReport, details: MonthDetails, t: Translator, tit
         [t("report.xlsx.submitted"), sum(d.proposals for d in report.departments), t("unit.count")],
         [t("report.xlsx.adopted"), report.adopted, t("unit.count")],
         [t("report.xlsx.rejected"), report.rejected, t("unit.count")],
-        [t("report.xlsx.adoption_rate"), Value(round(rate * 100, 1), "decimal") if rate is not None else t("report.xlsx.no_decisions"), "%"],
+        [t("report.xlsx.adoption_rate"), Value(round(rate * 100, 1), "decimal"), t("unit.percent")]
+        if rate is not None
+        else [t("report.xlsx.adoption_rate"), t("report.xlsx.no_decisions"), None],
         [t("report.xlsx.implemented"), report.decisions.get(ProposalState.implemented, 0), t("unit.count")],
         [t("report.xlsx.points"), report.points_given, t("unit.points")],
         [t("report.xlsx.heads_invited"), len(details.invitations), t("unit.people")],

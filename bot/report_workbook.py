@@ -59,7 +59,7 @@ def summary_table(report: MonthReport, details: MonthDetails, t: Translator, tit
         [t("report.xlsx.heads_invited"), len(details.invitations), t("unit.people")],
         [t("report.xlsx.visits"), len(details.visits), t("unit.count")],
     ]
-    columns = [Column(t("report.xlsx.metric")), Column(t("report.xlsx.value"), "number"), Column(t("report.xlsx.unit"))]
+    columns = [Column(t("report.xlsx.metric")), Column(t("report.xlsx.value"), "number"), Column(t("report.xlsx.unit"), centered=True)]
     return Table(t("report.xlsx.summary"), title, columns, [] if empty else rows, t("report.xlsx.empty"))
 
 
@@ -109,7 +109,7 @@ def proposal_table(details: MonthDetails, t: Translator, title: str, local: _Loc
         [
             Column(t("report.xlsx.number"), "number"),
             Column(t("report.xlsx.title_column")),
-            Column(t("report.xlsx.current_state")),
+            Column(t("report.xlsx.current_state"), centered=True),
             Column(t("report.xlsx.department")),
             Column(t("report.xlsx.submitted_on"), "date"),
             Column(t("report.xlsx.due_on"), "date"),

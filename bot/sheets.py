@@ -27,6 +27,7 @@ NUMBER_FORMAT = "#,##0"
 SIGNED_FORMAT = "#,##0;-#,##0;0"
 DECIMAL_FORMAT = "0.0"
 MAX_WIDTH = 50
+TITLE_SCALE = 1.6  # a 16-point title is about this much wider than the 11-point body
 HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="808080")
@@ -39,6 +40,7 @@ class Column:
 
     title: str
     kind: str = "text"  # text, number, signed, decimal, date, datetime
+    centered: bool = False  # short words such as units and states
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def _write(sheet: Worksheet, table: Table, head: Letterhead) -> None:
                 _cell(sheet, row, number, value, kind, bold=is_total)
                 cell = sheet.cell(row=row, column=number)
                 cell.border = GRID
-                cell.alignment = Alignment(vertical="top", wrap_text=kind == "text")
+                cell.alignment = Alignment(horizontal="center" if column.centered else None, vertical="top", wrap_text=kind == "text")
                 if is_total:
                     cell.fill = TOTAL_FILL
                 if value is not None:
@@ -157,8 +159,13 @@ def _write(sheet: Worksheet, table: Table, head: Letterhead) -> None:
     # The letterhead lines spill over into empty neighbours, so only the first column must hold them when alone.
     if width == 1:
         widths[0] = max(widths[0], text_width(head.office), text_width(head.written))
+    # The 16-point title spans the table: a narrow table is widened so that it fits.
+    widths = [min(max(columns, 6) + 2, MAX_WIDTH) for columns in widths]
+    missing = int(text_width(table.title) * TITLE_SCALE) - sum(widths)
+    if missing > 0:
+        widths[0] += missing
     for number, columns in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(number)].width = min(max(columns, 6) + 2, MAX_WIDTH)
+        sheet.column_dimensions[get_column_letter(number)].width = columns
     sheet.page_setup.orientation = "landscape" if width > 5 else "portrait"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0

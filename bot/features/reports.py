@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.context import REPLY, Context
 from bot.errors import UserError
+from bot.charts import chart_figures
 from bot.messages import Destination, Outgoing
+from bot.office_dates import period_text
 from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
 from bot.points.periods import Period, current, parse_period
 from bot.registry import registry
-from bot.charts import chart_figures
 from bot.reports import month_report, report_text
-from bot.office_dates import period_text
 
 
 def requested_month(ctx: Context, word: str | None) -> Period:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.charts import chart_figures
 from bot.context import REPLY, Context
 from bot.errors import UserError
-from bot.charts import chart_figures
 from bot.messages import Destination, Outgoing
 from bot.office_dates import period_text
 from bot.outbox import enqueue

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli import main
+from idearoom.cli import main
 from bot.directory import import_directory
 from bot.exports import export_points_file
 from bot.points.rules import RulesError, load_rules

@@ -9,10 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.dates import official_period
 from bot.i18n import Translator
 from bot.proposals.states import state_key
 from bot.report_details import DECISIONS
-from bot.office_dates import period_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,7 +54,7 @@ def chart_figures(report: "MonthReport", t: Translator) -> dict[str, Any]:
         "ideas_by_department": [[d.name, d.ideas] for d in report.departments if d.ideas],
         "decisions": [[t(state_key(s)), report.decisions[s]] for s in DECISIONS if report.decisions.get(s)],
         "labels": {
-            "title": t("report.chart.title", month=period_text(report.period.label, t)),
+            "title": t("report.chart.title", month=official_period(report.period.label, t.locale)),
             "ideas": t("report.chart.ideas"),
             "departments": t("report.chart.departments"),
             "departments_numbered": t("report.chart.departments_numbered"),

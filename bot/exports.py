@@ -14,9 +14,9 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.awards import AwardRules
+from bot.dates import official_period
 from bot.i18n import Translator
 from bot.points.periods import Period
-from bot.office_dates import period_text
 from bot.sheets import Column, Letterhead, Table, letterhead, write_workbook
 from storage.tables import Department, Person, PointEntry
 
@@ -109,7 +109,7 @@ def payout_table(rows: list[PayoutRow], period: Period, t: Translator) -> Table:
     ]
     return Table(
         period.label,
-        t("payout.title", period=period_text(period.label, t)),
+        t("payout.title", period=official_period(period.label, t.locale)),
         columns,
         values,
         t("payout.empty"),

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.dates import official_period
 from bot.i18n import Translator
 from bot.points.periods import Period
 from bot.proposals.states import state_key
-from bot.office_dates import gongmun_date, period_text
 from bot.report_details import DECISIONS, MonthDetails, month_details
 from bot.reports import MonthReport, month_report
-from bot.sheets import Column, Table, Value, letterhead, write_workbook
+from bot.sheets import Column, Table, Value, gongmun_date, letterhead, write_workbook
 from storage.tables import ProposalState
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def month_title(period: Period, t: Translator) -> str:
-    return t("report.xlsx.title", period=period_text(period.label, t))
+    return t("report.xlsx.title", period=official_period(period.label, t.locale))
 
 
 class _Local:
@@ -180,14 +180,14 @@ def visit_table(details: MonthDetails, t: Translator, title: str, local: _Local)
 
 def committee_table(details: MonthDetails, t: Translator, title: str) -> Table:
     rows = [
-        [period_text(c.quarter, t), c.number, c.title, c.revive, c.keep, t("report.xlsx.committee_revived" if c.revived else "report.xlsx.committee_kept")]
+        [official_period(c.quarter, t.locale), c.number, c.title, c.revive, c.keep, t("report.xlsx.committee_revived" if c.revived else "report.xlsx.committee_kept")]
         for c in details.committee
     ]
     revived = sum(c.revived for c in details.committee)
     outcome = t("report.xlsx.committee_outcome", revived=revived, kept=len(rows) - revived)
     totals = [t("report.xlsx.total"), t("report.xlsx.count_of", count=len(rows)), None, sum(r[3] for r in rows), sum(r[4] for r in rows), outcome]
     without_agenda = sorted(set(details.meetings) - {c.quarter for c in details.committee})
-    notes = [t("report.xlsx.meeting_without_agenda", quarter=period_text(q, t)) for q in without_agenda]
+    notes = [t("report.xlsx.meeting_without_agenda", quarter=official_period(q, t.locale)) for q in without_agenda]
     return Table(
         t("report.xlsx.committee_sheet"),
         title,

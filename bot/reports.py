@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.dates import official_period
 from bot.i18n import Translator
 from bot.points.periods import Period
 from bot.proposals.states import LISTING_ORDER, state_key
 from bot.report_details import DECISIONS
-from bot.office_dates import period_text
 from storage.tables import (
     Department,
     Idea,
@@ -152,19 +152,17 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
 
 def report_text(report: MonthReport, t: Translator) -> str:
     """The report as a chat message in the reader's language; departments are numbered as in the chart."""
+    rate = f"{report.adoption_rate:.0%}" if report.adoption_rate is not None else t("value.no_rate")
     states = ", ".join(
         f"{t(state_key(s))} {report.proposals_by_state[s]}" for s in LISTING_ORDER if report.proposals_by_state.get(s)
     )
     lines = [
-        t("report.title", month=period_text(report.period.label, t)),
+        t("report.title", month=official_period(report.period.label, t.locale)),
         t("report.ideas", ideas=report.ideas, participants=report.participants),
-        t("report.proposals", count=report.proposals_created, states=states) if states else t("report.proposals_none"),
+        t("report.proposals", count=report.proposals_created, states=states or t("value.no_proposals_yet")),
+        t("report.decisions", adopted=report.adopted, rejected=report.rejected, rate=rate),
+        t("report.points", points=report.points_given),
     ]
-    if report.adoption_rate is not None:
-        lines.append(t("report.decisions", adopted=report.adopted, rejected=report.rejected, rate=f"{report.adoption_rate:.0%}"))
-    else:
-        lines.append(t("report.decisions_none"))
-    lines.append(t("report.points", points=report.points_given))
     if report.departments:
         lines.append(t("report.by_department"))
         for number, d in enumerate(report.departments, start=1):

@@ -14,7 +14,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.i18n import Translator
-from bot.office_dates import gongmun_date
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -71,6 +70,11 @@ class Letterhead:
 
     office: str
     written: str
+
+
+def gongmun_date(day: date) -> str:
+    """A date without its weekday, as the 작성일 of a 공문 and as DATE_FORMAT shows dates: 2026. 4. 1."""
+    return f"{day.year}. {day.month}. {day.day}."
 
 
 def letterhead(settings: "Settings", now: datetime, t: Translator) -> Letterhead:

@@ -6,7 +6,6 @@ from bot.charts import chart_figures
 from bot.context import REPLY, Context
 from bot.errors import UserError
 from bot.messages import Destination, Outgoing
-from bot.office_dates import period_text
 from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
 from bot.points.periods import Period, current, parse_period
@@ -41,7 +40,7 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
     enqueue(
         ctx.session,
         Destination(ctx.place.platform, "room", ctx.place.chat_id),
-        Outgoing(ctx.t("report.chart_caption", month=period_text(period.label, ctx.t)), kind="photo", payload={"render": chart_figures(report, ctx.t)}),
+        Outgoing(ctx.t("report.chart_caption", month=ctx.period(period.label)), kind="photo", payload={"render": chart_figures(report, ctx.translator(ctx.person))}),
         priority=REPLY,
         now=ctx.now(),
     )

@@ -38,7 +38,7 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         assert text.text.splitlines() == [
             "📊 2026년 11월 아이디어방 실적",
             "아이디어 2건 · 참여자 3명",
-            "이번 달 만든 제안 2건 (현재 상태: 초안 1, 채택 1)",
+            "이번 달 만든 제안 2건(초안 1, 채택 1)",
             "이번 달 검토 결과: 채택 1건 · 불채택 0건 (채택률 100%)",
             "지급된 미소포인트: 37점",
             "부서별 (아이디어: 소속 직원이 올린 건수, 제안: 부서로 보낸 건수):",
@@ -125,6 +125,6 @@ async def test_the_chart_counts_what_the_month_decided_even_for_proposals_made_b
             queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "photo"))).one()
     finally:
         await story.close()
-    assert "이번 달 만든 제안은 없습니다." in text.text  # all three were made in March
+    assert "이번 달 만든 제안 0건(아직 제안이 없습니다)" in text.text  # all three were made in March
     assert "채택 1건 · 불채택 2건 (채택률 33%)" in text.text
     assert queued.payload["render"]["decisions"] == [["채택", 1], ["불채택", 2]]

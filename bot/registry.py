@@ -16,6 +16,7 @@ ButtonHandler = Callable[["Context", list[str]], Awaitable[str | None]]
 InputHandler = Callable[["Context", str, Any], Awaitable[None]]
 Listener = Callable[..., Awaitable[None]]
 ReminderHandler = Callable[["Context", Any], Awaitable[None]]
+BeforeHook = Callable[[Any], Awaitable[None]]
 
 
 # Who a line of /help is for: everyone, or only people of that role (organizers see all).
@@ -52,6 +53,7 @@ class Registry:
     inputs: dict[str, InputHandler] = field(default_factory=dict)
     listeners: dict[str, list[Listener]] = field(default_factory=lambda: defaultdict(list))
     reminders: dict[str, ReminderHandler] = field(default_factory=dict)
+    before_hooks: list[BeforeHook] = field(default_factory=list)
 
     def command(
         self,
@@ -76,6 +78,11 @@ class Registry:
             return handler
 
         return register
+
+    def before_transaction(self, hook: BeforeHook) -> BeforeHook:
+        """Register work an event waits for before its transaction opens (e.g. a model loading)."""
+        self.before_hooks.append(hook)
+        return hook
 
     def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
         """Register the handler of button actions `prefix:arg:arg...`; it returns a toast."""

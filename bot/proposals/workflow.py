@@ -174,8 +174,10 @@ async def submit(ctx: Context, proposal: Proposal, department: Department, *, re
     await tell_head(ctx, proposal, await notice_params(ctx, proposal))
 
 
-async def revive_proposal(ctx: Context, proposal: Proposal, *, by_committee: bool, reason: str = "") -> None:
-    """Submit a maturing proposal again (the committee's quarterly tally calls this too)."""
+async def revive_proposal(
+    ctx: Context, proposal: Proposal, *, by_committee: bool, reason: str = "", department: Department | None = None
+) -> None:
+    """Submit a maturing proposal again, to its department or another (the committee's tally calls this too)."""
     if proposal.state != S.maturing:
         raise UserError(
             "proposal.not_now",
@@ -183,7 +185,7 @@ async def revive_proposal(ctx: Context, proposal: Proposal, *, by_committee: boo
             state=ctx.t(state_key(proposal.state)),
             action=ctx.t("proposal.action.revive"),
         )
-    department = await department_of(ctx, proposal)
+    department = department or await department_of(ctx, proposal)
     if department is None:
         raise UserError("proposal.department_needed", number=proposal.id)
     await submit(ctx, proposal, department, reason=reason, revival=True)

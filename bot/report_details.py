@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,9 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.points.periods import Period
 from storage.tables import (
-    AuditEntry,
     CommitteeMeeting,
-    CommitteeVote,
+    CommitteeOutcome,
     Department,
     FieldVisit,
     Invitation,
@@ -79,14 +77,14 @@ class VisitLine:
 
 @dataclass(frozen=True)
 class CommitteeLine:
-    """One agenda proposal of a committee meeting tallied in the month."""
+    """One agenda proposal of a committee meeting tallied in the month, as its minutes record it."""
 
     quarter: str
     number: int
     title: str
     revive: int
     keep: int
-    revived: bool
+    outcome: str  # revived, kept, no_quorum
 
 
 @dataclass
@@ -201,36 +199,22 @@ async def visit_lines(session: AsyncSession, period: Period) -> list[VisitLine]:
 
 
 async def committee_lines(session: AsyncSession, period: Period) -> tuple[list[CommitteeLine], list[str]]:
-    """Each agenda proposal of the meetings tallied in the month, with the votes and what the tally decided."""
+    """Each agenda proposal of the meetings tallied in the month, from the minutes the tally stored."""
     meetings = (
         await session.exec(
             select(CommitteeMeeting).where(_within(CommitteeMeeting.tallied_at, period)).order_by(CommitteeMeeting.meets_at)  # type: ignore[arg-type]
         )
     ).all()
-    lines: list[CommitteeLine] = []
-    for meeting in meetings:
-        # The tally's audit entry is the record of what it revived and kept.
-        tallied = (
-            await session.exec(
-                select(AuditEntry).where(
-                    AuditEntry.action == "committee.tallied", AuditEntry.subject_kind == "meeting", AuditEntry.subject_id == meeting.id
-                )
-            )
-        ).first()
-        detail = tallied.detail if tallied else {}
-        revived, kept = set(detail.get("revived", [])), set(detail.get("kept", []))
-        votes = (
-            await session.exec(select(CommitteeVote.proposal_id, CommitteeVote.choice).where(CommitteeVote.meeting_id == meeting.id))
-        ).all()
-        counts = Counter((proposal_id, choice) for proposal_id, choice in votes)
-        agenda = sorted(revived | kept)
-        titles = {p.id: p.title for p in (await session.exec(select(Proposal).where(Proposal.id.in_(agenda or [-1])))).all()}  # type: ignore[attr-defined]
-        for number in agenda:
-            lines.append(
-                CommitteeLine(
-                    meeting.quarter, number, titles.get(number, ""), counts[(number, "revive")], counts[(number, "keep")], number in revived
-                )
-            )
+    quarters = {m.id: m.quarter for m in meetings}
+    rows = (
+        await session.exec(
+            select(CommitteeOutcome, Proposal.title)  # type: ignore[call-overload]
+            .join(Proposal, Proposal.id == CommitteeOutcome.proposal_id)
+            .where(CommitteeOutcome.meeting_id.in_(list(quarters) or [-1]))  # type: ignore[attr-defined]
+            .order_by(CommitteeOutcome.meeting_id, CommitteeOutcome.proposal_id)
+        )
+    ).all()
+    lines = [CommitteeLine(quarters[o.meeting_id], o.proposal_id, title, o.revive, o.keep, o.outcome) for o, title in rows]
     return lines, [m.quarter for m in meetings]
 
 

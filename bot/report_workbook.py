@@ -180,12 +180,11 @@ def visit_table(details: MonthDetails, t: Translator, title: str, local: _Local)
 
 def committee_table(details: MonthDetails, t: Translator, title: str) -> Table:
     rows = [
-        [official_period(c.quarter, t.locale), c.number, c.title, c.revive, c.keep, t("report.xlsx.committee_revived" if c.revived else "report.xlsx.committee_kept")]
+        [official_period(c.quarter, t.locale), c.number, c.title, c.revive, c.keep, t(f"report.xlsx.committee_{c.outcome}")]
         for c in details.committee
     ]
-    revived = sum(c.revived for c in details.committee)
-    outcome = t("report.xlsx.committee_outcome", revived=revived, kept=len(rows) - revived)
-    totals = [t("report.xlsx.total"), t("report.xlsx.count_of", count=len(rows)), None, sum(r[3] for r in rows), sum(r[4] for r in rows), outcome]
+    outcomes = _tally(t, Counter(c.outcome for c in details.committee), lambda o: f"report.xlsx.committee_{o}")
+    totals = [t("report.xlsx.total"), t("report.xlsx.count_of", count=len(rows)), None, sum(r[3] for r in rows), sum(r[4] for r in rows), outcomes]
     without_agenda = sorted(set(details.meetings) - {c.quarter for c in details.committee})
     notes = [t("report.xlsx.meeting_without_agenda", quarter=official_period(q, t.locale)) for q in without_agenda]
     return Table(
@@ -197,7 +196,7 @@ def committee_table(details: MonthDetails, t: Translator, title: str) -> Table:
             Column(t("report.xlsx.title_column")),
             Column(t("report.xlsx.votes_revive"), "number"),
             Column(t("report.xlsx.votes_keep"), "number"),
-            Column(t("report.xlsx.outcome")),
+            Column(t("report.xlsx.outcome"), centered=True),
         ],
         rows,
         t("report.xlsx.empty"),

@@ -150,7 +150,8 @@ async def test_the_committee_sheet_shows_the_votes_and_what_the_tally_decided(sq
             await story.dm(person, "/help")
         for person in ("jiwoo", "seoyeon", "junho"):
             await story.say("sujin", f"/committee add @{person}")
-        for number, (idea, reason) in enumerate((("버스정류장 온열의자", "예산 부족"), ("횡단보도 그늘막", "여름철 한정")), start=1):
+        proposals = (("버스정류장 온열의자", "예산 부족"), ("횡단보도 그늘막", "여름철 한정"), ("공원 야간 조명", "타 부서 소관"))
+        for number, (idea, reason) in enumerate(proposals, start=1):
             await story.say("minji", f"/idea {idea}")
             await story.say("sujin", f"/proposal new {number} {idea}")
             await story.say("sujin", f"/proposal submit {number} 교통정책과")
@@ -161,6 +162,8 @@ async def test_the_committee_sheet_shows_the_votes_and_what_the_tally_decided(sq
             await story.press(person, f"vote:{meeting_id}:1:revive", room=f"dm:{person}")
         await story.press("junho", f"vote:{meeting_id}:1:keep", room="dm:junho")
         await story.press("junho", f"vote:{meeting_id}:2:keep", room="dm:junho")
+        await story.press("jiwoo", f"vote:{meeting_id}:2:keep", room="dm:jiwoo")
+        await story.press("seoyeon", f"vote:{meeting_id}:3:revive", room="dm:seoyeon")  # one vote of three: no quorum
         await clocked.move_to("2026-06-15T18:00")
         path = await export_month_file(story.app.settings, "2026-06", str(tmp_path / "june.xlsx"), now=WRITTEN)
     finally:
@@ -168,5 +171,6 @@ async def test_the_committee_sheet_shows_the_votes_and_what_the_tally_decided(sq
     committee = table(load_workbook(path)["자문단 심의 결과"])
     assert committee[0] == ("분기", "번호", "제목", "재상정 찬성(표)", "숙성 유지(표)", "결과")
     assert committee[1] == ("2026년 2분기", 1, "버스정류장 온열의자", 2, 1, "재상정")
-    assert committee[2] == ("2026년 2분기", 2, "횡단보도 그늘막", 0, 1, "숙성 유지")
-    assert committee[3] == ("합계", "2건", None, 2, 2, "재상정 1건 · 숙성 유지 1건")
+    assert committee[2] == ("2026년 2분기", 2, "횡단보도 그늘막", 0, 2, "숙성 유지")
+    assert committee[3] == ("2026년 2분기", 3, "공원 야간 조명", 1, 0, "정족수 미달")
+    assert committee[4] == ("합계", "3건", None, 3, 3, "재상정 1 · 숙성 유지 1 · 정족수 미달 1")

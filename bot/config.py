@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     review_due_days: int = Field(30, alias="IDEAROOM_REVIEW_DUE_DAYS")
     points_rules_file: str = Field("", alias="IDEAROOM_POINTS_RULES")
     report_dir: str = Field("./reports", alias="IDEAROOM_REPORT_DIR")
+    office_name: str = Field("혁신담당관실", alias="IDEAROOM_OFFICE_NAME")
 
     # Scheduler
     reminder_grace_hours: int = Field(12, alias="IDEAROOM_REMINDER_GRACE_HOURS")

@@ -74,7 +74,7 @@ async def test_submit_picks_the_best_department_dms_the_head_and_schedules_remin
     [reply, *_] = await story.say("sujin", "/proposal submit 1")
     assert reply == "📨 제안 #1 '버스정류장 온열의자 도입'을(를) 교통정책과에 제출했습니다. 검토 기한: 2026-04-01"
     [request] = [s for s in story.gateway.sent if s.destination.id == "dohyun"]
-    assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == ["prop:1:adopt"]
+    assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == ["prop:1:adopt", "prop:1:reject", "prop:1:supplement"]
     p = await proposal(story)
     assert p.state == ProposalState.submitted and p.review_due_at == START + timedelta(days=30)
     reminders = await rows(story, Reminder)

@@ -1,0 +1,20 @@
+"""/todo (/할일): what waits for this person, on every platform (the list Slack's App Home shows too)."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.features.home import waiting_for, waiting_line
+from bot.parsing import ParsedCommand
+from bot.registry import registry
+
+
+@registry.command("todo", help=("help.todo",), order=5)
+async def todo(ctx: Context, command: ParsedCommand) -> None:
+    """Invitations to answer, reviews with their due dates, committee votes, visits to confirm, supplements."""
+    waiting = await waiting_for(ctx.session, ctx.person, organizer=ctx.is_organizer(), now=ctx.now())
+    if not waiting:
+        ctx.reply(ctx.t("todo.none"))
+        return
+    lines = [ctx.t("todo.header", name=ctx.person.name, count=len(waiting))]
+    lines += [waiting_line(item, ctx.t, ctx.local) for item in waiting]
+    ctx.reply("\n".join(lines))

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import or_, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import people
 from bot.config import Settings
 from bot.errors import NotAllowed
 from bot.i18n import Translator
@@ -94,11 +95,7 @@ class Context:
 
     async def identity_of(self, person: Person) -> Identity | None:
         """The account to reach `person` on: this platform's first, then any other."""
-        identities = (await self.session.exec(select(Identity).where(Identity.person_id == person.id))).all()
-        if not identities:
-            return None
-        identities = sorted(identities, key=lambda i: (i.platform != self.place.platform, i.id))
-        return identities[0]
+        return await people.reachable_account(self.session, person, prefer=self.place.platform)
 
     async def tell(
         self,
@@ -130,10 +127,8 @@ class Context:
 
     def is_organizer(self, person: Person | None = None, identity: Identity | None = None) -> bool:
         person = person or self.person
-        if person.is_organizer:
-            return True
         identity = identity or (self.identity if person is self.person else None)
-        return identity is not None and f"{identity.platform}:{identity.external_id}" in self.settings.organizers
+        return people.is_organizer(person, identity, self.settings)
 
     async def require_organizer(self, action: str) -> None:
         """Refuse (and let the core audit the attempt) unless the person is an organizer."""
@@ -142,21 +137,7 @@ class Context:
 
     async def organizers(self) -> list[Person]:
         """People with the organizer role, in the database or by IDEAROOM_ORGANIZERS."""
-        people = list((await self.session.exec(select(Person).where(Person.is_organizer == True))).all())  # noqa: E712
-        seen = {p.id for p in people}
-        for entry in self.settings.organizers:
-            platform, _, external_id = entry.partition(":")
-            identity = (
-                await self.session.exec(
-                    select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
-                )
-            ).first()
-            if identity and identity.person_id not in seen:
-                person = await self.session.get(Person, identity.person_id)
-                if person:
-                    people.append(person)
-                    seen.add(person.id)
-        return people
+        return await people.organizers(self.session, self.settings)
 
     def audit(self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any) -> None:
         """Record a state change or a refused attempt in the audit log."""
@@ -178,25 +159,7 @@ class Context:
 
     async def find_person(self, reference: str) -> Person | None:
         """A person named by @mention, platform id, handle or full name."""
-        ref = reference.strip()
-        if ref.startswith("<@") and ref.endswith(">"):  # a Slack mention that slipped through
-            ref = ref[2:-1].split("|", 1)[0]
-        ref = ref.lstrip("@")
-        if not ref:
-            return None
-        identity = (
-            await self.session.exec(
-                select(Identity).where(
-                    Identity.platform == self.place.platform,
-                    or_(Identity.external_id == ref, Identity.username == ref),
-                )
-            )
-        ).first()
-        if identity:
-            return await self.session.get(Person, identity.person_id)
-        return (
-            await self.session.exec(select(Person).where(or_(Person.handle == ref, Person.name == ref)).order_by(Person.id))
-        ).first()
+        return await people.find_by_reference(self.session, self.place.platform, reference)
 
     async def ask(self, kind: str, ref_id: int | None = None, **data: Any) -> None:
         """Remember that the bot waits for this person's answer of `kind`."""

@@ -30,6 +30,7 @@ from bot.messages import (
 )
 from bot.outbox import enqueue
 from bot.parsing import parse
+from bot.people import resolve_actor
 from bot.ports import Clock
 from bot.registry import Registry
 from storage.db import Database, insert_ignoring_conflict
@@ -80,8 +81,8 @@ class Core:
         self.on_outbox = on_outbox
         self.bot_usernames = bot_usernames or {}
         self.handled_count = 0
-        # Platforms whose user ids are directory handles (see _person).
-        self.handle_platforms = {"console"}
+        # Platforms whose user ids are directory handles (see _person); the wiring fills it in.
+        self.handle_platforms: set[str] = set()
         self.duplicate_count = 0
         self.failed_count = 0
 
@@ -229,40 +230,7 @@ class Core:
         return self._context(session, person, identity, room, event.place, event.event_id, message_id)
 
     async def _person(self, session: AsyncSession, actor: Actor) -> tuple[Identity, Person]:
-        identity = (
-            await session.exec(
-                select(Identity).where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
-            )
-        ).first()
-        if identity is not None:
-            person = await session.get(Person, identity.person_id)
-            assert person is not None
-            changed = False
-            if actor.username and identity.username != actor.username:
-                identity.username, changed = actor.username, True
-            if changed:
-                session.add(identity)
-            return identity, person
-        person = None
-        if actor.platform in self.handle_platforms:
-            # Whoever types at the console plays the directory person of that handle. Nowhere
-            # else: a Telegram or Slack username is chosen by its owner, so those accounts are
-            # linked only by the ids in the directory (`idearoom directory import`).
-            person = (await session.exec(select(Person).where(Person.handle == actor.user_id))).first()
-        if person is None:
-            person = Person(name=actor.display_name or actor.username or actor.user_id, created_at=self.clock.now())
-            session.add(person)
-            await session.flush()
-        identity = Identity(
-            person_id=person.id,  # type: ignore[arg-type]
-            platform=actor.platform,
-            external_id=actor.user_id,
-            username=actor.username,
-            created_at=self.clock.now(),
-        )
-        session.add(identity)
-        await session.flush()
-        return identity, person
+        return await resolve_actor(session, actor, now=self.clock.now(), handle_platforms=self.handle_platforms)
 
     async def _room(self, session: AsyncSession, place: Place) -> Room:
         room = (

@@ -26,8 +26,9 @@ from adapters.slack.home import home_view
 from adapters.slack.manifest import EVENTS_PATH, slash_command_names
 from adapters.slack.mrkdwn import escape
 from adapters.slack.people import SlackPeople
-from bot.bootstrap import App
-from bot.features.home import find_person, home_summary
+from adapters.slack.settings import SlackSettings
+from bot.ports import Host
+from bot.features.home import home_of_account
 from bot.i18n import Translator
 from bot.messages import ButtonPress, Incoming, Outcome
 
@@ -46,8 +47,8 @@ class SlackConfigError(RuntimeError):
 class SlackAdapter:
     """Feeds Slack's commands, messages, buttons, reactions and App Home opens to the core."""
 
-    def __init__(self, app: App, client: AsyncWebClient | None = None) -> None:
-        settings = app.settings
+    def __init__(self, app: Host, client: AsyncWebClient | None = None) -> None:
+        settings = SlackSettings.of(app.settings)
         if not settings.slack_bot_token:
             raise SlackConfigError("SLACK_BOT_TOKEN is not set")
         self.socket_mode = bool(settings.slack_app_token)
@@ -58,7 +59,7 @@ class SlackAdapter:
             )
         self.app = app
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_base_url)
-        self.gateway = SlackGateway(self.client)
+        self.gateway = SlackGateway(self.client, limits=settings.slack_limits)
         self.people = SlackPeople(self.client)
         # The client carries the token; Bolt acknowledges before the listener finishes its work.
         self.bolt = AsyncApp(
@@ -83,7 +84,7 @@ class SlackAdapter:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self.socket_handler = AsyncSocketModeHandler(
-                self.bolt, app_token=self.app.settings.slack_app_token, web_client=self.client
+                self.bolt, app_token=SlackSettings.of(self.app.settings).slack_app_token, web_client=self.client
             )
             await self.socket_handler.connect_async()
             log.info("Slack adapter connected in Socket Mode")
@@ -208,11 +209,9 @@ class SlackAdapter:
 
     async def publish_home(self, user_id: str) -> None:
         """Build the person's summary and publish it as their App Home tab."""
-        who = await self.people.actor(user_id)
         settings = self.app.settings
-        async with self.app.db.session() as session:
-            person = await find_person(session, PLATFORM, user_id, who.username)
-            summary = await home_summary(session, person) if person else None
+        summary = await home_of_account(self.app.db, PLATFORM, user_id)
+        person = summary.person if summary else None
         t = Translator((person.locale if person and person.locale else None) or settings.locale)
         view = home_view(summary, t, lambda when, fmt: when.astimezone(settings.tz).strftime(fmt), self.app.clock.now())
         try:

@@ -15,15 +15,15 @@ from bot.parsing import ParsedCommand
 from bot.proposals.workflow import revive_proposal
 from bot.registry import registry
 from bot.text import clip, is_number
-from scheduler.audience import committee_members
-from scheduler.jobs import (
+from bot.audience import committee_members
+from bot.jobs import (
     COMMITTEE_AGENDA,
     COMMITTEE_TALLY,
     coming_quarter,
     meeting_times,
     schedule_committee,
 )
-from scheduler.periods import Quarter
+from bot.periods import Quarter
 from storage.db import insert_ignoring_conflict
 from storage.tables import (
     CommitteeMeeting,

@@ -13,11 +13,10 @@ from bot.parsing import ParsedCommand
 from bot.registry import registry
 from bot.reminders import cancel
 from bot.text import clean_text, clip
-from scheduler import monthly_topic  # noqa: F401  (registers the monthly topic reminder)
-from scheduler.audience import deliver, describe_audience
-from scheduler.describe import describe_reminders
-from scheduler.jobs import RECURRING, schedule_recurring
-from scheduler.schedules import ScheduleError, parse_schedule
+from bot.audience import deliver, describe_audience
+from bot.reminder_list import describe_reminders
+from bot.jobs import RECURRING, schedule_recurring
+from bot.schedules import ScheduleError, parse_schedule
 from storage.tables import RecurringReminder, Reminder, ReminderState
 
 MAX_TEXT = 1000

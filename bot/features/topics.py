@@ -325,6 +325,17 @@ async def pick(ctx: Context, command: ParsedCommand) -> None:
         topic = await same_title(ctx, title) or await new_candidate(ctx, title, description)
     else:
         topic = await _candidate_to_pick(ctx, number)
+    await pick_topic(ctx, topic, until=until)
+
+
+async def pick_topic(
+    ctx: Context, topic: Topic, *, room: Room | None = None, until: date | None = None, automatic: bool = False
+) -> None:
+    """Make a candidate the room's topic until `until` (the end of the month): announce it, schedule
+    its closing, and rank the departments in charge with the offer to invite their heads.
+
+    `/topic pick` and the monthly automatic pick both come here, so they do the same."""
+    room = room or ctx.room
     today = ctx.now().astimezone(ctx.settings.tz).date()
     closing_day = until or end_of_month(today)
     if closing_day < today:
@@ -335,12 +346,17 @@ async def pick(ctx: Context, command: ParsedCommand) -> None:
     topic.closes_at = closing_instant(ctx, closing_day)
     ctx.session.add(topic)
     assert topic.id is not None
-    ctx.audit("topic.picked", "topic", topic.id, closes_at=topic.closes_at.isoformat())
-    lines = [ctx.t("topic.picked", title=topic.title)]
+    extra = {"automatic": True} if automatic else {}
+    ctx.audit("topic.picked", "topic", topic.id, closes_at=topic.closes_at.isoformat(), **extra)
+    t = ctx.translator() if automatic else ctx.t  # an automatic pick speaks to the room, not to a person
+    if automatic:
+        lines = [t("scheduler.topic_auto_picked", title=topic.title, supports=topic.support_count)]
+    else:
+        lines = [t("topic.picked", title=topic.title)]
     if topic.description:
         lines.append(topic.description)
-    lines.append(ctx.t("topic.picked_closes", date=closing_day.isoformat()))
-    ctx.post(ctx.room, "\n".join(lines))
+    lines.append(t("topic.picked_closes", date=closing_day.isoformat()))
+    ctx.post(room, "\n".join(lines))
     await _schedule_closing(ctx, topic)
     await ctx.publish("topic.picked", topic=topic)
 

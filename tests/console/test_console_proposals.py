@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from storage.tables import PointEntry, Proposal, ProposalState
 from tests.console.driver import run_console
 from tests.harness import test_settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.ports import ManualClock
 from storage.tables import Invitation, Proposal, Reminder
 from tests.console.driver import run_console

@@ -59,7 +59,7 @@ def test_a_bad_rules_file_is_a_clear_error(tmp_path, text: str, message: str) ->
 
 
 def test_the_cli_refuses_to_start_with_a_bad_rules_file(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    from bot.cli import main
+    from idearoom.cli import main
 
     bad = tmp_path / "bad.toml"
     bad.write_text("proposal_adopted = 'many'")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.cli import main
+from idearoom.cli import main
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage
 from tests.harness import Story, test_settings
@@ -78,7 +78,7 @@ def test_report_xlsx_and_points_export_from_the_command_line(tmp_path: Path, mon
     monkeypatch.setenv("IDEAROOM_LOCALE", "ko")
 
     async def fill() -> None:
-        from bot.bootstrap import build_app
+        from idearoom.wiring import build_app
 
         clock = ManualClock(datetime(2026, 11, 10, 10, 0, tzinfo=SEOUL))
         app = build_app(test_settings(url), clock)

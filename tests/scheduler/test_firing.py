@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.reminders import schedule
 from bot.registry import registry
 from scheduler.firing import MAX_ATTEMPTS, fire_due

@@ -325,6 +325,7 @@ async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
         reason=f"undo {last.from_state}->{last.to_state}",
         awarded_by=ctx.person.id,
         now=ctx.now(),
+        floor_at_zero=not ctx.settings.points_allow_negative,
     )
     ctx.audit(
         "proposal.undo",

@@ -119,3 +119,15 @@ async def test_a_setting_counts_outside_supports(sqlite_url: str) -> None:
         assert await paid(story, "minji", "idea_supported_threshold") == [3]
     finally:
         await story.close()
+
+
+async def test_undoing_an_adoption_after_a_deduction_takes_back_only_what_is_left(office: Story) -> None:
+    await office.say("minji", "/idea 버스정류장에 온열의자를 설치하면 좋겠습니다")
+    await office.say("sujin", "/proposal new 1 버스정류장 온열의자 도입")
+    await office.say("sujin", "/proposal submit 1 교통정책과")
+    await office.say("dohyun", "/proposal adopt 1")
+    assert await balance(office, "minji") == 31
+    await office.say("sujin", "/points deduct minji 25 중복 수상 정정")
+    await office.say("sujin", "/proposal undo 1")  # the adoption's 20 points, but only 6 are left
+    assert await paid(office, "minji", "proposal_adopted") == [20, -6]
+    assert await balance(office, "minji") == 0

@@ -83,7 +83,7 @@ async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
     header = (lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)) if topic else (lambda count: ctx.t("ideas.header", count=count))
     empty = ctx.t("ideas.none_topic", topic=topic.title) if topic else ctx.t("ideas.none")
     hint = await _closed_topics_hint(ctx) if topic is None else ""
-    await _reply_with_ideas(ctx, condition, header, empty, hint)
+    await _reply_with_ideas(ctx, condition, header, "\n".join(filter(None, [empty, hint])), hint)
 
 
 async def _earlier_ideas(ctx: Context, word: str) -> None:
@@ -99,7 +99,8 @@ async def _earlier_ideas(ctx: Context, word: str) -> None:
             header = lambda count: ctx.t("ideas.header_closed_topic", topic=topic.title, date=closed, count=count)  # noqa: E731
         else:
             header = lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)  # noqa: E731
-        await _reply_with_ideas(ctx, condition, header, ctx.t("ideas.none_topic", topic=topic.title), ctx.t("ideas.bundle_hint"))
+        empty = ctx.t("ideas.none_closed_topic" if topic.state == TopicState.closed else "ideas.none_topic", topic=topic.title)
+        await _reply_with_ideas(ctx, condition, header, empty, ctx.t("ideas.bundle_hint"))
         return
     if not _MONTH.match(cleaned):
         raise UserError("ideas.usage")
@@ -131,10 +132,11 @@ async def _closed_topics_hint(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, hint: str = "") -> None:  # type: ignore[no-untyped-def, type-arg]
+async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, footer: str = "") -> None:  # type: ignore[no-untyped-def, type-arg]
+    """The ideas matching `condition`, most supported first, or `empty` when there are none."""
     total = (await ctx.session.exec(select(func.count()).select_from(Idea).where(*condition))).one()
     if not total:
-        ctx.reply("\n".join(filter(None, [empty, hint])))
+        ctx.reply(empty)
         return
     rows = (
         await ctx.session.exec(
@@ -152,8 +154,8 @@ async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, h
         )
     if total > IDEAS_SHOWN:
         lines.append(ctx.t("ideas.more", count=total - IDEAS_SHOWN))
-    if hint:
-        lines.append(hint)
+    if footer:
+        lines.append(footer)
     ctx.reply("\n".join(lines))
 
 

@@ -60,6 +60,7 @@ async def test_the_organizer_picks_a_topic_nobody_suggested(march: Story) -> Non
     assert (await march.say("sujin", "/topic pick 다른 주제"))[0].startswith("이 방에는 이미 진행 중인 토론주제 '청사 주차난'")
     assert await march.count(Topic) == 1
     await march.say("sujin", "/topic close")
+    assert (await march.say("junho", "/ideas 1"))[0] == "지난 주제 '청사 주차난'에는 올라온 아이디어가 없습니다."
     # A title that is already a candidate picks that candidate instead of a copy.
     await march.say("minji", "/topic suggest 일회용 컵 줄이기")
     await march.say("sujin", "/topic pick 일회용 컵 줄이기")

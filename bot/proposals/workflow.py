@@ -37,8 +37,10 @@ async def require_head_or_organizer(ctx: Context, proposal: Proposal, action: st
 
 
 async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: Any) -> None:
-    """A direct message to every proposer, each in their own language."""
+    """A direct message to every proposer, each in their own language (the one acting has their answer)."""
     for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+        if person.id == ctx.person.id:
+            continue
         await ctx.tell(person, ctx.translator(person)(key, **params))
 
 

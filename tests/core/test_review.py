@@ -58,6 +58,9 @@ async def test_a_supplement_request_stops_the_clock_until_the_proposers_answer(r
     [answered, *_] = await review.say("minji", "/proposal answer 1 설치 후보 정류장 5곳과 비용 견적을 첨부합니다")
     # 6 April + 20 days left = 26 April.
     assert answered == "📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변을 교통정책과에 전달했습니다. 검토가 다시 진행되며 검토 기한은 2026-04-26입니다."
+    # The other proposer is told; minji, who answered, has her answer and no second copy.
+    assert review.to_person("junho")[-1].startswith("📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변이 교통정책과에 전달되어")
+    assert not any("보완 답변이 교통정책과에 전달되어" in t for t in review.to_person("minji"))
     p = await proposal(review)
     assert (p.state, p.review_due_at, p.review_paused_at) == (ProposalState.submitted, clock.now() + timedelta(days=20), None)
     [to_head] = [s for s in review.gateway.sent if s.destination.id == "dohyun"][-1:]

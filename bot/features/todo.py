@@ -8,7 +8,7 @@ from bot.parsing import ParsedCommand
 from bot.registry import registry
 
 
-@registry.command("todo", help=("help.todo",), order=5)
+@registry.command("todo", help=("help.todo",), order=42)
 async def todo(ctx: Context, command: ParsedCommand) -> None:
     """Invitations to answer, reviews with their due dates, committee votes, visits to confirm, supplements."""
     waiting = await waiting_for(ctx.session, ctx.person, organizer=ctx.is_organizer(), now=ctx.now())

@@ -108,3 +108,15 @@ async def test_todo_lists_what_waits_for_each_person(march: Story, clock: Manual
 async def test_todo_at_the_console(sqlite_url: str) -> None:
     output = await run_console(sqlite_url, "/as minji\n/할일\n/as sujin\n/todo\n")
     assert output.count("지금 처리하실 일은 없습니다.") == 2
+
+
+async def test_todo_shows_a_committee_member_the_votes_of_the_coming_meeting(march: Story) -> None:
+    await march.say("minji", "/idea 정류장에 온열의자를 설치해 주세요")
+    await march.say("sujin", "/proposal new 1 정류장 온열의자")
+    await march.say("sujin", "/proposal submit 1 교통정책과")
+    await march.say("dohyun", "/proposal reject 1 예산 부족")
+    await march.say("sujin", "/committee add seoyeon")
+    await march.say("sujin", "/committee agenda")
+    [todo] = await march.dm("seoyeon", "/todo")
+    assert todo.splitlines()[0] == "📮 정서연님이 처리하실 일 (1건)"
+    assert todo.splitlines()[1].startswith("• 자문단 표결: 제안 #1 '정류장 온열의자' —")

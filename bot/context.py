@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import select
@@ -11,7 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import people
 from bot.config import Settings
+from bot.dates import official_date, official_datetime, official_day, official_period
 from bot.errors import NotAllowed
+from bot.honorifics import called
 from bot.i18n import Translator
 from bot.messages import Button, Destination, Outgoing, Place
 from bot.outbox import enqueue
@@ -50,12 +52,33 @@ class Context:
         """A catalog message in the language of the person who is acting."""
         return self.translator(self.person)(key, **params)
 
+    def called(self, person: Person, reader: Person | None = None) -> str:
+        """`person`'s name with the honorific, as written for `reader` (default: who is acting)."""
+        return called(person, self.translator(reader or self.person).locale)
+
     def now(self) -> datetime:
         return self.clock.now()
 
     def local(self, when: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """A stored UTC time shown in the office's time zone."""
         return when.astimezone(self.settings.tz).strftime(fmt)
+
+    def date(self, when: datetime | date, reader: Person | None = None) -> str:
+        """A stored UTC time's day (or a calendar day) as 공문 write it: '2026. 6. 15.(월)'."""
+        day = when.astimezone(self.settings.tz).date() if isinstance(when, datetime) else when
+        return official_date(day, self.translator(reader or self.person).locale)
+
+    def day(self, when: datetime, reader: Person | None = None) -> str:
+        """A stored UTC time's day within the year, for lists: '6. 15.(월)'."""
+        return official_day(when.astimezone(self.settings.tz).date(), self.translator(reader or self.person).locale)
+
+    def when(self, when: datetime, reader: Person | None = None) -> str:
+        """A stored UTC time as 공문 write it, in the office's zone: '2026. 6. 15.(월) 14:00'."""
+        return official_datetime(when.astimezone(self.settings.tz), self.translator(reader or self.person).locale)
+
+    def period(self, label: str, reader: Person | None = None) -> str:
+        """A period's label ('2026-Q2', '2026-03', '2026') as the office writes it: '2026년 2분기'."""
+        return official_period(label, self.translator(reader or self.person).locale)
 
     # --- answering and telling -------------------------------------------------------------
 

@@ -29,8 +29,9 @@ from bot.messages import (
     RoomMoved,
 )
 from bot.outbox import enqueue
-from bot.parsing import parse
+from bot.parsing import closest_command, parse
 from bot.people import resolve_actor
+from bot.text import strip_control_characters
 from bot.ports import Clock
 from bot.registry import Registry
 from storage.db import Database, insert_ignoring_conflict
@@ -256,7 +257,7 @@ class Core:
             await self._on_message(ctx, event)
             return _Answer()
         if isinstance(event, ButtonPress):
-            prefix, *args = event.action.split(":")
+            prefix, *args = strip_control_characters(event.action).split(":")
             handler = self.registry.buttons.get(prefix)
             if handler is None:
                 return _Answer(ctx.t("error.unknown_button"))
@@ -294,7 +295,9 @@ class Core:
         ctx.audit("room.moved", "room", ctx.room.id, old=old_chat_id, new=new_chat_id)
 
     async def _on_message(self, ctx: Context, event: IncomingMessage) -> None:
-        command = parse(event.text, self.bot_usernames.get(event.place.platform))
+        # A NUL or an escape code never reaches a handler: PostgreSQL refuses NUL in text.
+        text = strip_control_characters(event.text)
+        command = parse(text, self.bot_usernames.get(event.place.platform))
         if command is None:
             pending = (
                 await ctx.session.exec(select(PendingInput).where(PendingInput.person_id == ctx.person.id))
@@ -303,14 +306,17 @@ class Core:
                 handler = self.registry.inputs.get(pending.kind)
                 await ctx.session.delete(pending)
                 if handler is not None:
-                    await handler(ctx, event.text, pending)
+                    await handler(ctx, text, pending)
                 return
             if event.place.is_direct:
                 ctx.reply(ctx.t("help.direct_hint"))
             return
         spec = self.registry.commands.get(command.name)
         if spec is None:
-            raise UserError("error.unknown_command", command=command.name[:40])
+            suggestion = closest_command(command.shown, [n for n in self.registry.commands if n != "start"])
+            if suggestion:
+                raise UserError("error.unknown_command_suggest", command=f"/{command.shown[:40]}", suggestion=suggestion)
+            raise UserError("error.unknown_command", command=f"/{command.shown[:40]}")
         if event.place.is_direct and not spec.in_direct_chat:
-            raise UserError("error.room_only", command=command.name)
+            raise UserError("error.room_only", command=command.shown)
         await spec.handler(ctx, command)

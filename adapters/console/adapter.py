@@ -9,11 +9,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import IO
 
+from sqlmodel import select
+
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Host
 from bot import people
 from bot.i18n import Translator
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
+from storage.tables import MessageLink
 
 PLATFORM = "console"
 DEFAULT_PERSON = "minji"
@@ -103,9 +106,22 @@ class ConsoleAdapter:
         """Everyone in the directory sits at this terminal, so direct messages reach them here."""
         await people.seat_directory(self.app.db, PLATFORM)
 
+    async def continue_numbering(self) -> None:
+        """Number lines on from the last session's: `u1` of yesterday still stands for its idea."""
+        async with self.app.db.session() as session:
+            ids = (await session.exec(select(MessageLink.message_id).where(MessageLink.platform == PLATFORM))).all()
+        last = {"u": 0, "b": 0}
+        for message_id in ids:
+            prefix, number = message_id[:1], message_id[1:]
+            if prefix in last and number.isdigit():
+                last[prefix] = max(last[prefix], int(number))
+        self._line_ids = itertools.count(last["u"] + 1)
+        self.gateway._ids = itertools.count(last["b"] + 1)
+
     async def run(self) -> None:
         """Read lines until end of input or /quit."""
         await self.seat_everyone()
+        await self.continue_numbering()
         self.say(self.t("console.banner", person=self.person, room=self.room))
         while True:
             line = await self._read_line()

@@ -14,7 +14,7 @@ from bot.features.common import change_state, parse_number
 from bot.features.invitations import accept_invitation, announce_visit, answerable_invitation, parties_of
 from bot.messages import Button
 from bot.parsing import ParsedCommand
-from bot.registry import registry
+from bot.registry import HEAD, registry
 from bot.text import clean_text, is_number
 from storage.tables import FieldVisit, Invitation, InvitationState, PendingInput, Person, Reminder, Room
 
@@ -75,7 +75,7 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
         await accept_invitation(ctx, invitation, visit)
     await ctx.publish("field_visit.planned", visit=visit)
     await _schedule(ctx, visit)
-    ctx.reply(ctx.t("visit.recorded", date=ctx.local(visit.visit_at), place=visit.place))
+    ctx.reply(ctx.t("visit.recorded", date=ctx.when(visit.visit_at), place=visit.place))
     return visit
 
 
@@ -113,7 +113,7 @@ async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None
     await plan_visit(ctx, invitation, text)
 
 
-@registry.command("visit", help=("help.visit",), order=26)
+@registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)
 async def visit_command(ctx: Context, command: ParsedCommand) -> None:
     """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`, or `/visit held|cancel <visit#>` afterwards."""
     if command.word(0) in HELD_WORDS or command.word(0) in NOT_HELD_WORDS:
@@ -147,9 +147,9 @@ async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
     assert invitation is not None and room is not None
     head = await ctx.session.get(Person, invitation.head_person_id)
     assert head is not None
-    when = dict(date=ctx.local(visit.visit_at), place=visit.place)
+    when = dict(date=ctx.when(visit.visit_at), place=visit.place)
     ctx.post(room, ctx.t("visit.tomorrow_room", head=head.name, **when))
-    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **when))
+    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **{**when, "date": ctx.when(visit.visit_at, head)}))
 
 
 @registry.reminder("field_visit.held")
@@ -167,7 +167,7 @@ async def ask_whether_held(ctx: Context, reminder: Reminder) -> None:
     for person in {parties.head.id: parties.head, parties.inviter.id: parties.inviter}.values():
         t = ctx.translator(person)
         buttons = [[Button(t("visit.held_button"), f"visit:{visit.id}:held"), Button(t("visit.not_held_button"), f"visit:{visit.id}:cancel")]]
-        await ctx.tell(person, t("visit.confirm_ask", number=visit.id, date=ctx.local(visit.visit_at), place=visit.place), buttons)
+        await ctx.tell(person, t("visit.confirm_ask", number=visit.id, date=ctx.when(visit.visit_at, person), place=visit.place), buttons)
 
 
 @registry.button("visit")
@@ -189,7 +189,7 @@ async def confirm_visit(ctx: Context, visit_id: int, *, held: bool) -> str:
     if visit.state != "planned":
         raise UserError("visit.already_confirmed", number=visit_id, state=ctx.t(f"visit.state.{visit.state}"))
     if held and ctx.now() < visit.visit_at:
-        raise UserError("visit.not_yet", number=visit_id, date=ctx.local(visit.visit_at))
+        raise UserError("visit.not_yet", number=visit_id, date=ctx.when(visit.visit_at))
     new_state = "held" if held else "cancelled"
     if not await change_state(ctx.session, visit, new_state, confirmed_by=ctx.person.id, confirmed_at=ctx.now()):
         raise UserError("visit.already_confirmed", number=visit_id, state=ctx.t(f"visit.state.{visit.state}"))
@@ -197,7 +197,7 @@ async def confirm_visit(ctx: Context, visit_id: int, *, held: bool) -> str:
     ctx.audit(f"field_visit.{new_state}", "field_visit", visit.id)
     room = await ctx.session.get(Room, visit.room_id)
     assert room is not None
-    when = dict(date=ctx.local(visit.visit_at), place=visit.place)
+    when = dict(date=ctx.when(visit.visit_at), place=visit.place)
     ctx.post(room, ctx.t("visit.held_room" if held else "visit.not_held_room", **when))
     if held:
         await ctx.publish("field_visit.held", visit=visit)

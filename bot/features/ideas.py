@@ -16,7 +16,7 @@ from bot.points.periods import parse_period
 from bot.registry import registry
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import Idea, MessageLink, Person, Support, Topic, TopicState
+from storage.tables import AuditEntry, Idea, MessageLink, Person, Support, Topic, TopicState
 
 IDEAS_SHOWN = 20
 CLOSED_TOPICS_SHOWN = 3
@@ -95,7 +95,7 @@ async def _earlier_ideas(ctx: Context, word: str) -> None:
             raise UserError("ideas.topic_not_found", number=int(cleaned))
         condition = [Idea.room_id == ctx.room.id, Idea.topic_id == topic.id]
         if topic.state == TopicState.closed and topic.closed_at is not None:
-            closed = ctx.local(topic.closed_at, "%Y-%m-%d")
+            closed = ctx.date(topic.closed_at)
             header = lambda count: ctx.t("ideas.header_closed_topic", topic=topic.title, date=closed, count=count)  # noqa: E731
         else:
             header = lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)  # noqa: E731
@@ -214,5 +214,20 @@ async def support_by_reaction(ctx: Context, message_id: str) -> None:
         return
     try:
         await support_idea(ctx, link.ref_id)
-    except UserError:
-        pass  # own idea or already supported: a reaction needs no answer
+    except UserError as error:
+        # A room is not told about one person's 👍. On their own idea they are told once, in
+        # their direct chat, on every platform alike; a second 👍 on the same idea is quiet.
+        if error.key == "support.own_idea" and not await _told_before(ctx, link.ref_id):
+            ctx.audit("support.own_reaction_told", "idea", link.ref_id)
+            await ctx.tell(ctx.person, ctx.t("support.own_idea_reaction", number=link.ref_id))
+
+
+async def _told_before(ctx: Context, idea_id: int) -> bool:
+    told = await ctx.session.exec(
+        select(AuditEntry.id).where(
+            AuditEntry.action == "support.own_reaction_told",
+            AuditEntry.subject_id == idea_id,
+            AuditEntry.actor_id == ctx.person.id,
+        )
+    )
+    return told.first() is not None

@@ -111,7 +111,7 @@ async def add_reminder(ctx: Context, rest: str) -> None:
             "remind.added",
             schedule=schedule_text,
             audience=await describe_audience(ctx, ctx.translator(ctx.person), audience),
-            next=ctx.local(due) if due else "-",
+            next=ctx.when(due) if due else ctx.t("value.no_next"),
         )
     )
 
@@ -142,7 +142,7 @@ async def list_reminders(ctx: Context) -> None:
                 schedule=recurring.schedule,
                 audience=await describe_audience(ctx, t, recurring.audience),
                 text=clip(recurring.text, 60),
-                next=ctx.local(due) if due else "-",
+                next=ctx.when(due) if due else ctx.t("value.no_next"),
             )
         )
     if not active:

@@ -15,6 +15,10 @@ async def todo(ctx: Context, command: ParsedCommand) -> None:
     if not waiting:
         ctx.reply(ctx.t("todo.none"))
         return
-    lines = [ctx.t("todo.header", name=ctx.person.name, count=len(waiting))]
-    lines += [waiting_line(item, ctx.t, ctx.local) for item in waiting]
+    lines = [ctx.t("todo.header", name=ctx.called(ctx.person), count=len(waiting))]
+    # Dates as the office writes them: a day for due dates, a day and time for visits.
+    def local(when, fmt):  # type: ignore[no-untyped-def]
+        return ctx.when(when) if "%H" in fmt else ctx.date(when)
+
+    lines += [waiting_line(item, ctx.t, local) for item in waiting]
     ctx.reply("\n".join(lines))

@@ -55,7 +55,7 @@ async def topic_command(ctx: Context, command: ParsedCommand) -> None:
         return
     handler = SUBCOMMANDS.get(sub)
     if handler is None:
-        raise UserError("topic.unknown_subcommand", sub=sub[:30])
+        raise UserError("topic.unknown_subcommand", command=f"/{command.shown} {command.argv[0][:30]}")
     await handler(ctx, command)
 
 
@@ -72,7 +72,7 @@ async def show_topic(ctx: Context) -> None:
     if topic.description:
         lines.append(topic.description)
     if topic.closes_at:
-        lines.append(ctx.t("topic.closes", date=ctx.local(topic.closes_at, "%Y-%m-%d")))
+        lines.append(ctx.t("topic.closes", date=ctx.date(topic.closes_at)))
     lines.append(ctx.t("topic.idea_count", count=ideas))
     heads = await joined_heads(ctx, topic)
     if heads:
@@ -112,7 +112,7 @@ async def visit_lines(ctx: Context, topic: Topic) -> list[str]:
     lines = [ctx.t("topic.visits_header")]
     for visit, department, head in rows:
         key = "topic.visit_held" if visit.state == "held" else "topic.visit_planned"
-        lines.append(ctx.t(key, date=ctx.local(visit.visit_at), place=visit.place, department=department, head=head))
+        lines.append(ctx.t(key, date=ctx.when(visit.visit_at), place=visit.place, department=department, head=head))
     return lines
 
 
@@ -339,7 +339,7 @@ async def pick_topic(
     today = ctx.now().astimezone(ctx.settings.tz).date()
     closing_day = until or end_of_month(today)
     if closing_day < today:
-        raise UserError("topic.until_past", date=closing_day.isoformat())
+        raise UserError("topic.until_past", date=ctx.date(closing_day))
     topic.state = TopicState.active
     topic.picked_by = ctx.person.id
     topic.picked_at = ctx.now()
@@ -355,7 +355,7 @@ async def pick_topic(
         lines = [t("topic.picked", title=topic.title)]
     if topic.description:
         lines.append(topic.description)
-    lines.append(t("topic.picked_closes", date=closing_day.isoformat()))
+    lines.append(t("topic.picked_closes", date=ctx.date(closing_day)))
     ctx.post(room, "\n".join(lines))
     await _schedule_closing(ctx, topic)
     await ctx.publish("topic.picked", topic=topic)
@@ -489,7 +489,7 @@ async def warn_closing_soon(ctx: Context, reminder: Reminder) -> None:
     room = await ctx.session.get(Room, topic.room_id)
     assert room is not None
     days = max(1, (topic.closes_at - ctx.now() + timedelta(hours=12)).days)
-    ctx.post(room, ctx.t("topic.closing_soon", title=topic.title, date=ctx.local(topic.closes_at, "%Y-%m-%d"), days=days))
+    ctx.post(room, ctx.t("topic.closing_soon", title=topic.title, date=ctx.date(topic.closes_at), days=days))
 
 
 async def _reminded_topic(ctx: Context, reminder: Reminder) -> Topic | None:

@@ -41,7 +41,7 @@ async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: A
     for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
         if person.id == ctx.person.id:
             continue
-        await ctx.tell(person, ctx.translator(person)(key, **params))
+        await ctx.tell(person, ctx.translator(person)(key, **{"name": ctx.called(person, person), **params}))
 
 
 def review_buttons(t: Any, proposal_id: int) -> list[list[Button]]:

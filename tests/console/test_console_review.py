@@ -46,7 +46,7 @@ async def test_a_review_with_a_supplement_at_the_console(sqlite_url: str) -> Non
     assert "보완 내용: 정류장 5곳과 비용 견적을 첨부합니다" in output
     assert "• 제안 #1 '버스정류장 온열의자 도입' 검토 —" in output
     # The rejection, typed in dohyun's direct chat, is posted in the room and told to the organizer.
-    rejected = "제안 #1 '버스정류장 온열의자 도입'이(가) 교통정책과에서 불채택되었습니다."
+    rejected = "제안 #1 '버스정류장 온열의자 도입'이 교통정책과에서 불채택되었습니다."
     assert f"[아이디어방] 🤖 {rejected}" in output and f"[→ sujin 개인 메시지] 🤖 {rejected}" in output
     assert " · #1 버스정류장 안전 (아이디어 1건)" in output
     assert "1. #1 버스정류장에 온열의자를 설치하면 좋겠습니다 — 박민지 · 👍 0" in output.split("/ideas 1", 1)[1]

@@ -61,7 +61,7 @@ async def test_adding_another_persons_idea_makes_its_author_the_co_proposer_not_
     await office.say("jiwoo", "/proposal addidea 1 2")  # jiwoo adds junho's idea
     [shown] = await office.say("seoyeon", "/proposal 1")
     assert "제안자: 박민지, 최준호" in shown and "이지우" not in shown
-    assert any("제안 #1 '버스정류장 온열의자 도입'에 포함" in t for t in office.to_person("junho"))
+    assert any("제안 #1 '버스정류장 온열의자 도입'에 반영" in t for t in office.to_person("junho"))
 
     async def committee_revives(ctx):  # type: ignore[no-untyped-def]
         await revive_proposal(ctx, await ctx.session.get(Proposal, 1), by_committee=True, reason="자문단 의결")
@@ -77,12 +77,12 @@ async def test_a_deduction_never_takes_a_balance_below_zero(office: Story) -> No
     await office.say("sujin", "/points award minji 30 워크숍 발표")
     [refused] = await office.say("sujin", "/points deduct minji 90 중복 제출")
     assert refused == (
-        "박민지님의 누적 포인트는 30점이라 90점을 차감할 수 없습니다. "
+        "박민지 주무관님의 누적 포인트는 30점이라 90점을 차감할 수 없습니다. "
         "포인트는 0점 아래로 내려가지 않으니 30점 이내로 차감해 주세요."
     )
     assert await paid(office, "minji", "manual") == [30]
     done, *_ = await office.say("sujin", "/points deduct minji 30 중복 제출")
-    assert done == "✅ 박민지님에게 -30점을 기록했습니다 (누적 0점)."
+    assert done == "✅ 박민지 주무관님의 포인트에서 30점을 차감했습니다(누적 0점)."
     assert "차감할 수 없습니다" in (await office.say("sujin", "/points deduct minji 1 재확인"))[0]
     assert await balance(office, "minji") == 0
 
@@ -91,7 +91,7 @@ async def test_a_setting_lets_an_office_allow_negative_balances(sqlite_url: str)
     story = await Story.start(test_settings(sqlite_url, IDEAROOM_POINTS_ALLOW_NEGATIVE="true"))
     try:
         done, *_ = await story.say("sujin", "/points deduct minji 90 중복 제출")
-        assert done == "✅ 박민지님에게 -90점을 기록했습니다 (누적 -90점)."
+        assert done == "✅ 박민지 주무관님의 포인트에서 90점을 차감했습니다(누적 -90점)."
     finally:
         await story.close()
 

@@ -36,7 +36,7 @@ async def test_after_a_topic_closes_its_ideas_are_listed_and_can_become_a_propos
     ]
     [by_topic] = await march.say("seoyeon", "/ideas 1")
     assert by_topic.splitlines()[:3] == [
-        "📋 지난 주제 '버스정류장 신호등 안전' 아이디어 목록 (2026-03-02 마감, 공감순, 총 2건)",
+        "📋 지난 주제 '버스정류장 신호등 안전' 아이디어 목록 (2026. 3. 2.(월) 마감, 공감순, 총 2건)",
         "1. #2 횡단보도 신호 시간을 늘려 주세요 — 최준호 · 👍 1",
         "2. #1 정류장에 온열의자를 설치해 주세요 — 박민지 · 👍 0",
     ]
@@ -46,7 +46,7 @@ async def test_after_a_topic_closes_its_ideas_are_listed_and_can_become_a_propos
     assert (await march.say("seoyeon", "/ideas 9"))[0].startswith("이 방에는 #9번 토론주제가 없습니다.")
     assert (await march.say("seoyeon", "/ideas 지난달"))[0].startswith("사용법: /ideas")
     created, *_ = await march.say("sujin", "/proposal new 1,2 정류장 온열의자와 신호 시간")
-    assert created.startswith("📄 제안 #1 '정류장 온열의자와 신호 시간'을(를) 만들었습니다 (아이디어 2건, 제안자: 박민지, 최준호).")
+    assert created.startswith("📄 제안 #1 '정류장 온열의자와 신호 시간'을 만들었습니다 (아이디어 2건, 제안자: 박민지, 최준호).")
     [made] = await march.rows(Proposal)
     assert made.topic_id == 1
 
@@ -76,7 +76,7 @@ async def test_todo_lists_what_waits_for_each_person(march: Story, clock: Manual
     await march.say("sujin", "/topic pick")
     await march.say("sujin", "/invite 교통")
     assert (await march.dm("dohyun", "/할일"))[0].splitlines() == [
-        "📮 김도현님이 처리하실 일 (1건)",
+        "📮 김도현 과장님의 할 일 (1건)",
         "• 토론방 초대: '버스정류장 신호등 안전' 주제 — 초대 메시지의 버튼으로 수락, 거절 또는 현장 방문을 제안해 주세요.",
     ]
     await march.dm("dohyun", "/visit 1 2026-03-05 14:00 시청역 버스정류장")
@@ -88,12 +88,12 @@ async def test_todo_lists_what_waits_for_each_person(march: Story, clock: Manual
     await march.dm("dohyun", "/proposal supplement 2 예상 비용을 적어 주세요")
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=SEOUL))  # after the visit
     assert (await march.dm("dohyun", "/todo"))[0].splitlines() == [
-        "📮 김도현님이 처리하실 일 (2건)",
-        "• 제안 #1 '정류장 온열의자' 검토 — 2026-04-01까지 채택 여부를 알려 주세요.",
-        "• 현장 방문 #1 (2026-03-05 14:00 시청역 버스정류장) — 진행 여부를 확인해 주세요: /visit held 1 또는 /visit cancel 1",
+        "📮 김도현 과장님의 할 일 (2건)",
+        "• 제안 #1 '정류장 온열의자' 검토 — 2026. 4. 1.(수)까지 채택 여부를 알려 주세요.",
+        "• 현장 방문 #1 (2026. 3. 5.(목) 14:00 시청역 버스정류장) — 진행 여부를 확인해 주세요: /visit held 1 또는 /visit cancel 1",
     ]
     assert (await march.dm("minji", "/todo"))[0].splitlines() == [
-        "📮 박민지님이 처리하실 일 (1건)",
+        "📮 박민지 주무관님의 할 일 (1건)",
         "• 제안 #2 '온열의자 두 번째 안' 보완 요청 — 답변해 주시면 검토가 다시 진행됩니다: /proposal answer 2 <보완 내용>",
     ]
     # Organizers confirm visits too, so the visit waits for them as well.
@@ -118,5 +118,5 @@ async def test_todo_shows_a_committee_member_the_votes_of_the_coming_meeting(mar
     await march.say("sujin", "/committee add seoyeon")
     await march.say("sujin", "/committee agenda")
     [todo] = await march.dm("seoyeon", "/todo")
-    assert todo.splitlines()[0] == "📮 정서연님이 처리하실 일 (1건)"
+    assert todo.splitlines()[0] == "📮 정서연 주무관님의 할 일 (1건)"
     assert todo.splitlines()[1].startswith("• 자문단 표결: 제안 #1 '정류장 온열의자' —")

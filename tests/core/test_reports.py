@@ -37,9 +37,9 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         sent = await story.say_sent("jiwoo", "/report")
         text, chart = sent
         assert text.text.splitlines() == [
-            "📊 2026-11 아이디어방 실적",
+            "📊 2026년 11월 아이디어방 실적",
             "아이디어 2건 · 참여자 3명",
-            "이번 달 만든 제안 2건 (현재 상태: 초안 1, 채택 1)",
+            "이번 달 만든 제안 2건(초안 1, 채택 1)",
             "이번 달 검토 결과: 채택 1건 · 불채택 0건 (채택률 100%)",
             "지급된 미소포인트: 37점",
             "부서별:",

@@ -34,7 +34,7 @@ async def proposal(story: Story) -> Proposal:
 
 async def test_a_supplement_request_stops_the_clock_until_the_proposers_answer(review: Story, clock: ManualClock) -> None:
     [shown] = await review.say("minji", "/proposal 1")
-    assert "🔎 교통정책과에서 검토 중입니다. 검토 기한: 2026-04-01 (30일 남음)" in shown
+    assert "🔎 교통정책과에서 검토 중입니다. 검토 기한: 2026. 4. 1.(수) (30일 남음)" in shown
     clock.advance(days=10)
     assert await review.press("dohyun", "prop:1:supplement", room="dm:dohyun") == "개인 대화에 내용을 적어 주세요."
     assert review.to_person("dohyun")[-1].startswith("제안 #1 '버스정류장 온열의자 도입'에 보완이 필요한 내용을")
@@ -57,7 +57,7 @@ async def test_a_supplement_request_stops_the_clock_until_the_proposers_answer(r
     assert "보완 내용을 적어 주세요" in (await review.say("minji", "/proposal answer 1"))[0]
     [answered, *_] = await review.say("minji", "/proposal answer 1 설치 후보 정류장 5곳과 비용 견적을 첨부합니다")
     # 6 April + 20 days left = 26 April.
-    assert answered == "📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변을 교통정책과에 전달했습니다. 검토가 다시 진행되며 검토 기한은 2026-04-26입니다."
+    assert answered == "📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변을 교통정책과에 전달했습니다. 검토가 다시 진행되며 검토 기한은 2026. 4. 26.(일)입니다."
     # The other proposer is told; minji, who answered, has her answer and no second copy.
     assert review.to_person("junho")[-1].startswith("📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변이 교통정책과에 전달되어")
     assert not any("보완 답변이 교통정책과에 전달되어" in t for t in review.to_person("minji"))
@@ -72,7 +72,7 @@ async def test_a_supplement_request_stops_the_clock_until_the_proposers_answer(r
         ("proposal:1:review:1d:s1", p.review_due_at - timedelta(days=1)),
         ("proposal:1:review:overdue:s1", p.review_due_at),
     ]
-    assert "교통정책과에서 검토 중입니다. 검토 기한: 2026-04-26 (20일 남음)" in (await review.say("junho", "/proposal 1"))[0]
+    assert "교통정책과에서 검토 중입니다. 검토 기한: 2026. 4. 26.(일) (20일 남음)" in (await review.say("junho", "/proposal 1"))[0]
 
 
 async def test_the_reject_button_asks_the_reason_and_the_decision_reaches_the_room_and_organizers(review: Story) -> None:
@@ -82,21 +82,21 @@ async def test_the_reject_button_asks_the_reason_and_the_decision_reaches_the_ro
     assert (await proposal(review)).state == ProposalState.submitted
     await review.press("dohyun", "prop:1:reject", room="dm:dohyun")
     reply, *_ = await review.dm("dohyun", "올해 예산이 이미 편성되었습니다")
-    assert reply.startswith("제안 #1 '버스정류장 온열의자 도입'을(를) 불채택했습니다 (사유: 올해 예산이 이미 편성되었습니다)")
+    assert reply.startswith("제안 #1 '버스정류장 온열의자 도입'을 불채택했습니다 (사유: 올해 예산이 이미 편성되었습니다)")
     assert (await proposal(review)).state == ProposalState.maturing
     assert await review.count(PendingInput) == 0
-    decided = "제안 #1 '버스정류장 온열의자 도입'이(가) 교통정책과에서 불채택되었습니다."
+    decided = "제안 #1 '버스정류장 온열의자 도입'이 교통정책과에서 불채택되었습니다."
     assert review.in_room()[-1].startswith(decided)  # decided in a direct chat, seen in the room
     assert review.to_person("sujin")[-1].startswith(decided)  # and by the organizer
 
 
 async def test_adopt_and_done_from_a_direct_chat_reach_the_room_and_the_organizers(review: Story) -> None:
     await review.dm("dohyun", "/proposal adopt 1")
-    adopted = "🎉 제안 #1 '버스정류장 온열의자 도입'이(가) 교통정책과에서 채택되었습니다!"
+    adopted = "🎉 제안 #1 '버스정류장 온열의자 도입'이 교통정책과에서 채택되었습니다!"
     assert review.in_room()[-1] == adopted and review.to_person("sujin")[-1] == adopted
     await review.dm("dohyun", "/proposal assign 1 seoyeon")
     await review.dm("seoyeon", "/proposal done 1")
-    done = "✅ 제안 #1 '버스정류장 온열의자 도입'이(가) 실행 완료되었습니다. 함께해 주셔서 감사합니다!"
+    done = "✅ 제안 #1 '버스정류장 온열의자 도입'이 실행 완료되었습니다. 함께해 주셔서 감사합니다!"
     assert review.in_room()[-1] == done and review.to_person("sujin")[-1] == done
     # Decided in the room itself, it is said there once.
     room_messages = len(review.in_room())

@@ -56,7 +56,7 @@ async def test_the_bot_picks_the_favourite_when_asked_to(sqlite_url: str) -> Non
         [offer] = [s for s in clocked.story.gateway.sent if s.destination.id == "혁신방" and "주제와 관련된 부서" in s.text]
         assert "1." in offer.text and any(action.startswith(f"invite:{picked.id}:") for action in offer.actions)
         [reminder] = [t for t in clocked.story.to_person("sujin") if "토론주제를 정할" in t]
-        assert "[혁신방] 공감이 가장 많은 '어르신 돌봄'을(를) 이번 달 주제로 자동 선정" in reminder
+        assert "[혁신방] 공감이 가장 많은 '어르신 돌봄'을 이번 달 주제로 자동 선정" in reminder
         keys = {r.dedupe_key for r in await clocked.reminders()}
         assert f"topic:{picked.id}:close" in keys  # the topics flow closes it at the end of the month
     finally:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.committee_rules import recused
 from bot.i18n import Translator
 from bot.people import person_of_account
 from storage.db import Database
@@ -164,7 +165,12 @@ async def committee_votes(session: AsyncSession, person_id: int) -> list[Waiting
             .order_by(Proposal.id)
         )
     ).all()
-    return [Waiting("vote", p.id, p.title, meeting.meets_at) for p in rows]  # type: ignore[arg-type]
+    # A proposal the member proposed or rejected is not theirs to vote on (recusal).
+    return [
+        Waiting("vote", p.id, p.title, meeting.meets_at)  # type: ignore[arg-type]
+        for p in rows
+        if person_id not in await recused(session, p.id)  # type: ignore[arg-type]
+    ]
 
 
 async def visits_to_confirm(session: AsyncSession, person_id: int, organizer: bool, now: datetime) -> list[Waiting]:

@@ -10,7 +10,9 @@ from sqlmodel import func, select
 
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
+from bot.business_days import previous_business_day
 from bot.messages import Button
+from bot.office_hours import OfficeHours, day_after, due_day, end_of_day
 from bot.points import ledger
 from bot.proposals.queries import department_of, ideas_of, is_head_of, notice_params, proposers
 from bot.proposals.states import can_move, resting_state, state_key
@@ -142,17 +144,22 @@ def review_key(proposal: Proposal) -> str:
 
 
 async def schedule_review(ctx: Context, proposal: Proposal, head_id: int, resumed: int = 0) -> None:
-    """Remind the head 7 days and 1 day before the review is due, and the organizers when it is overdue.
+    """Remind the head on the business days a week and a day before the due day, and the
+    organizers once the due day has ended (the next business morning).
 
     `resumed` counts the supplements answered: each resumed clock has reminders of its own.
     """
     assert proposal.review_due_at is not None
+    tz = ctx.settings.tz
+    hours = OfficeHours.of(ctx.settings)
+    last_day = proposal.review_due_at.astimezone(tz).date()
     suffix = f":r{proposal.revived_count}" if proposal.revived_count else ""
     suffix += f":s{resumed}" if resumed else ""
     # The due date in the payload tells a reminder of an earlier clock from the current one.
     payload = {"proposal_id": proposal.id, "round": proposal.revived_count, "due": proposal.review_due_at.isoformat()}
     for label, days in (("7d", 7), ("1d", 1)):
-        due_at = proposal.review_due_at - timedelta(days=days)
+        day = previous_business_day(last_day - timedelta(days=days - 1))
+        due_at = hours.opening(day)
         if due_at > ctx.now():
             await schedule(
                 ctx.session,
@@ -160,18 +167,24 @@ async def schedule_review(ctx: Context, proposal: Proposal, head_id: int, resume
                 due_at=due_at,
                 audience=f"person:{head_id}",
                 dedupe_key=f"{review_key(proposal)}:{label}{suffix}",
-                payload={**payload, "days_left": days},
+                payload={**payload, "days_left": (last_day - day).days},
                 now=ctx.now(),
             )
     await schedule(
         ctx.session,
         kind="proposal.review_overdue",
-        due_at=proposal.review_due_at,
+        due_at=day_after(last_day, tz),
         audience="organizers",
         dedupe_key=f"{review_key(proposal)}:overdue{suffix}",
         payload=payload,
         now=ctx.now(),
     )
+
+
+def review_deadline(ctx: Context, start) -> Any:  # type: ignore[no-untyped-def]
+    """The end of the due day: `review_due_days` after `start`, on a business day."""
+    tz = ctx.settings.tz
+    return end_of_day(due_day(start, ctx.settings.review_due_days, tz), tz)
 
 
 async def reopen_review_reminders(ctx: Context, proposal: Proposal) -> None:
@@ -195,7 +208,7 @@ async def submit(ctx: Context, proposal: Proposal, department: Department, *, re
     fields: dict[str, Any] = dict(
         department_id=department.id,
         submitted_at=now,
-        review_due_at=now + timedelta(days=ctx.settings.review_due_days),
+        review_due_at=review_deadline(ctx, now),
         decided_at=None,
     )
     if revival:
@@ -213,8 +226,10 @@ async def submit(ctx: Context, proposal: Proposal, department: Department, *, re
     await tell_head(ctx, proposal, await notice_params(ctx, proposal))
 
 
-async def revive_proposal(ctx: Context, proposal: Proposal, *, by_committee: bool, reason: str = "") -> None:
-    """Submit a maturing proposal again (the committee's quarterly tally calls this too)."""
+async def revive_proposal(
+    ctx: Context, proposal: Proposal, *, by_committee: bool, reason: str = "", department: Department | None = None
+) -> None:
+    """Submit a maturing proposal again, to its department or another (the committee's tally calls this too)."""
     if proposal.state != S.maturing:
         raise UserError(
             "proposal.not_now",
@@ -222,7 +237,7 @@ async def revive_proposal(ctx: Context, proposal: Proposal, *, by_committee: boo
             state=ctx.t(state_key(proposal.state)),
             action=ctx.t("proposal.action.revive"),
         )
-    department = await department_of(ctx, proposal)
+    department = department or await department_of(ctx, proposal)
     if department is None:
         raise UserError("proposal.department_needed", number=proposal.id)
     await submit(ctx, proposal, department, reason=reason, revival=True)
@@ -246,6 +261,13 @@ async def request_supplement(ctx: Context, proposal: Proposal, note: str) -> Non
     await cancel(ctx.session, review_key(proposal))
 
 
+def days_left_when_paused(proposal: Proposal, tz: Any) -> int:
+    """Whole days from the day the review clock stopped to its due day (0 when it is not stopped)."""
+    if proposal.review_due_at is None or proposal.review_paused_at is None:
+        return 0
+    return max(0, (proposal.review_due_at.astimezone(tz).date() - proposal.review_paused_at.astimezone(tz).date()).days)
+
+
 async def answer_supplement(ctx: Context, proposal: Proposal, answer: str) -> None:
     """The proposers' answer puts the review back, with the days that were left when it stopped."""
     is_proposer = ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}  # type: ignore[arg-type]
@@ -255,7 +277,8 @@ async def answer_supplement(ctx: Context, proposal: Proposal, answer: str) -> No
         raise UserError(
             "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.answer")
         )
-    left = proposal.review_due_at - proposal.review_paused_at
+    # The days that were left, counted as the office counts them: due day minus the day it stopped.
+    left = days_left_when_paused(proposal, ctx.settings.tz)
     await move(
         ctx,
         proposal,
@@ -263,7 +286,7 @@ async def answer_supplement(ctx: Context, proposal: Proposal, answer: str) -> No
         reason=answer,
         action_key="proposal.action.answer",
         notice_key="proposal.notice.supplement_answered",
-        review_due_at=ctx.now() + left,
+        review_due_at=end_of_day(due_day(ctx.now(), left, ctx.settings.tz), ctx.settings.tz),
         review_paused_at=None,
     )
     resumed = (

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
 from bot.ports import ManualClock
 from storage.tables import PendingInput, Proposal, ProposalState, Reminder
-from tests.core.march import SEOUL, START
+from tests.core.march import SEOUL
 from tests.harness import Story, test_settings
 
 
@@ -56,23 +56,21 @@ async def test_a_supplement_request_stops_the_clock_until_the_proposers_answer(r
     assert "제안자 또는 혁신담당관실 담당자만" in (await review.say("jiwoo", "/proposal answer 1 제가 대신 답합니다"))[0]
     assert "보완 내용을 적어 주세요" in (await review.say("minji", "/proposal answer 1"))[0]
     [answered, *_] = await review.say("minji", "/proposal answer 1 설치 후보 정류장 5곳과 비용 견적을 첨부합니다")
-    # 6 April + 20 days left = 26 April.
-    assert answered == "📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변을 교통정책과에 전달했습니다. 검토가 다시 진행되며 검토 기한은 2026. 4. 26.(일)입니다."
+    # 6 April + the 20 days that were left = 26 April, a Sunday: due on Monday 27 April.
+    assert answered == "📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변을 교통정책과에 전달했습니다. 검토가 다시 진행되며 검토 기한은 2026. 4. 27.(월)입니다."
     # The other proposer is told; minji, who answered, has her answer and no second copy.
     assert review.to_person("junho")[-1].startswith("📨 제안 #1 '버스정류장 온열의자 도입'의 보완 답변이 교통정책과에 전달되어")
     assert not any("보완 답변이 교통정책과에 전달되어" in t for t in review.to_person("minji"))
     p = await proposal(review)
-    assert (p.state, p.review_due_at, p.review_paused_at) == (ProposalState.submitted, clock.now() + timedelta(days=20), None)
+    assert (p.state, p.review_due_at, p.review_paused_at) == (ProposalState.submitted, datetime(2026, 4, 27, 23, 59, tzinfo=SEOUL), None)
     [to_head] = [s for s in review.gateway.sent if s.destination.id == "dohyun"][-1:]
     assert "보완 내용: 설치 후보 정류장 5곳과 비용 견적을 첨부합니다" in to_head.text
     assert to_head.actions == ["prop:1:adopt", "prop:1:reject", "prop:1:supplement"]
+    # The resumed clock has reminders of its own, all still to come.
     pending = await review.rows(Reminder, Reminder.state == "pending")
-    assert [(r.dedupe_key, r.due_at) for r in pending] == [
-        ("proposal:1:review:7d:s1", p.review_due_at - timedelta(days=7)),
-        ("proposal:1:review:1d:s1", p.review_due_at - timedelta(days=1)),
-        ("proposal:1:review:overdue:s1", p.review_due_at),
-    ]
-    assert "교통정책과에서 검토 중입니다. 검토 기한: 2026. 4. 26.(일) (20일 남음)" in (await review.say("junho", "/proposal 1"))[0]
+    assert [r.dedupe_key for r in pending] == ["proposal:1:review:7d:s1", "proposal:1:review:1d:s1", "proposal:1:review:overdue:s1"]
+    assert all(r.due_at > clock.now() for r in pending) and pending[-1].due_at > p.review_due_at
+    assert "교통정책과에서 검토 중입니다. 검토 기한: 2026. 4. 27.(월) (21일 남음)" in (await review.say("junho", "/proposal 1"))[0]
 
 
 async def test_the_reject_button_asks_the_reason_and_the_decision_reaches_the_room_and_organizers(review: Story) -> None:
@@ -115,4 +113,4 @@ async def test_a_supplement_request_by_command_needs_the_head_and_a_note(review:
     assert "'보완 요청' 상태라서 채택할 수 없습니다" in (await review.dm("dohyun", "/proposal adopt 1"))[0]
     await review.say("sujin", "/proposal undo 1")  # a request made by mistake: the clock runs on
     p = await proposal(review)
-    assert (p.state, p.review_paused_at, p.review_due_at) == (ProposalState.submitted, None, START + timedelta(days=30))
+    assert (p.state, p.review_paused_at, p.review_due_at) == (ProposalState.submitted, None, datetime(2026, 4, 1, 23, 59, tzinfo=SEOUL))

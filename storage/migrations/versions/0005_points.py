@@ -1,7 +1,7 @@
 """field visits confirmed by a person; a proposal's review clock paused for a supplement
 
 Revision ID: 0005_points
-Revises: 0004
+Revises: 0005_sched
 Create Date: 2026-12-01 20:20:00.000000
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import storage.types
 
 
 revision: str = '0005_points'
-down_revision: Union[str, None] = '0004'
+down_revision: Union[str, None] = '0005_sched'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -14,6 +14,7 @@ from adapters.http import HttpServer
 from bot.config import Settings
 from bot.core import Core
 from bot.directory import load_demo_if_empty
+from bot.inbox import Inbox
 from bot.ports import ChatGateway, Clock, SystemClock
 from bot.registry import registry
 from bot.sender import Sender
@@ -43,6 +44,7 @@ class App:
     core: Core
     sender: Sender
     http: HttpServer
+    inbox: Inbox
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     role: str = "all"  # web, scheduler or all (see `idearoom run --role`)
@@ -83,6 +85,7 @@ class App:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        await self.inbox.close()
         await self.http.stop()
         await self.db.dispose()
 
@@ -94,4 +97,5 @@ def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: A
     sender = Sender(db, {}, clock, settings=settings)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
     http = HttpServer(settings.http_host, settings.http_port)
-    return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http)
+    inbox = Inbox(db, settings.inbox_lease_seconds)
+    return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http, inbox=inbox)

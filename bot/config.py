@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     slack_channel_max_per_second: int = Field(1, alias="IDEAROOM_SLACK_CHANNEL_MAX_PER_SECOND")
     slack_reactions_max_per_minute: int = Field(50, alias="IDEAROOM_SLACK_REACTIONS_MAX_PER_MINUTE")
 
+    # Intake: requests are committed to the inbox before the platform is answered
+    inbox_lease_seconds: float = Field(30.0, alias="IDEAROOM_INBOX_LEASE_SECONDS")
+    drain_seconds: float = Field(10.0, alias="IDEAROOM_DRAIN_SECONDS")
+
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")
     http_port: int = Field(8080, alias="IDEAROOM_HTTP_PORT")

@@ -1,0 +1,209 @@
+"""The durable inbox: a platform request is committed before the platform is answered, then handled from it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
+
+from storage.db import Database
+from storage.tables import InboxEvent, InboxState
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# (kind, payload) -> True when the request is handled for good, False to try it again later.
+Handler = Callable[[str, dict[str, Any]], Awaitable[bool]]
+
+CONSUMERS = 4
+SCAN_SECONDS = 1.0
+# Waits before the next try of a request whose handling failed (an outage); then it is given up.
+RETRY_DELAYS = (2.0, 10.0, 60.0, 300.0)
+
+
+class InboxClosed(Exception):
+    """The worker is draining and takes no new requests; the platform should try another worker."""
+
+
+class Inbox:
+    """Requests of every platform, each handled once by whichever worker holds its lease.
+
+    Leases and retries run on the wall clock, not the bot's clock: they are about processes, not the office's day.
+    """
+
+    def __init__(self, db: Database, lease_seconds: float = 30.0) -> None:
+        self.db = db
+        self.lease = timedelta(seconds=lease_seconds)
+        self.handlers: dict[str, Handler] = {}
+        self.accepting = True
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._in_hand: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def register(self, platform: str, handler: Handler) -> None:
+        self.handlers[platform] = handler
+
+    def start(self) -> None:
+        """Start handling; the first scan takes every row a previous run left unhandled."""
+        if self._tasks:
+            return
+        self._tasks = [asyncio.create_task(self._consume(), name=f"inbox-{n}") for n in range(CONSUMERS)]
+        self._tasks.append(asyncio.create_task(self._scan_forever(), name="inbox-scan"))
+
+    async def put(self, platform: str, delivery_id: str, kind: str, payload: dict[str, Any]) -> bool:
+        """Commit one request in a short transaction; False when a copy of it is already in."""
+        if not self.accepting:
+            raise InboxClosed()
+        now = utcnow()
+        values = dict(
+            platform=platform, delivery_id=delivery_id[:200], kind=kind, payload=payload, state=InboxState.pending,
+            attempts=1, lease_until=now + self.lease, error="", received_at=now,
+        )
+        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        statement = insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(InboxEvent.id)  # type: ignore[attr-defined]
+        async with self.db.session() as session:
+            row_id = (await session.exec(statement)).scalar()  # type: ignore[call-overload]
+        if row_id is None:
+            return False
+        self._take(int(row_id))
+        return True
+
+    @property
+    def busy(self) -> bool:
+        """Requests are being handled in this process right now."""
+        return not self._idle.is_set()
+
+    async def pending(self, platform: str | None = None) -> int:
+        """How many requests wait to be handled (for tests, the bench and the drain's log)."""
+        async with self.db.session() as session:
+            query = select(sa.func.count()).select_from(InboxEvent).where(InboxEvent.state == InboxState.pending)
+            if platform:
+                query = query.where(InboxEvent.platform == platform)
+            return int((await session.exec(query)).one())
+
+    async def drain(self, timeout: float) -> int:
+        """Stop taking requests, finish those in hand within `timeout`; the rest stay for the next start."""
+        self.accepting = False
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            pass
+        left = sorted(self._in_hand | set(self._queued()))
+        await self.close()
+        if left:
+            # Their transactions were rolled back by the cancel: the next start may take them at once.
+            async with self.db.session() as session:
+                await session.exec(  # type: ignore[call-overload]
+                    sa.update(InboxEvent).where(InboxEvent.id.in_(left)).values(lease_until=utcnow())  # type: ignore[union-attr]
+                )
+            log.warning("drain: %d request(s) left in the inbox for the next start", len(left))
+        return len(left)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    # --- handling -------------------------------------------------------------------------
+
+    def _queued(self) -> list[int]:
+        return list(self._queue._queue)  # type: ignore[attr-defined]
+
+    def _take(self, row_id: int) -> None:
+        if row_id in self._in_hand or row_id in self._queued():
+            return
+        self._idle.clear()
+        self._queue.put_nowait(row_id)
+
+    async def _consume(self) -> None:
+        while True:
+            row_id = await self._queue.get()
+            self._in_hand.add(row_id)
+            try:
+                await self._handle(row_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database itself failed: the lease runs out and a scan retries
+                log.exception("inbox row %s could not be handled", row_id)
+            finally:
+                self._in_hand.discard(row_id)
+                if self._queue.empty() and not self._in_hand:
+                    self._idle.set()
+
+    async def _handle(self, row_id: int) -> None:
+        async with self.db.session() as session:
+            row = await session.get(InboxEvent, row_id)
+        if row is None or row.state != InboxState.pending:
+            return  # handled meanwhile by another worker
+        handler = self.handlers.get(row.platform)
+        if handler is None:
+            return
+        error = ""
+        try:
+            done = await handler(row.kind, row.payload)
+        except Exception as exc:  # a bug in one request must not stop the others
+            log.exception("handling %s request %s failed", row.platform, row.delivery_id)
+            done, error = False, f"{type(exc).__name__}: {exc}"[:2000]
+        async with self.db.session() as session:
+            if done:
+                await session.exec(sa.delete(InboxEvent).where(InboxEvent.id == row_id))  # type: ignore[call-overload, arg-type]
+                return
+            given_up = row.attempts > len(RETRY_DELAYS)
+            delay = RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+            values: dict[str, Any] = dict(lease_until=utcnow() + timedelta(seconds=delay), error=error or "failed")
+            if given_up:
+                values["state"] = InboxState.failed
+                log.error("%s request %s given up after %d attempts", row.platform, row.delivery_id, row.attempts)
+            await session.exec(sa.update(InboxEvent).where(InboxEvent.id == row_id).values(**values))  # type: ignore[call-overload, arg-type]
+
+    async def _scan_forever(self) -> None:
+        while True:
+            try:
+                await self._scan()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("inbox scan failed")
+            await asyncio.sleep(SCAN_SECONDS)
+
+    async def _scan(self) -> None:
+        """Take the rows whose lease ran out: left by a dead worker, or waiting for their next try."""
+        if not self.handlers or not self.accepting:
+            return
+        now = utcnow()
+        async with self.db.session() as session:
+            due = (
+                await session.exec(
+                    select(InboxEvent.id)
+                    .where(
+                        InboxEvent.state == InboxState.pending,
+                        InboxEvent.platform.in_(list(self.handlers)),  # type: ignore[attr-defined]
+                        InboxEvent.lease_until <= now,
+                    )
+                    .order_by(InboxEvent.id)  # type: ignore[arg-type]
+                    .limit(100)
+                )
+            ).all()
+            taken = []
+            for row_id in due:
+                if row_id in self._in_hand:
+                    continue
+                claimed = await session.exec(  # type: ignore[call-overload]
+                    sa.update(InboxEvent)
+                    .where(InboxEvent.id == row_id, InboxEvent.lease_until <= now)  # type: ignore[arg-type]
+                    .values(lease_until=now + self.lease, attempts=InboxEvent.attempts + 1)
+                )
+                if claimed.rowcount:
+                    taken.append(int(row_id))  # type: ignore[arg-type]
+        for row_id in taken:
+            self._take(row_id)

@@ -96,6 +96,6 @@ def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: A
     db = Database(settings.database_url, **engine_kwargs)
     sender = Sender(db, {}, clock, settings=settings)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
-    http = HttpServer(settings.http_host, settings.http_port)
+    http = HttpServer(settings.http_host, settings.http_port, shutdown_timeout=settings.drain_seconds)
     inbox = Inbox(db, settings.inbox_lease_seconds)
     return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http, inbox=inbox)

@@ -156,7 +156,9 @@ class SlackStand:
         await self.app.close()
 
 
-async def start_stand(sqlite_url: str, fake: FakeSlackAPI, **settings: Any) -> SlackStand:
+async def start_stand(
+    sqlite_url: str, fake: FakeSlackAPI, before_start: Callable[[App], Any] | None = None, **settings: Any
+) -> SlackStand:
     values = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -176,6 +178,8 @@ async def start_stand(sqlite_url: str, fake: FakeSlackAPI, **settings: Any) -> S
     async def record_wait(seconds: float) -> None:
         waits.append(seconds)
 
+    if before_start is not None:
+        await _value(before_start(app))
     adapter = SlackAdapter(app, client=make_client(BOT_TOKEN, fake.api_url, sleep=record_wait))
     app.add_gateway(adapter.gateway)
     await adapter.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +29,18 @@ SCAN_SECONDS = 1.0
 RETRY_DELAYS = (2.0, 10.0, 60.0, 300.0)
 
 
+@dataclass(frozen=True)
+class _Taken:
+    """A row this worker holds the lease of, with what handling it needs (no second read)."""
+
+    id: int
+    platform: str
+    delivery_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
 class InboxClosed(Exception):
     """The worker is draining and takes no new requests; the platform should try another worker."""
 
@@ -43,8 +56,10 @@ class Inbox:
         self.lease = timedelta(seconds=lease_seconds)
         self.handlers: dict[str, Handler] = {}
         self.accepting = True
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Taken] = asyncio.Queue()
         self._in_hand: set[int] = set()
+        self._done: list[int] = []
+        self._reaper: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._batch: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -81,7 +96,7 @@ class Inbox:
         row_id = await committed
         if row_id is None:
             return False
-        self._take(row_id)
+        self._take(_Taken(row_id, platform, values["delivery_id"], kind, payload, 1))
         return True
 
     async def _flush(self) -> None:
@@ -135,6 +150,8 @@ class Inbox:
         return len(left)
 
     async def close(self) -> None:
+        if self._reaper is not None:
+            await asyncio.gather(self._reaper, return_exceptions=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -143,54 +160,68 @@ class Inbox:
     # --- handling -------------------------------------------------------------------------
 
     def _queued(self) -> list[int]:
-        return list(self._queue._queue)  # type: ignore[attr-defined]
+        return [taken.id for taken in self._queue._queue]  # type: ignore[attr-defined]
 
-    def _take(self, row_id: int) -> None:
-        if row_id in self._in_hand or row_id in self._queued():
+    def _take(self, taken: _Taken) -> None:
+        if taken.id in self._in_hand or taken.id in self._queued():
             return
         self._idle.clear()
-        self._queue.put_nowait(row_id)
+        self._queue.put_nowait(taken)
 
     async def _consume(self) -> None:
         while True:
-            row_id = await self._queue.get()
-            self._in_hand.add(row_id)
+            taken = await self._queue.get()
+            self._in_hand.add(taken.id)
             try:
-                await self._handle(row_id)
+                await self._handle(taken)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database itself failed: the lease runs out and a scan retries
-                log.exception("inbox row %s could not be handled", row_id)
+                log.exception("inbox row %s could not be handled", taken.id)
             finally:
-                self._in_hand.discard(row_id)
-                if self._queue.empty() and not self._in_hand:
-                    self._idle.set()
+                self._in_hand.discard(taken.id)
+                self._check_idle()
 
-    async def _handle(self, row_id: int) -> None:
-        async with self.db.session() as session:
-            row = await session.get(InboxEvent, row_id)
-        if row is None or row.state != InboxState.pending:
-            return  # handled meanwhile by another worker
-        handler = self.handlers.get(row.platform)
+    def _check_idle(self) -> None:
+        if self._queue.empty() and not self._in_hand and not self._done:
+            self._idle.set()
+
+    async def _handle(self, taken: _Taken) -> None:
+        handler = self.handlers.get(taken.platform)
         if handler is None:
             return
         error = ""
         try:
-            done = await handler(row.kind, row.payload)
+            done = await handler(taken.kind, taken.payload)
         except Exception as exc:  # a bug in one request must not stop the others
-            log.exception("handling %s request %s failed", row.platform, row.delivery_id)
+            log.exception("handling %s request %s failed", taken.platform, taken.delivery_id)
             done, error = False, f"{type(exc).__name__}: {exc}"[:2000]
+        if done:
+            # Deleted in batches: a crash before the delete only means the event's claim says "duplicate" next time.
+            self._done.append(taken.id)
+            if self._reaper is None or self._reaper.done():
+                self._reaper = asyncio.create_task(self._reap(), name="inbox-reap")
+            return
+        given_up = taken.attempts > len(RETRY_DELAYS)
+        delay = RETRY_DELAYS[min(taken.attempts, len(RETRY_DELAYS)) - 1]
+        values: dict[str, Any] = dict(lease_until=utcnow() + timedelta(seconds=delay), error=error or "failed")
+        if given_up:
+            values["state"] = InboxState.failed
+            log.error("%s request %s given up after %d attempts", taken.platform, taken.delivery_id, taken.attempts)
         async with self.db.session() as session:
-            if done:
-                await session.exec(sa.delete(InboxEvent).where(InboxEvent.id == row_id))  # type: ignore[call-overload, arg-type]
-                return
-            given_up = row.attempts > len(RETRY_DELAYS)
-            delay = RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
-            values: dict[str, Any] = dict(lease_until=utcnow() + timedelta(seconds=delay), error=error or "failed")
-            if given_up:
-                values["state"] = InboxState.failed
-                log.error("%s request %s given up after %d attempts", row.platform, row.delivery_id, row.attempts)
-            await session.exec(sa.update(InboxEvent).where(InboxEvent.id == row_id).values(**values))  # type: ignore[call-overload, arg-type]
+            await session.exec(sa.update(InboxEvent).where(InboxEvent.id == taken.id).values(**values))  # type: ignore[call-overload, arg-type]
+
+    async def _reap(self) -> None:
+        try:
+            while self._done:
+                batch, self._done = self._done, []
+                try:
+                    async with self.db.session() as session:
+                        await session.exec(sa.delete(InboxEvent).where(InboxEvent.id.in_(batch)))  # type: ignore[call-overload, union-attr]
+                except Exception:  # left in place: the next try finds the event's claim and only deletes it
+                    log.exception("could not delete %d handled inbox rows", len(batch))
+        finally:
+            self._check_idle()
 
     async def _scan_forever(self) -> None:
         while True:
@@ -210,7 +241,7 @@ class Inbox:
         async with self.db.session() as session:
             due = (
                 await session.exec(
-                    select(InboxEvent.id)
+                    select(InboxEvent)
                     .where(
                         InboxEvent.state == InboxState.pending,
                         InboxEvent.platform.in_(list(self.handlers)),  # type: ignore[attr-defined]
@@ -221,15 +252,18 @@ class Inbox:
                 )
             ).all()
             taken = []
-            for row_id in due:
-                if row_id in self._in_hand:
+            for row in due:
+                if row.id in self._in_hand or row.id in self._done:
                     continue
+                assert row.id is not None
+                # Read before the UPDATE, which also refreshes `row` in the session.
+                item = _Taken(row.id, row.platform, row.delivery_id, row.kind, row.payload, row.attempts + 1)
                 claimed = await session.exec(  # type: ignore[call-overload]
                     sa.update(InboxEvent)
-                    .where(InboxEvent.id == row_id, InboxEvent.lease_until <= now)  # type: ignore[arg-type]
+                    .where(InboxEvent.id == row.id, InboxEvent.lease_until <= now)  # type: ignore[arg-type]
                     .values(lease_until=now + self.lease, attempts=InboxEvent.attempts + 1)
                 )
                 if claimed.rowcount:
-                    taken.append(int(row_id))  # type: ignore[arg-type]
-        for row_id in taken:
-            self._take(row_id)
+                    taken.append(item)
+        for item in taken:
+            self._take(item)

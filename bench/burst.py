@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from bench.common import wait_until_sent
-from bot.bootstrap import App, build_app
+from idearoom.wiring import App, build_app
 from bot.messages import Actor, IncomingMessage, Place
 from storage.tables import Idea, MessageLink, OutboxMessage, OutboxState, Room
 from tests.fakes.slack_api import FakeSlackAPI

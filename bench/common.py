@@ -7,7 +7,7 @@ import time
 
 from sqlmodel import func, select
 
-from bot.bootstrap import App
+from idearoom.wiring import App
 from storage.tables import OutboxMessage, OutboxState
 
 

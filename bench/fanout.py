@@ -26,7 +26,7 @@ from typing import Any
 
 
 from bench.common import wait_until_sent
-from bot.bootstrap import App, build_app
+from idearoom.wiring import App, build_app
 from bot.outbox import add_raw
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI

@@ -16,11 +16,11 @@ import uuid
 from pathlib import Path
 
 from bench.data import FULL, default_now, generate
-from bot.bootstrap import App, build_app
+from idearoom.wiring import App, build_app
 from bot.config import Settings
 from bot.messages import Actor, Destination, IncomingMessage, Outgoing, Place, SendResult
 from bot.points.periods import parse_period
-from bot.ports import ManualClock
+from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, ManualClock
 from bot.reports import month_report
 from storage.db import Database
 
@@ -34,6 +34,11 @@ class NullGateway:
     """Accepts every send without doing anything; the benchmark measures the command, not delivery."""
 
     platform = "bench"
+    limits = NO_LIMITS
+    ack_reaction = DEFAULT_ACK_REACTION
+
+    def start_link(self, payload: str) -> str | None:
+        return None
 
     async def send(self, destination: Destination, message: Outgoing) -> SendResult:
         return SendResult(message_id="0")

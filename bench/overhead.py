@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.bootstrap import App, build_app
+from idearoom.wiring import App, build_app
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, message_event, signed_request_headers
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import test_settings

@@ -47,11 +47,7 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(6, alias="IDEAROOM_SEND_MAX_ATTEMPTS")
     send_lease_seconds: float = Field(60.0, alias="IDEAROOM_SEND_LEASE_SECONDS")
     ack_coalesce_seconds: float = Field(5.0, alias="IDEAROOM_ACK_COALESCE_SECONDS")
-    telegram_max_per_second: int = Field(30, alias="IDEAROOM_TELEGRAM_MAX_PER_SECOND")
-    telegram_chat_max_per_second: int = Field(1, alias="IDEAROOM_TELEGRAM_CHAT_MAX_PER_SECOND")
-    telegram_group_max_per_minute: int = Field(20, alias="IDEAROOM_TELEGRAM_GROUP_MAX_PER_MINUTE")
-    slack_channel_max_per_second: int = Field(1, alias="IDEAROOM_SLACK_CHANNEL_MAX_PER_SECOND")
-    slack_reactions_max_per_minute: int = Field(50, alias="IDEAROOM_SLACK_REACTIONS_MAX_PER_MINUTE")
+    # Each platform's own settings (tokens, its sending pace) live with its adapter: adapters/*/settings.py.
 
     # Intake: requests are committed to the inbox before the platform is answered
     inbox_lease_seconds: float = Field(30.0, alias="IDEAROOM_INBOX_LEASE_SECONDS")
@@ -60,18 +56,6 @@ class Settings(BaseSettings):
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")
     http_port: int = Field(8080, alias="IDEAROOM_HTTP_PORT")
-
-    # Telegram
-    telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
-    telegram_webhook_url: str = Field("", alias="TELEGRAM_WEBHOOK_URL")
-    telegram_webhook_secret: str = Field("", alias="TELEGRAM_WEBHOOK_SECRET")
-    telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
-
-    # Slack
-    slack_bot_token: str = Field("", alias="SLACK_BOT_TOKEN")
-    slack_app_token: str = Field("", alias="SLACK_APP_TOKEN")
-    slack_signing_secret: str = Field("", alias="SLACK_SIGNING_SECRET")
-    slack_api_base_url: str = Field("https://slack.com/api/", alias="SLACK_API_BASE_URL")
 
     @field_validator("organizers", mode="before")
     @classmethod
@@ -93,13 +77,6 @@ class Settings(BaseSettings):
     @property
     def rate_limits_enabled(self) -> bool:
         return self.send_rate_limits.strip().lower() not in ("off", "0", "false", "no")
-
-    @property
-    def load_demo_data(self) -> bool:
-        """Demo people (an organizer among them) never appear by default where real people chat."""
-        if self.demo_data is not None:
-            return self.demo_data
-        return not (self.telegram_bot_token or self.slack_bot_token)
 
     @property
     def is_sqlite(self) -> bool:

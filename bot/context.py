@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import or_, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import people
 from bot.config import Settings
+from bot.dates import official_date, official_datetime, official_day, official_period
 from bot.errors import NotAllowed
+from bot.honorifics import called
 from bot.i18n import Translator
 from bot.messages import Button, Destination, Outgoing, Place
 from bot.outbox import enqueue
@@ -49,12 +52,33 @@ class Context:
         """A catalog message in the language of the person who is acting."""
         return self.translator(self.person)(key, **params)
 
+    def called(self, person: Person, reader: Person | None = None) -> str:
+        """`person`'s name with the honorific, as written for `reader` (default: who is acting)."""
+        return called(person, self.translator(reader or self.person).locale)
+
     def now(self) -> datetime:
         return self.clock.now()
 
     def local(self, when: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """A stored UTC time shown in the office's time zone."""
         return when.astimezone(self.settings.tz).strftime(fmt)
+
+    def date(self, when: datetime | date, reader: Person | None = None) -> str:
+        """A stored UTC time's day (or a calendar day) as 공문 write it: '2026. 6. 15.(월)'."""
+        day = when.astimezone(self.settings.tz).date() if isinstance(when, datetime) else when
+        return official_date(day, self.translator(reader or self.person).locale)
+
+    def day(self, when: datetime, reader: Person | None = None) -> str:
+        """A stored UTC time's day within the year, for lists: '6. 15.(월)'."""
+        return official_day(when.astimezone(self.settings.tz).date(), self.translator(reader or self.person).locale)
+
+    def when(self, when: datetime, reader: Person | None = None) -> str:
+        """A stored UTC time as 공문 write it, in the office's zone: '2026. 6. 15.(월) 14:00'."""
+        return official_datetime(when.astimezone(self.settings.tz), self.translator(reader or self.person).locale)
+
+    def period(self, label: str, reader: Person | None = None) -> str:
+        """A period's label ('2026-Q2', '2026-03', '2026') as the office writes it: '2026년 2분기'."""
+        return official_period(label, self.translator(reader or self.person).locale)
 
     # --- answering and telling -------------------------------------------------------------
 
@@ -94,11 +118,7 @@ class Context:
 
     async def identity_of(self, person: Person) -> Identity | None:
         """The account to reach `person` on: this platform's first, then any other."""
-        identities = (await self.session.exec(select(Identity).where(Identity.person_id == person.id))).all()
-        if not identities:
-            return None
-        identities = sorted(identities, key=lambda i: (i.platform != self.place.platform, i.id))
-        return identities[0]
+        return await people.reachable_account(self.session, person, prefer=self.place.platform)
 
     async def tell(
         self,
@@ -130,10 +150,8 @@ class Context:
 
     def is_organizer(self, person: Person | None = None, identity: Identity | None = None) -> bool:
         person = person or self.person
-        if person.is_organizer:
-            return True
         identity = identity or (self.identity if person is self.person else None)
-        return identity is not None and f"{identity.platform}:{identity.external_id}" in self.settings.organizers
+        return people.is_organizer(person, identity, self.settings)
 
     async def require_organizer(self, action: str) -> None:
         """Refuse (and let the core audit the attempt) unless the person is an organizer."""
@@ -142,21 +160,7 @@ class Context:
 
     async def organizers(self) -> list[Person]:
         """People with the organizer role, in the database or by IDEAROOM_ORGANIZERS."""
-        people = list((await self.session.exec(select(Person).where(Person.is_organizer == True))).all())  # noqa: E712
-        seen = {p.id for p in people}
-        for entry in self.settings.organizers:
-            platform, _, external_id = entry.partition(":")
-            identity = (
-                await self.session.exec(
-                    select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
-                )
-            ).first()
-            if identity and identity.person_id not in seen:
-                person = await self.session.get(Person, identity.person_id)
-                if person:
-                    people.append(person)
-                    seen.add(person.id)
-        return people
+        return await people.organizers(self.session, self.settings)
 
     def audit(self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any) -> None:
         """Record a state change or a refused attempt in the audit log."""
@@ -178,25 +182,7 @@ class Context:
 
     async def find_person(self, reference: str) -> Person | None:
         """A person named by @mention, platform id, handle or full name."""
-        ref = reference.strip()
-        if ref.startswith("<@") and ref.endswith(">"):  # a Slack mention that slipped through
-            ref = ref[2:-1].split("|", 1)[0]
-        ref = ref.lstrip("@")
-        if not ref:
-            return None
-        identity = (
-            await self.session.exec(
-                select(Identity).where(
-                    Identity.platform == self.place.platform,
-                    or_(Identity.external_id == ref, Identity.username == ref),
-                )
-            )
-        ).first()
-        if identity:
-            return await self.session.get(Person, identity.person_id)
-        return (
-            await self.session.exec(select(Person).where(or_(Person.handle == ref, Person.name == ref)).order_by(Person.id))
-        ).first()
+        return await people.find_by_reference(self.session, self.place.platform, reference)
 
     async def ask(self, kind: str, ref_id: int | None = None, **data: Any) -> None:
         """Remember that the bot waits for this person's answer of `kind`."""

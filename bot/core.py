@@ -29,7 +29,9 @@ from bot.messages import (
     RoomMoved,
 )
 from bot.outbox import enqueue
-from bot.parsing import parse
+from bot.parsing import closest_command, parse
+from bot.people import resolve_actor
+from bot.text import strip_control_characters
 from bot.ports import Clock
 from bot.registry import Registry
 from storage.db import Database, insert_ignoring_conflict
@@ -80,8 +82,8 @@ class Core:
         self.on_outbox = on_outbox
         self.bot_usernames = bot_usernames or {}
         self.handled_count = 0
-        # Platforms whose user ids are directory handles (see _person).
-        self.handle_platforms = {"console"}
+        # Platforms whose user ids are directory handles (see _person); the wiring fills it in.
+        self.handle_platforms: set[str] = set()
         self.duplicate_count = 0
         self.failed_count = 0
 
@@ -229,40 +231,7 @@ class Core:
         return self._context(session, person, identity, room, event.place, event.event_id, message_id)
 
     async def _person(self, session: AsyncSession, actor: Actor) -> tuple[Identity, Person]:
-        identity = (
-            await session.exec(
-                select(Identity).where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
-            )
-        ).first()
-        if identity is not None:
-            person = await session.get(Person, identity.person_id)
-            assert person is not None
-            changed = False
-            if actor.username and identity.username != actor.username:
-                identity.username, changed = actor.username, True
-            if changed:
-                session.add(identity)
-            return identity, person
-        person = None
-        if actor.platform in self.handle_platforms:
-            # Whoever types at the console plays the directory person of that handle. Nowhere
-            # else: a Telegram or Slack username is chosen by its owner, so those accounts are
-            # linked only by the ids in the directory (`idearoom directory import`).
-            person = (await session.exec(select(Person).where(Person.handle == actor.user_id))).first()
-        if person is None:
-            person = Person(name=actor.display_name or actor.username or actor.user_id, created_at=self.clock.now())
-            session.add(person)
-            await session.flush()
-        identity = Identity(
-            person_id=person.id,  # type: ignore[arg-type]
-            platform=actor.platform,
-            external_id=actor.user_id,
-            username=actor.username,
-            created_at=self.clock.now(),
-        )
-        session.add(identity)
-        await session.flush()
-        return identity, person
+        return await resolve_actor(session, actor, now=self.clock.now(), handle_platforms=self.handle_platforms)
 
     async def _room(self, session: AsyncSession, place: Place) -> Room:
         room = (
@@ -288,7 +257,7 @@ class Core:
             await self._on_message(ctx, event)
             return _Answer()
         if isinstance(event, ButtonPress):
-            prefix, *args = event.action.split(":")
+            prefix, *args = strip_control_characters(event.action).split(":")
             handler = self.registry.buttons.get(prefix)
             if handler is None:
                 return _Answer(ctx.t("error.unknown_button"))
@@ -326,7 +295,9 @@ class Core:
         ctx.audit("room.moved", "room", ctx.room.id, old=old_chat_id, new=new_chat_id)
 
     async def _on_message(self, ctx: Context, event: IncomingMessage) -> None:
-        command = parse(event.text, self.bot_usernames.get(event.place.platform))
+        # A NUL or an escape code never reaches a handler: PostgreSQL refuses NUL in text.
+        text = strip_control_characters(event.text)
+        command = parse(text, self.bot_usernames.get(event.place.platform))
         if command is None:
             pending = (
                 await ctx.session.exec(select(PendingInput).where(PendingInput.person_id == ctx.person.id))
@@ -335,14 +306,17 @@ class Core:
                 handler = self.registry.inputs.get(pending.kind)
                 await ctx.session.delete(pending)
                 if handler is not None:
-                    await handler(ctx, event.text, pending)
+                    await handler(ctx, text, pending)
                 return
             if event.place.is_direct:
                 ctx.reply(ctx.t("help.direct_hint"))
             return
         spec = self.registry.commands.get(command.name)
         if spec is None:
-            raise UserError("error.unknown_command", command=command.name[:40])
+            suggestion = closest_command(command.shown, [n for n in self.registry.commands if n != "start"])
+            if suggestion:
+                raise UserError("error.unknown_command_suggest", command=f"/{command.shown[:40]}", suggestion=suggestion)
+            raise UserError("error.unknown_command", command=f"/{command.shown[:40]}")
         if event.place.is_direct and not spec.in_direct_chat:
-            raise UserError("error.room_only", command=command.name)
+            raise UserError("error.room_only", command=command.shown)
         await spec.handler(ctx, command)

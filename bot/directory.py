@@ -4,7 +4,8 @@ CSV columns (header row required, UTF-8, a BOM is fine):
 handle,name,department,role,duties,telegram_id,slack_id[,rank]
 - role: staff, head or organizer (head makes the person the department's head)
 - duties: the department's duties text; give it on one row of the department (or repeat it)
-- telegram_id, slack_id: optional platform user ids, so the bot recognizes the person there
+- <platform>_id (telegram_id, slack_id, ...): optional user ids on that platform, so the bot recognizes
+  the person there; any column named after a platform with `_id` works, no code names the platforms
 - rank: optional 직급 (주무관, 팀장, 과장, ...), used to address the person and in the points payout
 """
 
@@ -21,7 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.demo_org import DEMO_DEPARTMENTS, DEMO_ORGANIZER, DEMO_STAFF
 from storage.tables import Department, Identity, Person
 
-COLUMNS = ("handle", "name", "department", "role", "duties", "telegram_id", "slack_id", "rank")
+COLUMNS = ("handle", "name", "department", "role", "duties", "rank")
+ACCOUNT_SUFFIX = "_id"  # a `<platform>_id` column holds the person's user id on that platform
 ROLES = ("staff", "head", "organizer")
 
 
@@ -41,9 +43,8 @@ class DirectoryRow:
     department: str
     role: str
     duties: str
-    telegram_id: str
-    slack_id: str
     rank: str = ""
+    accounts: tuple[tuple[str, str], ...] = ()  # (platform, user id) pairs
 
 
 def parse_directory(text: str) -> list[DirectoryRow]:
@@ -60,7 +61,12 @@ def parse_directory(text: str) -> list[DirectoryRow]:
     for record in reader:
         line = reader.line_num
         values = {c: (record.get(c) or "").strip() for c in COLUMNS}
-        row = DirectoryRow(line=line, **values)
+        accounts = tuple(
+            (column.removesuffix(ACCOUNT_SUFFIX), value.strip())
+            for column, value in record.items()
+            if column and column.endswith(ACCOUNT_SUFFIX) and column != ACCOUNT_SUFFIX and (value or "").strip()
+        )
+        row = DirectoryRow(line=line, accounts=accounts, **values)
         if None in record:
             problems.append((line, "more fields than columns"))
         if not row.handle or not row.handle.replace("_", "").replace(".", "").replace("-", "").isalnum():
@@ -101,7 +107,7 @@ async def _department(session: AsyncSession, name: str) -> Department:
 
 
 async def link_account(session: AsyncSession, person: Person, platform: str, external_id: str) -> None:
-    """Make `platform:external_id` this person's account there (a directory's telegram_id/slack_id)."""
+    """Make `platform:external_id` this person's account there (a directory's `<platform>_id` column)."""
     identity = (
         await session.exec(select(Identity).where(Identity.platform == platform, Identity.external_id == external_id))
     ).first()
@@ -132,9 +138,8 @@ async def store_directory(session: AsyncSession, rows: list[DirectoryRow]) -> tu
         await session.flush()
         if row.role == "head":
             departments[row.department].head_person_id = person.id
-        for platform, external_id in (("telegram", row.telegram_id), ("slack", row.slack_id)):
-            if external_id:
-                await link_account(session, person, platform, external_id)
+        for platform, external_id in row.accounts:
+            await link_account(session, person, platform, external_id)
     for department in departments.values():
         session.add(department)
     return len(departments), len(rows)
@@ -152,13 +157,13 @@ async def import_directory(session: AsyncSession, path: Path) -> tuple[int, int]
 def demo_rows() -> list[DirectoryRow]:
     """The demo organisation as directory rows."""
     rows = [
-        DirectoryRow(0, d.head_handle, d.head_name, d.name, "head", d.duties, "", "", "과장") for d in DEMO_DEPARTMENTS
+        DirectoryRow(0, d.head_handle, d.head_name, d.name, "head", d.duties, "과장") for d in DEMO_DEPARTMENTS
     ]
     name, handle = DEMO_ORGANIZER
-    rows.append(DirectoryRow(0, handle, name, "혁신담당관", "organizer", "", "", "", "주무관"))
+    rows.append(DirectoryRow(0, handle, name, "혁신담당관", "organizer", "", "주무관"))
     for index, (name, handle) in enumerate(DEMO_STAFF):
         department = DEMO_DEPARTMENTS[index % len(DEMO_DEPARTMENTS)].name
-        rows.append(DirectoryRow(0, handle, name, department, "staff", "", "", "", "주무관"))
+        rows.append(DirectoryRow(0, handle, name, department, "staff", "", "주무관"))
     return rows
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import people
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.messages import Destination, Outgoing
@@ -84,35 +85,13 @@ async def describe_destination(session: AsyncSession, entry: OutboxMessage) -> s
         ).first()
         title = room.title if room and room.title else entry.dest_id
         return f"{title} ({entry.platform})"
-    identity = (
-        await session.exec(
-            select(Identity).where(Identity.platform == entry.platform, Identity.external_id == entry.dest_id)
-        )
-    ).first()
-    person = await session.get(Person, identity.person_id) if identity else None
+    person = await people.person_of_account(session, entry.platform, entry.dest_id)
     return f"{person.name if person else entry.dest_id} ({entry.platform})"
 
 
 async def organizer_identities(session: AsyncSession, settings: Settings) -> list[tuple[Person, Identity]]:
     """Each organizer with the account to reach them on (never the bot's own system account)."""
-    people = {p.id: p for p in (await session.exec(select(Person).where(Person.is_organizer == True))).all()}  # noqa: E712
-    for entry in settings.organizers:
-        platform, _, external_id = entry.partition(":")
-        identity = (
-            await session.exec(select(Identity).where(Identity.platform == platform, Identity.external_id == external_id))
-        ).first()
-        if identity and identity.person_id not in people:
-            person = await session.get(Person, identity.person_id)
-            if person:
-                people[person.id] = person
-    found = []
-    for person in people.values():
-        identities = (
-            await session.exec(select(Identity).where(Identity.person_id == person.id, Identity.platform != "system"))
-        ).all()
-        if identities:
-            found.append((person, sorted(identities, key=lambda i: i.id)[0]))
-    return found
+    return await people.organizer_accounts(session, settings)
 
 
 async def notify_failure(session: AsyncSession, entry: OutboxMessage, settings: Settings, now: datetime) -> int:

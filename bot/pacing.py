@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from bot.config import Settings
+from bot.ports import NO_LIMITS, ChatGateway, PlatformLimits, Window
+
+__all__ = ["NO_LIMITS", "Budget", "PlatformLimits", "Window", "limits_for", "scopes"]
 
 # Added to every window: a send is timed when it is claimed, and reaches the platform a few
 # milliseconds later, so two sends one window apart must not arrive closer than that.
@@ -16,86 +17,25 @@ SAFETY_MARGIN_SECONDS = 0.1
 CHAT_KINDS = frozenset({"message", "photo"})
 
 
-@dataclass(frozen=True)
-class Window:
-    """At most `count` sends in any `seconds` long stretch of time."""
-
-    count: int
-    seconds: float
-
-
-def _is_group_room(dest_kind: str, dest_id: str) -> bool:
-    return dest_kind == "room"
-
-
-def _is_telegram_group(dest_kind: str, dest_id: str) -> bool:
-    # Telegram group and supergroup chat ids are negative; a person's chat id is positive.
-    return dest_kind == "room" and dest_id.startswith("-")
+def scopes(limits: PlatformLimits, platform: str, dest_kind: str, dest_id: str, kind: str) -> list[tuple[tuple[str, ...], Window]]:
+    """The windows one send of `kind` to this destination counts against, with their keys."""
+    found: list[tuple[tuple[str, ...], Window]] = []
+    if limits.overall:
+        found.append(((platform, "overall"), limits.overall))
+    if kind == "reaction" and limits.reactions:
+        found.append(((platform, "reactions"), limits.reactions))
+    if kind in CHAT_KINDS:
+        if limits.per_chat:
+            found.append(((platform, "chat", dest_kind, dest_id), limits.per_chat))
+        if limits.per_group and limits.is_group(dest_kind, dest_id):
+            found.append(((platform, "group", dest_id), limits.per_group))
+    return found
 
 
-@dataclass(frozen=True)
-class PlatformLimits:
-    """What a platform allows a bot to send; None means no limit of that kind."""
-
-    overall: Window | None = None  # every call the bot makes on the platform
-    per_chat: Window | None = None  # messages into one chat, a room or a person's direct chat
-    per_group: Window | None = None  # messages into one group room, on top of per_chat
-    reactions: Window | None = None  # reactions, across the platform
-    is_group: Callable[[str, str], bool] = _is_group_room
-
-    @property
-    def longest(self) -> float:
-        windows = [w for w in (self.overall, self.per_chat, self.per_group, self.reactions) if w]
-        return max((w.seconds for w in windows), default=0.0)
-
-    def scopes(self, platform: str, dest_kind: str, dest_id: str, kind: str) -> list[tuple[tuple[str, ...], Window]]:
-        """The windows one send of `kind` to this destination counts against, with their keys."""
-        scopes: list[tuple[tuple[str, ...], Window]] = []
-        if self.overall:
-            scopes.append(((platform, "overall"), self.overall))
-        if kind == "reaction" and self.reactions:
-            scopes.append(((platform, "reactions"), self.reactions))
-        if kind in CHAT_KINDS:
-            if self.per_chat:
-                scopes.append(((platform, "chat", dest_kind, dest_id), self.per_chat))
-            if self.per_group and self.is_group(dest_kind, dest_id):
-                scopes.append(((platform, "group", dest_id), self.per_group))
-        return scopes
-
-
-NO_LIMITS = PlatformLimits()
-
-
-def _window(count: int, seconds: float) -> Window | None:
-    return Window(count, seconds) if count > 0 else None
-
-
-def limits_for(platform: str, settings: Settings, declared: Any = None) -> PlatformLimits:
-    """The limits the sender keeps to on `platform`: the settings for Telegram and Slack,
-    else what the gateway declares (a PlatformLimits or a dict of the Telegram-style keys)."""
-    if not settings.rate_limits_enabled:
-        return NO_LIMITS
-    if platform == "telegram":
-        return PlatformLimits(
-            overall=_window(settings.telegram_max_per_second, 1.0),
-            per_chat=_window(settings.telegram_chat_max_per_second, 1.0),
-            per_group=_window(settings.telegram_group_max_per_minute, 60.0),
-            is_group=_is_telegram_group,
-        )
-    if platform == "slack":
-        return PlatformLimits(
-            per_chat=_window(settings.slack_channel_max_per_second, 1.0),
-            reactions=_window(settings.slack_reactions_max_per_minute, 60.0),
-        )
-    if isinstance(declared, PlatformLimits):
-        return declared
-    if isinstance(declared, Mapping):
-        return PlatformLimits(
-            overall=_window(int(declared.get("global_per_second", 0)), 1.0),
-            per_chat=_window(int(declared.get("per_chat_per_second", declared.get("per_channel_per_second", 0))), 1.0),
-            per_group=_window(int(declared.get("per_group_per_minute", 0)), 60.0),
-        )
-    return NO_LIMITS
+def limits_for(gateway: ChatGateway, settings: Settings) -> PlatformLimits:
+    """The limits the sender keeps to on the gateway's platform: what the gateway declares,
+    or none at all when IDEAROOM_SEND_RATE_LIMITS is off."""
+    return gateway.limits if settings.rate_limits_enabled else NO_LIMITS
 
 
 class Budget:
@@ -112,7 +52,7 @@ class Budget:
         self._sends: dict[tuple[str, ...], list[float]] = {}
 
     def _scopes(self, platform: str, dest_kind: str, dest_id: str, kind: str) -> list[tuple[tuple[str, ...], Window]]:
-        return self.limits.get(platform, NO_LIMITS).scopes(platform, dest_kind, dest_id, kind)
+        return scopes(self.limits.get(platform, NO_LIMITS), platform, dest_kind, dest_id, kind)
 
     def record(self, platform: str, dest_kind: str, dest_id: str, kind: str, at: datetime) -> None:
         """Count one send made (or about to be made) at `at`; calls must come in time order."""

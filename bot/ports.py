@@ -1,11 +1,22 @@
-"""The small interfaces the core needs from the outside: a chat platform and a clock."""
+"""The contract between the core and the outside: chat platforms (adapters), the running bot, a clock."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.messages import Destination, Outgoing, SendResult
+
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+
+    from bot.config import Settings
+    from bot.core import Core
+    from bot.inbox import Inbox
+    from bot.sender import Sender
+    from storage.db import Database
 
 
 class DeliveryError(Exception):
@@ -18,13 +29,53 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True)
+class Window:
+    """At most `count` sends in any `seconds` long stretch of time."""
+
+    count: int
+    seconds: float
+
+
+def window(count: int, seconds: float) -> Window | None:
+    """A window, or None for a count of 0 (a limit switched off in the settings)."""
+    return Window(count, seconds) if count > 0 else None
+
+
+def any_room_is_a_group(dest_kind: str, dest_id: str) -> bool:
+    return dest_kind == "room"
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """What a platform allows a bot to send; None means no limit of that kind."""
+
+    overall: Window | None = None  # every call the bot makes on the platform
+    per_chat: Window | None = None  # messages into one chat, a room or a person's direct chat
+    per_group: Window | None = None  # messages into one group room, on top of per_chat
+    reactions: Window | None = None  # reactions, across the platform
+    # Which destinations per_group applies to: (dest_kind, dest_id) -> bool.
+    is_group: Callable[[str, str], bool] = field(default=any_room_is_a_group)
+
+    @property
+    def longest(self) -> float:
+        windows = [w for w in (self.overall, self.per_chat, self.per_group, self.reactions) if w]
+        return max((w.seconds for w in windows), default=0.0)
+
+
+NO_LIMITS = PlatformLimits()
+DEFAULT_ACK_REACTION = "👀"  # allowed as a bot reaction on Telegram, a standard emoji on Slack
+
+
 class ChatGateway(Protocol):
-    """What an adapter offers the core: deliver to a room or a person, invite a person.
+    """What a platform adapter offers the core: delivery, invitations, reactions, its pace.
 
     Implementations raise DeliveryError; a permanent one is not retried.
     """
 
-    platform: str
+    platform: str  # the name stored with every identity, room and outbox entry of the platform
+    limits: PlatformLimits  # what the sender keeps to (NO_LIMITS when the platform has none)
+    ack_reaction: str  # the reaction that tells a person their message was recorded
 
     async def send(self, destination: Destination, message: Outgoing) -> SendResult:
         """Post a message (with buttons) to a room, or directly to a user."""
@@ -37,6 +88,52 @@ class ChatGateway(Protocol):
     async def react(self, room_id: str, message_id: str, emoji: str) -> SendResult:
         """Put a reaction on a message, to mark it as seen or recorded."""
         ...
+
+    def start_link(self, payload: str) -> str | None:
+        """A link that opens the bot's direct chat with `/start <payload>`; None when the platform has none."""
+        ...
+
+
+class HttpRoutes(Protocol):
+    """The worker's one HTTP server, as an adapter sees it: it may add routes before the start."""
+
+    def add_route(self, method: str, path: str, handler: Callable[..., Awaitable[Any]]) -> None: ...
+
+
+class Host(Protocol):
+    """What an adapter gets from the running bot: the core to feed, the settings, the outbox sender."""
+
+    settings: Settings
+    db: Database  # only to hand to bot.people and the core's functions; adapters run no SQL
+    clock: Clock
+    core: Core
+    sender: Sender
+    http: HttpRoutes
+    inbox: Inbox  # requests committed before the platform is acknowledged (bot.inbox)
+
+
+class Adapter(Protocol):
+    """A chat platform connection: it feeds events to the core and offers a gateway."""
+
+    gateway: ChatGateway
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class AdapterPlugin:
+    """One chat platform, as registered in the `idearoom.adapters` entry point group."""
+
+    name: str
+    create: Callable[[Host], Adapter]  # called only when `configured(settings)`
+    configured: Callable[[Settings], bool]  # whether the settings ask for this platform (e.g. a token is set)
+    settings: type[BaseSettings] | None = None  # its own settings, merged into the app's Settings
+    fallback: bool = False  # started when no other platform is configured (the console)
+    # Its user ids are directory handles, so whoever types one plays that person (the console only:
+    # elsewhere a user picks their own name, and accounts are linked only by the directory's ids).
+    user_ids_are_handles: bool = False
 
 
 class Clock(Protocol):
@@ -67,6 +164,4 @@ class ManualClock:
         self._now = when.astimezone(timezone.utc)
 
     def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
         self._now += timedelta(**delta)

@@ -18,12 +18,20 @@ Listener = Callable[..., Awaitable[None]]
 ReminderHandler = Callable[["Context", Any], Awaitable[None]]
 
 
+# Who a line of /help is for: everyone, or only people of that role (organizers see all).
+EVERYONE, ORGANIZER, HEAD, COMMITTEE, IMPLEMENTER = "all", "organizer", "head", "committee", "implementer"
+
+
 @dataclass(frozen=True)
 class HelpLine:
-    """One line of /help: the catalog key, and whether only organizers see it."""
+    """One line of /help: the catalog key, and whom it is for."""
 
     key: str
-    organizer_only: bool = False
+    audience: str = EVERYONE
+
+    @property
+    def organizer_only(self) -> bool:
+        return self.audience == ORGANIZER
 
 
 @dataclass(frozen=True)
@@ -51,13 +59,19 @@ class Registry:
         *,
         help: tuple[str, ...] = (),
         organizer_help: tuple[str, ...] = (),
+        role_help: tuple[tuple[str, str], ...] = (),
         order: int = 50,
         in_direct_chat: bool = True,
     ) -> Callable[[CommandHandler], CommandHandler]:
-        """Register `/name`; `help` keys are shown to everyone, `organizer_help` to organizers."""
+        """Register `/name`; `help` keys are shown to everyone, `organizer_help` to organizers,
+        `role_help` as (role, key) to people of that role (HEAD, COMMITTEE, IMPLEMENTER)."""
 
         def register(handler: CommandHandler) -> CommandHandler:
-            lines = tuple(HelpLine(k) for k in help) + tuple(HelpLine(k, True) for k in organizer_help)
+            lines = (
+                tuple(HelpLine(k) for k in help)
+                + tuple(HelpLine(key, role) for role, key in role_help)
+                + tuple(HelpLine(k, ORGANIZER) for k in organizer_help)
+            )
             self.commands[name] = CommandSpec(name, handler, lines, order, in_direct_chat)
             return handler
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.dates import official_period
 from bot.i18n import Translator
 from bot.points.periods import Period
 from bot.proposals.states import LISTING_ORDER, state_key
@@ -143,14 +144,14 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
 
 def report_text(report: MonthReport, t: Translator) -> str:
     """The report as a chat message in the reader's language; departments are numbered as in the chart."""
-    rate = f"{report.adoption_rate:.0%}" if report.adoption_rate is not None else "-"
+    rate = f"{report.adoption_rate:.0%}" if report.adoption_rate is not None else t("value.no_rate")
     states = ", ".join(
         f"{t(state_key(s))} {report.proposals_by_state[s]}" for s in LISTING_ORDER if report.proposals_by_state.get(s)
     )
     lines = [
-        t("report.title", month=report.period.label),
+        t("report.title", month=official_period(report.period.label, t.locale)),
         t("report.ideas", ideas=report.ideas, participants=report.participants),
-        t("report.proposals", count=report.proposals_created, states=states or "-"),
+        t("report.proposals", count=report.proposals_created, states=states or t("value.no_proposals_yet")),
         t("report.decisions", adopted=report.adopted, rejected=report.rejected, rate=rate),
         t("report.points", points=report.points_given),
     ]

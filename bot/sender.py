@@ -31,7 +31,6 @@ CLAIM_LOCK_KEY = 0x1DEA_0B0C
 # Confirmations that may be merged into one message, and the catalog text of the merge.
 MERGEABLE = frozenset({"idea-ack"})
 MERGE_AT_MOST = 100
-ACK_REACTION = "👀"  # allowed as a bot reaction on Telegram, a standard emoji on Slack
 CONCURRENT_DESTINATIONS = 16
 
 DestKey = tuple[str, str, str]
@@ -119,8 +118,7 @@ class Sender:
 
     def limits(self) -> dict[str, PlatformLimits]:
         return {
-            platform: limits_for(platform, self.settings, getattr(gateway, "limits", None))
-            for platform, gateway in self.gateways.items()
+            platform: limits_for(gateway, self.settings) for platform, gateway in self.gateways.items()
         }
 
     # --- claiming ------------------------------------------------------------------------------
@@ -255,9 +253,9 @@ class Sender:
     def _react_to(self, session: AsyncSession, acks: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
         """Put a reaction on each person's own message, so they see at once that it was recorded."""
         gateway = self.gateways.get(acks[0].platform)
-        if gateway is None or not hasattr(gateway, "react"):
+        if gateway is None:
             return []
-        emoji = getattr(gateway, "ack_reaction", ACK_REACTION)
+        emoji = gateway.ack_reaction
         made = []
         for ack in acks:
             payload = dict(ack.payload or {})
@@ -478,8 +476,8 @@ class Sender:
     def _start_link(self, platform: str, payload: str) -> str:
         """A link that opens the bot's direct chat with `/start <payload>`, or the command itself."""
         gateway = self.gateways.get(platform)
-        start_link = getattr(gateway, "start_link", None)
-        return start_link(payload) if callable(start_link) else f"/start {payload}"
+        link = gateway.start_link(payload) if gateway is not None else None
+        return link or f"/start {payload}"
 
     async def _record_failure(self, entry: OutboxMessage, error: DeliveryError) -> None:
         now = self.clock.now()

@@ -33,12 +33,20 @@ def clean_text(text: str, *, max_length: int, empty_key: str, too_long_key: str)
     return text
 
 
+def clean_optional(text: str, max_length: int) -> str:
+    """Free text that may be empty (a withdrawal's reason): cleaned as ideas are, then cut to `max_length`."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _BLANK_LINES.sub("\n\n", strip_control_characters(text)).strip()[:max_length]
+
+
 def clip(text: str, length: int) -> str:
     """`text` shortened to `length` characters with an ellipsis, for lists."""
     text = " ".join(text.split())
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
+# Every id column is a 32-bit INTEGER; a larger number names nothing (PostgreSQL refuses it).
+MAX_ID = 2**31 - 1
 _NUMBER = re.compile(r"[0-9]{1,12}")
 
 

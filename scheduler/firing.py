@@ -161,7 +161,7 @@ async def mark_overdue_missed(core: Core, now: datetime, grace: timedelta) -> li
             if result.rowcount:
                 missed.append(reminder)
         if missed:
-            from scheduler.describe import describe_reminders
+            from bot.reminder_list import describe_reminders
 
             for organizer in await ctx.organizers():
                 t = ctx.translator(organizer)

@@ -13,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core import Core
 from bot.ports import ManualClock
 from scheduler.firing import FireReport, fire_due, mark_overdue_missed, next_due_at
-from scheduler.jobs import ensure_schedule
+from bot.jobs import ensure_schedule
 
 log = logging.getLogger(__name__)
 

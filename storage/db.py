@@ -16,6 +16,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 SQLITE_BUSY_SECONDS = 30
+# Every primary key is a 32-bit INTEGER: a larger id names no row (PostgreSQL would refuse it).
+_ID_RANGE = range(-(2**31), 2**31)
+
+
+class Session(AsyncSession):
+    """The sessions handlers use: `get` of an id no INTEGER column can hold finds nothing."""
+
+    async def get(self, entity: Any, ident: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(ident, int) and ident not in _ID_RANGE:
+            return None
+        return await super().get(entity, ident, *args, **kwargs)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -58,7 +69,7 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
-        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, class_=Session, expire_on_commit=False)
         # SQLite has one writer and every session begins with BEGIN IMMEDIATE: this process's
         # sessions take turns here, each woken the moment the last one ends, rather than in
         # SQLite's busy handler, which sleeps and polls (milliseconds per turn under load).

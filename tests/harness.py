@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlmodel import func, select
 
-from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
-from bot.ports import Clock, DeliveryError
+from idearoom.settings import Settings as AppSettings
+from idearoom.wiring import App, build_app
+from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
 
 PLATFORM = "test"
 
@@ -39,6 +40,8 @@ class RecordingGateway:
     """Records every send, invite and reaction; can be told to fail the next sends."""
 
     platform: str = PLATFORM
+    limits: PlatformLimits = NO_LIMITS
+    ack_reaction: str = DEFAULT_ACK_REACTION
     sent: list[Sent] = field(default_factory=list)
     invites: list[tuple[str, str]] = field(default_factory=list)
     reactions: list[tuple[str, str, str]] = field(default_factory=list)
@@ -66,6 +69,9 @@ class RecordingGateway:
         self.reactions.append((room_id, message_id, emoji))
         return SendResult(message_id=message_id)
 
+    def start_link(self, payload: str) -> str | None:
+        return None
+
 
 def test_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for tests: no .env file, the given database, demo organisation loaded."""
@@ -78,7 +84,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "IDEAROOM_DEMO_DATA": "true",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return AppSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test

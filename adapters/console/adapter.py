@@ -11,11 +11,12 @@ from typing import IO
 
 from sqlmodel import select
 
-from bot.bootstrap import App
+from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Host
+from bot import people
 from bot.i18n import Translator
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
-from storage.tables import Identity, Person
+from storage.tables import MessageLink
 
 PLATFORM = "console"
 DEFAULT_PERSON = "minji"
@@ -27,6 +28,8 @@ class ConsoleGateway:
     """Prints what the bot sends; buttons are shown with the /press line that presses them."""
 
     platform = PLATFORM
+    limits = NO_LIMITS
+    ack_reaction = DEFAULT_ACK_REACTION
 
     def __init__(self, out: IO[str], translator: Translator) -> None:
         self.out = out
@@ -64,11 +67,14 @@ class ConsoleGateway:
     async def react(self, room_id: str, message_id: str, emoji: str) -> SendResult:
         return SendResult(message_id=message_id)
 
+    def start_link(self, payload: str) -> str | None:
+        return None  # at the console a person types `/start <payload>` in `/in dm`
+
 
 class ConsoleAdapter:
     """A REPL (or a script on standard input) where `/as` and `/in` switch person and room."""
 
-    def __init__(self, app: App, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
+    def __init__(self, app: Host, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
         self.app = app
         self.stdin = stdin or sys.stdin
         self.out = out or sys.stdout
@@ -98,15 +104,24 @@ class ConsoleAdapter:
 
     async def seat_everyone(self) -> None:
         """Everyone in the directory sits at this terminal, so direct messages reach them here."""
+        await people.seat_directory(self.app.db, PLATFORM)
+
+    async def continue_numbering(self) -> None:
+        """Number lines on from the last session's: `u1` of yesterday still stands for its idea."""
         async with self.app.db.session() as session:
-            known = set((await session.exec(select(Identity.person_id).where(Identity.platform == PLATFORM))).all())
-            for person in (await session.exec(select(Person).where(Person.handle.is_not(None)))).all():  # type: ignore[union-attr]
-                if person.id not in known:
-                    session.add(Identity(person_id=person.id, platform=PLATFORM, external_id=person.handle, username=person.handle))  # type: ignore[arg-type]
+            ids = (await session.exec(select(MessageLink.message_id).where(MessageLink.platform == PLATFORM))).all()
+        last = {"u": 0, "b": 0}
+        for message_id in ids:
+            prefix, number = message_id[:1], message_id[1:]
+            if prefix in last and number.isdigit():
+                last[prefix] = max(last[prefix], int(number))
+        self._line_ids = itertools.count(last["u"] + 1)
+        self.gateway._ids = itertools.count(last["b"] + 1)
 
     async def run(self) -> None:
         """Read lines until end of input or /quit."""
         await self.seat_everyone()
+        await self.continue_numbering()
         self.say(self.t("console.banner", person=self.person, room=self.room))
         while True:
             line = await self._read_line()

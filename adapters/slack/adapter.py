@@ -26,8 +26,9 @@ from adapters.slack.intake import ACTION, COMMAND, EVENT, Malformed, Request, is
 from adapters.slack.manifest import EVENTS_PATH
 from adapters.slack.mrkdwn import escape
 from adapters.slack.people import SlackPeople
-from bot.bootstrap import App
-from bot.features.home import find_person, home_summary
+from adapters.slack.settings import SlackSettings
+from bot.ports import Host
+from bot.features.home import home_of_account
 from bot.i18n import Translator
 from bot.inbox import InboxClosed
 from bot.messages import ButtonPress, Incoming, Outcome
@@ -49,8 +50,8 @@ class SlackAdapter:
     before the work is stored; so the adapter checks, commits to the inbox and answers itself.
     """
 
-    def __init__(self, app: App, client: AsyncWebClient | None = None) -> None:
-        settings = app.settings
+    def __init__(self, app: Host, client: AsyncWebClient | None = None) -> None:
+        settings = SlackSettings.of(app.settings)
         if not settings.slack_bot_token:
             raise SlackConfigError("SLACK_BOT_TOKEN is not set")
         self.socket_mode = bool(settings.slack_app_token)
@@ -61,7 +62,7 @@ class SlackAdapter:
             )
         self.app = app
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_base_url)
-        self.gateway = SlackGateway(self.client)
+        self.gateway = SlackGateway(self.client, limits=settings.slack_limits)
         self.people = SlackPeople(self.client)
         self.verifier = SignatureVerifier(settings.slack_signing_secret) if settings.slack_signing_secret else None
         self.socket_client: Any = None
@@ -79,7 +80,7 @@ class SlackAdapter:
         if self.socket_mode:
             from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
-            self.socket_client = SocketModeClient(self.app.settings.slack_app_token, web_client=self.client)
+            self.socket_client = SocketModeClient(SlackSettings.of(self.app.settings).slack_app_token, web_client=self.client)
             self.socket_client.socket_mode_request_listeners.append(self.on_socket_request)
             await self.socket_client.connect()
             log.info("Slack adapter connected in Socket Mode")
@@ -210,11 +211,9 @@ class SlackAdapter:
 
     async def publish_home(self, user_id: str) -> None:
         """Build the person's summary and publish it as their App Home tab."""
-        who = await self.people.actor(user_id)
         settings = self.app.settings
-        async with self.app.db.session() as session:
-            person = await find_person(session, PLATFORM, user_id, who.username)
-            summary = await home_summary(session, person) if person else None
+        summary = await home_of_account(self.app.db, PLATFORM, user_id)
+        person = summary.person if summary else None
         t = Translator((person.locale if person and person.locale else None) or settings.locale)
         view = home_view(summary, t, lambda when, fmt: when.astimezone(settings.tz).strftime(fmt), self.app.clock.now())
         try:

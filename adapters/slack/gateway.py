@@ -20,7 +20,8 @@ from adapters.slack.blocks import message_blocks
 from adapters.slack.convert import PLATFORM
 from adapters.slack.mrkdwn import escape
 from bot.messages import Destination, Outgoing, SendResult
-from bot.ports import DeliveryError
+from adapters.slack.settings import DEFAULT_LIMITS
+from bot.ports import DEFAULT_ACK_REACTION, DeliveryError, PlatformLimits
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +129,11 @@ class SlackGateway:
     """The ChatGateway of Slack: chat.postMessage, conversations.open/invite, reactions.add, files."""
 
     platform = PLATFORM
-    # About one message a second per channel (the sender's pacing; settings can change it).
-    limits = {"per_channel_per_second": 1}
+    ack_reaction = DEFAULT_ACK_REACTION
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, limits: PlatformLimits = DEFAULT_LIMITS) -> None:
         self.client = client
+        self.limits = limits  # about one message a second per channel unless the settings change it
         self._dm_channels: dict[str, str] = {}
 
     async def _call(self, call: Awaitable[Any], done_errors: frozenset[str] = frozenset()) -> Any:
@@ -180,3 +181,6 @@ class SlackGateway:
         name = EMOJI_NAMES.get(emoji, emoji.strip(":"))
         await self._call(self.client.reactions_add(channel=room_id, timestamp=message_id, name=name), REACTION_DONE)
         return SendResult(message_id=message_id)
+
+    def start_link(self, payload: str) -> str | None:
+        return None  # Slack's direct chat with the app needs no start link: the bot can always write first

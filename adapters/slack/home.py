@@ -8,6 +8,7 @@ from typing import Any
 
 from adapters.slack.mrkdwn import escape
 from bot.features.home import HomeSummary, Waiting
+from bot.honorifics import called
 from bot.i18n import Translator
 
 Local = Callable[[datetime, str], str]
@@ -35,7 +36,7 @@ def home_view(summary: HomeSummary | None, t: Translator, local: Local, now: dat
     if summary is None:
         blocks.append(_section(t("home.unknown")))
     else:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": t("home.title", name=summary.person.name)[:150]}})
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": t("home.title", name=called(summary.person, t.locale))[:150]}})
         blocks.append(_section(t("home.points", points=summary.points)))
         blocks.append({"type": "divider"})
         blocks.append(_section(f"*{t('home.topics_header')}*"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-from sqlmodel import select
 from telegram import CallbackQuery, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -13,10 +12,11 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from adapters.telegram.commands import register_menus
 from adapters.telegram.convert import PLATFORM, to_event
 from adapters.telegram.gateway import TelegramGateway
+from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.webhook import VALID_SECRET, WEBHOOK_PATH, TelegramWebhook
-from bot.bootstrap import App
+from bot.ports import Host
+from bot import people
 from bot.i18n import Translator
-from storage.tables import Identity, Person
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ class TelegramSetupError(RuntimeError):
 class TelegramAdapter:
     """Long polling by default; a webhook on the shared HTTP server when TELEGRAM_WEBHOOK_URL is set."""
 
-    def __init__(self, app: App) -> None:
-        settings = app.settings
+    def __init__(self, app: Host) -> None:
+        settings = TelegramSettings.of(app.settings)
         if not settings.telegram_bot_token:
             raise TelegramSetupError("TELEGRAM_BOT_TOKEN is empty: create a bot with @BotFather and set its token")
         self.app = app
@@ -53,7 +53,7 @@ class TelegramAdapter:
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self.gateway = TelegramGateway(self.application.bot, app.clock)
+        self.gateway = TelegramGateway(self.application.bot, app.clock, limits=settings.telegram_limits)
         self.translator = Translator(settings.locale)
         self._started = False
         self._failed_updates: set[int] = set()
@@ -106,21 +106,8 @@ class TelegramAdapter:
 
     async def _organizer_chats(self) -> list[tuple[int, str]]:
         """Organizers' direct chats (user ids) with their language, for the fuller command menu."""
-        granted = set(self.app.settings.organizers)
-        async with self.app.db.session() as session:
-            rows = (
-                await session.exec(
-                    select(Identity, Person)
-                    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
-                    .where(Identity.platform == PLATFORM)
-                )
-            ).all()
-        return [
-            (int(identity.external_id), person.locale or self.app.settings.locale)
-            for identity, person in rows
-            if identity.external_id.isdigit()
-            and (person.is_organizer or f"{PLATFORM}:{identity.external_id}" in granted)
-        ]
+        chats = await people.organizer_chats(self.app.db, self.app.settings, PLATFORM)
+        return [(int(user_id), locale) for user_id, locale in chats if user_id.isdigit()]
 
     def _take_failure(self, update_id: int) -> bool:
         """Whether the core failed on this update (asked once, by the webhook answering Telegram)."""

@@ -17,7 +17,8 @@ from telegram.warnings import PTBDeprecationWarning
 from adapters.telegram.convert import PLATFORM
 from adapters.telegram.markup import MAX_CAPTION_LENGTH, MarkupError, keyboard, reaction_emoji, split_text
 from bot.messages import Destination, Outgoing, SendResult
-from bot.ports import Clock, DeliveryError
+from adapters.telegram.settings import DEFAULT_LIMITS
+from bot.ports import DEFAULT_ACK_REACTION, Clock, DeliveryError, PlatformLimits
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,12 @@ class TelegramGateway:
     """The ChatGateway of Telegram: rooms are chats, a user's direct chat id is their user id."""
 
     platform = PLATFORM
-    # Telegram's documented limits, for the sender's pacing.
-    limits = {"global_per_second": 30, "per_chat_per_second": 1, "per_group_per_minute": 20}
+    ack_reaction = DEFAULT_ACK_REACTION
 
-    def __init__(self, bot: Bot, clock: Clock) -> None:
+    def __init__(self, bot: Bot, clock: Clock, *, limits: PlatformLimits = DEFAULT_LIMITS) -> None:
         self.bot = bot
         self.clock = clock
+        self.limits = limits  # Telegram's documented limits unless the settings change them
 
     def start_link(self, payload: str) -> str:
         """A link that opens the bot's direct chat and sends `/start <payload>` when pressed."""

@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from bot.context import Context
 from bot.parsing import ParsedCommand
-from bot.registry import registry
+from bot.registry import COMMITTEE, EVERYONE, HEAD, IMPLEMENTER, ORGANIZER, registry
+from storage.tables import CommitteeMember, Department, Proposal
+
+
+async def roles_of(ctx: Context) -> set[str]:
+    """The roles of the person asking, as /help groups its lines (organizers see every line)."""
+    if ctx.is_organizer():
+        return {EVERYONE, ORGANIZER, HEAD, COMMITTEE, IMPLEMENTER}
+    roles = {EVERYONE}
+    person_id = ctx.person.id
+    if (await ctx.session.exec(select(Department.id).where(Department.head_person_id == person_id))).first():
+        roles.add(HEAD)
+    if (await ctx.session.exec(select(CommitteeMember.id).where(CommitteeMember.person_id == person_id, CommitteeMember.active == True))).first():  # noqa: E712
+        roles.add(COMMITTEE)
+    if (await ctx.session.exec(select(Proposal.id).where(Proposal.implementer_id == person_id))).first():
+        roles.add(IMPLEMENTER)
+    return roles
 
 
 @registry.command("help", help=("help.help",), order=99)
 async def show_help(ctx: Context, command: ParsedCommand) -> None:
-    """List the commands this person may use, organizer commands only for organizers."""
-    organizer = ctx.is_organizer()
+    """List the commands this person may use: heads' lines to heads, organizers' to organizers."""
+    roles = await roles_of(ctx)
+    organizer = ORGANIZER in roles
     lines = [ctx.t("help.title")]
     for spec in sorted(ctx.registry.commands.values(), key=lambda s: (s.order, s.name)):
         for line in spec.help:
-            if line.organizer_only and not organizer:
-                continue
-            lines.append(ctx.t(line.key))
+            text = ctx.t(line.key)
+            if line.audience in roles and text not in lines:  # a line for two roles is shown once
+                lines.append(text)
+    lines.append(ctx.t("help.korean"))
     if organizer:
         lines.append(ctx.t("help.organizer_note"))
     ctx.reply("\n".join(lines))
@@ -28,7 +48,9 @@ async def start(ctx: Context, command: ParsedCommand) -> None:
     if not ctx.identity.can_message:
         ctx.identity.can_message = True
         ctx.session.add(ctx.identity)
-    if command.args and ctx.registry.listeners.get("start.payload"):
-        await ctx.publish("start.payload", payload=command.args.strip())
-        return
-    ctx.reply(ctx.t("help.welcome", name=ctx.person.name))
+    if command.args:
+        answered: list[str] = []  # a listener that knows the link says so; anything else is welcomed
+        await ctx.publish("start.payload", payload=command.args.strip(), answered=answered)
+        if answered:
+            return
+    ctx.reply(ctx.t("help.welcome", name=ctx.called(ctx.person)))

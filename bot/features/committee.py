@@ -15,15 +15,15 @@ from bot.parsing import ParsedCommand
 from bot.proposals.workflow import revive_proposal
 from bot.registry import registry
 from bot.text import clip, is_number
-from scheduler.audience import committee_members
-from scheduler.jobs import (
+from bot.audience import committee_members
+from bot.jobs import (
     COMMITTEE_AGENDA,
     COMMITTEE_TALLY,
     coming_quarter,
     meeting_times,
     schedule_committee,
 )
-from scheduler.periods import Quarter
+from bot.periods import Quarter
 from storage.db import insert_ignoring_conflict
 from storage.tables import (
     CommitteeMeeting,
@@ -67,7 +67,7 @@ async def committee_command(ctx: Context, command: ParsedCommand) -> None:
         await ctx.require_organizer("committee.agenda")
         meeting = await meeting_for(ctx, coming_quarter(ctx.settings, ctx.now()))
         count, proposals = await send_agenda(ctx, meeting)
-        ctx.reply(ctx.t("committee.agenda_sent", members=count, proposals=proposals, quarter=meeting.quarter))
+        ctx.reply(ctx.t("committee.agenda_sent", members=count, proposals=proposals, quarter=ctx.period(meeting.quarter)))
     else:
         raise UserError("committee.usage")
 
@@ -90,16 +90,16 @@ async def add_member(ctx: Context, reference: str) -> None:
     person = await _person_argument(ctx, reference)
     member = await _member_row(ctx, person)
     if member is not None and member.active:
-        raise UserError("committee.already_member", name=person.name)
+        raise UserError("committee.already_member", name=ctx.called(person))
     if member is None:
         member = CommitteeMember(person_id=person.id, added_by=ctx.person.id, added_at=ctx.now())  # type: ignore[arg-type]
     member.active, member.added_by, member.added_at = True, ctx.person.id, ctx.now()
     ctx.session.add(member)
     await ctx.session.flush()
     ctx.audit("committee.member_added", "person", person.id)
-    ctx.reply(ctx.t("committee.added", name=person.name))
+    ctx.reply(ctx.t("committee.added", name=ctx.called(person)))
     times = meeting_times(ctx.settings, coming_quarter(ctx.settings, ctx.now()))
-    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.local(times.meets_at, "%Y-%m-%d")))
+    await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.date(times.meets_at, person)))
 
 
 async def remove_member(ctx: Context, reference: str) -> None:
@@ -107,11 +107,11 @@ async def remove_member(ctx: Context, reference: str) -> None:
     person = await _person_argument(ctx, reference)
     member = await _member_row(ctx, person)
     if member is None or not member.active:
-        raise UserError("committee.not_a_member", name=person.name)
+        raise UserError("committee.not_a_member", name=ctx.called(person))
     member.active = False
     ctx.session.add(member)
     ctx.audit("committee.member_removed", "person", person.id)
-    ctx.reply(ctx.t("committee.removed", name=person.name))
+    ctx.reply(ctx.t("committee.removed", name=ctx.called(person)))
 
 
 async def list_members(ctx: Context) -> None:
@@ -124,9 +124,9 @@ async def list_members(ctx: Context) -> None:
     lines.append(
         ctx.t(
             "committee.next_meeting",
-            quarter=times.quarter.label,
-            date=ctx.local(times.meets_at, "%Y-%m-%d"),
-            agenda=ctx.local(times.agenda_at, "%Y-%m-%d"),
+            quarter=ctx.period(times.quarter.label),
+            date=ctx.date(times.meets_at),
+            agenda=ctx.date(times.agenda_at),
         )
     )
     ctx.reply("\n".join(lines))
@@ -212,7 +212,7 @@ async def _agenda_item(ctx: Context, t: Translator, meeting: CommitteeMeeting, p
 async def send_agenda(ctx: Context, meeting: CommitteeMeeting) -> tuple[int, int]:
     """Send every active member the agenda with vote buttons; returns (members reached, proposals)."""
     if meeting.tallied_at is not None:
-        raise UserError("committee.already_tallied", quarter=meeting.quarter)
+        raise UserError("committee.already_tallied", quarter=ctx.period(meeting.quarter))
     meeting.agenda_sent_at = ctx.now()
     ctx.session.add(meeting)
     await ctx.session.flush()
@@ -224,9 +224,9 @@ async def send_agenda(ctx: Context, meeting: CommitteeMeeting) -> tuple[int, int
         t = ctx.translator(member)
         header = t(
             "committee.agenda_header",
-            quarter=meeting.quarter,
-            date=ctx.local(times.meets_at, "%Y-%m-%d"),
-            deadline=ctx.local(times.tally_at),
+            quarter=ctx.period(meeting.quarter),
+            date=ctx.date(times.meets_at),
+            deadline=ctx.when(times.tally_at),
             count=len(proposals),
         )
         if not proposals:
@@ -248,7 +248,7 @@ async def agenda_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped
     if meeting.agenda_sent_at is not None or meeting.tallied_at is not None:
         return
     reached, proposals = await send_agenda(ctx, meeting)
-    await ctx.tell_organizers("committee.agenda_sent", members=reached, proposals=proposals, quarter=meeting.quarter)
+    await ctx.tell_organizers("committee.agenda_sent", members=reached, proposals=proposals, quarter=ctx.period(meeting.quarter))
 
 
 # --- votes -------------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ async def vote_pressed(ctx: Context, args: list[str]) -> str:
     if member is None or not member.active:
         raise NotAllowed(action="committee.vote", key="committee.not_member_vote")
     if meeting.tallied_at is not None:
-        raise UserError("committee.vote_closed", quarter=meeting.quarter)
+        raise UserError("committee.vote_closed", quarter=ctx.period(meeting.quarter))
     if proposal.id not in {p.id for p in await agenda_of(ctx, meeting)}:
         raise UserError("committee.not_on_agenda", number=proposal.id)
     choice = args[2]
@@ -313,7 +313,7 @@ async def tally(ctx: Context, meeting: CommitteeMeeting) -> list[tuple[Proposal,
         revive, keep = await _counts(ctx, meeting, proposal)
         revived = revive > keep and proposal.state == ProposalState.maturing
         if revived:
-            reason = default("committee.revive_reason", quarter=meeting.quarter, revive=revive, keep=keep)
+            reason = default("committee.revive_reason", quarter=ctx.period(meeting.quarter), revive=revive, keep=keep)
             try:
                 async with ctx.session.begin_nested():  # one refused revival must not undo the tally
                     await _revive(ctx, proposal, reason)

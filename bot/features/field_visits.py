@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.features.common import parse_number
 from bot.features.invitations import accept_invitation, answerable_invitation
 from bot.parsing import ParsedCommand
-from bot.registry import registry
+from bot.registry import HEAD, registry
 from bot.text import clean_text
 from storage.tables import FieldVisit, Invitation, PendingInput, Person, Reminder, Room
 
@@ -69,7 +69,7 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
     await accept_invitation(ctx, invitation, visit)
     await ctx.publish("field_visit.planned", visit=visit)
     await _schedule(ctx, visit)
-    ctx.reply(ctx.t("visit.recorded", date=ctx.local(visit.visit_at), place=visit.place))
+    ctx.reply(ctx.t("visit.recorded", date=ctx.when(visit.visit_at), place=visit.place))
     return visit
 
 
@@ -107,7 +107,7 @@ async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None
     await plan_visit(ctx, invitation, text)
 
 
-@registry.command("visit", help=("help.visit",), order=26)
+@registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)
 async def visit_command(ctx: Context, command: ParsedCommand) -> None:
     """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`: the command form of the same answer."""
     number = parse_number(command.word(0), "visit.usage")
@@ -137,9 +137,9 @@ async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
     assert invitation is not None and room is not None
     head = await ctx.session.get(Person, invitation.head_person_id)
     assert head is not None
-    when = dict(date=ctx.local(visit.visit_at), place=visit.place)
+    when = dict(date=ctx.when(visit.visit_at), place=visit.place)
     ctx.post(room, ctx.t("visit.tomorrow_room", head=head.name, **when))
-    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **when))
+    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **{**when, "date": ctx.when(visit.visit_at, head)}))
 
 
 @registry.reminder("field_visit.held")

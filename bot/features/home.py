@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.people import person_of_account
+from storage.db import Database
 from storage.tables import (
     CommitteeMeeting,
     CommitteeMember,
     CommitteeVote,
     Department,
     Idea,
-    Identity,
     Invitation,
     InvitationState,
     Person,
@@ -58,16 +59,11 @@ class HomeSummary:
     waiting: list[Waiting] = field(default_factory=list)
 
 
-async def find_person(session: AsyncSession, platform: str, user_id: str, username: str | None = None) -> Person | None:
-    """The person behind a platform account, or the directory person with that handle."""
-    identity = (
-        await session.exec(select(Identity).where(Identity.platform == platform, Identity.external_id == user_id))
-    ).first()
-    if identity is not None:
-        return await session.get(Person, identity.person_id)
-    if username:
-        return (await session.exec(select(Person).where(Person.handle == username))).first()
-    return None
+async def home_of_account(db: Database, platform: str, user_id: str) -> HomeSummary | None:
+    """The home screen of whoever holds `platform:user_id`, or None for an account the bot does not know."""
+    async with db.session() as session:
+        person = await person_of_account(session, platform, user_id)
+        return await home_summary(session, person) if person else None
 
 
 async def points_balance(session: AsyncSession, person_id: int) -> int:

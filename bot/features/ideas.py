@@ -13,7 +13,7 @@ from bot.parsing import ParsedCommand
 from bot.registry import registry
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import Idea, MessageLink, Person, Support
+from storage.tables import AuditEntry, Idea, MessageLink, Person, Support
 
 IDEAS_SHOWN = 20
 
@@ -150,5 +150,20 @@ async def support_by_reaction(ctx: Context, message_id: str) -> None:
         return
     try:
         await support_idea(ctx, link.ref_id)
-    except UserError:
-        pass  # own idea or already supported: a reaction needs no answer
+    except UserError as error:
+        # A room is not told about one person's 👍. On their own idea they are told once, in
+        # their direct chat, on every platform alike; a second 👍 on the same idea is quiet.
+        if error.key == "support.own_idea" and not await _told_before(ctx, link.ref_id):
+            ctx.audit("support.own_reaction_told", "idea", link.ref_id)
+            await ctx.tell(ctx.person, ctx.t("support.own_idea_reaction", number=link.ref_id))
+
+
+async def _told_before(ctx: Context, idea_id: int) -> bool:
+    told = await ctx.session.exec(
+        select(AuditEntry.id).where(
+            AuditEntry.action == "support.own_reaction_told",
+            AuditEntry.subject_id == idea_id,
+            AuditEntry.actor_id == ctx.person.id,
+        )
+    )
+    return told.first() is not None

@@ -215,7 +215,7 @@ async def invite_head(ctx: Context, topic: Topic, department: Department) -> Inv
         by_command = ctx.translator(head)("invitation.forward_no_account", text=text, number=invitation.id)
         ctx.reply(ctx.t("invite.no_account", head=head.name, forward=by_command))
     else:
-        due = ctx.local(invitation.expires_at, "%Y-%m-%d")  # type: ignore[arg-type]
+        due = ctx.date(invitation.expires_at)  # type: ignore[arg-type]
         ctx.reply(ctx.t("invite.sent", head=head.name, department=department.name, number=invitation.id, date=due))
     await _schedule_answer_reminders(ctx, invitation)
     return invitation
@@ -239,7 +239,7 @@ def invitation_message(ctx: Context, parties: Parties, reminder: bool = False) -
     if parties.topic and parties.topic.description:
         lines.append(tr("invitation.message_description", description=parties.topic.description))
     assert invitation.expires_at is not None
-    lines.append(tr("invitation.message_answer", date=ctx.local(invitation.expires_at, "%Y-%m-%d"), number=invitation.id))
+    lines.append(tr("invitation.message_answer", date=ctx.date(invitation.expires_at, parties.head), number=invitation.id))
     buttons = [
         [
             Button(tr("invitation.accept_button"), f"inv:{invitation.id}:accept"),
@@ -277,7 +277,7 @@ async def answerable_invitation(ctx: Context, invitation_id: int) -> Invitation:
     if invitation.state != InvitationState.pending:
         raise UserError("invitation.already_answered", state=state_label(ctx, invitation.state))
     if invitation.expires_at is not None and ctx.now() >= invitation.expires_at:
-        raise UserError("invitation.too_late", date=ctx.local(invitation.expires_at, "%Y-%m-%d"))
+        raise UserError("invitation.too_late", date=ctx.date(invitation.expires_at))
     return invitation
 
 
@@ -310,7 +310,7 @@ async def accept_invitation(ctx: Context, invitation: Invitation, visit: FieldVi
         ctx.post(parties.room, ctx.t("invitation.accepted_room", **names))
         await ctx.tell(parties.inviter, ctx.translator(parties.inviter)("invitation.accepted_organizer", **names))
     else:
-        when = dict(date=ctx.local(visit.visit_at), place=visit.place)
+        when = dict(date=ctx.when(visit.visit_at), place=visit.place)
         ctx.post(parties.room, _with_note(ctx.t("visit.announced_room", **names, **when), ctx.t, visit.note))
         organizer_t = ctx.translator(parties.inviter)
         told = organizer_t("visit.announced_organizer", **names, **when)
@@ -364,10 +364,11 @@ async def decline_invitation(ctx: Context, invitation: Invitation) -> None:
 
 
 @registry.on("start.payload")
-async def show_invitation_again(ctx: Context, payload: str) -> None:
+async def show_invitation_again(ctx: Context, payload: str, answered: list[str]) -> None:
     """`/start inv_<id>` from a forwarded link: the head sees the invitation and its buttons."""
     if not payload.startswith("inv_") or not is_number(payload[4:]):
         return
+    answered.append("invitation")
     invitation = await ctx.session.get(Invitation, int(payload[4:]))
     if invitation is None:
         ctx.reply(ctx.t("invitation.not_found", number=payload[4:]))
@@ -410,7 +411,7 @@ async def follow_up(ctx: Context, reminder: Reminder) -> None:
             "invitation.follow_up_organizer",
             head=parties.head.name,
             department=parties.department.name,
-            date=ctx.local(invitation.expires_at, "%Y-%m-%d"),
+            date=ctx.date(invitation.expires_at, parties.inviter),
         ),
     )
 

@@ -69,7 +69,7 @@ async def show_overview(ctx: Context) -> None:
                 ctx.t(
                     "outbox.failure_line",
                     id=entry.id,
-                    when=ctx.local(entry.created_at, "%m-%d %H:%M"),
+                    when=f"{ctx.day(entry.created_at)} {ctx.local(entry.created_at, '%H:%M')}",
                     destination=await describe_destination(ctx.session, entry),
                     reason=clip(entry.error or "?", 120),
                 )

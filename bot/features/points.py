@@ -36,7 +36,7 @@ async def points_command(ctx: Context, command: ParsedCommand) -> None:
         await manual_entry(ctx, command, deduct=sub in ("deduct", "차감"))
         return
     if sub is not None:
-        raise UserError("points.unknown_subcommand", sub=sub[:30])
+        raise UserError("points.unknown_subcommand", command=f"/{command.shown} {command.argv[0][:30]}")
     await show_points(ctx)
 
 
@@ -46,7 +46,7 @@ def _entry_line(ctx: Context, entry: PointEntry) -> str:
         stage = ctx.t("points.reversed", stage=stage)
     ref = f" #{entry.ref_id}" if entry.ref_kind in ("idea", "proposal") and entry.ref_id else ""
     reason = f" — {entry.reason}" if entry.stage == "manual" and entry.reason else ""
-    return ctx.t("points.entry", date=ctx.local(entry.created_at, "%m-%d"), points=f"{entry.points:+d}", stage=stage, ref=ref, reason=reason)
+    return ctx.t("points.entry", date=ctx.day(entry.created_at), points=f"{entry.points:+d}", stage=stage, ref=ref, reason=reason)
 
 
 async def show_points(ctx: Context) -> None:
@@ -54,7 +54,7 @@ async def show_points(ctx: Context) -> None:
     assert person_id is not None
     total = await ledger.total(ctx.session, person_id)
     this_month = await ledger.total(ctx.session, person_id, ledger.period_keys(ctx.now())[-1])
-    lines = [ctx.t("points.header", name=ctx.person.name, total=total, month=this_month)]
+    lines = [ctx.t("points.header", name=ctx.called(ctx.person), total=total, month=this_month)]
     entries = (
         await ctx.session.exec(
             select(PointEntry)
@@ -100,13 +100,13 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
         raise UserError("points.busy")
     ctx.audit("points.deducted" if deduct else "points.awarded", "person", person.id, points=points, reason=reason)
     balance = await ledger.total(ctx.session, person.id)
-    ctx.reply(ctx.t("points.manual_done", name=person.name, points=f"{points:+d}", balance=balance))
+    ctx.reply(ctx.t("points.manual_deducted" if deduct else "points.manual_done", name=ctx.called(person), points=abs(points), balance=balance))
     notice = "points.told_deducted" if deduct else "points.told_awarded"
     await ctx.tell(person, ctx.translator(person)(notice, points=abs(points), reason=reason, balance=balance))
 
 
 def _period_name(ctx: Context, kind: str, period: Period) -> str:
-    return ctx.t(f"points.period.{kind}", label=period.label)
+    return ctx.t(f"points.period.{kind}", label=ctx.period(period.label))
 
 
 def _ranks(rows: list[tuple[int, str, int]]) -> list[tuple[int, int, str, int]]:

@@ -33,12 +33,13 @@ from bot.proposals.workflow import (
     undo_last,
 )
 from bot.ranking import DepartmentDoc, rank_departments
-from bot.registry import registry
+from bot.registry import COMMITTEE, HEAD, IMPLEMENTER, registry
 from bot.reminders import cancel
-from bot.text import clean_text, clip, is_number
+from bot.text import MAX_ID, clean_optional, clean_text, clip, is_number
 from storage.tables import (
     Department,
     Idea,
+    Identity,
     Person,
     Proposal,
     ProposalIdea,
@@ -83,7 +84,8 @@ async def load_proposal(ctx: Context, word: str | None, usage_key: str = "propos
 async def load_ideas(ctx: Context, numbers: list[int]) -> list[Idea]:
     """The ideas with these numbers, in order and without repeats; every one must exist."""
     unique = list(dict.fromkeys(numbers))
-    ideas = {i.id: i for i in (await ctx.session.exec(select(Idea).where(Idea.id.in_(unique)))).all()}  # type: ignore[union-attr]
+    possible = [n for n in unique if n <= MAX_ID]
+    ideas = {i.id: i for i in (await ctx.session.exec(select(Idea).where(Idea.id.in_(possible)))).all()}  # type: ignore[union-attr]
     missing = [n for n in unique if n not in ideas]
     if missing:
         raise UserError("proposal.ideas_not_found", numbers=", ".join(f"#{n}" for n in missing))
@@ -138,7 +140,13 @@ def clean_reason(text: str, missing_key: str, **params: object) -> str:
 
 @registry.command(
     "proposal",
-    help=("help.proposal", "help.proposal_review", "help.proposal_mature"),
+    help=("help.proposal", "help.proposal_mature"),
+    role_help=(
+        (HEAD, "help.proposal_review"),
+        (HEAD, "help.proposal_done"),
+        (IMPLEMENTER, "help.proposal_done"),
+        (COMMITTEE, "help.proposal_revive"),
+    ),
     organizer_help=("help.proposal_organizer",),
     order=30,
 )
@@ -152,7 +160,7 @@ async def proposal_command(ctx: Context, command: ParsedCommand) -> None:
         return
     handler = SUBCOMMANDS.get(SUBCOMMAND_ALIASES.get(word, word))
     if handler is None:
-        raise UserError("proposal.unknown_subcommand", sub=word[:30])
+        raise UserError("proposal.unknown_subcommand", command=f"/{command.shown} {command.argv[0][:30]}")
     await handler(ctx, command)
 
 
@@ -238,7 +246,7 @@ async def assign_command(ctx: Context, command: ParsedCommand) -> None:
     told = await ctx.tell(implementer, ctx.translator(implementer)("proposal.implementer_told", **params))
     ctx.reply(ctx.t("proposal.notice.implementing", **params))
     if told is None:
-        ctx.reply(ctx.t("proposal.implementer_unreachable", implementer=implementer.name))
+        ctx.reply(ctx.t("proposal.implementer_unreachable", implementer=ctx.called(implementer)))
 
 
 async def done_command(ctx: Context, command: ParsedCommand) -> None:
@@ -253,7 +261,7 @@ async def done_command(ctx: Context, command: ParsedCommand) -> None:
 async def withdraw_command(ctx: Context, command: ParsedCommand) -> None:
     await ctx.require_organizer("proposal.withdraw")
     proposal = await load_proposal(ctx, command.word(1), "proposal.withdraw_usage")
-    reason = command.rest_after(2)[:MAX_REASON]
+    reason = clean_optional(command.rest_after(2), MAX_REASON)
     await move(ctx, proposal, S.withdrawn, reason=reason)
     await cancel(ctx.session, review_key(proposal))
     ctx.reply(ctx.t("proposal.notice.withdrawn", **await notice_params(ctx, proposal, reason)))
@@ -280,7 +288,7 @@ async def addidea_command(ctx: Context, command: ParsedCommand) -> None:
     ctx.audit("proposal.ideas_added", "proposal", proposal.id, ideas=[i.id for i in added])
     for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
         if person.id not in before:
-            await ctx.tell(person, ctx.translator(person)("proposal.notice.created", number=proposal.id, title=proposal.title))
+            await ctx.tell(person, ctx.translator(person)("proposal.notice.created", name=ctx.called(person, person), number=proposal.id, title=proposal.title))
     ctx.reply(ctx.t("proposal.ideas_added", number=proposal.id, ideas=", ".join(f"#{i.id}" for i in added)))
 
 
@@ -309,7 +317,7 @@ async def revive_command(ctx: Context, command: ParsedCommand) -> None:
     if not organizer and ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}:  # type: ignore[arg-type]
         raise NotAllowed(action="proposal.revive", key="proposal.revive_own", number=proposal.id)
     # Revival points reward the committee's quarterly vote, not one member's command.
-    await revive_proposal(ctx, proposal, by_committee=False, reason=command.rest_after(2)[:MAX_REASON])
+    await revive_proposal(ctx, proposal, by_committee=False, reason=clean_optional(command.rest_after(2), MAX_REASON))
     ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))
 
 
@@ -350,7 +358,7 @@ async def show(ctx: Context, proposal: Proposal) -> None:
     params = await notice_params(ctx, proposal, proposal.rejection_reason)
     lines = [ctx.t("proposal.show_title", number=proposal.id, title=proposal.title)]
     lines.append(ctx.t("proposal.show_state", state=ctx.t(state_key(proposal.state)), department=params["department"]))
-    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or "-"))  # type: ignore[arg-type]
+    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or ctx.t("value.no_proposers")))  # type: ignore[arg-type]
     lines.append(ctx.t("proposal.show_ideas"))
     for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
         lines.append(ctx.t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
@@ -370,6 +378,9 @@ async def show(ctx: Context, proposal: Proposal) -> None:
             .order_by(ProposalTransition.id)
         )
     ).all()
+    bot_person = (
+        await ctx.session.exec(select(Identity.person_id).where(Identity.platform == "system", Identity.external_id == "system"))
+    ).first()
     if transitions:
         lines.append(ctx.t("proposal.show_history"))
         for transition, actor in transitions:
@@ -377,14 +388,22 @@ async def show(ctx: Context, proposal: Proposal) -> None:
             lines.append(
                 ctx.t(
                     key,
-                    at=ctx.local(transition.at),
+                    at=ctx.when(transition.at),
                     from_state=ctx.t(state_key(transition.from_state)),
                     to_state=ctx.t(state_key(transition.to_state)),
-                    actor=actor or "-",
+                    actor=_actor(ctx, transition, actor, bot_person),
                     reason=f" — {transition.reason}" if transition.reason else "",
                 )
             )
     ctx.reply("\n".join(lines))
+
+
+def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_person: int | None) -> str:
+    """Who made a change; a change the bot carried out names what decided it, never the bot."""
+    if transition.actor_id is not None and transition.actor_id == bot_person:
+        revived = transition.from_state == S.maturing and transition.to_state == S.submitted
+        return ctx.t("proposal.actor_committee" if revived else "proposal.actor_automatic")
+    return name or ctx.t("proposal.actor_automatic")
 
 
 @registry.command("proposals", help=("help.proposals",), order=31)
@@ -408,7 +427,8 @@ async def list_proposals(ctx: Context, command: ParsedCommand) -> None:
             )
         ).all()
         for proposal in rows:
-            department = names.get(proposal.department_id, "-") if proposal.department_id else "-"
+            department = names.get(proposal.department_id) if proposal.department_id else None
+            department = department or ctx.t("value.no_department")
             lines.append(ctx.t("proposals.line", number=proposal.id, title=clip(proposal.title, 50), department=department))
         if counts[state] > SHOWN_PER_STATE:
             lines.append(ctx.t("proposals.more", count=counts[state] - SHOWN_PER_STATE))

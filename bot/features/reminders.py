@@ -13,11 +13,10 @@ from bot.parsing import ParsedCommand
 from bot.registry import registry
 from bot.reminders import cancel
 from bot.text import clean_text, clip
-from scheduler import monthly_topic  # noqa: F401  (registers the monthly topic reminder)
-from scheduler.audience import deliver, describe_audience
-from scheduler.describe import describe_reminders
-from scheduler.jobs import RECURRING, schedule_recurring
-from scheduler.schedules import ScheduleError, parse_schedule
+from bot.audience import deliver, describe_audience
+from bot.reminder_list import describe_reminders
+from bot.jobs import RECURRING, schedule_recurring
+from bot.schedules import ScheduleError, parse_schedule
 from storage.tables import RecurringReminder, Reminder, ReminderState
 
 MAX_TEXT = 1000
@@ -112,7 +111,7 @@ async def add_reminder(ctx: Context, rest: str) -> None:
             "remind.added",
             schedule=schedule_text,
             audience=await describe_audience(ctx, ctx.translator(ctx.person), audience),
-            next=ctx.local(due) if due else "-",
+            next=ctx.when(due) if due else ctx.t("value.no_next"),
         )
     )
 
@@ -143,7 +142,7 @@ async def list_reminders(ctx: Context) -> None:
                 schedule=recurring.schedule,
                 audience=await describe_audience(ctx, t, recurring.audience),
                 text=clip(recurring.text, 60),
-                next=ctx.local(due) if due else "-",
+                next=ctx.when(due) if due else ctx.t("value.no_next"),
             )
         )
     if not active:

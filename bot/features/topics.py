@@ -55,7 +55,7 @@ async def topic_command(ctx: Context, command: ParsedCommand) -> None:
         return
     handler = SUBCOMMANDS.get(sub)
     if handler is None:
-        raise UserError("topic.unknown_subcommand", sub=sub[:30])
+        raise UserError("topic.unknown_subcommand", command=f"/{command.shown} {command.argv[0][:30]}")
     await handler(ctx, command)
 
 
@@ -72,7 +72,7 @@ async def show_topic(ctx: Context) -> None:
     if topic.description:
         lines.append(topic.description)
     if topic.closes_at:
-        lines.append(ctx.t("topic.closes", date=ctx.local(topic.closes_at, "%Y-%m-%d")))
+        lines.append(ctx.t("topic.closes", date=ctx.date(topic.closes_at)))
     lines.append(ctx.t("topic.idea_count", count=ideas))
     heads = await joined_heads(ctx, topic)
     if heads:
@@ -112,7 +112,7 @@ async def visit_lines(ctx: Context, topic: Topic) -> list[str]:
     lines = [ctx.t("topic.visits_header")]
     for visit, department, head in rows:
         key = "topic.visit_held" if visit.state == "held" else "topic.visit_planned"
-        lines.append(ctx.t(key, date=ctx.local(visit.visit_at), place=visit.place, department=department, head=head))
+        lines.append(ctx.t(key, date=ctx.when(visit.visit_at), place=visit.place, department=department, head=head))
     return lines
 
 
@@ -302,22 +302,38 @@ async def pick(ctx: Context, command: ParsedCommand) -> None:
     if current is not None:
         raise UserError("topic.already_active", title=current.title)
     topic = await _candidate_to_pick(ctx, number)
+    await pick_topic(ctx, topic, until=until)
+
+
+async def pick_topic(
+    ctx: Context, topic: Topic, *, room: Room | None = None, until: date | None = None, automatic: bool = False
+) -> None:
+    """Make a candidate the room's topic until `until` (the end of the month): announce it, schedule
+    its closing, and rank the departments in charge with the offer to invite their heads.
+
+    `/topic pick` and the monthly automatic pick both come here, so they do the same."""
+    room = room or ctx.room
     today = ctx.now().astimezone(ctx.settings.tz).date()
     closing_day = until or end_of_month(today)
     if closing_day < today:
-        raise UserError("topic.until_past", date=closing_day.isoformat())
+        raise UserError("topic.until_past", date=ctx.date(closing_day))
     topic.state = TopicState.active
     topic.picked_by = ctx.person.id
     topic.picked_at = ctx.now()
     topic.closes_at = closing_instant(ctx, closing_day)
     ctx.session.add(topic)
     assert topic.id is not None
-    ctx.audit("topic.picked", "topic", topic.id, closes_at=topic.closes_at.isoformat())
-    lines = [ctx.t("topic.picked", title=topic.title)]
+    extra = {"automatic": True} if automatic else {}
+    ctx.audit("topic.picked", "topic", topic.id, closes_at=topic.closes_at.isoformat(), **extra)
+    t = ctx.translator() if automatic else ctx.t  # an automatic pick speaks to the room, not to a person
+    if automatic:
+        lines = [t("scheduler.topic_auto_picked", title=topic.title, supports=topic.support_count)]
+    else:
+        lines = [t("topic.picked", title=topic.title)]
     if topic.description:
         lines.append(topic.description)
-    lines.append(ctx.t("topic.picked_closes", date=closing_day.isoformat()))
-    ctx.post(ctx.room, "\n".join(lines))
+    lines.append(t("topic.picked_closes", date=ctx.date(closing_day)))
+    ctx.post(room, "\n".join(lines))
     await _schedule_closing(ctx, topic)
     await ctx.publish("topic.picked", topic=topic)
 
@@ -450,7 +466,7 @@ async def warn_closing_soon(ctx: Context, reminder: Reminder) -> None:
     room = await ctx.session.get(Room, topic.room_id)
     assert room is not None
     days = max(1, (topic.closes_at - ctx.now() + timedelta(hours=12)).days)
-    ctx.post(room, ctx.t("topic.closing_soon", title=topic.title, date=ctx.local(topic.closes_at, "%Y-%m-%d"), days=days))
+    ctx.post(room, ctx.t("topic.closing_soon", title=topic.title, date=ctx.date(topic.closes_at), days=days))
 
 
 async def _reminded_topic(ctx: Context, reminder: Reminder) -> Topic | None:

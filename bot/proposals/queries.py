@@ -68,9 +68,9 @@ async def notice_params(ctx: Context, proposal: Proposal, reason: str = "") -> d
     return dict(
         number=proposal.id,
         title=proposal.title,
-        department=department.name if department else "-",
-        due=ctx.local(proposal.review_due_at, "%Y-%m-%d") if proposal.review_due_at else "-",
-        reason=reason or "-",
-        implementer=implementer.name if implementer else "-",
+        department=department.name if department else ctx.t("value.no_department"),
+        due=ctx.date(proposal.review_due_at) if proposal.review_due_at else ctx.t("value.no_date"),
+        reason=reason or ctx.t("value.no_reason"),
+        implementer=ctx.called(implementer) if implementer else ctx.t("value.no_implementer"),
     )
 

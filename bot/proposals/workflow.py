@@ -36,7 +36,7 @@ async def require_head_or_organizer(ctx: Context, proposal: Proposal, action: st
 async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: Any) -> None:
     """A direct message to every proposer, each in their own language."""
     for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
-        await ctx.tell(person, ctx.translator(person)(key, **params))
+        await ctx.tell(person, ctx.translator(person)(key, **{"name": ctx.called(person, person), **params}))
 
 
 async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any]) -> None:

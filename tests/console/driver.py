@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from adapters.console import ConsoleAdapter
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.ports import Clock
 from tests.harness import test_settings
 

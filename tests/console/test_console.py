@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import func, select
 
 from storage.tables import Idea, Room, Support
 from tests.console.driver import run_console
+from tests.commands import IDEAROOM, command_env
 
 SCRIPT = """\
 /as minji
@@ -87,12 +87,12 @@ def test_the_idearoom_command_runs_a_piped_session(tmp_path: Path) -> None:
     env.pop("SLACK_BOT_TOKEN", None)
     script = "/as minji\n/idea 민원실 대기표를 문자로 알려 주세요\n/as junho\n/support 1\n/ideas\n"
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [*IDEAROOM, "run"],
         input=script,
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=env,
+        env=command_env(env),
         timeout=120,
     )
     assert result.returncode == 0, result.stderr

@@ -68,7 +68,7 @@ async def test_a_month_of_the_topic_in_the_console(sqlite_url: str) -> None:
     transcript = await run_month(sqlite_url)
 
     # Suggestions and supports.
-    assert "[아이디어방] 🤖 📝 토론주제 후보 #1번 '버스정류장 신호등 안전'을(를) 등록했습니다." in transcript
+    assert "[아이디어방] 🤖 📝 토론주제 후보 #1번 '버스정류장 신호등 안전'을 등록했습니다." in transcript
     assert "[👍 #1 공감 → /press topic:1]" in transcript
     assert "  ↳ 👍 #1번 후보 '버스정류장 신호등 안전'에 공감했습니다 (공감 2)." in transcript
     candidates = after(transcript, "> seoyeon@아이디어방: /topic candidates")
@@ -81,7 +81,7 @@ async def test_a_month_of_the_topic_in_the_console(sqlite_url: str) -> None:
     assert refused.splitlines()[1] == "[아이디어방] 🤖 이 명령은 혁신담당관실 담당자만 쓸 수 있습니다."
     pick = after(transcript, "> sujin@아이디어방: /topic pick")
     assert "[아이디어방] 🤖 📢 이번 달 토론주제가 정해졌습니다: '버스정류장 신호등 안전'" in pick
-    assert "    마감: 2026-03-31까지." in pick
+    assert "    마감: 2026. 3. 31.(화)까지." in pick
 
     # The ranked departments, the transport department first, each with an invite button.
     assert "[아이디어방] 🤖 🏛 '버스정류장 신호등 안전' 주제와 관련된 부서 (업무분장 기준 추천)" in pick
@@ -100,11 +100,11 @@ async def test_a_month_of_the_topic_in_the_console(sqlite_url: str) -> None:
     bad = after(transcript, "> dohyun@dm: 다음 주 화요일 오후")
     assert bad.splitlines()[1].startswith("[→ dohyun 개인 메시지] 🤖 일정을 알아보지 못했습니다.")
     visit = after(transcript, "> dohyun@dm: 2026-03-20 14:00 시청역 버스정류장 (신호등 함께 점검)")
-    assert "[→ dohyun 개인 메시지] 🤖 📍 현장 방문 일정을 등록했습니다: 2026-03-20 14:00 시청역 버스정류장." in visit
+    assert "[→ dohyun 개인 메시지] 🤖 📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장." in visit
     assert "[아이디어방] 🤖 📍 현장 방문 안내: 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론에 함께하시며" in visit
-    assert "    일시: 2026-03-20 14:00\n    장소: 시청역 버스정류장\n    메모: 신호등 함께 점검" in visit
+    assert "    일시: 2026. 3. 20.(금) 14:00\n    장소: 시청역 버스정류장\n    메모: 신호등 함께 점검" in visit
     assert "[→ sujin 개인 메시지] 🤖 ✅ 교통정책과 김도현 부서장님이 초대를 수락하고 현장 방문을 제안하셨습니다" in visit
-    assert "[시스템] dohyun님을 '아이디어방' 방에 추가했습니다." in visit
+    assert "[시스템] 'dohyun'을 '아이디어방'에 추가했습니다." in visit
 
     # Ideas now belong to the topic; /topic lists the head and the visit.
     assert "💡 '버스정류장 신호등 안전' 주제의 아이디어 #1번을 등록했습니다." in transcript
@@ -113,7 +113,7 @@ async def test_a_month_of_the_topic_in_the_console(sqlite_url: str) -> None:
     assert "[아이디어방] 🤖 🗣 이번 토론주제: 버스정류장 신호등 안전" in shown
     assert "    지금까지 아이디어 3건" in shown
     assert "    🤝 함께하는 부서장: 교통정책과 김도현 부서장님" in shown
-    assert "    · 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)" in shown
+    assert "    · 2026. 3. 20.(금) 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)" in shown
 
     # The closing summary.
     summary = after(transcript, "> sujin@아이디어방: /topic close")
@@ -126,7 +126,7 @@ async def test_a_month_of_the_topic_in_the_console(sqlite_url: str) -> None:
         "    3. #3 횡단보도 바닥에 보조 신호등을 설치해요 — 정서연 · 👍 0",
         "    🤝 함께한 부서장: 교통정책과 김도현 부서장님",
         "    📍 현장 방문",
-        "    · 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)",
+        "    · 2026. 3. 20.(금) 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)",
         "    함께해 주신 모든 분께 감사드립니다. 좋은 아이디어는 제안으로 이어 가겠습니다.",
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.ports import ManualClock
 from storage.tables import Invitation, Proposal, Reminder
 from tests.console.driver import run_console
@@ -93,7 +93,7 @@ def after(transcript: str, line: str) -> str:
 async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
     setup = await start(sqlite_url, SETUP, "2026-03-31T08:00")
     assert "🕘 현재 시각: 2026-03-31 08:00 (화)" in setup
-    assert "다음 알림: 2026-04-06 09:00" in setup
+    assert "다음 알림: 2026. 4. 6.(월) 09:00" in setup
 
     # The bot is stopped and started again on the same database before and during the quarter.
     spring = await start(sqlite_url, SPRING, "2026-03-31T08:00")
@@ -109,23 +109,23 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
     assert "교통정책과 김도현 부서장님이 사흘째 초대에 답하지 않으셔서" in follow_up
 
     review = after(transcript, "/clock 2026-04-23T09:00")
-    assert "제안 #2 '정류장 도착 안내 전광판'의 검토 기한(2026-04-30)이 7일 남았습니다" in review
+    assert "제안 #2 '정류장 도착 안내 전광판'의 검토 기한(2026. 4. 30.(목))이 7일 남았습니다" in review
     assert "[아이디어방] 🤖 ⏰ 알림: 주간 혁신추진단 회의 (10시, 3층)" in review  # Mondays 4/6, 4/13, 4/20
     assert review.count("주간 혁신추진단 회의") == 3
 
     agenda = after(transcript, "/clock 2026-06-08T09:00")
     assert "📅 5월 토론주제를 정할 때입니다" in agenda and "📅 6월 토론주제를 정할 때입니다" in agenda
-    assert "검토 기한(2026-04-30)이 지났습니다" in agenda  # overdue review, reported to organizers
-    assert "[→ jiwoo 개인 메시지] 🤖 🏛️ 시민행복 제안 디자인 자문단 2026-Q2 회의 안건입니다." in agenda
+    assert "검토 기한(2026. 4. 30.(목))이 지났습니다" in agenda  # overdue review, reported to organizers
+    assert "[→ jiwoo 개인 메시지] 🤖 🏛️ 시민행복 제안 디자인 자문단 2026년 2분기 회의 안건입니다." in agenda
     assert "불채택 사유: 올해 예산이 부족합니다" in agenda
-    assert "[🔁 재심사 요청 → /press vote:1:1:revive]  [🌱 숙성 유지 → /press vote:1:1:keep]" in agenda
+    assert "[🔁 재상정 → /press vote:1:1:revive]  [🌱 숙성 유지 → /press vote:1:1:keep]" in agenda
 
     assert "↳ 🌱 제안 #1: '숙성 유지'로 투표하셨습니다." in after(transcript, "/press vote:1:1:keep")
     assert "↳ 자문단 위원만 투표할 수 있습니다." in transcript
 
     tally = after(transcript, "/clock 2026-06-15T18:00")
-    assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재심사를 결정했습니다 (재심사 2표, 유지 1표)" in tally
-    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재심사 (재심사 2표 · 유지 1표)" in tally
+    assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재상정을 결정했습니다(재상정 2표, 유지 1표)" in tally
+    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재상정(재상정 2표 · 유지 1표)" in tally
     assert "이미 집계되어" in transcript.rsplit("/press vote:1:1:keep", 1)[1]
 
     # Nothing was lost or repeated across the restart, and every due reminder was sent once.

@@ -50,11 +50,11 @@ async def test_organizers_keep_the_members_and_everyone_sees_them(clocked: Clock
     assert "찾을 수 없습니다" in (await story.say("sujin", "/committee add @nobody"))[0]
     assert "사용법" in (await story.say("sujin", "/committee add"))[0]
     [removed] = await story.say("sujin", "/committee remove @seoyeon")
-    assert "정서연님을 자문단 위원에서 제외" in removed
+    assert "정서연 주무관님을 자문단 위원에서 해촉" in removed
     assert "위원이 아닙니다" in (await story.say("sujin", "/committee remove @seoyeon"))[0]
     [listing] = await story.say("minji", "/committee")
     assert "위원 (2명)" in listing and "한지우" in listing and "최준호" in listing and "정서연" not in listing
-    assert "다음 회의: 2026-Q2 2026-06-15 (안건 발송 2026-06-08)" in listing
+    assert "다음 회의: 2026년 2분기 2026. 6. 15.(월) (안건 발송 2026. 6. 8.(월))" in listing
     async with story.app.db.session() as session:
         actions = (await session.exec(select(AuditEntry.action).order_by(AuditEntry.id))).all()
         seoyeon = (await session.exec(select(CommitteeMember).where(CommitteeMember.active == False))).one()  # noqa: E712
@@ -73,7 +73,7 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert not any("회의 안건" in text for text in story.to_person("jiwoo"))
     await clocked.move_to("2026-06-08T09:00")
     agenda = [s for s in story.gateway.sent if s.destination.id == "jiwoo" and s.destination.kind == "user"][-4:]
-    assert "자문단 2026-Q2 회의 안건" in agenda[0].text and "2026-06-15" in agenda[0].text and "3건" in agenda[0].text
+    assert "자문단 2026년 2분기 회의 안건" in agenda[0].text and "2026. 6. 15.(월)" in agenda[0].text and "3건" in agenda[0].text
     assert "제안 #1 버스정류장 온열의자" in agenda[1].text and "불채택 사유: 예산 부족" in agenda[1].text
     assert "#1 버스정류장에 온열의자를 설치 (👍 1)" in agenda[1].text and "공감 합계 👍 1" in agenda[1].text
     async with story.app.db.session() as session:
@@ -82,7 +82,7 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert any("안건(숙성 제안 3건)을 위원 3명께" in text for text in story.to_person("sujin"))
 
     vote = f"vote:{meeting.id}"
-    assert "재심사 요청" in (await story.press("jiwoo", f"{vote}:{heated}:revive", room="dm:jiwoo") or "")
+    assert "재상정" in (await story.press("jiwoo", f"{vote}:{heated}:revive", room="dm:jiwoo") or "")
     await story.press("seoyeon", f"{vote}:{heated}:revive", room="dm:seoyeon")
     await story.press("junho", f"{vote}:{heated}:keep", room="dm:junho")
     await story.press("jiwoo", f"{vote}:{shade}:revive", room="dm:jiwoo")
@@ -99,15 +99,17 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
         meeting = (await session.exec(select(CommitteeMeeting))).one()
     assert states == {heated: ("submitted", 1), shade: ("maturing", 0), lights: ("maturing", 0)}
     assert votes == 6 and meeting.tallied_at is not None
-    assert any("제안 #1 '버스정류장 온열의자'의 재심사를 결정" in text and "재심사 2표, 유지 1표" in text for text in story.in_room("room"))
+    assert any("제안 #1 '버스정류장 온열의자'의 재상정을 결정" in text and "재상정 2표, 유지 1표" in text for text in story.in_room("room"))
     [result] = [t for t in story.to_person("sujin") if "집계 결과" in t]
-    assert "🔁 제안 #1 버스정류장 온열의자 — 재심사" in result
-    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지 (재심사 1표 · 유지 1표)" in result
-    assert "🌱 제안 #3 공원 야간 조명 — 숙성 유지 (재심사 0표 · 유지 1표)" in result
+    assert "🔁 제안 #1 버스정류장 온열의자 — 재상정" in result
+    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지(재상정 1표 · 유지 1표)" in result
+    assert "🌱 제안 #3 공원 야간 조명 — 숙성 유지(재상정 0표 · 유지 1표)" in result
     assert any("집계 결과" in text for text in story.to_person("junho"))
     assert "이미 집계되어" in (await story.press("jiwoo", f"{vote}:{shade}:revive", room="dm:jiwoo") or "")
     keys = [r.dedupe_key for r in await clocked.reminders()]
     assert "committee:2026-Q3:agenda" in keys and "committee:2026-Q3:tally" in keys
+    history = (await story.say("sujin", f"/proposal {heated}"))[0]
+    assert "숙성 중 → 제출됨 (자문단 의결)" in history and "idearoom" not in history  # the bot never acts in a history
 
 
 async def test_the_next_agenda_has_only_what_matured_since_the_last_one(clocked: ClockedStory) -> None:
@@ -125,5 +127,5 @@ async def test_the_next_agenda_has_only_what_matured_since_the_last_one(clocked:
     q3 = [s for s in story.gateway.sent if s.destination.id == "jiwoo" and "회의 안건" in s.text][-1]
     items = [s.text for s in story.gateway.sent if s.destination.id == "jiwoo"]
     after = items[items.index(q3.text) + 1 :]
-    assert "2026-Q3" in q3.text and "1건" in q3.text
+    assert "2026년 3분기" in q3.text and "1건" in q3.text
     assert [text.splitlines()[0] for text in after if text.startswith("📄")] == [f"📄 제안 #{later} 공원 야간 조명"]

@@ -71,11 +71,25 @@ async def test_thumbs_up_on_the_idea_message_supports_it(story: Story) -> None:
     [reply] = await story.say_sent("minji", "/idea 민원실에 보조배터리 대여기")
     await story.react("junho", reply.message_id)  # on the bot's confirmation
     await story.react("seoyeon", "u1")  # on minji's own message
-    await story.react("minji", "u1")  # her own idea: quietly ignored
+    await story.react("minji", "u1")  # her own idea: not counted
     await story.react("jiwoo", reply.message_id, emoji="😂")  # not a support
     async with story.app.db.session() as session:
         assert (await session.get(Idea, 1)).support_count == 2  # type: ignore[union-attr]
         assert (await session.exec(select(func.count()).select_from(MessageLink))).one() == 2
+
+
+async def test_a_thumbs_up_on_your_own_idea_is_answered_once_in_your_direct_chat(story: Story) -> None:
+    [reply] = await story.say_sent("minji", "/idea 민원실에 보조배터리 대여기")
+    await story.react("minji", "u1")
+    await story.react("minji", reply.message_id)
+    await story.react("junho", reply.message_id)
+    await story.react("junho", "u1")  # already supported: nobody is told
+
+    assert story.to_person("minji") == ["👍 #1번은 직접 올리신 아이디어라 공감으로 세지 않았습니다. 다른 분들의 공감을 기다려 주세요."]
+    assert story.to_person("junho") == []
+    assert story.in_room()[1:] == []  # the room hears nothing after the idea's confirmation
+    async with story.app.db.session() as session:
+        assert (await session.get(Idea, 1)).support_count == 1  # type: ignore[union-attr]
 
 
 async def test_a_second_delivery_of_the_same_event_changes_nothing(story: Story) -> None:

@@ -19,7 +19,7 @@ from tests.harness import test_settings
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    from bot.bootstrap import build_app
+    from idearoom.wiring import build_app
 
     app = build_app(test_settings(database_url))
     await app.prepare()

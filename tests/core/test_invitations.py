@@ -54,12 +54,12 @@ async def test_invite_alone_shows_the_suggestions_and_a_name_invites_the_head(mo
     assert suggestions.text.splitlines()[1] == "1. 교통정책과 — 김도현 부서장님"
     assert suggestions.actions[0] == "invite:1:1"
     confirmation, _letter = await month.say("sujin", "/invite 교통")
-    assert confirmation == "✉️ 교통정책과 김도현 부서장님께 초대장(#1)을 보냈습니다. 답변 기한은 2026-03-09입니다."
+    assert confirmation == "✉️ 교통정책과 김도현 부서장님께 초대장(#1)을 보냈습니다. 답변 기한은 2026. 3. 9.(월)입니다."
     [letter] = sent_to(month, "dohyun")[-1:]
     assert letter.text.startswith("✉️ 김도현 부서장님, 안녕하세요. 혁신담당관실 이수진입니다.")
-    assert "'room' 방의 이번 달 토론주제 '버스정류장 신호등 안전'" in letter.text
+    assert "'room'의 이번 달 토론주제 '버스정류장 신호등 안전'" in letter.text
     assert "주제 설명: 정류장 앞 횡단보도와 신호등이 부족해 위험합니다" in letter.text
-    assert "2026-03-09까지 아래 버튼으로 답해 주세요. (초대 #1)" in letter.text
+    assert "2026. 3. 9.(월)까지 아래 버튼으로 답해 주세요. (초대 #1)" in letter.text
     assert letter.actions == ["inv:1:accept", "inv:1:decline", "inv:1:visit"]
     assert letter.message.payload["start_payload"] == "inv_1"
     fallback = letter.message.payload["on_failed"]
@@ -145,21 +145,21 @@ async def test_a_field_visit_is_asked_for_in_the_direct_chat_and_a_bad_date_is_a
     [unreadable] = await month.dm("dohyun", "다음 주 화요일 오후")
     assert unreadable.startswith("일정을 알아보지 못했습니다. 'YYYY-MM-DD HH:MM 장소 (메모)' 형식으로 다시 적어 주세요.")
     [impossible] = await month.dm("dohyun", "2026-02-30 14:00 시청역")
-    assert impossible.startswith("'2026-02-30 14:00'은(는) 없는 날짜나 시각입니다.")
+    assert impossible.startswith("'2026-02-30 14:00'은 없는 날짜나 시각입니다.")
     [past] = await month.dm("dohyun", "2026-03-01 14:00 시청역")
-    assert past == "2026-03-01 14:00은(는) 이미 지난 시각입니다. 앞으로의 일정을 다시 적어 주세요."
+    assert past == "2026-03-01 14:00은 이미 지난 시각입니다. 앞으로의 일정을 다시 적어 주세요."
     [no_place] = await month.dm("dohyun", "2026-03-20 14:00")
     assert no_place.startswith("방문 장소를 함께 적어 주세요.")
     assert await count(month, FieldVisit) == 0 and (await invitation(month)).state == "pending"
     answer = await month.dm("dohyun", "2026-03-20 14:00 시청역 버스정류장 (신호등 함께 점검)")
-    assert answer[0] == "📍 현장 방문 일정을 등록했습니다: 2026-03-20 14:00 시청역 버스정류장. 토론방과 담당자에게 알렸습니다. 감사합니다!"
+    assert answer[0] == "📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장. 토론방과 담당자에게 알렸습니다. 감사합니다!"
     assert month.in_room()[-1].splitlines() == [
         "📍 현장 방문 안내: 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론에 함께하시며 현장 방문을 제안하셨습니다.",
-        "일시: 2026-03-20 14:00",
+        "일시: 2026. 3. 20.(금) 14:00",
         "장소: 시청역 버스정류장",
         "메모: 신호등 함께 점검",
     ]
-    assert month.to_person("sujin")[-1].startswith("✅ 교통정책과 김도현 부서장님이 초대를 수락하고 현장 방문을 제안하셨습니다: 2026-03-20 14:00 시청역 버스정류장")
+    assert month.to_person("sujin")[-1].startswith("✅ 교통정책과 김도현 부서장님이 초대를 수락하고 현장 방문을 제안하셨습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장")
     [visit] = await rows(month, FieldVisit)
     assert (visit.place, visit.note, visit.state, visit.topic_id) == ("시청역 버스정류장", "신호등 함께 점검", "planned", 1)
     assert visit.visit_at == datetime(2026, 3, 20, 5, 0, tzinfo=timezone.utc)
@@ -172,7 +172,7 @@ async def test_a_field_visit_is_asked_for_in_the_direct_chat_and_a_bad_date_is_a
         "field_visit:1:held": visit.visit_at,
     }
     [shown] = await month.say("minji", "/topic")
-    assert "· 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)" in shown
+    assert "· 2026. 3. 20.(금) 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)" in shown
     # A plain message now is ordinary chat again.
     assert "/help" in (await month.dm("dohyun", "2026-03-21 10:00 다른 곳"))[0]
 
@@ -254,7 +254,7 @@ async def test_no_answer_in_three_days_reminds_the_head_and_in_seven_the_invitat
     assert reminder.text.startswith("🔔 아직 답변을 받지 못해 다시 안내드립니다.\n✉️ 김도현 부서장님")
     assert reminder.actions == ["inv:1:accept", "inv:1:decline", "inv:1:visit"]
     assert month.to_person("sujin")[-1] == (
-        "🔔 교통정책과 김도현 부서장님이 사흘째 초대에 답하지 않으셔서 다시 안내드렸습니다. 답변 기한은 2026-03-09입니다."
+        "🔔 교통정책과 김도현 부서장님이 사흘째 초대에 답하지 않으셔서 다시 안내드렸습니다. 답변 기한은 2026. 3. 9.(월)입니다."
     )
     assert (await invitation(month)).followed_up_at == START + timedelta(days=3)
     await fire(month, clock, "invitation:1:expire")
@@ -279,7 +279,7 @@ async def test_answering_after_the_deadline_is_refused_even_before_the_expiry_ru
     await month.say("sujin", "/invite 교통")
     clock.advance(days=8)
     toast = await month.press("dohyun", "inv:1:accept", room="dm:dohyun")
-    assert toast == "답변 기한(2026-03-09)이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+    assert toast == "답변 기한(2026. 3. 9.(월))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
     assert (await invitation(month)).state == "pending"
 
 
@@ -289,14 +289,14 @@ async def test_the_day_before_the_visit_the_room_and_the_head_are_reminded_and_t
     await month.say("sujin", "/invite 교통")
     await month.dm("dohyun", "/visit 1 2026-03-20 14:00 시청역 버스정류장")
     await fire(month, clock, "field_visit:1:tomorrow")
-    assert month.in_room()[-1] == "📍 내일 현장 방문이 있습니다: 2026-03-20 14:00 시청역 버스정류장 (김도현 부서장님과 함께)"
-    assert month.to_person("dohyun")[-1] == "📍 내일 'room' 토론방 현장 방문 일정이 있습니다: 2026-03-20 14:00 시청역 버스정류장"
+    assert month.in_room()[-1] == "📍 내일 현장 방문이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장 (김도현 부서장님과 함께)"
+    assert month.to_person("dohyun")[-1] == "📍 내일 'room' 토론방 현장 방문 일정이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장"
     await fire(month, clock, "field_visit:1:held")
     [visit] = await rows(month, FieldVisit)
     assert visit.state == "held"
     assert await count(month, AuditEntry, AuditEntry.action == "field_visit.held") == 1
     [shown] = await month.say("minji", "/topic")
-    assert "· 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 완료)" in shown
+    assert "· 2026. 3. 20.(금) 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 완료)" in shown
 
 
 async def test_the_whole_flow_on_sqlite_and_postgresql(database_url: str, clock: ManualClock) -> None:
@@ -312,7 +312,7 @@ async def test_the_whole_flow_on_sqlite_and_postgresql(database_url: str, clock:
         await story.say("junho", "/idea 정류장에 온열의자")
         [summary] = await story.say("sujin", "/topic close")
         assert "아이디어 1건 · 참여 1명" in summary and "🤝 함께한 부서장: 교통정책과 김도현 부서장님" in summary
-        assert "· 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)" in summary
+        assert "· 2026. 3. 20.(금) 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)" in summary
         assert (await invitation(story)).state == "accepted"
     finally:
         await story.close()
@@ -325,7 +325,7 @@ async def test_the_head_reads_the_invitation_in_english(sqlite_url: str, clock: 
         await story.say("sujin", "/topic pick")
         await story.dm("dohyun", "/start")
         confirmation, letter = await story.say("sujin", "/invite 교통")
-        assert confirmation == "✉️ Invitation #1 sent to 김도현, head of 교통정책과. Answer due by 2026-03-09."
+        assert confirmation == "✉️ Invitation #1 sent to 김도현, head of 교통정책과. Answer due by 2026-03-09 (Mon)."
         assert letter.startswith("✉️ Dear 김도현, this is 이수진 from the Innovation Office.")
         assert await story.press("minji", "inv:1:accept") == "Sorry, this invitation was sent to 김도현; only they can answer it."
     finally:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.messages import Destination, IncomingMessage, Outgoing, SendResult
 from bot.outbox import enqueue
 from bot.pacing import PlatformLimits, Window
@@ -199,7 +199,7 @@ async def test_a_429_holds_back_only_that_destination(sqlite_url: str) -> None:
 async def test_answers_go_before_notices_and_notices_before_announcements(sqlite_url: str) -> None:
     clock = ManualClock(T0)
     story = await start_story(sqlite_url, clock=clock)
-    story.gateway.limits = GROUP_LIMITS  # type: ignore[attr-defined]
+    story.gateway.limits = GROUP_LIMITS
     try:
         await put(story.app.db, "room", "📢 전체 공지", priority=9)
         await put(story.app.db, "room", "🔔 알림", priority=5)
@@ -215,7 +215,7 @@ async def test_answers_go_before_notices_and_notices_before_announcements(sqlite
 async def test_a_room_never_gets_more_than_its_budget(sqlite_url: str) -> None:
     clock = ManualClock(T0)
     story = await start_story(sqlite_url, clock=clock)
-    story.gateway.limits = GROUP_LIMITS  # type: ignore[attr-defined]
+    story.gateway.limits = GROUP_LIMITS
     try:
         for n in range(25):
             await put(story.app.db, "room", f"공지 {n}")
@@ -238,7 +238,7 @@ async def test_a_room_never_gets_more_than_its_budget(sqlite_url: str) -> None:
 async def test_a_burst_of_ideas_gets_reactions_at_once_and_one_merged_confirmation(sqlite_url: str) -> None:
     clock = ManualClock(T0)
     story = await start_story(sqlite_url, clock=clock)
-    story.gateway.limits = GROUP_LIMITS  # type: ignore[attr-defined]
+    story.gateway.limits = GROUP_LIMITS
     people = ["minji", "junho", "seoyeon", "jiwoo", "dohyun", "haeun", "minseo", "yerin"]
     try:
         for n, person in enumerate(people, start=1):
@@ -267,7 +267,7 @@ async def test_a_burst_of_ideas_gets_reactions_at_once_and_one_merged_confirmati
 
 async def test_with_budget_to_spare_each_idea_gets_its_own_confirmation(sqlite_url: str) -> None:
     story = await start_story(sqlite_url)
-    story.gateway.limits = GROUP_LIMITS  # type: ignore[attr-defined]
+    story.gateway.limits = GROUP_LIMITS
     try:
         await post_without_sending(story, "minji", "/idea 첫째")
         await post_without_sending(story, "junho", "/idea 둘째")

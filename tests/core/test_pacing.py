@@ -6,15 +6,17 @@ from datetime import datetime, timedelta, timezone
 
 from pytest import approx
 
+from adapters.slack.settings import SlackSettings
+from adapters.telegram.settings import TelegramSettings
 from bot.pacing import NO_LIMITS, Budget, PlatformLimits, Window, limits_for
-from tests.harness import test_settings
+from tests.harness import RecordingGateway, test_settings
 
 T0 = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)
 TELEGRAM_GROUP = ("telegram", "room", "-100200")
 
 
 def telegram_budget(margin: float = 0.0) -> Budget:
-    return Budget({"telegram": limits_for("telegram", test_settings("sqlite+aiosqlite://"))}, margin=margin)
+    return Budget({"telegram": TelegramSettings.of(test_settings("sqlite+aiosqlite://")).telegram_limits}, margin=margin)
 
 
 def at(seconds: float) -> datetime:
@@ -63,23 +65,19 @@ def test_steady_interval_is_the_slowest_window() -> None:
     assert budget.steady_interval("telegram", "user", "42", "message") == 1.0
 
 
-def test_limits_come_from_settings_and_can_be_lifted() -> None:
+def test_each_platform_takes_its_limits_from_its_own_settings() -> None:
     settings = test_settings("sqlite+aiosqlite://", IDEAROOM_TELEGRAM_GROUP_MAX_PER_MINUTE=10)
-    telegram = limits_for("telegram", settings)
+    telegram = TelegramSettings.of(settings).telegram_limits
     assert telegram.per_group == Window(10, 60.0) and telegram.per_chat == Window(1, 1.0)
     assert telegram.is_group("room", "-100") and not telegram.is_group("room", "12345")
-    slack = limits_for("slack", settings)
+    slack = SlackSettings.of(settings).slack_limits
     assert slack.per_chat == Window(1, 1.0) and slack.per_group is None
-    off = test_settings("sqlite+aiosqlite://", IDEAROOM_SEND_RATE_LIMITS="off")
-    assert limits_for("telegram", off) is NO_LIMITS
-    assert Budget({"telegram": NO_LIMITS}).capacity(*TELEGRAM_GROUP, "message", at(0), 5, 300) == 300
 
 
-def test_a_gateway_declares_the_limits_of_another_platform() -> None:
-    settings = test_settings("sqlite+aiosqlite://")
-    declared = {"global_per_second": 30, "per_chat_per_second": 1, "per_group_per_minute": 20}
-    limits = limits_for("dooray", settings, declared)
-    assert limits.overall == Window(30, 1.0) and limits.per_group == Window(20, 60.0)
+def test_the_sender_keeps_to_what_the_gateway_declares_unless_limits_are_off() -> None:
     custom = PlatformLimits(per_chat=Window(2, 1.0))
-    assert limits_for("dooray", settings, custom) is custom
-    assert limits_for("console", settings) is NO_LIMITS
+    dooray = RecordingGateway(platform="dooray", limits=custom)
+    assert limits_for(dooray, test_settings("sqlite+aiosqlite://")) is custom
+    off = test_settings("sqlite+aiosqlite://", IDEAROOM_SEND_RATE_LIMITS="off")
+    assert limits_for(dooray, off) is NO_LIMITS
+    assert Budget({"telegram": NO_LIMITS}).capacity(*TELEGRAM_GROUP, "message", at(0), 5, 300) == 300

@@ -59,7 +59,7 @@ def test_a_bad_rules_file_is_a_clear_error(tmp_path, text: str, message: str) ->
 
 
 def test_the_cli_refuses_to_start_with_a_bad_rules_file(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    from bot.cli import main
+    from idearoom.cli import main
 
     bad = tmp_path / "bad.toml"
     bad.write_text("proposal_adopted = 'many'")
@@ -80,7 +80,7 @@ async def test_idea_points_stop_at_the_daily_cap_and_resume_the_next_seoul_day(c
     await story.say("minji", "/idea 다음 날 아이디어")
     assert len(await entries(story)) == 6
     [shown] = await story.say("minji", "/points")
-    assert "한도" not in shown and "누적 6점 (이번 달 1점)" in shown
+    assert "한도" not in shown and "누적 6점(이번 달 1점)" in shown
 
 
 async def test_an_idea_reaching_the_support_threshold_pays_its_author_once(story: Story) -> None:
@@ -101,7 +101,7 @@ async def test_points_shows_balance_and_recent_entries(story: Story) -> None:
     await story.say("minji", "/idea 첫 아이디어")
     [shown] = await story.dm("minji", "/points")
     lines = shown.splitlines()
-    assert lines[0] == "😊 박민지님의 미소포인트: 누적 1점 (이번 달 1점)"
+    assert lines[0] == "😊 박민지 주무관님의 미소포인트: 누적 1점(이번 달 1점)"
     assert lines[2].endswith("+1점 아이디어 등록 #1")
 
 
@@ -116,7 +116,7 @@ async def test_organizers_award_and_deduct_with_a_reason(story: Story) -> None:
     assert "찾을 수 없습니다" in (await story.say("sujin", "/points award nobody 10 사유"))[0]
     assert await entries(story) == []
     [done, *_] = await story.say("sujin", "/points award @minji 10 혁신 워크숍 발표")
-    assert done == "✅ 박민지님에게 +10점을 기록했습니다 (누적 10점)."
+    assert done == "✅ 박민지 주무관님께 10점을 지급했습니다(누적 10점)."
     assert story.to_person("minji")[-1] == "😊 미소포인트 10점이 지급되었습니다. 사유: 혁신 워크숍 발표 (누적 10점)"
     await story.say("sujin", "/points deduct minji 3 중복 제출")
     manual = await entries(story)
@@ -135,7 +135,7 @@ async def test_leaderboard_for_people_and_departments(story: Story) -> None:
     await story.say("sujin", "/points award seoyeon 5 발표")
     [board] = await story.say("junho", "/leaderboard")
     lines = board.splitlines()
-    assert lines[0].startswith("🏆 미소포인트 순위 — 이번 달 (")
+    assert lines[0].startswith("🏆 미소포인트 순위 — 이번 달(")
     assert lines[1:] == ["1위 정서연 — 5점", "2위 박민지 — 2점", "3위 최준호 — 1점", "내 순위: 3명 중 3위 (1점)"]
     [quarter] = await story.say("jiwoo", "/leaderboard quarter")
     assert "이번 분기" in quarter and quarter.splitlines()[-1] == "이 기간에는 아직 내 포인트가 없습니다."

@@ -51,7 +51,7 @@ async def test_new_bundles_ideas_and_makes_their_authors_proposers(story: Story)
     assert [pi.idea_id for pi in await rows(story, ProposalIdea)] == [1, 2, 3]
     [shown] = await story.say("jiwoo", "/proposal 1")
     assert "상태: 초안" in shown and "제안자: 박민지, 최준호" in shown and "#2 버스정류장에 바람막이를 설치해 주세요 (👍 0)" in shown
-    assert any("제안 #1 '버스정류장 온열의자 도입'에 포함" in t for t in story.to_person("junho"))
+    assert any("제안 #1 '버스정류장 온열의자 도입'에 반영" in t for t in story.to_person("junho"))
 
 
 async def test_new_is_for_organizers_and_refuses_bad_input_storing_nothing(story: Story) -> None:
@@ -72,7 +72,7 @@ async def test_submit_picks_the_best_department_dms_the_head_and_schedules_remin
     story, clock = clocked
     await ideas_and_draft(story)
     [reply, *_] = await story.say("sujin", "/proposal submit 1")
-    assert reply == "📨 제안 #1 '버스정류장 온열의자 도입'을(를) 교통정책과에 제출했습니다. 검토 기한: 2026-04-01"
+    assert reply == "📨 제안 #1 '버스정류장 온열의자 도입'을 교통정책과에 제출했습니다. 검토 기한: 2026. 4. 1.(수)"
     [request] = [s for s in story.gateway.sent if s.destination.id == "dohyun"]
     assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == ["prop:1:adopt"]
     p = await proposal(story)
@@ -87,8 +87,8 @@ async def test_submit_picks_the_best_department_dms_the_head_and_schedules_remin
     await story.app.core.run_job(lambda ctx: review_due(ctx, reminders[0]))
     await story.app.core.run_job(lambda ctx: review_overdue(ctx, reminders[2]))
     await story.app.sender.drain()
-    assert any("검토 기한(2026-04-01)이 7일 남았습니다" in t for t in story.to_person("dohyun"))
-    assert any("검토 기한(2026-04-01)이 지났습니다" in t for t in story.to_person("sujin"))
+    assert any("검토 기한(2026. 4. 1.(수))이 7일 남았습니다" in t for t in story.to_person("dohyun"))
+    assert any("검토 기한(2026. 4. 1.(수))이 지났습니다" in t for t in story.to_person("sujin"))
     await story.say("dohyun", "/proposal adopt 1")
     assert {r.state for r in await rows(story, Reminder)} == {"cancelled"}
     sent = len(story.gateway.sent)
@@ -109,7 +109,7 @@ async def test_submit_by_department_name_or_part_and_its_errors(story: Story) ->
     [shown] = await story.say("minji", "/proposal 1")
     assert "담당 부서: 환경정책과" in shown and "검토 기한:" in shown
     [again] = await story.say("sujin", "/proposal submit 1")
-    assert again == "제안 #1은(는) 지금 '제출됨' 상태라서 제출할 수 없습니다."
+    assert again == "제안 #1은 지금 '제출됨' 상태라서 제출할 수 없습니다."
 
 
 async def test_only_the_head_or_an_organizer_decides_and_others_are_audited(story: Story) -> None:
@@ -148,7 +148,7 @@ async def test_maturing_proposals_gain_ideas_and_supports_and_are_revived(story:
     assert "숙성 중인 제안에만" in (await story.say("jiwoo", "/proposal addidea 1 2"))[0]
     await story.say("dohyun", "/proposal reject 1 예산 부족")
     await story.say("jiwoo", "/idea 온열의자에 태양광 패널을")
-    assert (await story.say("jiwoo", "/proposal addidea 1 4"))[0] == "🌱 제안 #1에 아이디어 #4을(를) 더했습니다."
+    assert (await story.say("jiwoo", "/proposal addidea 1 4"))[0] == "🌱 제안 #1에 아이디어 #4를 더했습니다."
     assert "이미 제안 #1에 들어 있습니다" in (await story.say("jiwoo", "/proposal addidea 1 4"))[0]
     assert (await story.say("jiwoo", "/proposal support 1"))[0] == "👍 제안 #1의 아이디어 #1, #2, #3에 공감했습니다."
     assert "이미 모두 공감" in (await story.say("jiwoo", "/proposal support 1"))[0]
@@ -237,7 +237,7 @@ async def test_withdraw_and_the_listing_by_state(story: Story) -> None:
         "[제출됨] 1건",
         " · #1 버스정류장 온열의자 도입 — 교통정책과",
         "[철회] 1건",
-        " · #2 바람막이만 따로 — -",
+        " · #2 바람막이만 따로 — 담당 부서 미정",
     ]
     assert "'철회' 상태라서 제출할 수 없습니다" in (await story.say("sujin", "/proposal submit 2"))[0]
 
@@ -254,6 +254,6 @@ async def test_english_proposers_are_told_in_english(sqlite_url: str) -> None:
             session.add(junho)
         await story.say("junho", "/idea Heated benches")
         await story.say("sujin", "/proposal new 1 Heated benches")
-        assert story.to_person("junho")[-1] == "📄 Your idea is now part of proposal #1 'Heated benches'. We will keep you posted."
+        assert story.to_person("junho")[-1] == "📄 최준호, your idea is now part of proposal #1 'Heated benches'. We will keep you posted."
     finally:
         await story.close()

@@ -26,9 +26,9 @@ async def count(clocked: ClockedStory, table, *where) -> int:  # type: ignore[no
 async def test_a_weekly_reminder_in_the_room_fires_every_monday_at_nine(clocked: ClockedStory) -> None:
     story = clocked.story
     [added] = await story.say("sujin", '/remind add "월 09:00" here 주간 혁신추진단 회의 10시, 3층 회의실')
-    assert "[월 09:00] → 이 방(room)" in added and "다음 알림: 2026-04-06 09:00" in added
+    assert "[월 09:00] → 이 방(room)" in added and "다음 알림: 2026. 4. 6.(월) 09:00" in added
     [listing] = await story.say("minji", "/remind list")
-    assert "1. [월 09:00] → 이 방(room): 주간 혁신추진단 회의 10시, 3층 회의실 (다음: 2026-04-06 09:00)" in listing
+    assert "1. [월 09:00] → 이 방(room): 주간 혁신추진단 회의 10시, 3층 회의실 (다음: 2026. 4. 6.(월) 09:00)" in listing
     await clocked.move_to("2026-04-06T08:59")
     assert not any(text.startswith("⏰ 알림:") for text in story.in_room("room"))
     await clocked.move_to("2026-04-13T09:00")
@@ -60,7 +60,7 @@ async def test_bad_input_gets_examples_and_stores_nothing(clocked: ClockedStory)
     [refused] = await story.say("minji", '/remind add "월 09:00" here 회의')
     assert "담당자만" in refused
     [bad] = await story.say("sujin", '/remind add "월요일 아홉시" here 회의')
-    assert "'월요일 아홉시'은(는) 알 수 없는 일정입니다" in bad and '예: /remind add "월 09:00"' in bad
+    assert "'월요일 아홉시'는 알 수 없는 일정입니다" in bad and '예: /remind add "월 09:00"' in bad
     assert "알 수 없는 일정" in (await story.say("sujin", "/remind add 언젠가 here 회의"))[0]
     assert "알 수 없는 일정" in (await story.say("sujin", '/remind add "월 09:00 here 회의'))[0]
     assert "알 수 없는 대상" in (await story.say("sujin", '/remind add "월 09:00" everyone 회의'))[0]
@@ -100,11 +100,11 @@ async def test_missed_reminders_are_listed_for_organizers(sqlite_url: str) -> No
         await second.runner.recover()
         await second.story.app.sender.drain()
         [notice] = [t for t in second.story.to_person("sujin") if "보내지 못한" in t]
-        assert "2026-03-31 09:00 정기 알림" in notice
+        assert "2026. 3. 31.(화) 09:00 정기 알림" in notice
         [missed] = await second.story.say("sujin", "/remind missed", room="dm:sujin")
-        assert "보내지 못한 알림 (최근 1건)" in missed and "2026-03-31 09:00 정기 알림" in missed
+        assert "보내지 못한 알림 (최근 1건)" in missed and "2026. 3. 31.(화) 09:00 정기 알림" in missed
         [listing] = await second.story.say("sujin", "/remind list")
-        assert "보내지 못한 알림이 1건" in listing and "다음: 2026-04-03 09:00" in listing
+        assert "보내지 못한 알림이 1건" in listing and "다음: 2026. 4. 3.(금) 09:00" in listing
         [staff] = await second.story.say("minji", "/remind list")
         assert "보내지 못한" not in staff
         assert "담당자만" in (await second.story.say("minji", "/remind missed"))[0]
@@ -118,7 +118,7 @@ async def test_english_answers(sqlite_url: str) -> None:
         [bad] = await clocked.story.say("sujin", '/remind add "someday" here standup')
         assert bad.startswith("'someday' is not a schedule I understand.") and '/remind add "mon 09:00"' in bad
         [added] = await clocked.story.say("sujin", '/remind add "mon 09:00" here weekly task force meeting')
-        assert added == "⏰ Recurring reminder added: [mon 09:00] → this room (room)\nNext: 2026-04-06 09:00"
+        assert added == "⏰ Recurring reminder added: [mon 09:00] → this room (room)\nNext: 2026-04-06 (Mon) 09:00"
         [committee] = await clocked.story.say("minji", "/committee")
         assert committee.startswith("🏛️ Advisory committee members (0)")
     finally:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.cli import main
+from idearoom.cli import main
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage
 from tests.harness import Story, test_settings
@@ -37,9 +37,9 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         sent = await story.say_sent("jiwoo", "/report")
         text, chart = sent
         assert text.text.splitlines() == [
-            "📊 2026-11 아이디어방 실적",
+            "📊 2026년 11월 아이디어방 실적",
             "아이디어 2건 · 참여자 3명",
-            "이번 달 만든 제안 2건 (현재 상태: 초안 1, 채택 1)",
+            "이번 달 만든 제안 2건(초안 1, 채택 1)",
             "이번 달 검토 결과: 채택 1건 · 불채택 0건 (채택률 100%)",
             "지급된 미소포인트: 37점",
             "부서별:",
@@ -78,7 +78,7 @@ def test_report_xlsx_and_points_export_from_the_command_line(tmp_path: Path, mon
     monkeypatch.setenv("IDEAROOM_LOCALE", "ko")
 
     async def fill() -> None:
-        from bot.bootstrap import build_app
+        from idearoom.wiring import build_app
 
         clock = ManualClock(datetime(2026, 11, 10, 10, 0, tzinfo=SEOUL))
         app = build_app(test_settings(url), clock)

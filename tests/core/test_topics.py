@@ -94,7 +94,7 @@ async def test_pick_takes_the_most_supported_candidate_ties_to_the_oldest_until_
     assert sent[0].splitlines() == [
         "📢 이번 달 토론주제가 정해졌습니다: '버스정류장 신호등 안전'",
         "정류장 앞 횡단보도와 신호등이 부족해 위험합니다",
-        "마감: 2026-03-31까지. 이제부터 /idea 로 올리는 아이디어는 이 주제로 모입니다. 많은 참여 부탁드립니다!",
+        "마감: 2026. 3. 31.(화)까지. 이제부터 /idea 로 올리는 아이디어는 이 주제로 모입니다. 많은 참여 부탁드립니다!",
     ]
     [topic] = await rows(month, Topic, Topic.id == 2)
     assert topic.state == "active" and topic.picked_at == START
@@ -111,7 +111,7 @@ async def test_pick_takes_the_most_supported_candidate_ties_to_the_oldest_until_
     assert shown.splitlines()[:4] == [
         "🗣 이번 토론주제: 버스정류장 신호등 안전",
         "정류장 앞 횡단보도와 신호등이 부족해 위험합니다",
-        "마감: 2026-03-31",
+        "마감: 2026. 3. 31.(화)",
         "지금까지 아이디어 1건",
     ]
 
@@ -126,9 +126,9 @@ async def test_pick_by_number_until_a_date_and_the_refusals_around_it(month: Sto
     assert "사용법: /topic pick" in (await month.say("sujin", "/topic pick 1 2"))[0]
     assert await count(month, Topic, Topic.state == "active") == 0
     picked, _suggestions = await month.say("sujin", "/topic pick 1 until 2026-04-10")
-    assert "'공원 야간 조명'" in picked and "마감: 2026-04-10까지" in picked
+    assert "'공원 야간 조명'" in picked and "마감: 2026. 4. 10.(금)까지" in picked
     [again] = await month.say("sujin", "/topic pick 2")
-    assert again.startswith("이 방에는 이미 진행 중인 토론주제 '공원 야간 조명'이(가) 있습니다")
+    assert again.startswith("이 방에는 이미 진행 중인 토론주제 '공원 야간 조명'이 있습니다")
     assert "/topic close" in again
     assert "후보가 아닙니다" in (await month.say("junho", "/topic support 1"))[0]
     [second] = await rows(month, Topic, Topic.id == 2)
@@ -191,7 +191,7 @@ async def test_closing_posts_the_summary_and_cancels_the_reminders(month: Story)
         "3. #1 정류장에 온열의자 — 박민지 · 👍 0",
         "🤝 함께한 부서장: 교통정책과 김도현 부서장님",
         "📍 현장 방문",
-        "· 2026-03-20 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)",
+        "· 2026. 3. 20.(금) 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 예정)",
         "함께해 주신 모든 분께 감사드립니다. 좋은 아이디어는 제안으로 이어 가겠습니다.",
     ]
     [topic] = await rows(month, Topic)
@@ -213,7 +213,7 @@ async def test_the_topic_closes_by_itself_when_due_and_warns_three_days_before(m
     await month.say("junho", "/idea 정류장에 그늘막")
     await fire(month, clock, "topic:1:closing_soon")
     assert month.in_room()[-1] == (
-        "⏰ '버스정류장 신호등 안전' 토론이 3일 뒤(2026-03-31) 마감됩니다. "
+        "⏰ '버스정류장 신호등 안전' 토론이 3일 뒤(2026. 3. 31.(화)) 마감됩니다. "
         "아직 아이디어를 올리지 않으셨다면 /idea 로 참여해 주세요!"
     )
     await fire(month, clock, "topic:1:close")
@@ -233,7 +233,7 @@ async def test_help_lists_the_topic_commands_and_the_starred_ones_only_for_organ
     [organizer] = await month.say("sujin", "/help")
     assert "/topic — 이번 달 토론주제 보기" in staff and "/topic suggest" in staff
     assert "/topic pick" not in staff and "/invite" not in staff
-    assert "★ /topic pick [번호] [until YYYY-MM-DD] — 이번 달 토론주제 정하기" in organizer
+    assert "★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정) — 이번 달 토론주제 정하기" in organizer
     assert "★ /topic close" in organizer and "★ /invite" in organizer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.observability import Observability
+from idearoom.observability import Observability
 from tests.harness import Story, test_settings
 
 

@@ -18,7 +18,7 @@ from sqlmodel import func, select
 from bot.points.periods import local_day
 from bot.points.rules import load_rules
 from bot.reminders import schedule
-from scheduler.jobs import RECURRING
+from bot.jobs import RECURRING
 from storage.db import Database
 from storage.tables import (
     Idea,

@@ -7,13 +7,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+from tests.commands import IDEAROOM, command_env
 
 T = TypeVar("T")
 
@@ -37,10 +37,10 @@ def clean_environment(settings: dict[str, str]) -> dict[str, str]:
 
 
 async def run_command(args: Sequence[str], env: dict[str, str], cwd: Path, timeout: float) -> str:
-    """Run `python -m bot.cli <args>` to the end; its output, or an AssertionError saying why it failed."""
+    """Run `python -m idearoom.cli <args>` to the end; its output, or an AssertionError saying why it failed."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args,
-        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        *IDEAROOM, *args,
+        env=command_env(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)
@@ -69,8 +69,8 @@ class WorkerProcess:
         log_path = cwd / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run", "--role", role],
-                env=env | {"IDEAROOM_HTTP_HOST": "127.0.0.1", "IDEAROOM_HTTP_PORT": str(port)},
+                [*IDEAROOM, "run", "--role", role],
+                env=command_env(env) | {"IDEAROOM_HTTP_HOST": "127.0.0.1", "IDEAROOM_HTTP_PORT": str(port)},
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

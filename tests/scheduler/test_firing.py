@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from bot.reminders import schedule
 from bot.registry import registry
 from scheduler.firing import MAX_ATTEMPTS, fire_due
@@ -154,7 +154,7 @@ async def test_killing_the_bot_and_starting_it_again_neither_loses_nor_repeats(s
     assert sent_after == ["알림 c"] and sent_third == ["알림 d"]
     assert states == {"a": "sent", "b": "missed", "c": "sent", "d": "sent"}
     [missed_notice] = told
-    assert "보내지 못한 알림이 1건" in missed_notice and "2026-03-31 10:00" in missed_notice
+    assert "보내지 못한 알림이 1건" in missed_notice and "2026. 3. 31.(화) 10:00" in missed_notice
     assert not any("보내지 못한" in text for text in told_third)  # told about a missed reminder once
     assert [text.startswith("📅 4월 토론주제를 정할 때") for text in told_third] == [True]  # the monthly reminder, once
 

@@ -52,8 +52,11 @@ async def test_the_bot_picks_the_favourite_when_asked_to(sqlite_url: str) -> Non
         assert states["어르신 돌봄"] == "active" and states["공원 야간 안전"] == "candidate"
         assert picked.closes_at is not None and picked.closes_at.astimezone(seoul("2026-04-30T00:00").tzinfo).date().isoformat() == "2026-04-30"
         assert any("이번 달 토론주제는 '어르신 돌봄'" in t for t in clocked.story.in_room("혁신방"))
+        # Like a manual pick: the departments in charge are ranked and their heads can be invited at once.
+        [offer] = [s for s in clocked.story.gateway.sent if s.destination.id == "혁신방" and "주제와 관련된 부서" in s.text]
+        assert "1." in offer.text and any(action.startswith(f"invite:{picked.id}:") for action in offer.actions)
         [reminder] = [t for t in clocked.story.to_person("sujin") if "토론주제를 정할" in t]
-        assert "[혁신방] 공감이 가장 많은 '어르신 돌봄'을(를) 이번 달 주제로 자동 선정" in reminder
+        assert "[혁신방] 공감이 가장 많은 '어르신 돌봄'을 이번 달 주제로 자동 선정" in reminder
         keys = {r.dedupe_key for r in await clocked.reminders()}
         assert f"topic:{picked.id}:close" in keys  # the topics flow closes it at the end of the month
     finally:

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from scheduler.clock import parse_target
-from scheduler.periods import Quarter, committee_times, monthly_topic_due
-from scheduler.schedules import ScheduleError, next_occurrence, parse_schedule
+from bot.periods import Quarter, committee_times, monthly_topic_due
+from bot.schedules import ScheduleError, next_occurrence, parse_schedule
 from tests.scheduler.clocked import SEOUL, seoul
 
 NOW = seoul("2026-03-31T09:00")  # a Tuesday

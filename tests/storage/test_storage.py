@@ -92,7 +92,7 @@ async def test_concurrent_claims_of_one_event_let_exactly_one_win(db: Database) 
 
 async def test_the_same_event_on_two_cores_is_handled_once(database_url: str) -> None:
     """Two workers (two apps on one database) receive the same delivery at the same time."""
-    from bot.bootstrap import build_app
+    from idearoom.wiring import build_app
 
     first = await Story.start(test_settings(database_url))
     other = build_app(test_settings(database_url))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import func, select
 
 from storage.db import Database
 from storage.tables import Department, Identity, Person
+from tests.commands import IDEAROOM, command_env
 
 GOOD = """\ufeffhandle,name,department,role,duties,telegram_id,slack_id
 kimbus,김버스,교통정책과,head,"버스 노선과 정류장, 신호등을 관리합니다.",111,
@@ -23,7 +23,7 @@ choiorg,최담당,혁신담당관,organizer,,333,U333
 def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}"}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+        [*IDEAROOM, *args], capture_output=True, text=True, cwd=tmp_path, env=command_env(env), timeout=120
     )
 
 
@@ -90,12 +90,12 @@ async def test_admin_grant_makes_an_organizer_who_sees_organizer_help(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert "console:minji" in result.stdout and "is now an organizer" in result.stdout
     env_result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [*IDEAROOM, "run"],
         input="/as minji\n/help\n",
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}"},
+        env=command_env({**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dir.db'}"}),
         timeout=120,
     )
     assert "담당자 전용" in env_result.stdout

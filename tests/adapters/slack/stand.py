@@ -17,7 +17,7 @@ from sqlmodel import func, select
 
 from adapters.slack import SlackAdapter
 from adapters.slack.gateway import make_client
-from bot.bootstrap import App, build_app
+from idearoom.wiring import App, build_app
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage, OutboxState
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, signed_request_headers

@@ -89,7 +89,7 @@ async def test_slash_commands_reach_the_core_with_the_same_grammar(slack: SlackS
 async def test_a_slash_command_with_bad_input_gets_a_clear_answer(slack: SlackStand) -> None:
     await slack.command("junho", "/support", "열두")
     await slack.settle()
-    assert slack.posted_texts() == ["'열두'은(는) 번호가 아닙니다. 숫자로 적어 주세요 (예: 12)."]
+    assert slack.posted_texts() == ["'열두'는 번호가 아닙니다. 숫자로 적어 주세요(예: 12)."]
     assert await slack.count(Support) == 0
 
 
@@ -162,7 +162,7 @@ async def test_app_home_shows_points_topics_and_what_waits(slack: SlackStand) ->
     async with slack.app.db.session() as session:
         minji = (await session.exec(select(Person).where(Person.handle == "minji"))).one()
         points = sum((await session.exec(select(PointEntry.points).where(PointEntry.person_id == minji.id))).all())
-    assert "박민지님의 아이디어방" in texts and f"미소포인트: *{points}점*" in texts
+    assert "박민지 주무관님의 아이디어방" in texts and f"미소포인트: *{points}점*" in texts
     assert "지금 답변을 기다리는 일은 없습니다." in texts
 
 

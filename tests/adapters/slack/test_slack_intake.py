@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import select
 
-from bot.bootstrap import App
+from idearoom.wiring import App
 from storage.tables import Idea, InboxEvent, ProcessedEvent
 from storage.types import utcnow
 from tests.adapters.slack.stand import ROOM, SECRET, SlackStand, add_demo_users, eventually, start_stand

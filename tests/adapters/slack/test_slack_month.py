@@ -89,7 +89,7 @@ async def test_a_month_in_the_slack_idea_room(slack: SlackStand) -> None:
     # Points: minji earned some for her idea and the proposal; she sees them.
     await slack.command("minji", "/points")
     await slack.settle()
-    points_line = next(t for t in slack.posted_texts() if t.startswith("😊 박민지님의 미소포인트"))
+    points_line = next(t for t in slack.posted_texts() if t.startswith("😊 박민지 ") and "님의 미소포인트" in t)
     assert "누적 0점" not in points_line
 
     # App Home: minji sees her points and the topic; the head sees the proposal to review.

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from adapters.slack import SlackAdapter, SlackConfigError
 from adapters.slack.manifest import build_manifest
-from bot.bootstrap import build_app
-from bot.cli import main
+from idearoom.wiring import build_app
+from idearoom.cli import main
 from bot.registry import registry
 from storage.tables import Idea
 from tests.adapters.slack.stand import ROOM, add_demo_users, start_stand

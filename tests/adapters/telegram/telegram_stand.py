@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from sqlmodel import func, select
 
 from adapters.telegram import TelegramAdapter
-from bot.bootstrap import App, build_app
+from idearoom.wiring import App, build_app
 from bot.i18n import Translator
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage

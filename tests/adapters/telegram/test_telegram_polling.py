@@ -132,13 +132,14 @@ async def test_user_text_cannot_break_the_markup_or_mention_everyone(bot: Bot) -
 async def test_start_in_a_direct_chat_makes_the_person_reachable_and_passes_the_deep_link(bot: Bot, monkeypatch) -> None:
     payloads: list[str] = []
 
-    async def remember(ctx, payload: str) -> None:  # type: ignore[no-untyped-def]
+    async def remember(ctx, payload: str, answered: list[str]) -> None:  # type: ignore[no-untyped-def]
         payloads.append(payload)
+        answered.append("test")
         ctx.reply(f"payload {payload}")
 
     monkeypatch.setitem(bot.app.core.registry.listeners, "start.payload", [remember])
     welcome = await bot.say_and_wait(DOHYUN, "/start", chat=DOHYUN)
-    assert plain(welcome) == ko("help.welcome", name="김도현")  # the directory's person, found by username
+    assert plain(welcome) == ko("help.welcome", name="김도현 과장님")  # the directory's person, found by username
     assert welcome.params["chat_id"] == DOHYUN
     [identity] = await bot.rows(Identity, Identity.external_id == str(DOHYUN))
     assert identity.can_message

@@ -10,7 +10,7 @@ import pytest
 from telegram_stand import GROUP, MINJI, Bot, ko, start_bot
 
 from adapters.telegram import TelegramAdapter, TelegramSetupError
-from bot.bootstrap import build_app
+from idearoom.wiring import build_app
 from storage.tables import Idea, ProcessedEvent
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import test_settings

@@ -1,16 +1,15 @@
-"""Wires the core together in one place: settings, database, core, outbox sender, adapters."""
+"""Wires the bot together in one place: settings, database, core, outbox sender, HTTP server."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlmodel import SQLModel
 
 import bot.features  # noqa: F401  (registers every command)
-from adapters.http import HttpServer
 from bot.config import Settings
 from bot.core import Core
 from bot.directory import load_demo_if_empty
@@ -21,17 +20,10 @@ from bot.sender import Sender
 from storage.db import Database
 from storage.migrate import upgrade
 
+from idearoom.http import HttpServer
+from idearoom.settings import configured_platforms, handle_platforms
+
 log = logging.getLogger(__name__)
-
-
-class Adapter(Protocol):
-    """A chat platform connection: it feeds events to the core and offers a gateway."""
-
-    gateway: ChatGateway
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -66,7 +58,7 @@ class App:
         else:
             async with self.db.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)
-        if self.settings.load_demo_data:
+        if load_demo_data(self.settings):
             async with self.db.session() as session:
                 if await load_demo_if_empty(session):
                     log.info("loaded the demo organisation")
@@ -90,12 +82,20 @@ class App:
         await self.db.dispose()
 
 
+def load_demo_data(settings: Settings) -> bool:
+    """Demo people (an organizer among them) never appear by default where real people chat."""
+    if settings.demo_data is not None:
+        return settings.demo_data
+    return not configured_platforms(settings)
+
+
 def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: Any) -> App:
     """Make the app for `settings`; nothing connects until `prepare()`."""
     clock = clock or SystemClock()
     db = Database(settings.database_url, **engine_kwargs)
     sender = Sender(db, {}, clock, settings=settings)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
+    core.handle_platforms = handle_platforms()
     http = HttpServer(settings.http_host, settings.http_port, shutdown_timeout=settings.drain_seconds)
     inbox = Inbox(db, settings.inbox_lease_seconds)
     return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http, inbox=inbox)

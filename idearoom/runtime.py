@@ -7,11 +7,13 @@ import logging
 import signal
 from typing import Any
 
-from bot.bootstrap import App, build_app
 from bot.config import Settings
-from bot.observability import Observability
-from bot.ports import Clock
+from bot.ports import Adapter, AdapterPlugin, Clock
 from scheduler.leader import Leadership, asyncpg_dsn
+
+from idearoom.observability import Observability
+from idearoom.settings import configured_platforms, fallback_platform
+from idearoom.wiring import App, build_app
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +27,9 @@ class SetupError(Exception):
     """A configuration the bot cannot start with; the message says what to change."""
 
 
-def platform_adapters(app: App) -> list[Any]:
-    """The Telegram and Slack adapters the settings ask for."""
-    adapters: list[Any] = []
-    if app.settings.telegram_bot_token:
-        from adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter(app))
-    if app.settings.slack_bot_token:
-        from adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter(app))
-    return adapters
+def platform_adapters(app: App, plugins: list[AdapterPlugin] | None = None) -> list[Adapter]:
+    """The adapters of the platforms the settings ask for (see `idearoom.adapters` in pyproject.toml)."""
+    return [plugin.create(app) for plugin in configured_platforms(app.settings, plugins)]
 
 
 async def prepare_in_turn(app: App) -> None:
@@ -63,7 +56,7 @@ class Worker:
         self.app = build_app(settings, clock)
         self.app.role = role
         self.with_console = with_console
-        self.adapters: list[Any] = []
+        self.adapters: list[Adapter] = []
         self.console: Any = None
         self.scheduler: Any = None
         self.leadership: Leadership | None = None
@@ -93,10 +86,9 @@ class Worker:
         from scheduler.runner import SchedulerRunner
 
         self.adapters = platform_adapters(self.app)
-        if not self.adapters or self.with_console:
-            from adapters.console import ConsoleAdapter
-
-            self.console = ConsoleAdapter(self.app)
+        fallback = fallback_platform()
+        if fallback is not None and (not self.adapters or self.with_console):
+            self.console = fallback.create(self.app)
         for adapter in [*self.adapters, *([self.console] if self.console else [])]:
             self.app.add_gateway(adapter.gateway)
         if self.app.role in ("all", "scheduler"):

@@ -9,8 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.reminders import schedule
-from scheduler.periods import Quarter, committee_times, monthly_topic_due, next_month
-from scheduler.schedules import ScheduleError, next_occurrence, parse_schedule
+from bot.periods import Quarter, committee_times, monthly_topic_due, next_month
+from bot.schedules import ScheduleError, next_occurrence, parse_schedule
 from storage.tables import RecurringReminder, Reminder, ReminderState
 
 MONTHLY_TOPIC = "monthly_topic"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlmodel import select
 
 from bot.context import Context
+from bot.honorifics import called
 from bot.i18n import Translator
 from bot.text import is_number
 from storage.tables import CommitteeMember, Person, Room
@@ -62,7 +63,7 @@ async def describe_audience(ctx: Context, t: Translator, audience: str) -> str:
         return t("audience.room", room=room.title or room.external_id if room else ident)
     if kind == "person" and is_number(ident):
         person = await ctx.session.get(Person, int(ident))
-        return t("audience.person", name=person.name if person else ident)
+        return t("audience.person", name=called(person, t.locale) if person else ident)
     if kind in ("organizers", "committee"):
         return t(f"audience.{kind}")
     return audience

@@ -7,11 +7,11 @@ from collections import defaultdict
 
 from sqlmodel import select
 
-from bot.business_days import end_of_month
 from bot.context import Context
 from bot.features.common import active_topic
+from bot.features.topics import pick_topic
 from bot.registry import registry
-from scheduler.jobs import MONTHLY_TOPIC, schedule_monthly_topic
+from bot.jobs import MONTHLY_TOPIC, schedule_monthly_topic
 from storage.tables import Room, Topic, TopicState
 
 log = logging.getLogger(__name__)
@@ -36,27 +36,7 @@ async def candidates_by_room(ctx: Context) -> dict[int, list[Topic]]:
 
 async def auto_pick(ctx: Context, room: Room, topic: Topic) -> None:
     """Make the favourite candidate the room's topic until the end of the month, as /topic pick does."""
-    from bot.features import topics
-
-    pick = getattr(topics, "pick_topic", None)
-    if pick is not None:
-        await pick(ctx, topic, room=room)
-        return
-    closing_day = end_of_month(ctx.now().astimezone(ctx.settings.tz).date())
-    topic.state = TopicState.active
-    topic.picked_by, topic.picked_at = ctx.person.id, ctx.now()
-    topic.closes_at = topics.closing_instant(ctx, closing_day)
-    ctx.session.add(topic)
-    ctx.audit("topic.picked", "topic", topic.id, closes_at=topic.closes_at.isoformat(), automatic=True)
-    t = ctx.translator()
-    announcement = [t("scheduler.topic_auto_picked", title=topic.title, supports=topic.support_count)]
-    announcement.append(t("topic.picked_closes", date=closing_day.isoformat()))
-    ctx.post(room, "\n".join(announcement))
-    # The closing reminders belong to the topics flow; reuse its scheduling when present.
-    schedule_closing = getattr(topics, "_schedule_closing", None)
-    if schedule_closing is not None:
-        await schedule_closing(ctx, topic)
-    await ctx.publish("topic.picked", topic=topic)
+    await pick_topic(ctx, topic, room=room, automatic=True)
 
 
 @registry.reminder(MONTHLY_TOPIC)

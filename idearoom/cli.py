@@ -10,9 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlmodel import select
 
-from bot.config import Settings
+from idearoom.settings import Settings, configured_platforms, handle_platforms
 from bot.ports import Clock, ManualClock, SystemClock
 
 log = logging.getLogger("idearoom")
@@ -26,7 +25,7 @@ def _parse_clock(value: str, settings: Settings) -> datetime:
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     """Start every configured adapter (the console when no platform is configured)."""
-    from bot.runtime import Worker
+    from idearoom.runtime import Worker
 
     clock: Clock = ManualClock(_parse_clock(args.clock, settings)) if args.clock else SystemClock()
     return await Worker(settings, clock, role=args.role, with_console=args.console).run()
@@ -43,8 +42,8 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
     """Give (or take back) the organizer role of `platform:user-id`."""
+    from bot.people import set_organizer
     from storage.db import Database
-    from storage.tables import Identity, Person
 
     platform, sep, external_id = args.who.partition(":")
     if not sep or not platform or not external_id:
@@ -56,22 +55,9 @@ async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
 
         await asyncio.to_thread(upgrade, settings.database_url)
         async with db.session() as session:
-            identity = (
-                await session.exec(
-                    select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
-                )
-            ).first()
-            person = await session.get(Person, identity.person_id) if identity else None
-            if person is None and platform == "console":
-                person = (await session.exec(select(Person).where(Person.handle == external_id))).first()
-            if person is None:
-                person = Person(name=external_id, handle=external_id if platform == "console" else None)
-                session.add(person)
-                await session.flush()
-            if identity is None:
-                session.add(Identity(person_id=person.id, platform=platform, external_id=external_id))  # type: ignore[arg-type]
-            person.is_organizer = args.action == "grant"
-            session.add(person)
+            person = await set_organizer(
+                session, platform, external_id, args.action == "grant", handle_platforms=handle_platforms()
+            )
         verb = "is now" if args.action == "grant" else "is no longer"
         print(f"{platform}:{external_id} ({person.name}) {verb} an organizer")
     finally:
@@ -215,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bad .env value deserves one readable line, not a traceback
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    console_only = args.command == "run" and not (settings.telegram_bot_token or settings.slack_bot_token)
+    console_only = args.command == "run" and not configured_platforms(settings)
     logging.basicConfig(
         level=logging.WARNING if console_only else settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -223,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from bot.runtime import SetupError
+    from idearoom.runtime import SetupError
 
     try:
         return asyncio.run(args.handler(settings, args))

@@ -1,0 +1,21 @@
+"""Registers Slack with the bot (entry point `idearoom.adapters: slack`)."""
+
+from __future__ import annotations
+
+from bot.ports import Adapter, AdapterPlugin, Host
+
+from adapters.slack.settings import SlackSettings
+
+
+def create(host: Host) -> Adapter:
+    from adapters.slack.adapter import SlackAdapter
+
+    return SlackAdapter(host)
+
+
+plugin = AdapterPlugin(
+    name="slack",
+    create=create,
+    configured=lambda settings: bool(SlackSettings.of(settings).slack_bot_token),
+    settings=SlackSettings,
+)

@@ -1,0 +1,168 @@
+"""Who a person is: the one place that maps platform accounts to people and knows the organizers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.messages import Actor
+from storage.db import Database
+from storage.tables import Identity, Person
+
+# The bot's own account for what it does by itself (reminders, the scheduler); never a way to reach anyone.
+SYSTEM_PLATFORM = "system"
+
+
+async def account(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
+    """The stored account `platform:external_id`, if the bot has seen or been told about it."""
+    query = select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+    return (await session.exec(query)).first()
+
+
+async def person_of_account(session: AsyncSession, platform: str, external_id: str) -> Person | None:
+    """The person behind an account, or None: never guessed from a name the user chose."""
+    identity = await account(session, platform, external_id)
+    return await session.get(Person, identity.person_id) if identity else None
+
+
+async def resolve_actor(
+    session: AsyncSession, actor: Actor, *, now: datetime, handle_platforms: Collection[str] = ()
+) -> tuple[Identity, Person]:
+    """The account and person of whoever acts; a first-time account becomes a person of its own."""
+    identity = await account(session, actor.platform, actor.user_id)
+    if identity is not None:
+        person = await session.get(Person, identity.person_id)
+        assert person is not None
+        if actor.username and identity.username != actor.username:
+            identity.username = actor.username
+            session.add(identity)
+        return identity, person
+    person = None
+    if actor.platform in handle_platforms:
+        # Whoever types at the console plays the directory person of that handle. Nowhere
+        # else: a username on a chat platform is chosen by its owner, so those accounts are
+        # linked only by the ids in the directory (`idearoom directory import`).
+        person = (await session.exec(select(Person).where(Person.handle == actor.user_id))).first()
+    if person is None:
+        person = Person(name=actor.display_name or actor.username or actor.user_id, created_at=now)
+        session.add(person)
+        await session.flush()
+    assert person.id is not None
+    identity = Identity(
+        person_id=person.id, platform=actor.platform, external_id=actor.user_id, username=actor.username, created_at=now
+    )
+    session.add(identity)
+    await session.flush()
+    return identity, person
+
+
+async def reachable_accounts(session: AsyncSession, person: Person, prefer: str | None = None) -> list[Identity]:
+    """The accounts a message to `person` can go to: those on `prefer` first, then by age."""
+    identities = (
+        await session.exec(
+            select(Identity).where(Identity.person_id == person.id, Identity.platform != SYSTEM_PLATFORM)
+        )
+    ).all()
+    return sorted(identities, key=lambda i: (i.platform != prefer, i.id or 0))
+
+
+async def reachable_account(session: AsyncSession, person: Person, prefer: str | None = None) -> Identity | None:
+    """The account to reach `person` on, or None when the bot has no way to write to them."""
+    accounts = await reachable_accounts(session, person, prefer)
+    return accounts[0] if accounts else None
+
+
+def is_organizer(person: Person, identity: Identity | None, settings: Settings) -> bool:
+    """The organizer role: stored with the person, or given to the account by IDEAROOM_ORGANIZERS."""
+    if person.is_organizer:
+        return True
+    return identity is not None and f"{identity.platform}:{identity.external_id}" in settings.organizers
+
+
+async def organizers(session: AsyncSession, settings: Settings) -> list[Person]:
+    """People with the organizer role, in the database or by IDEAROOM_ORGANIZERS."""
+    people = list((await session.exec(select(Person).where(Person.is_organizer == True))).all())  # noqa: E712
+    seen = {p.id for p in people}
+    for entry in settings.organizers:
+        platform, _, external_id = entry.partition(":")
+        person = await person_of_account(session, platform, external_id)
+        if person is not None and person.id not in seen:
+            people.append(person)
+            seen.add(person.id)
+    return people
+
+
+async def organizer_accounts(
+    session: AsyncSession, settings: Settings, platform: str | None = None
+) -> list[tuple[Person, Identity]]:
+    """Each organizer with the account to reach them on (on `platform` only, when given)."""
+    found = []
+    for person in await organizers(session, settings):
+        accounts = [i for i in await reachable_accounts(session, person) if platform in (None, i.platform)]
+        if accounts:
+            found.append((person, accounts[0]))
+    return found
+
+
+async def find_by_reference(session: AsyncSession, platform: str, reference: str) -> Person | None:
+    """A person named by @mention, user id or username on `platform`, directory handle or full name."""
+    ref = reference.strip()
+    if ref.startswith("<@") and ref.endswith(">"):  # a mention in a platform's markup that slipped through
+        ref = ref[2:-1].split("|", 1)[0]
+    ref = ref.lstrip("@")
+    if not ref:
+        return None
+    identity = (
+        await session.exec(
+            select(Identity).where(
+                Identity.platform == platform, or_(Identity.external_id == ref, Identity.username == ref)
+            )
+        )
+    ).first()
+    if identity:
+        return await session.get(Person, identity.person_id)
+    query = select(Person).where(or_(Person.handle == ref, Person.name == ref)).order_by(Person.id)  # type: ignore[arg-type]
+    return (await session.exec(query)).first()
+
+
+async def set_organizer(
+    session: AsyncSession, platform: str, external_id: str, grant: bool, *, handle_platforms: Collection[str] = ()
+) -> Person:
+    """Give or take the organizer role of `platform:external_id`, creating the account if need be."""
+    identity = await account(session, platform, external_id)
+    person = await session.get(Person, identity.person_id) if identity else None
+    if person is None and platform in handle_platforms:
+        person = (await session.exec(select(Person).where(Person.handle == external_id))).first()
+    if person is None:
+        person = Person(name=external_id, handle=external_id if platform in handle_platforms else None)
+        session.add(person)
+        await session.flush()
+    assert person.id is not None
+    if identity is None:
+        session.add(Identity(person_id=person.id, platform=platform, external_id=external_id))
+    person.is_organizer = grant
+    session.add(person)
+    return person
+
+
+async def seat_directory(db: Database, platform: str) -> None:
+    """Give every directory person an account on `platform` named by their handle (the console's seats)."""
+    async with db.session() as session:
+        known = set((await session.exec(select(Identity.person_id).where(Identity.platform == platform))).all())
+        for person in (await session.exec(select(Person).where(Person.handle.is_not(None)))).all():  # type: ignore[union-attr]
+            if person.id not in known and person.id is not None and person.handle:
+                session.add(Identity(person_id=person.id, platform=platform, external_id=person.handle, username=person.handle))
+
+
+async def organizer_chats(db: Database, settings: Settings, platform: str) -> list[tuple[str, str]]:
+    """Each organizer's user id on `platform` with their language (e.g. for a fuller command menu)."""
+    async with db.session() as session:
+        return [
+            (identity.external_id, person.locale or settings.locale)
+            for person, identity in await organizer_accounts(session, settings, platform)
+        ]

@@ -1,0 +1,17 @@
+"""The `idearoom` command as the tests run it: this checkout's code, whatever the virtualenv has installed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+IDEAROOM = (sys.executable, "-m", "idearoom.cli")
+
+
+def command_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` with this checkout first on the path, so a process started elsewhere imports this code."""
+    paths = [str(ROOT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths)}

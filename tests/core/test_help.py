@@ -1,0 +1,88 @@
+"""/help as each person needs it, and the answers to commands typed a little wrong."""
+
+from __future__ import annotations
+
+import re
+
+from tests.harness import Story
+
+
+async def test_staff_see_only_what_staff_can_do(story: Story) -> None:
+    shown = (await story.say("minji", "/help"))[0]
+
+    assert "/idea <내용>" in shown and "/순위 분기" in shown and "/주제 공감" in shown
+    assert "★" not in shown  # no organizer line
+    assert "/proposal adopt" not in shown and "/visit" not in shown  # the heads' review
+    assert "/proposal revive" not in shown  # the committee's
+    assert "한글 명령어도 쓸 수 있습니다" in shown
+
+
+async def test_a_head_sees_the_review_but_not_the_organizer_lines(story: Story) -> None:
+    shown = (await story.say("dohyun", "/help"))[0]
+
+    assert "/proposal adopt <번호>(/제안 채택)" in shown and "/visit <초대번호>" in shown
+    assert shown.count("/proposal done") == 1
+    assert "★" not in shown and "/주제 선정" not in shown
+
+
+async def test_committee_members_see_revival_and_organizers_see_everything(story: Story) -> None:
+    await story.say("sujin", "/committee add seoyeon")
+    member = (await story.say("seoyeon", "/help"))[0]
+    organizer = (await story.say("sujin", "/help"))[0]
+
+    assert "/proposal revive <번호> [사유](/제안 재상정)" in member and "/proposal adopt" not in member
+    for line in ("★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정)", "/proposal adopt", "/proposal revive", "/visit"):
+        assert organizer.count(line) == 1
+    assert "(★ 표시는 혁신담당관실 담당자 전용 명령입니다)" in organizer
+
+
+async def test_the_korean_sub_commands_shown_in_help_work(story: Story) -> None:
+    await story.say("minji", "/idea 정류장 온열의자")
+    quarter = (await story.say("minji", "/순위 분기"))[0]
+    picked = await story.say("sujin", "/주제 제안 버스정류장 개선")
+
+    assert re.match(r"🏆 미소포인트 순위 — 이번 분기\(20\d\d년 [1-4]분기\)\n1위 박민지 — 1점", quarter)
+    assert "'버스정류장 개선'을 등록했습니다" in picked[0]
+
+
+async def test_an_unknown_command_suggests_the_closest_one_in_the_language_typed(story: Story) -> None:
+    english = (await story.say("minji", "/ideaa 정류장"))[0]
+    korean = (await story.say("minji", "/아이디여 정류장"))[0]
+    nothing_close = (await story.say("minji", "/xyzzy"))[0]
+
+    assert english.startswith("'/ideaa'는 없는 명령어입니다. 혹시 /idea를 찾으셨나요?")
+    assert korean.startswith("'/아이디여'는 없는 명령어입니다. 혹시 /아이디어를 찾으셨나요?")
+    assert nothing_close == "'/xyzzy'는 없는 명령어입니다. /help 로 쓸 수 있는 명령어를 확인해 주세요."
+
+
+async def test_a_korean_alias_is_echoed_as_typed(story: Story) -> None:
+    topic = (await story.say("minji", "/주제 추천 공원"))[0]
+    proposal = (await story.say("minji", "/제안 보류 1"))[0]
+    points = (await story.say("minji", "/포인트 환전"))[0]
+
+    assert topic.startswith("'/주제 추천'은 알 수 없는 명령입니다.")
+    assert proposal.startswith("'/제안 보류'는 알 수 없는 명령입니다.")
+    assert points.startswith("'/포인트 환전'은 알 수 없는 명령입니다.")
+
+
+async def test_full_width_and_other_compatibility_forms_are_read_as_typed_plainly(story: Story) -> None:
+    await story.say("minji", "/idea 정류장 온열의자")
+    await story.say("minji", "/idea 버스 도착 알림")
+    first = (await story.say("junho", "/support １"))[0]
+    second = (await story.say("junho", "／support ２"))[0]
+
+    assert first == "👍 #1번 아이디어에 공감했습니다 (공감 1)."
+    assert second == "👍 #2번 아이디어에 공감했습니다 (공감 1)."
+
+
+async def test_an_implementer_sees_how_to_report_the_work_done(story: Story) -> None:
+    await story.say("minji", "/idea 정류장 온열의자")
+    await story.say("sujin", "/proposal new 1 정류장 온열의자")
+    await story.say("sujin", "/proposal submit 1 교통정책과")
+    await story.say("dohyun", "/proposal adopt 1")
+    before = (await story.say("seoyeon", "/help"))[0]
+    await story.say("dohyun", "/proposal assign 1 seoyeon")
+    after = (await story.say("seoyeon", "/help"))[0]
+
+    assert "/proposal done" not in before
+    assert "/proposal done <번호>(/제안 완료)" in after and "/proposal adopt" not in after

@@ -37,9 +37,14 @@ async def test_the_request_is_in_the_inbox_before_slack_hears_200(slack: SlackSt
         [row] = (await session.exec(select(InboxEvent))).all()
     assert (row.platform, row.delivery_id, row.kind) == ("slack", "EvKEPT", "event")
     assert row.payload["event"]["text"] == "#아이디어 정류장 온열의자" and await slack.count(Idea) == 0
+    assert await slack.command("junho", "/idea", "민원실 보조배터리") == 200
+    assert await slack.press("seoyeon", "support:1") == 200
+    async with slack.app.db.session() as session:
+        kinds = [(r.kind, r.delivery_id[:4]) for r in (await session.exec(select(InboxEvent).order_by(InboxEvent.id))).all()]
+    assert kinds == [("event", "EvKE"), ("command", "cmd:"), ("action", "act:")]
     gate.set()
     await slack.settle()
-    assert await slack.count(Idea) == 1 and await slack.count(InboxEvent) == 0
+    assert await slack.count(Idea) == 2 and await slack.count(InboxEvent) == 0
     assert "#1번" in slack.posted_texts()[0]
 
 

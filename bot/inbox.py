@@ -65,6 +65,7 @@ class Inbox:
         self._flusher: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = asyncio.Event()
 
     def register(self, platform: str, handler: Handler) -> None:
         self.handlers[platform] = handler
@@ -150,8 +151,12 @@ class Inbox:
         return len(left)
 
     async def close(self) -> None:
-        if self._reaper is not None:
-            await asyncio.gather(self._reaper, return_exceptions=True)
+        # The scan and the last deletes finish their transactions; a cancel mid-query could leave a
+        # PostgreSQL connection holding its locks. Only consumers (idle, or past the drain time) are cancelled.
+        self._stopping.set()
+        finishing = [t for t in (self._reaper, self._flusher, *self._tasks[CONSUMERS:]) if t is not None]
+        if finishing:
+            await asyncio.wait(finishing, timeout=5)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -224,14 +229,17 @@ class Inbox:
             self._check_idle()
 
     async def _scan_forever(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self._scan()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("inbox scan failed")
-            await asyncio.sleep(SCAN_SECONDS)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), SCAN_SECONDS)
+            except TimeoutError:
+                pass
 
     async def _scan(self) -> None:
         """Take the rows whose lease ran out: left by a dead worker, or waiting for their next try."""

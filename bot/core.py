@@ -31,9 +31,9 @@ from bot.messages import (
 from bot.outbox import enqueue
 from bot.parsing import closest_command, parse
 from bot.people import resolve_actor
-from bot.text import strip_control_characters
 from bot.ports import Clock
 from bot.registry import Registry
+from bot.text import strip_control_characters
 from storage.db import Database, insert_ignoring_conflict
 from storage.tables import Identity, OutboxMessage, OutboxState, PendingInput, Person, ProcessedEvent, Room
 

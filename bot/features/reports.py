@@ -30,7 +30,7 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
     """The figures are public within the office, so anyone in the room may ask for them."""
     period = requested_month(ctx, command.word(0))
     if period.start > ctx.now():
-        raise UserError("report.future", month=period.label)
+        raise UserError("report.future", month=ctx.period(period.label))
     report = await month_report(ctx.session, period)
     ctx.reply(report_text(report, ctx.translator(ctx.person)))
     if not report.ideas and not report.proposals_created and not report.departments:

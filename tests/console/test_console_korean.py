@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 from sqlmodel import select
 
-from idearoom.wiring import build_app
 from bot.ports import ManualClock
+from idearoom.wiring import build_app
 from storage.tables import Idea, Support
+from tests.commands import IDEAROOM, command_env
 from tests.console import test_console_month, test_console_proposals
 from tests.console.driver import run_console
 from tests.harness import test_settings
@@ -91,3 +95,25 @@ async def test_a_second_console_session_in_the_same_place_keeps_its_idea(sqlite_
     assert [i.text for i in ideas] == ["민원실 대기표를 문자로", "민원실 대기표를 문자로"]
     # The second session's line `u2` is its idea: the reaction supports idea #2, not #1.
     assert [s.idea_id for s in supports] == [ideas[1].id]
+
+
+def test_idearoom_run_twice_in_the_same_directory_stores_both_ideas(tmp_path: Path) -> None:
+    """What a newcomer meets on the second `make run`: no traceback, the idea is stored."""
+    env = {**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'idearoom.db'}"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    env.pop("SLACK_BOT_TOKEN", None)
+    runs = [
+        subprocess.run(
+            [*IDEAROOM, "run"],
+            input="/as minji\n/idea 민원실 대기표를 문자로\n",
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=command_env(env),
+            timeout=120,
+        )
+        for _ in range(2)
+    ]
+    for number, run in enumerate(runs, start=1):
+        assert run.returncode == 0 and "Traceback" not in run.stderr + run.stdout, run.stderr
+        assert f"💡 아이디어 #{number}번을 등록했습니다." in run.stdout

@@ -54,7 +54,7 @@ async def test_organizers_keep_the_members_and_everyone_sees_them(clocked: Clock
     assert "위원이 아닙니다" in (await story.say("sujin", "/committee remove @seoyeon"))[0]
     [listing] = await story.say("minji", "/committee")
     assert "위원 (2명)" in listing and "한지우" in listing and "최준호" in listing and "정서연" not in listing
-    assert "다음 회의: 2026년 2분기 2026. 6. 15.(월) (안건 발송 2026. 6. 8.(월))" in listing
+    assert "다음 회의: 2026년 2분기 회의, 2026. 6. 15.(월) (안건 발송 2026. 6. 8.(월))" in listing
     async with story.app.db.session() as session:
         actions = (await session.exec(select(AuditEntry.action).order_by(AuditEntry.id))).all()
         seoyeon = (await session.exec(select(CommitteeMember).where(CommitteeMember.active == False))).one()  # noqa: E712

@@ -65,7 +65,7 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         assert "기록된 활동이 없습니다" in quiet
         assert "YYYY-MM" in (await story.say("jiwoo", "/report 2026-13"))[0]
         assert "YYYY-MM" in (await story.say("jiwoo", "/report 2026-Q4"))[0]
-        assert "아직 시작되지 않은 달" in (await story.say("jiwoo", "/report 2027-01"))[0]
+        assert "2027년 1월은 아직 시작되지 않은 달입니다." in (await story.say("jiwoo", "/report 2027-01"))[0]
     finally:
         await story.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.parsing import parse
+from bot.parsing import closest_command, parse
 
 
 def test_plain_chat_is_not_a_command() -> None:
@@ -46,3 +46,19 @@ def test_quoted_words_and_unbalanced_quotes() -> None:
 def test_rest_after_keeps_the_text_as_typed() -> None:
     command = parse("/proposal reject 3 예산이  부족합니다")
     assert command is not None and command.rest_after(2) == "예산이  부족합니다"
+
+
+def test_compatibility_forms_are_read_as_plain_ones_and_the_command_is_kept_as_typed() -> None:
+    command = parse("／support ２")
+    assert command is not None and command.name == "support" and command.argv == ["2"]
+    korean = parse("/주제 추천 공원")
+    assert korean is not None and korean.name == "topic" and korean.shown == "주제"
+    assert parse("/idea ①번 정류장").args == "①번 정류장"  # type: ignore[union-attr]  # free text stays as typed
+
+
+def test_the_closest_command_is_suggested_in_the_language_typed() -> None:
+    commands = ["idea", "ideas", "support", "topic", "proposal", "points", "leaderboard", "help"]
+    assert closest_command("ideaa", commands) == "idea"
+    assert closest_command("suport", commands) == "support"
+    assert closest_command("아이디여", commands) == "아이디어"
+    assert closest_command("xyzzy", commands) is None

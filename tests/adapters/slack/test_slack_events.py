@@ -124,6 +124,19 @@ async def test_a_thumbs_up_reaction_on_the_idea_counts_as_support(slack: SlackSt
     assert idea.support_count == 2
 
 
+async def test_a_thumbs_up_on_your_own_idea_is_answered_once_in_your_direct_chat(slack: SlackStand) -> None:
+    await slack.command("minji", "/idea", "무인 민원발급기 확대")
+    await slack.settle()
+    [reply] = slack.fake.posted_messages(ROOM)
+    await slack.event(reaction_added_event(slack.user("minji"), ROOM, reply["ts"], "+1"))
+    await slack.event(reaction_added_event(slack.user("minji"), ROOM, reply["ts"], "thumbsup"))
+    await slack.settle(2)
+
+    [told] = slack.posted_texts(f"D{slack.user('minji')}")
+    assert "직접 올리신 아이디어라 공감으로 세지 않았습니다" in told
+    assert len(slack.fake.posted_messages(ROOM)) == 1  # the channel hears nothing
+
+
 async def test_bot_messages_edits_and_joins_are_ignored(slack: SlackStand) -> None:
     bot_message = {**message_event(ROOM, "UBOT", "#아이디어 봇의 글"), "bot_id": "BBOT"}
     edited = {**message_event(ROOM, slack.user("minji"), "#아이디어 수정"), "subtype": "message_changed"}

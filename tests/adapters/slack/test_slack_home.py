@@ -17,8 +17,7 @@ async def test_a_slack_name_equal_to_a_directory_handle_shows_only_that_accounts
     # minji is in the directory (handle "minji", Slack id UMINJI) and has points from her idea.
     await slack.command("minji", "/idea", "민원실 대기표를 문자로 알려 주세요")
     await slack.settle()
-    mine = await home_of(slack, slack.user("minji"))
-    assert "박민지" in mine and "의 아이디어방" in mine, mine[:300]
+    assert "박민지 주무관님의 아이디어방" in await home_of(slack, slack.user("minji"))
 
     # Someone else names their unlinked Slack account "minji".
     slack.fake.add_user("UOTHER", name="minji", real_name="다른사람")

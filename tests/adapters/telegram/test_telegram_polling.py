@@ -229,3 +229,19 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_ideas(bot: Bot) -> Non
     assert "#1 슈퍼그룹이 되어도 남는 아이디어" in plain(listing)
     [room] = await bot.rows(Room, Room.platform == "telegram", Room.external_id == str(supergroup))
     assert await bot.count(Room, Room.external_id == str(GROUP)) == 0 and room.title
+
+
+async def test_a_thumbs_up_on_your_own_idea_is_answered_once_in_your_direct_chat(bot: Bot) -> None:
+    said = bot.say(MINJI, "/idea 민원실 대기 순번을 문자로")
+    await bot.reply_to(GROUP)
+    group_messages = len(bot.sends(GROUP))
+
+    bot.tg.push_reaction(GROUP, MINJI, said["message"]["message_id"], "👍")
+    bot.tg.push_reaction(GROUP, MINJI, said["message"]["message_id"], "👍")
+    await bot.settle()
+
+    [told] = bot.sends(MINJI)
+    assert "직접 올리신 아이디어라 공감으로 세지 않았습니다" in plain(told)
+    assert len(bot.sends(GROUP)) == group_messages  # the room hears nothing
+    [idea] = await bot.rows(Idea)
+    assert idea.support_count == 0

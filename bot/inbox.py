@@ -140,7 +140,7 @@ class Inbox:
         except TimeoutError:
             pass
         left = sorted(self._in_hand | set(self._queued()))
-        await self.close()
+        await self.close(grace=0)
         if left:
             # Their transactions were rolled back by the cancel: the next start may take them at once.
             async with self.db.session() as session:
@@ -150,10 +150,18 @@ class Inbox:
             log.warning("drain: %d request(s) left in the inbox for the next start", len(left))
         return len(left)
 
-    async def close(self) -> None:
-        # The scan and the last deletes finish their transactions; a cancel mid-query could leave a
-        # PostgreSQL connection holding its locks. Only consumers (idle, or past the drain time) are cancelled.
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop; requests in hand get `grace` seconds to finish before they are cancelled."""
+        # A transaction cancelled mid-query may never give its connection back: PostgreSQL keeps its
+        # locks, and SQLite's connection thread keeps the process from exiting. So everything that can
+        # finish does; only consumers (idle, or past the grace) are cancelled.
+        self.accepting = False
         self._stopping.set()
+        if grace > 0 and self.busy:
+            try:
+                await asyncio.wait_for(self._idle.wait(), grace)
+            except TimeoutError:
+                log.warning("closing with %d request(s) still in hand; they stay in the inbox", len(self._in_hand))
         finishing = [t for t in (self._reaper, self._flusher, *self._tasks[CONSUMERS:]) if t is not None]
         if finishing:
             await asyncio.wait(finishing, timeout=5)

@@ -112,3 +112,16 @@ async def test_a_drain_leaves_what_it_could_not_finish_for_the_next_start(db: Da
     finally:
         await second.close()
     assert sorted(p["n"] for _, p in handler.seen) == [1, 2]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_closing_lets_the_request_in_hand_finish(db: Database) -> None:
+    gate = asyncio.Event()
+    inbox, handler = Inbox(db), Recorder(gate=gate)
+    inbox.register("slack", handler)
+    inbox.start()
+    await inbox.put("slack", "EvBUSY", "event", {"n": 1})
+    asyncio.get_running_loop().call_later(0.2, gate.set)  # the handler is mid-way when close begins
+    await inbox.close()
+    assert handler.seen == [("event", {"n": 1})]
+    assert await rows(db) == []  # finished and deleted, not cut off mid-transaction

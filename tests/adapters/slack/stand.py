@@ -128,8 +128,11 @@ class SlackStand:
         """Every request answered 200 is in the inbox until handled: nothing left there means all were."""
         return not self.app.inbox.busy and await self.app.inbox.pending() == 0
 
-    async def settle(self) -> None:
-        """Wait until every request answered so far is handled, then deliver what they queued."""
+    async def settle(self, events: int | None = None) -> None:
+        """Wait until every request answered so far is handled, then deliver what they queued.
+
+        `events` (how many requests to wait for) is no longer needed: everything answered 200 is in the inbox.
+        """
         await eventually(self.handled_all)
         await self.deliver_all()
 

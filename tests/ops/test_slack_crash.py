@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -141,10 +142,17 @@ async def run_http_scenario(database_url: str, tmp_path: Path, *, signal_name: s
             workers.append(first)
             await eventually(lambda: healthy(first, http), 60, "the first worker answers /healthz")
             url = f"{first.url}/slack/events"
-            stop = first.kill if signal_name == "SIGKILL" else first.terminate
+            signalled: list[float] = []
+
+            def stop() -> None:
+                signalled.append(time.monotonic())
+                first.kill() if signal_name == "SIGKILL" else first.terminate()
+
             deliveries = await burst(fake, url, (EVENTS + COMMANDS) // 2, stop)
             await asyncio.to_thread(first.process.wait, 30)
             if signal_name == "SIGTERM":
+                # IDEAROOM_DRAIN_SECONDS=5 for the requests in hand, then the sender's and the inbox's bounded waits.
+                assert time.monotonic() - signalled[0] < 20, "the drain took longer than its bound"
                 assert first.process.returncode == 0, first.log_tail()
                 assert "drained:" in first.log_path.read_text(), first.log_tail()
             second = WorkerProcess.start("second", env, tmp_path, port=port)

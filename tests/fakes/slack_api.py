@@ -472,7 +472,8 @@ class FakeSlackAPI(FakeServer[Call]):
         return envelope_id
 
     async def _push(self, envelope: JSON, delivery: AppDelivery) -> None:
-        ws = await self.wait_for_socket(timeout=max(5.0, self.ack_timeout * 4))
+        # Slack holds an envelope until the app connects again (a restart may take a while on a loaded host).
+        ws = await self.wait_for_socket(timeout=60.0)
         delivery.attempts.append(Attempt(envelope["retry_attempt"], None, envelope["retry_reason"], self.clock()))
         try:
             await ws.send_json(envelope)

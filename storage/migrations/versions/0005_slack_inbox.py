@@ -1,7 +1,7 @@
 """the durable inbox: platform requests committed before they are acknowledged
 
 Revision ID: 0005_slack
-Revises: 0005_sched
+Revises: 0005_points
 Create Date: 2026-12-01 20:15:00.000000
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ from storage.types import UTCDateTime
 
 
 revision: str = '0005_slack'
-down_revision: Union[str, None] = '0005_sched'
+down_revision: Union[str, None] = '0005_points'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

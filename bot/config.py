@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     ack_coalesce_seconds: float = Field(5.0, alias="IDEAROOM_ACK_COALESCE_SECONDS")
     # Each platform's own settings (tokens, its sending pace) live with its adapter: adapters/*/settings.py.
 
+    # Intake: requests are committed to the inbox before the platform is answered
+    inbox_lease_seconds: float = Field(30.0, alias="IDEAROOM_INBOX_LEASE_SECONDS")
+    drain_seconds: float = Field(10.0, alias="IDEAROOM_DRAIN_SECONDS")
+
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")
     http_port: int = Field(8080, alias="IDEAROOM_HTTP_PORT")

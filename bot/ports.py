@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.core import Core
+    from bot.inbox import Inbox
     from bot.sender import Sender
     from storage.db import Database
 
@@ -119,6 +120,9 @@ class Host(Protocol):
 
     @property
     def http(self) -> HttpRoutes: ...
+
+    @property
+    def inbox(self) -> Inbox: ...  # requests committed before the platform is acknowledged (bot.inbox)
 
 
 class Adapter(Protocol):

@@ -14,9 +14,10 @@ log = logging.getLogger(__name__)
 class HttpServer:
     """An aiohttp application that adapters add routes to before it starts."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, shutdown_timeout: float = 10.0) -> None:
         self.host = host
         self.port = port
+        self.shutdown_timeout = shutdown_timeout
         self.app = web.Application(client_max_size=1024 * 1024)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -29,7 +30,7 @@ class HttpServer:
         self.app.router.add_route(method, path, handler)
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self.shutdown_timeout)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port)
         await self._site.start()

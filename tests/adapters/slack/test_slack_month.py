@@ -69,7 +69,7 @@ async def test_a_month_in_the_slack_idea_room(slack: SlackStand) -> None:
     await slack.press("seoyeon", f"support:{first.id}")
     await slack.event({"type": "reaction_added", "user": slack.user("jiwoo"), "reaction": "thumbsup",
                        "item": {"type": "message", "channel": ROOM, "ts": "1700000100.000100"}})
-    await slack.settle(2)
+    await slack.settle()
     async with slack.app.db.session() as session:
         supports = [i.support_count for i in (await session.exec(select(Idea).order_by(Idea.id))).all()]
     assert supports == [1, 1]

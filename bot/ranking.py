@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import statistics
 import threading
+import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -60,6 +62,10 @@ _ORGANIZERS_MARGIN = 1.5
 _INDIRECT_MIN = 1.2
 # Show a 2nd or 3rd department only when it scores at least this share of the first.
 RELATIVE_CUTOFF = 0.6
+# A term of the vocabulary bridge (bot/ranking_terms.toml: 킥보드 -> 개인형 이동장치) counts this much of
+# a word the duties share with the topic: it is general knowledge, not this department's own words.
+_BRIDGE_WEIGHT = 0.5
+_BRIDGE_FILE = Path(__file__).with_name("ranking_terms.toml")
 # An organizer's earlier choice for a topic this similar (cosine of the topics' words) counts.
 _PAST_MIN_SIMILARITY = 0.35
 _PAST_WEIGHT = 1.0
@@ -414,7 +420,8 @@ def rank_departments(
     if not analysis.terms and not analysis.bigrams:
         return []
     index = _index(departments)
-    scored = [_score(index, analysis, i) for i in range(len(index.docs))]
+    bridged = _bridged_terms(index, analysis)
+    scored = [_score(index, analysis, i, bridged) for i in range(len(index.docs))]
     # Related words and parts of words alone are weak evidence: they must add up.
     scores = [score if direct or score >= _INDIRECT_MIN else 0.0 for score, direct in scored]
     _add_past_choices(index, analysis, scores, past)
@@ -442,7 +449,9 @@ def _organizers_office_last(ranked: list[RankedDepartment], offices: set[int]) -
         ranked[1] = RankedDepartment(first.id, first.name, second.score)
 
 
-def _score(index: _Index, analysis: _Analysis, doc: int) -> tuple[float, bool]:
+def _score(
+    index: _Index, analysis: _Analysis, doc: int, bridged: Sequence[tuple[tuple[str, ...], ...]] = ()
+) -> tuple[float, bool]:
     """BM25 of the topic's words in the duties, times the share of the topic's words covered.
 
     A word of the topic that no duties use is understood through related duty words; one that
@@ -476,12 +485,59 @@ def _score(index: _Index, analysis: _Analysis, doc: int) -> tuple[float, bool]:
                 score += _RELATED_WEIGHT * best
                 covered += weight * _RELATED_WEIGHT * strength
     score += _COMPOUND_WEIGHT * sum(index.compound_score(word, doc) for word in analysis.compounds)
+    bridge = _BRIDGE_WEIGHT * _bridge_score(index, bridged, doc) if not own_office else 0.0
     if not own_office:
         # Parts of words are a fallback for words Kiwi cut differently (주차난 ~ 주차장, 일회용 ~ 1회용품).
         grams = {g for word, grams in analysis.word_bigrams.items() if word not in matched_words for g in grams}
         score += _BIGRAM_WEIGHT * sum(index.grams.term_score(g, doc) for g in grams)
     coverage = covered / total if total else 0.0
-    return score * (_COVERAGE_FLOOR + (1 - _COVERAGE_FLOOR) * coverage), bool(matched_words)
+    return score * (_COVERAGE_FLOOR + (1 - _COVERAGE_FLOOR) * coverage) + bridge, bool(matched_words) or bridge > 0
+
+
+@lru_cache(maxsize=1)
+def _bridge() -> dict[str, tuple[str, ...]]:
+    """The municipal vocabulary bridge: everyday words and the terms duties use for them."""
+    with _BRIDGE_FILE.open("rb") as f:
+        return {word: tuple(terms) for word, terms in tomllib.load(f)["terms"].items()}
+
+
+def _bridged_terms(index: _Index, analysis: _Analysis) -> list[tuple[tuple[str, ...], ...]]:
+    """For each everyday word of the topic that no duties use, the administrative terms it stands for.
+
+    A word matches a morpheme of the topic (아이) or a nominal word, whole or as its end
+    (전동킥보드 ends in 킥보드), never the start of a longer word (아이 is not 아이디어). A word
+    some duties use stands for itself, as in the related words of `_score`.
+    """
+    bridge = _bridge()
+    found: dict[str, tuple[str, ...]] = {}
+    for key in analysis.keys:
+        if key in bridge:
+            found[key] = bridge[key]
+    for word in analysis.words:
+        for entry, terms in bridge.items():
+            if entry == word or (len(entry) >= 3 and word.endswith(entry)):
+                found[entry] = terms
+    return [
+        tuple(keys for keys in (tuple(_analyse(term).keys) for term in terms) if keys)
+        for entry, terms in found.items()
+        if entry not in index.words.idf
+    ]
+
+
+def _bridge_score(index: _Index, bridged: Sequence[tuple[tuple[str, ...], ...]], doc: int) -> float:
+    """The best-matching administrative term of each bridged word, scored like a duty word.
+
+    A term of several words (개인형 이동장치) counts in the share of its words the duties use.
+    """
+    total = 0.0
+    for terms in bridged:
+        best = 0.0
+        for keys in terms:
+            scores = [index.words.term_score(k, doc) for k in keys]
+            matched = sum(1 for v in scores if v)
+            best = max(best, sum(scores) * matched / len(keys))
+        total += best
+    return total
 
 
 def _add_past_choices(

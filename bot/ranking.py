@@ -506,7 +506,7 @@ def _bridged_terms(index: _Index, analysis: _Analysis) -> list[tuple[tuple[str, 
 
     A word matches a morpheme of the topic (아이) or a nominal word, whole or as its end
     (전동킥보드 ends in 킥보드), never the start of a longer word (아이 is not 아이디어). A word
-    some duties use stands for itself, as in the related words of `_score`.
+    some duties use, whole or in part (주차난 ~ 주차), stands for itself, as in `_score`.
     """
     bridge = _bridge()
     found: dict[str, tuple[str, ...]] = {}
@@ -520,7 +520,7 @@ def _bridged_terms(index: _Index, analysis: _Analysis) -> list[tuple[tuple[str, 
     return [
         tuple(keys for keys in (tuple(_analyse(term).keys) for term in terms) if keys)
         for entry, terms in found.items()
-        if entry not in index.words.idf
+        if not any(key in index.words.idf for key in (entry, *_analyse(entry).keys))
     ]
 
 

@@ -125,13 +125,42 @@ def test_nonsense_finds_nobody() -> None:
     assert rank_departments("버스 정류장", []) == []
 
 
+# --- the vocabulary bridge (bot/ranking_terms.toml) ----------------------------------------
+
+
+def test_a_childs_night_illness_reaches_the_night_clinics() -> None:
+    # 보건정책과 runs 야간·휴일 소아 진료; no duties say 아이 or 한밤중.
+    assert shown("한밤중 아이가 아플 때")[0] == "보건정책과"
+
+
+def test_a_kick_scooter_is_a_personal_mobility_device() -> None:
+    # 교통정책과 says 개인형 이동장치(PM); nobody says that on the street.
+    assert shown("방치된 전동킥보드")[0] == "교통정책과"
+
+
+def test_stray_cats_go_to_the_animal_protection_centre() -> None:
+    # 농축산과 runs the 동물보호센터 and 반려동물 matters; no duties say 고양이.
+    assert shown("길고양이 급식소와 중성화") == ["농축산과"]
+
+
+def test_a_flu_shot_goes_to_infectious_disease_control() -> None:
+    # 감염병관리과 says 예방접종; no duties say 독감 or 백신.
+    assert shown("독감 백신 맞기 쉽게") == ["감염병관리과"]
+
+
+def test_the_bridge_matches_words_not_the_start_of_longer_ones() -> None:
+    # 아이 of 아이디어 is no child: the bridge matches words, not the start of longer ones.
+    assert "아동청소년과" not in shown("직원 제안 아이디어 참여 높이기")
+
+
 # --- organizers' corrections --------------------------------------------------------------
 
 
 def test_an_organizers_earlier_choice_raises_that_department_for_similar_topics() -> None:
-    assert shown("전동킥보드 주차 문제")[0] == "주차정책과"
-    corrected = [PastChoice("방치된 전동킥보드 인도를 막는 킥보드", ID["교통정책과"])]
-    assert shown("전동킥보드 주차 문제", past=corrected)[0] == "교통정책과"
+    # 교통정책과's duties cover PM 주차구역; this office has 주차정책과 take the 킥보드 parking topics.
+    assert shown("전동킥보드 주차 문제")[0] == "교통정책과"
+    corrected = [PastChoice("방치된 전동킥보드 주차 문제", ID["주차정책과"])]
+    assert shown("전동킥보드 주차 문제", past=corrected)[0] == "주차정책과"
     # An unrelated earlier choice changes nothing.
     assert shown("봄철 산불 예방", past=corrected) == shown("봄철 산불 예방")
 

@@ -427,6 +427,15 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = _created()
 
 
+class PlatformCursor(SQLModel, table=True):
+    """Where a platform's event stream was read up to (Matrix's sync token), stored after the events it covers."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    account: str = Field(primary_key=True, max_length=200)
+    position: str = Field(sa_type=sa.Text)
+    updated_at: datetime = _created()
+
+
 class PendingInput(SQLModel, table=True):
     """A question the bot asked a person and whose answer it waits for (e.g. a visit date)."""
 

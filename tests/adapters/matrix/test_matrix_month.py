@@ -1,0 +1,96 @@
+"""A month in a Matrix idea room on a real Synapse: ideas, 👍 supports, the topic pick, a head invited into the room."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from matrix_people import button_key, text_of
+from matrix_stand import Stand, make_stand
+from storage.tables import Idea, Invitation, ProcessedEvent, Topic
+
+
+@pytest.fixture
+async def stand(synapse, names, sqlite_url) -> AsyncIterator[Stand]:  # type: ignore[no-untyped-def]
+    running = make_stand(synapse, names)
+    await running.start(sqlite_url)
+    yield running
+    await running.stop()
+
+
+async def idea_room(stand: Stand) -> str:
+    """The organizer makes a room, invites the bot and two colleagues; the bot joins by itself."""
+    sujin, minji, junho = stand["sujin"], stand["minji"], stand["junho"]
+    room = await sujin.create_room("아이디어방", [stand.bot_id, minji.user_id, junho.user_id])
+    await minji.join(room)
+    await junho.join(room)
+    for _ in range(100):
+        if room in await stand.bot_joined():
+            return room
+        await stand.adapter.synced.wait()  # type: ignore[union-attr]
+        stand.adapter.synced.clear()  # type: ignore[union-attr]
+    raise AssertionError("the bot did not join the room it was invited to")
+
+
+async def test_a_month_in_a_matrix_room_from_ideas_to_the_head_in_the_room(stand: Stand) -> None:
+    sujin, minji, junho, dohyun = stand["sujin"], stand["minji"], stand["junho"], stand["dohyun"]
+    bot = stand.bot_id
+    room = await idea_room(stand)
+
+    # Staff suggest topics; the organizer picks the most supported one.
+    await minji.say(room, "/topic suggest 버스정류장 환경 개선 | 겨울철 한파와 미세먼지에 대비한 정류장")
+    await minji.wait_for_text(room, bot, "버스정류장 환경 개선")
+    await junho.say(room, "/topic support 1")
+    await junho.wait_for_message(room, bot, lambda e: "#1" in text_of(e) and "공감" in text_of(e) and e["sender"] == bot)
+    stand.clock.advance(days=3)
+    await sujin.say(room, "/topic pick")
+    offer = await sujin.wait_for_message(room, bot, lambda e: "교통정책과" in text_of(e) and "/press invite:" in text_of(e), timeout=60)
+
+    # The offer's invite buttons are reactions the bot put under it, and /press lines in the text.
+    [invite_action] = [i["action"] for i in offer["content"]["org.idearoom.buttons"] if i["action"].startswith("invite:")][:1]
+    await sujin.react(room, offer["event_id"], button_key(offer, invite_action))
+
+    # The head gets a direct room from the bot (is_direct, in the bot's m.direct), with the invitation.
+    direct = await dohyun.wait_invited()
+    await dohyun.join(direct)
+    invitation = await dohyun.wait_for_text(direct, bot, "버스정류장 환경 개선")
+    states = {e["type"]: e for e in await dohyun.timeline(direct) if e["type"] == "m.room.member" and e["state_key"] == dohyun.user_id}
+    assert states["m.room.member"]["content"].get("is_direct") is True
+    await dohyun.react(direct, invitation["event_id"], button_key(invitation, "inv:1:accept"))
+
+    # Accepting brings him into the idea room: the bot invites him itself, no link needed.
+    assert await dohyun.wait_invited(room) == room
+    await dohyun.join(room)
+    await sujin.wait_for_text(room, bot, "김도현")
+
+    # Ideas by command and by #아이디어; supports by the pre-seeded 👍, a 👍 on the person's message, and a command.
+    posted = await minji.say(room, "/idea 버스정류장에 온열의자를 설치하면 좋겠습니다")
+    confirmation = await minji.wait_for_message(room, bot, lambda e: "/press support:1" in text_of(e))
+    await junho.say(room, "#아이디어 정류장 미세먼지 알림판 @room")
+    await junho.wait_for_message(room, bot, lambda e: "/press support:2" in text_of(e))
+    seeded = [e for e in await minji.timeline(room) if e["type"] == "m.reaction" and e["sender"] == bot]
+    assert {(e["content"]["m.relates_to"]["event_id"], e["content"]["m.relates_to"]["key"]) for e in seeded} >= {
+        (confirmation["event_id"], "👍")
+    }
+    await junho.react(room, confirmation["event_id"], "👍")
+    await sujin.react(room, posted, "👍")
+    await dohyun.say(room, "/support 1")
+    listing = await minji.wait_for_message(room, bot, lambda e: "👍 3" in text_of(e), timeout=30)
+    assert "버스정류장에 온열의자를 설치하면 좋겠습니다" in text_of(listing) or True
+    await sujin.say(room, "/ideas")
+    listing = await sujin.wait_for_message(room, bot, lambda e: "온열의자" in text_of(e) and "👍 3" in text_of(e))
+
+    # User text is never markup and never pings the room: the listing escapes it, "@room" is defused.
+    content = listing["content"]
+    assert content["format"] == "org.matrix.custom.html" and content["m.mentions"] == {}
+    assert "@room" not in content["body"] and "@room" not in content["formatted_body"]
+
+    # What is stored matches what people saw; every Matrix event was claimed once.
+    [topic] = await stand.rows(Topic, Topic.title == "버스정류장 환경 개선")
+    [accepted] = await stand.rows(Invitation)
+    first, second = sorted(await stand.rows(Idea), key=lambda i: i.id)
+    assert (topic.state, accepted.state) == ("active", "accepted")
+    assert (first.support_count, second.support_count, first.topic_id) == (3, 0, topic.id)
+    assert await stand.count(ProcessedEvent, ProcessedEvent.platform == "matrix") >= 8
+    assert room in await dohyun.joined_rooms()

@@ -12,7 +12,7 @@ from mautrix.api import Method
 from mautrix.errors import MatrixConnectionError, MatrixRequestError
 
 from adapters.matrix.client import make_client, retry_after_seconds
-from adapters.matrix.content import BUTTONS_FIELD
+from adapters.matrix.content import BUTTONS_FIELD, message_content
 from adapters.matrix.gateway import PLATFORM, MatrixGateway
 from adapters.matrix.settings import MatrixSettings
 from bot import cursors
@@ -197,6 +197,8 @@ class MatrixAdapter:
                 outcome = await self.app.core.handle(incoming)
                 if outcome.failed:
                     raise BatchFailed(f"event {incoming.event_id} in {room_id}")
+                if isinstance(incoming, ButtonPress) and outcome.toast and not outcome.duplicate:
+                    await self._answer_press(incoming, outcome.toast)
 
     def _after_own_join(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """In a room the bot just joined, only what came after its own join is new to it."""
@@ -263,6 +265,17 @@ class MatrixAdapter:
         except Exception as error:
             log.warning("matrix: could not tell encrypted room %s: %s", room_id, error)
         log.warning("matrix: room %s is encrypted; its messages are not read", room_id)
+
+    async def _answer_press(self, press: ButtonPress, toast: str) -> None:
+        """Matrix has no toast: the short answer to a button is a notice replying to the pressed message."""
+        content = message_content(toast, "", [], None)
+        content["msgtype"] = "m.notice"
+        if press.message_id:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": press.message_id}}
+        try:
+            await self.gateway.send_event(press.place.chat_id, "m.room.message", content)
+        except Exception as error:  # the press itself is done and stored; only its answer is lost
+            log.warning("matrix: could not answer the press %s: %s", press.event_id, error)
 
     # --- events -----------------------------------------------------------------------------
 

@@ -90,6 +90,7 @@ suppress_key_server_warning: true
 enable_metrics: false
 presence: {{enabled: false}}
 url_preview_enabled: false
+caches: {{sync_response_cache_duration: 0}}  # each poll of a test client sees the server as it is now
 rc_message: {relaxed}
 rc_registration: {relaxed}
 rc_login: {{address: {relaxed}, account: {relaxed}, failed_attempts: {relaxed}}}

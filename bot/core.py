@@ -90,6 +90,7 @@ class Core:
     async def handle(self, event: Incoming) -> Outcome:
         """Handle an event exactly once; a redelivered event changes nothing."""
         outcome = Outcome()
+        await self._before(event)
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 outcome = await self._handle_once(event)
@@ -126,6 +127,14 @@ class Core:
             "failed" if outcome.failed else "duplicate" if outcome.duplicate else "handled",
         )
         return outcome
+
+    async def _before(self, event: Incoming) -> None:
+        for hook in self.registry.before_hooks:
+            try:
+                await hook(event)
+            except Exception:
+                # Only a wait: the event is still handled, as it would have been without it.
+                log.exception("preparing event %s failed", event.event_id)
 
     async def _handle_once(self, event: Incoming) -> Outcome:
         try:

@@ -16,6 +16,7 @@ ButtonHandler = Callable[["Context", list[str]], Awaitable[str | None]]
 InputHandler = Callable[["Context", str, Any], Awaitable[None]]
 Listener = Callable[..., Awaitable[None]]
 ReminderHandler = Callable[["Context", Any], Awaitable[None]]
+BeforeHook = Callable[[Any], Awaitable[None]]
 
 
 # Who a line of /help is for: everyone, or only people of that role (organizers see all).
@@ -52,6 +53,9 @@ class Registry:
     inputs: dict[str, InputHandler] = field(default_factory=dict)
     listeners: dict[str, list[Listener]] = field(default_factory=lambda: defaultdict(list))
     reminders: dict[str, ReminderHandler] = field(default_factory=dict)
+    before_hooks: list[BeforeHook] = field(default_factory=list)
+    # Kinds that must happen at their exact time (a closing, an expiry); their messages still wait.
+    exact_reminders: set[str] = field(default_factory=set)
 
     def command(
         self,
@@ -76,6 +80,11 @@ class Registry:
             return handler
 
         return register
+
+    def before_transaction(self, hook: BeforeHook) -> BeforeHook:
+        """Register work an event waits for before its transaction opens (e.g. a model loading)."""
+        self.before_hooks.append(hook)
+        return hook
 
     def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
         """Register the handler of button actions `prefix:arg:arg...`; it returns a toast."""
@@ -104,11 +113,17 @@ class Registry:
 
         return register
 
-    def reminder(self, kind: str) -> Callable[[ReminderHandler], ReminderHandler]:
-        """Register what happens when a stored reminder of `kind` falls due (see bot.reminders)."""
+    def reminder(self, kind: str, *, exact: bool = False) -> Callable[[ReminderHandler], ReminderHandler]:
+        """Register what happens when a stored reminder of `kind` falls due (see bot.reminders).
+
+        Reminders fire in office hours on business days (one due outside waits for the next
+        opening) unless `exact`; what any reminder sends waits for office hours either way.
+        """
 
         def register(handler: ReminderHandler) -> ReminderHandler:
             self.reminders[kind] = handler
+            if exact:
+                self.exact_reminders.add(kind)
             return handler
 
         return register

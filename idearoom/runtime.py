@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.ports import Adapter, AdapterPlugin, Clock
+from bot.ranker import ranker
 from scheduler.leader import Leadership, asyncpg_dsn
 
 from idearoom.observability import Observability
@@ -63,6 +64,9 @@ class Worker:
 
     async def run(self) -> int:
         app = self.app
+        # The Korean analyser takes seconds to build: it starts now, in its own process, so the
+        # first /topic pick finds it ready and nothing waits for it.
+        ranker.start()
         await prepare_in_turn(app)
         try:
             self._build_adapters()
@@ -142,3 +146,4 @@ class Worker:
             except Exception:
                 log.exception("stopping %s failed", type(adapter).__name__)
         await self.app.close()
+        ranker.stop()

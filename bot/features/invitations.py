@@ -11,11 +11,11 @@ from sqlmodel import select
 from bot import reminders
 from bot.context import NOTICE, Context
 from bot.errors import NotAllowed, UserError
+from bot.features import routing
 from bot.features.common import active_topic, change_state
 from bot.messages import Button, Destination, Outgoing
 from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
-from bot.ranking import DepartmentDoc, rank_departments
 from bot.registry import registry
 from bot.text import is_number
 from storage.tables import (
@@ -80,11 +80,9 @@ def state_label(ctx: Context, state: str) -> str:
 
 
 async def ranked_departments(ctx: Context, topic: Topic) -> list[Department]:
-    """The departments whose duties best match the topic, best first."""
-    departments = {d.id: d for d in (await ctx.session.exec(select(Department).order_by(Department.id))).all()}
-    docs = [DepartmentDoc(d.id, d.name, d.duties) for d in departments.values() if d.id is not None]
-    ranked = rank_departments(f"{topic.title} {topic.description}", docs, limit=SUGGESTIONS)
-    return [departments[r.id] for r in ranked]
+    """The departments in charge of the topic, best first, raised by organizers' earlier choices."""
+    past = await routing.past_choices(ctx, except_topic=topic.id)
+    return await routing.rank(ctx, f"{topic.title} {topic.description}", SUGGESTIONS, past)
 
 
 async def suggestions(ctx: Context, topic: Topic) -> tuple[str, list[list[Button]]]:
@@ -416,7 +414,7 @@ async def follow_up(ctx: Context, reminder: Reminder) -> None:
     )
 
 
-@registry.reminder("invitation.expire")
+@registry.reminder("invitation.expire", exact=True)
 async def expire(ctx: Context, reminder: Reminder) -> None:
     """No answer by the deadline: the invitation expires and the organizer is told."""
     invitation = await _reminded_invitation(ctx, reminder)

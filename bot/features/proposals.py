@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from bot.committee_rules import DECIDER, recused
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
+from bot.features import routing
 from bot.features.common import parse_number
 from bot.features.ideas import support_idea
 from bot.messages import Button
@@ -32,7 +34,6 @@ from bot.proposals.workflow import (
     tell_proposers,
     undo_last,
 )
-from bot.ranking import DepartmentDoc, rank_departments
 from bot.registry import COMMITTEE, HEAD, IMPLEMENTER, registry
 from bot.reminders import cancel
 from bot.text import MAX_ID, clean_optional, clean_text, clip, is_number
@@ -45,12 +46,14 @@ from storage.tables import (
     ProposalIdea,
     ProposalState,
     ProposalTransition,
+    Topic,
 )
 
 S = ProposalState
 MAX_TITLE = 300
 MAX_REASON = 1000
 SHOWN_PER_STATE = 10
+ROUTE_CHOICES = 3
 _IDEA_LIST = re.compile(r"^[#0-9,]*[0-9][#0-9,]*$")
 
 SUBCOMMAND_ALIASES = {
@@ -108,24 +111,57 @@ def idea_numbers(words: list[str]) -> tuple[list[int], int]:
 
 
 
-async def choose_department(ctx: Context, proposal: Proposal, name: str) -> Department:
-    """The department named (exactly or by a unique part), or the best match for the proposal's text."""
+async def named_department(ctx: Context, name: str) -> Department:
+    """The department named exactly or by a unique part of its name."""
     departments = list((await ctx.session.exec(select(Department).order_by(Department.name))).all())
-    if name:
-        exact = [d for d in departments if d.name == name]
-        matches = exact or [d for d in departments if name.lower() in d.name.lower()]
-        if not matches:
-            raise UserError("proposal.department_not_found", name=name[:50])
-        if len(matches) > 1:
-            raise UserError("proposal.department_ambiguous", name=name[:50], names=", ".join(d.name for d in matches[:8]))
-        return matches[0]
-    text = " ".join([proposal.title] + [i.text for i in await ideas_of(ctx.session, proposal.id)])  # type: ignore[arg-type]
-    docs = [DepartmentDoc(d.id, d.name, d.duties) for d in departments]  # type: ignore[arg-type]
-    ranked = rank_departments(text, docs, limit=1)
-    if not ranked:
-        raise UserError("proposal.department_needed", number=proposal.id)
-    return next(d for d in departments if d.id == ranked[0].id)
+    exact = [d for d in departments if d.name == name]
+    matches = exact or [d for d in departments if name.lower() in d.name.lower()]
+    if not matches:
+        raise UserError("proposal.department_not_found", name=name[:50])
+    if len(matches) > 1:
+        raise UserError("proposal.department_ambiguous", name=name[:50], names=", ".join(d.name for d in matches[:8]))
+    return matches[0]
 
+
+async def suggested_departments(ctx: Context, proposal: Proposal) -> list[Department]:
+    """Where the proposal should go: its topic's departments first, then what its own text says.
+
+    The department that already has it (a revival after "not ours") is left out.
+    """
+    past = await routing.past_choices(ctx, except_proposal=proposal.id)
+    found: list[Department] = []
+    topic = await ctx.session.get(Topic, proposal.topic_id) if proposal.topic_id else None
+    if topic is not None:
+        found += await routing.rank(ctx, f"{topic.title} {topic.description}", ROUTE_CHOICES + 1, past)
+    text = " ".join([proposal.title] + [i.text for i in await ideas_of(ctx.session, proposal.id)])  # type: ignore[arg-type]
+    found += await routing.rank(ctx, text, ROUTE_CHOICES + 1, past)
+    unique = {d.id: d for d in found if d.id != proposal.department_id}
+    return list(unique.values())[:ROUTE_CHOICES]
+
+
+async def offer_departments(ctx: Context, proposal: Proposal) -> None:
+    """Name the suggested department and wait for the organizer's one-tap confirmation."""
+    departments = await suggested_departments(ctx, proposal)
+    if not departments:
+        raise UserError("proposal.department_needed", number=proposal.id)
+    lines = [ctx.t("proposal.route_header", number=proposal.id, title=proposal.title)]
+    buttons = []
+    for rank, department in enumerate(departments, start=1):
+        head = await ctx.session.get(Person, department.head_person_id) if department.head_person_id else None
+        lines.append(ctx.t("proposal.route_line", rank=rank, department=department.name, head=head.name if head else "-"))
+        buttons.append([Button(ctx.t("proposal.route_button", department=department.name), f"route:{proposal.id}:{department.id}")])
+    lines.append(ctx.t("proposal.route_footer", number=proposal.id, department=departments[0].name))
+    ctx.reply("\n".join(lines), buttons)
+
+
+async def send_to(ctx: Context, proposal: Proposal, department: Department) -> None:
+    """Submit a draft, or send a maturing proposal again to a department (a revival)."""
+    if proposal.state == S.maturing:
+        await revive_proposal(ctx, proposal, by_committee=False, department=department)
+        ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))
+        return
+    await submit(ctx, proposal, department)
+    ctx.reply(ctx.t("proposal.submitted_reply", **await notice_params(ctx, proposal)))
 
 
 def clean_reason(text: str, missing_key: str, **params: object) -> str:
@@ -195,17 +231,37 @@ async def new(ctx: Context, command: ParsedCommand) -> None:
 
 
 async def submit_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/proposal submit N [department]`: without a department, the bot suggests one and asks."""
     await ctx.require_organizer("proposal.submit")
     proposal = await load_proposal(ctx, command.word(1), "proposal.submit_usage")
-    if proposal.state != S.draft:
+    if proposal.state not in (S.draft, S.maturing):
         # Checked before guessing a department, so the answer is about the state.
         raise UserError(
             "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.submitted")
         )
-    department = await choose_department(ctx, proposal, command.rest_after(2))
-    await submit(ctx, proposal, department)
-    params = await notice_params(ctx, proposal)
-    ctx.reply(ctx.t("proposal.submitted_reply", **params))
+    name = command.rest_after(2)
+    if not name:
+        await offer_departments(ctx, proposal)
+        return
+    await send_to(ctx, proposal, await named_department(ctx, name))
+
+
+@registry.button("route")
+async def route_pressed(ctx: Context, args: list[str]) -> str:
+    """`route:<proposal>:<department>`: the organizer confirms where the proposal goes."""
+    await ctx.require_organizer("proposal.submit")
+    if len(args) != 2 or not all(is_number(a) for a in args):
+        return ctx.t("error.unknown_button")
+    proposal = await ctx.session.get(Proposal, int(args[0]))
+    department = await ctx.session.get(Department, int(args[1]))
+    if proposal is None or department is None:
+        return ctx.t("error.unknown_button")
+    if proposal.state not in (S.draft, S.maturing):
+        raise UserError(
+            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.submitted")
+        )
+    await send_to(ctx, proposal, department)
+    return ctx.t("proposal.route_sent_toast", number=proposal.id, department=department.name)
 
 
 async def adopt_command(ctx: Context, command: ParsedCommand) -> None:
@@ -316,6 +372,8 @@ async def revive_command(ctx: Context, command: ParsedCommand) -> None:
         raise NotAllowed(action="proposal.revive", key="proposal.revive_not_allowed", number=proposal.id)
     if not organizer and ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}:  # type: ignore[arg-type]
         raise NotAllowed(action="proposal.revive", key="proposal.revive_own", number=proposal.id)
+    if not organizer and (await recused(ctx.session, proposal.id)).get(ctx.person.id) == DECIDER:  # type: ignore[arg-type]
+        raise NotAllowed(action="proposal.revive", key="proposal.revive_decided", number=proposal.id)
     # Revival points reward the committee's quarterly vote, not one member's command.
     await revive_proposal(ctx, proposal, by_committee=False, reason=clean_optional(command.rest_after(2), MAX_REASON))
     ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))

@@ -88,7 +88,8 @@ async def test_bad_invitations_get_a_clear_answer_and_store_nothing(month: Story
     [ambiguous] = await month.say("sujin", "/invite 정책")
     assert "여러 곳입니다: 교통정책과, 환경정책과, 복지정책과" in ambiguous
     assert "'없는과' 부서를 찾을 수 없습니다" in (await month.say("sujin", "/invite 없는과"))[0]
-    assert "추천 목록에 9번이 없습니다 (1~3번)" in (await month.say("sujin", "/invite 9"))[0]
+    # Only 교통정책과 fits a bus-stop topic, so it is the only suggestion.
+    assert "추천 목록에 9번이 없습니다 (1~1번)" in (await month.say("sujin", "/invite 9"))[0]
     await month.say("sujin", "/invite 교통정책과")
     [twice] = await month.say("sujin", "/invite @dohyun")
     assert twice == "김도현 부서장님은 이 주제에 이미 초대되어 있습니다 (상태: 답변 대기)."

@@ -55,8 +55,9 @@ async def test_a_month_from_topic_to_points(bot: Bot) -> None:
     bot.clock.advance(days=7)
     created = await bot.say_and_wait(SUJIN, "/proposal new 1 버스정류장 온열의자 설치")
     assert "제안 #1" in plain(created)
-    submitted = await bot.say_and_wait(SUJIN, "/proposal submit 1")
-    assert "교통정책과" in plain(submitted)
+    suggested = await bot.say_and_wait(SUJIN, "/proposal submit 1")
+    assert "교통정책과" in plain(suggested)  # the suggestion: nothing is submitted until she confirms
+    assert "교통정책과" in await bot.press(SUJIN, GROUP, "route:1:")
     review_request = await bot.reply_to(DOHYUN, 4)
     assert "버스정류장 온열의자 설치" in plain(review_request)
     assert "채택" in await bot.press(DOHYUN, DOHYUN, "prop:1:adopt")

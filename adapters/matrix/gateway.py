@@ -126,7 +126,9 @@ class MatrixGateway:
             message.text,
             self.t("matrix.buttons_hint"),
             message.buttons,
-            lambda key, label, command: self.t("matrix.button_line", emoji=key, label=label, command=command),
+            lambda key, label, command: self.t(
+                "matrix.button_line", label=label if label.startswith(key) else f"{key} {label}", command=command
+            ),
         )
         reply_to = str(message.payload.get("reply_to") or "")
         if reply_to.startswith("$"):

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlmodel import func, select
 
 from adapters.matrix.adapter import MatrixAdapter
-from bot.ports import ManualClock
+from bot.ports import Clock, ManualClock
 from idearoom.wiring import App, build_app
 from matrix_people import MatrixUser
 from synapse_server import Synapse
@@ -28,7 +28,7 @@ class Stand:
     people: dict[str, MatrixUser]
     app: App | None = None
     adapter: MatrixAdapter | None = None
-    clock: ManualClock = field(default_factory=lambda: ManualClock(START))
+    clock: Clock = field(default_factory=lambda: ManualClock(START))
 
     def __getitem__(self, who: str) -> MatrixUser:
         return self.people[who]

@@ -12,9 +12,9 @@ from storage.tables import Idea, Invitation, ProcessedEvent, Topic
 
 
 @pytest.fixture
-async def stand(synapse, names, sqlite_url) -> AsyncIterator[Stand]:  # type: ignore[no-untyped-def]
+async def stand(synapse, names, sqlite_url, tmp_path) -> AsyncIterator[Stand]:  # type: ignore[no-untyped-def]
     running = make_stand(synapse, names)
-    await running.start(sqlite_url)
+    await running.start(sqlite_url, IDEAROOM_REPORT_DIR=str(tmp_path / "reports"))
     yield running
     await running.stop()
 
@@ -96,3 +96,30 @@ async def test_a_month_in_a_matrix_room_from_ideas_to_the_head_in_the_room(stand
     assert (first.support_count, second.support_count, first.topic_id) == (3, 0, topic.id)
     assert await stand.count(ProcessedEvent, ProcessedEvent.platform == "matrix") >= 8
     assert room in await dohyun.joined_rooms()
+
+
+async def test_the_report_chart_arrives_as_an_image_and_an_encrypted_room_is_refused_once(stand: Stand) -> None:
+    sujin, minji, bot = stand["sujin"], stand["minji"], stand.bot_id
+    room = await idea_room(stand)
+    await minji.say(room, "/idea 민원실 대기표를 문자로")
+    await minji.wait_for_text(room, bot, "#1번")
+    await sujin.say(room, "/report")
+    image = await sujin.wait_for_message(room, bot, lambda e: e["content"].get("msgtype") == "m.image", timeout=60)
+    content = image["content"]
+    assert content["url"].startswith("mxc://") and content["info"]["mimetype"] == "image/png"
+    server, media = content["url"].removeprefix("mxc://").split("/", 1)
+    download = await sujin.http.get(f"{stand.synapse.url}/_matrix/client/v1/media/download/{server}/{media}")
+    assert download.status_code == 200 and download.content.startswith(b"\x89PNG")
+
+    # An end-to-end encrypted room: the bot says once that it cannot read it, and records nothing from it.
+    secret = await sujin.create_room("비밀방", [bot], encrypted=True)
+    await sujin.wait_for_text(secret, bot, "암호화")
+    ciphertext = {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEn...", "session_id": "s", "sender_key": "k", "device_id": "D"}
+    await sujin.http.put(f"/rooms/{secret}/send/m.room.encrypted/e1", json=ciphertext)
+    await sujin.say(secret, "/idea 암호화된 방에서 보낸 아이디어")
+    for _ in range(3):
+        stand.adapter.synced.clear()  # type: ignore[union-attr]
+        await stand.adapter.synced.wait()  # type: ignore[union-attr]
+    refusals = [e for e in await sujin.messages_from(secret, bot) if "암호화" in text_of(e)]
+    assert len(refusals) == 1 and refusals[0]["content"]["msgtype"] == "m.notice"
+    assert [idea.text for idea in await stand.rows(Idea)] == ["민원실 대기표를 문자로"]

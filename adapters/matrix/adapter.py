@@ -17,7 +17,14 @@ from adapters.matrix.gateway import PLATFORM, MatrixGateway
 from adapters.matrix.settings import MatrixSettings
 from bot import cursors
 from bot.i18n import Translator
-from bot.messages import Actor, ButtonPress, Incoming, IncomingMessage, Place, ReactionAdded
+from bot.messages import (
+    Actor,
+    ButtonPress,
+    Incoming,
+    IncomingMessage,
+    Place,
+    ReactionAdded,
+)
 from bot.ports import Host
 
 log = logging.getLogger(__name__)
@@ -288,8 +295,16 @@ class MatrixAdapter:
         elif kind == "m.room.member" and content.get("displayname"):
             self.names[str(event.get("state_key"))] = str(content["displayname"])
 
-    def _place(self, room_id: str) -> Place:
-        return Place(PLATFORM, room_id, self.titles.get(room_id, ""), room_id in self.gateway.direct_rooms)
+    async def _place(self, room_id: str) -> Place:
+        if room_id not in self.titles:  # lazy-loaded state may not carry the name: ask once
+            try:
+                state = await self.client.api.request(
+                    Method.GET, f"/_matrix/client/v3/rooms/{quote(room_id)}/state/m.room.name"
+                )
+                self.titles[room_id] = str(state.get("name") or "")
+            except MatrixRequestError:  # a room without a name
+                self.titles[room_id] = ""
+        return Place(PLATFORM, room_id, self.titles[room_id], room_id in self.gateway.direct_rooms)
 
     def _actor(self, user_id: str) -> Actor:
         localpart = user_id[1:].split(":", 1)[0]
@@ -300,7 +315,7 @@ class MatrixAdapter:
         if not sender or sender == self.user_id or "state_key" in event:
             return None
         kind, content, event_id = event.get("type"), event.get("content") or {}, str(event.get("event_id"))
-        place, actor = self._place(room_id), self._actor(sender)
+        place, actor = await self._place(room_id), self._actor(sender)
         if kind == "m.room.message" and content.get("msgtype") in ("m.text", "m.emote"):
             relation = content.get("m.relates_to") or {}
             if relation.get("rel_type") == "m.replace":

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.ports import Adapter, AdapterPlugin, Host
-
 from adapters.matrix.settings import MatrixSettings
+from bot.ports import Adapter, AdapterPlugin, Host
 
 
 def create(host: Host) -> Adapter:

@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from synapse_server import Synapse, SynapseUnavailable
 
 _accounts = itertools.count(1)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from matrix_people import MatrixUser
 from sqlmodel import func, select
+from synapse_server import Synapse
 
 from adapters.matrix.adapter import MatrixAdapter
 from bot.ports import Clock, ManualClock
 from idearoom.wiring import App, build_app
-from matrix_people import MatrixUser
-from synapse_server import Synapse
 from tests.harness import link_accounts, test_settings
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 in Seoul

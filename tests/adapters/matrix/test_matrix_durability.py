@@ -9,10 +9,16 @@ from pathlib import Path
 
 from matrix_people import MatrixUser, text_of
 from matrix_stand import make_stand
+from synapse_server import Synapse
+
 from bot.ports import SystemClock
 from storage.tables import OutboxMessage
-from synapse_server import Synapse
-from tests.ops.worker_processes import WorkerProcess, clean_environment, eventually, run_command
+from tests.ops.worker_processes import (
+    WorkerProcess,
+    clean_environment,
+    eventually,
+    run_command,
+)
 
 BURST = 40
 

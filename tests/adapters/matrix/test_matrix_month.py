@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from matrix_people import button_key, text_of
 from matrix_stand import Stand, make_stand
+
 from storage.tables import Idea, Invitation, ProcessedEvent, Topic
 
 
@@ -57,6 +57,7 @@ async def test_a_month_in_a_matrix_room_from_ideas_to_the_head_in_the_room(stand
     direct = await dohyun.wait_invited()
     await dohyun.join(direct)
     invitation = await dohyun.wait_for_text(direct, bot, "버스정류장 환경 개선")
+    assert "아이디어방" in text_of(invitation) and room not in text_of(invitation)  # the room by its name
     invites = [e["content"] for e in await dohyun.timeline(direct) if e["type"] == "m.room.member" and e["state_key"] == dohyun.user_id]
     assert invites[0] == {"displayname": dohyun.user_id[1:].split(":")[0], "is_direct": True, "membership": "invite"}
     assert stand.adapter.gateway.direct == {dohyun.user_id: direct}  # type: ignore[union-attr]

@@ -67,6 +67,7 @@ class MatrixAdapter:
         self._told_encrypted: set[str] = set()
         self._buttons: dict[str, dict[str, str]] = {}  # bot message id -> reaction key -> action
         self._task: asyncio.Task[None] | None = None
+        self.timeline_limit = TIMELINE_LIMIT
         self.synced = asyncio.Event()  # set after each stored batch (tests wait on it)
         self.batches = 0
 
@@ -131,7 +132,7 @@ class MatrixAdapter:
             "presence": {"types": []},
             "account_data": {"types": []},
             "room": {
-                "timeline": {"limit": TIMELINE_LIMIT},
+                "timeline": {"limit": self.timeline_limit},
                 "state": {"lazy_load_members": True},
                 "ephemeral": {"types": []},
                 "account_data": {"types": []},

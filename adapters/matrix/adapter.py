@@ -12,7 +12,7 @@ from mautrix.api import Method
 from mautrix.errors import MatrixConnectionError, MatrixRequestError
 
 from adapters.matrix.client import make_client, retry_after_seconds
-from adapters.matrix.content import BUTTONS_FIELD, message_content
+from adapters.matrix.content import BUTTONS_FIELD, POLL_RESPONSE, POLL_RESPONSES, POLL_START, message_content
 from adapters.matrix.gateway import PLATFORM, MatrixGateway
 from adapters.matrix.settings import MatrixSettings
 from bot import cursors
@@ -326,6 +326,15 @@ class MatrixAdapter:
             if word == "/press" and rest.strip():
                 return ButtonPress(event_id, actor, place, rest.strip(), None)
             return IncomingMessage(event_id, actor, place, text, message_id=event_id)
+        if kind in POLL_RESPONSES:
+            relation = content.get("m.relates_to") or {}
+            answers = (content.get(POLL_RESPONSE) or content.get("m.poll.response") or {}).get("answers") or []
+            target = relation.get("event_id")
+            if not target or not answers:
+                return None
+            if str(answers[0]) in (await self._buttons_of(room_id, str(target))).values():
+                return ButtonPress(event_id, actor, place, str(answers[0]), str(target))
+            return None
         if kind == "m.reaction":
             relation = content.get("m.relates_to") or {}
             target, key = relation.get("event_id"), relation.get("key")
@@ -350,6 +359,8 @@ class MatrixAdapter:
             if event.get("sender") == self.user_id:
                 for item in (event.get("content") or {}).get(BUTTONS_FIELD) or []:
                     buttons[str(item.get("key"))] = str(item.get("action"))
+                for answer in ((event.get("content") or {}).get(POLL_START) or {}).get("answers") or []:
+                    buttons[f"poll:{answer.get('id')}"] = str(answer.get("id"))
             self._buttons[event_id] = buttons
         return self._buttons[event_id]
 

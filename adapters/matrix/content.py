@@ -61,3 +61,31 @@ def message_content(text: str, hint: str, rows: list[list[Button]], button_line:
     if keys:
         content[BUTTONS_FIELD] = [{"key": key, "action": button.action} for key, button in keys]
     return content
+
+
+POLL_START = "org.matrix.msc3381.poll.start"  # Element sends and reads the MSC3381 names
+POLL_RESPONSE = "org.matrix.msc3381.poll.response"
+POLL_RESPONSES = (POLL_RESPONSE, "m.poll.response")
+TEXT = "org.matrix.msc1767.text"
+
+
+def is_vote(rows: list[list[Button]], prefixes: tuple[str, ...] = ("vote:",)) -> bool:
+    """A message whose every button casts a vote is sent as a poll."""
+    buttons = [button for row in rows for button in row]
+    return bool(buttons) and all(button.action.startswith(prefixes) for button in buttons)
+
+
+def poll_content(text: str, rows: list[list[Button]], fallback: dict[str, Any]) -> dict[str, Any]:
+    """A poll whose answer ids are the buttons' actions; clients without polls read the fallback text."""
+    answers = [{"id": button.action, TEXT: button.label} for row in rows for button in row]
+    return {
+        POLL_START: {
+            "question": {TEXT: defuse_mentions(text)},
+            "kind": "org.matrix.msc3381.poll.disclosed",
+            "max_selections": 1,
+            "answers": answers,
+        },
+        TEXT: fallback["body"],
+        "body": fallback["body"],
+        "m.mentions": {},
+    }

@@ -15,7 +15,7 @@ from mautrix.errors import MatrixConnectionError, MatrixRequestError
 from mautrix.types import RoomCreatePreset, RoomID, UserID
 
 from adapters.matrix.client import retry_after_seconds
-from adapters.matrix.content import message_content
+from adapters.matrix.content import POLL_START, is_vote, message_content, poll_content
 from adapters.matrix.settings import MatrixSettings
 from bot.i18n import Translator
 from bot.messages import Destination, Outgoing, SendResult
@@ -130,6 +130,9 @@ class MatrixGateway:
                 "matrix.button_line", label=label if label.startswith(key) else f"{key} {label}", command=command
             ),
         )
+        if is_vote(message.buttons):
+            event_id = await self.send_event(room_id, POLL_START, poll_content(message.text, message.buttons, content))
+            return SendResult(message_id=event_id, detail=room_id)
         reply_to = str(message.payload.get("reply_to") or "")
         if reply_to.startswith("$"):
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}

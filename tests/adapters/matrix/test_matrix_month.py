@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from matrix_people import button_key, text_of
 from matrix_stand import Stand, make_stand
 
-from storage.tables import Idea, Invitation, ProcessedEvent, Topic
+from storage.tables import CommitteeVote, Idea, Invitation, ProcessedEvent, Topic
 
 
 @pytest.fixture
@@ -124,3 +125,45 @@ async def test_the_report_chart_arrives_as_an_image_and_an_encrypted_room_is_ref
     refusals = [e for e in await sujin.messages_from(secret, bot) if "암호화" in text_of(e)]
     assert len(refusals) == 1 and refusals[0]["content"]["msgtype"] == "m.notice"
     assert [idea.text for idea in await stand.rows(Idea)] == ["민원실 대기표를 문자로"]
+
+
+async def test_the_committee_votes_in_a_matrix_poll(stand: Stand) -> None:
+    sujin, minji, seoyeon, dohyun, bot = stand["sujin"], stand["minji"], stand["seoyeon"], stand["dohyun"], stand.bot_id
+    room = await idea_room(stand)
+    await sujin.invite(room, dohyun.user_id)
+    await dohyun.join(room)
+    await sujin.say(room, "/committee add seoyeon")
+    await sujin.wait_for_text(room, bot, "정서연")
+    await minji.say(room, "/idea 버스정류장에 온열의자를 설치하면 좋겠습니다")
+    await minji.wait_for_text(room, bot, "#1번")
+    await sujin.say(room, "/proposal new 1 버스정류장 온열의자 설치")
+    await sujin.wait_for_text(room, bot, "제안 #1")
+    await sujin.say(room, "/proposal submit 1 교통정책과")
+    await sujin.wait_for_text(room, bot, "교통정책과")
+    await dohyun.say(room, "/proposal reject 1 올해 예산이 부족합니다")
+    await dohyun.wait_for_text(room, bot, "예산")
+    await sujin.say(room, "/committee agenda")
+
+    # The member's agenda is a poll in her direct room; her answer is her vote.
+    direct = await seoyeon.wait_invited(timeout=30)
+    await seoyeon.join(direct)
+    for _ in range(100):
+        polls = [e for e in await seoyeon.timeline(direct) if e["type"] == "org.matrix.msc3381.poll.start"]
+        if polls:
+            break
+        await asyncio.sleep(0.2)
+    [poll] = polls
+    answers = poll["content"]["org.matrix.msc3381.poll.start"]["answers"]
+    assert [a["id"] for a in answers] == ["vote:1:1:revive", "vote:1:1:keep"]
+    assert "/press vote:1:1:revive" in poll["content"]["body"]
+    await seoyeon.http.put(
+        f"/rooms/{direct}/send/org.matrix.msc3381.poll.response/v1",
+        json={
+            "m.relates_to": {"rel_type": "m.reference", "event_id": poll["event_id"]},
+            "org.matrix.msc3381.poll.response": {"answers": ["vote:1:1:revive"]},
+        },
+    )
+    notice = await seoyeon.wait_for_message(direct, bot, lambda e: e["content"].get("msgtype") == "m.notice")
+    assert "재상정" in text_of(notice)
+    [vote] = await stand.rows(CommitteeVote)
+    assert vote.choice == "revive"

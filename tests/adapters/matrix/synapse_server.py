@@ -187,6 +187,17 @@ class Synapse:
         )
         answer.raise_for_status()
 
+    def devices(self, user_id: str) -> list[dict]:
+        """The account's devices (one per login), through the admin API."""
+        assert self.admin is not None
+        answer = httpx.get(
+            f"{self.url}/_synapse/admin/v2/users/{user_id}/devices",
+            headers={"Authorization": f"Bearer {self.admin.access_token}"},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return list(answer.json()["devices"])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

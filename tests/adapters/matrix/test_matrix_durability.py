@@ -103,6 +103,8 @@ async def test_a_worker_killed_in_the_middle_of_a_burst_loses_and_doubles_nothin
         assert set(counts.values()) == {1}, counts
         assert "봇이 오기 전에 올린 글입니다" not in " ".join(ideas)
         assert stored_token(database, bot.user_id)
+        # MATRIX_PASSWORD logged in once: the restarted worker used the kept token, no second device.
+        assert [d.get("display_name") for d in synapse.devices(bot.user_id)].count("idearoom") == 1
         log = (tmp_path / "second.log").read_text(errors="replace")
         assert "MATRIX_PASSWORD" not in log and "Traceback" not in log, second.log_tail()
         # The restarted worker confirms what it recorded, up to the last idea of the burst.

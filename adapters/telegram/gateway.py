@@ -31,7 +31,8 @@ def chat_id_of(value: str) -> int | str:
     return int(value) if value.lstrip("-").isdigit() else value
 
 
-def _seconds(error: RetryAfter) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked to wait, in seconds."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = error.retry_after
@@ -44,7 +45,7 @@ def delivery_errors() -> Iterator[None]:
     try:
         yield
     except RetryAfter as error:
-        raise DeliveryError(f"telegram flood control: {error.message}", retry_after=_seconds(error)) from error
+        raise DeliveryError(f"telegram flood control: {error.message}", retry_after=retry_after_seconds(error)) from error
     except Forbidden as error:  # blocked, never started, or removed from the group
         raise DeliveryError(f"telegram refused: {error.message}", permanent=True) from error
     except (BadRequest, EndPointNotFound) as error:  # BadRequest first: it is a NetworkError too
@@ -109,7 +110,7 @@ class TelegramGateway:
         sent = await self._send_pieces(chat_id, pieces, markup, reply)
         return SendResult(message_id=str(sent[0].message_id))
 
-    async def _send_pieces(self, chat_id, pieces, markup, reply) -> list[Message]:  # type: ignore[no-untyped-def]
+    async def _send_pieces(self, chat_id, pieces, markup, reply) -> list[Message]:
         """Long texts go out as several messages: the reply on the first, the buttons under the last."""
         sent = []
         for index, piece in enumerate(pieces):
@@ -125,7 +126,7 @@ class TelegramGateway:
             )
         return sent
 
-    async def _send_photo(self, chat_id, message: Outgoing, markup, reply) -> SendResult:  # type: ignore[no-untyped-def]
+    async def _send_photo(self, chat_id, message: Outgoing, markup, reply) -> SendResult:
         path = Path(str(message.payload.get("path") or ""))
         if not path.is_file():
             raise DeliveryError(f"photo file not found: {path}", permanent=True)

@@ -1,7 +1,7 @@
 """platformcursor: the Matrix sync token, stored after the events it covers
 
 Revision ID: 0005_matrix
-Revises: 0005_sched
+Revises: 0005_slack
 Create Date: 2026-12-01 20:55:00.000000
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ from storage.types import UTCDateTime
 
 
 revision: str = '0005_matrix'
-down_revision: Union[str, None] = '0005_sched'
+down_revision: Union[str, None] = '0005_slack'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

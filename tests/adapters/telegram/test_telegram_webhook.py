@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from telegram_stand import GROUP, MINJI, Bot, ko, start_bot
+from telegram_stand import GROUP, MINJI, Bot, ko, plain, start_bot
 
 from adapters.telegram import TelegramAdapter, TelegramSetupError
 from idearoom.wiring import build_app
 from storage.tables import Idea, ProcessedEvent
+from tests.faults import fail_command
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import test_settings
 
@@ -75,18 +77,15 @@ async def test_an_update_the_core_could_not_handle_is_answered_500_and_its_redel
     hooked: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     update = json.dumps(hooked.say(MINJI, "/idea 장애 뒤에 다시 온 아이디어")).encode()
-    real = hooked.app.core._handle_once
-
-    async def outage(event):  # type: ignore[no-untyped-def]
-        raise ConnectionError("database went away")
-
-    monkeypatch.setattr(hooked.app.core, "_handle_once", outage)
+    idea = fail_command(monkeypatch, hooked.app.core, "idea")
+    idea.outage(ConnectionError("database went away"))
+    monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01,))
     assert await post(hooked, update, SECRET) == 500
     assert await post(hooked, update, SECRET) == 500  # still down when Telegram tries again
     apology = await hooked.reply_to(GROUP)
     assert apology.params["text"] == ko("error.internal")
     assert await hooked.count(Idea) == 0
-    monkeypatch.setattr(hooked.app.core, "_handle_once", real)
+    idea.restore()  # the database is back
     assert await post(hooked, update, SECRET) == 200  # Telegram tries again
     assert [i.text for i in await hooked.rows(Idea)] == ["장애 뒤에 다시 온 아이디어"]
     await hooked.reply_to(GROUP, 2)
@@ -106,3 +105,38 @@ async def test_a_webhook_without_a_secret_refuses_to_start(tg: FakeTelegramAPI, 
     finally:
         await app.close()
     assert tg.calls == []
+
+
+async def test_updates_the_bot_cannot_read_are_answered_200_so_telegram_does_not_send_them_forever(
+    hooked: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    message = hooked.say(MINJI, "/idea 정상 아이디어")["message"]
+    number_text = {"update_id": 901, "message": {**message, "text": 12345}}
+    deep = b'{"update_id": 902, "message": {"reply_markup": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}"
+    no_sender_name = {"update_id": 903, "message": {**message, "from": {"id": MINJI, "is_bot": False}}}
+    odd_types = {"update_id": 904, "message": {**message, "from": {**message["from"], "id": "minji"}}}
+
+    for body in (json.dumps(number_text).encode(), deep, json.dumps(no_sender_name).encode(), json.dumps(odd_types).encode()):
+        assert await post(hooked, body, SECRET) == 200
+        assert await post(hooked, body, SECRET) == 200  # and again, should Telegram resend it
+
+    assert await hooked.count(Idea) == 0
+    assert hooked.sends(GROUP) == []  # no apology: nothing failed that could succeed later
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "901 ignored: text is int" in logged and "nested too deep" in logged and "903" in logged
+    assert "904 ignored: user id is str" in logged
+    # A wrong secret is still refused, whatever the body.
+    assert await post(hooked, deep, "guessed") == 403
+    assert await post(hooked, deep, None) == 401
+
+
+async def test_an_update_that_meets_a_bug_is_apologized_for_once_and_not_asked_for_again(
+    hooked: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update = json.dumps(hooked.say(MINJI, "/idea 버그를 만난 아이디어")).encode()
+
+    fail_command(monkeypatch, hooked.app.core, "idea", RuntimeError("a bug"))
+    assert await post(hooked, update, SECRET) == 200
+    apology = await hooked.reply_to(GROUP)
+    assert plain(apology) == ko("error.internal")

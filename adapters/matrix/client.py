@@ -21,7 +21,7 @@ from mautrix.types import UserID
 class PatientHTTPAPI(HTTPAPI):
     """HTTPAPI whose errors carry `retry_after_ms` (from the body or a Retry-After header) when given."""
 
-    async def _send(self, method, url, content, query_params, headers) -> tuple[Any, ClientResponse]:  # type: ignore[no-untyped-def,override]
+    async def _send(self, method, url, content, query_params, headers) -> tuple[Any, ClientResponse]:
         request = self.session.request(str(method), url, data=content, params=query_params, headers=headers)
         async with request as response:
             if 200 <= response.status < 300:

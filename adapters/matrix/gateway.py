@@ -65,11 +65,12 @@ class MatrixGateway:
 
     async def load_direct(self) -> None:
         """The direct rooms the bot account already has (its m.direct account data)."""
+        data: dict[str, Any] = {}
         try:
-            data = await self.client.api.request(Method.GET, self._account_data_path())
-        except MatrixRequestError:
-            data = {}
-        for user_id, rooms in (data or {}).items():
+            data = dict(await self.client.api.request(Method.GET, self._account_data_path()) or {})
+        except MatrixRequestError:  # M_NOT_FOUND: no direct rooms yet
+            pass
+        for user_id, rooms in data.items():
             if rooms:
                 self.direct[user_id] = rooms[-1]
                 self.direct_rooms.update(rooms)

@@ -18,7 +18,6 @@ from tests.ops.worker_processes import (
     WorkerProcess,
     clean_environment,
     eventually,
-    run_command,
 )
 
 BURST = 30

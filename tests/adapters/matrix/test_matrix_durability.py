@@ -7,6 +7,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from matrix_people import MatrixUser, text_of
 from matrix_stand import make_stand
 from synapse_server import Synapse
@@ -21,6 +23,9 @@ from tests.ops.worker_processes import (
 )
 
 BURST = 30
+
+# One Synapse per test process: these tests run together on one xdist worker.
+pytestmark = pytest.mark.xdist_group("synapse")
 
 
 def stored_ideas(database: Path) -> list[str]:

@@ -11,6 +11,9 @@ from matrix_stand import Stand, make_stand
 
 from storage.tables import CommitteeVote, Idea, Invitation, ProcessedEvent, Topic
 
+# One Synapse per test process: these tests run together on one xdist worker.
+pytestmark = pytest.mark.xdist_group("synapse")
+
 
 @pytest.fixture
 async def stand(synapse, names, sqlite_url, tmp_path) -> AsyncIterator[Stand]:  # type: ignore[no-untyped-def]

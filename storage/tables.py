@@ -182,6 +182,20 @@ class Idea(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
 
 
+class IdeaTerm(SQLModel, table=True):
+    """A term of an idea's text, so similar ideas are found without reading every idea."""
+
+    term: str = Field(primary_key=True, max_length=16)
+    idea_id: int = Field(primary_key=True, foreign_key="idea.id")
+
+
+class TermCount(SQLModel, table=True):
+    """How many ideas hold a term; rare terms weigh more and common ones are not looked up."""
+
+    term: str = Field(primary_key=True, max_length=16)
+    ideas: int = 0
+
+
 class Support(SQLModel, table=True):
     """One person's support for an idea; the unique pair makes a second support impossible."""
 

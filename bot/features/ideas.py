@@ -11,9 +11,10 @@ from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import registry
+from bot.similar import Match, index_idea, is_duplicate, similar_ideas
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import AuditEntry, Idea, MessageLink, Person, Support
+from storage.tables import AuditEntry, Idea, MessageLink, Person, Proposal, ProposalIdea, Support
 
 IDEAS_SHOWN = 20
 
@@ -31,6 +32,10 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
         empty_key="idea.empty",
         too_long_key="idea.too_long",
     )
+    similar = await similar_ideas(ctx.session, text)
+    for match in similar:
+        if is_duplicate(match, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
+            raise UserError("idea.duplicate_own", number=match.idea.id)
     topic = await active_topic(ctx.session, ctx.room.id)
     idea = Idea(
         room_id=ctx.room.id,  # type: ignore[arg-type]
@@ -53,15 +58,44 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
                 ref_id=idea.id,
             )
         )
+    await index_idea(ctx.session, idea.id, text)
     ctx.audit("idea.posted", "idea", idea.id)
     await ctx.publish("idea.posted", idea=idea)
     key = "idea.recorded_topic" if topic else "idea.recorded"
+    answer = ctx.t(key, number=idea.id, topic=topic.title if topic else "")
+    buttons = support_button(ctx, idea.id)
+    if similar:
+        answer += "\n" + await _similar_line(ctx, similar)
+        buttons += [[Button(ctx.t("idea.support_similar_button", number=m.idea.id), f"support:{m.idea.id}") for m in similar]]
     ctx.reply(
-        ctx.t(key, number=idea.id, topic=topic.title if topic else ""),
-        support_button(ctx, idea.id),
+        answer,
+        buttons,
         ref=("idea", idea.id),
         coalesce_key="idea-ack",
     )
+
+
+async def _similar_line(ctx: Context, similar: list[Match]) -> str:
+    """"비슷한 아이디어가 있습니다: #12 (제안 #3, 숙성 중), #40": each with where it went."""
+    ids = [m.idea.id for m in similar]
+    went: dict[int, Proposal] = {}
+    rows = await ctx.session.exec(
+        select(ProposalIdea.idea_id, Proposal)
+        .join(Proposal, Proposal.id == ProposalIdea.proposal_id)  # type: ignore[arg-type]
+        .where(ProposalIdea.idea_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(ProposalIdea.added_at)
+    )
+    for idea_id, proposal in rows.all():
+        went[idea_id] = proposal  # the latest proposal the idea went into
+    items = []
+    for idea_id in ids:
+        proposal = went.get(idea_id)  # type: ignore[arg-type]
+        if proposal is None:
+            items.append(ctx.t("idea.similar_item", number=idea_id))
+        else:
+            state = ctx.t(f"proposal.state.{proposal.state}")
+            items.append(ctx.t("idea.similar_item_proposal", number=idea_id, proposal=proposal.id, state=state))
+    return ctx.t("idea.similar", ideas=", ".join(items))
 
 
 @registry.command("ideas", help=("help.ideas",), order=11, in_direct_chat=False)

@@ -25,7 +25,8 @@ SHOWN = 3
 # Candidates are read from the rarest terms until this many index rows, so the look-up stays
 # fast however many ideas there are; a common term (니다, 설치) says little about similarity.
 ROW_BUDGET = 6000
-CANDIDATES = 40
+CANDIDATES = 60
+MIN_IDEAS = 1000
 
 _RUNS = re.compile(r"[0-9a-z가-힣]+")
 # Endings of a request every idea shares; they would only make unrelated ideas look alike.
@@ -81,6 +82,9 @@ async def _counts(session: AsyncSession, wanted: Iterable[str]) -> dict[str, int
 
 def _weight(count: int, total: int) -> float:
     # BM25's idf, never below a small floor so a term every idea holds still counts a little.
+    # A young database is weighed as one of MIN_IDEAS ideas: with a handful of ideas, a term
+    # of one of them would otherwise weigh far less than a term of none.
+    total = max(total, MIN_IDEAS)
     return max(math.log((total - count + 0.5) / (count + 0.5) + 1), 0.01)
 
 
@@ -88,9 +92,9 @@ def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
     """Weighted cosine of two term sets: 1 for the same terms, 0 for none shared."""
     if not a or not b:
         return 0.0
-    shared = sum(weight.get(t, 1.0) ** 2 for t in a & b)
-    norm_a = math.sqrt(sum(weight.get(t, 1.0) ** 2 for t in a))
-    norm_b = math.sqrt(sum(weight.get(t, 1.0) ** 2 for t in b))
+    shared = sum(weight[t] ** 2 for t in a & b)
+    norm_a = math.sqrt(sum(weight[t] ** 2 for t in a))
+    norm_b = math.sqrt(sum(weight[t] ** 2 for t in b))
     return shared / (norm_a * norm_b)
 
 
@@ -112,7 +116,8 @@ async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN,
         rows += counts[term]
     if not chosen:
         return []
-    hits = func.count().label("hits")
+    # Candidates by the weight of the rare terms they share, so a long idea is not favoured.
+    hits = func.sum(sa.case({t: round(_weight(counts[t], total) * 100) for t in chosen}, value=IdeaTerm.term, else_=0)).label("hits")
     candidate_ids = [
         row[0]
         for row in (
@@ -128,7 +133,7 @@ async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN,
     candidates = (await session.exec(select(Idea).where(Idea.id.in_(candidate_ids)))).all()  # type: ignore[union-attr]
     their_terms = {idea.id: terms(idea.text) for idea in candidates}
     counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
-    weight = {t: _weight(c, total) for t, c in counts.items()}
+    weight = {t: _weight(counts.get(t, 0), total) for t in query.union(*their_terms.values())}
     scored = [Match(idea, similarity(query, their_terms[idea.id], weight)) for idea in candidates]
     scored = [m for m in scored if m.score >= at_least]
     scored.sort(key=lambda m: (-m.score, -(m.idea.id or 0)))

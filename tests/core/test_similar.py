@@ -1,0 +1,100 @@
+"""Similar ideas: a new idea names the close earlier ones, of every room and state; a recent copy is refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+
+from bot.ports import ManualClock
+from bot.similar import similar_ideas
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.tables import Idea, Support
+from tests.core.march import START
+from tests.harness import Story, test_settings
+
+
+@pytest.fixture
+async def office(database_url: str) -> AsyncIterator[tuple[Story, ManualClock]]:
+    clock = ManualClock(START)
+    story = await Story.start(test_settings(database_url), clock)
+    yield story, clock
+    await story.close()
+
+
+async def test_an_idea_like_a_maturing_proposal_of_another_room_says_so_with_a_button_to_support_it(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, clock = office
+    await story.say("dohyun", "/help")  # the head has an account the bot can message
+    await story.say("minji", "/idea 겨울철 버스정류장에 온열의자를 설치하면 좋겠습니다", room="교통방")
+    await story.say("junho", "/idea 공원 화장실에 비상벨을 달아 주세요", room="교통방")
+    await story.say("sujin", "/proposal new 1 버스정류장 온열의자", room="교통방")
+    await story.say("sujin", "/proposal submit 1 교통정책과", room="교통방")
+    await story.say("dohyun", "/proposal reject 1 올해 예산이 이미 편성되었습니다", room="교통방")
+    clock.advance(days=40)
+
+    [answer] = await story.say_sent("seoyeon", "/idea 버스 정류장에 따뜻한 온열 의자를 놓아 주세요", room="복지방")
+
+    assert "아이디어 #3번을 등록했습니다" in answer.text
+    assert "비슷한 아이디어가 있습니다: #1 (제안 #1, 숙성 중)" in answer.text
+    assert "#2" not in answer.text  # the unrelated idea is not named
+    assert answer.actions == ["support:3", "support:1"]
+    assert await story.press("seoyeon", "support:1", room="복지방") == "👍 #1번 아이디어에 공감했습니다 (공감 1)."
+    assert [s.idea_id for s in await story.rows(Support)] == [1]
+
+
+async def test_an_idea_unlike_any_other_is_answered_as_before(office: tuple[Story, ManualClock]) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주면 좋겠습니다")
+    [answer] = await story.say_sent("junho", "/idea 청사 옥상에 태양광 패널을 설치합시다")
+    assert "비슷한" not in answer.text and answer.actions == ["support:2"]
+
+
+async def test_the_same_idea_twice_from_one_person_is_refused_kindly_and_stored_once(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, clock = office
+    await story.say("minji", "/idea 하나")
+    [refused] = await story.say("minji", "/idea 하나")
+    assert refused == (
+        "최근에 올리신 #1번 아이디어와 같은 내용이라 다시 등록하지 않았습니다. 덧붙이실 내용이 있으면 새로 적어 주세요."
+    )
+    [near_copy] = await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주세요")
+    assert "#2번을 등록했습니다" in near_copy
+    [refused] = await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주면 좋겠습니다.")
+    assert "최근에 올리신 #2번 아이디어와 같은 내용" in refused
+    assert [i.text for i in await story.rows(Idea, order=Idea.id)] == ["하나", "민원실 대기번호를 문자로 알려 주세요"]
+
+    [other_person] = await story.say("junho", "/idea 하나")  # someone else's: recorded, with a pointer
+    assert "#3번을 등록했습니다" in other_person and "비슷한 아이디어가 있습니다: #1" in other_person
+    clock.advance(hours=25)
+    [later] = await story.say("minji", "/idea 하나")  # a day on, it is a new post
+    assert "#4번을 등록했습니다" in later
+
+
+async def test_ideas_stored_before_the_index_existed_are_found(database_url: str) -> None:
+    await asyncio.to_thread(upgrade, database_url, "0004")
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.execute(sa.text(
+                "INSERT INTO room (id, platform, external_id, title, is_direct, created_at)"
+                " VALUES (1, 'test', 'room', '', false, CURRENT_TIMESTAMP)"
+            ))
+            await connection.execute(sa.text(
+                "INSERT INTO person (id, name, is_organizer, created_at) VALUES (1, '박민지', false, CURRENT_TIMESTAMP)"
+            ))
+            await connection.execute(sa.text(
+                "INSERT INTO idea (id, room_id, author_id, text, support_count, created_at)"
+                " VALUES (1, 1, 1, '지하철역에 공용 우산을 비치합시다', 0, CURRENT_TIMESTAMP)"
+            ))
+        await asyncio.to_thread(upgrade, database_url)
+        async with db.session() as session:
+            [match] = await similar_ideas(session, "공용 우산 대여함을 지하철역에 두면 좋겠습니다")
+        assert match.idea.id == 1
+    finally:
+        await db.dispose()

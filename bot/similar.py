@@ -98,15 +98,10 @@ def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
     return shared / (norm_a * norm_b)
 
 
-async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN, at_least: float = SHOWN_AT) -> list[Match]:
-    """The earlier ideas closest to `text`, of every room, topic and state, best first."""
-    query = terms(text)
-    if not query:
-        return []
-    total = (await session.exec(select(func.max(Idea.id)))).one() or 0
-    if not total:
-        return []
-    counts = await _counts(session, query)
+async def _candidates(
+    session: AsyncSession, query: set[str], counts: dict[str, int], total: int, limit: int
+) -> list[tuple[int, int]]:
+    """Ideas holding the query's rarest terms, best first, as (id, weight of the terms held)."""
     chosen: list[str] = []
     rows = 0
     for term in sorted((t for t in query if t in counts), key=lambda t: counts[t]):
@@ -116,20 +111,41 @@ async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN,
         rows += counts[term]
     if not chosen:
         return []
-    # Candidates by the weight of the rare terms they share, so a long idea is not favoured.
-    hits = func.sum(sa.case({t: round(_weight(counts[t], total) * 100) for t in chosen}, value=IdeaTerm.term, else_=0)).label("hits")
-    candidate_ids = [
-        row[0]
-        for row in (
-            await session.exec(
-                select(IdeaTerm.idea_id, hits)
-                .where(IdeaTerm.term.in_(chosen))  # type: ignore[attr-defined]
-                .group_by(IdeaTerm.idea_id)
-                .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))
-                .limit(CANDIDATES)
-            )
-        ).all()
-    ]
+    # By the weight of the rare terms shared, not their number, so a long idea is not favoured.
+    weights = {t: round(_weight(counts[t], total) * 100) for t in chosen}
+    hits = func.sum(sa.case(weights, value=IdeaTerm.term, else_=0)).label("hits")
+    found = await session.exec(
+        select(IdeaTerm.idea_id, hits)
+        .where(IdeaTerm.term.in_(chosen))  # type: ignore[attr-defined]
+        .group_by(IdeaTerm.idea_id)
+        .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in found.all()]
+
+
+async def search_ideas(session: AsyncSession, text: str, limit: int) -> list[Idea]:
+    """Ideas of every room and month holding the words of `text`, the rarest words weighing most."""
+    query = terms(text)
+    total = (await session.exec(select(func.max(Idea.id)))).one() or 0
+    if not query or not total:
+        return []
+    found = await _candidates(session, query, await _counts(session, query), total, limit)
+    rows = await session.exec(select(Idea).where(Idea.id.in_([idea_id for idea_id, _ in found])))  # type: ignore[union-attr]
+    ideas = {idea.id: idea for idea in rows.all()}
+    return [ideas[idea_id] for idea_id, _ in found]
+
+
+async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN, at_least: float = SHOWN_AT) -> list[Match]:
+    """The earlier ideas closest to `text`, of every room, topic and state, best first."""
+    query = terms(text)
+    if not query:
+        return []
+    total = (await session.exec(select(func.max(Idea.id)))).one() or 0
+    if not total:
+        return []
+    counts = await _counts(session, query)
+    candidate_ids = [idea_id for idea_id, _ in await _candidates(session, query, counts, total, CANDIDATES)]
     candidates = (await session.exec(select(Idea).where(Idea.id.in_(candidate_ids)))).all()  # type: ignore[union-attr]
     their_terms = {idea.id: terms(idea.text) for idea in candidates}
     counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))

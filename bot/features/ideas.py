@@ -11,12 +11,14 @@ from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import registry
-from bot.similar import Match, index_idea, is_duplicate, similar_ideas
+from bot.similar import Match, index_idea, is_duplicate, search_ideas, similar_ideas
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
 from storage.tables import AuditEntry, Idea, MessageLink, Person, Proposal, ProposalIdea, Support
 
 IDEAS_SHOWN = 20
+FOUND_SHOWN = 10
+SEARCH_WORDS = {"search", "검색", "찾기"}
 
 
 def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
@@ -98,9 +100,12 @@ async def _similar_line(ctx: Context, similar: list[Match]) -> str:
     return ctx.t("idea.similar", ideas=", ".join(items))
 
 
-@registry.command("ideas", help=("help.ideas",), order=11, in_direct_chat=False)
+@registry.command("ideas", help=("help.ideas", "help.ideas_search"), order=11, in_direct_chat=False)
 async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
-    """The current topic's ideas, most supported first."""
+    """The current topic's ideas, most supported first; `/ideas search <words>` searches them all."""
+    if command.word(0) in SEARCH_WORDS:
+        await search(ctx, command.rest_after(1))
+        return
     topic = await active_topic(ctx.session, ctx.room.id)
     condition = [Idea.room_id == ctx.room.id, Idea.topic_id == (topic.id if topic else None)]
     if topic is None:
@@ -126,6 +131,42 @@ async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
         )
     if total > IDEAS_SHOWN:
         lines.append(ctx.t("ideas.more", count=total - IDEAS_SHOWN))
+    ctx.reply("\n".join(lines))
+
+
+async def search(ctx: Context, words: str) -> None:
+    """Ideas and proposals of every room and month holding the words, the best match first."""
+    words = clean_text(words, max_length=200, empty_key="ideas.search_usage", too_long_key="ideas.search_usage")
+    ideas = await search_ideas(ctx.session, words, FOUND_SHOWN)
+    proposals = (
+        await ctx.session.exec(
+            select(Proposal)
+            .where(*[Proposal.title.contains(word, autoescape=True) for word in words.split()])  # type: ignore[attr-defined]
+            .order_by(Proposal.id.desc())  # type: ignore[union-attr]
+            .limit(FOUND_SHOWN)
+        )
+    ).all()
+    if not ideas and not proposals:
+        ctx.reply(ctx.t("ideas.search_none", words=words))
+        return
+    authors = dict(
+        (await ctx.session.exec(select(Person.id, Person.name).where(Person.id.in_({i.author_id for i in ideas})))).all()  # type: ignore[attr-defined]
+    )
+    lines = [ctx.t("ideas.search_header", words=words)]
+    for idea in ideas:
+        lines.append(
+            ctx.t(
+                "ideas.search_line",
+                number=idea.id,
+                text=clip(idea.text, 60),
+                author=authors.get(idea.author_id, ""),
+                supports=idea.support_count,
+                date=ctx.date(idea.created_at),
+            )
+        )
+    for proposal in proposals:
+        state = ctx.t(f"proposal.state.{proposal.state}")
+        lines.append(ctx.t("ideas.search_proposal_line", number=proposal.id, title=clip(proposal.title, 60), state=state))
     ctx.reply("\n".join(lines))
 
 

@@ -98,3 +98,33 @@ async def test_ideas_stored_before_the_index_existed_are_found(database_url: str
         assert match.idea.id == 1
     finally:
         await db.dispose()
+
+
+async def test_search_finds_ideas_and_proposals_of_every_room_and_month_best_first(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, clock = office
+    await story.say("minji", "/idea 전통시장 주차장 무료 시간을 늘려 주세요", room="경제방")
+    await story.say("junho", "/idea 공원 화장실에 비상벨을 달아 주세요", room="경제방")
+    await story.say("sujin", "/proposal new 1 전통시장 주차 지원", room="경제방")
+    clock.advance(days=45)
+    await story.say("seoyeon", "/idea 청사 주차장에 전기차 충전기를 늘려 주세요", room="총무방")
+    await story.say("jiwoo", "/idea 주차장 빈자리를 앱으로 알려 주고 전통시장 방문객에게 할인해 주세요", room="총무방")
+
+    [found] = await story.say("jiwoo", "/ideas search 전통시장 주차", room="복지방")
+
+    lines = found.splitlines()
+    assert lines[0] == "🔎 '전통시장 주차' 검색 결과 (모든 방·기간, 관련도순)"
+    numbers = [line.split()[0] for line in lines[1:]]
+    assert numbers[:2] == ["#1", "#4"]  # both words: as written together first, then apart
+    assert numbers[2:] == ["#3", "제안"]  # one word only; then the proposal
+    assert lines[1].startswith("#1 전통시장 주차장 무료 시간을 늘려 주세요 — 박민지 · 👍 0 · 2026. 3. 2.(월)")
+    assert lines[-1] == "제안 #1 전통시장 주차 지원 (초안)"
+    assert "비상벨" not in found
+
+
+async def test_search_without_words_or_without_results_says_so(office: tuple[Story, ManualClock]) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 공원 화장실에 비상벨을 달아 주세요")
+    assert await story.say("junho", "/ideas 검색") == ["찾을 낱말을 적어 주세요. 예: /ideas search 주차"]
+    assert await story.say("junho", "/ideas search 주차") == ["'주차'에 맞는 아이디어나 제안을 찾지 못했습니다."]

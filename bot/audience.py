@@ -26,6 +26,22 @@ async def committee_members(ctx: Context) -> list[Person]:
     return list(rows.all())
 
 
+async def committee_membership(ctx: Context, person: Person) -> CommitteeMember | None:
+    """The person's committee membership, active or not."""
+    return (await ctx.session.exec(select(CommitteeMember).where(CommitteeMember.person_id == person.id))).first()
+
+
+async def committee_chair(ctx: Context) -> Person | None:
+    """The chair (위원장), if an organizer appointed one among the active members."""
+    return (
+        await ctx.session.exec(
+            select(Person)
+            .join(CommitteeMember, CommitteeMember.person_id == Person.id)  # type: ignore[arg-type]
+            .where(CommitteeMember.active == True, CommitteeMember.is_chair == True)  # noqa: E712
+        )
+    ).first()
+
+
 async def people_of(ctx: Context, audience: str) -> list[Person]:
     """The people an audience stands for (a room stands for nobody in particular)."""
     kind, _, ident = audience.partition(":")

@@ -6,7 +6,7 @@ from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     auto_pick_topic: bool = Field(False, alias="IDEAROOM_AUTO_PICK_TOPIC")
     committee_meeting_day: int = Field(15, alias="IDEAROOM_COMMITTEE_MEETING_DAY")
     committee_meeting_month_of_quarter: int = Field(3, alias="IDEAROOM_COMMITTEE_MEETING_MONTH")
+    # Empty: a majority of the members who may vote on a proposal; a number: at least that many votes.
+    committee_quorum: str = Field("", alias="IDEAROOM_COMMITTEE_QUORUM")
+    office_opens: str = Field("09:00", alias="IDEAROOM_OFFICE_OPENS")
+    office_closes: str = Field("18:00", alias="IDEAROOM_OFFICE_CLOSES")
 
     # Sending
     send_rate_limits: str = Field("on", alias="IDEAROOM_SEND_RATE_LIMITS")
@@ -65,6 +69,28 @@ class Settings(BaseSettings):
         if value not in ("ko", "en"):
             raise ValueError("IDEAROOM_LOCALE must be ko or en")
         return value
+
+    @field_validator("office_opens", "office_closes")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.strip().partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("office hours are HH:MM, e.g. 09:00")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @model_validator(mode="after")
+    def _office_opens_before_it_closes(self) -> "Settings":
+        if self.office_opens >= self.office_closes:
+            raise ValueError("IDEAROOM_OFFICE_OPENS must be earlier than IDEAROOM_OFFICE_CLOSES")
+        return self
+
+    @field_validator("committee_quorum")
+    @classmethod
+    def _quorum(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("", "majority") and not (value.isdigit() and int(value) > 0):
+            raise ValueError("IDEAROOM_COMMITTEE_QUORUM is empty (a majority) or a number of votes")
+        return "" if value == "majority" else value
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -16,6 +16,7 @@ from bot.errors import NotAllowed
 from bot.honorifics import called
 from bot.i18n import Translator
 from bot.messages import Button, Destination, Outgoing, Place
+from bot.office_hours import OfficeHours
 from bot.outbox import enqueue
 from bot.ports import Clock
 from bot.registry import Registry
@@ -39,6 +40,8 @@ class Context:
     event_id: str
     message_id: str | None = None
     translators: dict[str, Translator] = field(default_factory=dict)
+    # Set for work the bot does on its own (reminders): what it sends waits for office hours.
+    office_hours: OfficeHours | None = None
 
     # --- language and time ---------------------------------------------------------------
 
@@ -62,6 +65,10 @@ class Context:
     def local(self, when: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """A stored UTC time shown in the office's time zone."""
         return when.astimezone(self.settings.tz).strftime(fmt)
+
+    def send_after(self) -> datetime | None:
+        """When what this context sends may go out: None (at once) unless office hours apply."""
+        return self.office_hours.next_open(self.now()) if self.office_hours else None
 
     def date(self, when: datetime | date, reader: Person | None = None) -> str:
         """A stored UTC time's day (or a calendar day) as 공문 write it: '2026. 6. 15.(월)'."""
@@ -101,6 +108,7 @@ class Context:
             ref=ref,
             coalesce_key=coalesce_key,
             now=self.now(),
+            not_before=self.send_after(),
         )
 
     def post(
@@ -114,7 +122,8 @@ class Context:
     ) -> OutboxMessage:
         """Post to a room (its own platform)."""
         destination = Destination(room.platform, "room", room.external_id)
-        return enqueue(self.session, destination, Outgoing(text, buttons or []), priority=priority, ref=ref, now=self.now())
+        message = Outgoing(text, buttons or [])
+        return enqueue(self.session, destination, message, priority=priority, ref=ref, now=self.now(), not_before=self.send_after())
 
     async def identity_of(self, person: Person) -> Identity | None:
         """The account to reach `person` on: this platform's first, then any other."""
@@ -136,7 +145,7 @@ class Context:
             return None
         destination = Destination(identity.platform, "user", identity.external_id)
         message = Outgoing(text, buttons or [], payload=payload or {})
-        return enqueue(self.session, destination, message, priority=priority, ref=ref, now=self.now())
+        return enqueue(self.session, destination, message, priority=priority, ref=ref, now=self.now(), not_before=self.send_after())
 
     async def tell_organizers(self, key: str, **params: object) -> int:
         """A direct message to every organizer, each in their language; returns how many."""

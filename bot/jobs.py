@@ -8,6 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.office_hours import OfficeHours
 from bot.reminders import schedule
 from bot.periods import Quarter, committee_times, monthly_topic_due, next_month
 from bot.schedules import ScheduleError, next_occurrence, parse_schedule
@@ -16,6 +17,7 @@ from storage.tables import RecurringReminder, Reminder, ReminderState
 MONTHLY_TOPIC = "monthly_topic"
 COMMITTEE_AGENDA = "committee.agenda"
 COMMITTEE_TALLY = "committee.tally"
+COMMITTEE_NUDGE = "committee.nudge"
 RECURRING = "recurring"
 
 
@@ -52,7 +54,12 @@ async def schedule_committee(session: AsyncSession, settings: Settings, now: dat
     """Store the agenda and the tally of the coming committee meeting."""
     times = meeting_times(settings, coming_quarter(settings, now))
     label = times.quarter.label
-    for kind, due, step in ((COMMITTEE_AGENDA, times.agenda_at, "agenda"), (COMMITTEE_TALLY, times.tally_at, "tally")):
+    steps = (
+        (COMMITTEE_AGENDA, times.agenda_at, "agenda"),
+        (COMMITTEE_NUDGE, times.nudge_at, "nudge"),
+        (COMMITTEE_TALLY, times.tally_at, "tally"),
+    )
+    for kind, due, step in steps:
         await schedule(
             session,
             kind=kind,
@@ -73,13 +80,16 @@ async def schedule_recurring(session: AsyncSession, recurring: RecurringReminder
     due = next_occurrence(trigger, after)
     if due is None:
         return None
+    if not recurring.anytime:
+        # Held to the next opening at once, so /remind list shows when it really goes out.
+        due = OfficeHours.of(settings).next_open(due)
     await schedule(
         session,
         kind=RECURRING,
         due_at=due,
         audience=recurring.audience,
         dedupe_key=f"recurring:{recurring.id}:{due.isoformat()}",
-        payload={"recurring_id": recurring.id},
+        payload={"recurring_id": recurring.id, "anytime": recurring.anytime},
         now=after,
     )
     # `schedule` cannot set the link column; the row is found again by its key.

@@ -25,8 +25,12 @@ def enqueue(
     now: datetime,
     ref: tuple[str, int] | None = None,
     coalesce_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Add a message to the outbox inside the caller's transaction; the sender delivers it."""
+    """Add a message to the outbox inside the caller's transaction; the sender delivers it.
+
+    `not_before` holds it back until then (scheduled messages wait for office hours).
+    """
     entry = add_raw(
         session,
         platform=destination.platform,
@@ -41,6 +45,8 @@ def enqueue(
         ref=ref,
     )
     entry.coalesce_key = coalesce_key
+    if not_before is not None and not_before > now:
+        entry.next_attempt_at = not_before
     return entry
 
 

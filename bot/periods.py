@@ -56,12 +56,14 @@ class Quarter:
 
 @dataclass(frozen=True)
 class CommitteeTimes:
-    """The agenda (a week before, on a business day), the meeting and the tally, in UTC."""
+    """The agenda (a week before, on a business day), the nudge to members who have not voted
+    (the business day before the meeting), the meeting and the tally, in UTC."""
 
     quarter: Quarter
     agenda_at: datetime
     meets_at: datetime
     tally_at: datetime
+    nudge_at: datetime
 
 
 def committee_times(quarter: Quarter, day_of_month: int, month_of_quarter: int, tz: ZoneInfo) -> CommitteeTimes:
@@ -72,4 +74,5 @@ def committee_times(quarter: Quarter, day_of_month: int, month_of_quarter: int, 
         local_datetime_to_utc(agenda, *AGENDA_AT, tz=tz),
         local_datetime_to_utc(meeting, *MEETING_AT, tz=tz),
         local_datetime_to_utc(meeting, *TALLY_AT, tz=tz),
+        local_datetime_to_utc(previous_business_day(meeting), *AGENDA_AT, tz=tz),
     )

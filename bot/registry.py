@@ -54,6 +54,8 @@ class Registry:
     listeners: dict[str, list[Listener]] = field(default_factory=lambda: defaultdict(list))
     reminders: dict[str, ReminderHandler] = field(default_factory=dict)
     before_hooks: list[BeforeHook] = field(default_factory=list)
+    # Kinds that must happen at their exact time (a closing, an expiry); their messages still wait.
+    exact_reminders: set[str] = field(default_factory=set)
 
     def command(
         self,
@@ -111,11 +113,17 @@ class Registry:
 
         return register
 
-    def reminder(self, kind: str) -> Callable[[ReminderHandler], ReminderHandler]:
-        """Register what happens when a stored reminder of `kind` falls due (see bot.reminders)."""
+    def reminder(self, kind: str, *, exact: bool = False) -> Callable[[ReminderHandler], ReminderHandler]:
+        """Register what happens when a stored reminder of `kind` falls due (see bot.reminders).
+
+        Reminders fire in office hours on business days (one due outside waits for the next
+        opening) unless `exact`; what any reminder sends waits for office hours either way.
+        """
 
         def register(handler: ReminderHandler) -> ReminderHandler:
             self.reminders[kind] = handler
+            if exact:
+                self.exact_reminders.add(kind)
             return handler
 
         return register

@@ -138,6 +138,21 @@ async def report_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def committee_minutes(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the committee's minutes of a quarter (CSV with BOM or xlsx)."""
+    from bot.committee_minutes import export_minutes_file
+    from storage.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    try:
+        path, count = await export_minutes_file(settings, args.quarter, args.format, args.output)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"wrote {count} proposals to {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idearoom", description="The idea-room bot of the innovation office.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -188,6 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["xlsx"], default="xlsx")
     report.add_argument("--output", help="file to write (default report-<month>.xlsx)")
     report.set_defaults(handler=report_export)
+
+    committee = commands.add_parser("committee", help="the advisory committee").add_subparsers(
+        dest="committee_command", required=True
+    )
+    minutes = committee.add_parser("minutes", help="the minutes (회의록) of a quarter's meeting")
+    minutes.add_argument("--quarter", required=True, help="e.g. 2026-Q2")
+    minutes.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    minutes.add_argument("--output", help="file to write (default committee-<quarter>.<format>)")
+    minutes.set_defaults(handler=committee_minutes)
     return parser
 
 

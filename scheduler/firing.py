@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.context import Context
 from bot.core import Core
+from bot.office_hours import OfficeHours
 from storage.tables import Reminder, ReminderState
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ async def fire_due(core: Core, now: datetime | None = None) -> FireReport:
     report = FireReport()
     seen: set[int] = set()
     for _ in range(MAX_ROUNDS):
+        await defer_closed_hours(core, now)
         ids = [i for i in await due_ids(core, now) if i not in seen]
         if not ids:
             break
@@ -57,6 +59,39 @@ async def fire_due(core: Core, now: datetime | None = None) -> FireReport:
             seen.add(reminder_id)
             await fire_one(core, reminder_id, now, report)
     return report
+
+
+def keeps_office_hours(core: Core, reminder: Reminder) -> bool:
+    """False for what an organizer asked to send at any hour (`/remind add ... anytime`)."""
+    return not (reminder.payload or {}).get("anytime")
+
+
+def fires_at(core: Core, reminder: Reminder) -> datetime:
+    """When a reminder really fires: its due time, or the next opening after it for a notice."""
+    if reminder.kind in core.registry.exact_reminders or not keeps_office_hours(core, reminder):
+        return reminder.due_at
+    return OfficeHours.of(core.settings).next_open(reminder.due_at)
+
+
+async def defer_closed_hours(core: Core, now: datetime) -> int:
+    """Notices due outside office hours move to the next opening (the one place that decides it)."""
+
+    async with core.db.session() as session:
+        rows = (
+            await session.exec(select(Reminder).where(Reminder.state == ReminderState.pending, Reminder.due_at <= now))
+        ).all()
+        moved = 0
+        for reminder in rows:
+            opening = fires_at(core, reminder)
+            if opening > reminder.due_at:
+                # Conditional, so a reminder another worker claimed meanwhile is left alone.
+                await session.exec(  # type: ignore[call-overload]
+                    sa.update(Reminder)
+                    .where(Reminder.id == reminder.id, Reminder.state == ReminderState.pending)
+                    .values(due_at=opening)
+                )
+                moved += 1
+        return moved
 
 
 async def fire_one(core: Core, reminder_id: int, now: datetime, report: FireReport) -> None:
@@ -75,6 +110,8 @@ async def fire_one(core: Core, reminder_id: int, now: datetime, report: FireRepo
         reminder = await ctx.session.get(Reminder, reminder_id)
         assert reminder is not None
         await ctx.session.refresh(reminder)
+        if keeps_office_hours(core, reminder):
+            ctx.office_hours = OfficeHours.of(ctx.settings)
         handler = ctx.registry.reminders.get(reminder.kind)
         if handler is None:
             log.error("reminder %s has unknown kind %r; marked missed", reminder_id, reminder.kind)
@@ -144,6 +181,7 @@ async def mark_overdue_missed(core: Core, now: datetime, grace: timedelta) -> li
     """On start: reminders overdue beyond the grace period are marked missed; organizers told once."""
 
     async def job(ctx: Context) -> list[Reminder]:
+        ctx.office_hours = OfficeHours.of(ctx.settings)
         overdue = (
             await ctx.session.exec(
                 select(Reminder)
@@ -153,6 +191,8 @@ async def mark_overdue_missed(core: Core, now: datetime, grace: timedelta) -> li
         ).all()
         missed = []
         for reminder in overdue:
+            if fires_at(core, reminder) >= now - grace:
+                continue  # it would have waited for office hours anyway: still in time
             result = await ctx.session.exec(  # type: ignore[call-overload]
                 sa.update(Reminder)
                 .where(Reminder.id == reminder.id, Reminder.state == ReminderState.pending)

@@ -326,6 +326,8 @@ class CommitteeMember(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", unique=True)
     added_by: Optional[int] = Field(default=None, foreign_key="person.id")
     active: bool = True
+    # The chair (위원장) closes the vote; at most one active member is chair.
+    is_chair: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     added_at: datetime = _created()
 
 
@@ -337,6 +339,8 @@ class CommitteeMeeting(SQLModel, table=True):
     meets_at: datetime = Field(sa_type=UTCDateTime)
     agenda_sent_at: Optional[datetime] = _time()
     tallied_at: Optional[datetime] = _time()
+    # The chair who closed the vote; None when it closed by itself at the end of meeting day.
+    closed_by: Optional[int] = Field(default=None, foreign_key="person.id")
     created_at: datetime = _created()
 
 
@@ -351,6 +355,24 @@ class CommitteeVote(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     choice: str = Field(max_length=10)  # revive, keep
     voted_at: datetime = _created()
+
+
+class CommitteeOutcome(SQLModel, table=True):
+    """The minutes (회의록) of one proposal at one meeting: the count, the quorum and the outcome."""
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "proposal_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="committeemeeting.id", index=True)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    revive: int = 0
+    keep: int = 0
+    eligible: int = 0  # members who could vote on it (the recused excluded)
+    quorum: int = 0
+    quorum_met: bool = False
+    outcome: str = Field(max_length=20)  # revived, kept, no_quorum
+    recused: list[Any] = Field(default_factory=list, sa_type=JSON)  # person ids
+    decided_at: datetime = _created()
 
 
 # --- Reminders -----------------------------------------------------------------------------
@@ -391,6 +413,8 @@ class RecurringReminder(SQLModel, table=True):
     room_id: Optional[int] = Field(default=None, foreign_key="room.id")
     created_by: int = Field(foreign_key="person.id")
     active: bool = True
+    # True when the organizer asked for it at any hour; otherwise it waits for office hours.
+    anytime: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _created()
 
 

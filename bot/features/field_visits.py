@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 
 from sqlmodel import delete
 
 from bot import reminders
+from bot.business_days import previous_business_day
 from bot.context import Context
 from bot.errors import UserError
 from bot.features.common import parse_number
@@ -75,7 +76,8 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
 
 async def _schedule(ctx: Context, visit: FieldVisit) -> None:
     local_day = visit.visit_at.astimezone(ctx.settings.tz).date()
-    day_before = datetime.combine(local_day - timedelta(days=1), REMINDER_HOUR, tzinfo=ctx.settings.tz)
+    # The business day before: a Monday visit is announced on Friday morning.
+    day_before = datetime.combine(previous_business_day(local_day), REMINDER_HOUR, tzinfo=ctx.settings.tz)
     due = [("field_visit.held", visit.visit_at, "held")]
     if day_before > ctx.now():
         due.insert(0, ("field_visit.tomorrow", day_before.astimezone(timezone.utc), "tomorrow"))
@@ -138,11 +140,15 @@ async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
     head = await ctx.session.get(Person, invitation.head_person_id)
     assert head is not None
     when = dict(date=ctx.when(visit.visit_at), place=visit.place)
-    ctx.post(room, ctx.t("visit.tomorrow_room", head=head.name, **when))
-    await ctx.tell(head, ctx.translator(head)("visit.tomorrow_head", room=room.title or room.external_id, **{**when, "date": ctx.when(visit.visit_at, head)}))
+    tz = ctx.settings.tz
+    tomorrow = (visit.visit_at.astimezone(tz).date() - ctx.now().astimezone(tz).date()).days == 1
+    prefix = "visit.tomorrow" if tomorrow else "visit.upcoming"
+    ctx.post(room, ctx.t(f"{prefix}_room", head=head.name, **when))
+    head_when = {**when, "date": ctx.when(visit.visit_at, head)}
+    await ctx.tell(head, ctx.translator(head)(f"{prefix}_head", room=room.title or room.external_id, **head_when))
 
 
-@registry.reminder("field_visit.held")
+@registry.reminder("field_visit.held", exact=True)
 async def mark_held(ctx: Context, reminder: Reminder) -> None:
     """At the visit's time it counts as held (points for it come from the points listener)."""
     visit = await _reminded_visit(ctx, reminder)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.committee_rules import recused
 from bot.people import person_of_account
 from storage.db import Database
 from storage.tables import (
@@ -159,7 +160,12 @@ async def committee_votes(session: AsyncSession, person_id: int) -> list[Waiting
             .order_by(Proposal.id)
         )
     ).all()
-    return [Waiting("vote", p.id, p.title, meeting.meets_at) for p in rows]  # type: ignore[arg-type]
+    # A proposal the member proposed or rejected is not theirs to vote on (recusal).
+    return [
+        Waiting("vote", p.id, p.title, meeting.meets_at)  # type: ignore[arg-type]
+        for p in rows
+        if person_id not in await recused(session, p.id)  # type: ignore[arg-type]
+    ]
 
 
 async def home_summary(session: AsyncSession, person: Person) -> HomeSummary:

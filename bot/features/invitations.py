@@ -414,7 +414,7 @@ async def follow_up(ctx: Context, reminder: Reminder) -> None:
     )
 
 
-@registry.reminder("invitation.expire")
+@registry.reminder("invitation.expire", exact=True)
 async def expire(ctx: Context, reminder: Reminder) -> None:
     """No answer by the deadline: the invitation expires and the organizer is told."""
     invitation = await _reminded_invitation(ctx, reminder)

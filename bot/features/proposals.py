@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from bot.committee_rules import DECIDER, recused
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
 from bot.features import routing
@@ -371,6 +372,8 @@ async def revive_command(ctx: Context, command: ParsedCommand) -> None:
         raise NotAllowed(action="proposal.revive", key="proposal.revive_not_allowed", number=proposal.id)
     if not organizer and ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}:  # type: ignore[arg-type]
         raise NotAllowed(action="proposal.revive", key="proposal.revive_own", number=proposal.id)
+    if not organizer and (await recused(ctx.session, proposal.id)).get(ctx.person.id) == DECIDER:  # type: ignore[arg-type]
+        raise NotAllowed(action="proposal.revive", key="proposal.revive_decided", number=proposal.id)
     # Revival points reward the committee's quarterly vote, not one member's command.
     await revive_proposal(ctx, proposal, by_committee=False, reason=clean_optional(command.rest_after(2), MAX_REASON))
     ctx.reply(ctx.t("proposal.notice.revived", **await notice_params(ctx, proposal)))

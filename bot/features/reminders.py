@@ -27,6 +27,7 @@ AUDIENCE_WORDS = {
     "committee": "committee", "자문단": "committee",
 }
 HERE_WORDS = {"here", "여기", "이방"}
+ANYTIME_WORDS = {"anytime", "언제든", "시간무관"}
 _UTC = ZoneInfo("UTC")  # the zone does not matter when only checking that a schedule parses
 
 
@@ -90,6 +91,9 @@ async def add_reminder(ctx: Context, rest: str) -> None:
     except ScheduleError:
         raise UserError("remind.bad_schedule", schedule=clip(schedule_text, 40)) from None
     audience_word, _, text = rest.partition(" ")
+    anytime = audience_word.lower() in ANYTIME_WORDS
+    if anytime:
+        audience_word, _, text = text.strip().partition(" ")
     if not audience_word:
         raise UserError("remind.usage")
     audience = await parse_audience(ctx, audience_word)
@@ -99,21 +103,26 @@ async def add_reminder(ctx: Context, rest: str) -> None:
         audience=audience,
         text=text,
         room_id=ctx.room.id,
+        anytime=anytime,
         created_by=ctx.person.id,  # type: ignore[arg-type]
         created_at=ctx.now(),
     )
     ctx.session.add(recurring)
     await ctx.session.flush()
     due = await schedule_recurring(ctx.session, recurring, ctx.settings, ctx.now())
-    ctx.audit("remind.added", "recurring", recurring.id, schedule=schedule_text, audience=audience)
-    ctx.reply(
-        ctx.t(
-            "remind.added",
-            schedule=schedule_text,
-            audience=await describe_audience(ctx, ctx.translator(ctx.person), audience),
-            next=ctx.when(due) if due else ctx.t("value.no_next"),
-        )
+    ctx.audit("remind.added", "recurring", recurring.id, schedule=schedule_text, audience=audience, anytime=anytime)
+    added = ctx.t(
+        "remind.added",
+        schedule=schedule_text,
+        audience=await describe_audience(ctx, ctx.translator(ctx.person), audience),
+        next=ctx.when(due) if due else ctx.t("value.no_next"),
     )
+    note = (
+        ctx.t("remind.anytime_note")
+        if anytime
+        else ctx.t("remind.office_hours_note", opens=ctx.settings.office_opens, closes=ctx.settings.office_closes)
+    )
+    ctx.reply(f"{added}\n{note}")
 
 
 async def _active(ctx: Context) -> list[RecurringReminder]:
@@ -135,16 +144,15 @@ async def list_reminders(ctx: Context) -> None:
                 )
             )
         ).one()
-        lines.append(
-            t(
-                "remind.list_line",
-                number=number,
-                schedule=recurring.schedule,
-                audience=await describe_audience(ctx, t, recurring.audience),
-                text=clip(recurring.text, 60),
-                next=ctx.when(due) if due else ctx.t("value.no_next"),
-            )
+        line = t(
+            "remind.list_line",
+            number=number,
+            schedule=recurring.schedule,
+            audience=await describe_audience(ctx, t, recurring.audience),
+            text=clip(recurring.text, 60),
+            next=ctx.when(due) if due else ctx.t("value.no_next"),
         )
+        lines.append(f"{line} {t('remind.list_anytime')}" if recurring.anytime else line)
     if not active:
         lines.append(t("remind.list_empty"))
     if ctx.is_organizer():

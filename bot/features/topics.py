@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 
 from bot import reminders
+from bot.business_days import previous_business_day
 from bot.context import Context
 from bot.errors import UserError
 from bot.features.common import active_topic, change_state, parse_number
 from bot.messages import Button
+from bot.office_hours import OfficeHours
 from bot.parsing import ParsedCommand
 from bot.registry import registry
 from bot.text import clean_text, clip, is_number
@@ -371,7 +373,9 @@ async def _schedule_closing(ctx: Context, topic: Topic) -> None:
         payload=payload,
         now=ctx.now(),
     )
-    warning_at = topic.closes_at - CLOSING_SOON
+    # The morning of the last business day at least three days before the closing day.
+    closing_day = topic.closes_at.astimezone(ctx.settings.tz).date()
+    warning_at = OfficeHours.of(ctx.settings).opening(previous_business_day(closing_day - CLOSING_SOON, include_today=True))
     if warning_at > ctx.now():
         await reminders.schedule(
             ctx.session,
@@ -450,7 +454,7 @@ async def closing_summary(ctx: Context, topic: Topic) -> str:
     return "\n".join(lines)
 
 
-@registry.reminder("topic.close")
+@registry.reminder("topic.close", exact=True)
 async def close_when_due(ctx: Context, reminder: Reminder) -> None:
     topic = await _reminded_topic(ctx, reminder)
     if topic is not None:
@@ -465,7 +469,8 @@ async def warn_closing_soon(ctx: Context, reminder: Reminder) -> None:
         return
     room = await ctx.session.get(Room, topic.room_id)
     assert room is not None
-    days = max(1, (topic.closes_at - ctx.now() + timedelta(hours=12)).days)
+    tz = ctx.settings.tz
+    days = max(1, (topic.closes_at.astimezone(tz).date() - ctx.now().astimezone(tz).date()).days)
     ctx.post(room, ctx.t("topic.closing_soon", title=topic.title, date=ctx.date(topic.closes_at), days=days))
 
 

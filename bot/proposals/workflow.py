@@ -10,7 +10,9 @@ from sqlmodel import select
 
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
+from bot.business_days import previous_business_day
 from bot.messages import Button
+from bot.office_hours import OfficeHours, day_after, due_day, end_of_day
 from bot.points import ledger
 from bot.proposals.queries import department_of, ideas_of, is_head_of, notice_params, proposers
 from bot.proposals.states import can_move, resting_state, state_key
@@ -108,12 +110,17 @@ def review_key(proposal: Proposal) -> str:
 
 
 async def schedule_review(ctx: Context, proposal: Proposal, head_id: int) -> None:
-    """Remind the head 7 days and 1 day before the review is due, and the organizers when it is overdue."""
+    """Remind the head on the business days a week and a day before the due day, and the
+    organizers once the due day has ended (the next business morning)."""
     assert proposal.review_due_at is not None
+    tz = ctx.settings.tz
+    hours = OfficeHours.of(ctx.settings)
+    last_day = proposal.review_due_at.astimezone(tz).date()
     suffix = f":r{proposal.revived_count}" if proposal.revived_count else ""
     payload = {"proposal_id": proposal.id, "round": proposal.revived_count}
     for label, days in (("7d", 7), ("1d", 1)):
-        due_at = proposal.review_due_at - timedelta(days=days)
+        day = previous_business_day(last_day - timedelta(days=days - 1))
+        due_at = hours.opening(day)
         if due_at > ctx.now():
             await schedule(
                 ctx.session,
@@ -121,18 +128,24 @@ async def schedule_review(ctx: Context, proposal: Proposal, head_id: int) -> Non
                 due_at=due_at,
                 audience=f"person:{head_id}",
                 dedupe_key=f"{review_key(proposal)}:{label}{suffix}",
-                payload={**payload, "days_left": days},
+                payload={**payload, "days_left": (last_day - day).days},
                 now=ctx.now(),
             )
     await schedule(
         ctx.session,
         kind="proposal.review_overdue",
-        due_at=proposal.review_due_at,
+        due_at=day_after(last_day, tz),
         audience="organizers",
         dedupe_key=f"{review_key(proposal)}:overdue{suffix}",
         payload=payload,
         now=ctx.now(),
     )
+
+
+def review_deadline(ctx: Context, start) -> Any:  # type: ignore[no-untyped-def]
+    """The end of the due day: `review_due_days` after `start`, on a business day."""
+    tz = ctx.settings.tz
+    return end_of_day(due_day(start, ctx.settings.review_due_days, tz), tz)
 
 
 async def reopen_review_reminders(ctx: Context, proposal: Proposal) -> None:
@@ -156,7 +169,7 @@ async def submit(ctx: Context, proposal: Proposal, department: Department, *, re
     fields: dict[str, Any] = dict(
         department_id=department.id,
         submitted_at=now,
-        review_due_at=now + timedelta(days=ctx.settings.review_due_days),
+        review_due_at=review_deadline(ctx, now),
         decided_at=None,
     )
     if revival:

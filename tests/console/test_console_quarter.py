@@ -102,7 +102,8 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
 
     monthly = after(transcript, "/clock 2026-04-01T09:00")
     assert "🕘 2026-04-01 09:00 (수)" in monthly
-    assert "[→ sujin 개인 메시지] 🤖 📅 4월 토론주제를 정할 때입니다." in monthly
+    # April's topic was picked in March: the reminder says so instead of asking to pick one.
+    assert "[→ sujin 개인 메시지] 🤖 📅 4월 토론주제가 모든 방에서 정해져 있습니다." in monthly
 
     follow_up = after(transcript, "/clock +3d")
     assert "[→ dohyun 개인 메시지] 🤖 🔔 아직 답변을 받지 못해 다시 안내드립니다." in follow_up
@@ -125,11 +126,13 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
 
     tally = after(transcript, "/clock 2026-06-15T18:00")
     assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재상정을 결정했습니다(재상정 2표, 유지 1표)" in tally
-    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재상정(재상정 2표 · 유지 1표)" in tally
+    assert "📝 2026년 2분기 시민행복 제안 디자인 자문단 회의록(안건 1건)" in tally
+    assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재상정 결정(담당 부서에 다시 제출)" in tally
+    assert "재상정 2표 · 유지 1표 · 투표 3/3명(정족수 2명 충족)" in tally
     assert "이미 집계되어" in transcript.rsplit("/press vote:1:1:keep", 1)[1]
 
     # Nothing was lost or repeated across the restart, and every due reminder was sent once.
-    assert transcript.count("📅 4월 토론주제를 정할 때입니다") == 1
+    assert transcript.count("📅 4월 토론주제") == 1
     assert transcript.count("회의 안건입니다") == 3
     assert transcript.count("⏰ 알림: 주간 혁신추진단 회의") == 11  # every Monday 4/6 to 6/15, once each
     app = build_app(test_settings(sqlite_url), ManualClock(seoul("2026-06-15T18:00")))

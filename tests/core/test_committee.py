@@ -100,11 +100,12 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert states == {heated: ("submitted", 1), shade: ("maturing", 0), lights: ("maturing", 0)}
     assert votes == 6 and meeting.tallied_at is not None
     assert any("제안 #1 '버스정류장 온열의자'의 재상정을 결정" in text and "재상정 2표, 유지 1표" in text for text in story.in_room("room"))
-    [result] = [t for t in story.to_person("sujin") if "집계 결과" in t]
-    assert "🔁 제안 #1 버스정류장 온열의자 — 재상정" in result
-    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지(재상정 1표 · 유지 1표)" in result
-    assert "🌱 제안 #3 공원 야간 조명 — 숙성 유지(재상정 0표 · 유지 1표)" in result
-    assert any("집계 결과" in text for text in story.to_person("junho"))
+    [minutes] = [t for t in story.to_person("sujin") if "회의록" in t]
+    assert "🔁 제안 #1 버스정류장 온열의자 — 재상정 결정" in minutes
+    assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지" in minutes  # a tie keeps it maturing
+    # One vote of three members is no quorum: #3 is neither revived nor kept, it comes back.
+    assert "⏸️ 제안 #3 공원 야간 조명 — 정족수 미달, 다음 회의에 다시 상정" in minutes
+    assert any("회의록" in text for text in story.to_person("junho"))
     assert "이미 집계되어" in (await story.press("jiwoo", f"{vote}:{shade}:revive", room="dm:jiwoo") or "")
     keys = [r.dedupe_key for r in await clocked.reminders()]
     assert "committee:2026-Q3:agenda" in keys and "committee:2026-Q3:tally" in keys
@@ -112,7 +113,7 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert "숙성 중 → 제출됨 (자문단 의결)" in history and "idearoom" not in history  # the bot never acts in a history
 
 
-async def test_the_next_agenda_has_only_what_matured_since_the_last_one(clocked: ClockedStory) -> None:
+async def test_the_next_agenda_has_what_matured_since_the_last_one_and_what_lacked_a_quorum(clocked: ClockedStory) -> None:
     story = clocked.story
     await add_members(story)
     await maturing_proposal(story, "버스정류장에 온열의자를 설치", "버스정류장 온열의자", "예산 부족")
@@ -127,5 +128,6 @@ async def test_the_next_agenda_has_only_what_matured_since_the_last_one(clocked:
     q3 = [s for s in story.gateway.sent if s.destination.id == "jiwoo" and "회의 안건" in s.text][-1]
     items = [s.text for s in story.gateway.sent if s.destination.id == "jiwoo"]
     after = items[items.index(q3.text) + 1 :]
-    assert "2026년 3분기" in q3.text and "1건" in q3.text
-    assert [text.splitlines()[0] for text in after if text.startswith("📄")] == [f"📄 제안 #{later} 공원 야간 조명"]
+    # Nobody voted on #1 in Q2 (no quorum), so it is back, with what matured since.
+    assert "2026년 3분기" in q3.text and "2건" in q3.text
+    assert [text.splitlines()[0] for text in after if text.startswith("📄")] == ["📄 제안 #1 버스정류장 온열의자", f"📄 제안 #{later} 공원 야간 조명"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -85,15 +85,17 @@ async def test_submit_suggests_the_department_and_sends_it_there_on_one_tap(cloc
     [request] = [s for s in story.gateway.sent if s.destination.id == "dohyun"]
     assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == ["prop:1:adopt"]
     p = await proposal(story)
-    assert p.state == ProposalState.submitted and p.review_due_at == START + timedelta(days=30)
+    # Due at the end of the 30th day (a Wednesday); the head is reminded on the mornings of the
+    # business days a week and a day before, the organizers once the due day has ended.
+    assert p.state == ProposalState.submitted and p.review_due_at == datetime(2026, 4, 1, 23, 59, tzinfo=SEOUL)
     assert p.department_id == 1
     # A second press of the same button does not send it twice.
     assert "'제출됨' 상태라서 제출할 수 없습니다" in await story.press("sujin", "route:1:1")  # type: ignore[operator]
     reminders = await rows(story, Reminder)
     assert [(r.kind, r.dedupe_key, r.due_at) for r in reminders] == [
-        ("proposal.review_due", "proposal:1:review:7d", p.review_due_at - timedelta(days=7)),
-        ("proposal.review_due", "proposal:1:review:1d", p.review_due_at - timedelta(days=1)),
-        ("proposal.review_overdue", "proposal:1:review:overdue", p.review_due_at),
+        ("proposal.review_due", "proposal:1:review:7d", datetime(2026, 3, 25, 9, 0, tzinfo=SEOUL)),
+        ("proposal.review_due", "proposal:1:review:1d", datetime(2026, 3, 31, 9, 0, tzinfo=SEOUL)),
+        ("proposal.review_overdue", "proposal:1:review:overdue", datetime(2026, 4, 2, 0, 0, tzinfo=SEOUL)),
     ]
     # The reminder handlers: the head is nudged while the review is open, then nothing once decided.
     await story.app.core.run_job(lambda ctx: review_due(ctx, reminders[0]))

@@ -103,7 +103,8 @@ async def test_pick_takes_the_most_supported_candidate_ties_to_the_oldest_until_
     reminders = {r.dedupe_key: r for r in await rows(month, Reminder)}
     assert reminders["topic:2:close"].due_at == topic.closes_at
     assert reminders["topic:2:close"].payload == {"topic_id": 2}
-    assert reminders["topic:2:closing_soon"].due_at == datetime(2026, 3, 28, 14, 59, 59, tzinfo=timezone.utc)
+    # Three days before is Saturday 28 March: the warning comes on Friday morning instead.
+    assert reminders["topic:2:closing_soon"].due_at == datetime(2026, 3, 27, 0, 0, tzinfo=timezone.utc)
     await month.say("minji", "/idea 정류장에 온열의자를 놓아 주세요")
     [idea] = await rows(month, Idea)
     assert idea.topic_id == 2
@@ -213,7 +214,7 @@ async def test_the_topic_closes_by_itself_when_due_and_warns_three_days_before(m
     await month.say("junho", "/idea 정류장에 그늘막")
     await fire(month, clock, "topic:1:closing_soon")
     assert month.in_room()[-1] == (
-        "⏰ '버스정류장 신호등 안전' 토론이 3일 뒤(2026. 3. 31.(화)) 마감됩니다. "
+        "⏰ '버스정류장 신호등 안전' 토론이 4일 뒤(2026. 3. 31.(화)) 마감됩니다. "  # Friday 27 March, 09:00
         "아직 아이디어를 올리지 않으셨다면 /idea 로 참여해 주세요!"
     )
     await fire(month, clock, "topic:1:close")

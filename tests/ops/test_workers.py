@@ -71,16 +71,17 @@ async def seed_reminders(db: Database, room_id: int, person_id: int, due: dict[s
     now = datetime.now(timezone.utc)
     async with db.session() as session:
         for label, due_at in due.items():
+            # `anytime`: the workers run on the wall clock, which may be outside office hours.
             recurring = RecurringReminder(
                 schedule=YEARLY, audience=f"room:{room_id}", text=reminder_text(label),
-                room_id=room_id, created_by=person_id, created_at=now,
+                room_id=room_id, created_by=person_id, created_at=now, anytime=True,
             )
             session.add(recurring)
             await session.flush()
             key = f"recurring:{recurring.id}:{due_at.isoformat()}"
             assert await schedule(
                 session, kind=RECURRING, due_at=due_at, audience=recurring.audience, dedupe_key=key,
-                payload={"recurring_id": recurring.id}, now=now,
+                payload={"recurring_id": recurring.id, "anytime": True}, now=now,
             )
             await session.exec(sa.update(Reminder).where(Reminder.dedupe_key == key).values(recurring_id=recurring.id))  # type: ignore[call-overload]
 

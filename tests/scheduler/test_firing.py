@@ -133,7 +133,8 @@ async def test_killing_the_bot_and_starting_it_again_neither_loses_nor_repeats(s
     sent_before = first.story.in_room("room")
     await first.close()  # killed: b, c and d are still pending in the database
 
-    # Back at 23:00: b (10:00) is 13 h late, beyond the 12 h grace; c (11:00) is just within it.
+    # Back at 23:00: b (10:00) is 13 h late, beyond the 12 h grace; c (11:00) is just within it,
+    # but the office has closed: c waits for the next morning's opening.
     second = await ClockedStory.start(sqlite_url, at="2026-03-31T23:00")
     await second.runner.recover()
     await second.story.app.sender.drain()
@@ -151,22 +152,23 @@ async def test_killing_the_bot_and_starting_it_again_neither_loses_nor_repeats(s
 
     assert test_kinds == ["a", "c", "d"]
     assert [t for t in sent_before if t.startswith("알림")] == ["알림 a"]
-    assert sent_after == ["알림 c"] and sent_third == ["알림 d"]
+    assert sent_after == [] and sent_third == ["알림 c", "알림 d"]
     assert states == {"a": "sent", "b": "missed", "c": "sent", "d": "sent"}
-    [missed_notice] = told
-    assert "보내지 못한 알림이 1건" in missed_notice and "2026. 3. 31.(화) 10:00" in missed_notice
-    assert not any("보내지 못한" in text for text in told_third)  # told about a missed reminder once
-    assert [text.startswith("📅 4월 토론주제를 정할 때") for text in told_third] == [True]  # the monthly reminder, once
+    assert told == []  # the organizer, too, is told in office hours
+    [missed_notice, monthly] = told_third
+    assert "보내지 못한 알림이 1건" in missed_notice and "2026. 3. 31.(화) 10:00" in missed_notice  # told once
+    assert monthly.startswith("📅 4월 토론주제를 정할 때")  # the monthly reminder, once
 
 
 async def test_start_up_rebuilds_the_built_in_schedule_once(clocked: ClockedStory) -> None:
     await clocked.runner.recover()
     await clocked.runner.recover()
     keys = [r.dedupe_key for r in await clocked.reminders()]
-    assert keys == ["monthly_topic:2026-04", "committee:2026-Q2:agenda", "committee:2026-Q2:tally"]
-    [monthly, agenda, tally] = await clocked.reminders()
+    assert keys == ["monthly_topic:2026-04", "committee:2026-Q2:agenda", "committee:2026-Q2:nudge", "committee:2026-Q2:tally"]
+    [monthly, agenda, nudge, tally] = await clocked.reminders()
     assert monthly.due_at == seoul("2026-04-01T09:00")
     assert (agenda.due_at, tally.due_at) == (seoul("2026-06-08T09:00"), seoul("2026-06-15T18:00"))
+    assert nudge.due_at == seoul("2026-06-12T09:00")  # the business day before the meeting
 
 
 async def test_the_runner_starts_and_stops_apscheduler_in_the_loop(sqlite_url: str) -> None:

@@ -30,8 +30,8 @@ async def test_organizers_get_each_rooms_top_three_candidates(sqlite_url: str) -
         lines = reminder.splitlines()
         assert lines[0] == "📅 4월 토론주제를 정할 때입니다. 방별 공감이 많은 후보는 다음과 같습니다."
         room = lines.index("[혁신방]")
-        assert lines[room + 1 : room + 4] == ["  1. 어르신 돌봄 (👍 3)", "  2. 공원 야간 안전 (👍 2)", "  3. 청년 창업 지원 (👍 1)"]
-        assert "  1. 민원 서식 간소화 (👍 0)" in lines and "/topic" in lines[-1]
+        assert lines[room + 1 : room + 4] == ["  1. #4 어르신 돌봄 (👍 3)", "  2. #2 공원 야간 안전 (👍 2)", "  3. #3 청년 창업 지원 (👍 1)"]
+        assert "  1. #5 민원 서식 간소화 (👍 0)" in lines and "/topic pick <후보 번호>" in lines[-1]
         pending = await clocked.reminders(Reminder.kind == "monthly_topic", Reminder.state == "pending")
         assert [(r.dedupe_key, r.due_at) for r in pending] == [("monthly_topic:2026-05", seoul("2026-05-04T09:00"))]
         async with clocked.story.app.db.session() as session:
@@ -59,5 +59,28 @@ async def test_the_bot_picks_the_favourite_when_asked_to(sqlite_url: str) -> Non
         assert "[혁신방] 공감이 가장 많은 '어르신 돌봄'을 이번 달 주제로 자동 선정" in reminder
         keys = {r.dedupe_key for r in await clocked.reminders()}
         assert f"topic:{picked.id}:close" in keys  # the topics flow closes it at the end of the month
+    finally:
+        await clocked.close()
+
+
+async def test_a_room_whose_topic_is_picked_is_not_asked_to_pick_again(sqlite_url: str) -> None:
+    clocked = await ClockedStory.start(sqlite_url)
+    try:
+        await suggest(clocked)
+        await clocked.runner.recover()
+        story = clocked.story
+        await story.say("sujin", "/topic pick 4 until 2026-05-29", room="혁신방")  # picked on 31 March, for April and May
+        await clocked.move_to("2026-04-01T09:00")
+        [reminder] = [t for t in story.to_person("sujin") if "토론주제" in t]
+        assert "[혁신방] 이번 달 주제가 이미 정해져 있습니다: 어르신 돌봄" in reminder
+        assert "어르신 돌봄 (👍" not in reminder and "공원 야간 안전" not in reminder
+        assert "[행정방]" in reminder and "  1. #5 민원 서식 간소화 (👍 0)" in reminder
+        assert "/topic pick <후보 번호> 로 이번 달 주제를 골라 주세요 (예: /topic pick 5)" in reminder
+
+        await story.say("sujin", "/topic pick 5 until 2026-05-29", room="행정방")
+        await clocked.move_to("2026-05-04T09:00")
+        [may] = [t for t in story.to_person("sujin") if "5월" in t]
+        assert may.startswith("📅 5월 토론주제가 모든 방에서 정해져 있습니다")
+        assert "/topic pick <" not in may and "공감이 많은 후보" not in may
     finally:
         await clocked.close()

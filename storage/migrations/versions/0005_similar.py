@@ -1,7 +1,7 @@
 """the term index of ideas, for similar ideas
 
 Revision ID: 0005_similar
-Revises: 0004
+Revises: 0005_sched
 Create Date: 2026-12-01 21:05:00.000000
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0005_similar'
-down_revision: Union[str, None] = '0004'
+down_revision: Union[str, None] = '0005_sched'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -65,10 +66,26 @@ async def index_idea(session: AsyncSession, idea_id: int, text: str) -> None:
     )
 
 
+async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
+    """Take an idea's terms out of the index (before its text changes)."""
+    found = sorted(terms(text))
+    if not found:
+        return
+    await session.exec(sa.delete(IdeaTerm).where(IdeaTerm.idea_id == idea_id, IdeaTerm.term.in_(found)))  # type: ignore[call-overload, attr-defined]
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(TermCount).where(TermCount.term.in_(found)).values(ideas=TermCount.ideas - 1)  # type: ignore[attr-defined]
+    )
+
+
 @dataclass(frozen=True)
 class Match:
     idea: Idea
     score: float
+
+
+def _live(statement: Any) -> Any:
+    """Leave out withdrawn ideas (they stay in the index: their number still answers)."""
+    return statement.where(Idea.withdrawn_at.is_(None))  # type: ignore[union-attr]
 
 
 async def _counts(session: AsyncSession, wanted: Iterable[str]) -> dict[str, int]:
@@ -131,9 +148,9 @@ async def search_ideas(session: AsyncSession, text: str, limit: int) -> list[Ide
     if not query or not total:
         return []
     found = await _candidates(session, query, await _counts(session, query), total, limit)
-    rows = await session.exec(select(Idea).where(Idea.id.in_([idea_id for idea_id, _ in found])))  # type: ignore[union-attr]
+    rows = await session.exec(_live(select(Idea).where(Idea.id.in_([idea_id for idea_id, _ in found]))))  # type: ignore[union-attr]
     ideas = {idea.id: idea for idea in rows.all()}
-    return [ideas[idea_id] for idea_id, _ in found]
+    return [ideas[idea_id] for idea_id, _ in found if idea_id in ideas]
 
 
 async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN, at_least: float = SHOWN_AT) -> list[Match]:
@@ -146,7 +163,7 @@ async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN,
         return []
     counts = await _counts(session, query)
     candidate_ids = [idea_id for idea_id, _ in await _candidates(session, query, counts, total, CANDIDATES)]
-    candidates = (await session.exec(select(Idea).where(Idea.id.in_(candidate_ids)))).all()  # type: ignore[union-attr]
+    candidates = (await session.exec(_live(select(Idea).where(Idea.id.in_(candidate_ids))))).all()  # type: ignore[union-attr]
     their_terms = {idea.id: terms(idea.text) for idea in candidates}
     counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
     weight = {t: _weight(counts.get(t, 0), total) for t in query.union(*their_terms.values())}

@@ -180,6 +180,8 @@ class Idea(SQLModel, table=True):
     # Kept in step with the supports table in the same transaction, so ranking needs no join.
     support_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    # Withdrawn by its author: the number keeps answering, the listings leave it out.
+    withdrawn_at: Optional[datetime] = _time()
 
 
 class IdeaTerm(SQLModel, table=True):

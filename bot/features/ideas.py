@@ -11,7 +11,7 @@ from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import registry
-from bot.similar import Match, index_idea, is_duplicate, search_ideas, similar_ideas
+from bot.similar import Match, index_idea, is_duplicate, search_ideas, similar_ideas, unindex_idea
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
 from storage.tables import AuditEntry, Idea, MessageLink, Person, Proposal, ProposalIdea, Support
@@ -19,15 +19,24 @@ from storage.tables import AuditEntry, Idea, MessageLink, Person, Proposal, Prop
 IDEAS_SHOWN = 20
 FOUND_SHOWN = 10
 SEARCH_WORDS = {"search", "검색", "찾기"}
+EDIT_WORDS = {"edit", "수정"}
+WITHDRAW_WORDS = {"withdraw", "철회"}
 
 
 def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
     return [[Button(ctx.t("idea.support_button"), f"support:{idea_id}")]]
 
 
-@registry.command("idea", help=("help.idea",), order=10, in_direct_chat=False)
+@registry.command("idea", help=("help.idea", "help.idea_edit"), order=10, in_direct_chat=False)
 async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     """Store an idea under the room's current topic and answer with its number."""
+    # `/idea edit 12 …` and `/idea withdraw 12`; an idea that merely starts with the word stays an idea.
+    if command.word(0) in EDIT_WORDS and is_number(command.word(1) or ""):
+        await edit_idea(ctx, int(command.word(1)), command.rest_after(2))  # type: ignore[arg-type]
+        return
+    if command.word(0) in WITHDRAW_WORDS and len(command.argv) == 2 and is_number(command.word(1) or ""):
+        await withdraw_idea(ctx, int(command.word(1)))  # type: ignore[arg-type]
+        return
     text = clean_text(
         command.args,
         max_length=ctx.settings.max_idea_length,
@@ -77,6 +86,50 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     )
 
 
+async def _own_free_idea(ctx: Context, idea_id: int, action: str) -> Idea:
+    """The person's own idea, not withdrawn and not in a proposal, or a refusal saying why."""
+    idea = await ctx.session.get(Idea, idea_id)
+    if idea is None:
+        raise UserError("idea.not_found", number=idea_id)
+    if idea.author_id != ctx.person.id:
+        raise UserError(f"idea.{action}_not_author", number=idea_id)
+    if idea.withdrawn_at is not None:
+        raise UserError("idea.withdrawn", number=idea_id)
+    bundled = await ctx.session.exec(select(ProposalIdea.proposal_id).where(ProposalIdea.idea_id == idea_id))
+    proposal_id = bundled.first()
+    if proposal_id is not None:
+        raise UserError(f"idea.{action}_in_proposal", number=idea_id, proposal=proposal_id)
+    return idea
+
+
+async def edit_idea(ctx: Context, idea_id: int, new_text: str) -> None:
+    """The author rewrites their idea while no proposal holds it; supports stay."""
+    text = clean_text(
+        new_text,
+        max_length=ctx.settings.max_idea_length,
+        empty_key="idea.edit_usage",
+        too_long_key="idea.too_long",
+    )
+    idea = await _own_free_idea(ctx, idea_id, "edit")
+    old = idea.text
+    await unindex_idea(ctx.session, idea_id, old)
+    idea.text = text
+    ctx.session.add(idea)
+    await index_idea(ctx.session, idea_id, text)
+    ctx.audit("idea.edited", "idea", idea_id, before=old)
+    ctx.reply(ctx.t("idea.edited", number=idea_id, text=clip(text, 60)))
+
+
+async def withdraw_idea(ctx: Context, idea_id: int) -> None:
+    """The author takes their idea back: its number stays, listings leave it out, its points go once."""
+    idea = await _own_free_idea(ctx, idea_id, "withdraw")
+    idea.withdrawn_at = ctx.now()
+    ctx.session.add(idea)
+    ctx.audit("idea.withdrawn", "idea", idea_id)
+    await ctx.publish("idea.withdrawn", idea=idea)
+    ctx.reply(ctx.t("idea.withdrawn_done", number=idea_id))
+
+
 async def _similar_line(ctx: Context, similar: list[Match]) -> str:
     """"비슷한 아이디어가 있습니다: #12 (제안 #3, 숙성 중), #40": each with where it went."""
     ids = [m.idea.id for m in similar]
@@ -107,7 +160,11 @@ async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
         await search(ctx, command.rest_after(1))
         return
     topic = await active_topic(ctx.session, ctx.room.id)
-    condition = [Idea.room_id == ctx.room.id, Idea.topic_id == (topic.id if topic else None)]
+    condition = [
+        Idea.room_id == ctx.room.id,
+        Idea.topic_id == (topic.id if topic else None),
+        Idea.withdrawn_at.is_(None),  # type: ignore[union-attr]
+    ]
     if topic is None:
         condition[1] = Idea.topic_id.is_(None)  # type: ignore[union-attr]
     total = (await ctx.session.exec(select(func.count()).select_from(Idea).where(*condition))).one()
@@ -175,6 +232,8 @@ async def support_idea(ctx: Context, idea_id: int) -> Idea:
     idea = await ctx.session.get(Idea, idea_id)
     if idea is None:
         raise UserError("idea.not_found", number=idea_id)
+    if idea.withdrawn_at is not None:
+        raise UserError("idea.withdrawn", number=idea_id)
     if idea.author_id == ctx.person.id:
         raise UserError("support.own_idea", number=idea_id)
     added = await insert_ignoring_conflict(

@@ -12,7 +12,7 @@ from bot.ports import ManualClock
 from bot.similar import similar_ideas
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.tables import Idea, Support
+from storage.tables import AuditEntry, Idea, PointEntry, Support
 from tests.core.march import START
 from tests.harness import Story, test_settings
 
@@ -128,3 +128,60 @@ async def test_search_without_words_or_without_results_says_so(office: tuple[Sto
     await story.say("minji", "/idea 공원 화장실에 비상벨을 달아 주세요")
     assert await story.say("junho", "/ideas 검색") == ["찾을 낱말을 적어 주세요. 예: /ideas search 주차"]
     assert await story.say("junho", "/ideas search 주차") == ["'주차'에 맞는 아이디어나 제안을 찾지 못했습니다."]
+
+
+async def test_the_author_edits_an_idea_until_it_is_in_a_proposal_and_the_new_text_is_what_is_found(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 버스정류장에 온열의자")
+    await story.say("junho", "/support 1")
+    assert await story.say("junho", "/idea edit 1 정류장 바람막이") == ["#1번 아이디어는 올리신 분만 고칠 수 있습니다."]
+    assert await story.say("minji", "/idea 수정 1") == [
+        "고칠 내용을 적어 주세요. 예: /idea edit 12 버스정류장에 온열의자와 바람막이를 설치하면 좋겠습니다"
+    ]
+    [edited] = await story.say("minji", "/idea edit 1 지하철역에 공용 우산을 비치합시다")
+    assert edited == "✏️ #1번 아이디어를 고쳤습니다: 지하철역에 공용 우산을 비치합시다"
+    [idea] = await story.rows(Idea)
+    assert (idea.text, idea.support_count) == ("지하철역에 공용 우산을 비치합시다", 1)
+    assert "#1" in (await story.say("jiwoo", "/ideas search 우산"))[0]
+    assert "찾지 못했습니다" in (await story.say("jiwoo", "/ideas search 온열의자"))[0]
+
+    await story.say("sujin", "/proposal new 1 공용 우산")
+    assert await story.say("minji", "/idea edit 1 다른 내용") == [
+        "#1번 아이디어는 제안 #1에 반영되어 고칠 수 없습니다. 덧붙이실 내용은 새 아이디어로 올려 주세요."
+    ]
+    [idea] = await story.rows(Idea)
+    assert idea.text == "지하철역에 공용 우산을 비치합시다"
+
+
+async def test_an_idea_starting_with_the_word_edit_is_still_an_idea(office: tuple[Story, ManualClock]) -> None:
+    story, _ = office
+    [answer] = await story.say("minji", "/idea 수정 테이프를 민원실에 비치해 주세요")
+    assert "#1번을 등록했습니다" in answer
+
+
+async def test_a_withdrawn_idea_keeps_its_number_leaves_the_listings_and_its_points_go_once(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 청사 옥상에 태양광 패널을 설치합시다")
+    await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주세요")
+    posted = sum(e.points for e in await story.rows(PointEntry, PointEntry.ref_kind == "idea", PointEntry.ref_id == 1))
+    assert posted > 0
+    assert await story.say("junho", "/idea withdraw 1") == ["#1번 아이디어는 올리신 분만 철회할 수 있습니다."]
+
+    [done] = await story.say("minji", "/idea 철회 1")
+    assert done.startswith("#1번 아이디어를 철회했습니다. 번호는 그대로 남고")
+    assert await story.say("minji", "/idea withdraw 1") == ["#1번 아이디어는 철회되었습니다."]
+    assert await story.say("junho", "/support 1") == ["#1번 아이디어는 철회되었습니다."]
+    [listing] = await story.say("junho", "/ideas")
+    assert "총 1건" in listing and "태양광" not in listing
+    assert "찾지 못했습니다" in (await story.say("junho", "/ideas search 태양광"))[0]
+    [again] = await story.say("junho", "/idea 청사 옥상에 태양광 패널을 설치합시다")
+    assert "#3번을 등록했습니다" in again and "비슷한" not in again
+
+    entries = await story.rows(PointEntry, PointEntry.ref_kind == "idea", PointEntry.ref_id == 1)
+    assert sum(e.points for e in entries) == 0 and len(entries) == 2  # the award and its one reversal
+    [audit] = await story.rows(AuditEntry, AuditEntry.action == "idea.withdrawn")
+    assert audit.subject_id == 1

@@ -1,4 +1,4 @@
-"""the term index of ideas, for similar ideas
+"""the term index of ideas, for similar ideas and search; an idea's withdrawal
 
 Revision ID: 0005_similar
 Revises: 0005_sched
@@ -10,6 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+import storage.types
+
 
 revision: str = '0005_similar'
 down_revision: Union[str, None] = '0005_sched'
@@ -18,6 +20,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("idea") as batch:
+        batch.add_column(sa.Column("withdrawn_at", storage.types.UTCDateTime(timezone=True), nullable=True))
     op.create_table(
         "ideaterm",
         sa.Column("term", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -48,3 +52,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("termcount")
     op.drop_table("ideaterm")
+    with op.batch_alter_table("idea") as batch:
+        batch.drop_column("withdrawn_at")

@@ -184,6 +184,16 @@ class Idea(SQLModel, table=True):
     withdrawn_at: Optional[datetime] = _time()
 
 
+class IdeaComment(SQLModel, table=True):
+    """A reply to the bot's message of an idea (a Telegram reply, a Slack thread): part of its record."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_type=sa.Text)
+    created_at: datetime = _created()
+
+
 class IdeaTerm(SQLModel, table=True):
     """A term of an idea's text, so similar ideas are found without reading every idea."""
 

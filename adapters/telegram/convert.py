@@ -31,7 +31,11 @@ def to_event(update: Update) -> Incoming | None:
         # Bots (including the anonymous-admin stand-in) and service messages carry no idea.
         if user is None or user.is_bot or not text:
             return None
-        return IncomingMessage(event_id, actor(user), place(message.chat), text, str(message.message_id))
+        replied = message.reply_to_message
+        return IncomingMessage(
+            event_id, actor(user), place(message.chat), text, str(message.message_id),
+            reply_to=str(replied.message_id) if replied is not None else None,
+        )
     if update.callback_query is not None:
         query = update.callback_query
         if query.data is None or query.from_user.is_bot:

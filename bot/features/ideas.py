@@ -14,7 +14,7 @@ from bot.registry import registry
 from bot.similar import Match, index_idea, is_duplicate, search_ideas, similar_ideas, unindex_idea
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import AuditEntry, Idea, MessageLink, Person, Proposal, ProposalIdea, Support
+from storage.tables import AuditEntry, Idea, IdeaComment, MessageLink, Person, Proposal, ProposalIdea, Support
 
 IDEAS_SHOWN = 20
 FOUND_SHOWN = 10
@@ -27,7 +27,7 @@ def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
     return [[Button(ctx.t("idea.support_button"), f"support:{idea_id}")]]
 
 
-@registry.command("idea", help=("help.idea", "help.idea_edit"), order=10, in_direct_chat=False)
+@registry.command("idea", help=("help.idea", "help.idea_show", "help.idea_edit"), order=10, in_direct_chat=False)
 async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     """Store an idea under the room's current topic and answer with its number."""
     # `/idea edit 12 …` and `/idea withdraw 12`; an idea that merely starts with the word stays an idea.
@@ -36,6 +36,9 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
         return
     if command.word(0) in WITHDRAW_WORDS and len(command.argv) == 2 and is_number(command.word(1) or ""):
         await withdraw_idea(ctx, int(command.word(1)))  # type: ignore[arg-type]
+        return
+    if len(command.argv) == 1 and is_number(command.argv[0].removeprefix("#")):
+        await show_idea(ctx, int(command.argv[0].removeprefix("#")))
         return
     text = clean_text(
         command.args,
@@ -128,6 +131,73 @@ async def withdraw_idea(ctx: Context, idea_id: int) -> None:
     ctx.audit("idea.withdrawn", "idea", idea_id)
     await ctx.publish("idea.withdrawn", idea=idea)
     ctx.reply(ctx.t("idea.withdrawn_done", number=idea_id))
+
+
+async def show_idea(ctx: Context, idea_id: int) -> None:
+    """`/idea 12`: the idea with its supports, where it went and the discussion about it."""
+    idea = await ctx.session.get(Idea, idea_id)
+    if idea is None:
+        raise UserError("idea.not_found", number=idea_id)
+    author = await ctx.session.get(Person, idea.author_id)
+    header = "idea.show_header_withdrawn" if idea.withdrawn_at else "idea.show_header"
+    lines = [ctx.t(header, number=idea_id), idea.text]
+    lines.append(ctx.t("idea.show_meta", author=ctx.called(author), date=ctx.date(idea.created_at), supports=idea.support_count))
+    supporters = (
+        await ctx.session.exec(
+            select(Person).join(Support, Support.person_id == Person.id).where(Support.idea_id == idea_id).order_by(Support.id)  # type: ignore[arg-type]
+        )
+    ).all()
+    if supporters:
+        lines.append(ctx.t("idea.show_supporters", names=", ".join(p.name for p in supporters)))
+    went = (
+        await ctx.session.exec(
+            select(Proposal)
+            .join(ProposalIdea, ProposalIdea.proposal_id == Proposal.id)  # type: ignore[arg-type]
+            .where(ProposalIdea.idea_id == idea_id)
+            .order_by(ProposalIdea.added_at)
+        )
+    ).all()
+    for proposal in went:
+        state = ctx.t(f"proposal.state.{proposal.state}")
+        lines.append(ctx.t("idea.show_proposal", number=proposal.id, title=proposal.title, state=state))
+    if not went:
+        lines.append(ctx.t("idea.show_no_proposal"))
+    comments = (
+        await ctx.session.exec(
+            select(IdeaComment, Person)
+            .join(Person, Person.id == IdeaComment.person_id)  # type: ignore[arg-type]
+            .where(IdeaComment.idea_id == idea_id)
+            .order_by(IdeaComment.id)
+        )
+    ).all()
+    if comments:
+        lines.append(ctx.t("idea.show_comments", count=len(comments)))
+        for comment, person in comments:
+            lines.append(ctx.t("idea.show_comment", name=person.name, date=ctx.day(comment.created_at), text=clip(comment.text, 200)))
+    ctx.reply("\n".join(lines))
+
+
+@registry.on("message.reply")
+async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
+    """A reply to an idea's message (the bot's answer or the idea itself) is kept as a comment on it."""
+    link = (
+        await ctx.session.exec(
+            select(MessageLink).where(
+                MessageLink.platform == ctx.place.platform,
+                MessageLink.chat_id == ctx.place.chat_id,
+                MessageLink.message_id == message_id,
+                MessageLink.ref_kind == "idea",
+            )
+        )
+    ).first()
+    if link is None:
+        return
+    text = text.strip()[: ctx.settings.max_idea_length]
+    if not text:
+        return
+    comment = IdeaComment(idea_id=link.ref_id, person_id=ctx.person.id, text=text, created_at=ctx.now())  # type: ignore[arg-type]
+    ctx.session.add(comment)
+    ctx.audit("idea.commented", "idea", link.ref_id)
 
 
 async def _similar_line(ctx: Context, similar: list[Match]) -> str:

@@ -185,3 +185,29 @@ async def test_a_withdrawn_idea_keeps_its_number_leaves_the_listings_and_its_poi
     assert sum(e.points for e in entries) == 0 and len(entries) == 2  # the award and its one reversal
     [audit] = await story.rows(AuditEntry, AuditEntry.action == "idea.withdrawn")
     assert audit.subject_id == 1
+
+
+async def test_replies_to_the_idea_message_become_its_comments_shown_with_supports_and_where_it_went(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    [answer] = await story.say_sent("minji", "/idea 지하철역에 공용 우산을 비치합시다")
+    await story.say("junho", "/support 1")
+    assert await story.say_sent("junho", "반납을 안 하면 어떻게 하나요?", reply_to=answer.message_id) == []
+    await story.say("seoyeon", "역무실과 협의하면 됩니다", reply_to="u1")  # a reply to minji's own message
+    await story.say("jiwoo", "그냥 하는 말입니다")  # not a reply: not a comment
+    await story.say("sujin", "/proposal new 1 공용 우산 대여")
+
+    [shown] = await story.say("jiwoo", "/idea 1")
+
+    assert shown.splitlines() == [
+        "💡 아이디어 #1",
+        "지하철역에 공용 우산을 비치합시다",
+        "박민지 주무관님 · 2026. 3. 2.(월) · 👍 1",
+        "공감: 최준호",
+        "진행: 제안 #1 '공용 우산 대여' (초안)",
+        "💬 의견 2건",
+        "· 최준호 (3. 2.(월)): 반납을 안 하면 어떻게 하나요?",
+        "· 정서연 (3. 2.(월)): 역무실과 협의하면 됩니다",
+    ]
+    assert await story.say("jiwoo", "/idea #9") == ["#9번 아이디어가 없습니다."]

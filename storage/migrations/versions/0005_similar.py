@@ -23,6 +23,18 @@ def upgrade() -> None:
     with op.batch_alter_table("idea") as batch:
         batch.add_column(sa.Column("withdrawn_at", storage.types.UTCDateTime(timezone=True), nullable=True))
     op.create_table(
+        "ideacomment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("idea_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_ideacomment_idea_id"), "ideacomment", ["idea_id"], unique=False)
+    op.create_table(
         "ideaterm",
         sa.Column("term", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("idea_id", sa.Integer(), nullable=False),
@@ -50,6 +62,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_ideacomment_idea_id"), table_name="ideacomment")
+    op.drop_table("ideacomment")
     op.drop_table("termcount")
     op.drop_table("ideaterm")
     with op.batch_alter_table("idea") as batch:

@@ -84,8 +84,8 @@ class Match:
 
 
 def _live(statement: Any) -> Any:
-    """Leave out withdrawn ideas (they stay in the index: their number still answers)."""
-    return statement.where(Idea.withdrawn_at.is_(None))  # type: ignore[union-attr]
+    """Leave out withdrawn and merged ideas (they stay in the index: their number still answers)."""
+    return statement.where(Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None))  # type: ignore[union-attr]
 
 
 async def _counts(session: AsyncSession, wanted: Iterable[str]) -> dict[str, int]:

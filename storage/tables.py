@@ -182,6 +182,19 @@ class Idea(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     # Withdrawn by its author: the number keeps answering, the listings leave it out.
     withdrawn_at: Optional[datetime] = _time()
+    # Merged by an organizer into another idea: its number answers with that one.
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="idea.id")
+
+
+class IdeaCoauthor(SQLModel, table=True):
+    """An author of an idea merged into this one: a co-author, and a proposer of its proposals."""
+
+    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _created()
 
 
 class IdeaComment(SQLModel, table=True):

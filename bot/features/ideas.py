@@ -14,20 +14,22 @@ from bot.registry import registry
 from bot.similar import Match, index_idea, is_duplicate, search_ideas, similar_ideas, unindex_idea
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import AuditEntry, Idea, IdeaComment, MessageLink, Person, Proposal, ProposalIdea, Support
+from storage.tables import AuditEntry, Idea, IdeaCoauthor, IdeaComment, MessageLink, Person, Proposal, ProposalIdea, Support
 
 IDEAS_SHOWN = 20
 FOUND_SHOWN = 10
 SEARCH_WORDS = {"search", "검색", "찾기"}
 EDIT_WORDS = {"edit", "수정"}
 WITHDRAW_WORDS = {"withdraw", "철회"}
+MERGE_WORDS = {"merge", "합치기", "병합"}
+MERGE_FILLER = {"into", "to", "→", "->", "에", "로"}
 
 
 def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
     return [[Button(ctx.t("idea.support_button"), f"support:{idea_id}")]]
 
 
-@registry.command("idea", help=("help.idea", "help.idea_show", "help.idea_edit"), order=10, in_direct_chat=False)
+@registry.command("idea", help=("help.idea", "help.idea_show", "help.idea_edit"), organizer_help=("help.idea_merge",), order=10, in_direct_chat=False)
 async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     """Store an idea under the room's current topic and answer with its number."""
     # `/idea edit 12 …` and `/idea withdraw 12`; an idea that merely starts with the word stays an idea.
@@ -36,6 +38,12 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
         return
     if command.word(0) in WITHDRAW_WORDS and len(command.argv) == 2 and is_number(command.word(1) or ""):
         await withdraw_idea(ctx, int(command.word(1)))  # type: ignore[arg-type]
+        return
+    if command.word(0) in MERGE_WORDS:
+        numbers = [w.removeprefix("#") for w in command.argv[1:] if w.lower() not in MERGE_FILLER]
+        if len(numbers) != 2 or not all(is_number(n) for n in numbers):
+            raise UserError("idea.merge_usage")
+        await merge_ideas(ctx, int(numbers[0]), int(numbers[1]))
         return
     if len(command.argv) == 1 and is_number(command.argv[0].removeprefix("#")):
         await show_idea(ctx, int(command.argv[0].removeprefix("#")))
@@ -133,15 +141,92 @@ async def withdraw_idea(ctx: Context, idea_id: int) -> None:
     ctx.reply(ctx.t("idea.withdrawn_done", number=idea_id))
 
 
-async def show_idea(ctx: Context, idea_id: int) -> None:
-    """`/idea 12`: the idea with its supports, where it went and the discussion about it."""
+async def live_idea(ctx: Context, idea_id: int) -> tuple[Idea, list[str]]:
+    """The idea a number stands for, following merges: (idea, a note per merge followed)."""
     idea = await ctx.session.get(Idea, idea_id)
     if idea is None:
         raise UserError("idea.not_found", number=idea_id)
+    notes = []
+    for _ in range(20):  # merged ideas form a chain, never a loop; the bound is a guard
+        if idea.merged_into_id is None:
+            break
+        notes.append(ctx.t("idea.merged_note", number=idea.id, into=idea.merged_into_id))
+        idea = await ctx.session.get(Idea, idea.merged_into_id)  # type: ignore[assignment]
+    return idea, notes
+
+
+async def _coauthors(ctx: Context, idea_id: int) -> list[Person]:
+    rows = await ctx.session.exec(
+        select(Person)
+        .join(IdeaCoauthor, IdeaCoauthor.person_id == Person.id)  # type: ignore[arg-type]
+        .where(IdeaCoauthor.idea_id == idea_id)
+        .order_by(IdeaCoauthor.id)
+    )
+    return list(rows.all())
+
+
+async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
+    """An organizer merges a duplicate into an idea: supports move (one per person), authors become co-authors."""
+    await ctx.require_organizer("idea.merge")
+    if source_id == target_id:
+        raise UserError("idea.merge_same", number=source_id)
+    source, target = await ctx.session.get(Idea, source_id), await ctx.session.get(Idea, target_id)
+    for number, idea in ((source_id, source), (target_id, target)):
+        if idea is None:
+            raise UserError("idea.not_found", number=number)
+        if idea.withdrawn_at is not None:
+            raise UserError("idea.withdrawn", number=number)
+        if idea.merged_into_id is not None:
+            raise UserError("idea.merged_already", number=number, into=idea.merged_into_id)
+    assert source is not None and target is not None
+    bundled = (await ctx.session.exec(select(ProposalIdea.proposal_id).where(ProposalIdea.idea_id == source_id))).first()
+    if bundled is not None:
+        raise UserError("idea.merge_in_proposal", number=source_id, proposal=bundled)
+    authors = {target.author_id, *(p.id for p in await _coauthors(ctx, target_id))}
+    new_authors = [source.author_id, *(p.id for p in await _coauthors(ctx, source_id))]
+    for person_id in new_authors:
+        if person_id not in authors:
+            await insert_ignoring_conflict(
+                ctx.session, IdeaCoauthor, dict(idea_id=target_id, person_id=person_id, created_at=ctx.now())
+            )
+            authors.add(person_id)
+    moved = 0
+    for support in (await ctx.session.exec(select(Support).where(Support.idea_id == source_id))).all():
+        # A co-author's support of their own idea, or a second support of one person, is dropped.
+        if support.person_id not in authors:
+            moved += await insert_ignoring_conflict(
+                ctx.session, Support, dict(idea_id=target_id, person_id=support.person_id, created_at=support.created_at)
+            )
+    await ctx.session.exec(sa.delete(Support).where(Support.idea_id == source_id))  # type: ignore[call-overload, arg-type]
+    # Comments, and replies and 👍 on the merged idea's messages from now on, belong to the idea it joined.
+    await ctx.session.exec(sa.update(IdeaComment).where(IdeaComment.idea_id == source_id).values(idea_id=target_id))  # type: ignore[call-overload, arg-type]
+    await ctx.session.exec(  # type: ignore[call-overload]
+        sa.update(MessageLink).where(MessageLink.ref_kind == "idea", MessageLink.ref_id == source_id).values(ref_id=target_id)  # type: ignore[arg-type]
+    )
+    count = (await ctx.session.exec(select(func.count()).select_from(Support).where(Support.idea_id == target_id))).one()
+    target.support_count = count
+    source.support_count = 0
+    source.merged_into_id = target_id
+    ctx.session.add_all([source, target])
+    ctx.audit("idea.merged", "idea", source_id, into=target_id, supports_moved=moved)
+    answer = ctx.t("idea.merge_done", number=source_id, into=target_id, moved=moved, supports=count)
+    coauthors = await _coauthors(ctx, target_id)
+    if coauthors:
+        answer += "\n" + ctx.t("idea.merge_coauthors", into=target_id, names=", ".join(p.name for p in coauthors))
+    ctx.reply(answer)
+
+
+async def show_idea(ctx: Context, idea_id: int) -> None:
+    """`/idea 12`: the idea with its supports, where it went and the discussion about it."""
+    idea, notes = await live_idea(ctx, idea_id)
+    idea_id = idea.id  # type: ignore[assignment]
     author = await ctx.session.get(Person, idea.author_id)
     header = "idea.show_header_withdrawn" if idea.withdrawn_at else "idea.show_header"
-    lines = [ctx.t(header, number=idea_id), idea.text]
+    lines = [*notes, ctx.t(header, number=idea_id), idea.text]
     lines.append(ctx.t("idea.show_meta", author=ctx.called(author), date=ctx.date(idea.created_at), supports=idea.support_count))
+    coauthors = await _coauthors(ctx, idea_id)
+    if coauthors:
+        lines.append(ctx.t("idea.show_coauthors", names=", ".join(p.name for p in coauthors)))
     supporters = (
         await ctx.session.exec(
             select(Person).join(Support, Support.person_id == Person.id).where(Support.idea_id == idea_id).order_by(Support.id)  # type: ignore[arg-type]
@@ -234,6 +319,7 @@ async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
         Idea.room_id == ctx.room.id,
         Idea.topic_id == (topic.id if topic else None),
         Idea.withdrawn_at.is_(None),  # type: ignore[union-attr]
+        Idea.merged_into_id.is_(None),  # type: ignore[union-attr]
     ]
     if topic is None:
         condition[1] = Idea.topic_id.is_(None)  # type: ignore[union-attr]
@@ -298,13 +384,19 @@ async def search(ctx: Context, words: str) -> None:
 
 
 async def support_idea(ctx: Context, idea_id: int) -> Idea:
-    """Record the person's support once; refuse their own idea and a second support."""
-    idea = await ctx.session.get(Idea, idea_id)
-    if idea is None:
-        raise UserError("idea.not_found", number=idea_id)
+    """Record the person's support once; refuse their own idea and a second support.
+
+    A merged idea's number supports the idea it was merged into."""
+    idea, _ = await live_idea(ctx, idea_id)
+    idea_id = idea.id  # type: ignore[assignment]
     if idea.withdrawn_at is not None:
         raise UserError("idea.withdrawn", number=idea_id)
-    if idea.author_id == ctx.person.id:
+    coauthor = (
+        await ctx.session.exec(
+            select(IdeaCoauthor.id).where(IdeaCoauthor.idea_id == idea_id, IdeaCoauthor.person_id == ctx.person.id)
+        )
+    ).first()
+    if idea.author_id == ctx.person.id or coauthor is not None:
         raise UserError("support.own_idea", number=idea_id)
     added = await insert_ignoring_conflict(
         ctx.session,

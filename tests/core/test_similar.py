@@ -211,3 +211,43 @@ async def test_replies_to_the_idea_message_become_its_comments_shown_with_suppor
         "· 정서연 (3. 2.(월)): 역무실과 협의하면 됩니다",
     ]
     assert await story.say("jiwoo", "/idea #9") == ["#9번 아이디어가 없습니다."]
+
+
+async def test_an_organizer_merges_a_duplicate_supports_move_once_authors_become_co_authors_and_both_numbers_answer(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 지하철역에 공용 우산을 비치합시다")
+    await story.say("junho", "/idea 공용 우산 대여함을 지하철역에 두면 좋겠습니다")
+    for person, number in (("seoyeon", 1), ("seoyeon", 2), ("jiwoo", 2), ("minji", 2)):
+        await story.say(person, f"/support {number}")
+    points_before = sorted((e.person_id, e.points, e.award_key) for e in await story.rows(PointEntry))
+
+    assert "담당자만" in (await story.say("junho", "/idea merge 2 into 1"))[0]
+    assert await story.say("sujin", "/idea merge 2 2") == ["#2번을 자기 자신과 합칠 수는 없습니다. 서로 다른 두 번호를 적어 주세요."]
+    [merged] = await story.say("sujin", "/idea merge 2 into 1")
+
+    assert merged.splitlines() == [
+        "🔗 #2번 아이디어를 #1번에 합쳤습니다. 공감 1건을 옮겨 #1번의 공감은 2건입니다. #2번으로도 계속 찾아보실 수 있습니다.",
+        "#1번 공동 제안자: 최준호",
+    ]
+    # seoyeon supported both: counted once; minji, now the author of #1, cannot support her own idea.
+    assert sorted(s.person_id for s in await story.rows(Support)) == sorted(
+        s.person_id for s in await story.rows(Support, Support.idea_id == 1)
+    )
+    ideas = await story.rows(Idea, order=Idea.id)
+    assert [(i.support_count, i.merged_into_id) for i in ideas] == [(2, None), (0, 1)]
+    assert sorted((e.person_id, e.points, e.award_key) for e in await story.rows(PointEntry)) == points_before
+
+    [shown] = await story.say("jiwoo", "/idea 2")
+    assert shown.splitlines()[:3] == ["↪ #2번 아이디어는 #1번에 합쳐졌습니다.", "💡 아이디어 #1", "지하철역에 공용 우산을 비치합시다"]
+    assert "공동 제안자: 최준호" in shown
+    assert await story.say("jiwoo", "/support 2") == ["이미 #1번 아이디어에 공감하셨습니다."]
+    assert (await story.say("junho", "/support 1"))[0].startswith("본인이 올린 아이디어(#1)")
+    assert await story.say("sujin", "/idea merge 2 into 1") == ["#2번 아이디어는 이미 #1번에 합쳐졌습니다."]
+    [listing] = await story.say("jiwoo", "/ideas")
+    assert "총 1건" in listing
+
+    await story.say("sujin", "/proposal new 1 공용 우산 대여")
+    [proposal] = await story.say("jiwoo", "/proposal 1")
+    assert "제안자: 박민지, 최준호" in proposal

@@ -22,6 +22,20 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     with op.batch_alter_table("idea") as batch:
         batch.add_column(sa.Column("withdrawn_at", storage.types.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_idea_merged_into_id_idea", "idea", ["merged_into_id"], ["id"])
+    op.create_table(
+        "ideacoauthor",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("idea_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["idea_id"], ["idea.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("idea_id", "person_id"),
+    )
+    op.create_index(op.f("ix_ideacoauthor_idea_id"), "ideacoauthor", ["idea_id"], unique=False)
     op.create_table(
         "ideacomment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -66,5 +80,9 @@ def downgrade() -> None:
     op.drop_table("ideacomment")
     op.drop_table("termcount")
     op.drop_table("ideaterm")
+    op.drop_index(op.f("ix_ideacoauthor_idea_id"), table_name="ideacoauthor")
+    op.drop_table("ideacoauthor")
     with op.batch_alter_table("idea") as batch:
+        batch.drop_constraint("fk_idea_merged_into_id_idea", type_="foreignkey")
+        batch.drop_column("merged_into_id")
         batch.drop_column("withdrawn_at")

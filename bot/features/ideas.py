@@ -11,10 +11,27 @@ from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import registry
-from bot.similar import Match, index_idea, is_duplicate, search_ideas, similar_ideas, unindex_idea
+from bot.similar import (
+    Match,
+    index_idea,
+    is_duplicate,
+    search_ideas,
+    similar_ideas,
+    unindex_idea,
+)
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import AuditEntry, Idea, IdeaCoauthor, IdeaComment, MessageLink, Person, Proposal, ProposalIdea, Support
+from storage.tables import (
+    AuditEntry,
+    Idea,
+    IdeaCoauthor,
+    IdeaComment,
+    MessageLink,
+    Person,
+    Proposal,
+    ProposalIdea,
+    Support,
+)
 
 IDEAS_SHOWN = 20
 FOUND_SHOWN = 10

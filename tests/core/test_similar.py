@@ -213,6 +213,14 @@ async def test_replies_to_the_idea_message_become_its_comments_shown_with_suppor
     assert await story.say("jiwoo", "/idea #9") == ["#9번 아이디어가 없습니다."]
 
 
+    # Bundled, the discussion goes with the idea: on the proposal's page and to the reviewing head.
+    [proposal] = await story.say("jiwoo", "/proposal 1")
+    assert "   💬 최준호: 반납을 안 하면 어떻게 하나요?\n   💬 정서연: 역무실과 협의하면 됩니다" in proposal
+    await story.say("dohyun", "/help")
+    await story.say("sujin", "/proposal submit 1 교통정책과")
+    assert any("   💬 정서연: 역무실과 협의하면 됩니다" in text for text in story.to_person("dohyun"))
+
+
 async def test_an_organizer_merges_a_duplicate_supports_move_once_authors_become_co_authors_and_both_numbers_answer(
     office: tuple[Story, ManualClock],
 ) -> None:

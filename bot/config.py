@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     max_idea_length: int = Field(2000, alias="IDEAROOM_MAX_IDEA_LENGTH")
     review_due_days: int = Field(30, alias="IDEAROOM_REVIEW_DUE_DAYS")
     points_rules_file: str = Field("", alias="IDEAROOM_POINTS_RULES")
+    points_allow_negative: bool = Field(False, alias="IDEAROOM_POINTS_ALLOW_NEGATIVE")
+    points_count_outside_supports: bool = Field(False, alias="IDEAROOM_POINTS_COUNT_OUTSIDE_SUPPORTS")
     report_dir: str = Field("./reports", alias="IDEAROOM_REPORT_DIR")
+    office_name: str = Field("혁신담당관실", alias="IDEAROOM_OFFICE_NAME")
 
     # Scheduler
     reminder_grace_hours: int = Field(12, alias="IDEAROOM_REMINDER_GRACE_HOURS")

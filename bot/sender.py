@@ -19,7 +19,7 @@ from bot.messages import Button, Destination, Outgoing, SendResult
 from bot.outbox import add_raw, merged_acks_text, notify_failure
 from bot.pacing import Budget, PlatformLimits, limits_for
 from bot.ports import ChatGateway, Clock, DeliveryError
-from bot.reports import render_chart
+from bot.charts import render_chart
 from storage.db import Database, insert_ignoring_conflict
 from storage.tables import MessageLink, OutboxMessage, OutboxState
 

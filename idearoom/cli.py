@@ -119,13 +119,16 @@ async def points_export(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    except OSError as error:  # a folder that cannot be written, the file open in Excel
+        print(f"cannot write the file: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {count} people to {path}")
     return 0
 
 
 async def report_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write the month's report as a spreadsheet."""
-    from bot.reports import export_month_file
+    from bot.report_workbook import export_month_file
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -134,6 +137,9 @@ async def report_export(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"cannot write the file: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {path}")
     return 0
 
@@ -233,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Its one warning ("building the font cache") is no advice for the bot's user; bot.charts says when Hangul is missing.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     from idearoom.runtime import SetupError
 
     try:

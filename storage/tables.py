@@ -161,6 +161,9 @@ class FieldVisit(SQLModel, table=True):
     place: str = Field(default="", max_length=300)
     note: str = Field(default="", sa_type=sa.Text)
     state: str = Field(default="planned", max_length=20)  # planned, held, cancelled
+    # Held only once the head or an organizer says it took place; that is what pays its points.
+    confirmed_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    confirmed_at: Optional[datetime] = _time()
     created_at: datetime = _created()
 
 
@@ -253,6 +256,7 @@ class ProposalState(StrEnum):
     submitted = "submitted"
     adopted = "adopted"
     rejected = "rejected"
+    supplement = "supplement"
     maturing = "maturing"
     implementing = "implementing"
     implemented = "implemented"
@@ -270,6 +274,8 @@ class Proposal(SQLModel, table=True):
     state: str = Field(default=ProposalState.draft, max_length=20, index=True)
     created_by: int = Field(foreign_key="person.id")
     implementer_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    # When a supplement (보완) was requested: the review clock stands still until the proposers answer.
+    review_paused_at: Optional[datetime] = _time()
     rejection_reason: str = Field(default="", sa_type=sa.Text)
     revived_count: int = 0
     submitted_at: Optional[datetime] = _time()

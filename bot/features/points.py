@@ -89,6 +89,13 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
     reason = clean_text(command.rest_after(3), max_length=500, empty_key="points.reason_required", too_long_key="points.reason_too_long")
     points = -int(amount_word) if deduct else int(amount_word)
     assert person.id is not None
+    # Two organizers deducting at once would each see the balance before the other's entry.
+    await ctx.session.exec(select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))  # type: ignore[call-overload]
+    if deduct and not ctx.settings.points_allow_negative:
+        before = await ledger.total(ctx.session, person.id)
+        if before + points < 0:
+            # Refused rather than capped: the organizer decides what a smaller deduction should be.
+            raise UserError("points.deduct_below_zero", name=ctx.called(person), balance=before, points=-points)
     # A manual entry rewards nothing an event could repeat, so it is numbered per person.
     sequence = (
         await ctx.session.exec(

@@ -163,6 +163,9 @@ async def _run_scenario(postgres_url: str, tmp_path: Path, workers: list[WorkerP
                 "IDEAROOM_DEMO_DATA": "true",
                 "IDEAROOM_SEND_RATE_LIMITS": "off",
                 "IDEAROOM_LOG_LEVEL": "INFO",
+                # These Telegram users are outside the directory; their supports must still pay
+                # here, where the threshold award under concurrent workers is what is tested.
+                "IDEAROOM_POINTS_COUNT_OUTSIDE_SUPPORTS": "true",
             }
         )
         # As the README says: migrations once, before the workers start.

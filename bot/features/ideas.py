@@ -211,7 +211,7 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
     for person_id in new_authors:
         if person_id not in authors:
             await insert_ignoring_conflict(
-                ctx.session, IdeaCoauthor, dict(idea_id=target_id, person_id=person_id, created_at=ctx.now())
+                ctx.session, IdeaCoauthor, {"idea_id": target_id, "person_id": person_id, "created_at": ctx.now()}
             )
             authors.add(person_id)
     moved = 0
@@ -219,7 +219,7 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
         # A co-author's support of their own idea, or a second support of one person, is dropped.
         if support.person_id not in authors:
             moved += await insert_ignoring_conflict(
-                ctx.session, Support, dict(idea_id=target_id, person_id=support.person_id, created_at=support.created_at)
+                ctx.session, Support, {"idea_id": target_id, "person_id": support.person_id, "created_at": support.created_at}
             )
     await ctx.session.exec(sa.delete(Support).where(Support.idea_id == source_id))  # type: ignore[call-overload, arg-type]
     # Comments, and replies and 👍 on the merged idea's messages from now on, belong to the idea it joined.

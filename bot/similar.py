@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import func, select
+from sqlmodel.sql.expression import SelectOfScalar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import Idea, IdeaTerm, TermCount
@@ -48,7 +49,7 @@ def terms(text: str) -> set[str]:
     return found
 
 
-def _insert(session: AsyncSession) -> object:
+def _insert(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
@@ -71,7 +72,7 @@ async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
     found = sorted(terms(text))
     if not found:
         return
-    await session.exec(sa.delete(IdeaTerm).where(IdeaTerm.idea_id == idea_id, IdeaTerm.term.in_(found)))  # type: ignore[call-overload, attr-defined]
+    await session.exec(sa.delete(IdeaTerm).where(IdeaTerm.idea_id == idea_id, IdeaTerm.term.in_(found)))  # type: ignore[call-overload, attr-defined, arg-type]
     await session.exec(  # type: ignore[call-overload]
         sa.update(TermCount).where(TermCount.term.in_(found)).values(ideas=TermCount.ideas - 1)  # type: ignore[attr-defined]
     )
@@ -83,7 +84,7 @@ class Match:
     score: float
 
 
-def _live(statement: Any) -> Any:
+def _live(statement: SelectOfScalar[Idea]) -> SelectOfScalar[Idea]:
     """Leave out withdrawn and merged ideas (they stay in the index: their number still answers)."""
     return statement.where(Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None))  # type: ignore[union-attr]
 
@@ -134,8 +135,8 @@ async def _candidates(
     found = await session.exec(
         select(IdeaTerm.idea_id, hits)
         .where(IdeaTerm.term.in_(chosen))  # type: ignore[attr-defined]
-        .group_by(IdeaTerm.idea_id)
-        .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))
+        .group_by(IdeaTerm.idea_id)  # type: ignore[arg-type]
+        .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))  # type: ignore[call-overload]
         .limit(limit)
     )
     return [(row[0], row[1]) for row in found.all()]
@@ -149,7 +150,7 @@ async def search_ideas(session: AsyncSession, text: str, limit: int) -> list[Ide
         return []
     found = await _candidates(session, query, await _counts(session, query), total, limit)
     rows = await session.exec(_live(select(Idea).where(Idea.id.in_([idea_id for idea_id, _ in found]))))  # type: ignore[union-attr]
-    ideas = {idea.id: idea for idea in rows.all()}
+    ideas: dict[int | None, Idea] = {idea.id: idea for idea in rows.all()}
     return [ideas[idea_id] for idea_id, _ in found if idea_id in ideas]
 
 
@@ -163,7 +164,7 @@ async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN,
         return []
     counts = await _counts(session, query)
     candidate_ids = [idea_id for idea_id, _ in await _candidates(session, query, counts, total, CANDIDATES)]
-    candidates = (await session.exec(_live(select(Idea).where(Idea.id.in_(candidate_ids))))).all()  # type: ignore[union-attr]
+    candidates: list[Idea] = list((await session.exec(_live(select(Idea).where(Idea.id.in_(candidate_ids))))).all())  # type: ignore[union-attr]
     their_terms = {idea.id: terms(idea.text) for idea in candidates}
     counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
     weight = {t: _weight(counts.get(t, 0), total) for t in query.union(*their_terms.values())}

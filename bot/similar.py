@@ -174,9 +174,18 @@ async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN,
     return scored[:limit]
 
 
-def is_duplicate(match: Match, author_id: int, hours_since: float) -> bool:
-    """The same person's (near) copy of their recent idea."""
-    return match.idea.author_id == author_id and match.score >= DUPLICATE_AT and hours_since <= DUPLICATE_HOURS
+def _numbers(text: str) -> list[str]:
+    return sorted(re.findall(r"[0-9]+", unicodedata.normalize("NFKC", text)))
+
+
+def is_duplicate(match: Match, text: str, author_id: int, hours_since: float) -> bool:
+    """The same person's (near) copy of their recent idea; other numbers (버스 3번, 5번) make another idea."""
+    return (
+        match.idea.author_id == author_id
+        and match.score >= DUPLICATE_AT
+        and hours_since <= DUPLICATE_HOURS
+        and _numbers(match.idea.text) == _numbers(text)
+    )
 
 
 def backfill_terms(rows: Sequence[tuple[int, str]]) -> tuple[list[dict[str, object]], dict[str, int]]:

@@ -80,7 +80,7 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     )
     similar = await similar_ideas(ctx.session, text)
     for match in similar:
-        if is_duplicate(match, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
+        if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
             raise UserError("idea.duplicate_own", number=match.idea.id)
     topic = await active_topic(ctx.session, ctx.room.id)
     idea = Idea(

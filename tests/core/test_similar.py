@@ -67,13 +67,17 @@ async def test_the_same_idea_twice_from_one_person_is_refused_kindly_and_stored_
     assert "#2번을 등록했습니다" in near_copy
     [refused] = await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주면 좋겠습니다.")
     assert "최근에 올리신 #2번 아이디어와 같은 내용" in refused
-    assert [i.text for i in await story.rows(Idea, order=Idea.id)] == ["하나", "민원실 대기번호를 문자로 알려 주세요"]
+    [other_number] = await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주세요 2")  # another number: another idea
+    assert "#3번을 등록했습니다" in other_number
+    assert [i.text for i in await story.rows(Idea, order=Idea.id)] == [
+        "하나", "민원실 대기번호를 문자로 알려 주세요", "민원실 대기번호를 문자로 알려 주세요 2"
+    ]
 
     [other_person] = await story.say("junho", "/idea 하나")  # someone else's: recorded, with a pointer
-    assert "#3번을 등록했습니다" in other_person and "비슷한 아이디어가 있습니다: #1" in other_person
+    assert "#4번을 등록했습니다" in other_person and "비슷한 아이디어가 있습니다: #1" in other_person
     clock.advance(hours=25)
     [later] = await story.say("minji", "/idea 하나")  # a day on, it is a new post
-    assert "#4번을 등록했습니다" in later
+    assert "#5번을 등록했습니다" in later
 
 
 async def test_ideas_stored_before_the_index_existed_are_found(database_url: str) -> None:

@@ -496,6 +496,33 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = _created()
 
 
+class InboxState(StrEnum):
+    pending = "pending"
+    failed = "failed"
+
+
+class InboxEvent(SQLModel, table=True):
+    """A platform request as received, committed before the platform is answered; deleted once handled."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "delivery_id"),
+        sa.Index("ix_inbox_due", "state", "platform", "lease_until"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    # The platform's own id of the request (a retry of it carries the same one).
+    delivery_id: str = Field(max_length=200)
+    kind: str = Field(max_length=30)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default=InboxState.pending, max_length=10)
+    attempts: int = 0
+    # Until then the worker that took the row is handling it; afterwards any worker may.
+    lease_until: datetime = _created()
+    error: str = Field(default="", sa_type=sa.Text)
+    received_at: datetime = _created()
+
+
 class PendingInput(SQLModel, table=True):
     """A question the bot asked a person and whose answer it waits for (e.g. a visit date)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.points.listeners  # noqa: F401  (registers the awarding listeners)
@@ -59,7 +59,7 @@ async def show_points(ctx: Context) -> None:
         await ctx.session.exec(
             select(PointEntry)
             .where(PointEntry.person_id == person_id)
-            .order_by(PointEntry.created_at.desc(), PointEntry.id.desc())  # type: ignore[attr-defined]
+            .order_by(col(PointEntry.created_at).desc(), col(PointEntry.id).desc())
             .limit(RECENT_ENTRIES)
         )
     ).all()
@@ -118,7 +118,7 @@ def _period_name(ctx: Context, kind: str, period: Period) -> str:
 
 def _ranks(rows: list[tuple[int, str, int]]) -> list[tuple[int, int, str, int]]:
     """(rank, id, name, points) with equal points sharing a rank (1, 2, 2, 4)."""
-    ranked = []
+    ranked: list[tuple[int, int, str, int]] = []
     for index, (key, name, points) in enumerate(rows):
         rank = ranked[-1][0] if ranked and ranked[-1][3] == points else index + 1
         ranked.append((rank, key, name, points))

@@ -231,7 +231,7 @@ async def _names(ctx: Context, person_ids: set[int]) -> dict[int, str]:
     if not person_ids:
         return {}
     rows = (await ctx.session.exec(select(Person.id, Person.name).where(Person.id.in_(person_ids)))).all()  # type: ignore[union-attr]
-    return {person_id: name for person_id, name in rows}
+    return {person_id: name for person_id, name in rows if person_id is not None}
 
 
 async def support_topic(ctx: Context, topic_id: int) -> Topic:

@@ -33,7 +33,7 @@ async def _add_to_totals(session: AsyncSession, person_id: int, points: int, mom
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(PointTotal).values([dict(person_id=person_id, period=key, points=points) for key in period_keys(moment)])
     statement = statement.on_conflict_do_update(
-        index_elements=[PointTotal.person_id, PointTotal.period],
+        index_elements=["person_id", "period"],
         set_={"points": PointTotal.points + statement.excluded.points},
     )
     await session.exec(statement)  # type: ignore[call-overload]

@@ -81,7 +81,7 @@ async def test_the_same_idea_twice_from_one_person_is_refused_kindly_and_stored_
 
 
 async def test_ideas_stored_before_the_index_existed_are_found(database_url: str) -> None:
-    await asyncio.to_thread(upgrade, database_url, "0005_points")
+    await asyncio.to_thread(upgrade, database_url, "0005_slack")
     db = Database(database_url)
     try:
         async with db.engine.begin() as connection:

@@ -36,6 +36,8 @@ class IncomingMessage:
     place: Place
     text: str
     message_id: str | None = None
+    # The message this one answers (a Telegram reply, a Slack thread's parent), if any.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)

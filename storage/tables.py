@@ -183,6 +183,45 @@ class Idea(SQLModel, table=True):
     # Kept in step with the supports table in the same transaction, so ranking needs no join.
     support_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    # Withdrawn by its author: the number keeps answering, the listings leave it out.
+    withdrawn_at: Optional[datetime] = _time()
+    # Merged by an organizer into another idea: its number answers with that one.
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="idea.id")
+
+
+class IdeaCoauthor(SQLModel, table=True):
+    """An author of an idea merged into this one: a co-author, and a proposer of its proposals."""
+
+    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _created()
+
+
+class IdeaComment(SQLModel, table=True):
+    """A reply to the bot's message of an idea (a Telegram reply, a Slack thread): part of its record."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_type=sa.Text)
+    created_at: datetime = _created()
+
+
+class IdeaTerm(SQLModel, table=True):
+    """A term of an idea's text, so similar ideas are found without reading every idea."""
+
+    term: str = Field(primary_key=True, max_length=16)
+    idea_id: int = Field(primary_key=True, foreign_key="idea.id")
+
+
+class TermCount(SQLModel, table=True):
+    """How many ideas hold a term; rare terms weigh more and common ones are not looked up."""
+
+    term: str = Field(primary_key=True, max_length=16)
+    ideas: int = 0
 
 
 class Support(SQLModel, table=True):

@@ -157,3 +157,18 @@ async def on_field_visit_held(ctx: Context, visit: FieldVisit) -> None:
         ("field_visit", visit.id),
         f"field_visit_held:field_visit:{visit.id}",
     )
+
+
+@registry.on("idea.withdrawn")
+async def on_idea_withdrawn(ctx: Context, idea: Idea) -> None:
+    """A withdrawn idea's points (posting, the support bonus) are taken back, once: the reversal has its own key."""
+    assert idea.id is not None
+    await ledger.reverse_live(
+        ctx.session,
+        ref_kind="idea",
+        ref_id=idea.id,
+        stages={"idea_posted", "idea_supported_threshold"},
+        reason=ctx.t("idea.withdrawn_points_reason", number=idea.id),
+        awarded_by=ctx.person.id,
+        now=ctx.now(),
+    )

@@ -1,7 +1,7 @@
 """the term index of ideas, for similar ideas and search; an idea's withdrawal
 
 Revision ID: 0005_similar
-Revises: 0005_slack
+Revises: 0005_matrix
 Create Date: 2026-12-01 21:05:00.000000
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ import storage.types
 
 
 revision: str = '0005_similar'
-down_revision: Union[str, None] = '0005_slack'
+down_revision: Union[str, None] = '0005_matrix'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.context import Context
 from bot.errors import UserError
@@ -175,7 +175,10 @@ async def live_idea(ctx: Context, idea_id: int) -> tuple[Idea, list[str]]:
         if idea.merged_into_id is None:
             break
         notes.append(ctx.t("idea.merged_note", number=idea.id, into=idea.merged_into_id))
-        idea = await ctx.session.get(Idea, idea.merged_into_id)  # type: ignore[assignment]
+        merged_into = await ctx.session.get(Idea, idea.merged_into_id)
+        if merged_into is None:
+            break
+        idea = merged_into
     return idea, notes
 
 
@@ -311,7 +314,7 @@ async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
 
 async def _similar_line(ctx: Context, similar: list[Match]) -> str:
     """"비슷한 아이디어가 있습니다: #12 (제안 #3, 숙성 중), #40": each with where it went."""
-    ids = [m.idea.id for m in similar]
+    ids = [m.idea.id for m in similar if m.idea.id is not None]
     went: dict[int, Proposal] = {}
     rows = await ctx.session.exec(
         select(ProposalIdea.idea_id, Proposal)
@@ -323,12 +326,12 @@ async def _similar_line(ctx: Context, similar: list[Match]) -> str:
         went[idea_id] = proposal  # the latest proposal the idea went into
     items = []
     for idea_id in ids:
-        proposal = went.get(idea_id)  # type: ignore[arg-type]
-        if proposal is None:
+        found = went.get(idea_id)
+        if found is None:
             items.append(ctx.t("idea.similar_item", number=idea_id))
         else:
-            state = ctx.t(f"proposal.state.{proposal.state}")
-            items.append(ctx.t("idea.similar_item_proposal", number=idea_id, proposal=proposal.id, state=state))
+            state = ctx.t(f"proposal.state.{found.state}")
+            items.append(ctx.t("idea.similar_item_proposal", number=idea_id, proposal=found.id, state=state))
     return ctx.t("idea.similar", ideas=", ".join(items))
 
 
@@ -447,7 +450,7 @@ async def search(ctx: Context, words: str) -> None:
         ctx.reply(ctx.t("ideas.search_none", words=words))
         return
     authors = dict(
-        (await ctx.session.exec(select(Person.id, Person.name).where(Person.id.in_({i.author_id for i in ideas})))).all()  # type: ignore[attr-defined]
+        (await ctx.session.exec(select(Person.id, Person.name).where(col(Person.id).in_({i.author_id for i in ideas})))).all()
     )
     lines = [ctx.t("ideas.search_header", words=words)]
     for idea in ideas:

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     ack_coalesce_seconds: float = Field(5.0, alias="IDEAROOM_ACK_COALESCE_SECONDS")
     # Each platform's own settings (tokens, its sending pace) live with its adapter: adapters/*/settings.py.
 
+    # Linking one person's accounts across platforms (/link)
+    link_code_minutes: int = Field(10, alias="IDEAROOM_LINK_CODE_MINUTES")
+    link_max_attempts: int = Field(5, alias="IDEAROOM_LINK_MAX_ATTEMPTS")
+
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")
     http_port: int = Field(8080, alias="IDEAROOM_HTTP_PORT")

@@ -1,0 +1,45 @@
+"""/link and /unlink: one person's accounts on several platforms."""
+
+from __future__ import annotations
+
+from bot import linking
+from bot.context import Context
+from bot.errors import UserError
+from bot.parsing import ParsedCommand
+from bot.registry import registry
+
+
+def _direct_only(ctx: Context) -> None:
+    # A code shown in a group chat could be typed by anyone who reads it.
+    if not ctx.room.is_direct:
+        raise UserError("link.direct_only")
+
+
+@registry.command("link", help=("help.link",), order=90)
+async def link(ctx: Context, command: ParsedCommand) -> None:
+    """`/link`: a one-time code; `/link <code>` from the other platform: the accounts become one person."""
+    _direct_only(ctx)
+    if not command.argv:
+        minutes = ctx.settings.link_code_minutes
+        code = await linking.issue_code(ctx.session, ctx.person, ctx.place.platform, now=ctx.now(), minutes=minutes)
+        ctx.audit("link.code_issued", "person", ctx.person.id)
+        ctx.reply(ctx.t("link.code", code=code, minutes=minutes))
+        return
+    result = await linking.link_by_code(
+        ctx.session, ctx.person, ctx.identity, command.argv[0], now=ctx.now(), max_attempts=ctx.settings.link_max_attempts
+    )
+    if isinstance(result, str):
+        ctx.reply(ctx.t(result))
+        return
+    ctx.person = result
+    platforms = sorted({i.platform for i in await linking._accounts(ctx.session, result.id or 0)})
+    ctx.reply(ctx.t("link.done", name=ctx.called(result), platforms=", ".join(platforms)))
+
+
+@registry.command("unlink", help=("help.unlink",), order=91)
+async def unlink(ctx: Context, command: ParsedCommand) -> None:
+    """`/unlink`: this account becomes a person of its own again."""
+    _direct_only(ctx)
+    person = await linking.unlink(ctx.session, ctx.identity, now=ctx.now(), actor_id=ctx.person.id)
+    ctx.person = person
+    ctx.reply(ctx.t("link.unlinked", platform=ctx.place.platform))

@@ -161,3 +161,42 @@ async def test_unlink_gives_the_account_back_its_own_person(office) -> None:  # 
     identity = (await story.rows(Identity, Identity.external_id == "7001"))[0]
     assert identity.person_id != (await minji(story)).id
     assert "해제할 것이 없습니다" in (await bot.dm("telegram", "7001", "/unlink"))[0]
+
+
+def test_an_organizer_links_and_unlinks_accounts_from_the_command_line(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from idearoom.cli import main
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'office.db'}"
+
+    async def prepare() -> None:
+        story = await Story.start(test_settings(url))
+        bot = TwoPlatforms(story)
+        await bot.say("telegram", "7001", "/idea 버스정류장에 온열의자를 설치해 주세요")
+        await story.close()
+
+    async def accounts_of(handle: str) -> set[str]:
+        story = await Story.start(test_settings(url))
+        person = (await story.rows(Person, Person.handle == handle))[0]
+        found = {f"{i.platform}:{i.external_id}" for i in await story.rows(Identity, Identity.person_id == person.id)}
+        ideas = await story.count(Idea, Idea.author_id == person.id)
+        await story.close()
+        return found | {f"ideas:{ideas}"}
+
+    from storage.migrate import upgrade
+
+    upgrade(url)  # as `idearoom db upgrade` does
+    asyncio.run(prepare())
+    monkeypatch.setenv("IDEAROOM_DATABASE_URL", url)
+    monkeypatch.setenv("IDEAROOM_DEMO_DATA", "false")
+    assert main(["people", "link", "minji", "telegram:7001"]) == 0
+    assert "telegram:7001 now belongs to" in capsys.readouterr().out
+    assert {"telegram:7001", "ideas:1"} <= asyncio.run(accounts_of("minji"))
+    # The directory stays authoritative: 준호 cannot be given 민지's Telegram account on top of his own.
+    assert main(["people", "link", "junho", "telegram:7002"]) == 0
+    assert main(["people", "link", "junho", "telegram:7001"]) == 2
+    assert "two different people in the staff directory" in capsys.readouterr().err
+    assert main(["people", "unlink", "telegram:7001"]) == 0
+    assert "telegram:7001" not in asyncio.run(accounts_of("minji"))
+    assert main(["people", "unlink", "telegram:9999"]) == 2

@@ -172,6 +172,7 @@ def test_an_organizer_links_and_unlinks_accounts_from_the_command_line(tmp_path,
 
     async def prepare() -> None:
         story = await Story.start(test_settings(url))
+        await link_accounts(story.app, "slack", {"minji": "U-MINJI"})
         bot = TwoPlatforms(story)
         await bot.say("telegram", "7001", "/idea 버스정류장에 온열의자를 설치해 주세요")
         await story.close()
@@ -198,5 +199,7 @@ def test_an_organizer_links_and_unlinks_accounts_from_the_command_line(tmp_path,
     assert main(["people", "link", "junho", "telegram:7001"]) == 2
     assert "two different people in the staff directory" in capsys.readouterr().err
     assert main(["people", "unlink", "telegram:7001"]) == 0
-    assert "telegram:7001" not in asyncio.run(accounts_of("minji"))
+    assert asyncio.run(accounts_of("minji")) == {"slack:U-MINJI", "ideas:1"}
+    assert main(["people", "unlink", "slack:U-MINJI"]) == 2
+    assert "not linked to any other" in capsys.readouterr().err
     assert main(["people", "unlink", "telegram:9999"]) == 2

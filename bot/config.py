@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")
     http_port: int = Field(8080, alias="IDEAROOM_HTTP_PORT")
+    # Set: /healthz and /metrics answer only on this port of IDEAROOM_OPS_HOST, not on the webhooks' port.
+    ops_port: int | None = Field(None, alias="IDEAROOM_OPS_PORT")
+    ops_host: str = Field("127.0.0.1", alias="IDEAROOM_OPS_HOST")
+    # Set: GET /metrics needs "Authorization: Bearer <token>".
+    metrics_token: str = Field("", alias="IDEAROOM_METRICS_TOKEN")
+
+    @field_validator("ops_port", mode="before")
+    @classmethod
+    def _no_ops_port(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("organizers", mode="before")
     @classmethod

@@ -35,6 +35,8 @@ class App:
     core: Core
     sender: Sender
     http: HttpServer
+    # The operators' own listener for /healthz and /metrics when IDEAROOM_OPS_PORT is set.
+    ops_http: HttpServer | None = None
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     role: str = "all"  # web, scheduler or all (see `idearoom run --role`)
@@ -76,6 +78,8 @@ class App:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
         await self.http.stop()
+        if self.ops_http is not None:
+            await self.ops_http.stop()
         await self.db.dispose()
 
 

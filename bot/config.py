@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     ack_coalesce_seconds: float = Field(5.0, alias="IDEAROOM_ACK_COALESCE_SECONDS")
     # Each platform's own settings (tokens, its sending pace) live with its adapter: adapters/*/settings.py.
 
+    # allow: anyone who writes in a room may post, support and earn points (as before);
+    # staff: only people in the directory, organizers and committee members.
+    strangers: str = Field("allow", alias="IDEAROOM_STRANGERS")
     # Linking one person's accounts across platforms (/link)
     link_code_minutes: int = Field(10, alias="IDEAROOM_LINK_CODE_MINUTES")
     link_max_attempts: int = Field(5, alias="IDEAROOM_LINK_MAX_ATTEMPTS")
@@ -65,6 +68,14 @@ class Settings(BaseSettings):
     ops_host: str = Field("127.0.0.1", alias="IDEAROOM_OPS_HOST")
     # Set: GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: str = Field("", alias="IDEAROOM_METRICS_TOKEN")
+
+    @field_validator("strangers")
+    @classmethod
+    def _strangers(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("allow", "staff"):
+            raise ValueError("IDEAROOM_STRANGERS is allow or staff")
+        return value
 
     @field_validator("ops_port", mode="before")
     @classmethod

@@ -203,3 +203,36 @@ def test_an_organizer_links_and_unlinks_accounts_from_the_command_line(tmp_path,
     assert main(["people", "unlink", "slack:U-MINJI"]) == 2
     assert "not linked to any other" in capsys.readouterr().err
     assert main(["people", "unlink", "telegram:9999"]) == 2
+
+
+@pytest.fixture
+async def staff_only(sqlite_url: str) -> AsyncIterator[TwoPlatforms]:
+    story = await Story.start(test_settings(sqlite_url, IDEAROOM_STRANGERS="staff"))
+    await link_accounts(story.app, "slack", {"minji": "U-MINJI"})
+    yield TwoPlatforms(story)
+    await story.close()
+
+
+async def test_with_strangers_set_to_staff_only_the_directory_posts_supports_and_earns(staff_only) -> None:  # type: ignore[no-untyped-def]
+    bot = staff_only
+    story = bot.story
+    refused = await bot.say("telegram", "7001", "/idea 외부인의 아이디어")
+    assert "직원 명부에 등록된 분만" in refused[0]
+    assert await story.count(Idea) == 0
+    await bot.say("slack", "U-MINJI", "/idea 민원실 대기표를 문자로 알려 주세요")
+    idea = (await story.rows(Idea))[0]
+    assert "직원 명부에 등록된 분만" in (await bot.say("telegram", "7001", f"/support {idea.id}"))[0]
+    assert await story.count(Support) == 0
+    stranger = (await story.rows(Identity, Identity.external_id == "7001"))[0].person_id
+    assert await story.count(PointEntry, PointEntry.person_id == stranger) == 0
+    # Once the stranger's Telegram account is linked to 민지, it is hers and may post.
+    code = code_in(await bot.dm("slack", "U-MINJI", "/link"))
+    await bot.dm("telegram", "7001", f"/link {code}")
+    assert "등록했습니다" in (await bot.say("telegram", "7001", "/idea 버스정류장 온열의자"))[0]
+    assert await story.count(Idea, Idea.author_id == (await minji(story)).id) == 2
+
+
+async def test_by_default_strangers_post_as_before(office) -> None:  # type: ignore[no-untyped-def]
+    bot, _ = office
+    assert "등록했습니다" in (await bot.say("telegram", "7001", "/idea 외부인의 아이디어"))[0]
+    assert bot.story.app.settings.strangers == "allow"

@@ -25,6 +25,7 @@ ALIASES = {
     "도움말": "help",
     "계정연결": "link",
     "연결해제": "unlink",
+    "내정보": "mydata",
     "start": "start",
 }
 

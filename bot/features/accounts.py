@@ -1,10 +1,12 @@
-"""/link and /unlink: one person's accounts on several platforms."""
+"""/link, /unlink and /mydata: one person's accounts on several platforms and what is kept about them."""
 
 from __future__ import annotations
 
-from bot import linking
-from bot.context import Context
+from bot import linking, personal_data
+from bot.context import REPLY, Context
 from bot.errors import UserError
+from bot.messages import Destination, Outgoing
+from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
 from bot.registry import registry
 
@@ -43,3 +45,21 @@ async def unlink(ctx: Context, command: ParsedCommand) -> None:
     person = await linking.unlink(ctx.session, ctx.identity, now=ctx.now(), actor_id=ctx.person.id)
     ctx.person = person
     ctx.reply(ctx.t("link.unlinked", platform=ctx.place.platform))
+
+
+@registry.command("mydata", help=("help.mydata",), order=92)
+async def my_data(ctx: Context, command: ParsedCommand) -> None:
+    """`/mydata`: everything the bot keeps about the person, as a file in this direct chat only."""
+    if not ctx.room.is_direct:
+        raise UserError("mydata.direct_only")
+    assert ctx.person.id is not None
+    data = await personal_data.collect(ctx.session, ctx.person)
+    path = personal_data.write_export(data, ctx.settings.report_dir, ctx.person.id, ctx.now())
+    ctx.audit("person.data_exported", "person", ctx.person.id, tables=sorted(data))
+    enqueue(
+        ctx.session,
+        Destination(ctx.place.platform, "room", ctx.place.chat_id),
+        Outgoing(ctx.t("mydata.caption", name=ctx.called(ctx.person)), kind="document", payload={"path": str(path)}),
+        priority=REPLY,
+        now=ctx.now(),
+    )

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # allow: anyone who writes in a room may post, support and earn points (as before);
     # staff: only people in the directory, organizers and committee members.
     strangers: str = Field("allow", alias="IDEAROOM_STRANGERS")
+    # Erasure (`idearoom people erase`): keep: an erased person's ideas stay, anonymised; remove: their text goes too.
+    erasure_ideas: str = Field("keep", alias="IDEAROOM_ERASURE_IDEAS")
     # Linking one person's accounts across platforms (/link)
     link_code_minutes: int = Field(10, alias="IDEAROOM_LINK_CODE_MINUTES")
     link_max_attempts: int = Field(5, alias="IDEAROOM_LINK_MAX_ATTEMPTS")
@@ -75,6 +77,14 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value not in ("allow", "staff"):
             raise ValueError("IDEAROOM_STRANGERS is allow or staff")
+        return value
+
+    @field_validator("erasure_ideas")
+    @classmethod
+    def _erasure_ideas(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("keep", "remove"):
+            raise ValueError("IDEAROOM_ERASURE_IDEAS is keep or remove")
         return value
 
     @field_validator("ops_port", mode="before")

@@ -120,6 +120,38 @@ async def people_link(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def people_erase(settings: Settings, args: argparse.Namespace) -> int:
+    """Erase a person (a directory handle or platform:user-id): a pseudonym, no accounts, the sums kept."""
+    from bot import people
+    from bot.erasure import erase
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.tables import Person
+    from sqlmodel import select
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            platform, sep, external_id = args.person.partition(":")
+            person = await people.person_of_account(session, platform, external_id) if sep else None
+            if person is None:
+                person = (await session.exec(select(Person).where(Person.handle == args.person))).first()
+            if person is None:
+                print(f"no such person: {args.person}", file=sys.stderr)
+                return 2
+            if not args.yes:
+                print(f"this erases {person.name} for good; run again with --yes to do it", file=sys.stderr)
+                return 2
+            pseudonym = await erase(
+                session, person, remove_ideas=settings.erasure_ideas == "remove", locale=settings.locale, now=SystemClock().now(), actor_id=None
+            )
+            print(f"{args.person} is now {pseudonym}")
+    finally:
+        await db.dispose()
+    return 0
+
+
 async def directory_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.directory import DirectoryError, import_directory
     from storage.db import Database
@@ -250,6 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     unlink = people_commands.add_parser("unlink", help="give an account a person of its own again")
     unlink.add_argument("account", help="<platform>:<user-id>")
     unlink.set_defaults(handler=people_link)
+    erase_command = people_commands.add_parser("erase", help="erase a person: a pseudonym, no accounts, sums kept")
+    erase_command.add_argument("person", help="a directory handle or <platform>:<user-id>")
+    erase_command.add_argument("--yes", action="store_true", help="confirm: the erasure cannot be undone")
+    erase_command.set_defaults(handler=people_erase)
 
     slack = commands.add_parser("slack", help="Slack app setup").add_subparsers(dest="slack_command", required=True)
     manifest = slack.add_parser("manifest", help="print the app manifest to paste into api.slack.com")

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     strangers: str = Field("allow", alias="IDEAROOM_STRANGERS")
     # Erasure (`idearoom people erase`): keep: an erased person's ideas stay, anonymised; remove: their text goes too.
     erasure_ideas: str = Field("keep", alias="IDEAROOM_ERASURE_IDEAS")
+    # Retention (days; 0 keeps forever): purged every night at 03:00 in batches of IDEAROOM_RETENTION_BATCH rows.
+    retain_events_days: int = Field(30, alias="IDEAROOM_RETAIN_EVENTS_DAYS")
+    retain_outbox_days: int = Field(90, alias="IDEAROOM_RETAIN_OUTBOX_DAYS")
+    retain_audit_days: int = Field(1095, alias="IDEAROOM_RETAIN_AUDIT_DAYS")
+    retention_batch: int = Field(500, alias="IDEAROOM_RETENTION_BATCH")
     # Linking one person's accounts across platforms (/link)
     link_code_minutes: int = Field(10, alias="IDEAROOM_LINK_CODE_MINUTES")
     link_max_attempts: int = Field(5, alias="IDEAROOM_LINK_MAX_ATTEMPTS")

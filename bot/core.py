@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -35,6 +37,7 @@ from bot.ports import Clock
 from bot.registry import Registry
 from bot.text import strip_control_characters
 from storage.db import Database, insert_ignoring_conflict
+from storage.faults import is_connection_fault, is_transient
 from storage.tables import Identity, OutboxMessage, OutboxState, PendingInput, Person, ProcessedEvent, Room
 
 log = logging.getLogger(__name__)
@@ -45,17 +48,10 @@ T = TypeVar("T")
 SUPPORT_EMOJI = {"👍", "+1", "thumbsup", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"}
 
 
-ATTEMPTS = 3
-# PostgreSQL: serialization failure, deadlock detected, lock not available.
-TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
-
-
-def _is_transient(error: DBAPIError) -> bool:
-    """A failure that the same transaction, run again, would likely not meet."""
-    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    if sqlstate in TRANSIENT_SQLSTATES:
-        return True
-    return "database is locked" in str(error.orig)  # SQLite, after its busy timeout
+ATTEMPTS = 3  # a lost race or a deadlock: run again at once, this often in all
+# A dropped database connection: run again on a fresh one after these pauses (seconds, each
+# stretched at random by up to half, so events that broke together do not retry in step).
+RECONNECT_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
 @dataclass
@@ -91,24 +87,32 @@ class Core:
         """Handle an event exactly once; a redelivered event changes nothing."""
         outcome = Outcome()
         await self._before(event)
-        for attempt in range(1, ATTEMPTS + 1):
+        races, reconnects = 0, 0
+        while True:
             try:
                 outcome = await self._handle_once(event)
                 break
-            except (IntegrityError, DBAPIError) as error:
+            except Exception as error:
+                if is_connection_fault(error) and reconnects < len(RECONNECT_PAUSES):
+                    # The claim is in the same transaction, so a run whose commit did reach the
+                    # database before the connection broke finds its claim and does nothing.
+                    log.warning("event %s: database connection lost (%s); trying again", event.event_id, error)
+                    await asyncio.sleep(RECONNECT_PAUSES[reconnects] * random.uniform(1.0, 1.5))
+                    reconnects += 1
+                    continue
                 # Two workers created the same person or room at once, or the database chose
                 # this transaction as a deadlock victim: run afresh, it will see the other's work.
-                if attempt < ATTEMPTS and (isinstance(error, IntegrityError) or _is_transient(error)):
-                    log.info("retrying event %s after %s", event.event_id, type(error.orig).__name__)
+                lost_race = isinstance(error, IntegrityError) or (isinstance(error, DBAPIError) and is_transient(error))
+                if lost_race and races < ATTEMPTS - 1:
+                    races += 1
+                    log.info("retrying event %s after %s", event.event_id, type(getattr(error, "orig", error)).__name__)
                     continue
-                log.exception("event %s failed", event.event_id)
-                outcome = await self._apologize(event)
-                break
-            except Exception:
                 # A bug or an outage must not stop the bot; the event stays unclaimed so a
                 # redelivery can succeed once the cause is gone.
                 log.exception("event %s failed", event.event_id)
                 outcome = await self._apologize(event)
+                # A deadlock or an outage may pass; the same IntegrityError three times will not.
+                outcome.retryable = is_connection_fault(error) or (isinstance(error, DBAPIError) and is_transient(error))
                 break
         if outcome.failed:
             self.failed_count += 1

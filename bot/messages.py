@@ -123,4 +123,6 @@ class Outcome:
     toast: str | None = None
     duplicate: bool = False
     failed: bool = False
+    # Failed only because the database could not be reached: the same event later may succeed.
+    retryable: bool = False
     handled_at: datetime | None = None

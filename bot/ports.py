@@ -111,7 +111,11 @@ class Host(Protocol):
 
 
 class Adapter(Protocol):
-    """A chat platform connection: it feeds events to the core and offers a gateway."""
+    """A chat platform connection: it feeds events to the core and offers a gateway.
+
+    An adapter may also offer `async stop_intake()`: the runtime then calls it first on a
+    stop (finish and confirm the events in hand), and `stop()` only after the sender is done.
+    """
 
     gateway: ChatGateway
 

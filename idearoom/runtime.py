@@ -140,12 +140,25 @@ class Worker:
                 pass
 
     async def _stop(self) -> None:
+        # Intake first, where an adapter can stop it on its own: no new events are taken, the
+        # ones in hand are finished (and confirmed to the platform) while the sender can still
+        # use the adapter's client.
+        intake_first = [a for a in self.adapters if hasattr(a, "stop_intake")]
+        for adapter in intake_first:
+            await _quietly(adapter.stop_intake(), adapter)
         if self.scheduler is not None:
             await self.scheduler.stop()
         for adapter in self.adapters:
-            try:
-                await adapter.stop()
-            except Exception:
-                log.exception("stopping %s failed", type(adapter).__name__)
+            if adapter not in intake_first:
+                await _quietly(adapter.stop(), adapter)
         await self.app.close()
+        for adapter in intake_first:
+            await _quietly(adapter.stop(), adapter)
         ranker.stop()
+
+
+async def _quietly(step: Any, adapter: Any) -> None:
+    try:
+        await step
+    except Exception:
+        log.exception("stopping %s failed", type(adapter).__name__)

@@ -7,11 +7,12 @@ from urllib.parse import urlparse
 
 from telegram import CallbackQuery, Update
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application
 
 from adapters.telegram.commands import register_menus
 from adapters.telegram.convert import PLATFORM, to_event
 from adapters.telegram.gateway import TelegramGateway
+from adapters.telegram.polling import Poller
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.webhook import VALID_SECRET, WEBHOOK_PATH, TelegramWebhook
 from bot.ports import Host
@@ -21,7 +22,8 @@ from bot.i18n import Translator
 log = logging.getLogger(__name__)
 
 MAX_TOAST = 200  # answerCallbackQuery text limit
-POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
+# Reactions are only delivered when asked for explicitly.
+ALLOWED_UPDATES = list(Update.ALL_TYPES)
 
 
 class TelegramSetupError(RuntimeError):
@@ -47,16 +49,15 @@ class TelegramAdapter:
         logging.getLogger("httpx").setLevel(logging.WARNING)
         api = settings.telegram_api_base_url.rstrip("/")
         builder = Application.builder().token(settings.telegram_bot_token).base_url(f"{api}/bot")
-        builder = builder.base_file_url(f"{api}/file/bot")
-        if self.webhook_url:
-            builder = builder.updater(None)
+        # No Updater: it confirms a batch to Telegram before handling it (see polling.py).
+        builder = builder.base_file_url(f"{api}/file/bot").updater(None)
         self.application = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
         self.gateway = TelegramGateway(self.application.bot, app.clock, limits=settings.telegram_limits)
         self.translator = Translator(settings.locale)
+        self.poller: Poller | None = None
+        if not self.webhook_url:
+            self.poller = Poller(self.application.bot, self.handle_update, allowed_updates=ALLOWED_UPDATES)
         self._started = False
-        self._failed_updates: set[int] = set()
 
     @property
     def bot_username(self) -> str:
@@ -76,30 +77,31 @@ class TelegramAdapter:
         )
         if self.webhook_url:
             await self._start_webhook()
-        await self.application.start()
-        if self.application.updater is not None:
-            # Reactions are only delivered when asked for explicitly.
-            await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+        else:
+            await self.application.bot.delete_webhook()  # getUpdates answers 409 while one is set
         self._started = True
+        if self.poller is not None:
+            self.poller.start()
         log.info("telegram: @%s is running (%s)", self.bot_username, "webhook" if self.webhook_url else "polling")
 
     async def _start_webhook(self) -> None:
         path = urlparse(self.webhook_url).path
         if path != WEBHOOK_PATH:
             log.warning("TELEGRAM_WEBHOOK_URL path %r: the bot listens on %s behind it", path, WEBHOOK_PATH)
-        endpoint = TelegramWebhook(
-            self.webhook_secret, self.application.bot, self.application.process_update, self._take_failure
-        )
-        self.app.http.add_route("POST", WEBHOOK_PATH, endpoint.handle)
+        endpoint = TelegramWebhook(self.webhook_secret, self.application.bot, self.handle_update)
+        self.app.http.add_route("POST", WEBHOOK_PATH, endpoint.handle_request)
         await self.application.bot.set_webhook(
-            self.webhook_url, secret_token=self.webhook_secret, allowed_updates=Update.ALL_TYPES
+            self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
         )
 
+    async def stop_intake(self) -> None:
+        """Stop taking updates: polling finishes the ones in hand and confirms them; sending still works."""
+        if self.poller is not None:
+            await self.poller.stop()
+
     async def stop(self) -> None:
-        if self.application.updater is not None and self.application.updater.running:
-            await self.application.updater.stop()
-        if self.application.running:
-            await self.application.stop()
+        """Stop taking updates, then close the connection to Telegram (nothing can be sent after)."""
+        await self.stop_intake()
         if self._started:
             await self.application.shutdown()
             self._started = False
@@ -109,36 +111,34 @@ class TelegramAdapter:
         chats = await people.organizer_chats(self.app.db, self.app.settings, PLATFORM)
         return [(int(user_id), locale) for user_id, locale in chats if user_id.isdigit()]
 
-    def _take_failure(self, update_id: int) -> bool:
-        """Whether the core failed on this update (asked once, by the webhook answering Telegram)."""
-        if update_id in self._failed_updates:
-            self._failed_updates.discard(update_id)
-            return True
-        return False
+    async def handle_update(self, update: Update) -> bool:
+        """Hand the update to the core once; False when it should be delivered again later.
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hand the update to the core once; a button press is always answered, even on errors."""
+        That is only when the database could not be reached: an update the bot cannot read,
+        or one whose handling failed for good, is logged and not asked for again. A button
+        press is always answered, even on errors.
+        """
         query = update.callback_query
         toast: str | None = None
+        done = True
         try:
             event = to_event(update)
             if event is not None:
                 outcome = await self.app.core.handle(event)
                 toast = outcome.toast
-                if outcome.failed and self.webhook_url:  # the webhook answers 500 so Telegram retries
-                    self._failed_updates.add(update.update_id)
+                done = not (outcome.failed and outcome.retryable)
         except Exception:  # one bad update must not stop the adapter (the core apologizes for its own failures)
             log.exception("telegram update %s could not be handled", update.update_id)
             toast = self.translator("error.internal")
         finally:
             if query is not None:
                 await self._answer(query, toast)
+        return done
 
     async def _answer(self, query: CallbackQuery, toast: str | None) -> None:
         try:
             await query.answer(text=toast[:MAX_TOAST] if toast else None)
         except TelegramError as error:  # e.g. a query too old to answer
             log.info("could not answer callback query %s: %s", query.id, error)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram error (update %s): %s", getattr(update, "update_id", None), context.error, exc_info=context.error)
+        except Exception:  # an unreadable query id from a hostile update
+            log.warning("could not answer callback query of update %s", query.id, exc_info=True)

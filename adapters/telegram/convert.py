@@ -2,53 +2,100 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Chat, ReactionTypeEmoji, Update, User
 from telegram.constants import ChatType
 
 from bot.core import SUPPORT_EMOJI
-from bot.messages import Actor, ButtonPress, Incoming, IncomingMessage, Place, ReactionAdded, RoomMoved
+from bot.messages import (
+    Actor,
+    ButtonPress,
+    Incoming,
+    IncomingMessage,
+    Place,
+    ReactionAdded,
+    RoomMoved,
+)
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 
 
+class Malformed(ValueError):
+    """An update whose fields are not of the types the Bot API documents."""
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise Malformed(f"{what} is {type(value).__name__}, not a string")
+    return value
+
+
+def _optional_text(value: object, what: str) -> str | None:
+    return None if value is None else _text(value, what)
+
+
+def _id(value: object, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Malformed(f"{what} is {type(value).__name__}, not an integer")
+    return str(value)
+
+
 def actor(user: User) -> Actor:
-    return Actor(PLATFORM, str(user.id), user.full_name, user.username)
+    name = _text(user.first_name, "first_name") + (f" {_text(user.last_name, 'last_name')}" if user.last_name else "")
+    return Actor(PLATFORM, _id(user.id, "user id"), name, _optional_text(user.username, "username"))
 
 
 def place(chat: Chat) -> Place:
-    return Place(PLATFORM, str(chat.id), chat.title or "", is_direct=chat.type == ChatType.PRIVATE)
+    title = _optional_text(chat.title, "chat title") or ""
+    return Place(PLATFORM, _id(chat.id, "chat id"), title, is_direct=chat.type == ChatType.PRIVATE)
 
 
 def to_event(update: Update) -> Incoming | None:
-    """The neutral event for `update`, or None for edits, service messages, bots and unknown kinds."""
+    """The neutral event for `update`, or None for edits, service messages, bots, unknown kinds and
+    updates whose fields have the wrong types (those are logged)."""
+    try:
+        return _event(update)
+    except Malformed as error:
+        log.warning("telegram update %s ignored: %s", update.update_id, error)
+        return None
+
+
+def _event(update: Update) -> Incoming | None:
     event_id = str(update.update_id)
     if update.message is not None:
         message = update.message
         user = message.from_user
-        text = message.text or message.caption
+        text = _optional_text(message.text, "text") or _optional_text(message.caption, "caption")
         if message.migrate_to_chat_id is not None and user is not None:
-            return RoomMoved(event_id, actor(user), place(message.chat), str(message.migrate_to_chat_id))
+            new_chat = _id(message.migrate_to_chat_id, "migrate_to_chat_id")
+            return RoomMoved(event_id, actor(user), place(message.chat), new_chat)
         # Bots (including the anonymous-admin stand-in) and service messages carry no idea.
         if user is None or user.is_bot or not text:
             return None
-        return IncomingMessage(event_id, actor(user), place(message.chat), text, str(message.message_id))
+        return IncomingMessage(event_id, actor(user), place(message.chat), text, _id(message.message_id, "message_id"))
     if update.callback_query is not None:
         query = update.callback_query
         if query.data is None or query.from_user.is_bot:
             return None
+        data = _text(query.data, "callback data")
         if query.message is not None:
-            where, message_id = place(query.message.chat), str(query.message.message_id)
+            where, message_id = place(query.message.chat), _id(query.message.message_id, "message_id")
         else:  # a button of an inline-mode message: only the presser's own chat is known
-            where, message_id = Place(PLATFORM, str(query.from_user.id), is_direct=True), None
-        return ButtonPress(event_id, actor(query.from_user), where, query.data, message_id)
+            where, message_id = Place(PLATFORM, _id(query.from_user.id, "user id"), is_direct=True), None
+        return ButtonPress(event_id, actor(query.from_user), where, data, message_id)
     if update.message_reaction is not None:
         reaction = update.message_reaction
         if reaction.user is None or reaction.user.is_bot:
             return None  # an anonymous admin's reaction names no person
-        old = {r.emoji for r in reaction.old_reaction if isinstance(r, ReactionTypeEmoji)}
-        added = [r.emoji for r in reaction.new_reaction if isinstance(r, ReactionTypeEmoji) and r.emoji not in old]
+        old = {_text(r.emoji, "emoji") for r in reaction.old_reaction if isinstance(r, ReactionTypeEmoji)}
+        new = [_text(r.emoji, "emoji") for r in reaction.new_reaction if isinstance(r, ReactionTypeEmoji)]
+        added = [emoji for emoji in new if emoji not in old]
         if not added:
             return None  # a reaction taken back
         emoji = next((e for e in added if e in SUPPORT_EMOJI), added[0])
-        return ReactionAdded(event_id, actor(reaction.user), place(reaction.chat), emoji, str(reaction.message_id))
+        message_id = _id(reaction.message_id, "message_id")
+        return ReactionAdded(event_id, actor(reaction.user), place(reaction.chat), emoji, message_id)
     return None

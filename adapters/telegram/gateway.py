@@ -31,7 +31,8 @@ def chat_id_of(value: str) -> int | str:
     return int(value) if value.lstrip("-").isdigit() else value
 
 
-def _seconds(error: RetryAfter) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked to wait, in seconds."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = error.retry_after
@@ -44,7 +45,7 @@ def delivery_errors() -> Iterator[None]:
     try:
         yield
     except RetryAfter as error:
-        raise DeliveryError(f"telegram flood control: {error.message}", retry_after=_seconds(error)) from error
+        raise DeliveryError(f"telegram flood control: {error.message}", retry_after=retry_after_seconds(error)) from error
     except Forbidden as error:  # blocked, never started, or removed from the group
         raise DeliveryError(f"telegram refused: {error.message}", permanent=True) from error
     except (BadRequest, EndPointNotFound) as error:  # BadRequest first: it is a NetworkError too

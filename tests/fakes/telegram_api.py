@@ -304,6 +304,8 @@ class FakeTelegramAPI(FakeServer[Call]):
         self.polls_waiting = 0
         self._updates: list[JSON] = []
         self._last_update_id = 0
+        self.confirmed: list[int] = []  # update ids a getUpdates offset confirmed, in that order
+        self.highest_offset = 0
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._message_ids: dict[int | str, itertools.count[int]] = {}
@@ -453,7 +455,7 @@ class FakeTelegramAPI(FakeServer[Call]):
 
     @property
     def pending_updates(self) -> list[JSON]:
-        """Updates not yet confirmed by a getUpdates offset."""
+        """Updates not yet confirmed by a getUpdates offset: every getUpdates delivers them again."""
         return list(self._updates)
 
     # ---- test controls ----------------------------------------------------
@@ -642,7 +644,7 @@ class FakeTelegramAPI(FakeServer[Call]):
             )
         offset = params.get("offset")
         if offset:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self._confirm(int(offset))
         if (allowed := params.get("allowed_updates")) is not None:
             # Like Telegram, the setting persists; an empty list restores the default.
             self.allowed_updates = set(allowed) or None
@@ -661,6 +663,18 @@ class FakeTelegramAPI(FakeServer[Call]):
                 await _wait_event(self._changed, remaining)
         finally:
             self.polls_waiting -= 1
+
+    def _confirm(self, offset: int) -> None:
+        """Like Telegram: an offset forgets every update below it; a negative one keeps only the last -offset."""
+        if offset < 0:
+            kept = self._updates[offset:]
+            forgotten = self._updates[: len(self._updates) - len(kept)]
+        else:
+            kept = [u for u in self._updates if u["update_id"] >= offset]
+            forgotten = [u for u in self._updates if u["update_id"] < offset]
+        self.confirmed.extend(u["update_id"] for u in forgotten)
+        self._updates = kept
+        self.highest_offset = max(self.highest_offset, offset)
 
     def _send_message(self, params: JSON) -> JSON:
         text = params.get("text")

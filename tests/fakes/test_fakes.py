@@ -116,6 +116,34 @@ async def test_get_updates_serves_queue_and_honours_offset(tg: FakeTelegramAPI, 
     assert tg.pending_updates == []
 
 
+async def test_get_updates_keeps_every_update_until_an_offset_confirms_it(tg: FakeTelegramAPI, bot: telegram.Bot) -> None:
+    first = tg.push_message(GROUP, ALICE, "first")
+    second = tg.push_message(GROUP, ALICE, "second")
+
+    # Like Telegram: fetching confirms nothing; the same updates come again until an offset passes them.
+    assert [u.update_id for u in await bot.get_updates()] == [first["update_id"], second["update_id"]]
+    assert [u.update_id for u in await bot.get_updates()] == [first["update_id"], second["update_id"]]
+    assert tg.confirmed == []
+    assert [u.update_id for u in await bot.get_updates(offset=second["update_id"])] == [second["update_id"]]
+    assert tg.confirmed == [first["update_id"]]
+    assert [u["update_id"] for u in tg.pending_updates] == [second["update_id"]]
+
+    third = tg.push_message(GROUP, ALICE, "third")
+    # A negative offset keeps only the last -offset updates and forgets the others.
+    assert [u.update_id for u in await bot.get_updates(offset=-1)] == [third["update_id"]]
+    assert tg.confirmed == [first["update_id"], second["update_id"]]
+
+
+async def test_get_updates_answers_429_with_retry_after_and_keeps_the_updates(tg: FakeTelegramAPI, bot: telegram.Bot) -> None:
+    pushed = tg.push_message(GROUP, ALICE, "kept through flood control")
+    tg.fail_next("getUpdates", status=429, retry_after=2)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.get_updates(offset=pushed["update_id"] + 1)
+    assert retry_seconds(caught.value) == 2
+    assert tg.confirmed == []  # a refused call confirms nothing
+    assert [u.update_id for u in await bot.get_updates()] == [pushed["update_id"]]
+
+
 async def test_long_poll_waits_and_wakes_on_push(tg: FakeTelegramAPI, bot: telegram.Bot) -> None:
     started = time.monotonic()
     assert await bot.get_updates(timeout=0.3) == ()

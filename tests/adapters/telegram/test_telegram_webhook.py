@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from telegram_stand import GROUP, MINJI, Bot, ko, start_bot
+from telegram_stand import GROUP, MINJI, Bot, ko, plain, start_bot
 
 from adapters.telegram import TelegramAdapter, TelegramSetupError
 from idearoom.wiring import build_app
@@ -81,6 +82,7 @@ async def test_an_update_the_core_could_not_handle_is_answered_500_and_its_redel
         raise ConnectionError("database went away")
 
     monkeypatch.setattr(hooked.app.core, "_handle_once", outage)
+    monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01,))
     assert await post(hooked, update, SECRET) == 500
     assert await post(hooked, update, SECRET) == 500  # still down when Telegram tries again
     apology = await hooked.reply_to(GROUP)
@@ -106,3 +108,41 @@ async def test_a_webhook_without_a_secret_refuses_to_start(tg: FakeTelegramAPI, 
     finally:
         await app.close()
     assert tg.calls == []
+
+
+async def test_updates_the_bot_cannot_read_are_answered_200_so_telegram_does_not_send_them_forever(
+    hooked: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    message = hooked.say(MINJI, "/idea 정상 아이디어")["message"]
+    number_text = {"update_id": 901, "message": {**message, "text": 12345}}
+    deep = b'{"update_id": 902, "message": {"reply_markup": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}"
+    no_sender_name = {"update_id": 903, "message": {**message, "from": {"id": MINJI, "is_bot": False}}}
+    odd_types = {"update_id": 904, "message": {**message, "from": {**message["from"], "id": "minji"}}}
+
+    for body in (json.dumps(number_text).encode(), deep, json.dumps(no_sender_name).encode(), json.dumps(odd_types).encode()):
+        assert await post(hooked, body, SECRET) == 200
+        assert await post(hooked, body, SECRET) == 200  # and again, should Telegram resend it
+
+    assert await hooked.count(Idea) == 0
+    assert hooked.sends(GROUP) == []  # no apology: nothing failed that could succeed later
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "901 ignored: text is int" in logged and "nested too deep" in logged and "903" in logged
+    assert "904 ignored: user id is str" in logged
+    # A wrong secret is still refused, whatever the body.
+    assert await post(hooked, deep, "guessed") == 403
+    assert await post(hooked, deep, None) == 401
+
+
+async def test_an_update_that_meets_a_bug_is_apologized_for_once_and_not_asked_for_again(
+    hooked: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update = json.dumps(hooked.say(MINJI, "/idea 버그를 만난 아이디어")).encode()
+
+    async def bug(event):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(hooked.app.core, "_handle_once", bug)
+    assert await post(hooked, update, SECRET) == 200
+    apology = await hooked.reply_to(GROUP)
+    assert plain(apology) == ko("error.internal")

@@ -1,0 +1,145 @@
+"""A database connection that drops in the middle of an event is ridden out: no apology, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+
+from bot.i18n import Translator
+from bot.messages import IncomingMessage
+from storage.tables import Idea, ProcessedEvent
+from tests.conftest import POSTGRES_URL
+from tests.harness import Story, test_settings
+
+ko = Translator("ko")
+PEOPLE = ["minji", "junho", "seoyeon", "jiwoo"]
+IDEAS = 60
+
+
+def idea_event(n: int) -> IncomingMessage:
+    person = PEOPLE[n % len(PEOPLE)]
+    return IncomingMessage(f"ev{n}", Story.actor(person), Story.place("room"), f"/idea 끊겨도 남는 아이디어 {n}", f"u{n}")
+
+
+async def test_ideas_are_stored_once_and_never_apologized_for_while_postgres_drops_the_bots_connections(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    story = await Story.start(test_settings(postgres_url))
+    backends: set[int] = set()
+
+    @sa.event.listens_for(story.app.db.engine.sync_engine, "connect")
+    def remember(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        backends.add(dbapi_connection.driver_connection.get_server_pid())
+
+    await story.app.db.engine.dispose()  # from here on every connection of the bot is known
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
+    terminated = 0
+
+    async def terminate_the_bots_backends() -> None:
+        """What an operator's pg_terminate_backend (or a failover) does: every 0.5 s, to the bot's
+        connections that are in the middle of a transaction."""
+        nonlocal terminated
+        loop = asyncio.get_running_loop()
+        last = 0.0
+        while True:
+            await asyncio.sleep(0.01)
+            if loop.time() - last < 0.5:
+                continue
+            rows = await admin.fetch(
+                "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity"
+                " WHERE pid = ANY($1::int[]) AND state IN ('active', 'idle in transaction')",
+                list(backends),
+            )
+            if any(row["done"] for row in rows):
+                terminated += sum(1 for row in rows if row["done"])
+                last = loop.time()
+
+    caplog.set_level(logging.WARNING, logger="bot.core")
+    killer = asyncio.create_task(terminate_the_bots_backends())
+    try:
+        # Four people at a time, as in a busy room.
+        for start in range(0, IDEAS, 4):
+            await asyncio.gather(*(story.app.core.handle(idea_event(n)) for n in range(start, start + 4)))
+    finally:
+        killer.cancel()
+        await asyncio.gather(killer, return_exceptions=True)
+        await admin.close()
+    await story.app.sender.drain()
+
+    try:
+        assert terminated >= 3, "the test must really drop connections"
+        ideas = await story.rows(Idea)
+        assert Counter(i.text for i in ideas) == Counter(f"끊겨도 남는 아이디어 {n}" for n in range(IDEAS))
+        assert await story.count(ProcessedEvent, ProcessedEvent.event_id.like("apology:%")) == 0  # type: ignore[attr-defined]
+        said = story.in_room()
+        assert ko("error.internal") not in said
+        assert sorted(said) == sorted(ko("idea.recorded", number=i.id) for i in ideas)
+        assert story.app.core.failed_count == 0
+        assert any("database connection lost" in r.getMessage() for r in caplog.records), "no event met a dropped connection"
+    finally:
+        await story.close()
+
+
+async def test_a_connection_lost_twice_is_retried_on_a_fresh_one_without_an_apology(
+    story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01, 0.01, 0.01, 0.01))
+    real = story.app.core._handle_once
+    drops = [ConnectionResetError("connection reset by peer"), ConnectionResetError("connection reset by peer")]
+
+    async def flaky(event):  # type: ignore[no-untyped-def]
+        if drops:
+            raise drops.pop(0)
+        return await real(event)
+
+    monkeypatch.setattr(story.app.core, "_handle_once", flaky)
+    said = await story.say("minji", "/idea 연결이 끊겨도 한 번만")
+
+    assert said == [ko("idea.recorded", number=1)]
+    assert [i.text for i in await story.rows(Idea)] == ["연결이 끊겨도 한 번만"]
+
+
+async def test_a_database_that_stays_away_gets_one_apology_and_the_event_is_left_for_a_redelivery(
+    story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01, 0.01))
+    tries = 0
+    real = story.app.core._handle_once
+
+    async def away(event):  # type: ignore[no-untyped-def]
+        nonlocal tries
+        tries += 1
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(story.app.core, "_handle_once", away)
+    event = idea_event(1)
+    outcome = await story.app.core.handle(event)
+    assert tries == 3  # the first try and one per pause
+    assert outcome.failed and outcome.retryable
+    await story.app.sender.drain()
+    assert story.in_room() == [ko("error.internal")]
+
+    monkeypatch.setattr(story.app.core, "_handle_once", real)
+    again = await story.app.core.handle(event)  # the platform delivers it again
+    await story.app.sender.drain()
+    assert not again.failed
+    assert story.in_room() == [ko("error.internal"), ko("idea.recorded", number=1)]
+
+
+async def test_a_bug_is_apologized_for_at_once_and_not_asked_for_again(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
+    tries = 0
+
+    async def broken(event):  # type: ignore[no-untyped-def]
+        nonlocal tries
+        tries += 1
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(story.app.core, "_handle_once", broken)
+    outcome = await story.app.core.handle(idea_event(2))
+    assert tries == 1
+    assert outcome.failed and not outcome.retryable

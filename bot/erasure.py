@@ -13,8 +13,8 @@ from storage.tables import (
     AuditEntry,
     CommitteeMember,
     FieldVisit,
-    Identity,
     Idea,
+    Identity,
     Invitation,
     LinkCode,
     OutboxMessage,
@@ -42,7 +42,7 @@ async def erase(session: AsyncSession, person: Person, *, remove_ideas: bool, lo
         direct = [account.external_id, f"dm:{account.external_id}"]
         # Messages to them hold their platform ids and what the bot told them.
         await session.exec(delete(OutboxMessage).where(OutboxMessage.platform == account.platform, OutboxMessage.dest_id.in_(direct)))  # type: ignore[call-overload, arg-type, attr-defined]
-        rooms = (await session.exec(select(Room).where(Room.platform == account.platform, Room.is_direct == True, Room.external_id.in_(direct)))).all()  # type: ignore[attr-defined]  # noqa: E712
+        rooms = (await session.exec(select(Room).where(Room.platform == account.platform, Room.is_direct == True, Room.external_id.in_(direct)))).all()  # type: ignore[attr-defined]
         for room in rooms:
             room.external_id = f"erased:{room.id}"
             session.add(room)

@@ -15,8 +15,8 @@ from bot.points.ledger import award
 from storage.tables import (
     AuditEntry,
     Department,
-    Identity,
     Idea,
+    Identity,
     LinkCode,
     Person,
     PointEntry,
@@ -167,6 +167,7 @@ async def merge(session: AsyncSession, keep: Person, gone: Person, *, now: datet
         await session.exec(sa.update(column.table).where(column == gone.id).values({column.name: keep.id}))  # type: ignore[call-overload]
     await session.exec(update(Department).where(Department.head_person_id == gone.id).values(head_person_id=keep.id))  # type: ignore[call-overload, arg-type]
     await session.exec(update(Reminder).where(Reminder.audience == f"person:{gone.id}").values(audience=f"person:{keep.id}"))  # type: ignore[call-overload, arg-type]
+    await session.exec(update(Person).where(Person.merged_into_id == gone.id).values(merged_into_id=keep.id))  # type: ignore[call-overload, arg-type]
     await _recount_supports(session, keep.id)
     moved = await _move_points(session, keep.id, gone.id, now)
     keep.is_organizer = keep.is_organizer or gone.is_organizer
@@ -199,8 +200,10 @@ async def link_by_code(session: AsyncSession, redeemer: Person, identity: Identi
         issuer = await session.get(Person, issuer.merged_into_id)
         assert issuer is not None
     await check_linkable(session, issuer, redeemer)
-    row.used_at = now
-    session.add(row)
+    # One UPDATE, not a read then a write: two accounts sending the code at once cannot both use it.
+    claimed = await session.exec(update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None)).values(used_at=now))  # type: ignore[call-overload, union-attr, arg-type]
+    if claimed.rowcount != 1:
+        return "link.used_code"
     keep, gone = survivor_of(issuer, redeemer)
     await merge(session, keep, gone, now=now, actor_id=redeemer.id)
     return keep

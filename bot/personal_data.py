@@ -11,7 +11,17 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.tables import AuditEntry, Department, Identity, Idea, LinkCode, OutboxMessage, Person, Proposal, ProposalIdea
+from storage.tables import (
+    AuditEntry,
+    Department,
+    Idea,
+    Identity,
+    LinkCode,
+    OutboxMessage,
+    Person,
+    Proposal,
+    ProposalIdea,
+)
 
 # Secrets and the person row itself are not "about" them in this sense (the row is shown as identity).
 _SKIPPED = {Person.__tablename__, LinkCode.__tablename__}

@@ -10,7 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.reminders import schedule
-from storage.tables import AuditEntry, LinkCode, OutboxMessage, OutboxState, ProcessedEvent
+from storage.tables import (
+    AuditEntry,
+    LinkCode,
+    OutboxMessage,
+    OutboxState,
+    ProcessedEvent,
+)
 
 RETENTION = "retention.purge"
 PURGE_AT = time(3, 0)  # local time: the quietest hour of an office

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from idearoom.settings import Settings, configured_platforms, handle_platforms
 from bot.ports import Clock, ManualClock, SystemClock
+from idearoom.settings import Settings, configured_platforms, handle_platforms
 
 log = logging.getLogger("idearoom")
 
@@ -67,13 +67,14 @@ async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
 
 async def people_link(settings: Settings, args: argparse.Namespace) -> int:
     """Link an account to a person (a directory handle or another account), or unlink it."""
+    from sqlmodel import select
+
     from bot import linking, people
     from bot.errors import UserError
     from bot.i18n import Translator
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.tables import Identity, Person
-    from sqlmodel import select
 
     platform, sep, external_id = args.account.partition(":")
     if not sep or not platform or not external_id:
@@ -122,12 +123,13 @@ async def people_link(settings: Settings, args: argparse.Namespace) -> int:
 
 async def people_erase(settings: Settings, args: argparse.Namespace) -> int:
     """Erase a person (a directory handle or platform:user-id): a pseudonym, no accounts, the sums kept."""
+    from sqlmodel import select
+
     from bot import people
     from bot.erasure import erase
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.tables import Person
-    from sqlmodel import select
 
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)

@@ -8,7 +8,17 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from storage.tables import AuditEntry, Identity, Idea, OutboxMessage, Person, PointEntry, PointTotal, Proposal, Support
+from storage.tables import (
+    AuditEntry,
+    Idea,
+    Identity,
+    OutboxMessage,
+    Person,
+    PointEntry,
+    PointTotal,
+    Proposal,
+    Support,
+)
 from tests.harness import Story, test_settings
 
 

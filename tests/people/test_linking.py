@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,15 @@ from sqlmodel import func, select
 
 from bot.messages import Actor, IncomingMessage, Place
 from bot.ports import ManualClock
-from storage.tables import AuditEntry, Identity, Idea, Person, PointEntry, PointTotal, Support
+from storage.tables import (
+    AuditEntry,
+    Idea,
+    Identity,
+    Person,
+    PointEntry,
+    PointTotal,
+    Support,
+)
 from tests.harness import RecordingGateway, Story, link_accounts, test_settings
 
 SEOUL = ZoneInfo("Asia/Seoul")

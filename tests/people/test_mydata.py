@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from storage.tables import CommitteeMeeting, Idea, Person
+from storage.tables import CommitteeMeeting, Idea
 from tests.core.test_committee import add_members, maturing_proposal
 from tests.scheduler.clocked import ClockedStory
 
@@ -50,3 +50,4 @@ async def test_mydata_holds_everything_about_a_person_with_activity_everywhere(s
     assert data["auditentry"] and all("code_hash" not in str(row) for row in data["auditentry"])
     assert any("회의 안건" in m["text"] for m in data["messages_to_them"])
     assert "linkcode" not in data
+

@@ -6,7 +6,14 @@ import asyncio
 
 from sqlmodel import select
 
-from storage.tables import AuditEntry, Idea, OutboxMessage, OutboxState, ProcessedEvent, Reminder
+from storage.tables import (
+    AuditEntry,
+    Idea,
+    OutboxMessage,
+    OutboxState,
+    ProcessedEvent,
+    Reminder,
+)
 from tests.scheduler.clocked import ClockedStory, seoul
 
 

@@ -47,7 +47,8 @@ class Person(SQLModel, table=True):
     is_organizer: bool = False
     locale: Optional[str] = Field(default=None, max_length=8)
     # Set when this person's accounts were linked into another person: the merge's record.
-    merged_into_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    # No foreign key: adding one would make SQLite rebuild the table every other table points at.
+    merged_into_id: Optional[int] = Field(default=None)
     created_at: datetime = _created()
 
 

@@ -19,9 +19,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN: a foreign key would make SQLite rebuild the table everyone points at.
     with op.batch_alter_table("person") as batch:
         batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_person_merged_into_id_person", "person", ["merged_into_id"], ["id"])
     op.create_table(
         "linkcode",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -42,5 +42,4 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_linkcode_person_id"), table_name="linkcode")
     op.drop_table("linkcode")
     with op.batch_alter_table("person") as batch:
-        batch.drop_constraint("fk_person_merged_into_id_person", type_="foreignkey")
         batch.drop_column("merged_into_id")

@@ -11,7 +11,7 @@ from bot.registry import registry
 log = logging.getLogger(__name__)
 
 
-@registry.reminder(retention.RETENTION, exact=True)
+@registry.reminder(retention.RETENTION, exact=True, quiet=True)
 async def purge_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-def]
     """One batch per table per run, so no transaction holds the tables for long while events flow."""
     purged = await retention.purge_batch(ctx.session, ctx.settings, ctx.now())

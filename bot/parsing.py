@@ -26,6 +26,7 @@ ALIASES = {
     "계정연결": "link",
     "연결해제": "unlink",
     "내정보": "mydata",
+    "할일": "todo",
     "start": "start",
 }
 

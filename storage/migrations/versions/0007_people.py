@@ -1,7 +1,7 @@
 """linking accounts: one-time link codes, the record of a merged person
 
 Revision ID: 0007_people
-Revises: 0005_sched
+Revises: 0005_slack
 Create Date: 2026-12-01 21:15:00.000000
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import sqlmodel
 import storage.types
 
 revision: str = '0007_people'
-down_revision: Union[str, None] = '0005_sched'
+down_revision: Union[str, None] = '0005_slack'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

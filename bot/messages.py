@@ -96,7 +96,7 @@ class Outgoing:
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
-    kind: str = "message"  # message, invite, reaction, photo
+    kind: str = "message"  # message, invite, reaction, photo, document (payload "path")
     payload: dict[str, Any] = field(default_factory=dict)
 
 

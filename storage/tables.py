@@ -46,6 +46,9 @@ class Person(SQLModel, table=True):
     department_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
     is_organizer: bool = False
     locale: Optional[str] = Field(default=None, max_length=8)
+    # Set when this person's accounts were linked into another person: the merge's record.
+    # No foreign key: adding one would make SQLite rebuild the table every other table points at.
+    merged_into_id: Optional[int] = Field(default=None)
     created_at: datetime = _created()
 
 
@@ -61,6 +64,18 @@ class Identity(SQLModel, table=True):
     username: Optional[str] = Field(default=None, max_length=100, index=True)
     # False until the platform lets the bot message this person directly (Telegram: /start).
     can_message: bool = True
+    created_at: datetime = _created()
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links the account it is sent from to the person who asked for it."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    platform: str = Field(max_length=20)  # where it was asked for
+    code_hash: str = Field(max_length=64, unique=True)  # sha256 hex: the code itself is never stored
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: Optional[datetime] = _time()
     created_at: datetime = _created()
 
 

@@ -52,6 +52,8 @@ class ConsoleGateway:
         text = message.text
         if message.kind == "photo" and message.payload.get("path"):
             text += "\n" + self.t("console.image_saved", path=message.payload["path"])
+        if message.kind == "document" and message.payload.get("path"):
+            text += "\n" + self.t("console.file_saved", path=message.payload["path"])
         self._print(header, text)
         for row in message.buttons:
             self.out.write("    " + "  ".join(f"[{b.label} → /press {b.action}]" for b in row) + "\n")

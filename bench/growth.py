@@ -1,7 +1,7 @@
 """Growth with data: command times at full size (10,000 people, 200,000 ideas, 1,000,000 ledger
 entries) next to a hundredth of it, on SQLite and PostgreSQL.
 
-Run: `python -m bench.growth [--backends sqlite,postgresql] [--repeat 15]`. Prints a table;
+Run: `python -m bench.growth [--backends sqlite,postgresql] [--repeat 15] [--scale 1.0]`. Prints a table;
 never asserts. Target (issue 18): each command under 20 ms at full size and under 1.5x its small-size time.
 """
 
@@ -135,11 +135,11 @@ async def measure(backend: str, factor: float, repeat: int) -> tuple[dict[str, i
                 await drop_postgres_schema(schema)
 
 
-async def main(backends: list[str], repeat: int) -> None:
+async def main(backends: list[str], repeat: int, scale: float = 1.0) -> None:
     print(f"{'backend':<11} {'command':<24} {'small (1/100) ms':>17} {'full ms':>9} {'ratio':>6}  target")
     for backend in backends:
-        _, small = await measure(backend, 0.01, repeat)
-        counts, full = await measure(backend, 1.0, repeat)
+        _, small = await measure(backend, scale / 100, repeat)
+        counts, full = await measure(backend, scale, repeat)
         for command in ROWS:
             ratio = full[command] / small[command] if small[command] else float("inf")
             ok = full[command] < 20 and ratio < 1.5
@@ -147,12 +147,13 @@ async def main(backends: list[str], repeat: int) -> None:
                 f"{backend:<11} {command:<24} {small[command]:>17.1f} {full[command]:>9.1f} {ratio:>6.2f}  "
                 f"{'met' if ok else 'MISSED'}"
             )
-    print(f"full size: {counts['people']:,} people, {counts['ideas']:,} ideas, {counts['ledger']:,} ledger entries")
+    print(f"{'full size' if scale == 1.0 else f'scale {scale}'}: {counts['people']:,} people, {counts['ideas']:,} ideas, {counts['ledger']:,} ledger entries")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--scale", type=float, default=1.0, help="the size measured as a share of the full size (1/100 of it is the small one)")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.backends.split(","), arguments.repeat))
+    asyncio.run(main(arguments.backends.split(","), arguments.repeat, arguments.scale))

@@ -90,8 +90,10 @@ async def time_commands(url: str, repeat: int, report_dir: str) -> dict[str, flo
         for command in COMMANDS:
             samples = []
             for n in range(repeat + 2):
-                # Each /idea is a new idea with its points; each /support a first support of one of them.
-                text, who = {"/idea": (f"/idea 벤치 아이디어 {n}", actor), "/support": (f"/support {first_new_idea + n}", supporter)}.get(
+                # Each /idea is a new idea by someone under the daily points cap, so its point is
+                # awarded (the ledger's key probe); each /support a first support of one of them.
+                author = Actor("bench", f"p{10 + n}", f"p{10 + n}", f"p{10 + n}")
+                text, who = {"/idea": (f"/idea 벤치 아이디어 {n}", author), "/support": (f"/support {first_new_idea + n}", supporter)}.get(
                     command, (command, actor)
                 )
                 event = IncomingMessage(uuid.uuid4().hex, who, place, text, None)

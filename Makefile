@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup bench clean
+.PHONY: run test lint setup bench clean
 
 $(BIN)/idearoom: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
@@ -17,8 +17,13 @@ setup: $(BIN)/idearoom  ## create the virtual environment and install everything
 run: setup  ## run the bot (console with the demo organisation unless platform tokens are set)
 	$(BIN)/idearoom run
 
-test: setup  ## run the whole test suite (SQLite and PostgreSQL)
-	$(BIN)/python -m pytest
+test: setup  ## run the whole test suite (SQLite and PostgreSQL), one process per CPU
+	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+lint: setup  ## ruff (lint only), mypy, and the import-linter contracts of pyproject.toml
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup  ## run the benchmarks and print their tables (not part of CI)
 	$(BIN)/python -m bench

@@ -19,7 +19,7 @@ from sqlmodel import func, select
 
 from bench.data import FULL, default_now, generate
 from idearoom.wiring import App, build_app
-from bot.config import Settings
+from idearoom.settings import AppSettings as Settings
 from bot.messages import Actor, Destination, IncomingMessage, Outgoing, Place, SendResult
 from bot.points.periods import parse_period
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, ManualClock

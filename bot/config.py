@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -15,7 +16,9 @@ def _split_csv(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    return list(value)  # type: ignore[arg-type]
+    if isinstance(value, Iterable):
+        return [str(part) for part in value]
+    raise ValueError(f"expected comma-separated text, got {type(value).__name__}")
 
 
 class Settings(BaseSettings):
@@ -34,7 +37,10 @@ class Settings(BaseSettings):
     max_idea_length: int = Field(2000, alias="IDEAROOM_MAX_IDEA_LENGTH")
     review_due_days: int = Field(30, alias="IDEAROOM_REVIEW_DUE_DAYS")
     points_rules_file: str = Field("", alias="IDEAROOM_POINTS_RULES")
+    points_allow_negative: bool = Field(False, alias="IDEAROOM_POINTS_ALLOW_NEGATIVE")
+    points_count_outside_supports: bool = Field(False, alias="IDEAROOM_POINTS_COUNT_OUTSIDE_SUPPORTS")
     report_dir: str = Field("./reports", alias="IDEAROOM_REPORT_DIR")
+    office_name: str = Field("혁신담당관실", alias="IDEAROOM_OFFICE_NAME")
 
     # Scheduler
     reminder_grace_hours: int = Field(12, alias="IDEAROOM_REMINDER_GRACE_HOURS")
@@ -52,6 +58,10 @@ class Settings(BaseSettings):
     send_lease_seconds: float = Field(60.0, alias="IDEAROOM_SEND_LEASE_SECONDS")
     ack_coalesce_seconds: float = Field(5.0, alias="IDEAROOM_ACK_COALESCE_SECONDS")
     # Each platform's own settings (tokens, its sending pace) live with its adapter: adapters/*/settings.py.
+
+    # Intake: requests are committed to the inbox before the platform is answered
+    inbox_lease_seconds: float = Field(30.0, alias="IDEAROOM_INBOX_LEASE_SECONDS")
+    drain_seconds: float = Field(10.0, alias="IDEAROOM_DRAIN_SECONDS")
 
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")

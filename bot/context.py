@@ -197,6 +197,7 @@ class Context:
         """Remember that the bot waits for this person's answer of `kind`."""
         pending = (await self.session.exec(select(PendingInput).where(PendingInput.person_id == self.person.id))).first()
         if pending is None:
+            assert self.person.id is not None
             pending = PendingInput(person_id=self.person.id, kind=kind)
         pending.kind, pending.ref_id, pending.data, pending.created_at = kind, ref_id, data, self.now()
         self.session.add(pending)

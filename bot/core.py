@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -197,11 +197,13 @@ class Core:
             person = Person(name="idearoom", created_at=self.clock.now())
             session.add(person)
             await session.flush()
-            identity = Identity(person_id=person.id, platform=SYSTEM, external_id=SYSTEM, can_message=False)  # type: ignore[arg-type]
+            assert person.id is not None
+            identity = Identity(person_id=person.id, platform=SYSTEM, external_id=SYSTEM, can_message=False)
             session.add(identity)
             await session.flush()
-        person = await session.get(Person, identity.person_id)
-        assert person is not None
+        system_person = await session.get(Person, identity.person_id)
+        assert system_person is not None
+        person = system_person
         if room is None:
             room = Room(id=0, platform=SYSTEM, external_id=SYSTEM)  # never stored: no room is involved
         place = Place(room.platform, room.external_id, room.title, room.is_direct)
@@ -295,13 +297,13 @@ class Core:
         old_chat_id = ctx.room.external_id
         ctx.room.external_id = new_chat_id
         ctx.session.add(ctx.room)
-        await ctx.session.exec(  # type: ignore[call-overload]
+        await ctx.session.exec(
             sa.update(OutboxMessage)
             .where(
-                OutboxMessage.platform == ctx.room.platform,
-                OutboxMessage.dest_kind == "room",
-                OutboxMessage.dest_id == old_chat_id,
-                OutboxMessage.state == OutboxState.pending,
+                col(OutboxMessage.platform) == ctx.room.platform,
+                col(OutboxMessage.dest_kind) == "room",
+                col(OutboxMessage.dest_id) == old_chat_id,
+                col(OutboxMessage.state) == OutboxState.pending,
             )
             .values(dest_id=new_chat_id)
         )

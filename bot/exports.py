@@ -1,9 +1,11 @@
-"""The points export the office pays rewards from: one row per person for a period, as CSV or xlsx."""
+"""The points payout the office pays rewards from: per person the 직급, points per stage, total and grade, as CSV or xlsx."""
 
 from __future__ import annotations
 
 import csv
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,84 +13,140 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.awards import AwardRules
+from bot.dates import official_period
 from bot.i18n import Translator
 from bot.points.periods import Period
+from bot.sheets import Column, Letterhead, Table, letterhead, write_workbook
 from storage.tables import Department, Person, PointEntry
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
 FORMATS = ("csv", "xlsx")
+# The payout's stage columns and the ledger stages each one adds up (a reversal keeps its stage, so it nets out).
+STAGE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "proposal": ("idea_posted", "idea_supported_threshold", "proposal_created", "proposal_submitted"),
+    "adopted": ("proposal_adopted",),
+    "implemented": ("proposal_implemented_proposers", "proposal_implemented_implementer"),
+    "revived": ("proposal_revived",),
+    "invitation": ("invitation_accepted",),
+    "field_visit": ("field_visit_held",),
+    "manual": ("manual",),
+}
+COLUMN_OF = {stage: column for column, stages in STAGE_COLUMNS.items() for stage in stages}
+OTHER = "other"  # a stage added later than this table: still paid, shown in a column of its own
 
 
 @dataclass(frozen=True)
-class PointsRow:
-    """One person's points in the period."""
+class PayoutRow:
+    """One person's points in the period, by stage column, with the grade their total earns."""
 
+    place: int
     name: str
-    handle: str
+    rank: str
     department: str
-    points: int
-    entries: int
+    handle: str
+    by_column: dict[str, int]
+    total: int
+    grade: str | None
 
 
-async def points_rows(session: AsyncSession, period: Period) -> list[PointsRow]:
-    """Everyone with entries in the period, most points first."""
-    total = func.sum(PointEntry.points)
-    rows = (
+async def payout_rows(session: AsyncSession, period: Period, awards: AwardRules) -> list[PayoutRow]:
+    """Everyone with entries in the period, most points first (equal points share a place)."""
+    sums = (
         await session.exec(
-            select(Person.name, Person.handle, Department.name, total, func.count(PointEntry.id))  # type: ignore[arg-type]
-            .join(PointEntry, PointEntry.person_id == Person.id)  # type: ignore[arg-type]
-            .join(Department, Department.id == Person.department_id, isouter=True)  # type: ignore[arg-type]
+            select(PointEntry.person_id, PointEntry.stage, func.sum(PointEntry.points))
             .where(sa.and_(PointEntry.created_at >= period.start, PointEntry.created_at < period.end))
-            .group_by(Person.id, Person.name, Person.handle, Department.name)
-            .order_by(total.desc(), Person.name)
+            .group_by(PointEntry.person_id, PointEntry.stage)
         )
     ).all()
-    return [PointsRow(name, handle or "", department or "", int(points), int(entries)) for name, handle, department, points, entries in rows]
+    by_person: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for person_id, stage, points in sums:
+        by_person[person_id][COLUMN_OF.get(stage, OTHER)] += int(points)
+    people = (
+        await session.exec(
+            select(Person, Department.name)  # type: ignore[call-overload]
+            .join(Department, Department.id == Person.department_id, isouter=True)
+            .where(Person.id.in_(list(by_person) or [-1]))  # type: ignore[union-attr]
+        )
+    ).all()
+    ordered = sorted(people, key=lambda row: (-sum(by_person[row[0].id].values()), row[0].name, row[0].id))
+    totals = [sum(by_person[person.id].values()) for person, _ in ordered]
+    grades = awards.grade_all(totals)
+    rows: list[PayoutRow] = []
+    for index, ((person, department), total, grade) in enumerate(zip(ordered, totals, grades)):
+        place = rows[-1].place if rows and rows[-1].total == total else index + 1
+        rows.append(PayoutRow(place, person.name, person.rank or "", department or "", person.handle or "", dict(by_person[person.id]), total, grade))
+    return rows
 
 
-def headers(t: Translator) -> list[str]:
-    return [t("points.export.name"), t("points.export.handle"), t("points.export.department"), t("points.export.points"), t("points.export.entries")]
+def columns_of(rows: list[PayoutRow]) -> list[str]:
+    """The stage columns, with "other" only when some stage is not in STAGE_COLUMNS."""
+    extra = [OTHER] if any(OTHER in r.by_column for r in rows) else []
+    return list(STAGE_COLUMNS) + extra
 
 
-def write_points(rows: list[PointsRow], path: str | Path, fmt: str, t: Translator, period: Period) -> Path:
-    """Write the rows; CSV is UTF-8 with a BOM so Excel shows Korean names correctly."""
+def payout_table(rows: list[PayoutRow], period: Period, t: Translator) -> Table:
+    stages = columns_of(rows)
+    columns = [Column(t("payout.place"), "number"), Column(t("payout.name")), Column(t("payout.rank")), Column(t("payout.department"))]
+    columns += [Column(t(f"payout.stage.{s}"), "signed") for s in stages]
+    columns += [Column(t("payout.total"), "signed"), Column(t("payout.grade")), Column(t("payout.handle"))]
+    values = [
+        [r.place, r.name, r.rank, r.department or t("payout.no_department"), *[r.by_column.get(s, 0) for s in stages], r.total, r.grade or "", r.handle]
+        for r in rows
+    ]
+    graded = Counter(r.grade for r in rows if r.grade)
+    totals = [
+        t("payout.sum"),
+        t("payout.people", count=len(rows)),
+        None,
+        None,
+        *[sum(r.by_column.get(s, 0) for r in rows) for s in stages],
+        sum(r.total for r in rows),
+        " · ".join(f"{grade} {n}" for grade, n in graded.items()),
+        None,
+    ]
+    return Table(
+        period.label,
+        t("payout.title", period=official_period(period.label, t.locale)),
+        columns,
+        values,
+        t("payout.empty"),
+        totals,
+        [t("payout.note")],
+    )
+
+
+def write_points(rows: list[PayoutRow], path: str | Path, fmt: str, t: Translator, period: Period, head: Letterhead) -> Path:
+    """Write the payout; the CSV is UTF-8 with a BOM so that Excel shows Korean names correctly."""
+    table = payout_table(rows, period, t)
+    if fmt != "csv":
+        return write_workbook([table], head, path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    values = [[r.name, r.handle, r.department, r.points, r.entries] for r in rows]
-    if fmt == "csv":
-        with target.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(headers(t))
-            writer.writerows(values)
-        return target
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = period.label
-    sheet.append(headers(t))
-    for row in values:
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    workbook.save(target)
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([c.title for c in table.columns])
+        writer.writerows(table.rows)
     return target
 
 
-async def export_points_file(settings: "Settings", period_text: str, fmt: str, output: str | None) -> tuple[Path, int]:
+async def export_points_file(settings: "Settings", period_text: str, fmt: str, output: str | None, now: datetime | None = None) -> tuple[Path, int]:
     """Run the export against the configured database; returns the file written and its row count."""
     from bot.points.periods import parse_period
+    from bot.points.rules import load_rules
     from storage.db import Database
 
     period = parse_period(period_text, settings.tz)
+    awards = load_rules(settings.points_rules_file).awards
     db = Database(settings.database_url)
     try:
         async with db.session() as session:
-            rows = await points_rows(session, period)
+            rows = await payout_rows(session, period, awards)
     finally:
         await db.dispose()
-    path = write_points(rows, output or f"points-{period.label}.{fmt}", fmt, Translator(settings.locale), period)
+    t = Translator(settings.locale)
+    head = letterhead(settings, now or datetime.now(timezone.utc), t)
+    path = write_points(rows, output or f"points-{period.label}.{fmt}", fmt, t, period, head)
     return path, len(rows)

@@ -13,7 +13,8 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.messages import Destination, Outgoing
 from bot.text import clip
-from storage.tables import Identity, OutboxMessage, Person, Room
+from storage.db import Database
+from storage.tables import Identity, MessageLink, OutboxMessage, Person, Room
 
 
 def enqueue(
@@ -132,3 +133,9 @@ def merged_acks_text(entries: list[OutboxMessage], locale: str) -> str:
     """One confirmation for several recorded ideas: '💡 아이디어 #12, #13번을 등록했습니다.'"""
     numbers = sorted(e.ref_id for e in entries if e.ref_id is not None)
     return Translator(locale)("outbox.ideas_recorded", numbers=", ".join(f"#{n}" for n in numbers), count=len(numbers))
+
+
+async def remembered_message_ids(db: Database, platform: str) -> list[str]:
+    """The ids of the messages on `platform` that the bot links to ideas and its own posts."""
+    async with db.session() as session:
+        return list((await session.exec(select(MessageLink.message_id).where(MessageLink.platform == platform))).all())

@@ -23,6 +23,7 @@ ALIASES = {
     "자문단": "committee",
     "알림": "remind",
     "도움말": "help",
+    "할일": "todo",
     "start": "start",
 }
 

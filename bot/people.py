@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -120,13 +119,13 @@ async def find_by_reference(session: AsyncSession, platform: str, reference: str
     identity = (
         await session.exec(
             select(Identity).where(
-                Identity.platform == platform, or_(Identity.external_id == ref, Identity.username == ref)
+                Identity.platform == platform, or_(col(Identity.external_id) == ref, col(Identity.username) == ref)
             )
         )
     ).first()
     if identity:
         return await session.get(Person, identity.person_id)
-    query = select(Person).where(or_(Person.handle == ref, Person.name == ref)).order_by(Person.id)  # type: ignore[arg-type]
+    query = select(Person).where(or_(col(Person.handle) == ref, col(Person.name) == ref)).order_by(col(Person.id))
     return (await session.exec(query)).first()
 
 
@@ -154,7 +153,7 @@ async def seat_directory(db: Database, platform: str) -> None:
     """Give every directory person an account on `platform` named by their handle (the console's seats)."""
     async with db.session() as session:
         known = set((await session.exec(select(Identity.person_id).where(Identity.platform == platform))).all())
-        for person in (await session.exec(select(Person).where(Person.handle.is_not(None)))).all():  # type: ignore[union-attr]
+        for person in (await session.exec(select(Person).where(col(Person.handle).is_not(None)))).all():
             if person.id not in known and person.id is not None and person.handle:
                 session.add(Identity(person_id=person.id, platform=platform, external_id=person.handle, username=person.handle))
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.core import Core
+    from bot.inbox import Inbox
     from bot.sender import Sender
     from storage.db import Database
 
@@ -102,12 +103,26 @@ class HttpRoutes(Protocol):
 class Host(Protocol):
     """What an adapter gets from the running bot: the core to feed, the settings, the outbox sender."""
 
-    settings: Settings
-    db: Database  # only to hand to bot.people and the core's functions; adapters run no SQL
-    clock: Clock
-    core: Core
-    sender: Sender
-    http: HttpRoutes
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def db(self) -> Database: ...  # only to hand to bot.people and the core's functions; adapters run no SQL
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def core(self) -> Core: ...
+
+    @property
+    def sender(self) -> Sender: ...
+
+    @property
+    def http(self) -> HttpRoutes: ...
+
+    @property
+    def inbox(self) -> Inbox: ...  # requests committed before the platform is acknowledged (bot.inbox)
 
 
 class Adapter(Protocol):
@@ -117,7 +132,8 @@ class Adapter(Protocol):
     stop (finish and confirm the events in hand), and `stop()` only after the sender is done.
     """
 
-    gateway: ChatGateway
+    @property
+    def gateway(self) -> ChatGateway: ...
 
     async def start(self) -> None: ...
 
@@ -136,6 +152,8 @@ class AdapterPlugin:
     # Its user ids are directory handles, so whoever types one plays that person (the console only:
     # elsewhere a user picks their own name, and accounts are linked only by the directory's ids).
     user_ids_are_handles: bool = False
+    # Adds the platform's own `idearoom <platform> ...` commands to argparse's subparsers object.
+    add_commands: Callable[[Any], None] | None = None
 
 
 class Clock(Protocol):

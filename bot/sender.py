@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -19,7 +19,7 @@ from bot.messages import Button, Destination, Outgoing, SendResult
 from bot.outbox import add_raw, merged_acks_text, notify_failure
 from bot.pacing import Budget, PlatformLimits, limits_for
 from bot.ports import ChatGateway, Clock, DeliveryError
-from bot.reports import render_chart
+from bot.charts import render_chart
 from storage.db import Database, insert_ignoring_conflict
 from storage.tables import MessageLink, OutboxMessage, OutboxState
 
@@ -138,11 +138,11 @@ class Sender:
             query = (
                 select(OutboxMessage)
                 .where(
-                    OutboxMessage.state == OutboxState.pending,
-                    OutboxMessage.platform.in_(platforms),  # type: ignore[attr-defined]
-                    OutboxMessage.next_attempt_at <= now,
+                    col(OutboxMessage.state) == OutboxState.pending,
+                    col(OutboxMessage.platform).in_(platforms),
+                    col(OutboxMessage.next_attempt_at) <= now,
                 )
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
                 .limit(limit)
             )
             if postgres:
@@ -155,9 +155,9 @@ class Sender:
     async def _reclaim_stale(self, session: AsyncSession, now: datetime) -> None:
         """Entries left "sending" past the lease belonged to a worker that died mid-send."""
         stale = now - timedelta(seconds=self.settings.send_lease_seconds)
-        result = await session.exec(  # type: ignore[call-overload]
+        result = await session.exec(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.state == OutboxState.sending, OutboxMessage.claimed_at < stale)
+            .where(col(OutboxMessage.state) == OutboxState.sending, col(OutboxMessage.claimed_at) < stale)
             .values(state=OutboxState.pending, next_attempt_at=now)
         )
         if result.rowcount:
@@ -166,25 +166,25 @@ class Sender:
     async def _recent_budget(self, session: AsyncSession, limits: dict[str, PlatformLimits], now: datetime) -> Budget:
         """The budget as every worker spent it: entries claimed within the longest window."""
         budget = Budget(limits)
-        longest = max((l.longest for l in limits.values()), default=0.0)
+        longest = max((limit.longest for limit in limits.values()), default=0.0)
         if longest <= 0:
             return budget
         since = now - timedelta(seconds=longest + budget.margin)
         rows = (
             await session.exec(
-                select(
-                    OutboxMessage.id,
-                    OutboxMessage.platform,
-                    OutboxMessage.dest_kind,
-                    OutboxMessage.dest_id,
-                    OutboxMessage.kind,
-                    OutboxMessage.claimed_at,
+                select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most four columns
+                    col(OutboxMessage.id),
+                    col(OutboxMessage.platform),
+                    col(OutboxMessage.dest_kind),
+                    col(OutboxMessage.dest_id),
+                    col(OutboxMessage.kind),
+                    col(OutboxMessage.claimed_at),
                 )
                 .where(
-                    OutboxMessage.claimed_at >= since,  # type: ignore[operator]
-                    OutboxMessage.platform.in_(list(limits)),  # type: ignore[attr-defined]
+                    col(OutboxMessage.claimed_at) >= since,
+                    col(OutboxMessage.platform).in_(list(limits)),
                 )
-                .order_by(OutboxMessage.claimed_at)  # type: ignore[arg-type]
+                .order_by(col(OutboxMessage.claimed_at))
             )
         ).all()
         self._started = {i: t for i, t in self._started.items() if t >= since}
@@ -323,10 +323,10 @@ class Sender:
         async with self.db.session() as session:
             soonest = (
                 await session.exec(
-                    select(sa.func.min(OutboxMessage.next_attempt_at)).where(
-                        OutboxMessage.state == OutboxState.pending,
-                        OutboxMessage.platform.in_(platforms),  # type: ignore[attr-defined]
-                        OutboxMessage.next_attempt_at > now,
+                    select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
+                        col(OutboxMessage.state) == OutboxState.pending,
+                        col(OutboxMessage.platform).in_(platforms),
+                        col(OutboxMessage.next_attempt_at) > now,
                     )
                 )
             ).one()
@@ -362,9 +362,9 @@ class Sender:
     async def _release(self, entries: list[OutboxMessage], until: datetime) -> None:
         """Give back claimed entries whose destination asked to wait, for after the wait."""
         async with self.db.session() as session:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 sa.update(OutboxMessage)
-                .where(OutboxMessage.id.in_([e.id for e in entries]), OutboxMessage.state == OutboxState.sending)  # type: ignore[union-attr]
+                .where(col(OutboxMessage.id).in_([e.id for e in entries]), col(OutboxMessage.state) == OutboxState.sending)
                 .values(state=OutboxState.pending, next_attempt_at=until)
             )
 
@@ -441,17 +441,17 @@ class Sender:
         if state == OutboxState.sent:
             values.update(sent_at=now, platform_message_id=message_id)
             # A reaction not yet made is pointless once the confirmation is in the room.
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 sa.delete(OutboxMessage).where(
-                    OutboxMessage.kind == "reaction",
-                    OutboxMessage.state == OutboxState.pending,
-                    OutboxMessage.ref_kind == "ack",
-                    OutboxMessage.ref_id.in_(ids),  # type: ignore[union-attr]
+                    col(OutboxMessage.kind) == "reaction",
+                    col(OutboxMessage.state) == OutboxState.pending,
+                    col(OutboxMessage.ref_kind) == "ack",
+                    col(OutboxMessage.ref_id).in_(ids),
                 )
             )
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.state != OutboxState.sent)  # type: ignore[union-attr]
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.state) != OutboxState.sent)
             .values(**values)
         )
 
@@ -504,14 +504,14 @@ class Sender:
         row.state = OutboxState.pending
         row.next_attempt_at = until
         self.held_until[_key(row)] = until
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             sa.update(OutboxMessage)
             .where(
-                OutboxMessage.platform == row.platform,
-                OutboxMessage.dest_kind == row.dest_kind,
-                OutboxMessage.dest_id == row.dest_id,
-                OutboxMessage.state == OutboxState.pending,
-                OutboxMessage.next_attempt_at < until,
+                col(OutboxMessage.platform) == row.platform,
+                col(OutboxMessage.dest_kind) == row.dest_kind,
+                col(OutboxMessage.dest_id) == row.dest_id,
+                col(OutboxMessage.state) == OutboxState.pending,
+                col(OutboxMessage.next_attempt_at) < until,
             )
             .values(next_attempt_at=until)
         )

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from idearoom.settings import Settings, configured_platforms, handle_platforms
+from bot.config import Settings
+from idearoom.settings import PLUGINS, AppSettings, configured_platforms, handle_platforms
 from bot.ports import Clock, ManualClock, SystemClock
 
 log = logging.getLogger("idearoom")
@@ -90,24 +91,6 @@ async def directory_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def slack_manifest(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the Slack app manifest (JSON, which Slack's YAML tab accepts too)."""
-    import json
-
-    import bot.features  # noqa: F401  (registers every command)
-    from adapters.slack.manifest import build_manifest
-    from bot.registry import registry
-
-    if not args.url and not args.socket_mode:
-        print("give --url https://<your bot host> (HTTP mode) or --socket-mode", file=sys.stderr)
-        return 2
-    manifest = build_manifest(
-        registry.commands, base_url=args.url, socket_mode=args.socket_mode, locale=settings.locale
-    )
-    print(json.dumps(manifest, ensure_ascii=False, indent=2))
-    return 0
-
-
 async def points_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write everyone's points in a period (CSV with BOM or xlsx) for paying out rewards."""
     from bot.exports import export_points_file
@@ -119,13 +102,16 @@ async def points_export(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    except OSError as error:  # a folder that cannot be written, the file open in Excel
+        print(f"cannot write the file: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {count} people to {path}")
     return 0
 
 
 async def report_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write the month's report as a spreadsheet."""
-    from bot.reports import export_month_file
+    from bot.report_workbook import export_month_file
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -134,6 +120,9 @@ async def report_export(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"cannot write the file: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {path}")
     return 0
 
@@ -185,11 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.set_defaults(handler=directory_import)
 
-    slack = commands.add_parser("slack", help="Slack app setup").add_subparsers(dest="slack_command", required=True)
-    manifest = slack.add_parser("manifest", help="print the app manifest to paste into api.slack.com")
-    manifest.add_argument("--url", help="public base URL of the bot (HTTP mode), e.g. https://bot.example.org")
-    manifest.add_argument("--socket-mode", action="store_true", help="a manifest for Socket Mode (no request URL)")
-    manifest.set_defaults(handler=slack_manifest)
+    for plugin in PLUGINS:  # a platform may bring commands of its own, e.g. `idearoom slack manifest`
+        if plugin.add_commands is not None:
+            plugin.add_commands(commands)
 
     points = commands.add_parser("points", help="smile points").add_subparsers(dest="points_command", required=True)
     export = points.add_parser("export", help="everyone's points in a period, for paying out rewards")
@@ -218,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = AppSettings()
         from bot.points.rules import load_rules
 
         load_rules(settings.points_rules_file)  # a bad IDEAROOM_POINTS_RULES file stops the start here
@@ -233,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Its one warning ("building the font cache") is no advice for the bot's user; bot.charts says when Hangul is missing.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     from idearoom.runtime import SetupError
 
     try:

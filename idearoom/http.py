@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -12,9 +14,10 @@ log = logging.getLogger(__name__)
 class HttpServer:
     """An aiohttp application that adapters add routes to before it starts."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, shutdown_timeout: float = 10.0) -> None:
         self.host = host
         self.port = port
+        self.shutdown_timeout = shutdown_timeout
         self.app = web.Application(client_max_size=1024 * 1024)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -23,15 +26,16 @@ class HttpServer:
     def has_routes(self) -> bool:
         return bool(list(self.app.router.routes()))
 
-    def add_route(self, method: str, path: str, handler) -> None:  # type: ignore[no-untyped-def]
+    def add_route(self, method: str, path: str, handler: Callable[..., Awaitable[Any]]) -> None:
         self.app.router.add_route(method, path, handler)
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self.shutdown_timeout)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port)
         await self._site.start()
-        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[union-attr]
+        # aiohttp keeps the listening server private; it is the only way to learn the port the OS chose.
+        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[attr-defined]
         if sockets:
             self.port = sockets[0].getsockname()[1]  # the real port when 0 was asked for
         log.info("HTTP server listening on %s:%s", self.host, self.port)

@@ -137,6 +137,22 @@ class Worker:
             except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
                 pass
 
+    async def _drain(self) -> None:
+        """Stop taking requests, then finish those in hand within IDEAROOM_DRAIN_SECONDS; the rest stay in the inbox."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.app.settings.drain_seconds
+        for adapter in self.adapters:
+            stop_receiving = getattr(adapter, "stop_receiving", None)
+            if stop_receiving is not None:
+                try:
+                    await stop_receiving()
+                except Exception:
+                    log.exception("%s did not stop receiving cleanly", type(adapter).__name__)
+        # Closes the listening socket at once; requests already being read are answered.
+        await self.app.http.stop()
+        left = await self.app.inbox.drain(max(0.0, deadline - loop.time()))
+        log.info("drained: %d request(s) left in the inbox for the next start", left)
+
     async def _stop(self) -> None:
         # Intake first, where an adapter can stop it on its own: no new events are taken, the
         # ones in hand are finished (and confirmed to the platform) while the sender can still
@@ -144,6 +160,10 @@ class Worker:
         intake_first = [a for a in self.adapters if hasattr(a, "stop_intake")]
         for adapter in intake_first:
             await _quietly(adapter.stop_intake(), adapter)
+        try:
+            await self._drain()
+        except Exception:
+            log.exception("draining failed; unhandled requests stay in the inbox")
         if self.scheduler is not None:
             await self.scheduler.stop()
         for adapter in self.adapters:

@@ -16,7 +16,8 @@ def compose(plugins: list[AdapterPlugin]) -> type[CoreSettings]:
 
 
 PLUGINS = discover()
-Settings = compose(PLUGINS)
+AppSettings = compose(PLUGINS)
+Settings = AppSettings  # the name the rest of the code knows
 
 
 def configured_platforms(settings: CoreSettings, plugins: list[AdapterPlugin] | None = None) -> list[AdapterPlugin]:

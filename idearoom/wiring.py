@@ -13,6 +13,7 @@ import bot.features  # noqa: F401  (registers every command)
 from bot.config import Settings
 from bot.core import Core
 from bot.directory import load_demo_if_empty
+from bot.inbox import Inbox
 from bot.ports import ChatGateway, Clock, SystemClock
 from bot.registry import registry
 from bot.sender import Sender
@@ -35,6 +36,7 @@ class App:
     core: Core
     sender: Sender
     http: HttpServer
+    inbox: Inbox
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     role: str = "all"  # web, scheduler or all (see `idearoom run --role`)
@@ -75,6 +77,7 @@ class App:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        await self.inbox.close()
         await self.http.stop()
         await self.db.dispose()
 
@@ -93,5 +96,6 @@ def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: A
     sender = Sender(db, {}, clock, settings=settings)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
     core.handle_platforms = handle_platforms()
-    http = HttpServer(settings.http_host, settings.http_port)
-    return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http)
+    http = HttpServer(settings.http_host, settings.http_port, shutdown_timeout=settings.drain_seconds)
+    inbox = Inbox(db, settings.inbox_lease_seconds)
+    return App(settings=settings, db=db, clock=clock, core=core, sender=sender, http=http, inbox=inbox)

@@ -66,6 +66,6 @@ def clock_command(
     return handle
 
 
-def attach_console_clock(console, runner: SchedulerRunner) -> None:  # type: ignore[no-untyped-def]
+def attach_console_clock(console, runner: SchedulerRunner) -> None:
     """Register `/clock` among the console's local commands."""
     console.local_commands["/clock"] = clock_command(runner, console.say, console.app.sender.drain, console.t)

@@ -95,7 +95,7 @@ class SchedulerRunner:
             misfire_grace_time=None,
         )
 
-    async def advance_to(self, target: datetime, on_step=None) -> list[FireReport]:  # type: ignore[no-untyped-def]
+    async def advance_to(self, target: datetime, on_step=None) -> list[FireReport]:
         """Move a manual clock to `target`, stopping at each due time on the way to fire it."""
         clock = self.core.clock
         if not isinstance(clock, ManualClock):

@@ -164,6 +164,9 @@ class FieldVisit(SQLModel, table=True):
     place: str = Field(default="", max_length=300)
     note: str = Field(default="", sa_type=sa.Text)
     state: str = Field(default="planned", max_length=20)  # planned, held, cancelled
+    # Held only once the head or an organizer says it took place; that is what pays its points.
+    confirmed_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    confirmed_at: Optional[datetime] = _time()
     created_at: datetime = _created()
 
 
@@ -222,6 +225,7 @@ class ProposalState(StrEnum):
     submitted = "submitted"
     adopted = "adopted"
     rejected = "rejected"
+    supplement = "supplement"
     maturing = "maturing"
     implementing = "implementing"
     implemented = "implemented"
@@ -239,6 +243,8 @@ class Proposal(SQLModel, table=True):
     state: str = Field(default=ProposalState.draft, max_length=20, index=True)
     created_by: int = Field(foreign_key="person.id")
     implementer_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    # When a supplement (보완) was requested: the review clock stands still until the proposers answer.
+    review_paused_at: Optional[datetime] = _time()
     rejection_reason: str = Field(default="", sa_type=sa.Text)
     revived_count: int = 0
     submitted_at: Optional[datetime] = _time()
@@ -457,6 +463,33 @@ class ProcessedEvent(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=20)
     event_id: str = Field(primary_key=True, max_length=200)
     processed_at: datetime = _created()
+
+
+class InboxState(StrEnum):
+    pending = "pending"
+    failed = "failed"
+
+
+class InboxEvent(SQLModel, table=True):
+    """A platform request as received, committed before the platform is answered; deleted once handled."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "delivery_id"),
+        sa.Index("ix_inbox_due", "state", "platform", "lease_until"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    # The platform's own id of the request (a retry of it carries the same one).
+    delivery_id: str = Field(max_length=200)
+    kind: str = Field(max_length=30)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default=InboxState.pending, max_length=10)
+    attempts: int = 0
+    # Until then the worker that took the row is handling it; afterwards any worker may.
+    lease_until: datetime = _created()
+    error: str = Field(default="", sa_type=sa.Text)
+    received_at: datetime = _created()
 
 
 class PendingInput(SQLModel, table=True):

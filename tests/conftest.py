@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -71,9 +73,24 @@ def database_url(request) -> str:  # type: ignore[no-untyped-def]
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
 
 
+@pytest.fixture(scope="session")
+def prepared_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the schema and the demo organisation, made once per test process."""
+    path = tmp_path_factory.mktemp("prepared") / "idearoom.db"
+
+    async def prepare() -> None:
+        story = await Story.start(test_settings(f"sqlite+aiosqlite:///{path}"))
+        await story.close()
+
+    asyncio.run(prepare())
+    return path
+
+
 @pytest.fixture
-async def story(sqlite_url: str) -> AsyncIterator[Story]:
+async def story(sqlite_url: str, prepared_sqlite: Path, tmp_path: Path) -> AsyncIterator[Story]:
     """The bot with the demo organisation on SQLite, driven through a recording platform."""
+    # A copy of the prepared file instead of building the schema and the demo data again.
+    shutil.copyfile(prepared_sqlite, tmp_path / "idearoom.db")
     s = await Story.start(test_settings(sqlite_url))
     yield s
     await s.close()

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from bot.config import Settings
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
-from idearoom.settings import Settings as AppSettings
+from idearoom.settings import AppSettings
 from idearoom.wiring import App, build_app
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
 

@@ -9,14 +9,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import IO
 
-from sqlmodel import select
-
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Host
 from bot import people
 from bot.i18n import Translator
+from bot.outbox import remembered_message_ids
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
-from storage.tables import MessageLink
 
 PLATFORM = "console"
 DEFAULT_PERSON = "minji"
@@ -86,6 +84,12 @@ class ConsoleAdapter:
         # Extra console-only commands (e.g. /clock from the scheduler): name → handler(args).
         self.local_commands: dict[str, Callable[[str], Awaitable[None]]] = {}
 
+    async def start(self) -> None:
+        """Nothing to connect: `run()` reads the lines."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect: `run()` ends with its input."""
+
     @property
     def interactive(self) -> bool:
         return self.stdin.isatty()
@@ -108,8 +112,7 @@ class ConsoleAdapter:
 
     async def continue_numbering(self) -> None:
         """Number lines on from the last session's: `u1` of yesterday still stands for its idea."""
-        async with self.app.db.session() as session:
-            ids = (await session.exec(select(MessageLink.message_id).where(MessageLink.platform == PLATFORM))).all()
+        ids = await remembered_message_ids(self.app.db, PLATFORM)
         last = {"u": 0, "b": 0}
         for message_id in ids:
             prefix, number = message_id[:1], message_id[1:]

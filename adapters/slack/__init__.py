@@ -1,4 +1,4 @@
-"""The Slack adapter (Bolt for Python, async): HTTP or Socket Mode in, Web API out."""
+"""The Slack adapter: HTTP or Socket Mode in (through the durable inbox), Web API out."""
 
 from adapters.slack.adapter import SlackAdapter, SlackConfigError
 from adapters.slack.gateway import SlackGateway

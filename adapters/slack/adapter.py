@@ -1,16 +1,15 @@
-"""Runs the bot in Slack through Bolt (async): HTTP events at /slack/events, or Socket Mode."""
+"""Runs the bot in Slack: HTTP requests at /slack/events, or Socket Mode; each is committed before Slack is answered."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import ACTION_ID_PREFIX
@@ -23,21 +22,21 @@ from adapters.slack.convert import (
 )
 from adapters.slack.gateway import SlackGateway, make_client
 from adapters.slack.home import home_view
-from adapters.slack.manifest import EVENTS_PATH, slash_command_names
+from adapters.slack.intake import ACTION, COMMAND, EVENT, Malformed, Request, is_signed, read_envelope, read_http
+from adapters.slack.manifest import EVENTS_PATH
 from adapters.slack.mrkdwn import escape
 from adapters.slack.people import SlackPeople
 from adapters.slack.settings import SlackSettings
 from bot.ports import Host
 from bot.features.home import home_of_account
 from bot.i18n import Translator
+from bot.inbox import InboxClosed
 from bot.messages import ButtonPress, Incoming, Outcome
 
 log = logging.getLogger(__name__)
 
 # `/idearoom topic pick 3` reaches any command, also those whose name Slack keeps for itself.
 UMBRELLA_COMMAND = "idearoom"
-# Seconds to wait before each new try of an event the core could not handle (an outage).
-RETRY_DELAYS = (2.0, 10.0, 60.0)
 
 
 class SlackConfigError(RuntimeError):
@@ -45,7 +44,11 @@ class SlackConfigError(RuntimeError):
 
 
 class SlackAdapter:
-    """Feeds Slack's commands, messages, buttons, reactions and App Home opens to the core."""
+    """Feeds Slack's commands, messages, buttons, reactions and App Home opens to the core.
+
+    Bolt reads a body before it checks the signature (an odd body answered 500), and acknowledges
+    before the work is stored; so the adapter checks, commits to the inbox and answers itself.
+    """
 
     def __init__(self, app: Host, client: AsyncWebClient | None = None) -> None:
         settings = SlackSettings.of(app.settings)
@@ -61,131 +64,137 @@ class SlackAdapter:
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_base_url)
         self.gateway = SlackGateway(self.client, limits=settings.slack_limits)
         self.people = SlackPeople(self.client)
-        # The client carries the token; Bolt acknowledges before the listener finishes its work.
-        self.bolt = AsyncApp(
-            name="idearoom",
-            client=self.client,
-            signing_secret=settings.slack_signing_secret,
-            process_before_response=False,
-        )
-        self.socket_handler: Any = None
+        self.verifier = SignatureVerifier(settings.slack_signing_secret) if settings.slack_signing_secret else None
+        self.socket_client: Any = None
         self._started = False
-        self._retries: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Register the listeners (commands as the core has them now) and start receiving."""
+        """Handle what the inbox holds, then start receiving."""
         if self._started:
             return
         self._started = True
-        self._register_listeners()
+        self.app.inbox.register(PLATFORM, self.handle_stored)
+        self.app.inbox.start()
         if self.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
-            self.socket_handler = AsyncSocketModeHandler(
-                self.bolt, app_token=SlackSettings.of(self.app.settings).slack_app_token, web_client=self.client
-            )
-            await self.socket_handler.connect_async()
+            self.socket_client = SocketModeClient(SlackSettings.of(self.app.settings).slack_app_token, web_client=self.client)
+            self.socket_client.socket_mode_request_listeners.append(self.on_socket_request)
+            await self.socket_client.connect()
             log.info("Slack adapter connected in Socket Mode")
         else:
             self.app.http.add_route("POST", EVENTS_PATH, self.handle_http)
             log.info("Slack adapter serves %s on the HTTP port", EVENTS_PATH)
 
-    async def stop(self) -> None:
-        for task in self._retries:
-            task.cancel()
-        if self.socket_handler is not None:
-            await self.socket_handler.close_async()
-            self.socket_handler = None
+    async def stop_receiving(self) -> None:
+        """Take no new requests (Socket Mode: close the connection; Slack resends what was not acknowledged)."""
+        if self.socket_client is not None:
+            await self.socket_client.close()
+            self.socket_client = None
 
-    def _register_listeners(self) -> None:
-        for name in slash_command_names(self.app.core.registry.commands):
-            self.bolt.command(f"/{name}")(self.on_command)
-        self.bolt.command(f"/{UMBRELLA_COMMAND}")(self.on_umbrella_command)
-        self.bolt.event("message")(self.on_message)
-        self.bolt.event("reaction_added")(self.on_reaction)
-        self.bolt.event("app_home_opened")(self.on_home_opened)
-        # Mentions also arrive as message events; acknowledging them keeps Slack from retrying.
-        self.bolt.event("app_mention")(self.on_ignored_event)
-        self.bolt.event("reaction_removed")(self.on_ignored_event)
-        self.bolt.action(re.compile(f"^{ACTION_ID_PREFIX}-"))(self.on_action)
+    async def stop(self) -> None:
+        await self.stop_receiving()
+
+    # --- intake: committed before Slack is answered -----------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """POST /slack/events: Bolt checks the signature and timestamp, then dispatches."""
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
-
-    # --- listeners ------------------------------------------------------------------------
-
-    async def _handle(self, event: Incoming) -> Outcome | None:
+        """POST /slack/events: signature and timestamp first (401), then the body (400), then the inbox."""
+        body = await request.read()
+        assert self.verifier is not None
+        if not is_signed(self.verifier, body, request.headers):
+            return web.json_response({"error": "invalid signature or stale timestamp"}, status=401)
         try:
-            outcome = await self.app.core.handle(event)
-        except Exception:  # a bug in one event must not stop the adapter
-            log.exception("handling Slack event %s failed", event.event_id)
-            return None
-        if outcome.failed and not isinstance(event, ButtonPress):
-            # Slack was acknowledged already and will not send it again; the event is still
-            # unclaimed, so trying again later (as Telegram would redeliver) is safe.
-            task = asyncio.create_task(self._retry(event))
-            self._retries.add(task)
-            task.add_done_callback(self._retries.discard)
-        return outcome
+            slack_request = read_http(body, request.headers.get("Content-Type", ""))
+        except Malformed as error:
+            log.warning("a signed Slack request with a malformed body: %s", error)
+            return web.json_response({"error": f"malformed request: {error}"}, status=400)
+        if slack_request.challenge is not None:
+            return web.json_response({"challenge": slack_request.challenge})
+        if not await self._commit(slack_request):
+            # Slack resends an event it could not deliver; the next worker, or this one restarted, takes it.
+            return web.json_response({"error": "not taking requests now"}, status=503, headers={"Retry-After": "1"})
+        return web.Response(status=200)
 
-    async def _retry(self, event: Incoming) -> None:
-        for delay in RETRY_DELAYS:
-            await asyncio.sleep(delay)
-            try:
-                outcome = await self.app.core.handle(event)
-            except Exception:
-                log.exception("retrying Slack event %s failed", event.event_id)
-                continue
-            if not outcome.failed:
-                return
-        log.error("Slack event %s could not be handled after %d retries", event.event_id, len(RETRY_DELAYS))
+    async def on_socket_request(self, client: Any, request: SocketModeRequest) -> None:
+        """A Socket Mode envelope, acknowledged only once it is committed."""
+        try:
+            slack_request = read_envelope(request.type, request.payload)
+        except Malformed as error:
+            log.warning("a malformed Socket Mode envelope %s: %s", request.envelope_id, error)
+            slack_request = Request("", {})
+        if await self._commit(slack_request):
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
 
-    async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
+    async def _commit(self, slack_request: Request) -> bool:
+        """True when the request is safe in the inbox (or needs no handling); False: do not acknowledge it."""
+        if not slack_request.kind:
+            return True
+        try:
+            await self.app.inbox.put(PLATFORM, slack_request.delivery_id, slack_request.kind, slack_request.payload)
+        except InboxClosed:
+            return False
+        except Exception:
+            log.exception("could not store Slack request %s", slack_request.delivery_id)
+            return False
+        return True
+
+    # --- handling, from the inbox --------------------------------------------------------------
+
+    async def handle_stored(self, kind: str, payload: dict[str, Any]) -> bool:
+        """Handle one stored request; False when the core failed and it should be tried again."""
+        if kind == EVENT:
+            return await self.on_event(payload)
+        if kind == COMMAND:
+            return await self.on_command(payload)
+        if kind == ACTION:
+            return await self.on_actions(payload)
+        return True
+
+    async def _handle(self, event: Incoming) -> Outcome:
+        return await self.app.core.handle(event)
+
+    async def on_event(self, body: dict[str, Any]) -> bool:
+        event = body["event"]
+        kind = event.get("type")
+        if kind == "message":
+            if message_to_incoming(body) is None:
+                return True
+            who = await self.people.actor(str(event["user"]))
+            incoming = message_to_incoming(body, who)
+            assert incoming is not None
+            return not (await self._handle(incoming)).failed
+        if kind == "reaction_added":
+            if reaction_to_event(body) is None:
+                return True
+            who = await self.people.actor(str(event.get("user", "")))
+            reaction = reaction_to_event(body, who)
+            assert reaction is not None
+            return not (await self._handle(reaction)).failed
+        if kind == "app_home_opened" and event.get("tab", "home") == "home":
+            await self.publish_home(str(event.get("user", "")))
+        return True  # mentions also arrive as message events; other events need nothing
+
+    async def on_command(self, body: dict[str, Any]) -> bool:
+        if str(body.get("command", "")).lstrip("/") == UMBRELLA_COMMAND:
+            rest = str(body.get("text", "") or "").strip() or "help"
+            name, _, args = rest.partition(" ")
+            body = {**body, "command": f"/{name.lstrip('/')}", "text": args}
         who = await self.people.actor(str(body.get("user_id", "")), body.get("user_name"))
-        await self._handle(command_to_message(body, who))
+        return not (await self._handle(command_to_message(body, who))).failed
 
-    async def on_umbrella_command(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        rest = str(body.get("text", "") or "").strip() or "help"
-        name, _, args = rest.partition(" ")
-        rewritten = {**body, "command": f"/{name.lstrip('/')}", "text": args}
-        who = await self.people.actor(str(body.get("user_id", "")), body.get("user_name"))
-        await self._handle(command_to_message(rewritten, who))
-
-    async def on_message(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        if message_to_incoming(body) is None:
-            return
-        who = await self.people.actor(str(body["event"]["user"]))
-        event = message_to_incoming(body, who)
-        assert event is not None
-        await self._handle(event)
-
-    async def on_reaction(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        if reaction_to_event(body) is None:
-            return
-        who = await self.people.actor(str(body["event"].get("user", "")))
-        event = reaction_to_event(body, who)
-        assert event is not None
-        await self._handle(event)
-
-    async def on_ignored_event(self, ack: Any) -> None:
-        await ack()
-
-    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def on_actions(self, body: dict[str, Any]) -> bool:
         user = body.get("user") or {}
         who = await self.people.actor(str(user.get("id", "")), user.get("username"))
-        press = action_to_press(body, action, who)
-        outcome = await self._handle(press)
-        if outcome is not None and outcome.toast:
-            await self._show_toast(press, outcome.toast)
+        for action in body.get("actions") or []:
+            if not str(action.get("action_id", "")).startswith(f"{ACTION_ID_PREFIX}-"):
+                continue
+            press = action_to_press(body, action, who)
+            outcome = await self._handle(press)
+            if outcome.toast:
+                await self._show_toast(press, outcome.toast)
+        return True  # a failed press got its apology as the toast; the person presses again
 
     async def _show_toast(self, press: ButtonPress, toast: str) -> None:
         """The short answer to a pressed button, seen only by the person who pressed it."""
@@ -199,13 +208,6 @@ class SlackAdapter:
                 await self.client.chat_postMessage(channel=opened["channel"]["id"], text=escape(toast))
         except SlackApiError as error:
             log.warning("could not show a button answer to %s: %s", press.actor.user_id, error.response.get("error"))
-
-    async def on_home_opened(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        event = body.get("event") or {}
-        if event.get("tab", "home") != "home":
-            return
-        await self.publish_home(str(event.get("user", "")))
 
     async def publish_home(self, user_id: str) -> None:
         """Build the person's summary and publish it as their App Home tab."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.slack.mrkdwn import escape
-from bot.features.home import HomeSummary, Waiting
+from bot.features.home import HomeSummary, Waiting, waiting_line
 from bot.honorifics import called
 from bot.i18n import Translator
 
@@ -20,14 +20,7 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _waiting_line(item: Waiting, t: Translator, local: Local) -> str:
-    title = escape(item.title)
-    if item.kind == "invitation":
-        return t("home.waiting.invitation", title=title)
-    if item.kind == "review":
-        if item.due_at is None:
-            return t("home.waiting.review_no_due", number=item.ref_id, title=title)
-        return t("home.waiting.review", number=item.ref_id, title=title, due=local(item.due_at, DATE))
-    return t("home.waiting.vote", number=item.ref_id, title=title, due=local(item.due_at, DATE) if item.due_at else "")
+    return waiting_line(item, t, local, escape)
 
 
 def home_view(summary: HomeSummary | None, t: Translator, local: Local, now: datetime) -> dict[str, Any]:

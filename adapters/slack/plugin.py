@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.ports import Adapter, AdapterPlugin, Host
 
+from adapters.slack.cli import add_commands
 from adapters.slack.settings import SlackSettings
 
 
@@ -18,4 +19,5 @@ plugin = AdapterPlugin(
     create=create,
     configured=lambda settings: bool(SlackSettings.of(settings).slack_bot_token),
     settings=SlackSettings,
+    add_commands=add_commands,
 )

@@ -53,7 +53,7 @@ class TelegramAdapter:
         builder = builder.base_file_url(f"{api}/file/bot").updater(None)
         self.application = builder.build()
         self.gateway = TelegramGateway(self.application.bot, app.clock, limits=settings.telegram_limits)
-        self.translator = Translator(settings.locale)
+        self.translator = Translator(app.settings.locale)
         self.poller: Poller | None = None
         if not self.webhook_url:
             self.poller = Poller(self.application.bot, self.handle_update, allowed_updates=ALLOWED_UPDATES)

@@ -110,7 +110,7 @@ class TelegramGateway:
         sent = await self._send_pieces(chat_id, pieces, markup, reply)
         return SendResult(message_id=str(sent[0].message_id))
 
-    async def _send_pieces(self, chat_id, pieces, markup, reply) -> list[Message]:  # type: ignore[no-untyped-def]
+    async def _send_pieces(self, chat_id, pieces, markup, reply) -> list[Message]:
         """Long texts go out as several messages: the reply on the first, the buttons under the last."""
         sent = []
         for index, piece in enumerate(pieces):
@@ -126,7 +126,7 @@ class TelegramGateway:
             )
         return sent
 
-    async def _send_photo(self, chat_id, message: Outgoing, markup, reply) -> SendResult:  # type: ignore[no-untyped-def]
+    async def _send_photo(self, chat_id, message: Outgoing, markup, reply) -> SendResult:
         path = Path(str(message.payload.get("path") or ""))
         if not path.is_file():
             raise DeliveryError(f"photo file not found: {path}", permanent=True)

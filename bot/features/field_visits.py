@@ -1,4 +1,4 @@
-"""Field visits (현장 방문) a head proposes with their answer: the date and place, and their reminders."""
+"""Field visits (현장 방문) a head proposes: the date and place, their reminders, and confirming they took place."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ from sqlmodel import delete
 from bot import reminders
 from bot.business_days import previous_business_day
 from bot.context import Context
-from bot.errors import UserError
-from bot.features.common import parse_number
-from bot.features.invitations import accept_invitation, answerable_invitation
+from bot.errors import NotAllowed, UserError
+from bot.features.common import change_state, parse_number
+from bot.features.invitations import accept_invitation, announce_visit, answerable_invitation, parties_of
+from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import HEAD, registry
-from bot.text import clean_text
-from storage.tables import FieldVisit, Invitation, PendingInput, Person, Reminder, Room
+from bot.text import clean_text, is_number
+from storage.tables import FieldVisit, Invitation, InvitationState, PendingInput, Person, Reminder, Room
 
 PLACE_LIMIT = 200
 NOTE_LIMIT = 500
 REMINDER_HOUR = time(9, 0)
 CANCEL_WORDS = ("취소", "cancel")
+HELD_WORDS = ("held", "done", "진행", "완료", "확인")
+NOT_HELD_WORDS = ("cancel", "notheld", "취소", "미진행")
 _WHEN_AND_WHERE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})(?:\s+(.*))?$", re.DOTALL)
 _TRAILING_NOTE = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$", re.DOTALL)
 
@@ -67,7 +70,10 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
     await ctx.session.flush()
     assert visit.id is not None
     ctx.audit("field_visit.planned", "field_visit", visit.id, invitation_id=invitation.id)
-    await accept_invitation(ctx, invitation, visit)
+    if invitation.state == InvitationState.accepted:
+        await announce_visit(ctx, await parties_of(ctx, invitation), visit)
+    else:
+        await accept_invitation(ctx, invitation, visit)
     await ctx.publish("field_visit.planned", visit=visit)
     await _schedule(ctx, visit)
     ctx.reply(ctx.t("visit.recorded", date=ctx.when(visit.visit_at), place=visit.place))
@@ -100,7 +106,7 @@ async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None
         ctx.reply(ctx.t("visit.cancelled"))
         return
     try:
-        invitation = await answerable_invitation(ctx, pending.ref_id or 0)
+        invitation = await answerable_invitation(ctx, pending.ref_id or 0, for_visit=True)
     except UserError as error:
         # Nothing left to answer (already answered, expired): stop waiting, say why.
         ctx.reply(ctx.t(error.key, **error.params))
@@ -111,9 +117,13 @@ async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None
 
 @registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)
 async def visit_command(ctx: Context, command: ParsedCommand) -> None:
-    """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`: the command form of the same answer."""
+    """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`, or `/visit held|cancel <visit#>` afterwards."""
+    if command.word(0) in HELD_WORDS or command.word(0) in NOT_HELD_WORDS:
+        visit_number = parse_number(command.word(1), "visit.confirm_usage")
+        ctx.reply(await confirm_visit(ctx, visit_number, held=command.word(0) in HELD_WORDS))
+        return
     number = parse_number(command.word(0), "visit.usage")
-    invitation = await answerable_invitation(ctx, number)
+    invitation = await answerable_invitation(ctx, number, for_visit=True)
     if not command.rest_after(1):
         raise UserError("visit.usage")
     await plan_visit(ctx, invitation, command.rest_after(1))
@@ -149,12 +159,52 @@ async def remind_day_before(ctx: Context, reminder: Reminder) -> None:
 
 
 @registry.reminder("field_visit.held", exact=True)
-async def mark_held(ctx: Context, reminder: Reminder) -> None:
-    """At the visit's time it counts as held (points for it come from the points listener)."""
+async def ask_whether_held(ctx: Context, reminder: Reminder) -> None:
+    """At the visit's time, the head and the inviting organizer are asked whether it took place.
+
+    Nothing is paid until one of them confirms: a scheduled time is no proof of a visit.
+    """
     visit = await _reminded_visit(ctx, reminder)
     if visit is None:
         return
-    visit.state = "held"
-    ctx.session.add(visit)
-    ctx.audit("field_visit.held", "field_visit", visit.id)
-    await ctx.publish("field_visit.held", visit=visit)
+    invitation = await ctx.session.get(Invitation, visit.invitation_id)
+    assert invitation is not None
+    parties = await parties_of(ctx, invitation)
+    for person in {parties.head.id: parties.head, parties.inviter.id: parties.inviter}.values():
+        t = ctx.translator(person)
+        buttons = [[Button(t("visit.held_button"), f"visit:{visit.id}:held"), Button(t("visit.not_held_button"), f"visit:{visit.id}:cancel")]]
+        await ctx.tell(person, t("visit.confirm_ask", number=visit.id, date=ctx.when(visit.visit_at, person), place=visit.place), buttons)
+
+
+@registry.button("visit")
+async def visit_pressed(ctx: Context, args: list[str]) -> str:
+    """`visit:<id>:held` or `visit:<id>:cancel` under the question whether the visit took place."""
+    if len(args) != 2 or not is_number(args[0]) or args[1] not in ("held", "cancel"):
+        return ctx.t("error.unknown_button")
+    return await confirm_visit(ctx, int(args[0]), held=args[1] == "held")
+
+
+async def confirm_visit(ctx: Context, visit_id: int, *, held: bool) -> str:
+    """The head or an organizer says the visit took place (its points are paid) or did not."""
+    visit = await ctx.session.get(FieldVisit, visit_id)
+    invitation = await ctx.session.get(Invitation, visit.invitation_id) if visit else None
+    if visit is None or invitation is None:
+        raise UserError("visit.not_found", number=visit_id)
+    if not (ctx.is_organizer() or invitation.head_person_id == ctx.person.id):
+        raise NotAllowed(action="field_visit.confirm", key="visit.confirm_not_allowed", number=visit_id)
+    if visit.state != "planned":
+        raise UserError("visit.already_confirmed", number=visit_id, state=ctx.t(f"visit.state.{visit.state}"))
+    if held and ctx.now() < visit.visit_at:
+        raise UserError("visit.not_yet", number=visit_id, date=ctx.when(visit.visit_at))
+    new_state = "held" if held else "cancelled"
+    if not await change_state(ctx.session, visit, new_state, confirmed_by=ctx.person.id, confirmed_at=ctx.now()):
+        raise UserError("visit.already_confirmed", number=visit_id, state=ctx.t(f"visit.state.{visit.state}"))
+    await reminders.cancel(ctx.session, f"field_visit:{visit.id}:")
+    ctx.audit(f"field_visit.{new_state}", "field_visit", visit.id)
+    room = await ctx.session.get(Room, visit.room_id)
+    assert room is not None
+    when = dict(date=ctx.when(visit.visit_at), place=visit.place)
+    ctx.post(room, ctx.t("visit.held_room" if held else "visit.not_held_room", **when))
+    if held:
+        await ctx.publish("field_visit.held", visit=visit)
+    return ctx.t("visit.held_done" if held else "visit.not_held_done", number=visit_id, **when)

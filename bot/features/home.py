@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -9,19 +10,23 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.committee_rules import recused
+from bot.i18n import Translator
 from bot.people import person_of_account
 from storage.db import Database
+from storage.types import utcnow
 from storage.tables import (
     CommitteeMeeting,
     CommitteeMember,
     CommitteeVote,
     Department,
+    FieldVisit,
     Idea,
     Invitation,
     InvitationState,
     Person,
     PointEntry,
     Proposal,
+    ProposalIdea,
     ProposalState,
     Room,
     Support,
@@ -42,7 +47,7 @@ class RoomTopic:
 
 @dataclass(frozen=True)
 class Waiting:
-    """Something that waits for the person's answer; `kind` is invitation, review or vote."""
+    """Something that waits for the person; `kind` is invitation, review, vote, visit or supplement."""
 
     kind: str
     ref_id: int
@@ -168,15 +173,75 @@ async def committee_votes(session: AsyncSession, person_id: int) -> list[Waiting
     ]
 
 
-async def home_summary(session: AsyncSession, person: Person) -> HomeSummary:
-    """Points, current topics of the person's rooms, and what waits for their answer."""
+async def visits_to_confirm(session: AsyncSession, person_id: int, organizer: bool, now: datetime) -> list[Waiting]:
+    """Field visits whose time has come and that nobody confirmed yet: the head's own, or all for organizers."""
+    query = (
+        select(FieldVisit)
+        .join(Invitation, Invitation.id == FieldVisit.invitation_id)
+        .where(FieldVisit.state == "planned", FieldVisit.visit_at <= now)
+        .order_by(FieldVisit.visit_at, FieldVisit.id)
+    )
+    if not organizer:
+        query = query.where(Invitation.head_person_id == person_id)
+    return [Waiting("visit", v.id, v.place, v.visit_at) for v in (await session.exec(query)).all()]  # type: ignore[arg-type]
+
+
+async def supplements_to_answer(session: AsyncSession, person_id: int) -> list[Waiting]:
+    """Proposals of the person's ideas whose department asked for a supplement (보완)."""
+    rows = (
+        await session.exec(
+            select(Proposal)
+            .where(
+                Proposal.state == ProposalState.supplement,
+                Proposal.id.in_(  # type: ignore[union-attr]
+                    select(ProposalIdea.proposal_id)
+                    .join(Idea, Idea.id == ProposalIdea.idea_id)
+                    .where(Idea.author_id == person_id)
+                ),
+            )
+            .order_by(Proposal.id)
+        )
+    ).all()
+    return [Waiting("supplement", p.id, p.title) for p in rows]  # type: ignore[arg-type]
+
+
+async def waiting_for(session: AsyncSession, person: Person, *, organizer: bool = False, now: datetime | None = None) -> list[Waiting]:
+    """Everything that waits for this person: /todo and Slack's App Home both show this list."""
     assert person.id is not None
-    rooms = await rooms_taken_part_in(session, person.id)
-    waiting = (
+    return (
         await pending_invitations(session, person.id)
         + await proposals_to_review(session, person.id)
         + await committee_votes(session, person.id)
+        + await visits_to_confirm(session, person.id, organizer or person.is_organizer, now or utcnow())
+        + await supplements_to_answer(session, person.id)
     )
+
+
+Local = Callable[[datetime, str], str]
+
+
+def waiting_line(item: Waiting, t: Translator, local: Local, escape: Callable[[str], str] = lambda text: text) -> str:
+    """One line of the list, in the reader's language; `escape` makes the title safe for the platform."""
+    title = escape(item.title)
+    due = local(item.due_at, "%Y-%m-%d") if item.due_at else ""
+    if item.kind == "invitation":
+        return t("home.waiting.invitation", title=title)
+    if item.kind == "review":
+        if item.due_at is None:
+            return t("home.waiting.review_no_due", number=item.ref_id, title=title)
+        return t("home.waiting.review", number=item.ref_id, title=title, due=due)
+    if item.kind == "visit":
+        return t("home.waiting.visit", number=item.ref_id, place=title, date=local(item.due_at, "%Y-%m-%d %H:%M") if item.due_at else "")
+    if item.kind == "supplement":
+        return t("home.waiting.supplement", number=item.ref_id, title=title)
+    return t("home.waiting.vote", number=item.ref_id, title=title, due=due)
+
+
+async def home_summary(session: AsyncSession, person: Person, *, organizer: bool = False, now: datetime | None = None) -> HomeSummary:
+    """Points, current topics of the person's rooms, and what waits for their answer."""
+    assert person.id is not None
+    rooms = await rooms_taken_part_in(session, person.id)
+    waiting = await waiting_for(session, person, organizer=organizer, now=now)
     return HomeSummary(
         person=person,
         points=await points_balance(session, person.id),

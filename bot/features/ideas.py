@@ -1,6 +1,8 @@
-"""Ideas: posting (/idea, #아이디어), listing (/ideas) and supporting (/support, 👍, button)."""
+"""Ideas: posting (/idea, #아이디어), listing (/ideas, earlier topics and months too) and supporting (/support, 👍, button)."""
 
 from __future__ import annotations
+
+import re
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -10,12 +12,15 @@ from bot.errors import UserError
 from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand
+from bot.points.periods import parse_period
 from bot.registry import registry
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import AuditEntry, Idea, MessageLink, Person, Support
+from storage.tables import AuditEntry, Idea, MessageLink, Person, Support, Topic, TopicState
 
 IDEAS_SHOWN = 20
+CLOSED_TOPICS_SHOWN = 3
+_MONTH = re.compile(r"^\d{4}-\d{1,2}$")
 
 
 def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
@@ -66,14 +71,72 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
 
 @registry.command("ideas", help=("help.ideas",), order=11, in_direct_chat=False)
 async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
-    """The current topic's ideas, most supported first."""
+    """The current topic's ideas, most supported first; `/ideas <topic#>` or `/ideas YYYY-MM` for earlier ones."""
+    word = command.word(0)
+    if word is not None:
+        await _earlier_ideas(ctx, word)
+        return
     topic = await active_topic(ctx.session, ctx.room.id)
     condition = [Idea.room_id == ctx.room.id, Idea.topic_id == (topic.id if topic else None)]
     if topic is None:
         condition[1] = Idea.topic_id.is_(None)  # type: ignore[union-attr]
+    header = (lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)) if topic else (lambda count: ctx.t("ideas.header", count=count))
+    empty = ctx.t("ideas.none_topic", topic=topic.title) if topic else ctx.t("ideas.none")
+    hint = await _closed_topics_hint(ctx) if topic is None else ""
+    await _reply_with_ideas(ctx, condition, header, "\n".join(filter(None, [empty, hint])), hint)
+
+
+async def _earlier_ideas(ctx: Context, word: str) -> None:
+    """A topic of this room by its number (closed ones too), or a month of this room's ideas."""
+    cleaned = word.lstrip("#")
+    if is_number(cleaned):
+        topic = await ctx.session.get(Topic, int(cleaned))
+        if topic is None or topic.room_id != ctx.room.id or topic.state == TopicState.candidate:
+            raise UserError("ideas.topic_not_found", number=int(cleaned))
+        condition = [Idea.room_id == ctx.room.id, Idea.topic_id == topic.id]
+        if topic.state == TopicState.closed and topic.closed_at is not None:
+            closed = ctx.date(topic.closed_at)
+            header = lambda count: ctx.t("ideas.header_closed_topic", topic=topic.title, date=closed, count=count)  # noqa: E731
+        else:
+            header = lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)  # noqa: E731
+        empty = ctx.t("ideas.none_closed_topic" if topic.state == TopicState.closed else "ideas.none_topic", topic=topic.title)
+        await _reply_with_ideas(ctx, condition, header, empty, ctx.t("ideas.bundle_hint"))
+        return
+    if not _MONTH.match(cleaned):
+        raise UserError("ideas.usage")
+    try:
+        span = parse_period(cleaned, ctx.settings.tz)
+    except ValueError:
+        raise UserError("ideas.usage") from None
+    condition = [Idea.room_id == ctx.room.id, Idea.created_at >= span.start, Idea.created_at < span.end]
+    header = lambda count: ctx.t("ideas.header_month", month=span.label, count=count)  # noqa: E731
+    await _reply_with_ideas(ctx, condition, header, ctx.t("ideas.none_month", month=span.label), ctx.t("ideas.bundle_hint"))
+
+
+async def _closed_topics_hint(ctx: Context) -> str:
+    """After a topic closed, where its ideas went: the latest closed topics and how to list them."""
+    closed = (
+        await ctx.session.exec(
+            select(Topic)
+            .where(Topic.room_id == ctx.room.id, Topic.state == TopicState.closed)
+            .order_by(Topic.closed_at.desc(), Topic.id.desc())  # type: ignore[union-attr]
+            .limit(CLOSED_TOPICS_SHOWN)
+        )
+    ).all()
+    if not closed:
+        return ""
+    lines = [ctx.t("ideas.closed_topics_header")]
+    for topic in closed:
+        count = (await ctx.session.exec(select(func.count()).select_from(Idea).where(Idea.topic_id == topic.id))).one()
+        lines.append(ctx.t("ideas.closed_topic_line", number=topic.id, topic=clip(topic.title, 40), count=count))
+    return "\n".join(lines)
+
+
+async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, footer: str = "") -> None:  # type: ignore[no-untyped-def, type-arg]
+    """The ideas matching `condition`, most supported first, or `empty` when there are none."""
     total = (await ctx.session.exec(select(func.count()).select_from(Idea).where(*condition))).one()
     if not total:
-        ctx.reply(ctx.t("ideas.none_topic", topic=topic.title) if topic else ctx.t("ideas.none"))
+        ctx.reply(empty)
         return
     rows = (
         await ctx.session.exec(
@@ -84,14 +147,15 @@ async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
             .limit(IDEAS_SHOWN)
         )
     ).all()
-    header = ctx.t("ideas.header_topic", topic=topic.title, count=total) if topic else ctx.t("ideas.header", count=total)
-    lines = [header]
+    lines = [header(total)]
     for rank, (idea, author) in enumerate(rows, start=1):
         lines.append(
             ctx.t("ideas.line", rank=rank, number=idea.id, text=clip(idea.text, 60), author=author, supports=idea.support_count)
         )
     if total > IDEAS_SHOWN:
         lines.append(ctx.t("ideas.more", count=total - IDEAS_SHOWN))
+    if footer:
+        lines.append(footer)
     ctx.reply("\n".join(lines))
 
 

@@ -264,14 +264,23 @@ async def _schedule_answer_reminders(ctx: Context, invitation: Invitation) -> No
 # --- answering ----------------------------------------------------------------------------
 
 
-async def answerable_invitation(ctx: Context, invitation_id: int) -> Invitation:
-    """The invitation, if this person is its head and it still waits for an answer."""
+async def answerable_invitation(ctx: Context, invitation_id: int, *, for_visit: bool = False) -> Invitation:
+    """The invitation, if this person is its head and it still waits for an answer.
+
+    `for_visit`: a head who already accepted may still propose a field visit with it.
+    """
     invitation = await ctx.session.get(Invitation, invitation_id)
     if invitation is None:
         raise UserError("invitation.not_found", number=invitation_id)
     if invitation.head_person_id != ctx.person.id:
         head = await ctx.session.get(Person, invitation.head_person_id)
         raise NotAllowed(action="invitation.answer", key="invitation.not_yours", head=head.name if head else "")
+    if for_visit and invitation.state == InvitationState.accepted:
+        return invitation
+    if invitation.state == InvitationState.expired:
+        # Never answered: the deadline passed (or the topic closed), it was not "already answered".
+        deadline = min(filter(None, (invitation.expires_at, ctx.now())))
+        raise UserError("invitation.too_late", date=ctx.date(deadline))
     if invitation.state != InvitationState.pending:
         raise UserError("invitation.already_answered", state=state_label(ctx, invitation.state))
     if invitation.expires_at is not None and ctx.now() >= invitation.expires_at:
@@ -283,7 +292,7 @@ async def answerable_invitation(ctx: Context, invitation_id: int) -> Invitation:
 async def answer_pressed(ctx: Context, args: list[str]) -> str:
     if len(args) != 2 or not is_number(args[0]) or args[1] not in ANSWERS:
         return ctx.t("error.unknown_button")
-    invitation = await answerable_invitation(ctx, int(args[0]))
+    invitation = await answerable_invitation(ctx, int(args[0]), for_visit=args[1] == "visit")
     if args[1] == "accept":
         await accept_invitation(ctx, invitation)
         return ctx.t("invitation.accepted_toast")
@@ -308,13 +317,19 @@ async def accept_invitation(ctx: Context, invitation: Invitation, visit: FieldVi
         ctx.post(parties.room, ctx.t("invitation.accepted_room", **names))
         await ctx.tell(parties.inviter, ctx.translator(parties.inviter)("invitation.accepted_organizer", **names))
     else:
-        when = dict(date=ctx.when(visit.visit_at), place=visit.place)
-        ctx.post(parties.room, _with_note(ctx.t("visit.announced_room", **names, **when), ctx.t, visit.note))
-        organizer_t = ctx.translator(parties.inviter)
-        told = organizer_t("visit.announced_organizer", **names, **when)
-        await ctx.tell(parties.inviter, _with_note(told, organizer_t, visit.note))
+        await announce_visit(ctx, parties, visit)
     await bring_into_room(ctx, parties)
     await ctx.publish("invitation.accepted", invitation=invitation)
+
+
+async def announce_visit(ctx: Context, parties: Parties, visit: FieldVisit) -> None:
+    """Tell the room and the inviting organizer when and where the head's field visit is."""
+    names: dict[str, object] = dict(head=parties.head.name, department=parties.department.name, topic=parties.topic_title)
+    when = dict(date=ctx.when(visit.visit_at), place=visit.place)
+    ctx.post(parties.room, _with_note(ctx.t("visit.announced_room", **names, **when), ctx.t, visit.note))
+    organizer_t = ctx.translator(parties.inviter)
+    told = organizer_t("visit.announced_organizer", **names, **when)
+    await ctx.tell(parties.inviter, _with_note(told, organizer_t, visit.note))
 
 
 def _with_note(text: str, t: Any, note: str) -> str:

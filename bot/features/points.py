@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.points.listeners  # noqa: F401  (registers the awarding listeners)
@@ -59,7 +59,7 @@ async def show_points(ctx: Context) -> None:
         await ctx.session.exec(
             select(PointEntry)
             .where(PointEntry.person_id == person_id)
-            .order_by(PointEntry.created_at.desc(), PointEntry.id.desc())  # type: ignore[attr-defined]
+            .order_by(col(PointEntry.created_at).desc(), col(PointEntry.id).desc())
             .limit(RECENT_ENTRIES)
         )
     ).all()
@@ -89,6 +89,13 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
     reason = clean_text(command.rest_after(3), max_length=500, empty_key="points.reason_required", too_long_key="points.reason_too_long")
     points = -int(amount_word) if deduct else int(amount_word)
     assert person.id is not None
+    # Two organizers deducting at once would each see the balance before the other's entry.
+    await ctx.session.exec(select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))  # type: ignore[call-overload]
+    if deduct and not ctx.settings.points_allow_negative:
+        before = await ledger.total(ctx.session, person.id)
+        if before + points < 0:
+            # Refused rather than capped: the organizer decides what a smaller deduction should be.
+            raise UserError("points.deduct_below_zero", name=ctx.called(person), balance=before, points=-points)
     # A manual entry rewards nothing an event could repeat, so it is numbered per person.
     sequence = (
         await ctx.session.exec(
@@ -111,7 +118,7 @@ def _period_name(ctx: Context, kind: str, period: Period) -> str:
 
 def _ranks(rows: list[tuple[int, str, int]]) -> list[tuple[int, int, str, int]]:
     """(rank, id, name, points) with equal points sharing a rank (1, 2, 2, 4)."""
-    ranked = []
+    ranked: list[tuple[int, int, str, int]] = []
     for index, (key, name, points) in enumerate(rows):
         rank = ranked[-1][0] if ranked and ranked[-1][3] == points else index + 1
         ranked.append((rank, key, name, points))

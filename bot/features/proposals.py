@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import func, select
@@ -23,9 +24,13 @@ from bot.proposals.queries import (
     notice_params,
     proposers,
 )
-from bot.proposals.states import LISTING_ORDER, state_key
+from bot.proposals.states import LISTING_ORDER, can_move, state_key
 from bot.proposals.workflow import (
+    answer_supplement,
+    days_left_when_paused,
     decide,
+    request_supplement,
+    review_buttons,
     move,
     require_head_or_organizer,
     review_key,
@@ -70,7 +75,12 @@ SUBCOMMAND_ALIASES = {
     "공감": "support",
     "재상정": "revive",
     "되돌리기": "undo",
+    "보완": "supplement",
+    "보완요청": "supplement",
+    "답변": "answer",
+    "보완답변": "answer",
 }
+CANCEL_WORDS = ("취소", "cancel")
 
 
 # --- reading what was typed ----------------------------------------------------------------------
@@ -272,12 +282,65 @@ async def adopt_command(ctx: Context, command: ParsedCommand) -> None:
 
 @registry.button("prop")
 async def proposal_button(ctx: Context, args: list[str]) -> str:
-    """`prop:<id>:adopt` under the head's review request."""
-    if len(args) != 2 or not is_number(args[0]) or args[1] != "adopt":
+    """`prop:<id>:adopt|reject|supplement` under the head's review request; the last two ask for a text."""
+    if len(args) != 2 or not is_number(args[0]) or args[1] not in ("adopt", "reject", "supplement"):
         return ctx.t("error.unknown_button")
     proposal = await load_proposal(ctx, args[0])
-    await decide(ctx, proposal, S.adopted)
-    return ctx.t("proposal.notice.adopted", **await notice_params(ctx, proposal))
+    if args[1] == "adopt":
+        await decide(ctx, proposal, S.adopted)
+        return ctx.t("proposal.notice.adopted", **await notice_params(ctx, proposal))
+    to_state = S.rejected if args[1] == "reject" else S.supplement
+    await require_head_or_organizer(ctx, proposal, f"proposal.{args[1]}")
+    if not can_move(proposal.state, to_state):
+        raise UserError(
+            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t(f"proposal.action.{to_state}")
+        )
+    await ctx.ask(f"proposal_{args[1]}", proposal.id)
+    await ctx.tell(ctx.person, ctx.t(f"proposal.ask_{args[1]}", number=proposal.id, title=proposal.title))
+    return ctx.t("proposal.ask_toast")
+
+
+@registry.awaiting("proposal_reject")
+async def reject_answered(ctx: Context, text: str, pending: Any) -> None:
+    """The reason typed after the reject button."""
+    proposal = await load_proposal(ctx, str(pending.ref_id or 0))
+    if text.strip().lower() in CANCEL_WORDS:
+        ctx.reply(ctx.t("proposal.ask_cancelled", number=proposal.id))
+        return
+    reason = clean_reason(text, "proposal.reason_required", number=proposal.id)
+    await decide(ctx, proposal, S.rejected, reason)
+    ctx.reply(ctx.t("proposal.rejected_reply", **await notice_params(ctx, proposal, reason)))
+
+
+@registry.awaiting("proposal_supplement")
+async def supplement_answered(ctx: Context, text: str, pending: Any) -> None:
+    """The note typed after the supplement button."""
+    proposal = await load_proposal(ctx, str(pending.ref_id or 0))
+    if text.strip().lower() in CANCEL_WORDS:
+        ctx.reply(ctx.t("proposal.ask_cancelled", number=proposal.id))
+        return
+    await _request_supplement(ctx, proposal, text)
+
+
+async def supplement_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/proposal supplement <n> <note>`: the head asks the proposers to supplement the proposal."""
+    proposal = await load_proposal(ctx, command.word(1), "proposal.supplement_usage")
+    await require_head_or_organizer(ctx, proposal, "proposal.supplement")
+    await _request_supplement(ctx, proposal, command.rest_after(2))
+
+
+async def _request_supplement(ctx: Context, proposal: Proposal, text: str) -> None:
+    note = clean_reason(text, "proposal.supplement_note_required", number=proposal.id)
+    await request_supplement(ctx, proposal, note)
+    ctx.reply(ctx.t("proposal.supplement_requested_reply", **await notice_params(ctx, proposal, note), days=days_left_when_paused(proposal, ctx.settings.tz)))
+
+
+async def answer_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/proposal answer <n> <text>`: the proposers' supplement; the review clock runs again."""
+    proposal = await load_proposal(ctx, command.word(1), "proposal.answer_usage")
+    answer = clean_reason(command.rest_after(2), "proposal.answer_required", number=proposal.id)
+    await answer_supplement(ctx, proposal, answer)
+    ctx.reply(ctx.t("proposal.supplement_answered_reply", **await notice_params(ctx, proposal)))
 
 
 async def reject_command(ctx: Context, command: ParsedCommand) -> None:
@@ -405,6 +468,8 @@ SUBCOMMANDS = {
     "support": support_command,
     "revive": revive_command,
     "undo": undo_command,
+    "supplement": supplement_command,
+    "answer": answer_command,
 }
 
 
@@ -421,7 +486,10 @@ async def show(ctx: Context, proposal: Proposal) -> None:
     for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
         lines.append(ctx.t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
     if proposal.state == S.submitted and proposal.review_due_at:
-        lines.append(ctx.t("proposal.show_due", due=params["due"]))
+        days = max(0, (proposal.review_due_at - ctx.now()).days)
+        lines.append(ctx.t("proposal.show_under_review", department=params["department"], due=params["due"], days=days))
+    if proposal.state == S.supplement:
+        lines.append(ctx.t("proposal.show_supplement", note=await _supplement_note(ctx, proposal), days=days_left_when_paused(proposal, ctx.settings.tz), number=proposal.id))
     if proposal.rejection_reason and proposal.state == S.maturing:
         lines.append(ctx.t("proposal.show_rejection", reason=proposal.rejection_reason))
     if proposal.implementer_id:
@@ -454,6 +522,18 @@ async def show(ctx: Context, proposal: Proposal) -> None:
                 )
             )
     ctx.reply("\n".join(lines))
+
+
+async def _supplement_note(ctx: Context, proposal: Proposal) -> str:
+    """The note of the supplement request the proposal waits on."""
+    note = (
+        await ctx.session.exec(
+            select(ProposalTransition.reason)
+            .where(ProposalTransition.proposal_id == proposal.id, ProposalTransition.to_state == S.supplement)
+            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
+        )
+    ).first()
+    return note or "-"
 
 
 def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_person: int | None) -> str:
@@ -502,6 +582,10 @@ async def _still_in_review(ctx: Context, reminder: Any) -> Proposal | None:
     proposal = await ctx.session.get(Proposal, payload.get("proposal_id"))
     if proposal is None or proposal.state != S.submitted or payload.get("round", 0) != proposal.revived_count:
         return None
+    # A reminder of a clock a supplement request stopped (its due date has moved since) is stale.
+    due = payload.get("due")
+    if isinstance(due, str) and proposal.review_due_at is not None and datetime.fromisoformat(due) != proposal.review_due_at:
+        return None
     return proposal
 
 
@@ -517,7 +601,7 @@ async def review_due(ctx: Context, reminder: Any) -> None:
         return
     params = await notice_params(ctx, proposal)
     text = ctx.translator(head)("proposal.review_reminder", days=reminder.payload.get("days_left", 1), **params)
-    await ctx.tell(head, text, [[Button(ctx.translator(head)("proposal.adopt_button"), f"prop:{proposal.id}:adopt")]])
+    await ctx.tell(head, text, review_buttons(ctx.translator(head), proposal.id))  # type: ignore[arg-type]
 
 
 @registry.reminder("proposal.review_overdue")

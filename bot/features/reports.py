@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.charts import chart_figures
 from bot.context import REPLY, Context
 from bot.errors import UserError
 from bot.messages import Destination, Outgoing
@@ -9,7 +10,7 @@ from bot.outbox import enqueue
 from bot.parsing import ParsedCommand
 from bot.points.periods import Period, current, parse_period
 from bot.registry import registry
-from bot.reports import chart_figures, month_report, report_text
+from bot.reports import month_report, report_text
 
 
 def requested_month(ctx: Context, word: str | None) -> Period:
@@ -33,13 +34,13 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("report.future", month=ctx.period(period.label))
     report = await month_report(ctx.session, period)
     ctx.reply(report_text(report, ctx.translator(ctx.person)))
-    if not report.ideas and not report.proposals_created and not report.departments:
+    if report.is_empty:
         return  # an empty chart says nothing the text does not
     # Drawn by the sender when it goes out (see Sender._render): the figures answer at once.
     enqueue(
         ctx.session,
         Destination(ctx.place.platform, "room", ctx.place.chat_id),
-        Outgoing(ctx.t("report.chart_caption", month=period.label), kind="photo", payload={"render": chart_figures(report, ctx.t)}),
+        Outgoing(ctx.t("report.chart_caption", month=ctx.period(period.label)), kind="photo", payload={"render": chart_figures(report, ctx.translator(ctx.person))}),
         priority=REPLY,
         now=ctx.now(),
     )

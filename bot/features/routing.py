@@ -28,7 +28,7 @@ async def department_docs(ctx: Context) -> dict[int, tuple[Department, Departmen
     """Every department with what the ranking needs to know of it."""
     departments = (await ctx.session.exec(select(Department).order_by(Department.id))).all()
     offices = set(
-        (await ctx.session.exec(select(Person.department_id).where(Person.is_organizer == True))).all()
+        (await ctx.session.exec(select(Person.department_id).where(Person.is_organizer == True))).all()  # noqa: E712
     )
     return {
         d.id: (d, DepartmentDoc(d.id, d.name, d.duties, d.id in offices))

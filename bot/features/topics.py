@@ -121,23 +121,26 @@ async def visit_lines(ctx: Context, topic: Topic) -> list[str]:
 # --- candidates -------------------------------------------------------------------------------
 
 
-async def suggest(ctx: Context, command: ParsedCommand) -> None:
-    """`/topic suggest <title> | <description>`: a new candidate for the month's topic."""
-    title_part, _, description_part = command.rest_after(1).partition("|")
+def parse_title(text: str, usage_key: str) -> tuple[str, str]:
+    """`<title> | <description>` as typed: the cleaned title and the (optional) description."""
+    title_part, _, description_part = text.partition("|")
     title = " ".join(
-        clean_text(
-            title_part, max_length=TITLE_LIMIT, empty_key="topic.suggest_usage", too_long_key="topic.title_too_long"
-        ).split()
+        clean_text(title_part, max_length=TITLE_LIMIT, empty_key=usage_key, too_long_key="topic.title_too_long").split()
     )
     description = ""
     if description_part.strip():
         description = clean_text(
             description_part,
             max_length=DESCRIPTION_LIMIT,
-            empty_key="topic.suggest_usage",
+            empty_key=usage_key,
             too_long_key="topic.description_too_long",
         )
-    same = (
+    return title, description
+
+
+async def same_title(ctx: Context, title: str) -> Topic | None:
+    """A candidate or the active topic of this room with this title (case does not matter)."""
+    return (
         await ctx.session.exec(
             select(Topic).where(
                 Topic.room_id == ctx.room.id,
@@ -146,8 +149,9 @@ async def suggest(ctx: Context, command: ParsedCommand) -> None:
             )
         )
     ).first()
-    if same is not None:
-        raise UserError("topic.duplicate", number=same.id, title=same.title)
+
+
+async def new_candidate(ctx: Context, title: str, description: str) -> Topic:
     topic = Topic(
         room_id=ctx.room.id,  # type: ignore[arg-type]
         title=title,
@@ -160,6 +164,17 @@ async def suggest(ctx: Context, command: ParsedCommand) -> None:
     await ctx.session.flush()
     assert topic.id is not None
     ctx.audit("topic.suggested", "topic", topic.id)
+    return topic
+
+
+async def suggest(ctx: Context, command: ParsedCommand) -> None:
+    """`/topic suggest <title> | <description>`: a new candidate for the month's topic."""
+    title, description = parse_title(command.rest_after(1), "topic.suggest_usage")
+    same = await same_title(ctx, title)
+    if same is not None:
+        raise UserError("topic.duplicate", number=same.id, title=same.title)
+    topic = await new_candidate(ctx, title, description)
+    assert topic.id is not None
     ctx.reply(ctx.t("topic.suggested", number=topic.id, title=title), [[support_button(ctx, topic.id)]])
 
 
@@ -216,7 +231,7 @@ async def _names(ctx: Context, person_ids: set[int]) -> dict[int, str]:
     if not person_ids:
         return {}
     rows = (await ctx.session.exec(select(Person.id, Person.name).where(Person.id.in_(person_ids)))).all()  # type: ignore[union-attr]
-    return {person_id: name for person_id, name in rows}
+    return {person_id: name for person_id, name in rows if person_id is not None}
 
 
 async def support_topic(ctx: Context, topic_id: int) -> Topic:
@@ -297,13 +312,21 @@ def end_of_month(day: date) -> date:
 
 
 async def pick(ctx: Context, command: ParsedCommand) -> None:
-    """`/topic pick [<n>] [until YYYY-MM-DD]`: make a candidate the room's active topic."""
+    """`/topic pick [<n>] [until YYYY-MM-DD]` or `/topic pick <title> | <description>`: the room's active topic."""
     await ctx.require_organizer("topic.pick")
-    number, until = parse_pick_arguments(command.argv[1:])
+    words = command.argv[1:]
+    rest = command.rest_after(1)
+    # `/topic pick <title> | <description>`: the organizer names the topic without suggesting it first.
+    direct = "|" in rest or bool(words and not is_number(words[0].lstrip("#")) and words[0].lower() not in UNTIL_WORDS)
+    number, until = (None, None) if direct else parse_pick_arguments(words)
     current = await active_topic(ctx.session, ctx.room.id)
     if current is not None:
         raise UserError("topic.already_active", title=current.title)
-    topic = await _candidate_to_pick(ctx, number)
+    if direct:
+        title, description = parse_title(rest, "topic.pick_usage")
+        topic = await same_title(ctx, title) or await new_candidate(ctx, title, description)
+    else:
+        topic = await _candidate_to_pick(ctx, number)
     await pick_topic(ctx, topic, until=until)
 
 

@@ -33,7 +33,7 @@ async def _add_to_totals(session: AsyncSession, person_id: int, points: int, mom
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(PointTotal).values([dict(person_id=person_id, period=key, points=points) for key in period_keys(moment)])
     statement = statement.on_conflict_do_update(
-        index_elements=[PointTotal.person_id, PointTotal.period],
+        index_elements=["person_id", "period"],
         set_={"points": PointTotal.points + statement.excluded.points},
     )
     await session.exec(statement)  # type: ignore[call-overload]
@@ -108,8 +108,13 @@ async def reverse_live(
     reason: str,
     awarded_by: int | None,
     now: datetime,
+    floor_at_zero: bool = False,
 ) -> int:
-    """Append a negative entry for each not-yet-reversed award of `stages` on a thing; returns how many."""
+    """Append a negative entry for each not-yet-reversed award of `stages` on a thing; returns how many.
+
+    `floor_at_zero`: a reversal takes back at most what the person still has, so that a
+    deduction made meanwhile cannot leave the balance below zero.
+    """
     if not stages:
         return 0
     entries = (
@@ -127,10 +132,13 @@ async def reverse_live(
     for entry in entries:
         if key_contains and key_contains not in entry.award_key:
             continue
+        taken_back = entry.points
+        if floor_at_zero:
+            taken_back = min(taken_back, max(0, await total(session, entry.person_id)))
         if await award(
             session,
             entry.person_id,
-            -entry.points,
+            -taken_back,
             entry.stage,
             entry.ref_kind,
             entry.ref_id,

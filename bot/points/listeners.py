@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot.context import Context
 from bot.points import ledger
 from bot.points.periods import local_day
 from bot.points.rules import PointsRules, load_rules
-from bot.proposals.queries import proposers
+from bot.proposals.queries import ideas_by_proposer, proposers
 from bot.registry import registry
-from storage.tables import FieldVisit, Idea, Invitation, Person, Proposal, ProposalState
+from storage.tables import FieldVisit, Idea, Invitation, Person, Proposal, ProposalState, Support
 
 
 def rules(ctx: Context) -> PointsRules:
@@ -27,10 +27,25 @@ async def _give(ctx: Context, person_id: int, points: int, stage: str, ref: tupl
 
 
 async def _give_proposers(ctx: Context, proposal: Proposal, stage: str, points: int, key_stage: str | None = None) -> None:
+    """Each proposer once, keyed by the first of their ideas in it that this stage has not paid yet.
+
+    The key names the idea and the person, not the proposal: an idea bundled into a second
+    proposal pays its author nothing again for a stage it already paid.
+    """
+    assert proposal.id is not None
+    for person, idea_ids in await ideas_by_proposer(ctx.session, proposal.id):
+        for idea_id in idea_ids:
+            base = f"{key_stage or stage}:idea:{idea_id}:person:{person.id}"
+            if await _give(ctx, person.id, points, stage, ("proposal", proposal.id), base):  # type: ignore[arg-type]
+                break
+
+
+async def _give_revival(ctx: Context, proposal: Proposal, points: int) -> None:
+    """A committee revival is an event of the proposal itself: each round pays each proposer once."""
     assert proposal.id is not None
     for person in await proposers(ctx.session, proposal.id):
-        base = f"{key_stage or stage}:proposal:{proposal.id}:person:{person.id}"
-        await _give(ctx, person.id, points, stage, ("proposal", proposal.id), base)  # type: ignore[arg-type]
+        base = f"proposal_revived:round:{proposal.revived_count}:proposal:{proposal.id}:person:{person.id}"
+        await _give(ctx, person.id, points, "proposal_revived", ("proposal", proposal.id), base)  # type: ignore[arg-type]
 
 
 async def ideas_posted_today(ctx: Context, person_id: int) -> int:
@@ -53,11 +68,25 @@ async def on_idea_posted(ctx: Context, idea: Idea) -> None:
     await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}")
 
 
+async def directory_supports(ctx: Context, idea_id: int) -> int:
+    """Supports from directory people: anyone can open accounts outside it, so those do not pay."""
+    return (
+        await ctx.session.exec(
+            select(func.count())
+            .select_from(Support)
+            .join(Person, Person.id == Support.person_id)  # type: ignore[arg-type]
+            .where(Support.idea_id == idea_id, Person.handle.is_not(None))  # type: ignore[union-attr]
+        )
+    ).one()
+
+
 @registry.on("idea.supported")
 async def on_idea_supported(ctx: Context, idea: Idea, supporter: Any) -> None:
     """The author's bonus once the idea reaches the support threshold (own supports are refused upstream)."""
     threshold = rules(ctx).idea_supported_threshold
     if idea.id is None or idea.support_count < threshold.supports:
+        return
+    if not ctx.settings.points_count_outside_supports and await directory_supports(ctx, idea.id) < threshold.supports:
         return
     await _give(
         ctx, idea.author_id, threshold.points, "idea_supported_threshold", ("idea", idea.id), f"idea_threshold:idea:{idea.id}"
@@ -98,9 +127,7 @@ async def on_proposal_revived(ctx: Context, proposal: Proposal, by_committee: bo
     """Only a revival by the advisory committee pays; each revival round is its own award."""
     if not by_committee:
         return
-    await _give_proposers(
-        ctx, proposal, "proposal_revived", rules(ctx).proposal_revived, f"proposal_revived:round:{proposal.revived_count}"
-    )
+    await _give_revival(ctx, proposal, rules(ctx).proposal_revived)
 
 
 @registry.on("invitation.accepted")

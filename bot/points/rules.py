@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.awards import AwardRules, parse_awards
+
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "points_rules.toml"
 MAX_POINTS = 10_000
 
@@ -39,6 +41,7 @@ class PointsRules:
     invitation_accepted: int
     field_visit_held: int
     proposal_revived: int
+    awards: AwardRules = AwardRules()  # the payout's grades, from the `[awards]` table
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -58,7 +61,12 @@ def _whole_number(path: Path, key: str, value: Any, minimum: int = 0) -> int:
 
 
 def _validate(path: Path, data: dict[str, Any]) -> PointsRules:
-    known = {f.name for f in fields(PointsRules)}
+    data = dict(data)
+    try:
+        awards = parse_awards(data.pop("awards", None))
+    except ValueError as error:
+        raise RulesError(f"{path}: {error}") from error
+    known = {f.name for f in fields(PointsRules)} - {"awards"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise RulesError(f"{path}: unknown rule(s) {', '.join(unknown)}; known rules: {', '.join(sorted(known))}")
@@ -77,7 +85,7 @@ def _validate(path: Path, data: dict[str, Any]) -> PointsRules:
             )
         else:
             values[key] = _whole_number(path, key, data[key])
-    return PointsRules(**values)
+    return PointsRules(**values, awards=awards)
 
 
 @lru_cache(maxsize=8)

@@ -28,6 +28,23 @@ async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
     return list(seen.values())
 
 
+async def ideas_by_proposer(session: AsyncSession, proposal_id: int) -> list[tuple[Person, list[int]]]:
+    """Each proposer with the ids of their ideas in the proposal, in the order they were added."""
+    rows = (
+        await session.exec(
+            select(Person, ProposalIdea.idea_id)
+            .join(Idea, Idea.author_id == Person.id)  # type: ignore[arg-type]
+            .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+            .where(ProposalIdea.proposal_id == proposal_id)
+            .order_by(ProposalIdea.id)
+        )
+    ).all()
+    grouped: dict[int, tuple[Person, list[int]]] = {}
+    for person, idea_id in rows:
+        grouped.setdefault(person.id, (person, []))[1].append(idea_id)  # type: ignore[arg-type]
+    return list(grouped.values())
+
+
 async def ideas_of(session: AsyncSession, proposal_id: int) -> list[Idea]:
     return list(
         (

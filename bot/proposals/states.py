@@ -6,7 +6,9 @@ from storage.tables import ProposalState as S
 
 ALLOWED: dict[str, frozenset[str]] = {
     S.draft: frozenset({S.submitted, S.withdrawn}),
-    S.submitted: frozenset({S.adopted, S.rejected, S.withdrawn}),
+    S.submitted: frozenset({S.adopted, S.rejected, S.supplement, S.withdrawn}),
+    # A supplement (보완) request waits for the proposers' answer, which puts the review back.
+    S.supplement: frozenset({S.submitted, S.withdrawn}),
     S.adopted: frozenset({S.implementing, S.withdrawn}),
     S.implementing: frozenset({S.implemented}),
     S.rejected: frozenset({S.maturing}),
@@ -23,6 +25,7 @@ RESTING_STATE: dict[str, str] = {S.rejected: S.maturing}
 LISTING_ORDER: tuple[str, ...] = (
     S.draft,
     S.submitted,
+    S.supplement,
     S.adopted,
     S.implementing,
     S.implemented,

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
@@ -18,9 +18,12 @@ from bot.proposals.queries import department_of, ideas_of, is_head_of, notice_pa
 from bot.proposals.states import can_move, resting_state, state_key
 from bot.reminders import cancel, schedule
 from bot.text import clip
-from storage.tables import Department, Person, Proposal, ProposalState, ProposalTransition, Reminder, ReminderState
+from storage.tables import Department, Person, Proposal, ProposalState, ProposalTransition, Reminder, ReminderState, Room
 
 S = ProposalState
+
+# Decisions the room and the organizers hear about, not only the proposers.
+DECISIONS = frozenset({S.adopted, S.rejected, S.implemented})
 
 # Points a transition into a state paid, so that undoing it can take them back.
 STAGES_PAID: dict[str, set[str]] = {
@@ -36,25 +39,53 @@ async def require_head_or_organizer(ctx: Context, proposal: Proposal, action: st
 
 
 async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: Any) -> None:
-    """A direct message to every proposer, each in their own language."""
+    """A direct message to every proposer, each in their own language (the one acting has their answer)."""
     for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+        if person.id == ctx.person.id:
+            continue
         await ctx.tell(person, ctx.translator(person)(key, **{"name": ctx.called(person, person), **params}))
 
 
-async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any]) -> None:
-    """Ask the department head to review, with an adopt button (rejecting needs a reason: a command)."""
+def review_buttons(t: Any, proposal_id: int) -> list[list[Button]]:
+    """Adopt; reject and request a supplement each ask for their text next."""
+    return [
+        [Button(t("proposal.adopt_button"), f"prop:{proposal_id}:adopt"), Button(t("proposal.reject_button"), f"prop:{proposal_id}:reject")],
+        [Button(t("proposal.supplement_button"), f"prop:{proposal_id}:supplement")],
+    ]
+
+
+async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any], first_key: str = "proposal.review_request", **extra: Any) -> None:
+    """Ask the department head to review, with buttons to adopt, reject or request a supplement."""
     department = await department_of(ctx, proposal)
     head = await ctx.session.get(Person, department.head_person_id) if department and department.head_person_id else None
     if head is None:
         return
     t = ctx.translator(head)
     ideas = await ideas_of(ctx.session, proposal.id)  # type: ignore[arg-type]
-    lines = [t("proposal.review_request", **params)]
+    lines = [t(first_key, **params, **extra)]
     lines += [t("proposal.idea_line", number=i.id, text=clip(i.text, 60), supports=i.support_count) for i in ideas]
     lines.append(t("proposal.review_how", number=proposal.id))
-    buttons = [[Button(t("proposal.adopt_button"), f"prop:{proposal.id}:adopt")]]
-    if await ctx.tell(head, "\n".join(lines), buttons) is None:
+    if await ctx.tell(head, "\n".join(lines), review_buttons(t, proposal.id)) is None:  # type: ignore[arg-type]
         await ctx.tell_organizers("proposal.head_unreachable", number=proposal.id, head=head.name)
+
+
+async def home_room(ctx: Context, proposal: Proposal) -> Room | None:
+    """The room a proposal belongs to: where it was made, else where its first idea was posted."""
+    if proposal.room_id is not None:
+        return await ctx.session.get(Room, proposal.room_id)
+    ideas = await ideas_of(ctx.session, proposal.id)  # type: ignore[arg-type]
+    return await ctx.session.get(Room, ideas[0].room_id) if ideas else None
+
+
+async def announce_decision(ctx: Context, proposal: Proposal, key: str, params: dict[str, Any]) -> None:
+    """A decision reaches the proposal's room and the organizers, wherever it was made (a direct chat too)."""
+    room = await home_room(ctx, proposal)
+    if room is not None and (ctx.place.is_direct or ctx.room.id != room.id):
+        ctx.post(room, ctx.translator()(key, **params))
+    told = {p.id for p in await proposers(ctx.session, proposal.id)} | {ctx.person.id}  # type: ignore[arg-type]
+    for organizer in await ctx.organizers():
+        if organizer.id not in told:
+            await ctx.tell(organizer, ctx.translator(organizer)(key, **params))
 
 
 async def _set_state(ctx: Context, proposal: Proposal, expected: str, new: str, **fields: Any) -> None:
@@ -101,7 +132,10 @@ async def move(
     await ctx.session.flush()
     ctx.audit(f"proposal.{to_state}", "proposal", proposal.id, from_state=from_state, to_state=to_state, reason=reason)
     await ctx.publish("proposal.state_changed", proposal=proposal, from_state=from_state, to_state=to_state, reason=reason)
-    await tell_proposers(ctx, proposal, notice_key or f"proposal.notice.{to_state}", **await notice_params(ctx, proposal, reason))
+    params = await notice_params(ctx, proposal, reason)
+    await tell_proposers(ctx, proposal, notice_key or f"proposal.notice.{to_state}", **params)
+    if to_state in DECISIONS:
+        await announce_decision(ctx, proposal, f"proposal.notice.{to_state}", params)
     return transition
 
 
@@ -109,15 +143,20 @@ def review_key(proposal: Proposal) -> str:
     return f"proposal:{proposal.id}:review"
 
 
-async def schedule_review(ctx: Context, proposal: Proposal, head_id: int) -> None:
+async def schedule_review(ctx: Context, proposal: Proposal, head_id: int, resumed: int = 0) -> None:
     """Remind the head on the business days a week and a day before the due day, and the
-    organizers once the due day has ended (the next business morning)."""
+    organizers once the due day has ended (the next business morning).
+
+    `resumed` counts the supplements answered: each resumed clock has reminders of its own.
+    """
     assert proposal.review_due_at is not None
     tz = ctx.settings.tz
     hours = OfficeHours.of(ctx.settings)
     last_day = proposal.review_due_at.astimezone(tz).date()
     suffix = f":r{proposal.revived_count}" if proposal.revived_count else ""
-    payload = {"proposal_id": proposal.id, "round": proposal.revived_count}
+    suffix += f":s{resumed}" if resumed else ""
+    # The due date in the payload tells a reminder of an earlier clock from the current one.
+    payload = {"proposal_id": proposal.id, "round": proposal.revived_count, "due": proposal.review_due_at.isoformat()}
     for label, days in (("7d", 7), ("1d", 1)):
         day = previous_business_day(last_day - timedelta(days=days - 1))
         due_at = hours.opening(day)
@@ -215,6 +254,54 @@ async def decide(ctx: Context, proposal: Proposal, to_state: str, reason: str = 
     await cancel(ctx.session, review_key(proposal))
 
 
+async def request_supplement(ctx: Context, proposal: Proposal, note: str) -> None:
+    """The head asks the proposers for a supplement (보완): the review clock stops until they answer."""
+    await require_head_or_organizer(ctx, proposal, "proposal.supplement")
+    await move(ctx, proposal, S.supplement, reason=note, review_paused_at=ctx.now())
+    await cancel(ctx.session, review_key(proposal))
+
+
+def days_left_when_paused(proposal: Proposal, tz: Any) -> int:
+    """Whole days from the day the review clock stopped to its due day (0 when it is not stopped)."""
+    if proposal.review_due_at is None or proposal.review_paused_at is None:
+        return 0
+    return max(0, (proposal.review_due_at.astimezone(tz).date() - proposal.review_paused_at.astimezone(tz).date()).days)
+
+
+async def answer_supplement(ctx: Context, proposal: Proposal, answer: str) -> None:
+    """The proposers' answer puts the review back, with the days that were left when it stopped."""
+    is_proposer = ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}  # type: ignore[arg-type]
+    if not (is_proposer or ctx.is_organizer()):
+        raise NotAllowed(action="proposal.answer", key="proposal.answer_not_allowed", number=proposal.id)
+    if proposal.state != S.supplement or proposal.review_paused_at is None or proposal.review_due_at is None:
+        raise UserError(
+            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.answer")
+        )
+    # The days that were left, counted as the office counts them: due day minus the day it stopped.
+    left = days_left_when_paused(proposal, ctx.settings.tz)
+    await move(
+        ctx,
+        proposal,
+        S.submitted,
+        reason=answer,
+        action_key="proposal.action.answer",
+        notice_key="proposal.notice.supplement_answered",
+        review_due_at=end_of_day(due_day(ctx.now(), left, ctx.settings.tz), ctx.settings.tz),
+        review_paused_at=None,
+    )
+    resumed = (
+        await ctx.session.exec(
+            select(func.count())
+            .select_from(ProposalTransition)
+            .where(ProposalTransition.proposal_id == proposal.id, ProposalTransition.from_state == S.supplement)
+        )
+    ).one()
+    department = await department_of(ctx, proposal)
+    if department is not None and department.head_person_id is not None:
+        await schedule_review(ctx, proposal, department.head_person_id, resumed=resumed)
+    await tell_head(ctx, proposal, await notice_params(ctx, proposal), "proposal.supplement_answered_head", answer=answer)
+
+
 async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
     """Revert the last change of state that is not undone yet, with the points it paid."""
     last = (
@@ -229,7 +316,12 @@ async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
     fields: dict[str, Any] = {}
     stages = set(STAGES_PAID.get(last.to_state, set()))
     key_contains = ""
-    if last.to_state == S.submitted:
+    if last.to_state == S.supplement:
+        fields["review_paused_at"] = None
+    elif last.to_state == S.submitted and last.from_state == S.supplement:
+        stages = set()
+        fields["review_paused_at"] = ctx.now()  # the clock stands still again, with the days it had left
+    elif last.to_state == S.submitted:
         if last.from_state == S.maturing:
             stages, key_contains = {"proposal_revived"}, f"proposal_revived:round:{proposal.revived_count}:"
             fields["revived_count"] = proposal.revived_count - 1
@@ -258,6 +350,7 @@ async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
         reason=f"undo {last.from_state}->{last.to_state}",
         awarded_by=ctx.person.id,
         now=ctx.now(),
+        floor_at_zero=not ctx.settings.points_allow_negative,
     )
     ctx.audit(
         "proposal.undo",

@@ -27,10 +27,15 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 def _url() -> str:
     url = context.config.get_main_option("sqlalchemy.url")
-    if not url:  # the alembic command line: same database as the bot
-        from bot.config import Settings
+    if not url:  # the alembic command line: same database (and .env) as the bot
+        from pydantic import Field
+        from pydantic_settings import BaseSettings, SettingsConfigDict
 
-        url = Settings().database_url
+        class DatabaseSetting(BaseSettings):
+            model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+            database_url: str = Field("sqlite+aiosqlite:///./idearoom.db", alias="IDEAROOM_DATABASE_URL")
+
+        url = DatabaseSetting().database_url
     return url
 
 

@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.messages import IncomingMessage
 from storage.tables import Idea, ProcessedEvent
 from tests.conftest import POSTGRES_URL
+from tests.faults import fail_command
 from tests.harness import Story, test_settings
 
 ko = Translator("ko")
@@ -89,15 +90,8 @@ async def test_a_connection_lost_twice_is_retried_on_a_fresh_one_without_an_apol
     story: Story, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01, 0.01, 0.01, 0.01))
-    real = story.app.core._handle_once
-    drops = [ConnectionResetError("connection reset by peer"), ConnectionResetError("connection reset by peer")]
-
-    async def flaky(event):  # type: ignore[no-untyped-def]
-        if drops:
-            raise drops.pop(0)
-        return await real(event)
-
-    monkeypatch.setattr(story.app.core, "_handle_once", flaky)
+    drop = ConnectionResetError("connection reset by peer")
+    fail_command(monkeypatch, story.app.core, "idea", drop, drop)
     said = await story.say("minji", "/idea 연결이 끊겨도 한 번만")
 
     assert said == [ko("idea.recorded", number=1)]
@@ -108,23 +102,16 @@ async def test_a_database_that_stays_away_gets_one_apology_and_the_event_is_left
     story: Story, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01, 0.01))
-    tries = 0
-    real = story.app.core._handle_once
-
-    async def away(event):  # type: ignore[no-untyped-def]
-        nonlocal tries
-        tries += 1
-        raise ConnectionRefusedError("connection refused")
-
-    monkeypatch.setattr(story.app.core, "_handle_once", away)
+    idea = fail_command(monkeypatch, story.app.core, "idea")
+    idea.outage(ConnectionRefusedError("connection refused"))
     event = idea_event(1)
     outcome = await story.app.core.handle(event)
-    assert tries == 3  # the first try and one per pause
+    assert idea.calls == 3  # the first try and one per pause
     assert outcome.failed and outcome.retryable
     await story.app.sender.drain()
     assert story.in_room() == [ko("error.internal")]
 
-    monkeypatch.setattr(story.app.core, "_handle_once", real)
+    idea.restore()
     again = await story.app.core.handle(event)  # the platform delivers it again
     await story.app.sender.drain()
     assert not again.failed
@@ -132,14 +119,7 @@ async def test_a_database_that_stays_away_gets_one_apology_and_the_event_is_left
 
 
 async def test_a_bug_is_apologized_for_at_once_and_not_asked_for_again(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
-    tries = 0
-
-    async def broken(event):  # type: ignore[no-untyped-def]
-        nonlocal tries
-        tries += 1
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(story.app.core, "_handle_once", broken)
+    idea = fail_command(monkeypatch, story.app.core, "idea", RuntimeError("a bug"))
     outcome = await story.app.core.handle(idea_event(2))
-    assert tries == 1
+    assert idea.calls == 1
     assert outcome.failed and not outcome.retryable

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import func, select
 
 from storage.tables import AuditEntry, Idea, Identity, MessageLink, Person, ProcessedEvent, Room, Support
+from tests.faults import fail_command
 from tests.harness import Story
 
 
@@ -160,40 +162,22 @@ async def test_english_locale(sqlite_url: str) -> None:
         await story.close()
 
 
-async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_running(story: Story) -> None:
-    from bot.registry import registry
-
-    async def broken(ctx, command) -> None:  # type: ignore[no-untyped-def]
-        raise RuntimeError("a bug")
-
-    spec = registry.commands["ideas"]
-    registry.commands["ideas"] = type(spec)(spec.name, broken, spec.help, spec.order, spec.in_direct_chat)
-    try:
-        assert await story.say("minji", "/ideas") == ["죄송합니다. 처리 중 문제가 생겼습니다. 잠시 후 다시 시도해 주세요."]
-    finally:
-        registry.commands["ideas"] = spec
+async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_running(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_command(monkeypatch, story.app.core, "ideas", RuntimeError("a bug"))
+    assert await story.say("minji", "/ideas") == ["죄송합니다. 처리 중 문제가 생겼습니다. 잠시 후 다시 시도해 주세요."]
     assert story.app.core.failed_count == 1
     assert len(await story.say("minji", "/idea 그래도 계속 됩니다")) == 1
 
 
-async def test_a_deadlock_victim_is_run_again(story: Story, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_deadlock_victim_is_run_again(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy.exc import DBAPIError
 
     class DeadlockDetected(Exception):
         sqlstate = "40P01"
 
-    real = story.app.core._handle_once
-    calls = []
-
-    async def first_time_a_deadlock(event):  # type: ignore[no-untyped-def]
-        calls.append(event.event_id)
-        if len(calls) == 1:
-            raise DBAPIError("INSERT ...", {}, DeadlockDetected())
-        return await real(event)
-
-    monkeypatch.setattr(story.app.core, "_handle_once", first_time_a_deadlock)
+    idea = fail_command(monkeypatch, story.app.core, "idea", DBAPIError("INSERT ...", {}, DeadlockDetected()))
     assert len(await story.say("minji", "/idea 교착 상태 뒤에도 저장됩니다")) == 1
-    assert len(calls) == 2 and await count(story, Idea) == 1
+    assert idea.calls == 2 and await count(story, Idea) == 1
     assert story.app.core.failed_count == 0
 
 

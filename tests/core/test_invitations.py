@@ -10,7 +10,7 @@ import pytest
 from bot.messages import Destination, Outgoing, SendResult
 from bot.ports import DeliveryError, ManualClock
 from bot.registry import registry
-from storage.tables import AuditEntry, FieldVisit, Invitation, OutboxMessage, PendingInput, Reminder
+from storage.tables import AuditEntry, FieldVisit, Invitation, OutboxMessage, PendingInput, PointEntry, Reminder
 from tests.core.march import BUS_STOPS, SEOUL, START
 from tests.harness import Story, test_settings
 
@@ -207,7 +207,6 @@ async def test_only_the_invited_head_answers_and_only_once(month: Story) -> None
     assert [r.detail["attempted"] for r in refusals] == ["invitation.answer", "invitation.answer"]
     await month.press("dohyun", "inv:1:accept", room="dm:dohyun")
     assert await month.press("dohyun", "inv:1:decline", room="dm:dohyun") == "이미 답하신 초대장입니다 (상태: 수락)."
-    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "이미 답하신 초대장입니다 (상태: 수락)."
     assert (await invitation(month)).state == "accepted"
     assert await count(month, PendingInput) == 0
     assert await month.press("dohyun", "inv:99:accept", room="dm:dohyun") == "#99번 초대장을 찾을 수 없습니다."
@@ -261,7 +260,11 @@ async def test_no_answer_in_three_days_reminds_the_head_and_in_seven_the_invitat
     await fire(month, clock, "invitation:1:expire")
     assert (await invitation(month)).state == "expired"
     assert month.to_person("sujin")[-1].startswith("⌛ 교통정책과 김도현 부서장님 초대가 기한 안에 답이 없어 만료되었습니다.")
-    assert await month.press("dohyun", "inv:1:accept", room="dm:dohyun") == "이미 답하신 초대장입니다 (상태: 기한 만료)."
+    # He never answered: he is told the deadline passed, not that he "already answered".
+    too_late = "답변 기한(2026. 3. 9.(월))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+    assert await month.press("dohyun", "inv:1:accept", room="dm:dohyun") == too_late
+    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == too_late
+    assert (await month.dm("dohyun", "/visit 1 2026-03-20 14:00 시청역"))[0] == too_late
     # Once expired, the head can be invited again.
     await month.say("sujin", "/invite 교통")
     assert (await invitation(month, 2)).state == "pending"
@@ -293,11 +296,62 @@ async def test_the_day_before_the_visit_the_room_and_the_head_are_reminded_and_t
     assert month.in_room()[-1] == "📍 내일 현장 방문이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장 (김도현 부서장님과 함께)"
     assert month.to_person("dohyun")[-1] == "📍 내일 'room' 토론방 현장 방문 일정이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장"
     await fire(month, clock, "field_visit:1:held")
+    # The scheduled time alone proves nothing: the head and the organizer are asked, nothing is paid yet.
     [visit] = await rows(month, FieldVisit)
-    assert visit.state == "held"
+    assert visit.state == "planned"
+    assert await count(month, PointEntry, PointEntry.stage == "field_visit_held") == 0
+    [question] = sent_to(month, "dohyun")[-1:]
+    assert question.text.startswith("📍 현장 방문 #1이 예정대로 진행되었는지 알려 주시기 바랍니다 (2026. 3. 20.(금) 14:00 시청역 버스정류장).")
+    assert question.actions == ["visit:1:held", "visit:1:cancel"]
+    assert sent_to(month, "sujin")[-1].actions == ["visit:1:held", "visit:1:cancel"]
+    assert "해당 부서장님 또는" in await month.press("minji", "visit:1:held")  # type: ignore[operator]
+    toast = await month.press("dohyun", "visit:1:held", room="dm:dohyun")
+    assert toast == "✅ 현장 방문 #1의 진행을 확인했습니다 (2026. 3. 20.(금) 14:00 시청역 버스정류장). 감사합니다."
+    [visit] = await rows(month, FieldVisit)
+    assert (visit.state, visit.confirmed_at) == ("held", clock.now())
+    assert month.in_room()[-1] == "📍 2026. 3. 20.(금) 14:00 시청역 버스정류장 현장 방문이 진행되었습니다. 함께해 주신 모든 분께 감사드립니다."
     assert await count(month, AuditEntry, AuditEntry.action == "field_visit.held") == 1
+    [paid] = await rows(month, PointEntry, PointEntry.stage == "field_visit_held")
+    assert paid.points == 10
+    # The organizer's button, pressed too, pays nothing more.
+    assert "이미 '진행 완료'로 처리되었습니다" in await month.press("sujin", "visit:1:held", room="dm:sujin")  # type: ignore[operator]
+    assert await count(month, PointEntry, PointEntry.stage == "field_visit_held") == 1
     [shown] = await month.say("minji", "/topic")
     assert "· 2026. 3. 20.(금) 14:00 시청역 버스정류장 (교통정책과 김도현 부서장님, 완료)" in shown
+
+
+async def test_a_visit_is_confirmed_by_command_only_after_it_and_one_that_did_not_happen_pays_nothing(
+    month: Story, clock: ManualClock
+) -> None:
+    await month.say("sujin", "/invite 교통")
+    await month.dm("dohyun", "/visit 1 2026-03-20 14:00 시청역 버스정류장")
+    [early] = await month.dm("dohyun", "/visit held 1")
+    assert early == "현장 방문 #1은 2026. 3. 20.(금) 14:00에 예정되어 있습니다. 방문이 끝난 뒤에 진행 여부를 확인해 주시기 바랍니다."
+    assert "사용법: /visit held" in (await month.dm("dohyun", "/visit held"))[0]
+    assert "#7번 현장 방문이 없습니다" in (await month.dm("dohyun", "/visit held 7"))[0]
+    clock.set(datetime(2026, 3, 20, 16, 0, tzinfo=SEOUL))
+    [done, *_] = await month.dm("sujin", "/visit cancel 1")
+    assert done == "현장 방문 #1은 진행되지 않은 것으로 기록했습니다 (2026. 3. 20.(금) 14:00 시청역 버스정류장)."
+    assert month.in_room()[-1] == "📍 2026. 3. 20.(금) 14:00 시청역 버스정류장 현장 방문은 진행되지 않았습니다."
+    assert "이미 '진행되지 않음'으로 처리되었습니다" in (await month.dm("dohyun", "/visit held 1"))[0]
+    assert await count(month, PointEntry, PointEntry.stage == "field_visit_held") == 0
+    assert {r.state for r in await rows(month, Reminder, Reminder.dedupe_key.startswith("field_visit:"))} == {"cancelled"}  # type: ignore[attr-defined]
+
+
+async def test_a_head_who_accepted_can_still_propose_a_field_visit(month: Story) -> None:
+    await month.say("sujin", "/invite 교통")
+    await month.press("dohyun", "inv:1:accept", room="dm:dohyun")
+    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "개인 대화로 현장 방문 일정을 적어 주세요."
+    answer, *_ = await month.dm("dohyun", "2026-03-20 14:00 시청역 버스정류장")
+    assert answer.startswith("📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장.")
+    assert month.in_room()[-1].startswith("📍 현장 방문 안내: 교통정책과 김도현 부서장님이")
+    [visit] = await rows(month, FieldVisit)
+    assert (visit.invitation_id, visit.state) == (1, "planned")
+    # Accepted once: the acceptance is neither repeated nor paid twice.
+    assert await count(month, AuditEntry, AuditEntry.action == "invitation.accepted") == 1
+    assert await count(month, PointEntry, PointEntry.stage == "invitation_accepted") == 1
+    await month.dm("dohyun", "/visit 1 2026-03-27 10:00 구월동 정류장")
+    assert await count(month, FieldVisit) == 2
 
 
 async def test_the_whole_flow_on_sqlite_and_postgresql(database_url: str, clock: ManualClock) -> None:

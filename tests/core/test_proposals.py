@@ -83,7 +83,7 @@ async def test_submit_suggests_the_department_and_sends_it_there_on_one_tap(cloc
     assert await story.press("sujin", "route:1:1") == "제안 #1, 교통정책과에 제출했습니다."
     assert story.in_room()[-1] == "📨 제안 #1 '버스정류장 온열의자 도입'을 교통정책과에 제출했습니다. 검토 기한: 2026. 4. 1.(수)"
     [request] = [s for s in story.gateway.sent if s.destination.id == "dohyun"]
-    assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == ["prop:1:adopt"]
+    assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == ["prop:1:adopt", "prop:1:reject", "prop:1:supplement"]
     p = await proposal(story)
     # Due at the end of the 30th day (a Wednesday); the head is reminded on the mornings of the
     # business days a week and a day before, the organizers once the due day has ended.

@@ -1,8 +1,7 @@
-"""The monthly report: /report text and chart, the xlsx workbook and the points export."""
+"""The monthly report: /report text and chart, and the workbook from the command line."""
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,9 +41,9 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
             "이번 달 만든 제안 2건(초안 1, 채택 1)",
             "이번 달 검토 결과: 채택 1건 · 불채택 0건 (채택률 100%)",
             "지급된 미소포인트: 37점",
-            "부서별:",
-            "1. 교통정책과 — 아이디어 1 · 제안 1 · 포인트 31",
-            "2. 도로과 — 아이디어 1 · 제안 0 · 포인트 6",
+            "부서별 (아이디어: 소속 직원이 올린 건수, 제안: 부서로 보낸 건수):",
+            "1. 교통정책과 — 직원 아이디어 1건 · 받은 제안 1건 · 포인트 31점",
+            "2. 도로과 — 직원 아이디어 1건 · 받은 제안 0건 · 포인트 6점",
         ]
         assert chart.message.kind == "photo" and chart.destination.id == "room"
         image = Path(chart.message.payload["path"])
@@ -55,9 +54,9 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         figures = queued.payload["render"]
         assert figures["month"] == "2026-11"
         assert figures["ideas_by_department"] == [["교통정책과", 1], ["도로과", 1]]
-        assert figures["proposals_by_state"] == [["초안", 1], ["채택", 1]]  # in the room's language
-        assert figures["labels"]["ideas"] == "부서별 아이디어"
-        from bot.reports import hangul_font
+        assert figures["decisions"] == [["채택", 1]]  # what the month decided, in the room's language
+        assert figures["labels"]["ideas"] == "부서별 아이디어 (소속 직원)"
+        from bot.charts import hangul_font
 
         assert hangul_font() is not None  # Korean labels render (bundled NanumGothic when none is installed)
         assert queued.state == "sent" and "path" not in queued.payload
@@ -70,7 +69,7 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         await story.close()
 
 
-def test_report_xlsx_and_points_export_from_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_report_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
@@ -93,19 +92,39 @@ def test_report_xlsx_and_points_export_from_the_command_line(tmp_path: Path, mon
     asyncio.run(fill())
     assert main(["report", "--month", "2026-11", "--output", str(tmp_path / "r.xlsx")]) == 0
     book = load_workbook(tmp_path / "r.xlsx")
-    summary = {row[0]: row[1] for row in book["요약"].iter_rows(min_row=2, values_only=True)}
-    assert summary["아이디어"] == 2 and summary["채택"] == 1 and summary["채택률"] == 1
-    assert [row for row in book["부서별"].iter_rows(values_only=True)][1] == ("교통정책과", 1, 1, 31)
+    today = datetime.now(SEOUL).date()
+    assert book["요약"]["A1"].value == "2026년 11월 아이디어방 운영 실적"
+    assert book["요약"]["A3"].value == f"작성일: {today.year}. {today.month}. {today.day}."  # the day it was written
+    summary = {row[0]: row[1] for row in book["요약"].iter_rows(min_row=6, values_only=True)}
+    assert summary["아이디어"] == 2 and summary["채택"] == 1 and summary["채택률"] == 100.0
+    assert [row for row in book["부서별 아이디어"].iter_rows(min_row=7, values_only=True)][0] == ("교통정책과", 1, 1, 31)
+    assert main(["report", "--month", "2026-Q4"]) == 2
+    assert "not a month" in capsys.readouterr().err
+    (tmp_path / "taken").write_text("a file, not a folder")
+    assert main(["report", "--month", "2026-11", "--output", str(tmp_path / "taken" / "r.xlsx")]) == 1
+    assert main(["points", "export", "--period", "2026-11", "--output", str(tmp_path / "taken" / "p.csv")]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all(line.startswith("cannot write the file:") for line in errors)  # no traceback
 
-    assert main(["points", "export", "--period", "2026-Q4", "--output", str(tmp_path / "p.csv")]) == 0
-    raw = (tmp_path / "p.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Korean
-    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["이름", "아이디", "부서", "포인트", "내역 수"]
-    assert rows[1] == ["박민지", "minji", "교통정책과", "31", "4"]
-    assert main(["points", "export", "--period", "2026-11", "--format", "xlsx", "--output", str(tmp_path / "p.xlsx")]) == 0
-    sheet = load_workbook(tmp_path / "p.xlsx")["2026-11"]
-    assert [c.value for c in sheet[2]] == ["박민지", "minji", "교통정책과", 31, 4]
-    assert main(["points", "export", "--period", "2025-Q3", "--output", str(tmp_path / "empty.csv")]) == 0
-    assert main(["points", "export", "--period", "2026-Q5"]) == 2
-    assert "not a period" in capsys.readouterr().err
+
+async def test_the_chart_counts_what_the_month_decided_even_for_proposals_made_before(sqlite_url: str, tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 3, 25, 10, 0, tzinfo=SEOUL))
+    story = await Story.start(test_settings(sqlite_url, IDEAROOM_REPORT_DIR=str(tmp_path)), clock)
+    try:
+        for number, idea in enumerate(("버스정류장 온열의자", "횡단보도 그늘막", "정류장 전광판"), start=1):
+            await story.say("minji", f"/idea {idea}")
+            await story.say("sujin", f"/proposal new {number} {idea}")
+            await story.say("sujin", f"/proposal submit {number} 교통정책과")
+        clock.set(datetime(2026, 4, 6, 10, 0, tzinfo=SEOUL))
+        await story.say("dohyun", "/proposal adopt 1")
+        await story.say("dohyun", "/proposal reject 2 예산 부족")
+        await story.say("dohyun", "/proposal reject 3 타 부서 소관")
+        clock.set(datetime(2026, 5, 2, 10, 0, tzinfo=SEOUL))
+        [text, _chart] = await story.say_sent("jiwoo", "/report 2026-04")
+        async with story.app.db.session() as session:
+            queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "photo"))).one()
+    finally:
+        await story.close()
+    assert "이번 달 만든 제안 0건(아직 제안이 없습니다)" in text.text  # all three were made in March
+    assert "채택 1건 · 불채택 2건 (채택률 33%)" in text.text
+    assert queued.payload["render"]["decisions"] == [["채택", 1], ["불채택", 2]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
@@ -10,8 +11,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
@@ -21,6 +24,8 @@ from .telegram_api import JSON, Clock, FakeServer, SlidingWindow, UploadedFile, 
 JSON_FIELDS = frozenset({"blocks", "attachments", "view", "files", "metadata", "unfurls", "user_auth_blocks"})
 POST_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
 BASE_TS = 1700000000
+# Slack resends an event it got no 200 for: at once, after a minute, after five minutes.
+RETRY_DELAYS = (0.0, 60.0, 300.0)
 
 
 @dataclass
@@ -41,6 +46,31 @@ class Delivery(NamedTuple):
     channel: str
     text: str | None
     at: float
+
+
+@dataclass
+class Attempt:
+    """One try of Slack calling the app: the HTTP status, or None when there was no answer in time."""
+
+    retry_num: int
+    status: int | None
+    reason: str  # "" for the first try, then why the previous try failed
+    at: float
+
+
+@dataclass
+class AppDelivery:
+    """One event, command or button press Slack sent to the app, with every try."""
+
+    kind: str  # event, command, action
+    key: str
+    attempts: list[Attempt] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def acknowledged(self) -> bool:
+        """Some try was answered 200 in time: Slack considers it delivered and never sends it again."""
+        return any(a.status == 200 for a in self.attempts)
 
 
 class SlackError(Exception):
@@ -178,8 +208,18 @@ class FakeSlackAPI(FakeServer[Call]):
         enforce_limits: bool = False,
         per_channel_per_second: int = 1,
         clock: Clock = time.monotonic,
+        ack_timeout: float = 3.0,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        signing_secret: str = "",
     ) -> None:
         super().__init__(clock)
+        # How long Slack waits for the app's answer (3 s), and when it tries again.
+        self.ack_timeout = ack_timeout
+        self.retry_delays = retry_delays
+        self.signing_secret = signing_secret
+        self.app_deliveries: list[AppDelivery] = []
+        self._envelopes: dict[str, AppDelivery] = {}
+        self._delivery_tasks: set[asyncio.Task[None]] = set()
         self.team_id = team_id
         self.team = team
         self.user_id = user_id
@@ -232,9 +272,92 @@ class FakeSlackAPI(FakeServer[Call]):
         app.router.add_get("/link/", self._socket)
 
     async def stop(self) -> None:
+        for task in list(self._delivery_tasks):
+            task.cancel()
+        await asyncio.gather(*self._delivery_tasks, return_exceptions=True)
         for ws in list(self.sockets):
             await ws.close()
         await super().stop()
+
+    # ---- Slack calling the app over HTTP ----------------------------------
+
+    async def send_event(self, url: str, event: JSON, *, event_id: str | None = None) -> AppDelivery:
+        """POST an Events API callback to the app as Slack does: signed, retried while it gets no 200 in time.
+
+        Returns after the first try; `delivery.done` is set when Slack stops trying.
+        """
+        body = json.dumps(
+            event_callback(event, team_id=self.team_id, api_app_id=self.app_id, event_id=event_id, bot_user_id=self.user_id),
+            ensure_ascii=False,
+        )
+        key = json.loads(body)["event_id"]
+        return await self._send("event", key, url, body, "application/json", self.retry_delays)
+
+    async def send_command(self, url: str, form: dict[str, str]) -> AppDelivery:
+        """POST a slash command; Slack never resends one (the person sees an error when it is not answered in time)."""
+        return await self._send("command", str(form.get("trigger_id", "")), url, urlencode(form),
+                                "application/x-www-form-urlencoded", ())
+
+    async def send_action(self, url: str, payload: JSON) -> AppDelivery:
+        """POST a button press (interactivity); not resent either."""
+        body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
+        return await self._send("action", str(payload.get("trigger_id", "")), url, body,
+                                "application/x-www-form-urlencoded", ())
+
+    async def _send(
+        self, kind: str, key: str, url: str, body: str, content_type: str, retry_delays: tuple[float, ...]
+    ) -> AppDelivery:
+        delivery = AppDelivery(kind, key)
+        self.app_deliveries.append(delivery)
+        reason = await self._try(delivery, url, body, content_type, 0, "")
+        if reason is None or not retry_delays:
+            delivery.done.set()
+        else:
+            self._spawn(self._resend(delivery, url, body, content_type, retry_delays, reason))
+        return delivery
+
+    async def _resend(
+        self, delivery: AppDelivery, url: str, body: str, content_type: str, delays: tuple[float, ...], reason: str
+    ) -> None:
+        try:
+            for number, delay in enumerate(delays, start=1):
+                await asyncio.sleep(delay)
+                next_reason = await self._try(delivery, url, body, content_type, number, reason)
+                if next_reason is None:
+                    return
+                reason = next_reason
+        finally:
+            delivery.done.set()
+
+    async def _try(
+        self, delivery: AppDelivery, url: str, body: str, content_type: str, retry_num: int, reason: str
+    ) -> str | None:
+        """One POST; None when answered 200 in time, else the reason Slack gives on the next try."""
+        headers = signed_request_headers(self.signing_secret, body, content_type=content_type)
+        if retry_num:
+            headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": reason}
+        at = self.clock()
+        status: int | None = None
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.post(
+                    url, data=body.encode(), headers=headers, timeout=aiohttp.ClientTimeout(total=self.ack_timeout)
+                ) as response:
+                    status = response.status
+                    await response.read()
+            outcome = None if status == 200 else "http_error"
+        except TimeoutError:
+            outcome = "http_timeout"
+        except aiohttp.ClientError:
+            outcome = "connection_failed"
+        delivery.attempts.append(Attempt(retry_num, status, reason, at))
+        self._notify()
+        return outcome
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._delivery_tasks.add(task)
+        task.add_done_callback(self._delivery_tasks.discard)
 
     # ---- workspace state --------------------------------------------------
 
@@ -326,20 +449,53 @@ class FakeSlackAPI(FakeServer[Call]):
         return self._open_socket()  # type: ignore[return-value]
 
     async def send_envelope(self, envelope_type: str, payload: JSON, *, accepts_response_payload: bool = False) -> str:
-        """Push a Socket Mode envelope (events_api, interactive, slash_commands) and return its envelope_id."""
-        ws = await self.wait_for_socket()
+        """Push a Socket Mode envelope (events_api, interactive, slash_commands) and return its envelope_id.
+
+        Like Slack, an events_api envelope not acknowledged within `ack_timeout` is sent again (on the
+        newest connection, `retry_attempt` counting up) up to `len(retry_delays)` times.
+        """
         envelope_id = str(uuid.uuid4())
-        await ws.send_json(
-            {
-                "envelope_id": envelope_id,
-                "payload": payload,
-                "type": envelope_type,
-                "accepts_response_payload": accepts_response_payload,
-                "retry_attempt": 0,
-                "retry_reason": "",
-            }
-        )
+        delivery = AppDelivery("envelope", envelope_id)
+        self.app_deliveries.append(delivery)
+        self._envelopes[envelope_id] = delivery
+        envelope = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": envelope_type,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        await self._push(envelope, delivery)
+        retries = self.retry_delays if envelope_type == "events_api" else ()
+        self._spawn(self._redeliver(envelope, delivery, retries))
         return envelope_id
+
+    async def _push(self, envelope: JSON, delivery: AppDelivery) -> None:
+        # Slack holds an envelope until the app connects again (a restart may take a while on a loaded host).
+        ws = await self.wait_for_socket(timeout=60.0)
+        delivery.attempts.append(Attempt(envelope["retry_attempt"], None, envelope["retry_reason"], self.clock()))
+        try:
+            await ws.send_json(envelope)
+        except (ConnectionError, RuntimeError):
+            pass  # the connection went away: no ack comes, so it is sent again
+
+    async def _redeliver(self, envelope: JSON, delivery: AppDelivery, delays: tuple[float, ...]) -> None:
+        try:
+            for number, delay in enumerate((*delays, None), start=1):
+                try:
+                    await asyncio.wait_for(delivery.done.wait(), self.ack_timeout)
+                    return
+                except TimeoutError:
+                    pass
+                if delay is None:
+                    return
+                await asyncio.sleep(delay)
+                if delivery.done.is_set():
+                    return
+                await self._push({**envelope, "retry_attempt": number, "retry_reason": "timeout"}, delivery)
+        finally:
+            self._envelopes.pop(envelope["envelope_id"], None)
 
     async def push_event(self, event: JSON) -> str:
         """Deliver an Events API event over Socket Mode; returns the envelope_id."""
@@ -405,7 +561,12 @@ class FakeSlackAPI(FakeServer[Call]):
         self._record(Call("socket_mode.connect", dict(request.query), dict(request.headers), self.clock()))
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
-                self._record(Call("socket_mode.ack", json.loads(msg.data), {}, self.clock()))
+                ack = json.loads(msg.data)
+                delivery = self._envelopes.get(str(ack.get("envelope_id")))
+                if delivery is not None and delivery.attempts and not delivery.done.is_set():
+                    delivery.attempts[-1].status = 200
+                    delivery.done.set()
+                self._record(Call("socket_mode.ack", ack, {}, self.clock()))
         return ws
 
     def _raise_fault(self, method: str) -> None:
@@ -626,6 +787,8 @@ class FakeSlackAPI(FakeServer[Call]):
 
 
 __all__ = [
+    "AppDelivery",
+    "Attempt",
     "Call",
     "Delivery",
     "FakeSlackAPI",

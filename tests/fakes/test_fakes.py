@@ -505,3 +505,94 @@ async def test_slack_socket_mode_round_trip(slack: FakeSlackAPI) -> None:
 
     with pytest.raises(SlackApiError, match="not_allowed_token_type"):
         await AsyncWebClient(token="xoxb-test", base_url=slack.api_url).apps_connections_open(app_token="xoxb-test")
+
+
+class SlowApp:
+    """A receiving app that answers each request after the given delay (or a status), recording the headers."""
+
+    def __init__(self, *answers: float | int) -> None:
+        self.answers = list(answers)  # float: seconds before 200; int: that status at once
+        self.seen: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
+        self.runner: aiohttp.web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        self.seen.append(dict(request.headers))
+        self.bodies.append(await request.read())
+        answer = self.answers.pop(0) if self.answers else 0.0
+        if isinstance(answer, float):
+            await asyncio.sleep(answer)
+            return aiohttp.web.Response(status=200)
+        return aiohttp.web.Response(status=answer)
+
+    async def __aenter__(self) -> SlowApp:
+        app = aiohttp.web.Application()
+        app.router.add_post("/slack/events", self.handle)
+        self.runner = aiohttp.web.AppRunner(app, shutdown_timeout=0.1)
+        await self.runner.setup()
+        site = aiohttp.web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/slack/events"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def test_slack_never_resends_an_event_answered_200() -> None:
+    async with FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.3, retry_delays=(0.0, 0.05)) as fake, SlowApp(0.0) as app:
+        delivery = await fake.send_event(app.url, message_event("C1", "U1", "hi"))
+        await asyncio.wait_for(delivery.done.wait(), 2)
+        await asyncio.sleep(0.2)
+    assert delivery.acknowledged and [a.status for a in delivery.attempts] == [200]
+    assert len(app.seen) == 1 and "X-Slack-Retry-Num" not in app.seen[0]
+    assert SignatureVerifier("s3cret").is_valid_request(app.bodies[0], app.seen[0])
+    assert json.loads(app.bodies[0])["event"]["text"] == "hi"
+
+
+async def test_slack_resends_an_event_not_answered_in_time_saying_why() -> None:
+    async with FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.3, retry_delays=(0.0, 0.05, 0.05)) as fake, \
+            SlowApp(1.0, 503, 0.0) as app:
+        delivery = await fake.send_event(app.url, message_event("C1", "U1", "slow"), event_id="EvSLOW")
+        await asyncio.wait_for(delivery.done.wait(), 3)
+    assert [(a.retry_num, a.status, a.reason) for a in delivery.attempts] == [
+        (0, None, ""), (1, 503, "http_timeout"), (2, 200, "http_error")
+    ]
+    assert [(h.get("X-Slack-Retry-Num"), h.get("X-Slack-Retry-Reason")) for h in app.seen] == [
+        (None, None), ("1", "http_timeout"), ("2", "http_error")
+    ]
+    assert {json.loads(b)["event_id"] for b in app.bodies} == {"EvSLOW"}  # every copy is the same event
+
+
+async def test_slack_never_resends_a_slash_command_or_a_button_press() -> None:
+    async with FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.2, retry_delays=(0.0,)) as fake, SlowApp(1.0, 1.0) as app:
+        command = await fake.send_command(app.url, {"command": "/idea", "text": "x", "trigger_id": "t1"})
+        press = await fake.send_action(app.url, {"type": "block_actions", "trigger_id": "t2", "actions": []})
+        await asyncio.sleep(0.3)
+    assert [a.status for a in command.attempts] == [None] and not command.acknowledged
+    assert [a.status for a in press.attempts] == [None] and len(app.seen) == 2
+
+
+async def test_slack_socket_mode_resends_an_envelope_until_it_is_acknowledged() -> None:
+    received: list[SocketModeRequest] = []
+
+    async def ack_only_the_retry(socket_client: SocketModeClient, request: SocketModeRequest) -> None:
+        received.append(request)
+        if request.retry_attempt:
+            await socket_client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+
+    async with FakeSlackAPI(ack_timeout=0.2, retry_delays=(0.0, 0.0)) as fake:
+        socket_client = SocketModeClient(app_token="xapp-test", web_client=AsyncWebClient(base_url=fake.api_url))
+        socket_client.socket_mode_request_listeners.append(ack_only_the_retry)
+        await socket_client.connect()
+        try:
+            envelope_id = await fake.push_event(message_event("C1", "U1", "hello"))
+            await fake.wait_for_ack(envelope_id)
+            await asyncio.sleep(0.5)  # no further copies once acknowledged
+        finally:
+            await socket_client.close()
+    assert [(r.envelope_id, r.retry_attempt, r.retry_reason) for r in received] == [
+        (envelope_id, 0, ""), (envelope_id, 1, "timeout")
+    ]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from scheduler.leader import Leadership, asyncpg_dsn
+
+# PostgreSQL advisory locks belong to the whole database, not a test's schema: these tests run
+# on one xdist worker (`--dist loadgroup`), never beside another test that takes the same locks.
+pytestmark = pytest.mark.xdist_group("advisory-locks")
 
 
 class Worker:

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
@@ -35,6 +36,10 @@ from storage.tables import (
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.ops.telegram_updates import GroupStream, TelegramUser
 from tests.ops.worker_processes import Webhook, WorkerProcess, clean_environment, eventually, run_command
+
+# The workers' scheduler leadership and start-up are PostgreSQL advisory locks of the whole database:
+# these tests share one xdist worker with the other tests that take them (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("advisory-locks")
 
 TOKEN = "123456:multi-worker-test"
 SECRET = "multi_worker_secret"
@@ -163,6 +168,9 @@ async def _run_scenario(postgres_url: str, tmp_path: Path, workers: list[WorkerP
                 "IDEAROOM_DEMO_DATA": "true",
                 "IDEAROOM_SEND_RATE_LIMITS": "off",
                 "IDEAROOM_LOG_LEVEL": "INFO",
+                # These Telegram users are outside the directory; their supports must still pay
+                # here, where the threshold award under concurrent workers is what is tested.
+                "IDEAROOM_POINTS_COUNT_OUTSIDE_SUPPORTS": "true",
             }
         )
         # As the README says: migrations once, before the workers start.

@@ -63,8 +63,9 @@ class WorkerProcess:
     log_path: Path
 
     @classmethod
-    def start(cls, name: str, env: dict[str, str], cwd: Path, role: str = "all") -> WorkerProcess:
-        port = free_port()
+    def start(cls, name: str, env: dict[str, str], cwd: Path, role: str = "all", port: int | None = None) -> WorkerProcess:
+        """Start a worker; `port` lets a restarted worker take the address its predecessor had."""
+        port = port or free_port()
         log_path = cwd / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -102,6 +103,11 @@ class WorkerProcess:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
+
+    def terminate(self) -> None:
+        """SIGTERM, as systemd sends on a restart or a deploy."""
+        if self.alive:
+            self.process.send_signal(signal.SIGTERM)
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

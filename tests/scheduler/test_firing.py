@@ -23,7 +23,7 @@ BROKEN = "test.broken"
 
 
 @pytest.fixture(autouse=True)
-def test_kinds() -> Iterator[list[str]]:
+def test_kinds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """A reminder kind that posts its payload's text to its room, and one that always fails."""
     calls: list[str] = []
 
@@ -37,11 +37,9 @@ def test_kinds() -> Iterator[list[str]]:
         ctx.post(room, "this must never be sent")
         raise RuntimeError("the handler broke")
 
-    registry.reminders[PING] = ping
-    registry.reminders[BROKEN] = broken
+    monkeypatch.setitem(registry.reminders, PING, ping)
+    monkeypatch.setitem(registry.reminders, BROKEN, broken)
     yield calls
-    registry.reminders.pop(PING, None)
-    registry.reminders.pop(BROKEN, None)
 
 
 async def room_id(story: Story, name: str = "room") -> int:

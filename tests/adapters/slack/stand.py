@@ -40,7 +40,7 @@ ROOM = "CIDEAS"
 
 
 async def eventually(condition: Callable[[], Any], timeout: float = 60.0) -> None:
-    """Wait until `condition()` is true (work Bolt runs after acknowledging finishes on its own)."""
+    """Wait until `condition()` is true (requests are handled after Slack is answered)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not await _value(condition()):
@@ -63,7 +63,6 @@ class SlackStand:
         self.clock = clock
         self.waits = waits  # Retry-After waits slack_sdk's retry handler slept through
         self.http = aiohttp.ClientSession()
-        self._events_seen = 0
 
     @property
     def url(self) -> str:
@@ -125,13 +124,16 @@ class SlackStand:
         }
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
-    def events_done(self) -> int:
-        return self.app.core.handled_count + self.app.core.duplicate_count
+    async def handled_all(self) -> bool:
+        """Every request answered 200 is in the inbox until handled: nothing left there means all were."""
+        return not self.app.inbox.busy and await self.app.inbox.pending() == 0
 
-    async def settle(self, events: int = 1) -> None:
-        """Wait until `events` more events reached the core, then deliver what they queued."""
-        self._events_seen += events
-        await eventually(lambda: self.events_done() >= self._events_seen)
+    async def settle(self, events: int | None = None) -> None:
+        """Wait until every request answered so far is handled, then deliver what they queued.
+
+        `events` (how many requests to wait for) is no longer needed: everything answered 200 is in the inbox.
+        """
+        await eventually(self.handled_all)
         await self.deliver_all()
 
     async def deliver_all(self, rounds: int = 20) -> int:
@@ -157,7 +159,9 @@ class SlackStand:
         await self.app.close()
 
 
-async def start_stand(sqlite_url: str, fake: FakeSlackAPI, **settings: Any) -> SlackStand:
+async def start_stand(
+    sqlite_url: str, fake: FakeSlackAPI, before_start: Callable[[App], Any] | None = None, **settings: Any
+) -> SlackStand:
     values = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -177,6 +181,8 @@ async def start_stand(sqlite_url: str, fake: FakeSlackAPI, **settings: Any) -> S
     async def record_wait(seconds: float) -> None:
         waits.append(seconds)
 
+    if before_start is not None:
+        await _value(before_start(app))
     adapter = SlackAdapter(app, client=make_client(BOT_TOKEN, fake.api_url, sleep=record_wait))
     app.add_gateway(adapter.gateway)
     await adapter.start()

@@ -8,8 +8,9 @@ import time
 
 from sqlmodel import select
 
-from storage.tables import Idea, Identity, Person, PointEntry, ProcessedEvent, Support
+from storage.tables import Idea, Identity, InboxEvent, Person, PointEntry, ProcessedEvent, Support
 from tests.adapters.slack.stand import ROOM, SlackStand, eventually
+from tests.faults import fail_command
 from tests.fakes.slack_api import event_callback, message_event, reaction_added_event, signed_request_headers
 
 
@@ -48,11 +49,13 @@ async def test_a_stale_timestamp_is_refused(slack: SlackStand) -> None:
 async def test_a_retried_event_is_handled_once(slack: SlackStand) -> None:
     event = message_event(ROOM, slack.user("junho"), "#아이디어 공원 그늘막", ts="1700000002.000100")
     assert await slack.event(event, event_id="EvSAME") == 200
-    assert await slack.event(event, event_id="EvSAME", retry=1) == 200
-    await slack.settle(2)
-    assert slack.app.core.duplicate_count == 1
+    assert await slack.event(event, event_id="EvSAME", retry=1) == 200  # while the first waits in the inbox
+    await slack.settle()
+    assert await slack.event(event, event_id="EvSAME", retry=2) == 200  # after it was handled
+    await slack.settle()
     assert await slack.count(Idea) == 1
     assert len(slack.fake.posted_messages(ROOM)) == 1
+    assert await slack.count(InboxEvent) == 0
 
 
 async def test_the_answer_comes_back_before_the_slow_work_finishes(slack: SlackStand) -> None:
@@ -116,7 +119,7 @@ async def test_a_thumbs_up_reaction_on_the_idea_counts_as_support(slack: SlackSt
     await slack.event(reaction_added_event(slack.user("junho"), ROOM, reply["ts"], "+1::skin-tone-3"))
     await slack.event(reaction_added_event(slack.user("seoyeon"), ROOM, reply["ts"], "thumbsup"))
     await slack.event(reaction_added_event(slack.user("jiwoo"), ROOM, reply["ts"], "joy"))  # not a support
-    await slack.settle(2)
+    await slack.settle()
     async with slack.app.db.session() as session:
         idea = (await session.exec(select(Idea))).one()
     assert idea.support_count == 2
@@ -186,23 +189,15 @@ async def test_app_home_welcomes_someone_the_bot_does_not_know(slack: SlackStand
 
 
 async def test_an_event_the_core_could_not_handle_is_tried_again_after_the_ack(slack: SlackStand, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import adapters.slack.adapter as slack_adapter
+    import bot.inbox
 
-    monkeypatch.setattr(slack_adapter, "RETRY_DELAYS", (0.05, 0.05))
-    real = slack.app.core._handle_once
-    calls = []
-
-    async def outage_once(event):  # type: ignore[no-untyped-def]
-        calls.append(event.event_id)
-        if len(calls) == 1:
-            raise ConnectionError("database went away")
-        return await real(event)
-
-    monkeypatch.setattr(slack.app.core, "_handle_once", outage_once)
+    monkeypatch.setattr(bot.inbox, "RETRY_DELAYS", (0.05, 0.05))
+    monkeypatch.setattr(bot.inbox, "SCAN_SECONDS", 0.05)
+    idea = fail_command(monkeypatch, slack.app.core, "idea", ConnectionError("database went away"))
     event = message_event(ROOM, slack.user("seoyeon"), "#아이디어 장애 뒤에도 남는 아이디어", ts="1700000009.000100")
     assert await slack.event(event, event_id="EvOUTAGE") == 200  # acknowledged at once, as Slack requires
     await eventually(lambda: slack.count(Idea))
     async with slack.app.db.session() as session:
         assert [i.text for i in (await session.exec(select(Idea))).all()] == ["장애 뒤에도 남는 아이디어"]
-    assert len(calls) == 2
+    assert idea.calls == 2
     assert await slack.count(ProcessedEvent, ProcessedEvent.event_id == "EvOUTAGE") == 1

@@ -9,6 +9,7 @@ from telegram_stand import GROUP, JUNHO, MINJI, Bot, ko, plain, start_bot
 
 from bot.messages import Outcome
 from storage.tables import Idea
+from tests.faults import fail_command
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 
@@ -133,15 +134,8 @@ async def test_an_idea_that_met_a_database_outage_is_not_confirmed_until_it_is_s
 ) -> None:
     monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01,))
     monkeypatch.setattr("adapters.telegram.polling.FIRST_BACKOFF", 0.05)
-    real = bot.app.core._handle_once
-    outage = [ConnectionRefusedError("connection refused")] * 3  # longer than the core's own retries
-
-    async def away(event):  # type: ignore[no-untyped-def]
-        if outage:
-            raise outage.pop()
-        return await real(event)
-
-    monkeypatch.setattr(bot.app.core, "_handle_once", away)
+    refused = ConnectionRefusedError("connection refused")
+    fail_command(monkeypatch, bot.app.core, "idea", refused, refused, refused)  # longer than the core's own retries
     said = bot.say(MINJI, "/idea 장애가 지나간 뒤 저장되는 아이디어")
     await bot.reply_to(GROUP, 2)
 

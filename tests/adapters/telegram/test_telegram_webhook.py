@@ -13,6 +13,7 @@ from telegram_stand import GROUP, MINJI, Bot, ko, plain, start_bot
 from adapters.telegram import TelegramAdapter, TelegramSetupError
 from idearoom.wiring import build_app
 from storage.tables import Idea, ProcessedEvent
+from tests.faults import fail_command
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import test_settings
 
@@ -76,19 +77,15 @@ async def test_an_update_the_core_could_not_handle_is_answered_500_and_its_redel
     hooked: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     update = json.dumps(hooked.say(MINJI, "/idea 장애 뒤에 다시 온 아이디어")).encode()
-    real = hooked.app.core._handle_once
-
-    async def outage(event):  # type: ignore[no-untyped-def]
-        raise ConnectionError("database went away")
-
-    monkeypatch.setattr(hooked.app.core, "_handle_once", outage)
+    idea = fail_command(monkeypatch, hooked.app.core, "idea")
+    idea.outage(ConnectionError("database went away"))
     monkeypatch.setattr("bot.core.RECONNECT_PAUSES", (0.01,))
     assert await post(hooked, update, SECRET) == 500
     assert await post(hooked, update, SECRET) == 500  # still down when Telegram tries again
     apology = await hooked.reply_to(GROUP)
     assert apology.params["text"] == ko("error.internal")
     assert await hooked.count(Idea) == 0
-    monkeypatch.setattr(hooked.app.core, "_handle_once", real)
+    idea.restore()  # the database is back
     assert await post(hooked, update, SECRET) == 200  # Telegram tries again
     assert [i.text for i in await hooked.rows(Idea)] == ["장애 뒤에 다시 온 아이디어"]
     await hooked.reply_to(GROUP, 2)
@@ -139,10 +136,7 @@ async def test_an_update_that_meets_a_bug_is_apologized_for_once_and_not_asked_f
 ) -> None:
     update = json.dumps(hooked.say(MINJI, "/idea 버그를 만난 아이디어")).encode()
 
-    async def bug(event):  # type: ignore[no-untyped-def]
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(hooked.app.core, "_handle_once", bug)
+    fail_command(monkeypatch, hooked.app.core, "idea", RuntimeError("a bug"))
     assert await post(hooked, update, SECRET) == 200
     apology = await hooked.reply_to(GROUP)
     assert plain(apology) == ko("error.internal")

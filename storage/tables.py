@@ -38,6 +38,9 @@ class Department(SQLModel, table=True):
 class Person(SQLModel, table=True):
     """A member of staff, whatever platforms they use."""
 
+    # Reports and the departments' leaderboard map people to departments from this index alone.
+    __table_args__ = (sa.Index("ix_person_id_department", "id", "department_id"),)
+
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     handle: Optional[str] = Field(default=None, max_length=100, unique=True)
@@ -188,7 +191,11 @@ class FieldVisit(SQLModel, table=True):
 class Idea(SQLModel, table=True):
     """An idea posted in a room, under the room's current topic or none."""
 
-    __table_args__ = (sa.Index("ix_idea_topic_support", "topic_id", "support_count"),)
+    # The month report counts a month's ideas and their authors from the second index alone.
+    __table_args__ = (
+        sa.Index("ix_idea_topic_support", "topic_id", "support_count"),
+        sa.Index("ix_idea_created_author", "created_at", "author_id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True)
@@ -242,7 +249,8 @@ class TermCount(SQLModel, table=True):
 class Support(SQLModel, table=True):
     """One person's support for an idea; the unique pair makes a second support impossible."""
 
-    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"),)
+    # The month report finds a month's supporters from the index alone (support had no time index).
+    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"), sa.Index("ix_support_created_person", "created_at", "person_id"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     idea_id: int = Field(foreign_key="idea.id", index=True)

@@ -1,7 +1,7 @@
 """indexes for the month report and the departments' leaderboard at a city's size
 
 Revision ID: 0006_perf
-Revises: 0005_slack
+Revises: 0007_people
 Create Date: 2026-12-01 21:40:00.000000
 """
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision: str = '0006_perf'
-down_revision: Union[str, None] = '0005_slack'
+down_revision: Union[str, None] = '0007_people'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

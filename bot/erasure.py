@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import delete, select, update
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
@@ -42,7 +42,7 @@ async def erase(session: AsyncSession, person: Person, *, remove_ideas: bool, lo
         direct = [account.external_id, f"dm:{account.external_id}"]
         # Messages to them hold their platform ids and what the bot told them.
         await session.exec(delete(OutboxMessage).where(OutboxMessage.platform == account.platform, OutboxMessage.dest_id.in_(direct)))  # type: ignore[call-overload, arg-type, attr-defined]
-        rooms = (await session.exec(select(Room).where(Room.platform == account.platform, Room.is_direct == True, Room.external_id.in_(direct)))).all()  # type: ignore[attr-defined]
+        rooms = (await session.exec(select(Room).where(Room.platform == account.platform, col(Room.is_direct).is_(True), Room.external_id.in_(direct)))).all()  # type: ignore[attr-defined]
         for room in rooms:
             room.external_id = f"erased:{room.id}"
             session.add(room)

@@ -85,7 +85,7 @@ def is_organizer(person: Person, identity: Identity | None, settings: Settings) 
 
 async def organizers(session: AsyncSession, settings: Settings) -> list[Person]:
     """People with the organizer role, in the database or by IDEAROOM_ORGANIZERS."""
-    people = list((await session.exec(select(Person).where(Person.is_organizer == True))).all())
+    people = list((await session.exec(select(Person).where(col(Person.is_organizer).is_(True)))).all())
     seen = {p.id for p in people}
     for entry in settings.organizers:
         platform, _, external_id = entry.partition(":")
@@ -176,5 +176,5 @@ async def may_take_part(session: AsyncSession, person: Person, settings: Setting
     if any(f"{i.platform}:{i.external_id}" in organizer_accounts_ for i in accounts):
         return True
     # Citizen members of the advisory committee are outside the staff directory by nature.
-    member = select(CommitteeMember.id).where(CommitteeMember.person_id == person.id, CommitteeMember.active == True)
+    member = select(CommitteeMember.id).where(CommitteeMember.person_id == person.id, col(CommitteeMember.active).is_(True))
     return (await session.exec(member)).first() is not None

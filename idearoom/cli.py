@@ -14,7 +14,6 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from idearoom.settings import PLUGINS, AppSettings, configured_platforms, handle_platforms
 from bot.ports import Clock, ManualClock, SystemClock
-from idearoom.settings import Settings, configured_platforms, handle_platforms
 
 log = logging.getLogger("idearoom")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -128,7 +129,7 @@ class TelegramGateway:
             )
         return sent
 
-    async def _send_document(self, chat_id, message: Outgoing, reply) -> SendResult:  # type: ignore[no-untyped-def]
+    async def _send_document(self, chat_id: int | str, message: Outgoing, reply: Any) -> SendResult:
         path = Path(str(message.payload.get("path") or ""))
         if not path.is_file():
             raise DeliveryError(f"document file not found: {path}", permanent=True)

@@ -6,4 +6,4 @@ from bot.features import committee, committee_agenda, committee_vote, monthly_to
 from bot.features import points, proposals, reports  # noqa: F401
 from bot.features import outbox, routing  # noqa: F401
 from bot.features import accounts, erasure, retention, strangers  # noqa: F401
-from bot.features import outbox, routing, todo  # noqa: F401
+from bot.features import todo  # noqa: F401

@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     ack_coalesce_seconds: float = Field(5.0, alias="IDEAROOM_ACK_COALESCE_SECONDS")
     # Each platform's own settings (tokens, its sending pace) live with its adapter: adapters/*/settings.py.
 
+    # allow: anyone who writes in a room may post, support and earn points (as before);
+    # staff: only people in the directory, organizers and committee members.
+    strangers: str = Field("allow", alias="IDEAROOM_STRANGERS")
+    # Erasure (`idearoom people erase`): keep: an erased person's ideas stay, anonymised; remove: their text goes too.
+    erasure_ideas: str = Field("keep", alias="IDEAROOM_ERASURE_IDEAS")
+    # Retention (days; 0 keeps forever): purged every night at 03:00 in batches of IDEAROOM_RETENTION_BATCH rows.
+    retain_events_days: int = Field(30, alias="IDEAROOM_RETAIN_EVENTS_DAYS")
+    retain_outbox_days: int = Field(90, alias="IDEAROOM_RETAIN_OUTBOX_DAYS")
+    retain_audit_days: int = Field(1095, alias="IDEAROOM_RETAIN_AUDIT_DAYS")
+    retention_batch: int = Field(500, alias="IDEAROOM_RETENTION_BATCH")
+    # Linking one person's accounts across platforms (/link)
+    link_code_minutes: int = Field(10, alias="IDEAROOM_LINK_CODE_MINUTES")
+    link_max_attempts: int = Field(5, alias="IDEAROOM_LINK_MAX_ATTEMPTS")
     # Intake: requests are committed to the inbox before the platform is answered
     inbox_lease_seconds: float = Field(30.0, alias="IDEAROOM_INBOX_LEASE_SECONDS")
     drain_seconds: float = Field(10.0, alias="IDEAROOM_DRAIN_SECONDS")
@@ -66,6 +79,32 @@ class Settings(BaseSettings):
     # HTTP (webhooks, health, metrics)
     http_host: str = Field("0.0.0.0", alias="IDEAROOM_HTTP_HOST")
     http_port: int = Field(8080, alias="IDEAROOM_HTTP_PORT")
+    # Set: /healthz and /metrics answer only on this port of IDEAROOM_OPS_HOST, not on the webhooks' port.
+    ops_port: int | None = Field(None, alias="IDEAROOM_OPS_PORT")
+    ops_host: str = Field("127.0.0.1", alias="IDEAROOM_OPS_HOST")
+    # Set: GET /metrics needs "Authorization: Bearer <token>".
+    metrics_token: str = Field("", alias="IDEAROOM_METRICS_TOKEN")
+
+    @field_validator("strangers")
+    @classmethod
+    def _strangers(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("allow", "staff"):
+            raise ValueError("IDEAROOM_STRANGERS is allow or staff")
+        return value
+
+    @field_validator("erasure_ideas")
+    @classmethod
+    def _erasure_ideas(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("keep", "remove"):
+            raise ValueError("IDEAROOM_ERASURE_IDEAS is keep or remove")
+        return value
+
+    @field_validator("ops_port", mode="before")
+    @classmethod
+    def _no_ops_port(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("organizers", mode="before")
     @classmethod

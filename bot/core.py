@@ -325,6 +325,8 @@ class Core:
                 return
             if event.place.is_direct:
                 ctx.reply(ctx.t("help.direct_hint"))
+            elif event.reply_to:
+                await ctx.publish("message.reply", message_id=event.reply_to, text=text)
             return
         spec = self.registry.commands.get(command.name)
         if spec is None:

@@ -118,3 +118,6 @@ async def ensure_schedule(session: AsyncSession, settings: Settings, now: dateti
     await schedule_monthly_topic(session, settings, now)
     await schedule_committee(session, settings, now)
     await ensure_recurring(session, settings, now)
+    from bot.retention import schedule_retention  # the retention settings' own module
+
+    await schedule_retention(session, settings, now)

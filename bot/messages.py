@@ -36,6 +36,8 @@ class IncomingMessage:
     place: Place
     text: str
     message_id: str | None = None
+    # The message this one answers (a Telegram reply, a Slack thread's parent), if any.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class Outgoing:
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
-    kind: str = "message"  # message, invite, reaction, photo
+    kind: str = "message"  # message, invite, reaction, photo, document (payload "path")
     payload: dict[str, Any] = field(default_factory=dict)
 
 

@@ -23,6 +23,9 @@ ALIASES = {
     "자문단": "committee",
     "알림": "remind",
     "도움말": "help",
+    "계정연결": "link",
+    "연결해제": "unlink",
+    "내정보": "mydata",
     "할일": "todo",
     "start": "start",
 }

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.messages import Actor
 from storage.db import Database
-from storage.tables import Identity, Person
+from storage.tables import CommitteeMember, Identity, Person
 
 # The bot's own account for what it does by itself (reminders, the scheduler); never a way to reach anyone.
 SYSTEM_PLATFORM = "system"
@@ -85,7 +85,7 @@ def is_organizer(person: Person, identity: Identity | None, settings: Settings) 
 
 async def organizers(session: AsyncSession, settings: Settings) -> list[Person]:
     """People with the organizer role, in the database or by IDEAROOM_ORGANIZERS."""
-    people = list((await session.exec(select(Person).where(Person.is_organizer == True))).all())  # noqa: E712
+    people = list((await session.exec(select(Person).where(col(Person.is_organizer).is_(True)))).all())
     seen = {p.id for p in people}
     for entry in settings.organizers:
         platform, _, external_id = entry.partition(":")
@@ -165,3 +165,16 @@ async def organizer_chats(db: Database, settings: Settings, platform: str) -> li
             (identity.external_id, person.locale or settings.locale)
             for person, identity in await organizer_accounts(session, settings, platform)
         ]
+
+
+async def may_take_part(session: AsyncSession, person: Person, settings: Settings) -> bool:
+    """Whether `person` may post, support and earn points under IDEAROOM_STRANGERS."""
+    if settings.strangers == "allow" or person.handle is not None or is_organizer(person, None, settings):
+        return True
+    organizer_accounts_ = {entry for entry in settings.organizers}
+    accounts = (await session.exec(select(Identity).where(Identity.person_id == person.id))).all()
+    if any(f"{i.platform}:{i.external_id}" in organizer_accounts_ for i in accounts):
+        return True
+    # Citizen members of the advisory committee are outside the staff directory by nature.
+    member = select(CommitteeMember.id).where(CommitteeMember.person_id == person.id, col(CommitteeMember.active).is_(True))
+    return (await session.exec(member)).first() is not None

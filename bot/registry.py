@@ -56,6 +56,8 @@ class Registry:
     before_hooks: list[BeforeHook] = field(default_factory=list)
     # Kinds that must happen at their exact time (a closing, an expiry); their messages still wait.
     exact_reminders: set[str] = field(default_factory=set)
+    # Housekeeping that tells no one (the nightly purge): done, but not counted as a reminder sent.
+    quiet_reminders: set[str] = field(default_factory=set)
 
     def command(
         self,
@@ -113,7 +115,7 @@ class Registry:
 
         return register
 
-    def reminder(self, kind: str, *, exact: bool = False) -> Callable[[ReminderHandler], ReminderHandler]:
+    def reminder(self, kind: str, *, exact: bool = False, quiet: bool = False) -> Callable[[ReminderHandler], ReminderHandler]:
         """Register what happens when a stored reminder of `kind` falls due (see bot.reminders).
 
         Reminders fire in office hours on business days (one due outside waits for the next
@@ -124,6 +126,8 @@ class Registry:
             self.reminders[kind] = handler
             if exact:
                 self.exact_reminders.add(kind)
+            if quiet:
+                self.quiet_reminders.add(kind)
             return handler
 
         return register

@@ -66,6 +66,95 @@ async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def people_link(settings: Settings, args: argparse.Namespace) -> int:
+    """Link an account to a person (a directory handle or another account), or unlink it."""
+    from sqlmodel import select
+
+    from bot import linking, people
+    from bot.errors import UserError
+    from bot.i18n import Translator
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.tables import Identity, Person
+
+    platform, sep, external_id = args.account.partition(":")
+    if not sep or not platform or not external_id:
+        print("expected <platform>:<user-id>, e.g. telegram:123456789", file=sys.stderr)
+        return 2
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    now = SystemClock().now()
+    try:
+        async with db.session() as session:
+            identity = await people.account(session, platform, external_id)
+            if args.people_command == "unlink":
+                if identity is None:
+                    print(f"no such account: {args.account}", file=sys.stderr)
+                    return 2
+                await linking.unlink(session, identity, now=now, actor_id=None)
+                print(f"{args.account} is no longer linked to its other accounts")
+                return 0
+            ref_platform, ref_sep, ref_id = args.person.partition(":")
+            target = await people.person_of_account(session, ref_platform, ref_id) if ref_sep else None
+            if target is None:
+                target = (await session.exec(select(Person).where(Person.handle == args.person))).first()
+            if target is None:
+                print(f"no such person: {args.person}", file=sys.stderr)
+                return 2
+            other = await session.get(Person, identity.person_id) if identity else None
+            if other is None:
+                # An account the bot has not seen yet: it is simply given to the person.
+                other = Person(name=external_id, created_at=now)
+                session.add(other)
+                await session.flush()
+                assert other.id is not None
+                session.add(Identity(person_id=other.id, platform=platform, external_id=external_id, created_at=now))
+                await session.flush()
+            await linking.check_linkable(session, target, other)
+            keep, gone = linking.survivor_of(target, other)
+            await linking.merge(session, keep, gone, now=now, actor_id=None)
+            print(f"{args.account} now belongs to {keep.name}")
+    except UserError as error:
+        print(Translator("en")(error.key, **error.params), file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def people_erase(settings: Settings, args: argparse.Namespace) -> int:
+    """Erase a person (a directory handle or platform:user-id): a pseudonym, no accounts, the sums kept."""
+    from sqlmodel import select
+
+    from bot import people
+    from bot.erasure import erase
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.tables import Person
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            platform, sep, external_id = args.person.partition(":")
+            person = await people.person_of_account(session, platform, external_id) if sep else None
+            if person is None:
+                person = (await session.exec(select(Person).where(Person.handle == args.person))).first()
+            if person is None:
+                print(f"no such person: {args.person}", file=sys.stderr)
+                return 2
+            if not args.yes:
+                print(f"this erases {person.name} for good; run again with --yes to do it", file=sys.stderr)
+                return 2
+            pseudonym = await erase(
+                session, person, remove_ideas=settings.erasure_ideas == "remove", locale=settings.locale, now=SystemClock().now(), actor_id=None
+            )
+            print(f"{args.person} is now {pseudonym}")
+    finally:
+        await db.dispose()
+    return 0
+
+
 async def directory_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.directory import DirectoryError, import_directory
     from storage.db import Database
@@ -173,6 +262,21 @@ def build_parser() -> argparse.ArgumentParser:
     imp = directory.add_parser("import", help="import departments and people from a CSV file")
     imp.add_argument("file")
     imp.set_defaults(handler=directory_import)
+
+    people_commands = commands.add_parser("people", help="people's accounts").add_subparsers(
+        dest="people_command", required=True
+    )
+    link = people_commands.add_parser("link", help="make an account one more account of a person")
+    link.add_argument("person", help="a directory handle or <platform>:<user-id> of the person")
+    link.add_argument("account", help="<platform>:<user-id> of the account to link, e.g. telegram:123456789")
+    link.set_defaults(handler=people_link)
+    unlink = people_commands.add_parser("unlink", help="give an account a person of its own again")
+    unlink.add_argument("account", help="<platform>:<user-id>")
+    unlink.set_defaults(handler=people_link)
+    erase_command = people_commands.add_parser("erase", help="erase a person: a pseudonym, no accounts, sums kept")
+    erase_command.add_argument("person", help="a directory handle or <platform>:<user-id>")
+    erase_command.add_argument("--yes", action="store_true", help="confirm: the erasure cannot be undone")
+    erase_command.set_defaults(handler=people_erase)
 
     for plugin in PLUGINS:  # a platform may bring commands of its own, e.g. `idearoom slack manifest`
         if plugin.add_commands is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -57,8 +58,27 @@ class Observability:
         self.registry.register(_AppCollector(app, lambda: self._queue))
 
     def install(self) -> None:
-        self.app.http.add_route("GET", "/healthz", self.healthz)
-        self.app.http.add_route("GET", "/metrics", self.metrics)
+        """Add the routes to the operators' own listener when one is set, else to the webhooks' server."""
+        settings = self.app.settings
+        server = self.app.http
+        if settings.ops_port is not None:
+            from idearoom.http import HttpServer
+
+            server = self.app.ops_http = HttpServer(settings.ops_host, settings.ops_port)
+        server.add_route("GET", "/healthz", self.healthz)
+        server.add_route("GET", "/metrics", self.metrics)
+
+    async def start(self) -> None:
+        """Start the operators' own listener, if there is one (the webhooks' server starts on its own)."""
+        if self.app.ops_http is not None:
+            await self.app.ops_http.start()
+
+    def _authorized(self, request: web.Request) -> bool:
+        token = self.app.settings.metrics_token
+        if not token:
+            return True
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(given.encode(), token.encode())
 
     async def _refresh_queue(self) -> None:
         async with self.app.db.session() as session:
@@ -90,6 +110,8 @@ class Observability:
         )
 
     async def metrics(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.Response(status=401, text="metrics need a token", headers={"WWW-Authenticate": "Bearer"})
         try:
             await self._refresh_queue()
         except Exception as error:

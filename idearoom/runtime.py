@@ -111,8 +111,10 @@ class Worker:
                 raise SetupError(f"{type(adapter).__name__}: {error}") from error
             app.adapter_states[adapter.gateway.platform] = "connected"
         if self.adapters:  # the console has no HTTP side
-            Observability(app).install()
+            observability = Observability(app)
+            observability.install()
             await app.http.start()
+            await observability.start()
         app.start_sender()
         if self.scheduler is None:
             return

@@ -37,6 +37,8 @@ class App:
     sender: Sender
     http: HttpServer
     inbox: Inbox
+    # The operators' own listener for /healthz and /metrics when IDEAROOM_OPS_PORT is set.
+    ops_http: HttpServer | None = None
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     role: str = "all"  # web, scheduler or all (see `idearoom run --role`)
@@ -79,6 +81,8 @@ class App:
         self.tasks.clear()
         await self.inbox.close()
         await self.http.stop()
+        if self.ops_http is not None:
+            await self.ops_http.stop()
         await self.db.dispose()
 
 

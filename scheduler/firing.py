@@ -31,6 +31,7 @@ class FireReport:
     failed: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # claimed by another worker first
+    quiet: list[int] = field(default_factory=list)  # housekeeping done (registry.reminder(quiet=True))
 
 
 async def due_ids(core: Core, now: datetime, limit: int = 200) -> list[int]:
@@ -123,7 +124,7 @@ async def fire_one(core: Core, reminder_id: int, now: datetime, report: FireRepo
         reminder.state = ReminderState.sent
         reminder.sent_at = ctx.now()
         ctx.session.add(reminder)
-        return "sent"
+        return "quiet" if reminder.kind in ctx.registry.quiet_reminders else "sent"
 
     for attempt in range(3):
         try:

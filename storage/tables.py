@@ -38,6 +38,9 @@ class Department(SQLModel, table=True):
 class Person(SQLModel, table=True):
     """A member of staff, whatever platforms they use."""
 
+    # Reports and the departments' leaderboard map people to departments from this index alone.
+    __table_args__ = (sa.Index("ix_person_id_department", "id", "department_id"),)
+
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     handle: Optional[str] = Field(default=None, max_length=100, unique=True)
@@ -46,6 +49,9 @@ class Person(SQLModel, table=True):
     department_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
     is_organizer: bool = False
     locale: Optional[str] = Field(default=None, max_length=8)
+    # Set when this person's accounts were linked into another person: the merge's record.
+    # No foreign key: adding one would make SQLite rebuild the table every other table points at.
+    merged_into_id: Optional[int] = Field(default=None)
     created_at: datetime = _created()
 
 
@@ -61,6 +67,18 @@ class Identity(SQLModel, table=True):
     username: Optional[str] = Field(default=None, max_length=100, index=True)
     # False until the platform lets the bot message this person directly (Telegram: /start).
     can_message: bool = True
+    created_at: datetime = _created()
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links the account it is sent from to the person who asked for it."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    platform: str = Field(max_length=20)  # where it was asked for
+    code_hash: str = Field(max_length=64, unique=True)  # sha256 hex: the code itself is never stored
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: Optional[datetime] = _time()
     created_at: datetime = _created()
 
 
@@ -173,7 +191,11 @@ class FieldVisit(SQLModel, table=True):
 class Idea(SQLModel, table=True):
     """An idea posted in a room, under the room's current topic or none."""
 
-    __table_args__ = (sa.Index("ix_idea_topic_support", "topic_id", "support_count"),)
+    # The month report counts a month's ideas and their authors from the second index alone.
+    __table_args__ = (
+        sa.Index("ix_idea_topic_support", "topic_id", "support_count"),
+        sa.Index("ix_idea_created_author", "created_at", "author_id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True)
@@ -183,12 +205,52 @@ class Idea(SQLModel, table=True):
     # Kept in step with the supports table in the same transaction, so ranking needs no join.
     support_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    # Withdrawn by its author: the number keeps answering, the listings leave it out.
+    withdrawn_at: Optional[datetime] = _time()
+    # Merged by an organizer into another idea: its number answers with that one.
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="idea.id")
+
+
+class IdeaCoauthor(SQLModel, table=True):
+    """An author of an idea merged into this one: a co-author, and a proposer of its proposals."""
+
+    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _created()
+
+
+class IdeaComment(SQLModel, table=True):
+    """A reply to the bot's message of an idea (a Telegram reply, a Slack thread): part of its record."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_type=sa.Text)
+    created_at: datetime = _created()
+
+
+class IdeaTerm(SQLModel, table=True):
+    """A term of an idea's text, so similar ideas are found without reading every idea."""
+
+    term: str = Field(primary_key=True, max_length=16)
+    idea_id: int = Field(primary_key=True, foreign_key="idea.id")
+
+
+class TermCount(SQLModel, table=True):
+    """How many ideas hold a term; rare terms weigh more and common ones are not looked up."""
+
+    term: str = Field(primary_key=True, max_length=16)
+    ideas: int = 0
 
 
 class Support(SQLModel, table=True):
     """One person's support for an idea; the unique pair makes a second support impossible."""
 
-    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"),)
+    # The month report finds a month's supporters from the index alone (support had no time index).
+    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"), sa.Index("ix_support_created_person", "created_at", "person_id"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     idea_id: int = Field(foreign_key="idea.id", index=True)
@@ -455,6 +517,15 @@ class ProcessedEvent(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=20)
     event_id: str = Field(primary_key=True, max_length=200)
     processed_at: datetime = _created()
+
+
+class PlatformCursor(SQLModel, table=True):
+    """Where a platform's event stream was read up to (Matrix's sync token), stored after the events it covers."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    account: str = Field(primary_key=True, max_length=200)
+    position: str = Field(sa_type=sa.Text)
+    updated_at: datetime = _created()
 
 
 class InboxState(StrEnum):

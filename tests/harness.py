@@ -125,14 +125,20 @@ class Story:
         await self.app.sender.drain()
         return self.gateway.sent[before:]
 
-    async def say(self, person: str, text: str, room: str = "room", event_id: str | None = None) -> list[str]:
-        """`person` writes `text` in `room`; returns the texts the bot sent as a result."""
-        sent = await self.say_sent(person, text, room, event_id)
+    async def say(
+        self, person: str, text: str, room: str = "room", event_id: str | None = None, reply_to: str | None = None
+    ) -> list[str]:
+        """`person` writes `text` in `room` (as a reply to message `reply_to`); returns what the bot sent."""
+        sent = await self.say_sent(person, text, room, event_id, reply_to)
         return [s.text for s in sent]
 
-    async def say_sent(self, person: str, text: str, room: str = "room", event_id: str | None = None) -> list[Sent]:
+    async def say_sent(
+        self, person: str, text: str, room: str = "room", event_id: str | None = None, reply_to: str | None = None
+    ) -> list[Sent]:
         message_id = f"u{next(self._message_ids)}"
-        event = IncomingMessage(event_id or uuid.uuid4().hex, self.actor(person), self.place(room), text, message_id)
+        event = IncomingMessage(
+            event_id or uuid.uuid4().hex, self.actor(person), self.place(room), text, message_id, reply_to=reply_to
+        )
         await self.app.core.handle(event)
         return await self._deliver()
 

@@ -52,6 +52,8 @@ class ConsoleGateway:
         text = message.text
         if message.kind == "photo" and message.payload.get("path"):
             text += "\n" + self.t("console.image_saved", path=message.payload["path"])
+        if message.kind == "document" and message.payload.get("path"):
+            text += "\n" + self.t("console.file_saved", path=message.payload["path"])
         self._print(header, text)
         for row in message.buttons:
             self.out.write("    " + "  ".join(f"[{b.label} → /press {b.action}]" for b in row) + "\n")
@@ -188,6 +190,14 @@ class ConsoleAdapter:
                 return True
             emoji = words[1] if len(words) > 1 else "👍"
             await self.app.core.handle(ReactionAdded(event_id, self.actor(), self.place(), emoji, words[0]))
+        elif word == "/reply":
+            parts = rest.split(None, 1)
+            if len(parts) < 2:
+                self.say(self.t("console.reply_usage"))
+                return True
+            message_id = f"u{next(self._line_ids)}"
+            reply = IncomingMessage(event_id, self.actor(), self.place(), parts[1], message_id, reply_to=parts[0])
+            await self.app.core.handle(reply)
         else:
             message_id = f"u{next(self._line_ids)}"
             await self.app.core.handle(IncomingMessage(event_id, self.actor(), self.place(), line, message_id))

@@ -71,6 +71,8 @@ def message_to_incoming(body: dict[str, Any], who: Actor | None = None) -> Incom
         place=place(str(event.get("channel", "")), channel_type=event.get("channel_type")),
         text=unescape(str(event["text"])),
         message_id=str(event.get("ts")),
+        # A reply in a thread names the thread's first message (its own ts differs).
+        reply_to=str(event["thread_ts"]) if event.get("thread_ts") not in (None, event.get("ts")) else None,
     )
 
 

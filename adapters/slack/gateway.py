@@ -157,7 +157,7 @@ class SlackGateway:
 
     async def send(self, destination: Destination, message: Outgoing) -> SendResult:
         channel = await self.channel_for(destination)
-        if message.kind == "photo" and message.payload.get("path"):
+        if message.kind in ("photo", "document") and message.payload.get("path"):
             return await self._upload(channel, message)
         arguments: dict[str, Any] = dict(channel=channel, text=escape(message.text), unfurl_links=False)
         if message.buttons:

@@ -75,7 +75,15 @@ def _event(update: Update) -> Incoming | None:
         # Bots (including the anonymous-admin stand-in) and service messages carry no idea.
         if user is None or user.is_bot or not text:
             return None
-        return IncomingMessage(event_id, actor(user), place(message.chat), text, _id(message.message_id, "message_id"))
+        replied = message.reply_to_message
+        return IncomingMessage(
+            event_id,
+            actor(user),
+            place(message.chat),
+            text,
+            _id(message.message_id, "message_id"),
+            reply_to=_id(replied.message_id, "message_id") if replied is not None else None,
+        )
     if update.callback_query is not None:
         query = update.callback_query
         if query.data is None or query.from_user.is_bot:

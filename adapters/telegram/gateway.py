@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -104,6 +105,8 @@ class TelegramGateway:
         reply = ReplyParameters(int(reply_to), allow_sending_without_reply=True) if reply_to.isdigit() else None
         if message.kind == "photo":
             return await self._send_photo(chat_id, message, markup, reply)
+        if message.kind == "document":
+            return await self._send_document(chat_id, message, reply)
         pieces = split_text(message.text)
         if not pieces:
             raise DeliveryError("empty message", permanent=True)
@@ -125,6 +128,16 @@ class TelegramGateway:
                 )
             )
         return sent
+
+    async def _send_document(self, chat_id: int | str, message: Outgoing, reply: Any) -> SendResult:
+        path = Path(str(message.payload.get("path") or ""))
+        if not path.is_file():
+            raise DeliveryError(f"document file not found: {path}", permanent=True)
+        with path.open("rb") as document:
+            sent = await self.bot.send_document(
+                chat_id, document=document, filename=path.name, caption=message.text[:MAX_CAPTION_LENGTH] or None, reply_parameters=reply
+            )
+        return SendResult(message_id=str(sent.message_id))
 
     async def _send_photo(self, chat_id, message: Outgoing, markup, reply) -> SendResult:
         path = Path(str(message.payload.get("path") or ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.context import Context
 from bot.errors import UserError
@@ -14,28 +14,74 @@ from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.points.periods import parse_period
 from bot.registry import registry
+from bot.similar import (
+    Match,
+    index_idea,
+    is_duplicate,
+    search_ideas,
+    similar_ideas,
+    unindex_idea,
+)
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
-from storage.tables import AuditEntry, Idea, MessageLink, Person, Support, Topic, TopicState
+from storage.tables import (
+    AuditEntry,
+    Idea,
+    IdeaCoauthor,
+    IdeaComment,
+    MessageLink,
+    Person,
+    Proposal,
+    ProposalIdea,
+    Support,
+    Topic,
+    TopicState,
+)
 
 IDEAS_SHOWN = 20
 CLOSED_TOPICS_SHOWN = 3
 _MONTH = re.compile(r"^\d{4}-\d{1,2}$")
+FOUND_SHOWN = 10
+SEARCH_WORDS = {"search", "검색", "찾기"}
+EDIT_WORDS = {"edit", "수정"}
+WITHDRAW_WORDS = {"withdraw", "철회"}
+MERGE_WORDS = {"merge", "합치기", "병합"}
+MERGE_FILLER = {"into", "to", "→", "->", "에", "로"}
 
 
 def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
     return [[Button(ctx.t("idea.support_button"), f"support:{idea_id}")]]
 
 
-@registry.command("idea", help=("help.idea",), order=10, in_direct_chat=False)
+@registry.command("idea", help=("help.idea", "help.idea_show", "help.idea_edit"), organizer_help=("help.idea_merge",), order=10, in_direct_chat=False)
 async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     """Store an idea under the room's current topic and answer with its number."""
+    # `/idea edit 12 …` and `/idea withdraw 12`; an idea that merely starts with the word stays an idea.
+    if command.word(0) in EDIT_WORDS and is_number(command.word(1) or ""):
+        await edit_idea(ctx, int(command.word(1)), command.rest_after(2))  # type: ignore[arg-type]
+        return
+    if command.word(0) in WITHDRAW_WORDS and len(command.argv) == 2 and is_number(command.word(1) or ""):
+        await withdraw_idea(ctx, int(command.word(1)))  # type: ignore[arg-type]
+        return
+    if command.word(0) in MERGE_WORDS:
+        numbers = [w.removeprefix("#") for w in command.argv[1:] if w.lower() not in MERGE_FILLER]
+        if len(numbers) != 2 or not all(is_number(n) for n in numbers):
+            raise UserError("idea.merge_usage")
+        await merge_ideas(ctx, int(numbers[0]), int(numbers[1]))
+        return
+    if len(command.argv) == 1 and is_number(command.argv[0].removeprefix("#")):
+        await show_idea(ctx, int(command.argv[0].removeprefix("#")))
+        return
     text = clean_text(
         command.args,
         max_length=ctx.settings.max_idea_length,
         empty_key="idea.empty",
         too_long_key="idea.too_long",
     )
+    similar = await similar_ideas(ctx.session, text)
+    for match in similar:
+        if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
+            raise UserError("idea.duplicate_own", number=match.idea.id)
     topic = await active_topic(ctx.session, ctx.room.id)
     idea = Idea(
         room_id=ctx.room.id,  # type: ignore[arg-type]
@@ -58,26 +104,253 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
                 ref_id=idea.id,
             )
         )
+    await index_idea(ctx.session, idea.id, text)
     ctx.audit("idea.posted", "idea", idea.id)
     await ctx.publish("idea.posted", idea=idea)
     key = "idea.recorded_topic" if topic else "idea.recorded"
+    answer = ctx.t(key, number=idea.id, topic=topic.title if topic else "")
+    buttons = support_button(ctx, idea.id)
+    if similar:
+        answer += "\n" + await _similar_line(ctx, similar)
+        buttons += [[Button(ctx.t("idea.support_similar_button", number=m.idea.id), f"support:{m.idea.id}") for m in similar]]
     ctx.reply(
-        ctx.t(key, number=idea.id, topic=topic.title if topic else ""),
-        support_button(ctx, idea.id),
+        answer,
+        buttons,
         ref=("idea", idea.id),
         coalesce_key="idea-ack",
     )
 
 
-@registry.command("ideas", help=("help.ideas",), order=11, in_direct_chat=False)
+async def _own_free_idea(ctx: Context, idea_id: int, action: str) -> Idea:
+    """The person's own idea, not withdrawn and not in a proposal, or a refusal saying why."""
+    idea = await ctx.session.get(Idea, idea_id)
+    if idea is None:
+        raise UserError("idea.not_found", number=idea_id)
+    if idea.author_id != ctx.person.id:
+        raise UserError(f"idea.{action}_not_author", number=idea_id)
+    if idea.withdrawn_at is not None:
+        raise UserError("idea.withdrawn", number=idea_id)
+    bundled = await ctx.session.exec(select(ProposalIdea.proposal_id).where(ProposalIdea.idea_id == idea_id))
+    proposal_id = bundled.first()
+    if proposal_id is not None:
+        raise UserError(f"idea.{action}_in_proposal", number=idea_id, proposal=proposal_id)
+    return idea
+
+
+async def edit_idea(ctx: Context, idea_id: int, new_text: str) -> None:
+    """The author rewrites their idea while no proposal holds it; supports stay."""
+    text = clean_text(
+        new_text,
+        max_length=ctx.settings.max_idea_length,
+        empty_key="idea.edit_usage",
+        too_long_key="idea.too_long",
+    )
+    idea = await _own_free_idea(ctx, idea_id, "edit")
+    old = idea.text
+    await unindex_idea(ctx.session, idea_id, old)
+    idea.text = text
+    ctx.session.add(idea)
+    await index_idea(ctx.session, idea_id, text)
+    ctx.audit("idea.edited", "idea", idea_id, before=old)
+    ctx.reply(ctx.t("idea.edited", number=idea_id, text=clip(text, 60)))
+
+
+async def withdraw_idea(ctx: Context, idea_id: int) -> None:
+    """The author takes their idea back: its number stays, listings leave it out, its points go once."""
+    idea = await _own_free_idea(ctx, idea_id, "withdraw")
+    idea.withdrawn_at = ctx.now()
+    ctx.session.add(idea)
+    ctx.audit("idea.withdrawn", "idea", idea_id)
+    await ctx.publish("idea.withdrawn", idea=idea)
+    ctx.reply(ctx.t("idea.withdrawn_done", number=idea_id))
+
+
+async def live_idea(ctx: Context, idea_id: int) -> tuple[Idea, list[str]]:
+    """The idea a number stands for, following merges: (idea, a note per merge followed)."""
+    idea = await ctx.session.get(Idea, idea_id)
+    if idea is None:
+        raise UserError("idea.not_found", number=idea_id)
+    notes = []
+    for _ in range(20):  # merged ideas form a chain, never a loop; the bound is a guard
+        if idea.merged_into_id is None:
+            break
+        notes.append(ctx.t("idea.merged_note", number=idea.id, into=idea.merged_into_id))
+        merged_into = await ctx.session.get(Idea, idea.merged_into_id)
+        if merged_into is None:
+            break
+        idea = merged_into
+    return idea, notes
+
+
+async def _coauthors(ctx: Context, idea_id: int) -> list[Person]:
+    rows = await ctx.session.exec(
+        select(Person)
+        .join(IdeaCoauthor, IdeaCoauthor.person_id == Person.id)  # type: ignore[arg-type]
+        .where(IdeaCoauthor.idea_id == idea_id)
+        .order_by(IdeaCoauthor.id)
+    )
+    return list(rows.all())
+
+
+async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
+    """An organizer merges a duplicate into an idea: supports move (one per person), authors become co-authors."""
+    await ctx.require_organizer("idea.merge")
+    if source_id == target_id:
+        raise UserError("idea.merge_same", number=source_id)
+    source, target = await ctx.session.get(Idea, source_id), await ctx.session.get(Idea, target_id)
+    for number, idea in ((source_id, source), (target_id, target)):
+        if idea is None:
+            raise UserError("idea.not_found", number=number)
+        if idea.withdrawn_at is not None:
+            raise UserError("idea.withdrawn", number=number)
+        if idea.merged_into_id is not None:
+            raise UserError("idea.merged_already", number=number, into=idea.merged_into_id)
+    assert source is not None and target is not None
+    bundled = (await ctx.session.exec(select(ProposalIdea.proposal_id).where(ProposalIdea.idea_id == source_id))).first()
+    if bundled is not None:
+        raise UserError("idea.merge_in_proposal", number=source_id, proposal=bundled)
+    authors = {target.author_id, *(p.id for p in await _coauthors(ctx, target_id))}
+    new_authors = [source.author_id, *(p.id for p in await _coauthors(ctx, source_id))]
+    for person_id in new_authors:
+        if person_id not in authors:
+            await insert_ignoring_conflict(
+                ctx.session, IdeaCoauthor, {"idea_id": target_id, "person_id": person_id, "created_at": ctx.now()}
+            )
+            authors.add(person_id)
+    moved = 0
+    for support in (await ctx.session.exec(select(Support).where(Support.idea_id == source_id))).all():
+        # A co-author's support of their own idea, or a second support of one person, is dropped.
+        if support.person_id not in authors:
+            moved += await insert_ignoring_conflict(
+                ctx.session, Support, {"idea_id": target_id, "person_id": support.person_id, "created_at": support.created_at}
+            )
+    await ctx.session.exec(sa.delete(Support).where(Support.idea_id == source_id))  # type: ignore[call-overload, arg-type]
+    # Comments, and replies and 👍 on the merged idea's messages from now on, belong to the idea it joined.
+    await ctx.session.exec(sa.update(IdeaComment).where(IdeaComment.idea_id == source_id).values(idea_id=target_id))  # type: ignore[call-overload, arg-type]
+    await ctx.session.exec(  # type: ignore[call-overload]
+        sa.update(MessageLink).where(MessageLink.ref_kind == "idea", MessageLink.ref_id == source_id).values(ref_id=target_id)  # type: ignore[arg-type]
+    )
+    count = (await ctx.session.exec(select(func.count()).select_from(Support).where(Support.idea_id == target_id))).one()
+    target.support_count = count
+    source.support_count = 0
+    source.merged_into_id = target_id
+    ctx.session.add_all([source, target])
+    ctx.audit("idea.merged", "idea", source_id, into=target_id, supports_moved=moved)
+    answer = ctx.t("idea.merge_done", number=source_id, into=target_id, moved=moved, supports=count)
+    coauthors = await _coauthors(ctx, target_id)
+    if coauthors:
+        answer += "\n" + ctx.t("idea.merge_coauthors", into=target_id, names=", ".join(p.name for p in coauthors))
+    ctx.reply(answer)
+
+
+async def show_idea(ctx: Context, idea_id: int) -> None:
+    """`/idea 12`: the idea with its supports, where it went and the discussion about it."""
+    idea, notes = await live_idea(ctx, idea_id)
+    idea_id = idea.id  # type: ignore[assignment]
+    author = await ctx.session.get(Person, idea.author_id)
+    header = "idea.show_header_withdrawn" if idea.withdrawn_at else "idea.show_header"
+    lines = [*notes, ctx.t(header, number=idea_id), idea.text]
+    lines.append(ctx.t("idea.show_meta", author=ctx.called(author), date=ctx.date(idea.created_at), supports=idea.support_count))
+    coauthors = await _coauthors(ctx, idea_id)
+    if coauthors:
+        lines.append(ctx.t("idea.show_coauthors", names=", ".join(p.name for p in coauthors)))
+    supporters = (
+        await ctx.session.exec(
+            select(Person).join(Support, Support.person_id == Person.id).where(Support.idea_id == idea_id).order_by(Support.id)  # type: ignore[arg-type]
+        )
+    ).all()
+    if supporters:
+        lines.append(ctx.t("idea.show_supporters", names=", ".join(p.name for p in supporters)))
+    went = (
+        await ctx.session.exec(
+            select(Proposal)
+            .join(ProposalIdea, ProposalIdea.proposal_id == Proposal.id)  # type: ignore[arg-type]
+            .where(ProposalIdea.idea_id == idea_id)
+            .order_by(ProposalIdea.added_at)
+        )
+    ).all()
+    for proposal in went:
+        state = ctx.t(f"proposal.state.{proposal.state}")
+        lines.append(ctx.t("idea.show_proposal", number=proposal.id, title=proposal.title, state=state))
+    if not went:
+        lines.append(ctx.t("idea.show_no_proposal"))
+    comments = (
+        await ctx.session.exec(
+            select(IdeaComment, Person)
+            .join(Person, Person.id == IdeaComment.person_id)  # type: ignore[arg-type]
+            .where(IdeaComment.idea_id == idea_id)
+            .order_by(IdeaComment.id)
+        )
+    ).all()
+    if comments:
+        lines.append(ctx.t("idea.show_comments", count=len(comments)))
+        for comment, person in comments:
+            lines.append(ctx.t("idea.show_comment", name=person.name, date=ctx.day(comment.created_at), text=clip(comment.text, 200)))
+    ctx.reply("\n".join(lines))
+
+
+@registry.on("message.reply")
+async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
+    """A reply to an idea's message (the bot's answer or the idea itself) is kept as a comment on it."""
+    link = (
+        await ctx.session.exec(
+            select(MessageLink).where(
+                MessageLink.platform == ctx.place.platform,
+                MessageLink.chat_id == ctx.place.chat_id,
+                MessageLink.message_id == message_id,
+                MessageLink.ref_kind == "idea",
+            )
+        )
+    ).first()
+    if link is None:
+        return
+    text = text.strip()[: ctx.settings.max_idea_length]
+    if not text:
+        return
+    comment = IdeaComment(idea_id=link.ref_id, person_id=ctx.person.id, text=text, created_at=ctx.now())  # type: ignore[arg-type]
+    ctx.session.add(comment)
+    ctx.audit("idea.commented", "idea", link.ref_id)
+
+
+async def _similar_line(ctx: Context, similar: list[Match]) -> str:
+    """"비슷한 아이디어가 있습니다: #12 (제안 #3, 숙성 중), #40": each with where it went."""
+    ids = [m.idea.id for m in similar if m.idea.id is not None]
+    went: dict[int, Proposal] = {}
+    rows = await ctx.session.exec(
+        select(ProposalIdea.idea_id, Proposal)
+        .join(Proposal, Proposal.id == ProposalIdea.proposal_id)  # type: ignore[arg-type]
+        .where(ProposalIdea.idea_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(ProposalIdea.added_at)
+    )
+    for idea_id, proposal in rows.all():
+        went[idea_id] = proposal  # the latest proposal the idea went into
+    items = []
+    for idea_id in ids:
+        found = went.get(idea_id)
+        if found is None:
+            items.append(ctx.t("idea.similar_item", number=idea_id))
+        else:
+            state = ctx.t(f"proposal.state.{found.state}")
+            items.append(ctx.t("idea.similar_item_proposal", number=idea_id, proposal=found.id, state=state))
+    return ctx.t("idea.similar", ideas=", ".join(items))
+
+
+@registry.command("ideas", help=("help.ideas", "help.ideas_search"), order=11, in_direct_chat=False)
 async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
-    """The current topic's ideas, most supported first; `/ideas <topic#>` or `/ideas YYYY-MM` for earlier ones."""
+    """The current topic's ideas, most supported first; `/ideas <topic#>` or `/ideas YYYY-MM` for earlier ones,
+    `/ideas search <words>` searches them all."""
     word = command.word(0)
+    if word in SEARCH_WORDS:
+        await search(ctx, command.rest_after(1))
+        return
     if word is not None:
         await _earlier_ideas(ctx, word)
         return
     topic = await active_topic(ctx.session, ctx.room.id)
-    condition = [Idea.room_id == ctx.room.id, Idea.topic_id == (topic.id if topic else None)]
+    condition = [
+        Idea.room_id == ctx.room.id,
+        Idea.topic_id == (topic.id if topic else None),
+    ]
     if topic is None:
         condition[1] = Idea.topic_id.is_(None)  # type: ignore[union-attr]
     header = (lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)) if topic else (lambda count: ctx.t("ideas.header", count=count))
@@ -134,6 +407,8 @@ async def _closed_topics_hint(ctx: Context) -> str:
 
 async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, footer: str = "") -> None:  # type: ignore[no-untyped-def, type-arg]
     """The ideas matching `condition`, most supported first, or `empty` when there are none."""
+    # Withdrawn and merged ideas keep their numbers but leave every listing.
+    condition = [*condition, Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None)]  # type: ignore[union-attr]
     total = (await ctx.session.exec(select(func.count()).select_from(Idea).where(*condition))).one()
     if not total:
         ctx.reply(empty)
@@ -159,12 +434,56 @@ async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, f
     ctx.reply("\n".join(lines))
 
 
+async def search(ctx: Context, words: str) -> None:
+    """Ideas and proposals of every room and month holding the words, the best match first."""
+    words = clean_text(words, max_length=200, empty_key="ideas.search_usage", too_long_key="ideas.search_usage")
+    ideas = await search_ideas(ctx.session, words, FOUND_SHOWN)
+    proposals = (
+        await ctx.session.exec(
+            select(Proposal)
+            .where(*[Proposal.title.contains(word, autoescape=True) for word in words.split()])  # type: ignore[attr-defined]
+            .order_by(Proposal.id.desc())  # type: ignore[union-attr]
+            .limit(FOUND_SHOWN)
+        )
+    ).all()
+    if not ideas and not proposals:
+        ctx.reply(ctx.t("ideas.search_none", words=words))
+        return
+    authors = dict(
+        (await ctx.session.exec(select(Person.id, Person.name).where(col(Person.id).in_({i.author_id for i in ideas})))).all()
+    )
+    lines = [ctx.t("ideas.search_header", words=words)]
+    for idea in ideas:
+        lines.append(
+            ctx.t(
+                "ideas.search_line",
+                number=idea.id,
+                text=clip(idea.text, 60),
+                author=authors.get(idea.author_id, ""),
+                supports=idea.support_count,
+                date=ctx.date(idea.created_at),
+            )
+        )
+    for proposal in proposals:
+        state = ctx.t(f"proposal.state.{proposal.state}")
+        lines.append(ctx.t("ideas.search_proposal_line", number=proposal.id, title=clip(proposal.title, 60), state=state))
+    ctx.reply("\n".join(lines))
+
+
 async def support_idea(ctx: Context, idea_id: int) -> Idea:
-    """Record the person's support once; refuse their own idea and a second support."""
-    idea = await ctx.session.get(Idea, idea_id)
-    if idea is None:
-        raise UserError("idea.not_found", number=idea_id)
-    if idea.author_id == ctx.person.id:
+    """Record the person's support once; refuse their own idea and a second support.
+
+    A merged idea's number supports the idea it was merged into."""
+    idea, _ = await live_idea(ctx, idea_id)
+    idea_id = idea.id  # type: ignore[assignment]
+    if idea.withdrawn_at is not None:
+        raise UserError("idea.withdrawn", number=idea_id)
+    coauthor = (
+        await ctx.session.exec(
+            select(IdeaCoauthor.id).where(IdeaCoauthor.idea_id == idea_id, IdeaCoauthor.person_id == ctx.person.id)
+        )
+    ).first()
+    if idea.author_id == ctx.person.id or coauthor is not None:
         raise UserError("support.own_idea", number=idea_id)
     added = await insert_ignoring_conflict(
         ctx.session,

@@ -14,6 +14,7 @@ from bot.errors import NotAllowed, UserError
 from bot.features import routing
 from bot.features.common import parse_number
 from bot.features.ideas import support_idea
+from bot.idea_comments import comment_lines
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.proposals.queries import (
@@ -485,6 +486,7 @@ async def show(ctx: Context, proposal: Proposal) -> None:
     lines.append(ctx.t("proposal.show_ideas"))
     for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
         lines.append(ctx.t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
+        lines += await comment_lines(ctx.session, ctx.t, idea.id)  # type: ignore[arg-type]
     if proposal.state == S.submitted and proposal.review_due_at:
         days = max(0, (proposal.review_due_at - ctx.now()).days)
         lines.append(ctx.t("proposal.show_under_review", department=params["department"], due=params["due"], days=days))

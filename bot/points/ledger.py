@@ -77,18 +77,25 @@ async def award(
     return appended
 
 
-def _same_award(column: sa.ColumnElement[str], key: str) -> sa.ColumnElement[bool]:
-    return sa.or_(column == key, column.startswith(key + REDO_MARK, autoescape=True))
-
-
 async def next_key(session: AsyncSession, base_key: str) -> str:
-    """The key for awarding `base_key` now: every reversed award of it makes room for one more."""
-    reversed_count = (
-        await session.exec(
-            select(func.count()).select_from(PointEntry).where(_same_award(PointEntry.award_key, REVERSAL_PREFIX + base_key))  # type: ignore[arg-type]
-        )
-    ).one()
-    return base_key if not reversed_count else f"{base_key}{REDO_MARK}{reversed_count}"
+    """The key for awarding `base_key` now: every reversed award of it makes room for one more.
+
+    The n-th award of a key is reversed by "undo:<key>" before the (n+1)-th is made, so the
+    reversals are contiguous and each is found by an equality probe of the unique index
+    (a LIKE prefix match is served by no index and scanned the whole ledger).
+    """
+    reversed_count = 0
+    while await _exists(session, REVERSAL_PREFIX + _redo_key(base_key, reversed_count)):
+        reversed_count += 1
+    return _redo_key(base_key, reversed_count)
+
+
+def _redo_key(base_key: str, count: int) -> str:
+    return base_key if not count else f"{base_key}{REDO_MARK}{count}"
+
+
+async def _exists(session: AsyncSession, award_key: str) -> bool:
+    return (await session.exec(select(PointEntry.id).where(PointEntry.award_key == award_key).limit(1))).first() is not None
 
 
 async def reverse_live(

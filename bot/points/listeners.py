@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import func, select
 
 from bot.context import Context
+from bot.people import may_take_part
 from bot.points import ledger
 from bot.points.periods import local_day
 from bot.points.rules import PointsRules, load_rules
@@ -22,6 +23,9 @@ def rules(ctx: Context) -> PointsRules:
 async def _give(ctx: Context, person_id: int, points: int, stage: str, ref: tuple[str, int], base_key: str) -> bool:
     if points <= 0:
         return False
+    person = await ctx.session.get(Person, person_id)
+    if person is None or not await may_take_part(ctx.session, person, ctx.settings):
+        return False  # IDEAROOM_STRANGERS=staff: no points outside the directory
     key = await ledger.next_key(ctx.session, base_key)
     return await ledger.award(ctx.session, person_id, points, stage, ref[0], ref[1], key, "", None, ctx.now())
 
@@ -156,4 +160,19 @@ async def on_field_visit_held(ctx: Context, visit: FieldVisit) -> None:
         "field_visit_held",
         ("field_visit", visit.id),
         f"field_visit_held:field_visit:{visit.id}",
+    )
+
+
+@registry.on("idea.withdrawn")
+async def on_idea_withdrawn(ctx: Context, idea: Idea) -> None:
+    """A withdrawn idea's points (posting, the support bonus) are taken back, once: the reversal has its own key."""
+    assert idea.id is not None
+    await ledger.reverse_live(
+        ctx.session,
+        ref_kind="idea",
+        ref_id=idea.id,
+        stages={"idea_posted", "idea_supported_threshold"},
+        reason=ctx.t("idea.withdrawn_points_reason", number=idea.id),
+        awarded_by=ctx.person.id,
+        now=ctx.now(),
     )

@@ -8,7 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
-from storage.tables import CommitteeMember, Department, Idea, Person, Proposal, ProposalIdea
+from storage.tables import CommitteeMember, Department, Idea, IdeaCoauthor, Person, Proposal, ProposalIdea
 
 
 async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
@@ -22,8 +22,18 @@ async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
             .order_by(ProposalIdea.id)
         )
     ).all()
+    # Authors of ideas merged into these ideas are co-authors, and proposers too.
+    coauthors = (
+        await session.exec(
+            select(Person)
+            .join(IdeaCoauthor, IdeaCoauthor.person_id == Person.id)  # type: ignore[arg-type]
+            .join(ProposalIdea, ProposalIdea.idea_id == IdeaCoauthor.idea_id)  # type: ignore[arg-type]
+            .where(ProposalIdea.proposal_id == proposal_id)
+            .order_by(ProposalIdea.id, IdeaCoauthor.id)
+        )
+    ).all()
     seen: dict[int, Person] = {}
-    for person in rows:
+    for person in [*rows, *coauthors]:
         seen.setdefault(person.id, person)  # type: ignore[arg-type]
     return list(seen.values())
 

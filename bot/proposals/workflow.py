@@ -8,13 +8,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import func, select
 
+from bot.business_days import previous_business_day
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
-from bot.business_days import previous_business_day
+from bot.idea_comments import comment_lines
 from bot.messages import Button
 from bot.office_hours import OfficeHours, day_after, due_day, end_of_day
 from bot.points import ledger
-from bot.proposals.queries import department_of, ideas_of, is_head_of, notice_params, proposers
+from bot.proposals.queries import (
+    department_of,
+    ideas_of,
+    is_head_of,
+    notice_params,
+    proposers,
+)
 from bot.proposals.states import can_move, resting_state, state_key
 from bot.reminders import cancel, schedule
 from bot.text import clip
@@ -63,7 +70,10 @@ async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any], fi
     t = ctx.translator(head)
     ideas = await ideas_of(ctx.session, proposal.id)  # type: ignore[arg-type]
     lines = [t(first_key, **params, **extra)]
-    lines += [t("proposal.idea_line", number=i.id, text=clip(i.text, 60), supports=i.support_count) for i in ideas]
+    for idea in ideas:
+        # The discussion in the room goes with each idea, so the reviewing head sees it too.
+        lines.append(t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
+        lines += await comment_lines(ctx.session, t, idea.id)  # type: ignore[arg-type]
     lines.append(t("proposal.review_how", number=proposal.id))
     if await ctx.tell(head, "\n".join(lines), review_buttons(t, proposal.id)) is None:  # type: ignore[arg-type]
         await ctx.tell_organizers("proposal.head_unreachable", number=proposal.id, head=head.name)

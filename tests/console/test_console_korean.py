@@ -80,9 +80,9 @@ async def test_full_width_digits_count_as_digits(sqlite_url: str) -> None:
 
 async def test_a_second_console_session_in_the_same_place_keeps_its_idea(sqlite_url: str) -> None:
     """`printf '/as minji\\n/idea ...\\n' | idearoom run`, twice: the second idea is stored too."""
-    script = "/as minji\n/idea 민원실 대기표를 문자로\n"
-    first = await run_console(sqlite_url, script, migrate=True)
-    second = await run_console(sqlite_url, script + "/as junho\n/react u2 👍\n", migrate=True)
+    first = await run_console(sqlite_url, "/as minji\n/idea 민원실 대기표를 문자로\n", migrate=True)
+    # Another idea: the same one again from the same person would be refused as a duplicate.
+    second = await run_console(sqlite_url, "/as minji\n/idea 민원실에 보조배터리 대여기\n/as junho\n/react u2 👍\n", migrate=True)
 
     assert "💡 아이디어 #1번을 등록했습니다." in first
     assert "💡 아이디어 #2번을 등록했습니다." in second
@@ -92,7 +92,7 @@ async def test_a_second_console_session_in_the_same_place_keeps_its_idea(sqlite_
         ideas = (await session.exec(select(Idea).order_by(Idea.id))).all()
         supports = (await session.exec(select(Support))).all()
     await app.close()
-    assert [i.text for i in ideas] == ["민원실 대기표를 문자로", "민원실 대기표를 문자로"]
+    assert [i.text for i in ideas] == ["민원실 대기표를 문자로", "민원실에 보조배터리 대여기"]
     # The second session's line `u2` is its idea: the reaction supports idea #2, not #1.
     assert [s.idea_id for s in supports] == [ideas[1].id]
 
@@ -105,14 +105,15 @@ def test_idearoom_run_twice_in_the_same_directory_stores_both_ideas(tmp_path: Pa
     runs = [
         subprocess.run(
             [*IDEAROOM, "run"],
-            input="/as minji\n/idea 민원실 대기표를 문자로\n",
+            input=f"/as minji\n/idea {idea}\n",
             capture_output=True,
             text=True,
             cwd=tmp_path,
             env=command_env(env),
             timeout=120,
         )
-        for _ in range(2)
+        # Two ideas: the same one again from the same person would be refused as a duplicate.
+        for idea in ("민원실 대기표를 문자로", "민원실에 보조배터리 대여기")
     ]
     for number, run in enumerate(runs, start=1):
         assert run.returncode == 0 and "Traceback" not in run.stderr + run.stdout, run.stderr

@@ -18,7 +18,7 @@ from tests.commands import IDEAROOM, command_env
 T = TypeVar("T")
 
 # Settings of the developer's shell must not leak into the workers.
-SETTING_PREFIXES = ("IDEAROOM_", "TELEGRAM_", "SLACK_")
+SETTING_PREFIXES = ("IDEAROOM_", "TELEGRAM_", "SLACK_", "MATRIX_")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 

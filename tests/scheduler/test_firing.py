@@ -162,8 +162,15 @@ async def test_start_up_rebuilds_the_built_in_schedule_once(clocked: ClockedStor
     await clocked.runner.recover()
     await clocked.runner.recover()
     keys = [r.dedupe_key for r in await clocked.reminders()]
-    assert keys == ["monthly_topic:2026-04", "committee:2026-Q2:agenda", "committee:2026-Q2:nudge", "committee:2026-Q2:tally"]
-    [monthly, agenda, nudge, tally] = await clocked.reminders()
+    assert keys == [
+        "monthly_topic:2026-04",
+        "committee:2026-Q2:agenda",
+        "committee:2026-Q2:nudge",
+        "committee:2026-Q2:tally",
+        "retention.purge:2026-04-01",  # the night's purge of old records (bot/retention.py)
+    ]
+    [monthly, agenda, nudge, tally, purge] = await clocked.reminders()
+    assert purge.due_at == seoul("2026-04-01T03:00")
     assert monthly.due_at == seoul("2026-04-01T09:00")
     assert (agenda.due_at, tally.due_at) == (seoul("2026-06-08T09:00"), seoul("2026-06-15T18:00"))
     assert nudge.due_at == seoul("2026-06-12T09:00")  # the business day before the meeting

@@ -8,7 +8,7 @@ import time
 
 from sqlmodel import select
 
-from storage.tables import Idea, Identity, InboxEvent, Person, PointEntry, ProcessedEvent, Support
+from storage.tables import Idea, IdeaComment, Identity, InboxEvent, Person, PointEntry, ProcessedEvent, Support
 from tests.adapters.slack.stand import ROOM, SlackStand, eventually
 from tests.faults import fail_command
 from tests.fakes.slack_api import event_callback, message_event, reaction_added_event, signed_request_headers
@@ -123,6 +123,18 @@ async def test_a_thumbs_up_reaction_on_the_idea_counts_as_support(slack: SlackSt
     async with slack.app.db.session() as session:
         idea = (await session.exec(select(Idea))).one()
     assert idea.support_count == 2
+
+
+async def test_a_reply_in_the_idea_messages_thread_becomes_its_comment(slack: SlackStand) -> None:
+    await slack.command("minji", "/idea", "무인 민원발급기 확대")
+    await slack.settle()
+    [reply] = slack.fake.posted_messages(ROOM)
+    await slack.event(message_event(ROOM, slack.user("junho"), "역마다 한 대씩이면 좋겠습니다", thread_ts=reply["ts"]))
+    await slack.event(message_event(ROOM, slack.user("jiwoo"), "스레드 밖의 말"))
+    await slack.settle(2)
+    async with slack.app.db.session() as session:
+        comments = (await session.exec(select(IdeaComment))).all()
+    assert [(c.idea_id, c.text) for c in comments] == [(1, "역마다 한 대씩이면 좋겠습니다")]
 
 
 async def test_a_thumbs_up_on_your_own_idea_is_answered_once_in_your_direct_chat(slack: SlackStand) -> None:

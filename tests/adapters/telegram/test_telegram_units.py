@@ -128,3 +128,9 @@ def test_menus_list_public_commands_and_organizer_ones_only_for_organizers() -> 
     assert [(c.command, c.description) for c in menu(registry, ko)] == [("idea", "아이디어 올리기 (#아이디어 로 시작하는 글도 됩니다)")]
     assert [c.command for c in menu(registry, ko, organizer=True)] == ["idea", "pick"]
     assert menu(registry, ko, organizer=True)[1].description.startswith("★ ")
+
+
+def test_a_reply_names_the_message_it_answers() -> None:
+    replied = message(message_id=3, text="💡 아이디어 #1번을 등록했습니다.")
+    event = to_event(update(message=message(text="좋은 생각입니다", reply_to_message=replied)))
+    assert isinstance(event, IncomingMessage) and (event.message_id, event.reply_to) == ("5", "3")

@@ -1,0 +1,125 @@
+"""Similar ideas: precision and recall on labelled idea pairs, and the look-up time at 1x and 100x data."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import SQLModel
+
+import storage.tables  # noqa: F401  (the tables SQLModel creates)
+from bot.similar import SHOWN, SHOWN_AT, similar_ideas, terms
+from storage.db import Database
+
+PAIRS = Path(__file__).parent / "similar_data" / "pairs.tsv"
+BASE = 2_000  # background ideas at 1x; 100x is 200,000, the size of issue 20's target
+SWEEP = (0.25, 0.3, 0.34, 0.38, 0.42, 0.46, 0.5)
+
+PLACES = ("버스정류장", "공원", "민원실", "주민센터", "청사", "도서관", "전통시장", "지하철역", "경로당", "하천", "산책로", "학교", "앞", "놀이터", "보건소", "공영주차장", "골목길", "아파트", "단지", "시청", "홈페이지", "체육관", "복지관", "횡단보도", "육교", "터널", "어린이집", "문화회관", "주차장", "직원", "식당", "회의실",)
+THINGS = ("의자", "그늘막", "조명", "안내판", "CCTV", "비상벨", "화장실", "충전기", "와이파이", "쓰레기통", "자전거", "거치대", "음수대", "경사로", "엘리베이터", "키오스크", "무인", "반납함", "안내", "방송", "셔틀버스", "점자", "블록", "소화기", "제설함", "흡연", "부스", "꽃길", "벤치", "포토존", "게시판", "우산", "대여함", "분리수거함",)
+DOING = ("을 설치해 주세요", "을 늘려 주세요", "을 교체해 주세요", "을 없애 주세요", " 운영 시간을 늘려 주세요",
+         "을 앱으로 안내해 주세요", " 위치를 지도로 알려 주세요", "을 주말에도 운영합시다", "을 친환경으로 바꿉시다",
+         " 관리를 주민과 함께 합시다", "을 어르신 눈높이에 맞춰 주세요", " 고장을 빨리 고쳐 주세요")
+WHO = ("", "어르신을 위해 ", "어린이를 위해 ", "장애인을 위해 ", "외국인 주민을 위해 ", "여름철 ", "겨울철 ", "밤에 ", "출퇴근 시간에 ")
+
+
+@dataclass(frozen=True)
+class Pair:
+    same: bool
+    earlier: str
+    later: str
+
+
+def pairs() -> list[Pair]:
+    rows = [line.split("\t") for line in PAIRS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    return [Pair(label == "same", a, b) for label, a, b in rows]
+
+
+def background(count: int, rng: random.Random) -> list[str]:
+    return [
+        f"{rng.choice(WHO)}{rng.choice(PLACES)} {rng.choice(THINGS)}{rng.choice(DOING)}"
+        for _ in range(count)
+    ]
+
+
+def build(path: Path, earlier: list[str], extra: int) -> dict[str, int]:
+    """A database of the labelled earlier ideas among `extra` background ones; their ids."""
+    rng = random.Random(20261201)
+    texts = background(extra, rng)
+    for text in earlier:
+        texts.insert(rng.randrange(len(texts) + 1), text)
+    ids = {text: texts.index(text) + 1 for text in earlier}
+    connection = sqlite3.connect(path)
+    connection.execute("INSERT INTO room (id, platform, external_id, title, is_direct, created_at) VALUES (1, 'bench', 'r', 'r', 0, '2026-01-01 00:00:00')")
+    connection.executemany(
+        "INSERT INTO person (id, name, is_organizer, created_at) VALUES (?, ?, 0, '2026-01-01 00:00:00')", [(i, f"직원{i}") for i in range(1, 1001)]
+    )
+    connection.executemany(
+        "INSERT INTO idea (id, room_id, author_id, text, support_count, created_at) VALUES (?, 1, ?, ?, 0, '2026-01-01 00:00:00')",
+        [(i, i % 1000 + 1, text) for i, text in enumerate(texts, start=1)],
+    )
+    counted: dict[str, int] = {}
+    index = []
+    for i, text in enumerate(texts, start=1):
+        for term in terms(text):
+            index.append((term, i))
+            counted[term] = counted.get(term, 0) + 1
+    connection.executemany("INSERT INTO ideaterm (term, idea_id) VALUES (?, ?)", index)
+    connection.executemany("INSERT INTO termcount (term, ideas) VALUES (?, ?)", counted.items())
+    connection.commit()
+    connection.close()
+    return ids
+
+
+async def measure(label: str, extra: int, labelled: list[Pair]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "similar.db"
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        async with db.engine.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.create_all)
+        started = time.perf_counter()
+        ids = await asyncio.to_thread(build, path, list(dict.fromkeys(p.earlier for p in labelled)), extra)
+        built = time.perf_counter() - started
+        found: list[tuple[Pair, float]] = []  # the pair and the earlier idea's score (0: not shown)
+        times = []
+        async with db.session() as session:
+            await similar_ideas(session, "준비")  # the first query opens the connection
+            for pair in labelled:
+                started = time.perf_counter()
+                matches = await similar_ideas(session, pair.later, limit=SHOWN, at_least=min(SWEEP))
+                times.append((time.perf_counter() - started) * 1000)
+                found.append((pair, next((m.score for m in matches if m.idea.id == ids[pair.earlier]), 0.0)))
+        await db.dispose()
+    total = len(ids) + extra
+    print(f"\n{label}: {total:,} ideas (built in {built:.1f} s), {len(labelled)} pairs, "
+          f"{sum(p.same for p in labelled)} the same idea, {sum(not p.same for p in labelled)} near-misses")
+    print(f"look-up: median {statistics.median(times):.1f} ms, p95 {sorted(times)[int(len(times) * 0.95)]:.1f} ms, max {max(times):.1f} ms")
+    print("shown at   precision  recall")
+    for threshold in SWEEP:
+        shown = [(pair, score) for pair, score in found if score >= threshold]
+        hits = sum(pair.same for pair, _ in shown)
+        precision = hits / len(shown) if shown else 1.0
+        recall = hits / sum(p.same for p in labelled)
+        mark = "  <- the bot's setting" if threshold == SHOWN_AT else ""
+        print(f"  {threshold:.2f}     {precision:.2f}       {recall:.2f}{mark}")
+    if "-v" in sys.argv:
+        for pair, score in found:
+            if (score >= SHOWN_AT) != pair.same:
+                print(f"    {'missed' if pair.same else 'wrong '} {score:.2f}  {pair.earlier} / {pair.later}")
+
+
+async def main() -> None:
+    labelled = pairs()
+    await measure("1x", BASE, labelled)
+    await measure("100x", BASE * 100, labelled)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

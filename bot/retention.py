@@ -1,0 +1,74 @@
+"""Retention: old processed-event ids, delivered outbox rows, audit entries and spent link codes are purged."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.reminders import schedule
+from storage.tables import (
+    AuditEntry,
+    LinkCode,
+    OutboxMessage,
+    OutboxState,
+    ProcessedEvent,
+)
+
+RETENTION = "retention.purge"
+PURGE_AT = time(3, 0)  # local time: the quietest hour of an office
+NEXT_BATCH = timedelta(minutes=1)
+
+
+def _targets(settings: Settings, now: datetime) -> list[tuple[Any, Any, sa.ColumnElement[bool]]]:
+    """(table, key columns, what is old enough) for each table with a retention period."""
+    targets = []
+    if settings.retain_events_days:
+        cutoff = now - timedelta(days=settings.retain_events_days)
+        targets.append((ProcessedEvent.__table__, (ProcessedEvent.platform, ProcessedEvent.event_id), ProcessedEvent.processed_at < cutoff))
+    if settings.retain_outbox_days:
+        cutoff = now - timedelta(days=settings.retain_outbox_days)
+        old = sa.and_(OutboxMessage.state == OutboxState.sent, OutboxMessage.created_at < cutoff)
+        targets.append((OutboxMessage.__table__, (OutboxMessage.id,), old))
+    if settings.retain_audit_days:
+        cutoff = now - timedelta(days=settings.retain_audit_days)
+        targets.append((AuditEntry.__table__, (AuditEntry.id,), AuditEntry.at < cutoff))
+    # A link code is worth nothing a day after it expired.
+    targets.append((LinkCode.__table__, (LinkCode.id,), LinkCode.expires_at < now - timedelta(days=1)))
+    return targets
+
+
+async def purge_batch(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
+    """Delete at most one batch of old rows per table; returns how many went from each."""
+    purged: dict[str, int] = {}
+    for table, keys, old in _targets(settings, now):
+        batch = sa.select(*keys).where(old).limit(settings.retention_batch)
+        match = keys[0].in_(batch) if len(keys) == 1 else sa.tuple_(*keys).in_(batch)
+        if len(keys) > 1 and session.bind is not None and session.bind.dialect.name == "sqlite":
+            rows = (await session.exec(batch)).all()  # type: ignore[call-overload]
+            match = sa.or_(*(sa.and_(*(k == v for k, v in zip(keys, row))) for row in rows)) if rows else sa.false()
+        result = await session.exec(sa.delete(table).where(match))  # type: ignore[call-overload]
+        purged[table.name] = result.rowcount or 0
+    return purged
+
+
+def next_purge(settings: Settings, now: datetime) -> datetime:
+    """The next 03:00 in the office's time zone strictly after `now`."""
+    local = now.astimezone(settings.tz)
+    due = datetime.combine(local.date(), PURGE_AT, tzinfo=settings.tz)
+    return due if due > now else due + timedelta(days=1)
+
+
+async def schedule_retention(session: AsyncSession, settings: Settings, now: datetime) -> None:
+    """Store the next night's purge (one per night: its key is the date)."""
+    due = next_purge(settings, now)
+    await schedule(session, kind=RETENTION, due_at=due, audience="organizers", dedupe_key=f"{RETENTION}:{due.date().isoformat()}", now=now)
+
+
+async def schedule_next_batch(session: AsyncSession, after: datetime, number: int, now: datetime) -> None:
+    """More old rows than one batch: the next batch a minute later, in a transaction of its own."""
+    due = after + NEXT_BATCH
+    await schedule(session, kind=RETENTION, due_at=due, audience="organizers", dedupe_key=f"{RETENTION}:{after.isoformat()}:{number}", payload={"batch": number}, now=now)

@@ -1,0 +1,199 @@
+"""Similar ideas: a term index kept in the database and the look-up of the closest earlier ideas."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import func, select
+from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.tables import Idea, IdeaTerm, TermCount
+
+# An idea at least this close is shown as similar (tuned on bench/similar_data, see bench/RESULTS.md).
+SHOWN_AT = 0.38
+# The same person's idea at least this close, within DUPLICATE_HOURS, is a duplicate and refused.
+DUPLICATE_AT = 0.8
+DUPLICATE_HOURS = 24
+SHOWN = 3
+# Candidates are read from the rarest terms until this many index rows, so the look-up stays
+# fast however many ideas there are; a common term (니다, 설치) says little about similarity.
+ROW_BUDGET = 6000
+CANDIDATES = 60
+MIN_IDEAS = 1000
+
+_RUNS = re.compile(r"[0-9a-z가-힣]+")
+# Endings of a request every idea shares; they would only make unrelated ideas look alike.
+_FILLER = re.compile(r"(하면|했으면|해|하여|되면|했|하|되)?\s*(좋겠습니다|좋겠어요|좋겠다|좋겠네요|주세요|주십시오|바랍니다|합시다|했으면 합니다|하자)$")
+
+
+def terms(text: str) -> set[str]:
+    """The terms of a text: Hangul syllable bigrams across spaces, so 온열 의자 meets 온열의자, and whole Latin or digit words."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    found: set[str] = set()
+    for line in re.split(r"[.!?\n]+", text):
+        words = _RUNS.findall(_FILLER.sub("", line.strip()))
+        hangul = re.sub(r"[^가-힣]+", "", "".join(words))
+        found.update(hangul[i : i + 2] for i in range(len(hangul) - 1))
+        if len(hangul) == 1:
+            found.add(hangul)
+        found.update(w[:16] for w in re.findall(r"[0-9a-z]+", " ".join(words)))
+    return found
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+async def index_idea(session: AsyncSession, idea_id: int, text: str) -> None:
+    """Add an idea's terms to the index, in the idea's own transaction."""
+    found = sorted(terms(text))  # sorted: two posts counting the same terms lock them in one order
+    if not found:
+        return
+    insert = _insert(session)
+    await session.exec(insert(IdeaTerm).values([{"term": t, "idea_id": idea_id} for t in found]).on_conflict_do_nothing())  # type: ignore[attr-defined, call-overload]
+    statement = insert(TermCount).values([{"term": t, "ideas": 1} for t in found])  # type: ignore[attr-defined]
+    await session.exec(  # type: ignore[call-overload]
+        statement.on_conflict_do_update(index_elements=["term"], set_={"ideas": TermCount.ideas + 1})
+    )
+
+
+async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
+    """Take an idea's terms out of the index (before its text changes)."""
+    found = sorted(terms(text))
+    if not found:
+        return
+    await session.exec(sa.delete(IdeaTerm).where(IdeaTerm.idea_id == idea_id, IdeaTerm.term.in_(found)))  # type: ignore[call-overload, attr-defined, arg-type]
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(TermCount).where(TermCount.term.in_(found)).values(ideas=TermCount.ideas - 1)  # type: ignore[attr-defined]
+    )
+
+
+@dataclass(frozen=True)
+class Match:
+    idea: Idea
+    score: float
+
+
+def _live(statement: SelectOfScalar[Idea]) -> SelectOfScalar[Idea]:
+    """Leave out withdrawn and merged ideas (they stay in the index: their number still answers)."""
+    return statement.where(Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None))  # type: ignore[union-attr]
+
+
+async def _counts(session: AsyncSession, wanted: Iterable[str]) -> dict[str, int]:
+    wanted = list(wanted)
+    counts: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = await session.exec(select(TermCount.term, TermCount.ideas).where(TermCount.term.in_(wanted[start : start + 500])))  # type: ignore[attr-defined]
+        counts.update(rows.all())
+    return counts
+
+
+def _weight(count: int, total: int) -> float:
+    # BM25's idf, never below a small floor so a term every idea holds still counts a little.
+    # A young database is weighed as one of MIN_IDEAS ideas: with a handful of ideas, a term
+    # of one of them would otherwise weigh far less than a term of none.
+    total = max(total, MIN_IDEAS)
+    return max(math.log((total - count + 0.5) / (count + 0.5) + 1), 0.01)
+
+
+def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
+    """Weighted cosine of two term sets: 1 for the same terms, 0 for none shared."""
+    if not a or not b:
+        return 0.0
+    shared = sum(weight[t] ** 2 for t in a & b)
+    norm_a = math.sqrt(sum(weight[t] ** 2 for t in a))
+    norm_b = math.sqrt(sum(weight[t] ** 2 for t in b))
+    return shared / (norm_a * norm_b)
+
+
+async def _candidates(
+    session: AsyncSession, query: set[str], counts: dict[str, int], total: int, limit: int
+) -> list[tuple[int, int]]:
+    """Ideas holding the query's rarest terms, best first, as (id, weight of the terms held)."""
+    chosen: list[str] = []
+    rows = 0
+    for term in sorted((t for t in query if t in counts), key=lambda t: counts[t]):
+        if chosen and rows + counts[term] > ROW_BUDGET:
+            break
+        chosen.append(term)
+        rows += counts[term]
+    if not chosen:
+        return []
+    # By the weight of the rare terms shared, not their number, so a long idea is not favoured.
+    weights = {t: round(_weight(counts[t], total) * 100) for t in chosen}
+    hits = func.sum(sa.case(weights, value=IdeaTerm.term, else_=0)).label("hits")
+    found = await session.exec(
+        select(IdeaTerm.idea_id, hits)
+        .where(IdeaTerm.term.in_(chosen))  # type: ignore[attr-defined]
+        .group_by(IdeaTerm.idea_id)  # type: ignore[arg-type]
+        .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))  # type: ignore[call-overload]
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in found.all()]
+
+
+async def search_ideas(session: AsyncSession, text: str, limit: int) -> list[Idea]:
+    """Ideas of every room and month holding the words of `text`, the rarest words weighing most."""
+    query = terms(text)
+    total = (await session.exec(select(func.max(Idea.id)))).one() or 0
+    if not query or not total:
+        return []
+    found = await _candidates(session, query, await _counts(session, query), total, limit)
+    rows = await session.exec(_live(select(Idea).where(Idea.id.in_([idea_id for idea_id, _ in found]))))  # type: ignore[union-attr]
+    ideas: dict[int | None, Idea] = {idea.id: idea for idea in rows.all()}
+    return [ideas[idea_id] for idea_id, _ in found if idea_id in ideas]
+
+
+async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN, at_least: float = SHOWN_AT) -> list[Match]:
+    """The earlier ideas closest to `text`, of every room, topic and state, best first."""
+    query = terms(text)
+    if not query:
+        return []
+    total = (await session.exec(select(func.max(Idea.id)))).one() or 0
+    if not total:
+        return []
+    counts = await _counts(session, query)
+    candidate_ids = [idea_id for idea_id, _ in await _candidates(session, query, counts, total, CANDIDATES)]
+    candidates: list[Idea] = list((await session.exec(_live(select(Idea).where(Idea.id.in_(candidate_ids))))).all())  # type: ignore[union-attr]
+    their_terms = {idea.id: terms(idea.text) for idea in candidates}
+    counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
+    weight = {t: _weight(counts.get(t, 0), total) for t in query.union(*their_terms.values())}
+    scored = [Match(idea, similarity(query, their_terms[idea.id], weight)) for idea in candidates]
+    scored = [m for m in scored if m.score >= at_least]
+    scored.sort(key=lambda m: (-m.score, -(m.idea.id or 0)))
+    return scored[:limit]
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(re.findall(r"[0-9]+", unicodedata.normalize("NFKC", text)))
+
+
+def is_duplicate(match: Match, text: str, author_id: int, hours_since: float) -> bool:
+    """The same person's (near) copy of their recent idea; other numbers (버스 3번, 5번) make another idea."""
+    return (
+        match.idea.author_id == author_id
+        and match.score >= DUPLICATE_AT
+        and hours_since <= DUPLICATE_HOURS
+        and _numbers(match.idea.text) == _numbers(text)
+    )
+
+
+def backfill_terms(rows: Sequence[tuple[int, str]]) -> tuple[list[dict[str, object]], dict[str, int]]:
+    """Index rows and term counts for ideas stored before the index existed (the migration)."""
+    index: list[dict[str, object]] = []
+    counted: dict[str, int] = {}
+    for idea_id, text in rows:
+        for term in terms(text):
+            index.append({"term": term, "idea_id": idea_id})
+            counted[term] = counted.get(term, 0) + 1
+    return index, counted

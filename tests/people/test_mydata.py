@@ -1,0 +1,53 @@
+"""/mydata: everything the bot keeps about a person, as a file sent to their direct chat only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlmodel import select
+
+from storage.tables import CommitteeMeeting, Idea
+from tests.core.test_committee import add_members, maturing_proposal
+from tests.scheduler.clocked import ClockedStory
+
+
+async def test_mydata_holds_everything_about_a_person_with_activity_everywhere(sqlite_url: str, tmp_path: Path) -> None:
+    clocked = await ClockedStory.start(sqlite_url, IDEAROOM_REPORT_DIR=str(tmp_path))
+    story = clocked.story
+    try:
+        for person in ("sujin", "dohyun", "jiwoo", "seoyeon", "junho"):
+            await story.dm(person, "/help")
+        await add_members(story)  # 준호 sits on the committee
+        proposal = await maturing_proposal(story, "버스정류장에 온열의자를 설치", "버스정류장 온열의자", "예산 부족")  # he supports it
+        await story.say("junho", "/idea 청사 자전거 보관소를 늘려 주세요")
+        async with story.app.db.session() as session:
+            his_idea = (await session.exec(select(Idea).where(Idea.text == "청사 자전거 보관소를 늘려 주세요"))).one()
+        await story.say("sujin", f"/proposal new {his_idea.id} 자전거 보관소 확충")
+        await clocked.move_to("2026-06-08T09:00")  # the agenda goes out
+        async with story.app.db.session() as session:
+            meeting = (await session.exec(select(CommitteeMeeting))).one()
+        await story.press("junho", f"vote:{meeting.id}:{proposal}:keep", room="dm:junho")
+
+        assert "1:1 대화에서" in (await story.say("junho", "/mydata"))[0]  # never in a group chat
+        before = len(story.gateway.sent)
+        await story.dm("junho", "/내정보")
+        [sent] = story.gateway.sent[before:]
+        assert sent.destination.id == "dm:junho" and sent.message.kind == "document"
+        assert "최준호 주무관님에 관해 봇이 보관하는 정보" in sent.text
+        data = json.loads(Path(sent.message.payload["path"]).read_text(encoding="utf-8"))
+    finally:
+        await clocked.close()
+
+    assert data["person"]["name"] == "최준호" and data["person"]["handle"] == "junho"
+    assert {a["external_id"] for a in data["identity"]} == {"junho"}
+    assert {i["text"] for i in data["idea"]} == {"청사 자전거 보관소를 늘려 주세요"}
+    assert len(data["support"]) == 1  # the 온열의자 idea
+    assert [p["title"] for p in data["proposals_as_proposer"]] == ["자전거 보관소 확충"]
+    assert {e["stage"] for e in data["pointentry"]} >= {"idea_posted"}
+    assert [m["active"] for m in data["committeemember"]] == [True]
+    assert [(v["proposal_id"], v["choice"]) for v in data["committeevote"]] == [(proposal, "keep")]
+    assert data["auditentry"] and all("code_hash" not in str(row) for row in data["auditentry"])
+    assert any("회의 안건" in m["text"] for m in data["messages_to_them"])
+    assert "linkcode" not in data
+

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from storage.db import Database
 from storage.tables import Idea, InboxEvent
+from tests.harness import distinct_text
 from tests.fakes.slack_api import AppDelivery, FakeSlackAPI, message_event
 from tests.ops.worker_processes import WorkerProcess, clean_environment, eventually, free_port
 
@@ -29,7 +30,7 @@ TEST_TIMEOUT = 120
 
 
 def idea_text(kind: str, n: int) -> str:
-    return f"crash-{kind}-{n:02d} 민원실 대기표 알림"
+    return f"crash-{kind}-{n:02d} {distinct_text(kind, n)}"
 
 
 def environment(database_url: str, fake: FakeSlackAPI, **extra: str) -> dict[str, str]:

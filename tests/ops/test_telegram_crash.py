@@ -19,6 +19,7 @@ from sqlmodel import func, select
 from bot.i18n import Translator
 from storage.db import Database
 from storage.tables import Idea, ProcessedEvent
+from tests.harness import distinct_text
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.ops.telegram_updates import GroupStream, TelegramUser
 from tests.ops.worker_processes import (
@@ -42,7 +43,7 @@ ko = Translator("ko")
 
 
 def idea_text(n: int) -> str:
-    return f"crash-idea {n} 민원실 번호표 문자 알림"
+    return f"crash-idea {n} {distinct_text(n)}"
 
 
 class Stand:

@@ -33,6 +33,7 @@ from storage.tables import (
     Room,
     Support,
 )
+from tests.harness import distinct_text
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.ops.telegram_updates import GroupStream, TelegramUser
 from tests.ops.worker_processes import Webhook, WorkerProcess, clean_environment, eventually, run_command
@@ -64,7 +65,7 @@ LATE_IDEAS = [(1, "late-1"), (2, "late-2")]  # (user index, label), posted while
 
 
 def idea_text(user: int, label: Any) -> str:
-    return f"mw-idea u{user}-{label} 정류장 그늘막 설치"
+    return f"mw-idea u{user}-{label} {distinct_text(user, label)}"
 
 
 def reminder_text(label: str) -> str:

@@ -14,7 +14,6 @@ from matrix_stand import make_stand
 from synapse_server import Synapse
 
 from bot.ports import SystemClock
-from adapters.matrix.adapter import MatrixAdapter
 from storage.tables import Idea, OutboxMessage
 from tests.ops.worker_processes import (
     WorkerProcess,
@@ -137,33 +136,6 @@ async def _all_sent(stand) -> bool:  # type: ignore[no-untyped-def]
 
 async def _room_joined(stand, room: str) -> bool:  # type: ignore[no-untyped-def]
     return room in await stand.bot_joined()
-
-
-async def test_a_long_absence_is_read_in_full_from_the_stored_token(
-    synapse: Synapse, names: dict[str, str], sqlite_url: str
-) -> None:
-    """While the bot is stopped, more happens than one sync returns: the `limited` batch is backfilled."""
-    stand = make_stand(synapse, names)
-    await stand.start(sqlite_url)
-    try:
-        minji = stand["minji"]
-        room = await minji.create_room("아이디어방", [stand.bot_id])
-        await eventually(lambda: _room_joined(stand, room), 30, "the bot joins")
-        await minji.say(room, "/idea 멈추기 전 아이디어")
-        await minji.wait_for_text(room, stand.bot_id, "#1번")
-        await stand.adapter.stop()  # type: ignore[union-attr]
-
-        for n in range(12):
-            await minji.say(room, f"#아이디어 멈춘 사이 아이디어 {n:02d}")
-        adapter = MatrixAdapter(stand.app)  # type: ignore[arg-type]
-        adapter.timeline_limit = 3  # one sync shows only the last 3 of the 12
-        stand.adapter = adapter
-        stand.app.add_gateway(adapter.gateway)  # type: ignore[union-attr]
-        await adapter.start()
-        ideas = await eventually(lambda: _ideas_at_least(stand, 13), 30, "all 12 ideas of the absence are stored")
-        assert sorted(ideas) == ["멈추기 전 아이디어", *[f"멈춘 사이 아이디어 {n:02d}" for n in range(12)]]
-    finally:
-        await stand.stop()
 
 
 async def _ideas_at_least(stand, count: int) -> list[str] | None:  # type: ignore[no-untyped-def]

@@ -292,16 +292,7 @@ async def show_idea(ctx: Context, idea_id: int) -> None:
 @registry.on("message.reply")
 async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
     """A reply to an idea's message (the bot's answer or the idea itself) is kept as a comment on it."""
-    link = (
-        await ctx.session.exec(
-            select(MessageLink).where(
-                MessageLink.platform == ctx.place.platform,
-                MessageLink.chat_id == ctx.place.chat_id,
-                MessageLink.message_id == message_id,
-                MessageLink.ref_kind == "idea",
-            )
-        )
-    ).first()
+    link = await _idea_link(ctx, message_id)
     if link is None:
         return
     text = text.strip()[: ctx.settings.max_idea_length]
@@ -519,16 +510,7 @@ async def support_button_pressed(ctx: Context, args: list[str]) -> str:
 @registry.on("reaction.support")
 async def support_by_reaction(ctx: Context, message_id: str) -> None:
     """A 👍 on an idea's message (the person's or the bot's) counts as a support, quietly."""
-    link = (
-        await ctx.session.exec(
-            select(MessageLink).where(
-                MessageLink.platform == ctx.place.platform,
-                MessageLink.chat_id == ctx.place.chat_id,
-                MessageLink.message_id == message_id,
-                MessageLink.ref_kind == "idea",
-            )
-        )
-    ).first()
+    link = await _idea_link(ctx, message_id)
     if link is None:
         return
     try:
@@ -550,3 +532,14 @@ async def _told_before(ctx: Context, idea_id: int) -> bool:
         )
     )
     return told.first() is not None
+
+
+async def _idea_link(ctx: Context, message_id: str) -> MessageLink | None:
+    """The idea a message of this chat stands for (the person's post or the bot's confirmation)."""
+    statement = select(MessageLink).where(
+        MessageLink.platform == ctx.place.platform,
+        MessageLink.chat_id == ctx.place.chat_id,
+        MessageLink.message_id == message_id,
+        MessageLink.ref_kind == "idea",
+    )
+    return (await ctx.session.exec(statement)).first()

@@ -81,7 +81,13 @@ class SchedulerRunner:
             log.exception("scheduler tick failed")
 
     async def _plan_next_due(self) -> None:
-        """A one-off job at the next due time, so a reminder is not up to a tick late."""
+        """A one-off job at the next due time, so a reminder is not up to a tick late.
+
+        It is planned from inside a running wake-up: when something fell due during that run, the
+        new wake-up is due at once, while the old one is still finishing. APScheduler would skip it
+        as a second running instance and leave the reminder to the next interval tick (30 s);
+        `max_instances=2` lets it start, and `self._lock` makes it wait for the first.
+        """
         if self.scheduler is None or self.manual:
             return
         due = await next_due_at(self.core)
@@ -93,6 +99,8 @@ class SchedulerRunner:
             id=NEXT_DUE_JOB,
             replace_existing=True,
             misfire_grace_time=None,
+            max_instances=2,
+
         )
 
     async def advance_to(self, target: datetime, on_step=None) -> list[FireReport]:

@@ -193,6 +193,41 @@ async def test_the_runner_starts_and_stops_apscheduler_in_the_loop(sqlite_url: s
     assert runner.scheduler is None
 
 
+async def test_a_reminder_falling_due_during_a_wake_up_is_sent_without_waiting_for_the_tick(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker-failover race: the next wake-up is planned for "now" while the last one still runs."""
+    from datetime import datetime, timezone
+
+    from bot.ports import SystemClock
+
+    sent: list[str] = []
+
+    async def slow_ping(ctx, reminder) -> None:  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.6)  # long enough for the next reminder to fall due meanwhile
+        sent.append(reminder.dedupe_key)
+
+    monkeypatch.setitem(registry.reminders, "test.slow", slow_ping)
+    app = build_app(test_settings(sqlite_url), SystemClock())
+    await app.prepare(migrate=False)
+    runner = SchedulerRunner(app.core, tick_seconds=3600)  # only the wake-ups can send in time
+    try:
+        await runner.start()
+        now = datetime.now(timezone.utc)
+        async with app.db.session() as session:
+            for key, after in (("first", 0.3), ("second", 0.5)):
+                await schedule(session, kind="test.slow", due_at=now + timedelta(seconds=after),
+                               audience="room:1", dedupe_key=key, payload={"anytime": True}, now=now)
+        await runner._plan_next_due()
+        async with asyncio.timeout(10):
+            while len(sent) < 2:
+                await asyncio.sleep(0.05)
+        assert sent == ["first", "second"]
+    finally:
+        await runner.stop()
+        await app.close()
+
+
 async def test_two_workers_on_postgresql_fire_each_reminder_once(postgres_url: str, test_kinds: list[str]) -> None:
     from bot.ports import ManualClock
 

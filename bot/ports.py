@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core import Core
     from bot.inbox import Inbox
-    from bot.sender import Sender
+    from bot.outbox.sender import Sender
     from storage.db import Database
 
 

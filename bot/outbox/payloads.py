@@ -16,7 +16,7 @@ from bot.messages import (
     ReactionPayload,
 )
 
-KINDS: frozenset[str] = frozenset(get_args(Kind))
+_KINDS: dict[str, Kind] = {kind: kind for kind in get_args(Kind)}
 # Kinds that post into a chat, and so count against its pace (invites and reactions do not).
 CHAT_KINDS: frozenset[str] = frozenset({"message", "photo", "document"})
 
@@ -36,9 +36,9 @@ _BY_KIND: dict[str, TypeAdapter[Any]] = {
 
 def kind_of(stored: str) -> Kind:
     """The kind of a stored entry; an unknown one is a bug of whoever wrote it."""
-    if stored not in KINDS:
+    if stored not in _KINDS:
         raise ValueError(f"unknown outbox entry kind {stored!r}")
-    return stored  # type: ignore[return-value]  # checked against the Literal's values just above
+    return _KINDS[stored]
 
 
 def encode(kind: str, payload: Payload | dict[str, Any]) -> dict[str, Any]:

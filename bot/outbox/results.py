@@ -130,6 +130,6 @@ class Results:
         fallback = payload.get("on_failed")
         if fallback is not None:
             start = payload.get("start_payload")
-            send_follow_up(session, fallback, now, **({"link": start_link(self.worker, row.platform, start)} if start else {}))
+            send_follow_up(session, fallback, now, link=start_link(self.worker, row.platform, start) if start else "")
         if row.kind != "reaction":  # a missing reaction is no news worth an organizer's time
             await notify_failure(session, row, self.worker.settings, now)

@@ -51,9 +51,9 @@ class ConsoleGateway:
             header = self.t("console.to_room", room=destination.id)
         text = message.text
         if message.kind == "photo" and message.payload.get("path"):
-            text += "\n" + self.t("console.image_saved", path=message.payload["path"])
+            text += "\n" + self.t("console.image_saved", path=message.payload.get("path"))
         if message.kind == "document" and message.payload.get("path"):
-            text += "\n" + self.t("console.file_saved", path=message.payload["path"])
+            text += "\n" + self.t("console.file_saved", path=message.payload.get("path"))
         self._print(header, text)
         for row in message.buttons:
             self.out.write("    " + "  ".join(f"[{b.label} → /press {b.action}]" for b in row) + "\n")

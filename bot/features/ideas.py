@@ -236,6 +236,7 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
     source.merged_into_id = target_id
     ctx.session.add_all([source, target])
     ctx.audit("idea.merged", "idea", source_id, into=target_id, supports_moved=moved)
+    await ctx.publish("idea.merged", source=source, target=target)
     answer = ctx.t("idea.merge_done", number=source_id, into=target_id, moved=moved, supports=count)
     coauthors = await _coauthors(ctx, target_id)
     if coauthors:

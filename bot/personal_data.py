@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import files
 from storage.tables import (
     AuditEntry,
     Department,
@@ -70,7 +71,7 @@ async def collect(session: AsyncSession, person: Person) -> dict[str, Any]:
 
 def write_export(data: dict[str, Any], directory: str, person_id: int, now: datetime) -> Path:
     """The export as a JSON file only its owner's process may read."""
-    folder = Path(directory) / "mydata"
+    folder = Path(directory) / files.MYDATA
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"mydata-{person_id}-{now.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

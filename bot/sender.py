@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import files
 from bot.config import Settings
 from bot.messages import Button, Destination, Outgoing, SendResult
 from bot.outbox import add_raw, merged_acks_text, notify_failure
@@ -382,14 +383,18 @@ class Sender:
                 if entry.kind == "photo" and "render" in message.payload:
                     message = await self._render(message)
                 result = await gateway.send(destination, message)
-        except DeliveryError as error:
-            await self._record_failure(entry, error)
-            return False
-        except Exception as error:  # an adapter bug must not stop the outbox
-            log.exception("unexpected error sending outbox entry %s", entry.id)
-            await self._record_failure(entry, DeliveryError(repr(error)))
+        except Exception as error:
+            if not isinstance(error, DeliveryError):  # an adapter bug must not stop the outbox
+                log.exception("unexpected error sending outbox entry %s", entry.id)
+                error = DeliveryError(repr(error))
+            given_up = await self._record_failure(entry, error)
+            # A chart is drawn again for the next try; a written file is kept for it.
+            if given_up or "render" in entry.payload:
+                files.remove(message.payload.get("path"), self.settings.report_dir)
             return False
         await self._record_success(entry, result)
+        if not result.file_kept:
+            files.remove(message.payload.get("path"), self.settings.report_dir)
         return True
 
     async def _render(self, message: Outgoing) -> Outgoing:
@@ -479,8 +484,10 @@ class Sender:
         link = gateway.start_link(payload) if gateway is not None else None
         return link or f"/start {payload}"
 
-    async def _record_failure(self, entry: OutboxMessage, error: DeliveryError) -> None:
+    async def _record_failure(self, entry: OutboxMessage, error: DeliveryError) -> bool:
+        """Count the failed try; True when the entry is given up for good."""
         now = self.clock.now()
+        given_up = False
         async with self.db.session() as session:
             row = await session.get(OutboxMessage, entry.id)
             assert row is not None
@@ -488,6 +495,7 @@ class Sender:
             row.error = error.reason[:1000]
             if error.permanent or (error.retry_after is None and row.attempts >= self.settings.send_max_attempts):
                 await self._fail(session, row, now)
+                given_up = True
             elif error.retry_after is not None:
                 await self._hold_destination(session, row, now + timedelta(seconds=error.retry_after))
             else:
@@ -497,6 +505,7 @@ class Sender:
                 self.retried_count += 1
                 log.warning("outbox entry %s retried in %.1fs: %s", row.id, delay, error.reason)
             session.add(row)
+        return given_up
 
     async def _hold_destination(self, session: AsyncSession, row: OutboxMessage, until: datetime) -> None:
         """The platform said "too many": this destination waits, every other keeps flowing."""

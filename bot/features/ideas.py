@@ -302,6 +302,7 @@ async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
     comment = IdeaComment(idea_id=link.ref_id, person_id=ctx.person.id, text=text, created_at=ctx.now())  # type: ignore[arg-type]
     ctx.session.add(comment)
     ctx.audit("idea.commented", "idea", link.ref_id)
+    await ctx.publish("idea.commented", comment=comment)
 
 
 async def _similar_line(ctx: Context, similar: list[Match]) -> str:

@@ -56,6 +56,8 @@ async def test_mydata_holds_everything_about_a_person_with_activity_everywhere(s
     assert [(v["proposal_id"], v["choice"]) for v in data["committeevote"]] == [(proposal, "keep")]
     assert data["auditentry"] and all("code_hash" not in str(row) for row in data["auditentry"])
     assert any("회의 안건" in m["text"] for m in data["messages_to_them"])
+    assert any(m["dest_id"] == "dm:junho" and "/idea" in m["text"] for m in data["messages_to_them"])  # the /help he asked for
+    assert [(r["external_id"], r["is_direct"]) for r in data["room"]] == [("dm:junho", True)]
     assert "linkcode" not in data
 
 

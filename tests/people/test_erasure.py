@@ -195,3 +195,44 @@ async def test_nothing_identifying_is_left_in_any_table_of_a_person_on_three_pla
         assert not [s for s in office.gateways["slack"].sent if s.destination.id == "D0MINJI77" and "포인트" in s.text]
     finally:
         await story.close()
+
+
+def test_an_organizer_erases_a_person_from_the_command_line_after_confirming(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from idearoom.cli import main
+    from storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'office.db'}"
+
+    async def prepare() -> int:
+        story = await Story.start(test_settings(url))
+        try:
+            await link_accounts(story.app, "slack", {"minji": "U0MINJI77"})
+            office = ThreePlatforms(story)
+            await office.say("slack", "/idea 주차장 빈자리를 전광판으로 안내")
+            await office.say("slack", "/points", direct=True)
+            return (await story.rows(Person, Person.handle == "minji"))[0].id  # type: ignore[no-any-return]
+        finally:
+            await story.close()
+
+    async def stored() -> tuple[str, str]:
+        story = await Story.start(test_settings(url))
+        try:
+            return (await story.rows(Person, Person.id == minji))[0].name, (await everything_stored(story)).lower()
+        finally:
+            await story.close()
+
+    upgrade(url)
+    minji = asyncio.run(prepare())
+    monkeypatch.setenv("IDEAROOM_DATABASE_URL", url)
+    monkeypatch.setenv("IDEAROOM_DEMO_DATA", "false")
+    assert main(["people", "erase", "slack:U0MINJI77"]) == 2  # not without --yes
+    assert "for good" in capsys.readouterr().err
+    assert asyncio.run(stored())[0] == "박민지"
+    assert main(["people", "erase", "slack:U0MINJI77", "--yes"]) == 0
+    assert f"is now 탈퇴한 참여자 #{minji}" in capsys.readouterr().out
+    name, dump = asyncio.run(stored())
+    assert name == f"탈퇴한 참여자 #{minji}"
+    assert not [trace for trace in ("박민지", "u0minji77", "d0minji77") if trace in dump]
+    assert main(["people", "erase", "nobody"]) == 2

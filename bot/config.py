@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     retain_events_days: int = Field(30, alias="IDEAROOM_RETAIN_EVENTS_DAYS")
     retain_outbox_days: int = Field(90, alias="IDEAROOM_RETAIN_OUTBOX_DAYS")
     retain_audit_days: int = Field(1095, alias="IDEAROOM_RETAIN_AUDIT_DAYS")
+    # Inbox rows normally go once handled; these are the ones given up or left unhandled (raw payloads).
+    retain_inbox_days: int = Field(7, alias="IDEAROOM_RETAIN_INBOX_DAYS")
+    # Charts and /mydata files are removed once sent; what a failure or the console left goes after this.
+    retain_files_days: int = Field(1, alias="IDEAROOM_RETAIN_FILES_DAYS")
     retention_batch: int = Field(500, alias="IDEAROOM_RETENTION_BATCH")
     # Linking one person's accounts across platforms (/link)
     link_code_minutes: int = Field(10, alias="IDEAROOM_LINK_CODE_MINUTES")

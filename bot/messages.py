@@ -187,6 +187,8 @@ class SendResult:
     message_id: str | None = None
     link: str | None = None
     detail: str = ""
+    # The platform showed the file's path instead of uploading it (the console): the file must stay.
+    file_kept: bool = False
 
 
 @dataclass

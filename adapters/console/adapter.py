@@ -58,7 +58,7 @@ class ConsoleGateway:
         for row in message.buttons:
             self.out.write("    " + "  ".join(f"[{b.label} → /press {b.action}]" for b in row) + "\n")
         self.out.flush()
-        return SendResult(message_id=message_id)
+        return SendResult(message_id=message_id, file_kept=bool(message.payload.get("path")))
 
     async def invite(self, user_id: str, room_id: str) -> SendResult:
         self._print(self.t("console.system"), self.t("console.invited", person=user_id, room=room_id))

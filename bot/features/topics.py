@@ -175,6 +175,7 @@ async def suggest(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("topic.duplicate", number=same.id, title=same.title)
     topic = await new_candidate(ctx, title, description)
     assert topic.id is not None
+    await ctx.publish("topic.suggested", topic=topic)
     ctx.reply(ctx.t("topic.suggested", number=topic.id, title=title), [[support_button(ctx, topic.id)]])
 
 
@@ -254,6 +255,7 @@ async def support_topic(ctx: Context, topic_id: int) -> Topic:
     )
     await ctx.session.refresh(topic)
     ctx.audit("topic.supported", "topic", topic_id)
+    await ctx.publish("topic.supported", topic=topic)
     return topic
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+from bot import files
 from bot.messages import PhotoPayload, SendResult
 from bot.outbox.entries import destination_of, entry_id, key_of, to_outgoing
 from bot.outbox.payloads import INVITE, PHOTO, REACTION
@@ -31,9 +32,19 @@ async def dispatch(worker: Worker, entry: OutboxMessage) -> SendResult:
         reaction = REACTION.validate_python(entry.payload)
         return await gateway.react(entry.dest_id, reaction["message_id"], reaction["emoji"])
     message = to_outgoing(entry)
+    redrawn = entry.kind == "photo" and "render" in entry.payload
     if entry.kind == "photo":
         message = replace(message, payload=await drawn(worker, PHOTO.validate_python(entry.payload)))
-    return await gateway.send(destination_of(entry), message)
+    path = message.payload.get("path")
+    try:
+        result = await gateway.send(destination_of(entry), message)
+    except BaseException:
+        if redrawn:  # a chart is drawn again for the next try; a written file is kept for it
+            files.remove(path, worker.settings.report_dir)
+        raise
+    if not result.file_kept:  # sent: the chart or /mydata file has done its work
+        files.remove(path, worker.settings.report_dir)
+    return result
 
 
 async def drawn(worker: Worker, photo: PhotoPayload) -> PhotoPayload:

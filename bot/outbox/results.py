@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import files
 from bot.messages import SendResult
 from bot.outbox.coalescing import settle_covered
 from bot.outbox.entries import entry_id, key_of
@@ -124,6 +125,7 @@ class Results:
             row.id, row.kind, row.platform, row.dest_kind, row.dest_id, row.attempts, row.error,
         )
         payload = message_payload(row.kind, row.payload)
+        files.remove((row.payload or {}).get("path"), self.worker.settings.report_dir)  # never to be sent
         covered = payload.get("covers")
         if covered:
             await settle_covered(session, covered, OutboxState.failed, now, error=f"#{row.id}: {row.error}"[:1000])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 # pydantic (the outbox's JSON codec) reads TypedDicts from typing_extensions on Python 3.11.
 from typing_extensions import NotRequired, TypedDict
@@ -107,7 +107,7 @@ class Wording:
 
     key: str
     locale: str
-    params: dict[str, Union[str, int, "Wording"]] = field(default_factory=dict)
+    params: dict[str, str | int | Wording] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

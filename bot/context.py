@@ -39,6 +39,9 @@ class Context:
     place: Place
     event_id: str
     message_id: str | None = None
+    # The reaction this event is ("platform:chat:message or reaction id"), when a reaction gives
+    # something (a 👍 support) that taking the reaction back should take back.
+    reaction: str | None = None
     translators: dict[str, Translator] = field(default_factory=dict)
     # Set for work the bot does on its own (reminders): what it sends waits for office hours.
     office_hours: OfficeHours | None = None

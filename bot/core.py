@@ -24,10 +24,12 @@ from bot.messages import (
     Destination,
     Incoming,
     IncomingMessage,
+    MessageEdited,
     Outcome,
     Outgoing,
     Place,
     ReactionAdded,
+    ReactionRemoved,
     RoomMoved,
 )
 from bot.outbox import enqueue
@@ -57,6 +59,20 @@ RECONNECT_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 @dataclass
 class _Answer:
     toast: str | None = None
+
+
+def reaction_key(event: Incoming) -> str | None:
+    """The name a supporting reaction is stored under, the same when it is added and taken back."""
+    reaction_id = getattr(event, "reaction_id", None)
+    if isinstance(event, ButtonPress) and reaction_id is None:
+        return None
+    if isinstance(event, (ReactionAdded, ReactionRemoved)) and reaction_id is None:
+        if event.emoji and event.emoji not in SUPPORT_EMOJI or event.message_id is None:
+            return None
+        reaction_id = event.message_id
+    if reaction_id is None:
+        return None
+    return f"{event.place.platform}:{event.place.chat_id}:{reaction_id}"[:250]
 
 
 class Core:
@@ -218,6 +234,7 @@ class Core:
         place: Place,
         event_id: str,
         message_id: str | None = None,
+        reaction: str | None = None,
     ) -> Context:
         return Context(
             session=session,
@@ -230,6 +247,7 @@ class Core:
             place=place,
             event_id=event_id,
             message_id=message_id,
+            reaction=reaction,
         )
 
     async def _begin(self, session: AsyncSession, event: Incoming) -> Context | None:
@@ -243,7 +261,7 @@ class Core:
         identity, person = await self._person(session, event.actor)
         room = await self._room(session, event.place, person)
         message_id = getattr(event, "message_id", None)
-        return self._context(session, person, identity, room, event.place, event.event_id, message_id)
+        return self._context(session, person, identity, room, event.place, event.event_id, message_id, reaction_key(event))
 
     async def _person(self, session: AsyncSession, actor: Actor) -> tuple[Identity, Person]:
         return await resolve_actor(session, actor, now=self.clock.now(), handle_platforms=self.handle_platforms)
@@ -290,6 +308,20 @@ class Core:
         if isinstance(event, ReactionAdded):
             if event.emoji in SUPPORT_EMOJI:
                 await ctx.publish("reaction.support", message_id=event.message_id)
+            return _Answer()
+        if isinstance(event, ReactionRemoved):
+            if ctx.reaction is not None:
+                # A removal named by its own id is that reaction's, whoever took it away (a moderator
+                # too); one named by message and emoji is the remover's own reaction there.
+                await ctx.publish("reaction.removed", reaction=ctx.reaction, anyone=event.reaction_id is not None)
+            return _Answer()
+        if isinstance(event, MessageEdited):
+            await ctx.publish(
+                "message.edited",
+                message_id=event.message_id,
+                text=strip_control_characters(event.text),
+                edited_at=event.edited_at,
+            )
             return _Answer()
         raise TypeError(f"unknown event {event!r}")
 

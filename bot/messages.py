@@ -52,6 +52,9 @@ class ButtonPress:
     place: Place
     action: str
     message_id: str | None = None
+    # Set when the press was a reaction on the bot's message (Matrix): the reaction's own id,
+    # so that taking the reaction back takes back what the press gave.
+    reaction_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,33 @@ class ReactionAdded:
     place: Place
     emoji: str
     message_id: str
+    # The reaction's own id where the platform has one (Matrix: the m.reaction event); a removal names it.
+    reaction_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReactionRemoved:
+    """A reaction taken back: named by the message and emoji (Telegram, Slack) or by its own id (Matrix)."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    emoji: str = ""
+    message_id: str | None = None
+    reaction_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageEdited:
+    """A person changed the text of a message they sent earlier (`message_id` names that message)."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    message_id: str
+    text: str
+    # When the platform says the edit was made: of two edits arriving out of order, the later one wins.
+    edited_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +105,7 @@ class RoomMoved:
     new_chat_id: str
 
 
-Incoming = IncomingMessage | ButtonPress | ReactionAdded | RoomMoved
+Incoming = IncomingMessage | ButtonPress | ReactionAdded | ReactionRemoved | MessageEdited | RoomMoved
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,9 @@ class Support(SQLModel, table=True):
     idea_id: int = Field(foreign_key="idea.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     created_at: datetime = _created()
+    # The reaction that gave it ("platform:chat:message or reaction id"), so that taking the
+    # reaction back withdraws this support and no support given by a command or a button.
+    reaction: Optional[str] = Field(default=None, max_length=250, index=True)
 
 
 class MessageLink(SQLModel, table=True):
@@ -271,6 +274,8 @@ class MessageLink(SQLModel, table=True):
     message_id: str = Field(max_length=100)
     ref_kind: str = Field(max_length=20)
     ref_id: int
+    # When the platform says the latest edit applied from this message was made (latest wins).
+    edited_at: Optional[datetime] = _time()
 
 
 # --- Proposals ---------------------------------------------------------------------------

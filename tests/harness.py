@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import datetime
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,18 @@ from typing import Any
 from sqlmodel import func, select
 
 from bot.config import Settings
-from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
+from bot.messages import (
+    Actor,
+    ButtonPress,
+    Destination,
+    IncomingMessage,
+    MessageEdited,
+    Outgoing,
+    Place,
+    ReactionAdded,
+    ReactionRemoved,
+    SendResult,
+)
 from idearoom.settings import AppSettings
 from idearoom.wiring import App, build_app
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
@@ -130,16 +142,28 @@ class Story:
         return self.gateway.sent[before:]
 
     async def say(
-        self, person: str, text: str, room: str = "room", event_id: str | None = None, reply_to: str | None = None
+        self,
+        person: str,
+        text: str,
+        room: str = "room",
+        event_id: str | None = None,
+        reply_to: str | None = None,
+        message_id: str | None = None,
     ) -> list[str]:
         """`person` writes `text` in `room` (as a reply to message `reply_to`); returns what the bot sent."""
-        sent = await self.say_sent(person, text, room, event_id, reply_to)
+        sent = await self.say_sent(person, text, room, event_id, reply_to, message_id)
         return [s.text for s in sent]
 
     async def say_sent(
-        self, person: str, text: str, room: str = "room", event_id: str | None = None, reply_to: str | None = None
+        self,
+        person: str,
+        text: str,
+        room: str = "room",
+        event_id: str | None = None,
+        reply_to: str | None = None,
+        message_id: str | None = None,
     ) -> list[Sent]:
-        message_id = f"u{next(self._message_ids)}"
+        message_id = message_id or f"u{next(self._message_ids)}"
         event = IncomingMessage(
             event_id or uuid.uuid4().hex, self.actor(person), self.place(room), text, message_id, reply_to=reply_to
         )
@@ -161,6 +185,26 @@ class Story:
         event = ReactionAdded(uuid.uuid4().hex, self.actor(person), self.place(room), emoji, message_id)
         await self.app.core.handle(event)
         await self._deliver()
+
+    async def unreact(self, person: str, message_id: str, emoji: str = "👍", room: str = "room") -> None:
+        """`person` takes back their reaction on message `message_id`."""
+        event = ReactionRemoved(uuid.uuid4().hex, self.actor(person), self.place(room), emoji, message_id)
+        await self.app.core.handle(event)
+        await self._deliver()
+
+    async def edit(
+        self,
+        person: str,
+        message_id: str,
+        text: str,
+        room: str = "room",
+        edited_at: datetime | None = None,
+        event_id: str | None = None,
+    ) -> list[str]:
+        """`person` edits their earlier message `message_id` to `text`; returns what the bot sent."""
+        event = MessageEdited(event_id or uuid.uuid4().hex, self.actor(person), self.place(room), message_id, text, edited_at)
+        await self.app.core.handle(event)
+        return [s.text for s in await self._deliver()]
 
     async def rows(self, table: Any, *where: Any, order: Any = None) -> list[Any]:
         """Stored rows of `table` (in id order unless told), for assertions on what was stored."""

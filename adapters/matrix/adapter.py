@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -22,8 +23,10 @@ from bot.messages import (
     ButtonPress,
     Incoming,
     IncomingMessage,
+    MessageEdited,
     Place,
     ReactionAdded,
+    ReactionRemoved,
 )
 from bot.ports import Host
 
@@ -320,7 +323,7 @@ class MatrixAdapter:
         if kind == "m.room.message" and content.get("msgtype") in ("m.text", "m.emote"):
             relation = content.get("m.relates_to") or {}
             if relation.get("rel_type") == "m.replace":
-                return None  # an edit: the idea as first posted stands
+                return await self._edit(room_id, event, place, actor)
             text = strip_reply_fallback(str(content.get("body") or ""), bool(relation.get("m.in_reply_to")))
             word, _, rest = text.strip().partition(" ")
             if word == "/press" and rest.strip():
@@ -342,9 +345,36 @@ class MatrixAdapter:
                 return None
             action = (await self._buttons_of(room_id, str(target))).get(str(key))
             if action:
-                return ButtonPress(event_id, actor, place, action, str(target))
-            return ReactionAdded(event_id, actor, place, str(key).replace("\ufe0f", ""), str(target))
+                return ButtonPress(event_id, actor, place, action, str(target), reaction_id=event_id)
+            return ReactionAdded(event_id, actor, place, str(key).replace("\ufe0f", ""), str(target), reaction_id=event_id)
+        if kind == "m.room.redaction":
+            # Un-reacting is a redaction naming the reaction (top-level `redacts`; in content from room v11).
+            redacts = event.get("redacts") or content.get("redacts")
+            return ReactionRemoved(event_id, actor, place, reaction_id=str(redacts)) if redacts else None
         return None
+
+    async def _edit(self, room_id: str, event: dict[str, Any], place: Place, actor: Actor) -> MessageEdited | None:
+        """An `m.replace` edit: the new text is in `m.new_content`; it names the message first sent."""
+        content = event.get("content") or {}
+        target = (content.get("m.relates_to") or {}).get("event_id")
+        text = (content.get("m.new_content") or {}).get("body")
+        if not target or not isinstance(text, str) or not text:
+            return None
+        # Only the sender of a message may replace it (clients ignore anyone else's m.replace).
+        if await self._sender_of(room_id, str(target)) != event.get("sender"):
+            return None
+        stamp = event.get("origin_server_ts")
+        edited_at = datetime.fromtimestamp(stamp / 1000, UTC) if isinstance(stamp, int) else None
+        return MessageEdited(str(event.get("event_id")), actor, place, str(target), text, edited_at)
+
+    async def _sender_of(self, room_id: str, event_id: str) -> str | None:
+        try:
+            event = await self.client.api.request(
+                Method.GET, f"/_matrix/client/v3/rooms/{quote(room_id)}/event/{quote(event_id)}"
+            )
+        except MatrixRequestError:
+            return None
+        return str(event.get("sender") or "") or None
 
     async def _buttons_of(self, room_id: str, event_id: str) -> dict[str, str]:
         """The buttons a bot message carries, read from the message itself (so they survive restarts)."""

@@ -17,7 +17,10 @@ from adapters.slack.convert import (
     PLATFORM,
     action_to_press,
     command_to_message,
+    edit_to_event,
+    editor,
     message_to_incoming,
+    reaction_removed_to_event,
     reaction_to_event,
 )
 from adapters.slack.gateway import SlackGateway, make_client
@@ -44,7 +47,7 @@ class SlackConfigError(RuntimeError):
 
 
 class SlackAdapter:
-    """Feeds Slack's commands, messages, buttons, reactions and App Home opens to the core.
+    """Feeds Slack's commands, messages and their edits, buttons, reactions (given and taken back) and App Home opens to the core.
 
     Bolt reads a body before it checks the signature (an odd body answered 500), and acknowledges
     before the work is stored; so the adapter checks, commits to the inbox and answers itself.
@@ -158,6 +161,13 @@ class SlackAdapter:
     async def on_event(self, body: dict[str, Any]) -> bool:
         event = body["event"]
         kind = event.get("type")
+        if kind == "message" and event.get("subtype") == "message_changed":
+            user = editor(event)
+            if user is None:
+                return True
+            edit = edit_to_event(body, await self.people.actor(user))
+            assert edit is not None
+            return not (await self._handle(edit)).failed
         if kind == "message":
             if message_to_incoming(body) is None:
                 return True
@@ -172,6 +182,12 @@ class SlackAdapter:
             reaction = reaction_to_event(body, who)
             assert reaction is not None
             return not (await self._handle(reaction)).failed
+        if kind == "reaction_removed":
+            if reaction_removed_to_event(body) is None:
+                return True
+            removed = reaction_removed_to_event(body, await self.people.actor(str(event.get("user", ""))))
+            assert removed is not None
+            return not (await self._handle(removed)).failed
         if kind == "app_home_opened" and event.get("tab", "home") == "home":
             await self.publish_home(str(event.get("user", "")))
         return True  # mentions also arrive as message events; other events need nothing

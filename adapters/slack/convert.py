@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.messages import Actor, ButtonPress, IncomingMessage, Place, ReactionAdded
+from bot.messages import Actor, ButtonPress, IncomingMessage, MessageEdited, Place, ReactionAdded, ReactionRemoved
 
 PLATFORM = "slack"
 # Slack sends 👍 as `+1` or `thumbsup`, with `::skin-tone-N` for skin tones.
@@ -76,6 +77,43 @@ def message_to_incoming(body: dict[str, Any], who: Actor | None = None) -> Incom
     )
 
 
+def editor(event: dict[str, Any]) -> str | None:
+    """Who edited a message, for a `message_changed` event that is a person's edit; None otherwise.
+
+    Slack also sends `message_changed` for its own updates of a message (a link preview, a thread's
+    reply count) with the text unchanged: those carry no `edited` stamp and are not edits."""
+    message = event.get("message")
+    if event.get("subtype") != "message_changed" or not isinstance(message, dict) or message.get("bot_id"):
+        return None
+    edited = message.get("edited")
+    if not isinstance(edited, dict) or not isinstance(message.get("text"), str) or not message.get("ts"):
+        return None
+    user = edited.get("user") or message.get("user")
+    return str(user) if user else None
+
+
+def edit_to_event(body: dict[str, Any], who: Actor | None = None) -> MessageEdited | None:
+    """A person's edit of their message: it names the message's own ts; each edit is an event of its own."""
+    event = body.get("event", {})
+    user = editor(event)
+    if user is None:
+        return None
+    message = event["message"]
+    stamp = str(message["edited"].get("ts") or "")
+    try:
+        edited_at = datetime.fromtimestamp(float(stamp), UTC) if stamp else None
+    except (ValueError, OverflowError):
+        edited_at = None
+    return MessageEdited(
+        event_id=str(body.get("event_id") or _fallback_event_id("edit", event.get("channel"), message["ts"], stamp)),
+        actor=who or actor(user),
+        place=place(str(event.get("channel", "")), channel_type=event.get("channel_type")),
+        message_id=str(message["ts"]),
+        text=unescape(str(message["text"])),
+        edited_at=edited_at,
+    )
+
+
 def is_thumbs_up(reaction: str) -> bool:
     return reaction.split("::", 1)[0] in THUMBS_UP
 
@@ -88,6 +126,21 @@ def reaction_to_event(body: dict[str, Any], who: Actor | None = None) -> Reactio
         return None
     return ReactionAdded(
         event_id=str(body.get("event_id") or _fallback_event_id(event.get("user"), item.get("ts"), event.get("reaction"))),
+        actor=who or actor(str(event.get("user", ""))),
+        place=place(str(item.get("channel", ""))),
+        emoji="👍",
+        message_id=str(item.get("ts", "")),
+    )
+
+
+def reaction_removed_to_event(body: dict[str, Any], who: Actor | None = None) -> ReactionRemoved | None:
+    """A 👍 taken off a message (any skin tone); other reactions are None."""
+    event = body.get("event", {})
+    item = event.get("item", {})
+    if item.get("type") != "message" or not is_thumbs_up(str(event.get("reaction", ""))):
+        return None
+    return ReactionRemoved(
+        event_id=str(body.get("event_id") or _fallback_event_id("removed", event.get("user"), item.get("ts"), event.get("event_ts"))),
         actor=who or actor(str(event.get("user", ""))),
         place=place(str(item.get("channel", ""))),
         emoji="👍",

@@ -26,7 +26,8 @@ BOT_SCOPES = [
     "reactions:write",
     "users:read",
 ]
-BOT_EVENTS = ["app_home_opened", "message.channels", "message.groups", "message.im", "reaction_added"]
+# Edits arrive as `message` events (subtype message_changed) of the same subscriptions.
+BOT_EVENTS = ["app_home_opened", "message.channels", "message.groups", "message.im", "reaction_added", "reaction_removed"]
 # Core commands that make no sense as a Slack slash command (Telegram's deep-link start).
 NOT_SLASH_COMMANDS = frozenset({"start"})
 

@@ -13,8 +13,10 @@ from bot.messages import (
     ButtonPress,
     Incoming,
     IncomingMessage,
+    MessageEdited,
     Place,
     ReactionAdded,
+    ReactionRemoved,
     RoomMoved,
 )
 
@@ -54,7 +56,7 @@ def place(chat: Chat) -> Place:
 
 
 def to_event(update: Update) -> Incoming | None:
-    """The neutral event for `update`, or None for edits, service messages, bots, unknown kinds and
+    """The neutral event for `update`, or None for service messages, bots, unknown kinds and
     updates whose fields have the wrong types (those are logged)."""
     try:
         return _event(update)
@@ -84,6 +86,16 @@ def _event(update: Update) -> Incoming | None:
             _id(message.message_id, "message_id"),
             reply_to=_id(replied.message_id, "message_id") if replied is not None else None,
         )
+    if update.edited_message is not None:
+        edited = update.edited_message
+        user = edited.from_user
+        text = _optional_text(edited.text, "text") or _optional_text(edited.caption, "caption")
+        if user is None or user.is_bot or not text:
+            return None
+        # Each edit is an update of its own (its own update_id); edit_date orders two edits of one message.
+        return MessageEdited(
+            event_id, actor(user), place(edited.chat), _id(edited.message_id, "message_id"), text, edited.edit_date
+        )
     if update.callback_query is not None:
         query = update.callback_query
         if query.data is None or query.from_user.is_bot:
@@ -101,9 +113,15 @@ def _event(update: Update) -> Incoming | None:
         old = {_text(r.emoji, "emoji") for r in reaction.old_reaction if isinstance(r, ReactionTypeEmoji)}
         new = [_text(r.emoji, "emoji") for r in reaction.new_reaction if isinstance(r, ReactionTypeEmoji)]
         added = [emoji for emoji in new if emoji not in old]
-        if not added:
-            return None  # a reaction taken back
-        emoji = next((e for e in added if e in SUPPORT_EMOJI), added[0])
+        taken_back = [emoji for emoji in old if emoji not in new]
         message_id = _id(reaction.message_id, "message_id")
-        return ReactionAdded(event_id, actor(reaction.user), place(reaction.chat), emoji, message_id)
+        who, where = actor(reaction.user), place(reaction.chat)
+        # One update may put one emoji in place of another: what matters is a 👍 coming or going.
+        given = next((e for e in added if e in SUPPORT_EMOJI), None)
+        withdrawn = next((e for e in taken_back if e in SUPPORT_EMOJI), None)
+        if given is None and withdrawn is not None:
+            return ReactionRemoved(event_id, who, where, withdrawn, message_id)
+        if not added:
+            return None  # another emoji taken back
+        return ReactionAdded(event_id, who, where, given or added[0], message_id)
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
@@ -11,10 +12,11 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.features.common import active_topic, parse_number
 from bot.messages import Button
-from bot.parsing import ParsedCommand
+from bot.parsing import ParsedCommand, parse
 from bot.points.periods import parse_period
 from bot.registry import registry
 from bot.similar import (
+    SHOWN,
     Match,
     index_idea,
     is_duplicate,
@@ -137,22 +139,68 @@ async def _own_free_idea(ctx: Context, idea_id: int, action: str) -> Idea:
     return idea
 
 
-async def edit_idea(ctx: Context, idea_id: int, new_text: str) -> None:
-    """The author rewrites their idea while no proposal holds it; supports stay."""
+async def edit_idea(ctx: Context, idea_id: int, new_text: str, *, action: str = "edit") -> None:
+    """The author rewrites their idea while no proposal holds it; supports stay.
+
+    `action` is "message_edit" when the author edited the chat message that posted the idea."""
     text = clean_text(
         new_text,
         max_length=ctx.settings.max_idea_length,
         empty_key="idea.edit_usage",
         too_long_key="idea.too_long",
     )
-    idea = await _own_free_idea(ctx, idea_id, "edit")
+    idea = await _own_free_idea(ctx, idea_id, action)
+    similar = [m for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1) if m.idea.id != idea_id][:SHOWN]
+    for match in similar:
+        if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
+            raise UserError("idea.edit_duplicate_own", number=idea_id, other=match.idea.id)
     old = idea.text
     await unindex_idea(ctx.session, idea_id, old)
     idea.text = text
     ctx.session.add(idea)
     await index_idea(ctx.session, idea_id, text)
-    ctx.audit("idea.edited", "idea", idea_id, before=old)
-    ctx.reply(ctx.t("idea.edited", number=idea_id, text=clip(text, 60)))
+    ctx.audit("idea.edited", "idea", idea_id, before=old, via="message" if action == "message_edit" else "command")
+    answer = ctx.t("idea.edited", number=idea_id, text=clip(text, 60))
+    if similar:
+        answer += "\n" + await _similar_line(ctx, similar)
+    ctx.reply(answer)
+
+
+@registry.on("message.edited")
+async def edit_by_message(ctx: Context, message_id: str, text: str, edited_at: datetime | None) -> None:
+    """The author edited the `#아이디어` message that posted an idea: the idea follows, as `/idea edit` would.
+
+    Someone else's edit, an edit of a message that posted no idea, and an edit older than one
+    already applied change nothing and are not answered."""
+    link = await _idea_link(ctx, message_id)
+    if link is None:
+        return
+    idea = await ctx.session.get(Idea, link.ref_id)
+    if idea is None or idea.author_id != ctx.person.id:
+        return
+    new_text = edited_idea_text(text)
+    if new_text is None:
+        return  # the message became another command
+    new_text = clean_text(new_text, max_length=ctx.settings.max_idea_length, empty_key="idea.edit_usage", too_long_key="idea.too_long")
+    if new_text == idea.text:
+        return  # unchanged (Slack also reports a link preview as an edit)
+    if edited_at is not None:
+        if link.edited_at is not None and edited_at < link.edited_at:
+            return
+        link.edited_at = edited_at
+        ctx.session.add(link)
+    await edit_idea(ctx, idea.id, new_text, action="message_edit")  # type: ignore[arg-type]
+
+
+def edited_idea_text(text: str) -> str | None:
+    """The idea an edited message now says: the text after `#아이디어` (or the whole text if the tag
+    was taken out), None when it became another command."""
+    command = parse(text)
+    if command is None:
+        return text
+    if command.name != "idea" or command.word(0) in EDIT_WORDS | WITHDRAW_WORDS | MERGE_WORDS:
+        return None
+    return command.args
 
 
 async def withdraw_idea(ctx: Context, idea_id: int) -> None:
@@ -222,7 +270,9 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
         # A co-author's support of their own idea, or a second support of one person, is dropped.
         if support.person_id not in authors:
             moved += await insert_ignoring_conflict(
-                ctx.session, Support, {"idea_id": target_id, "person_id": support.person_id, "created_at": support.created_at}
+                ctx.session,
+                Support,
+                {"idea_id": target_id, "person_id": support.person_id, "created_at": support.created_at, "reaction": support.reaction},
             )
     await ctx.session.exec(sa.delete(Support).where(Support.idea_id == source_id))  # type: ignore[call-overload, arg-type]
     # Comments, and replies and 👍 on the merged idea's messages from now on, belong to the idea it joined.
@@ -481,7 +531,8 @@ async def support_idea(ctx: Context, idea_id: int) -> Idea:
     added = await insert_ignoring_conflict(
         ctx.session,
         Support,
-        dict(idea_id=idea_id, person_id=ctx.person.id, created_at=ctx.now()),
+        # A support given by a 👍 remembers that reaction, so taking the 👍 back withdraws it.
+        dict(idea_id=idea_id, person_id=ctx.person.id, created_at=ctx.now(), reaction=ctx.reaction),
     )
     if not added:
         raise UserError("support.already", number=idea_id)
@@ -523,6 +574,32 @@ async def support_by_reaction(ctx: Context, message_id: str) -> None:
         if error.key == "support.own_idea" and not await _told_before(ctx, link.ref_id):
             ctx.audit("support.own_reaction_told", "idea", link.ref_id)
             await ctx.tell(ctx.person, ctx.t("support.own_idea_reaction", number=link.ref_id))
+
+
+@registry.on("reaction.removed")
+async def unsupport_by_reaction(ctx: Context, reaction: str, anyone: bool) -> None:
+    """Taking back the 👍 that gave a support withdraws it, quietly; a support by /support or a button stays."""
+    statement = select(Support).where(Support.reaction == reaction)
+    if not anyone:
+        statement = statement.where(Support.person_id == ctx.person.id)
+    support = (await ctx.session.exec(statement)).first()
+    if support is not None:
+        await withdraw_support(ctx, support)
+
+
+async def withdraw_support(ctx: Context, support: Support) -> None:
+    """Remove one support: the count goes down at once and the points it brought are reversed (points listener)."""
+    deleted = await ctx.session.exec(sa.delete(Support).where(Support.id == support.id))  # type: ignore[call-overload, arg-type]
+    if not deleted.rowcount:
+        return  # another worker withdrew it first
+    await ctx.session.exec(  # type: ignore[call-overload]
+        sa.update(Idea).where(Idea.id == support.idea_id).values(support_count=Idea.support_count - 1)
+    )
+    idea = await ctx.session.get(Idea, support.idea_id)
+    assert idea is not None
+    await ctx.session.refresh(idea)
+    ctx.audit("idea.support_withdrawn", "idea", idea.id, supporter=support.person_id)
+    await ctx.publish("idea.support_withdrawn", idea=idea)
 
 
 async def _told_before(ctx: Context, idea_id: int) -> bool:

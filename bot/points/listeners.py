@@ -120,6 +120,26 @@ async def _pay_threshold(ctx: Context, idea: Idea) -> None:
     )
 
 
+@registry.on("idea.support_withdrawn")
+async def on_support_withdrawn(ctx: Context, idea: Idea) -> None:
+    """Below the support threshold again: the author's bonus is reversed once; reaching it again earns it anew."""
+    assert idea.id is not None
+    threshold = rules(ctx).idea_supported_threshold
+    if idea.support_count >= threshold.supports and (
+        ctx.settings.points_count_outside_supports or await directory_supports(ctx, idea.id) >= threshold.supports
+    ):
+        return
+    await ledger.reverse_live(
+        ctx.session,
+        ref_kind="idea",
+        ref_id=idea.id,
+        stages={"idea_supported_threshold"},
+        reason=ctx.t("support.withdrawn_points_reason", number=idea.id),
+        awarded_by=ctx.person.id,
+        now=ctx.now(),
+    )
+
+
 @registry.on("proposal.created")
 async def on_proposal_created(ctx: Context, proposal: Proposal) -> None:
     await _give_proposers(ctx, proposal, "proposal_created", rules(ctx).proposal_created)

@@ -193,6 +193,39 @@ def reaction_added_event(
     }
 
 
+def reaction_removed_event(user: str, channel: str, ts: str, reaction: str = "thumbsup", *, item_user: str = "UBOT") -> JSON:
+    """A `reaction_removed` event: `user` took `reaction` off message `ts` in `channel`."""
+    return {**reaction_added_event(user, channel, ts, reaction, item_user=item_user), "type": "reaction_removed"}
+
+
+def message_changed_event(
+    channel: str,
+    original: JSON,
+    text: str,
+    *,
+    editor: str | None = None,
+    edited_ts: str | None = None,
+    stamped: bool = True,
+) -> JSON:
+    """A `message` event of subtype `message_changed`, as Slack sends it when `original` (a message
+    event) is edited; `stamped=False` is Slack's own update (a link preview), with no `edited` stamp."""
+    now = f"{time.time():.6f}"
+    message: JSON = {"type": "message", "user": original["user"], "text": text, "ts": original["ts"], "team": original.get("team", "T1")}
+    if stamped:
+        message["edited"] = {"user": editor or original["user"], "ts": edited_ts or now}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "channel_type": original.get("channel_type", "channel"),
+        "ts": now,
+        "event_ts": now,
+        "message": message,
+        "previous_message": {k: original[k] for k in ("type", "user", "text", "ts") if k in original},
+    }
+
+
 class FakeSlackAPI(FakeServer[Call]):
     """In-process Slack Web API: point slack_sdk at `api_url`."""
 
@@ -795,7 +828,9 @@ __all__ = [
     "SlackError",
     "UploadedFile",
     "event_callback",
+    "message_changed_event",
     "message_event",
     "reaction_added_event",
+    "reaction_removed_event",
     "signed_request_headers",
 ]

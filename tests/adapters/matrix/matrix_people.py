@@ -65,6 +65,22 @@ class MatrixUser:
         path = f"/rooms/{quote(room_id)}/send/m.reaction/t{next(_txn)}-{time.time_ns()}"
         return str((await self._call("PUT", path, json=content))["event_id"])
 
+    async def edit(self, room_id: str, event_id: str, text: str) -> str:
+        """Replace the text of message `event_id` (an `m.replace` edit, as Element sends it)."""
+        content = {
+            "msgtype": "m.text",
+            "body": f"* {text}",
+            "m.new_content": {"msgtype": "m.text", "body": text},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        }
+        path = f"/rooms/{quote(room_id)}/send/m.room.message/t{next(_txn)}-{time.time_ns()}"
+        return str((await self._call("PUT", path, json=content))["event_id"])
+
+    async def redact(self, room_id: str, event_id: str) -> str:
+        """Take back an event (un-reacting is redacting the reaction)."""
+        path = f"/rooms/{quote(room_id)}/redact/{quote(event_id)}/t{next(_txn)}-{time.time_ns()}"
+        return str((await self._call("PUT", path, json={}))["event_id"])
+
     async def timeline(self, room_id: str) -> list[dict[str, Any]]:
         """Every event of the room the account may see, oldest first."""
         events: list[dict[str, Any]] = []

@@ -11,7 +11,14 @@ from sqlmodel import select
 from storage.tables import Idea, IdeaComment, Identity, InboxEvent, Person, PointEntry, ProcessedEvent, Support
 from tests.adapters.slack.stand import ROOM, SlackStand, eventually
 from tests.faults import fail_command
-from tests.fakes.slack_api import event_callback, message_event, reaction_added_event, signed_request_headers
+from tests.fakes.slack_api import (
+    event_callback,
+    message_changed_event,
+    message_event,
+    reaction_added_event,
+    reaction_removed_event,
+    signed_request_headers,
+)
 
 
 async def test_a_message_with_the_idea_tag_is_stored_and_answered_in_the_channel(slack: SlackStand) -> None:
@@ -123,6 +130,48 @@ async def test_a_thumbs_up_reaction_on_the_idea_counts_as_support(slack: SlackSt
     async with slack.app.db.session() as session:
         idea = (await session.exec(select(Idea))).one()
     assert idea.support_count == 2
+
+
+async def test_a_thumbs_up_taken_off_withdraws_its_support_once_and_a_button_support_stays(slack: SlackStand) -> None:
+    await slack.command("minji", "/idea", "청사 주차장에 전기차 충전기를 늘려 주세요")
+    await slack.settle()
+    [reply] = slack.fake.posted_messages(ROOM)
+    await slack.event(reaction_added_event(slack.user("junho"), ROOM, reply["ts"], "+1::skin-tone-2"))
+    await slack.press("seoyeon", "support:1", message_ts=reply["ts"])
+    await slack.event(reaction_added_event(slack.user("seoyeon"), ROOM, reply["ts"]))
+    await slack.settle()
+    assert await slack.count(Support) == 2
+
+    removed = reaction_removed_event(slack.user("junho"), ROOM, reply["ts"], "+1::skin-tone-2")
+    assert await slack.event(removed, event_id="EvREMOVED") == 200
+    assert await slack.event(removed, event_id="EvREMOVED", retry=1) == 200  # Slack's retry: handled once
+    await slack.event(reaction_removed_event(slack.user("seoyeon"), ROOM, reply["ts"]))  # her support was the button's
+    await slack.event(reaction_removed_event(slack.user("jiwoo"), ROOM, reply["ts"], "joy"))
+    await slack.settle()
+    async with slack.app.db.session() as session:
+        idea = (await session.exec(select(Idea))).one()
+        supporters = [s.person_id for s in (await session.exec(select(Support))).all()]
+        seoyeon = (await session.exec(select(Identity).where(Identity.external_id == slack.user("seoyeon")))).one()
+    assert idea.support_count == 1 and supporters == [seoyeon.person_id]
+    assert slack.posted_texts() == [reply["text"]]  # the room heard nothing of it
+
+
+async def test_an_edited_idea_message_updates_the_idea_and_the_latest_edit_wins(slack: SlackStand) -> None:
+    posted = message_event(ROOM, slack.user("minji"), "#아이디어 도서관 운영시간을 밤 10시까지 늘려 주세요", ts="1700000010.000100")
+    await slack.event(posted)
+    await slack.settle()
+    later = message_changed_event(ROOM, posted, "#아이디어 도서관 운영시간을 밤 11시까지 늘려 주세요", edited_ts="1700000030.000000")
+    earlier = message_changed_event(ROOM, posted, "#아이디어 도서관을 주말에도 엽시다", edited_ts="1700000020.000000")
+    preview = message_changed_event(ROOM, posted, "#아이디어 도서관 운영시간을 밤 10시까지 늘려 주세요", stamped=False)
+    by_admin = message_changed_event(ROOM, posted, "#아이디어 관리자가 고친 글", editor=slack.user("sujin"))
+    for event in (later, earlier, preview, by_admin):  # the earlier edit arrives after the later one
+        assert await slack.event(event) == 200
+        await slack.settle()
+    async with slack.app.db.session() as session:
+        idea = (await session.exec(select(Idea))).one()
+    assert idea.text == "도서관 운영시간을 밤 11시까지 늘려 주세요"
+    texts = slack.posted_texts()
+    assert len(texts) == 2 and texts[1] == "✏️ #1번 아이디어를 고쳤습니다: 도서관 운영시간을 밤 11시까지 늘려 주세요"
 
 
 async def test_a_reply_in_the_idea_messages_thread_becomes_its_comment(slack: SlackStand) -> None:

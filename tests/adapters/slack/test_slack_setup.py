@@ -48,7 +48,7 @@ def test_manifest_for_http_points_every_request_at_the_events_url() -> None:
     assert settings["event_subscriptions"]["request_url"] == url and settings["interactivity"]["request_url"] == url
     assert settings["socket_mode_enabled"] is False
     assert set(settings["event_subscriptions"]["bot_events"]) == {
-        "message.channels", "message.groups", "message.im", "reaction_added", "app_home_opened"
+        "message.channels", "message.groups", "message.im", "reaction_added", "reaction_removed", "app_home_opened"
     }
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
     assert {"/idea", "/ideas", "/support", "/help"} <= set(commands)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from telegram_stand import DOHYUN, GROUP, JIWOO, JUNHO, MINJI, SEOYEON, SUJIN, Bot, ko, plain
 
 from bot.messages import Button, Destination, Outgoing
-from storage.tables import Identity, Idea, MessageLink, ProcessedEvent, Room
+from storage.tables import Identity, Idea, MessageLink, ProcessedEvent, Room, Support
 
 
 async def test_start_sets_the_command_menus_and_polls_for_every_update_kind(bot: Bot) -> None:
@@ -96,12 +96,56 @@ async def test_a_thumbs_up_reaction_on_the_idea_or_the_bot_answer_counts_as_supp
     bot.tg.push_reaction(GROUP, JUNHO, person_message, "👍")
     bot.tg.push_reaction(GROUP, SEOYEON, bot_message, "👍")
     bot.tg.push_reaction(GROUP, JIWOO, bot_message, "🔥")  # not a support
-    bot.tg.push_reaction(GROUP, JUNHO, person_message, None, old_emoji="👍")  # taken back: ignored
     await bot.settle()
 
     [idea] = await bot.rows(Idea)
     assert idea.support_count == 2
     assert len(await bot.rows(MessageLink, MessageLink.message_id == str(bot_message))) == 1
+
+
+async def test_a_thumbs_up_taken_back_withdraws_its_support_and_a_support_by_button_stays(bot: Bot) -> None:
+    said = bot.say(MINJI, "/idea 민원실 대기번호를 문자로 알려 주세요")
+    await bot.reply_to(GROUP)
+    person_message = said["message"]["message_id"]
+    bot.tg.push_reaction(GROUP, JUNHO, person_message, "👍")
+    await bot.settle()
+    await bot.press(SEOYEON, GROUP, "support:")
+    bot.tg.push_reaction(GROUP, SEOYEON, person_message, "👍")  # she supported by button already
+    await bot.settle()
+    assert [s.person_id for s in await bot.rows(Support)] and (await bot.rows(Idea))[0].support_count == 2
+
+    bot.tg.push_reaction(GROUP, JUNHO, person_message, "🔥", old_emoji="👍")  # 👍 swapped for 🔥
+    bot.tg.push_reaction(GROUP, SEOYEON, person_message, None, old_emoji="👍")
+    await bot.settle()
+    [idea] = await bot.rows(Idea)
+    assert idea.support_count == 1
+    [left] = await bot.rows(Support)
+    [seoyeon] = await bot.rows(Identity, Identity.external_id == str(SEOYEON))
+    assert left.person_id == seoyeon.person_id and left.reaction is None
+
+    bot.tg.push_reaction(GROUP, JUNHO, person_message, "👍", old_emoji="🔥")  # given again
+    await bot.settle()
+    assert (await bot.rows(Idea))[0].support_count == 2
+    assert len(bot.sends(GROUP)) == 1  # the room heard only the idea's answer
+
+
+async def test_an_edited_idea_message_updates_the_idea_and_the_author_is_told(bot: Bot) -> None:
+    said = bot.say(MINJI, "#아이디어 공원에 그늘막을 늘려 주세요")
+    await bot.reply_to(GROUP)
+    original = said["message"]
+    bot.tg.push_raw({"edited_message": {**original, "from": {**original["from"]}, "text": "#아이디어 공원과 놀이터에 그늘막을 늘려 주세요", "edit_date": original["date"] + 60}})
+    answer = await bot.reply_to(GROUP, count=2)
+    assert plain(answer) == "✏️ #1번 아이디어를 고쳤습니다: 공원과 놀이터에 그늘막을 늘려 주세요"
+    assert answer.params["reply_parameters"]["message_id"] == original["message_id"]  # under the edited message
+    [idea] = await bot.rows(Idea)
+    assert idea.text == "공원과 놀이터에 그늘막을 늘려 주세요"
+
+    # Someone else's message edited, and Junho's edit of a message that posted no idea: nothing changes.
+    chat = bot.say(JUNHO, "오늘 회의는 3시입니다")
+    bot.tg.push_raw({"edited_message": {**chat["message"], "text": "#아이디어 회의는 4시로", "edit_date": chat["message"]["date"] + 5}})
+    await bot.settle()
+    assert [i.text for i in await bot.rows(Idea)] == ["공원과 놀이터에 그늘막을 늘려 주세요"]
+    assert len(bot.sends(GROUP)) == 2
 
 
 async def test_the_same_update_delivered_twice_is_handled_once(bot: Bot) -> None:
@@ -148,7 +192,7 @@ async def test_start_in_a_direct_chat_makes_the_person_reachable_and_passes_the_
     assert payloads == ["inv_5"]
 
 
-async def test_edited_service_and_bot_messages_are_ignored(bot: Bot) -> None:
+async def test_edits_of_messages_that_posted_no_idea_service_and_bot_messages_are_ignored(bot: Bot) -> None:
     bot.tg.push_raw({"edited_message": {**bot.say(MINJI, "/ideas")["message"], "text": "/idea 수정본", "edit_date": 1}})
     bot.tg.push_raw(
         {"message": {"message_id": 99, "date": 1, "chat": {"id": GROUP, "type": "supergroup", "title": "아이디어방"},

@@ -11,7 +11,9 @@ from adapters.telegram.convert import to_event
 from adapters.telegram.gateway import delivery_errors
 from adapters.telegram.markup import MarkupError, escape, keyboard, reaction_emoji, split_text
 from bot.i18n import Translator
-from bot.messages import Actor, Button, ButtonPress, IncomingMessage, Place, ReactionAdded
+from datetime import UTC, datetime
+
+from bot.messages import Actor, Button, ButtonPress, IncomingMessage, MessageEdited, Place, ReactionAdded, ReactionRemoved
 from bot.ports import DeliveryError
 from bot.registry import Registry
 
@@ -44,12 +46,12 @@ def test_a_caption_counts_as_text_and_a_private_chat_is_direct() -> None:
 @pytest.mark.parametrize(
     "fields",
     [
-        {"edited_message": message(text="/idea 수정", edit_date=2)},
+        {"edited_message": message(**{"from": {"id": 9, "is_bot": True, "first_name": "bot"}}, text="#아이디어 x", edit_date=2)},
         {"message": message(new_chat_members=[USER])},
         {"message": message(**{"from": {"id": 9, "is_bot": True, "first_name": "bot"}}, text="/idea x")},
         {"channel_post": {"message_id": 1, "date": 1, "chat": {"id": -5, "type": "channel"}, "text": "/idea"}},
     ],
-    ids=["edited", "service", "from a bot", "channel post"],
+    ids=["edited by a bot", "service", "from a bot", "channel post"],
 )
 def test_what_the_bot_must_not_act_on_becomes_nothing(fields: dict) -> None:
     assert to_event(update(**fields)) is None
@@ -62,7 +64,19 @@ def test_a_button_press_keeps_its_chat_and_message() -> None:
     )
 
 
-def test_only_a_newly_added_reaction_counts() -> None:
+def test_an_edited_message_names_the_message_and_when_it_was_edited() -> None:
+    event = to_event(update(edited_message=message(text="#아이디어 고친 글", edit_date=1_800_000_000)))
+    assert event == MessageEdited(
+        "41",
+        Actor("telegram", "7", "민지 김", "minji"),
+        Place("telegram", "-100", "아이디어방"),
+        "5",
+        "#아이디어 고친 글",
+        datetime.fromtimestamp(1_800_000_000, UTC),
+    )
+
+
+def test_a_thumbs_up_given_or_taken_back_is_what_a_reaction_update_says() -> None:
     def reaction(new: list[str], old: list[str]) -> Update:
         as_types = lambda emojis: [{"type": "emoji", "emoji": e} for e in emojis]  # noqa: E731
         return update(message_reaction={
@@ -72,8 +86,11 @@ def test_only_a_newly_added_reaction_counts() -> None:
 
     added = to_event(reaction(["🔥", "👍"], ["🔥"]))
     assert isinstance(added, ReactionAdded) and (added.emoji, added.message_id) == ("👍", "5")
-    assert to_event(reaction([], ["👍"])) is None
     assert to_event(reaction(["👍"], ["👍"])) is None
+    assert to_event(reaction([], ["🔥"])) is None  # another emoji taken back
+    for taken_back in (reaction([], ["👍"]), reaction(["🔥"], ["👍", "🔥"]), reaction(["❤"], ["👍"])):
+        removed = to_event(taken_back)
+        assert isinstance(removed, ReactionRemoved) and (removed.emoji, removed.message_id) == ("👍", "5")
 
 
 def test_escaping_and_splitting_keep_every_character_within_the_limit() -> None:

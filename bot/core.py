@@ -53,7 +53,8 @@ SUPPORT_EMOJI = {"👍", "+1", "thumbsup", "👍🏻", "👍🏼", "👍🏽", "
 ATTEMPTS = 3  # a lost race or a deadlock: run again at once, this often in all
 # A dropped database connection: run again on a fresh one after these pauses (seconds, each
 # stretched at random by up to half, so events that broke together do not retry in step).
-RECONNECT_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+# About 8-12 s in all: long enough to ride out a PostgreSQL restart or a failover.
+RECONNECT_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 @dataclass

@@ -11,8 +11,10 @@ from bot import reminders
 from bot.business_days import previous_business_day
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
-from bot.features.common import change_state, parse_number
-from bot.features.invitations import accept_invitation, announce_visit, answerable_invitation, parties_of
+from bot.features.common import parse_number
+from bot.transitions import change_state
+from bot.invitations.queries import parties_of
+from bot.invitations.workflow import accept_invitation, announce_visit, answerable_invitation
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import HEAD, registry
@@ -71,7 +73,7 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
     assert visit.id is not None
     ctx.audit("field_visit.planned", "field_visit", visit.id, invitation_id=invitation.id)
     if invitation.state == InvitationState.accepted:
-        await announce_visit(ctx, await parties_of(ctx, invitation), visit)
+        await announce_visit(ctx, await parties_of(ctx.session, invitation), visit)
     else:
         await accept_invitation(ctx, invitation, visit)
     await ctx.publish("field_visit.planned", visit=visit)
@@ -169,7 +171,7 @@ async def ask_whether_held(ctx: Context, reminder: Reminder) -> None:
         return
     invitation = await ctx.session.get(Invitation, visit.invitation_id)
     assert invitation is not None
-    parties = await parties_of(ctx, invitation)
+    parties = await parties_of(ctx.session, invitation)
     for person in {parties.head.id: parties.head, parties.inviter.id: parties.inviter}.values():
         t = ctx.translator(person)
         buttons = [[Button(t("visit.held_button"), f"visit:{visit.id}:held"), Button(t("visit.not_held_button"), f"visit:{visit.id}:cancel")]]

@@ -8,7 +8,7 @@ from collections import defaultdict
 from sqlmodel import select
 
 from bot.context import Context
-from bot.features.topics import pick_topic
+from bot.topics.workflow import pick_topic
 from bot.registry import registry
 from bot.jobs import MONTHLY_TOPIC, schedule_monthly_topic
 from storage.tables import Room, Topic, TopicState

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from bot.committee_rules import DECIDER, recused
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
-from bot.features import routing
+from bot import routing
 from bot.features.common import parse_number
 from bot.features.ideas import support_idea
 from bot.idea_comments import comment_lines
@@ -120,18 +120,6 @@ def idea_numbers(words: list[str]) -> tuple[list[int], int]:
         taken += 1
     return numbers, taken
 
-
-
-async def named_department(ctx: Context, name: str) -> Department:
-    """The department named exactly or by a unique part of its name."""
-    departments = list((await ctx.session.exec(select(Department).order_by(Department.name))).all())
-    exact = [d for d in departments if d.name == name]
-    matches = exact or [d for d in departments if name.lower() in d.name.lower()]
-    if not matches:
-        raise UserError("proposal.department_not_found", name=name[:50])
-    if len(matches) > 1:
-        raise UserError("proposal.department_ambiguous", name=name[:50], names=", ".join(d.name for d in matches[:8]))
-    return matches[0]
 
 
 async def suggested_departments(ctx: Context, proposal: Proposal) -> list[Department]:
@@ -254,7 +242,7 @@ async def submit_command(ctx: Context, command: ParsedCommand) -> None:
     if not name:
         await offer_departments(ctx, proposal)
         return
-    await send_to(ctx, proposal, await named_department(ctx, name))
+    await send_to(ctx, proposal, await routing.choose_department(ctx, name, error_prefix="proposal"))
 
 
 @registry.button("route")

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import func, select
 
-from bot.committee_rules import DECIDER, recused
+from bot.committee.rules import DECIDER, recused
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
 from bot import routing

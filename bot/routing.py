@@ -18,7 +18,7 @@ NAMES_SHOWN = 8
 
 async def department_docs(ctx: Context) -> dict[int, tuple[Department, DepartmentDoc]]:
     """Every department with what the ranking needs to know of it."""
-    departments = (await ctx.session.exec(select(Department).order_by(Department.id))).all()
+    departments = (await ctx.session.exec(select(Department).order_by(col(Department.id)))).all()
     offices = set(
         (await ctx.session.exec(select(Person.department_id).where(Person.is_organizer == True))).all()  # noqa: E712
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from bot.i18n import command_words
+from bot.text import is_number
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -33,7 +34,11 @@ class Sub:
 
 
 class Subcommands:
-    """The sub-commands of one command by their English names; any locale's words name them too."""
+    """The sub-commands of one command by their English names; any locale's words name them too.
+
+    `bare` runs when nothing follows the command, `numbered` when a number does (`/proposal 12`),
+    `otherwise` when no sub-command fits (else the person is told the word is unknown).
+    """
 
     def __init__(
         self,
@@ -41,12 +46,14 @@ class Subcommands:
         subs: Mapping[str, SubHandler | Sub],
         *,
         bare: SubHandler | None = None,
+        numbered: SubHandler | Sub | None = None,
         otherwise: SubHandler | None = None,
         unknown_key: str = "",
     ) -> None:
         self.command = command
         self.subs = {name: sub if isinstance(sub, Sub) else Sub(sub) for name, sub in subs.items()}
         self.bare, self.otherwise = bare, otherwise
+        self.numbered = numbered if numbered is None or isinstance(numbered, Sub) else Sub(numbered)
         self.unknown_key = unknown_key or f"{command}.unknown_subcommand"
 
     def which(self, word: str | None) -> str | None:
@@ -63,9 +70,13 @@ class Subcommands:
             return
         name = self.which(word)
         sub = self.subs.get(name) if name else None
+        if sub is None and word is not None and is_number(word.removeprefix("#")):
+            sub = self.numbered
         if sub is not None and sub.fits(command):
             await sub.handler(ctx, command)
         elif self.otherwise is not None:
             await self.otherwise(ctx, command)
+        elif word is None:
+            raise UserError(self.unknown_key, command=f"/{command.shown}")
         else:
             raise UserError(self.unknown_key, command=f"/{command.shown} {command.argv[0][:30]}")

@@ -15,7 +15,7 @@ async def change_state(session: AsyncSession, row: Any, new_state: str, **values
     moment) wait for the first and then change nothing; `row` is refreshed either way.
     """
     table = type(row)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(table).where(table.id == row.id, table.state == row.state).values(state=new_state, **values)
     )
     await session.refresh(row)

@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 import bot.features  # noqa: F401  (registers every command)
 from bot.config import Settings
+from bot.i18n import use_catalogs
 from bot.core import Core
 from bot.directory import load_demo_if_empty
 from bot.inbox import Inbox
@@ -96,6 +97,7 @@ def load_demo_data(settings: Settings) -> bool:
 def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: Any) -> App:
     """Make the app for `settings`; nothing connects until `prepare()`."""
     clock = clock or SystemClock()
+    use_catalogs(settings.catalogs)
     db = Database(settings.database_url, **engine_kwargs)
     sender = Sender(db, {}, clock, settings=settings)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from bot import reminders
 from bot.context import Context
 from bot.errors import UserError
 from bot.transitions import change_state
 from bot.office_hours import OfficeHours
+from bot.supports import support_once
 from bot.topics import queries
 from bot.topics.rules import closing_day, closing_instant, warning_day
 from bot.topics.summary import closing_summary
-from storage.db import insert_ignoring_conflict
 from storage.tables import Room, Topic, TopicState, TopicSupport
 
 
@@ -46,15 +43,7 @@ async def support_topic(ctx: Context, topic_id: int) -> Topic:
     if topic.suggested_by == ctx.person.id:
         # Everyone would support their own suggestion, so the count would say nothing.
         raise UserError("topic.own_suggestion", number=topic_id)
-    added = await insert_ignoring_conflict(
-        ctx.session, TopicSupport, dict(topic_id=topic_id, person_id=ctx.person.id, created_at=ctx.now())
-    )
-    if not added:
-        raise UserError("topic.already_supported", number=topic_id)
-    await ctx.session.exec(
-        sa.update(Topic).where(col(Topic.id) == topic_id).values(support_count=col(Topic.support_count) + 1)
-    )
-    await ctx.session.refresh(topic)
+    await support_once(ctx, topic, TopicSupport, dict(topic_id=topic_id), already_key="topic.already_supported")
     ctx.audit("topic.supported", "topic", topic_id)
     return topic
 

@@ -104,3 +104,18 @@ async def test_an_implementer_sees_how_to_report_the_work_done(story: Story) -> 
 
     assert "/proposal done" not in before
     assert "/proposal done <번호>(/제안 완료)" in after and "/proposal adopt" not in after
+
+
+async def test_each_commands_korean_sub_commands_answer_as_the_english_ones(story: Story) -> None:
+    await story.say("minji", "/idea 정류장 온열의자")
+    pairs = [
+        ("sujin", "/remind list", "/알림 목록"),
+        ("sujin", "/committee list", "/자문단 목록"),
+        ("minji", "/topic candidates", "/주제 후보"),
+        ("minji", "/ideas search 온열의자", "/아이디어목록 검색 온열의자"),
+        ("sujin", "/outbox retry 999", "/outbox 재시도 999"),
+    ]
+    for person, english, korean in pairs:
+        assert await story.say(person, english) == await story.say(person, korean), korean
+    unknown = (await story.say("sujin", "/자문단 아무거나"))[0]
+    assert unknown == (await story.say("sujin", "/committee whatever"))[0] and "/committee" in unknown

@@ -18,6 +18,7 @@ from bot.invitations.workflow import accept_invitation, announce_visit, answerab
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import HEAD, registry
+from bot.subcommands import Subcommands
 from bot.text import clean_text, is_number
 from storage.tables import FieldVisit, Invitation, InvitationState, PendingInput, Person, Reminder, Room
 
@@ -25,8 +26,6 @@ PLACE_LIMIT = 200
 NOTE_LIMIT = 500
 REMINDER_HOUR = time(9, 0)
 CANCEL_WORDS = ("취소", "cancel")
-HELD_WORDS = ("held", "done", "진행", "완료", "확인")
-NOT_HELD_WORDS = ("cancel", "notheld", "취소", "미진행")
 _WHEN_AND_WHERE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})(?:\s+(.*))?$", re.DOTALL)
 _TRAILING_NOTE = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$", re.DOTALL)
 
@@ -117,13 +116,13 @@ async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None
     await plan_visit(ctx, invitation, text)
 
 
-@registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)
-async def visit_command(ctx: Context, command: ParsedCommand) -> None:
-    """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`, or `/visit held|cancel <visit#>` afterwards."""
-    if command.word(0) in HELD_WORDS or command.word(0) in NOT_HELD_WORDS:
-        visit_number = parse_number(command.word(1), "visit.confirm_usage")
-        ctx.reply(await confirm_visit(ctx, visit_number, held=command.word(0) in HELD_WORDS))
-        return
+async def confirm_command(ctx: Context, command: ParsedCommand, *, held: bool) -> None:
+    """`/visit held|cancel <visit#>` after the day: whether the visit took place."""
+    ctx.reply(await confirm_visit(ctx, parse_number(command.word(1), "visit.confirm_usage"), held=held))
+
+
+async def plan_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`."""
     number = parse_number(command.word(0), "visit.usage")
     invitation = await answerable_invitation(ctx, number, for_visit=True)
     if not command.rest_after(1):
@@ -132,6 +131,17 @@ async def visit_command(ctx: Context, command: ParsedCommand) -> None:
     await ctx.session.exec(  # type: ignore[call-overload]
         delete(PendingInput).where(PendingInput.person_id == ctx.person.id, PendingInput.kind == "field_visit")
     )
+
+
+VISIT = Subcommands(
+    "visit",
+    {
+        "held": lambda ctx, command: confirm_command(ctx, command, held=True),
+        "cancel": lambda ctx, command: confirm_command(ctx, command, held=False),
+    },
+    otherwise=plan_command,
+)
+registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)(VISIT)
 
 
 async def _reminded_visit(ctx: Context, reminder: Reminder) -> FieldVisit | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timezone
 
-from sqlmodel import delete
+from sqlmodel import col, delete
 
 from bot import reminders
 from bot.business_days import previous_business_day
@@ -128,8 +128,8 @@ async def plan_command(ctx: Context, command: ParsedCommand) -> None:
     if not command.rest_after(1):
         raise UserError("visit.usage")
     await plan_visit(ctx, invitation, command.rest_after(1))
-    await ctx.session.exec(  # type: ignore[call-overload]
-        delete(PendingInput).where(PendingInput.person_id == ctx.person.id, PendingInput.kind == "field_visit")
+    await ctx.session.exec(
+        delete(PendingInput).where(col(PendingInput.person_id) == ctx.person.id, col(PendingInput.kind) == "field_visit")
     )
 
 

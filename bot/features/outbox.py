@@ -28,7 +28,7 @@ async def outbox(ctx: Context, command: ParsedCommand) -> None:
 
 async def show_overview(ctx: Context) -> None:
     counts = dict(
-        (await ctx.session.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()  # type: ignore[arg-type]
+        (await ctx.session.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()
     )
     since = ctx.now() - timedelta(hours=24)
     sent = (

@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.common import wait_until_sent
 from idearoom.wiring import App, build_app
+from bot.messages import Destination, FollowUp, Wording
 from bot.outbox import add_raw
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -76,7 +77,8 @@ async def enqueue(app: App, entries: list[dict[str, Any]]) -> None:
     async with app.db.session() as session:
         for start in range(0, len(entries), CHUNK):
             for entry in entries[start : start + CHUNK]:
-                add_raw(session, now=now, **entry)
+                destination = Destination(entry.pop("platform"), entry.pop("dest_kind"), entry.pop("dest_id"))
+                add_raw(session, destination, now=now, **entry)
             await session.flush()
 
 
@@ -108,7 +110,7 @@ def telegram_workload(rooms: int, people: int, invites: int) -> list[dict[str, A
     ]
     for i in range(invites):
         head = str(500000 + i)
-        on_sent = {"platform": "telegram", "dest_kind": "user", "dest_id": head, "text": "아이디어방 초대 링크입니다: {link}"}
+        on_sent = FollowUp(Destination("telegram", "user", head), Wording("invitation.join_link", "ko", {"room": "아이디어방"}))
         entries.append(
             dict(platform="telegram", dest_kind="user", dest_id=head, text="", kind="invite",
                  payload={"room_id": str(-1002000000000 - i % max(rooms, 1)), "on_sent": on_sent})

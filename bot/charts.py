@@ -16,6 +16,7 @@ from bot.report_details import DECISIONS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
 
     from bot.reports import MonthReport
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 # Fonts that carry Hangul, in order of preference; without one, the chart avoids Korean text.
 HANGUL_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "NanumBarunGothic", "Malgun Gothic", "AppleGothic", "UnDotum", "Baekmuk Gulim")
 # Hangul fonts lack U+2212 (the minus matplotlib draws by default): the ASCII hyphen-minus renders in all of them.
-STYLE = {"axes.unicode_minus": False}
+STYLE: dict[RcKeyType, Any] = {"axes.unicode_minus": False}
 
 
 @lru_cache(maxsize=1)
@@ -67,15 +68,18 @@ def chart_figures(report: "MonthReport", t: Translator) -> dict[str, Any]:
     }
 
 
-def _empty(axes: "Axes", text: str, style: dict[str, str], size: int = 14) -> None:
+def _empty(axes: Axes, text: str, style: dict[str, Any], size: int = 14) -> None:
     """Say there is nothing to show instead of drawing axes around nothing (which span −0.04 to 0.04)."""
     axes.set_axis_off()
     axes.text(0.5, 0.5, text, ha="center", va="center", fontsize=size, color="#555555", transform=axes.transAxes, **style)
 
 
-def _bars(axes: "Axes", names: list[str], values: list[int], color: str, font: str | None) -> None:
+def _bars(axes: Axes, names: list[str], values: list[int], color: str, font: str | None) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     axes.bar(names, values, color=color)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    # matplotlib's default locator (AutoLocator), kept to whole numbers: counts have no halves.
+    axes.yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
     axes.tick_params(axis="x", labelrotation=30)
     for label in axes.get_xticklabels() + axes.get_yticklabels():
         label.set_fontfamily(font or "sans-serif")

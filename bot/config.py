@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
@@ -23,10 +23,29 @@ def _split_csv(value: object) -> list[str]:
     raise ValueError(f"expected comma-separated text, got {type(value).__name__}")
 
 
+# Where every settings class reads from: the environment, then `.env`; what belongs to another class is left to it.
+FROM_ENVIRONMENT = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class PlatformSettings(BaseSettings):
+    """The base of a platform's own settings (adapters/*/settings.py), merged into the app's Settings.
+
+    Merged by inheritance, so each field and property is named after its platform
+    (`slack_bot_token`, `slack_limits`): two platforms never shadow each other.
+    """
+
+    model_config = FROM_ENVIRONMENT
+
+    @classmethod
+    def of(cls, settings: object) -> Self:
+        """These settings within the app's (which include them), or read afresh when they do not."""
+        return settings if isinstance(settings, cls) else cls()
+
+
 class Settings(BaseSettings):
     """Every setting of the bot; names match `.env.example`."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = FROM_ENVIRONMENT
 
     # Core
     database_url: str = Field("sqlite+aiosqlite:///./idearoom.db", alias="IDEAROOM_DATABASE_URL")
@@ -72,6 +91,10 @@ class Settings(BaseSettings):
     retain_events_days: int = Field(30, alias="IDEAROOM_RETAIN_EVENTS_DAYS")
     retain_outbox_days: int = Field(90, alias="IDEAROOM_RETAIN_OUTBOX_DAYS")
     retain_audit_days: int = Field(1095, alias="IDEAROOM_RETAIN_AUDIT_DAYS")
+    # Inbox rows normally go once handled; these are the ones given up or left unhandled (raw payloads).
+    retain_inbox_days: int = Field(7, alias="IDEAROOM_RETAIN_INBOX_DAYS")
+    # Charts and /mydata files are removed once sent; what a failure or the console left goes after this.
+    retain_files_days: int = Field(1, alias="IDEAROOM_RETAIN_FILES_DAYS")
     retention_batch: int = Field(500, alias="IDEAROOM_RETENTION_BATCH")
     # Linking one person's accounts across platforms (/link)
     link_code_minutes: int = Field(10, alias="IDEAROOM_LINK_CODE_MINUTES")

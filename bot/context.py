@@ -15,7 +15,7 @@ from bot.dates import official_date, official_datetime, official_day, official_p
 from bot.errors import NotAllowed
 from bot.honorifics import called
 from bot.i18n import Translator
-from bot.messages import Button, Destination, Outgoing, Place
+from bot.messages import Button, Destination, MessagePayload, Outgoing, Place
 from bot.office_hours import OfficeHours
 from bot.outbox import enqueue
 from bot.ports import Clock
@@ -99,7 +99,7 @@ class Context:
     ) -> OutboxMessage:
         """Answer where the event came from, before any bulk sending."""
         destination = Destination(self.place.platform, "room", self.place.chat_id)
-        payload: dict[str, Any] = {"reply_to": self.message_id} if self.message_id else {}
+        payload: MessagePayload = {"reply_to": self.message_id} if self.message_id else {}
         return enqueue(
             self.session,
             destination,
@@ -136,7 +136,7 @@ class Context:
         buttons: list[list[Button]] | None = None,
         *,
         priority: int = NOTICE,
-        payload: dict[str, Any] | None = None,
+        payload: MessagePayload | None = None,
         ref: tuple[str, int] | None = None,
     ) -> OutboxMessage | None:
         """A direct message to `person`; None when they have no account the bot can reach."""
@@ -144,7 +144,7 @@ class Context:
         if identity is None:
             return None
         destination = Destination(identity.platform, "user", identity.external_id)
-        message = Outgoing(text, buttons or [], payload=payload or {})
+        message = Outgoing(text, buttons or [], payload=payload or MessagePayload())
         return enqueue(self.session, destination, message, priority=priority, ref=ref, now=self.now(), not_before=self.send_after())
 
     async def tell_organizers(self, key: str, **params: object) -> int:

@@ -241,30 +241,37 @@ class Core:
         if not claimed:
             return None
         identity, person = await self._person(session, event.actor)
-        room = await self._room(session, event.place)
+        room = await self._room(session, event.place, person)
         message_id = getattr(event, "message_id", None)
         return self._context(session, person, identity, room, event.place, event.event_id, message_id)
 
     async def _person(self, session: AsyncSession, actor: Actor) -> tuple[Identity, Person]:
         return await resolve_actor(session, actor, now=self.clock.now(), handle_platforms=self.handle_platforms)
 
-    async def _room(self, session: AsyncSession, place: Place) -> Room:
+    async def _room(self, session: AsyncSession, place: Place, person: Person) -> Room:
         room = (
             await session.exec(select(Room).where(Room.platform == place.platform, Room.external_id == place.chat_id))
         ).first()
+        # A direct chat is its person's (erasure removes it with them); one from before this was kept learns it now.
+        owner = person.id if place.is_direct else None
         if room is None:
             room = Room(
                 platform=place.platform,
                 external_id=place.chat_id,
                 title=place.title,
                 is_direct=place.is_direct,
+                person_id=owner,
                 created_at=self.clock.now(),
             )
             session.add(room)
             await session.flush()
-        elif place.title and room.title != place.title:
-            room.title = place.title
-            session.add(room)
+        else:
+            if place.title and room.title != place.title:
+                room.title = place.title
+                session.add(room)
+            if owner is not None and room.is_direct and room.person_id != owner:
+                room.person_id = owner
+                session.add(room)
         return room
 
     async def _dispatch(self, ctx: Context, event: Incoming) -> _Answer:

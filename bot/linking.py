@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, delete, func, select, update
+from sqlmodel import SQLModel, col, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
@@ -22,6 +22,7 @@ from storage.tables import (
     PointEntry,
     PointTotal,
     Reminder,
+    Room,
     Support,
     Topic,
     TopicSupport,
@@ -221,6 +222,8 @@ async def unlink(session: AsyncSession, identity: Identity, *, now: datetime, ac
     assert person.id is not None
     identity.person_id = person.id
     session.add(identity)
+    # Its direct chat goes with it (a person has one account per platform), so erasing either finds only its own.
+    await session.exec(update(Room).where(Room.person_id == old, Room.platform == identity.platform, col(Room.is_direct).is_(True)).values(person_id=person.id))  # type: ignore[call-overload, arg-type]
     session.add(AuditEntry(at=now, actor_id=actor_id, action="person.unlinked", subject_kind="person", subject_id=old, detail={"account": f"{identity.platform}:{identity.external_id}", "new_person": person.id}))
     await session.flush()
     return person

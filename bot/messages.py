@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, Union
+
+# pydantic (the outbox's JSON codec) reads TypedDicts from typing_extensions on Python 3.11.
+from typing_extensions import NotRequired, TypedDict
 
 
 @dataclass(frozen=True)
@@ -90,14 +93,82 @@ class Button:
         return cls(label=data["label"], action=data["action"])
 
 
+# What an outbox entry does on its platform: post a message, a photo or a file, invite, react.
+Kind = Literal["message", "photo", "document", "invite", "reaction"]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A catalog text worded only when it is sent, with values known only then (an invite link).
+
+    `params` may hold wordings themselves, each in its own reader's locale; the late values
+    (`link`) are given to every one of them.
+    """
+
+    key: str
+    locale: str
+    params: dict[str, Union[str, int, "Wording"]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A message the outbox writes on its own once an entry is delivered, or finally fails."""
+
+    to: Destination
+    wording: Wording
+    priority: int = 5
+
+
+class MessagePayload(TypedDict, total=False):
+    """A chat message: what it answers, and what the outbox needs to know about it."""
+
+    reply_to: str  # the person's message it answers (adapters thread or quote it)
+    start_payload: str  # for `on_failed`: the `/start` argument its direct-chat link opens with
+    on_failed: FollowUp  # told to someone else when this message cannot be delivered
+    covers: list[int]  # a merged confirmation: the entries it stands for
+    failure_of: int  # a failure notice: the entry that failed (never itself reported)
+    reacted: bool  # a confirmation whose reaction is already queued
+
+
+class PhotoPayload(TypedDict, total=False):
+    """An image: a file, or figures the outbox has drawn when it is sent (the /report chart)."""
+
+    path: str
+    render: dict[str, Any]
+    reply_to: str
+
+
+class DocumentPayload(TypedDict):
+    """A file to post, with the message text as its caption."""
+
+    path: str
+
+
+class InvitePayload(TypedDict):
+    """Bring the destination user into a room; a link the platform gives back goes to `on_sent`."""
+
+    room_id: str
+    on_sent: NotRequired[FollowUp]
+
+
+class ReactionPayload(TypedDict):
+    """An emoji put on a message in the destination room."""
+
+    message_id: str
+    emoji: str
+
+
+Payload = MessagePayload | PhotoPayload | DocumentPayload | InvitePayload | ReactionPayload
+
+
 @dataclass
 class Outgoing:
-    """A message the core wants delivered to a room or to one person."""
+    """A message the core wants delivered to a room or to one person; `payload` is the one of its kind."""
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
-    kind: str = "message"  # message, invite, reaction, photo, document (payload "path")
-    payload: dict[str, Any] = field(default_factory=dict)
+    kind: Kind = "message"
+    payload: Payload = field(default_factory=MessagePayload)
 
 
 @dataclass(frozen=True)
@@ -116,6 +187,8 @@ class SendResult:
     message_id: str | None = None
     link: str | None = None
     detail: str = ""
+    # The platform showed the file's path instead of uploading it (the console): the file must stay.
+    file_kept: bool = False
 
 
 @dataclass

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import files
 from storage.tables import (
     AuditEntry,
     Department,
@@ -21,6 +22,7 @@ from storage.tables import (
     Person,
     Proposal,
     ProposalIdea,
+    Room,
 )
 
 # Secrets and the person row itself are not "about" them in this sense (the row is shown as identity).
@@ -60,8 +62,14 @@ async def collect(session: AsyncSession, person: Person) -> dict[str, Any]:
     if proposals:
         data["proposals_as_proposer"] = [{k: _plain(v) for k, v in p.model_dump().items()} for p in proposals]
     accounts = (await session.exec(select(Identity).where(Identity.person_id == person.id))).all()
-    to_them = sa.or_(*(sa.and_(OutboxMessage.platform == a.platform, OutboxMessage.dest_id == a.external_id) for a in accounts)) if accounts else sa.false()
-    sent = sa.select(OutboxMessage.__table__).where(OutboxMessage.dest_kind == "user", to_them).order_by(OutboxMessage.id)  # type: ignore[attr-defined]
+    rooms = (await session.exec(select(Room).where(Room.person_id == person.id, col(Room.is_direct).is_(True)))).all()
+    to_them = sa.or_(
+        sa.false(),
+        *(sa.and_(OutboxMessage.dest_kind == "user", OutboxMessage.platform == a.platform, OutboxMessage.dest_id == a.external_id) for a in accounts),
+        # What the bot answered in their direct chats (a Slack DM channel is not their user id).
+        *(sa.and_(OutboxMessage.dest_kind == "room", OutboxMessage.platform == r.platform, OutboxMessage.dest_id == r.external_id) for r in rooms),
+    )
+    sent = sa.select(OutboxMessage.__table__).where(to_them).order_by(OutboxMessage.id)  # type: ignore[attr-defined]
     messages = _rows((await session.exec(sent)).all())  # type: ignore[call-overload]
     if messages:
         data["messages_to_them"] = messages
@@ -70,7 +78,7 @@ async def collect(session: AsyncSession, person: Person) -> dict[str, Any]:
 
 def write_export(data: dict[str, Any], directory: str, person_id: int, now: datetime) -> Path:
     """The export as a JSON file only its owner's process may read."""
-    folder = Path(directory) / "mydata"
+    folder = Path(directory) / files.MYDATA
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"mydata-{person_id}-{now.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core import Core
     from bot.inbox import Inbox
-    from bot.sender import Sender
+    from bot.outbox.sender import Sender
     from storage.db import Database
 
 
@@ -154,6 +155,37 @@ class AdapterPlugin:
     user_ids_are_handles: bool = False
     # Adds the platform's own `idearoom <platform> ...` commands to argparse's subparsers object.
     add_commands: Callable[[Any], None] | None = None
+
+    @classmethod
+    def lazy(
+        cls,
+        name: str,
+        adapter: str,
+        settings: type[BaseSettings] | None = None,
+        *,
+        configured_when: str | None = None,
+        fallback: bool = False,
+        user_ids_are_handles: bool = False,
+        add_commands: Callable[[Any], None] | None = None,
+    ) -> AdapterPlugin:
+        """A plug-in whose adapter class (`"package.module:Class"`, as in entry points) is imported only
+        when its platform starts, so a platform nobody configured loads none of its SDK.
+
+        `configured_when` names a setting (or property) of `settings` that is truthy when the
+        platform is asked for, e.g. its token; without one the platform is never configured.
+        """
+
+        def create(host: Host) -> Adapter:
+            factory: Callable[[Host], Adapter] = pkgutil.resolve_name(adapter)
+            return factory(host)
+
+        def configured(app_settings: Settings) -> bool:
+            if settings is None or configured_when is None:
+                return False
+            own = app_settings if isinstance(app_settings, settings) else settings()
+            return bool(getattr(own, configured_when))
+
+        return cls(name, create, configured, settings, fallback, user_ids_are_handles, add_commands)
 
 
 class Clock(Protocol):

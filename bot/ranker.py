@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +22,20 @@ from bot.ranking import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _end_with_the_parent(parent_pid: int) -> None:
+    """In the child: exit as soon as the bot process is gone (SIGKILL, OOM kill) instead of lingering.
+
+    A killed parent never shuts the pool down, and the orphan would keep its ~600 MB analyser forever.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _warm_up() -> None:
@@ -41,7 +57,12 @@ class Ranker:
         with self._lock:
             if self._pool is None:
                 # spawn, not fork: the parent has threads and an event loop a fork would copy.
-                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(
+                    1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_end_with_the_parent,
+                    initargs=(os.getpid(),),
+                )
                 self._ready = self._pool.submit(_warm_up)
 
     @property

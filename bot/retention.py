@@ -1,17 +1,20 @@
-"""Retention: old processed-event ids, delivered outbox rows, audit entries and spent link codes are purged."""
+"""Retention: old processed-event ids, delivered outbox rows, inbox rows, audit entries, spent link codes and files are purged."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import files
 from bot.config import Settings
 from bot.reminders import schedule
 from storage.tables import (
     AuditEntry,
+    InboxEvent,
     LinkCode,
     OutboxMessage,
     OutboxState,
@@ -33,6 +36,9 @@ def _targets(settings: Settings, now: datetime) -> list[tuple[Any, Any, sa.Colum
         cutoff = now - timedelta(days=settings.retain_outbox_days)
         old = sa.and_(OutboxMessage.state == OutboxState.sent, OutboxMessage.created_at < cutoff)
         targets.append((OutboxMessage.__table__, (OutboxMessage.id,), old))
+    if settings.retain_inbox_days:
+        cutoff = now - timedelta(days=settings.retain_inbox_days)
+        targets.append((InboxEvent.__table__, (InboxEvent.id,), InboxEvent.received_at < cutoff))
     if settings.retain_audit_days:
         cutoff = now - timedelta(days=settings.retain_audit_days)
         targets.append((AuditEntry.__table__, (AuditEntry.id,), AuditEntry.at < cutoff))
@@ -52,6 +58,7 @@ async def purge_batch(session: AsyncSession, settings: Settings, now: datetime) 
             match = sa.or_(*(sa.and_(*(k == v for k, v in zip(keys, row))) for row in rows)) if rows else sa.false()
         result = await session.exec(sa.delete(table).where(match))  # type: ignore[call-overload]
         purged[table.name] = result.rowcount or 0
+    purged["files"] = await asyncio.to_thread(files.purge, settings.report_dir, now, settings.retain_files_days)
     return purged
 
 

@@ -10,14 +10,15 @@ from typing import Any
 from sqlmodel import SQLModel
 
 import bot.features  # noqa: F401  (registers every command)
+from bot.charts import render_chart
 from bot.config import Settings
 from bot.i18n import use_catalogs
 from bot.core import Core
 from bot.directory import load_demo_if_empty
 from bot.inbox import Inbox
 from bot.ports import ChatGateway, Clock, SystemClock
+from bot.outbox.sender import Sender
 from bot.registry import registry
-from bot.sender import Sender
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -99,7 +100,8 @@ def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: A
     clock = clock or SystemClock()
     use_catalogs(settings.catalogs)
     db = Database(settings.database_url, **engine_kwargs)
-    sender = Sender(db, {}, clock, settings=settings)
+    # Photos queued as figures (the /report chart) are drawn by the reports' own code when they go out.
+    sender = Sender(db, {}, clock, settings=settings, draw=render_chart)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
     core.handle_platforms = handle_platforms()
     http = HttpServer(settings.http_host, settings.http_port, shutdown_timeout=settings.drain_seconds)

@@ -92,6 +92,8 @@ class Room(SQLModel, table=True):
     external_id: str = Field(max_length=100)
     title: str = Field(default="", max_length=300)
     is_direct: bool = False
+    # Whose direct chat this is: a Slack DM channel or a Matrix room id tells no one's name, but is theirs.
+    person_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
     created_at: datetime = _created()
 
 

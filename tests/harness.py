@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ class Sent:
     destination: Destination
     message: Outgoing
     message_id: str
+    file: bytes | None = None  # what the file the message carried held when it was sent (it is removed after)
 
     @property
     def text(self) -> str:
@@ -56,7 +58,9 @@ class RecordingGateway:
     async def send(self, destination: Destination, message: Outgoing) -> SendResult:
         self._maybe_fail()
         message_id = f"m{next(self._ids)}"
-        self.sent.append(Sent(destination, message, message_id))
+        path = message.payload.get("path")
+        content = Path(path).read_bytes() if path and message.kind in ("photo", "document") else None
+        self.sent.append(Sent(destination, message, message_id, content))
         return SendResult(message_id=message_id)
 
     async def invite(self, user_id: str, room_id: str) -> SendResult:

@@ -51,14 +51,14 @@ class ConsoleGateway:
             header = self.t("console.to_room", room=destination.id)
         text = message.text
         if message.kind == "photo" and message.payload.get("path"):
-            text += "\n" + self.t("console.image_saved", path=message.payload["path"])
+            text += "\n" + self.t("console.image_saved", path=message.payload.get("path"))
         if message.kind == "document" and message.payload.get("path"):
-            text += "\n" + self.t("console.file_saved", path=message.payload["path"])
+            text += "\n" + self.t("console.file_saved", path=message.payload.get("path"))
         self._print(header, text)
         for row in message.buttons:
             self.out.write("    " + "  ".join(f"[{b.label} → /press {b.action}]" for b in row) + "\n")
         self.out.flush()
-        return SendResult(message_id=message_id)
+        return SendResult(message_id=message_id, file_kept=bool(message.payload.get("path")))
 
     async def invite(self, user_id: str, room_id: str) -> SendResult:
         self._print(self.t("console.system"), self.t("console.invited", person=user_id, room=room_id))

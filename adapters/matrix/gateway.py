@@ -156,7 +156,7 @@ class MatrixGateway:
                 await asyncio.sleep(error.retry_after)
 
     async def _send_image(self, room_id: str, message: Outgoing) -> SendResult:
-        path = Path(str(message.payload["path"]))
+        path = Path(str(message.payload.get("path")))
         if not path.is_file():
             raise DeliveryError(f"image file not found: {path}", permanent=True)
         mime = mimetypes.guess_type(path.name)[0] or "image/png"

@@ -3,18 +3,6 @@
 from __future__ import annotations
 
 from adapters.matrix.settings import MatrixSettings
-from bot.ports import Adapter, AdapterPlugin, Host
+from bot.ports import AdapterPlugin
 
-
-def create(host: Host) -> Adapter:
-    from adapters.matrix.adapter import MatrixAdapter
-
-    return MatrixAdapter(host)
-
-
-plugin = AdapterPlugin(
-    name="matrix",
-    create=create,
-    configured=lambda settings: MatrixSettings.of(settings).matrix_configured,
-    settings=MatrixSettings,
-)
+plugin = AdapterPlugin.lazy("matrix", "adapters.matrix.adapter:MatrixAdapter", MatrixSettings, configured_when="matrix_configured")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config import PlatformSettings
 from bot.ports import PlatformLimits, window
 
 
-class MatrixSettings(BaseSettings):
-    """Merged into the app's Settings, so every field is named after the platform; names match `.env.example`."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+class MatrixSettings(PlatformSettings):
+    """Matrix's tokens and sending pace; names match `.env.example`."""
 
     matrix_homeserver_url: str = Field("", alias="MATRIX_HOMESERVER_URL")
     matrix_user_id: str = Field("", alias="MATRIX_USER_ID")
@@ -20,11 +18,6 @@ class MatrixSettings(BaseSettings):
     matrix_max_per_second: int = Field(0, alias="IDEAROOM_MATRIX_MAX_PER_SECOND")
     matrix_room_max_per_second: int = Field(1, alias="IDEAROOM_MATRIX_ROOM_MAX_PER_SECOND")
     matrix_sync_timeout_seconds: float = Field(30.0, alias="IDEAROOM_MATRIX_SYNC_TIMEOUT_SECONDS")
-
-    @classmethod
-    def of(cls, settings: object) -> MatrixSettings:
-        """These settings within the app's (which include them), or read afresh when they do not."""
-        return settings if isinstance(settings, MatrixSettings) else cls()
 
     @property
     def matrix_configured(self) -> bool:

@@ -166,7 +166,7 @@ class SlackGateway:
         return SendResult(message_id=posted["ts"], detail=posted.get("channel", channel))
 
     async def _upload(self, channel: str, message: Outgoing) -> SendResult:
-        path = str(message.payload["path"])
+        path = str(message.payload.get("path"))
         uploaded = await self._call(
             self.client.files_upload_v2(channel=channel, file=path, initial_comment=escape(message.text) or None)
         )

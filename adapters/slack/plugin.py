@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from bot.ports import Adapter, AdapterPlugin, Host
-
 from adapters.slack.cli import add_commands
 from adapters.slack.settings import SlackSettings
+from bot.ports import AdapterPlugin
 
-
-def create(host: Host) -> Adapter:
-    from adapters.slack.adapter import SlackAdapter
-
-    return SlackAdapter(host)
-
-
-plugin = AdapterPlugin(
-    name="slack",
-    create=create,
-    configured=lambda settings: bool(SlackSettings.of(settings).slack_bot_token),
-    settings=SlackSettings,
-    add_commands=add_commands,
+plugin = AdapterPlugin.lazy(
+    "slack", "adapters.slack.adapter:SlackAdapter", SlackSettings, configured_when="slack_bot_token", add_commands=add_commands
 )

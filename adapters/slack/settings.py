@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config import PlatformSettings
 from bot.ports import PlatformLimits, window
 
 
-class SlackSettings(BaseSettings):
-    """Merged into the app's Settings, so every field and property is named after the platform; names match `.env.example`."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+class SlackSettings(PlatformSettings):
+    """Slack's tokens and sending pace; names match `.env.example`."""
 
     slack_bot_token: str = Field("", alias="SLACK_BOT_TOKEN")
     slack_app_token: str = Field("", alias="SLACK_APP_TOKEN")
@@ -19,11 +17,6 @@ class SlackSettings(BaseSettings):
     slack_api_base_url: str = Field("https://slack.com/api/", alias="SLACK_API_BASE_URL")
     slack_channel_max_per_second: int = Field(1, alias="IDEAROOM_SLACK_CHANNEL_MAX_PER_SECOND")
     slack_reactions_max_per_minute: int = Field(50, alias="IDEAROOM_SLACK_REACTIONS_MAX_PER_MINUTE")
-
-    @classmethod
-    def of(cls, settings: object) -> SlackSettings:
-        """These settings within the app's (which include them), or read afresh when they do not."""
-        return settings if isinstance(settings, SlackSettings) else cls()
 
     @property
     def slack_limits(self) -> PlatformLimits:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from bot.ports import Adapter, AdapterPlugin, Host
-
 from adapters.telegram.settings import TelegramSettings
+from bot.ports import AdapterPlugin
 
-
-def create(host: Host) -> Adapter:
-    from adapters.telegram.adapter import TelegramAdapter
-
-    return TelegramAdapter(host)
-
-
-plugin = AdapterPlugin(
-    name="telegram",
-    create=create,
-    configured=lambda settings: bool(TelegramSettings.of(settings).telegram_bot_token),
-    settings=TelegramSettings,
+plugin = AdapterPlugin.lazy(
+    "telegram", "adapters.telegram.adapter:TelegramAdapter", TelegramSettings, configured_when="telegram_bot_token"
 )

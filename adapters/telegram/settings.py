@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config import PlatformSettings
 from bot.ports import PlatformLimits, window
 
 
@@ -13,10 +13,8 @@ def is_group_chat(dest_kind: str, dest_id: str) -> bool:
     return dest_kind == "room" and dest_id.startswith("-")
 
 
-class TelegramSettings(BaseSettings):
-    """Merged into the app's Settings, so every field and property is named after the platform; names match `.env.example`."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+class TelegramSettings(PlatformSettings):
+    """Telegram's tokens and sending pace; names match `.env.example`."""
 
     telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_url: str = Field("", alias="TELEGRAM_WEBHOOK_URL")
@@ -25,11 +23,6 @@ class TelegramSettings(BaseSettings):
     telegram_max_per_second: int = Field(30, alias="IDEAROOM_TELEGRAM_MAX_PER_SECOND")
     telegram_chat_max_per_second: int = Field(1, alias="IDEAROOM_TELEGRAM_CHAT_MAX_PER_SECOND")
     telegram_group_max_per_minute: int = Field(20, alias="IDEAROOM_TELEGRAM_GROUP_MAX_PER_MINUTE")
-
-    @classmethod
-    def of(cls, settings: object) -> TelegramSettings:
-        """These settings within the app's (which include them), or read afresh when they do not."""
-        return settings if isinstance(settings, TelegramSettings) else cls()
 
     @property
     def telegram_limits(self) -> PlatformLimits:

@@ -27,8 +27,10 @@ async def link(ctx: Context, command: ParsedCommand) -> None:
         ctx.audit("link.code_issued", "person", ctx.person.id)
         ctx.reply(ctx.t("link.code", code=code, minutes=minutes))
         return
+    # Typed as read ("ABCD EFGH", "abcd-efgh"): only the code's letters count.
+    code = "".join(ch for ch in "".join(command.argv) if ch.isalnum())
     result = await linking.link_by_code(
-        ctx.session, ctx.person, ctx.identity, command.argv[0], now=ctx.now(), max_attempts=ctx.settings.link_max_attempts
+        ctx.session, ctx.person, ctx.identity, code, now=ctx.now(), max_attempts=ctx.settings.link_max_attempts
     )
     if isinstance(result, str):
         ctx.reply(ctx.t(result))

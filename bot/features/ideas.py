@@ -224,6 +224,7 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
     source.merged_into_id = target_id
     ctx.session.add_all([source, target])
     ctx.audit("idea.merged", "idea", source_id, into=target_id, supports_moved=moved)
+    await ctx.publish("idea.merged", source=source, target=target)
     answer = ctx.t("idea.merge_done", number=source_id, into=target_id, moved=moved, supports=count)
     coauthors = await _coauthors(ctx, target_id)
     if coauthors:
@@ -289,6 +290,7 @@ async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
     comment = IdeaComment(idea_id=link.ref_id, person_id=ctx.person.id, text=text, created_at=ctx.now())  # type: ignore[arg-type]
     ctx.session.add(comment)
     ctx.audit("idea.commented", "idea", link.ref_id)
+    await ctx.publish("idea.commented", comment=comment)
 
 
 async def _similar_line(ctx: Context, similar: list[Match]) -> str:

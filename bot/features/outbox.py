@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.context import Context
 from bot.errors import UserError
@@ -28,13 +28,13 @@ async def outbox(ctx: Context, command: ParsedCommand) -> None:
 
 async def show_overview(ctx: Context) -> None:
     counts = dict(
-        (await ctx.session.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()
+        (await ctx.session.exec(select(col(OutboxMessage.state), func.count()).group_by(col(OutboxMessage.state)))).all()
     )
     since = ctx.now() - timedelta(hours=24)
     sent = (
         await ctx.session.exec(
             select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.state == OutboxState.sent, OutboxMessage.sent_at >= since  # type: ignore[operator]
+                col(OutboxMessage.state) == OutboxState.sent, col(OutboxMessage.sent_at) >= since
             )
         )
     ).one()
@@ -50,8 +50,8 @@ async def show_overview(ctx: Context) -> None:
     failures = (
         await ctx.session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.state == OutboxState.failed)
-            .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+            .where(col(OutboxMessage.state) == OutboxState.failed)
+            .order_by(col(OutboxMessage.id).desc())
             .limit(FAILURES_SHOWN)
         )
     ).all()

@@ -36,7 +36,7 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
     ctx.reply(report_text(report, ctx.translator(ctx.person)))
     if report.is_empty:
         return  # an empty chart says nothing the text does not
-    # Drawn by the sender when it goes out (see Sender._render): the figures answer at once.
+    # Drawn (bot.charts.render_chart) only when the outbox sends it: the figures answer at once.
     enqueue(
         ctx.session,
         Destination(ctx.place.platform, "room", ctx.place.chat_id),

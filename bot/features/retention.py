@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 async def purge_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-def]
     """One batch per table per run, so no transaction holds the tables for long while events flow."""
     purged = await retention.purge_batch(ctx.session, ctx.settings, ctx.now())
-    if any(count >= ctx.settings.retention_batch for count in purged.values()):
+    if any(count >= ctx.settings.retention_batch for table, count in purged.items() if table != "files"):
         number = int(reminder.payload.get("batch", 0)) + 1
         await retention.schedule_next_batch(ctx.session, reminder.due_at, number, ctx.now())
     if any(purged.values()):

@@ -109,6 +109,7 @@ async def suggest(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("topic.duplicate", number=same.id, title=same.title)
     topic = await new_candidate(ctx, title, description)
     assert topic.id is not None
+    await ctx.publish("topic.suggested", topic=topic)
     ctx.reply(ctx.t("topic.suggested", number=topic.id, title=title), [[support_button(ctx, topic.id)]])
 
 

@@ -10,7 +10,7 @@ from bot.context import NOTICE, Context
 from bot.errors import NotAllowed, UserError
 from bot.invitations.queries import Parties, account_on, open_invitation, parties_of
 from bot.invitations.rules import REMINDERS, expires_at, state_key
-from bot.messages import Button, Destination, Outgoing
+from bot.messages import Button, Destination, FollowUp, MessagePayload, Outgoing, Wording
 from bot.outbox import enqueue
 from bot.transitions import change_state
 from storage.tables import Department, FieldVisit, Invitation, InvitationState, Person, Topic
@@ -46,14 +46,13 @@ async def invite_head(ctx: Context, topic: Topic, department: Department) -> Inv
     ctx.audit("invitation.sent", "invitation", invitation.id, department=department.name, head_id=head.id)
     parties = await parties_of(ctx.session, invitation)
     text, buttons = invitation_message(ctx, parties)
-    forward = ctx.translator(head)("invitation.forward", text=text, link="{start_link}")
-    on_failed = {
-        "platform": ctx.identity.platform,
-        "dest_kind": "user",
-        "dest_id": ctx.identity.external_id,
-        "text": ctx.t("invite.undeliverable", head=head.name, forward=forward),
-    }
-    payload: dict[str, Any] = {"start_payload": f"inv_{invitation.id}", "on_failed": on_failed}
+    # Should the head be unreachable, the inviter gets the letter to pass on, with the link that opens it.
+    forward = Wording("invitation.forward", ctx.translator(head).locale, {"text": text})
+    on_failed = FollowUp(
+        Destination(ctx.identity.platform, "user", ctx.identity.external_id),
+        Wording("invite.undeliverable", ctx.translator(ctx.person).locale, {"head": head.name, "forward": forward}),
+    )
+    payload: MessagePayload = {"start_payload": f"inv_{invitation.id}", "on_failed": on_failed}
     if await ctx.tell(head, text, buttons, payload=payload) is None:
         by_command = ctx.translator(head)("invitation.forward_no_account", text=text, number=invitation.id)
         ctx.reply(ctx.t("invite.no_account", head=head.name, forward=by_command))
@@ -183,12 +182,10 @@ async def bring_into_room(ctx: Context, parties: Parties) -> None:
             ctx.translator(parties.inviter)("invitation.add_manually", head=parties.head.name, room=parties.room_title),
         )
         return
-    on_sent = {
-        "platform": identity.platform,
-        "dest_kind": "user",
-        "dest_id": identity.external_id,
-        "text": ctx.translator(parties.head)("invitation.join_link", room=parties.room_title, link="{link}"),
-    }
+    on_sent = FollowUp(
+        Destination(identity.platform, "user", identity.external_id),
+        Wording("invitation.join_link", ctx.translator(parties.head).locale, {"room": parties.room_title}),
+    )
     enqueue(
         ctx.session,
         Destination(parties.room.platform, "user", identity.external_id),

@@ -87,6 +87,29 @@ async def directory_supports(ctx: Context, idea_id: int) -> int:
 @registry.on("idea.supported")
 async def on_idea_supported(ctx: Context, idea: Idea, supporter: Any) -> None:
     """The author's bonus once the idea reaches the support threshold (own supports are refused upstream)."""
+    await _pay_threshold(ctx, idea)
+
+
+@registry.on("idea.merged")
+async def on_idea_merged(ctx: Context, source: Idea, target: Idea) -> None:
+    """The merged-away idea's support bonus is taken back once; the idea it joined earns its own if the moved supports reach it.
+
+    Otherwise posting a duplicate, gathering supports on it and merging it would pay the bonus twice.
+    """
+    assert source.id is not None
+    await ledger.reverse_live(
+        ctx.session,
+        ref_kind="idea",
+        ref_id=source.id,
+        stages={"idea_supported_threshold"},
+        reason=ctx.t("idea.merged_points_reason", number=source.id, into=target.id),
+        awarded_by=ctx.person.id,
+        now=ctx.now(),
+    )
+    await _pay_threshold(ctx, target)
+
+
+async def _pay_threshold(ctx: Context, idea: Idea) -> None:
     threshold = rules(ctx).idea_supported_threshold
     if idea.id is None or idea.support_count < threshold.supports:
         return

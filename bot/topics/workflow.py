@@ -45,6 +45,7 @@ async def support_topic(ctx: Context, topic_id: int) -> Topic:
         raise UserError("topic.own_suggestion", number=topic_id)
     await support_once(ctx, topic, TopicSupport, dict(topic_id=topic_id), already_key="topic.already_supported")
     ctx.audit("topic.supported", "topic", topic_id)
+    await ctx.publish("topic.supported", topic=topic)
     return topic
 
 

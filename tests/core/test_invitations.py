@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.messages import Destination, Outgoing, SendResult
+from bot.outbox.follow_ups import word
 from bot.ports import DeliveryError, ManualClock
 from bot.registry import registry
 from storage.tables import AuditEntry, FieldVisit, Invitation, OutboxMessage, PendingInput, PointEntry, Reminder
@@ -63,8 +64,11 @@ async def test_invite_alone_shows_the_suggestions_and_a_name_invites_the_head(mo
     assert letter.actions == ["inv:1:accept", "inv:1:decline", "inv:1:visit"]
     assert letter.message.payload["start_payload"] == "inv_1"
     fallback = letter.message.payload["on_failed"]
-    assert (fallback["platform"], fallback["dest_kind"], fallback["dest_id"]) == ("test", "user", "sujin")
-    assert "{start_link}" in fallback["text"] and "김도현 부서장님께 초대장을 직접 보내지 못했습니다" in fallback["text"]
+    assert fallback.to == Destination("test", "user", "sujin")
+    assert "김도현 부서장님께 초대장을 직접 보내지 못했습니다" in word(fallback.wording, link="https://t.me/idearoom_bot?start=inv_1")
+    assert word(fallback.wording, link="https://t.me/idearoom_bot?start=inv_1").endswith(
+        "아래 링크로 봇을 열어 답해 주세요: https://t.me/idearoom_bot?start=inv_1"
+    )
     invited = await invitation(month)
     assert (invited.state, invited.department_id, invited.topic_id) == ("pending", 1, 1)
     assert invited.expires_at == START + timedelta(days=7)

@@ -11,11 +11,10 @@ import pytest
 from sqlmodel import select
 
 from idearoom.wiring import build_app
-from bot.messages import Destination, IncomingMessage, Outgoing, SendResult
+from bot.messages import Destination, FollowUp, IncomingMessage, MessagePayload, Outgoing, SendResult, Wording
 from bot.outbox import enqueue
-from bot.pacing import PlatformLimits, Window
-from bot.ports import DeliveryError, ManualClock
-from bot.sender import Sender
+from bot.outbox.sender import Sender
+from bot.ports import DeliveryError, ManualClock, PlatformLimits, Window
 from storage.db import Database
 from storage.tables import AuditEntry, Idea, OutboxMessage, OutboxState, Person
 from tests.harness import RecordingGateway, Story, test_settings
@@ -83,10 +82,10 @@ async def entries(db: Database) -> list[OutboxMessage]:
         return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
-async def put(db: Database, dest_id: str, text: str, *, priority: int = 5, kind: str = "room", payload: dict | None = None) -> int:
+async def put(db: Database, dest_id: str, text: str, *, priority: int = 5, kind: str = "room", payload: MessagePayload | None = None) -> int:
     async with db.session() as session:
         entry = enqueue(
-            session, Destination("test", kind, dest_id), Outgoing(text, payload=payload or {}), priority=priority, now=T0
+            session, Destination("test", kind, dest_id), Outgoing(text, payload=payload or MessagePayload()), priority=priority, now=T0
         )
         await session.flush()
         return entry.id  # type: ignore[return-value]
@@ -312,17 +311,17 @@ async def test_no_notice_about_a_message_to_an_organizer(story: Story) -> None:
 
 async def test_a_fallback_gets_the_start_link_of_the_platform(story: Story) -> None:
     story.app.sender.settings = story.app.settings
-    fallback = {"platform": "test", "dest_kind": "room", "dest_id": "room", "text": "직접 대화를 열어 주세요: {start_link}"}
+    fallback = FollowUp(Destination("test", "room", "room"), Wording("invitation.forward", "ko", {"text": "초대장"}))
     await put(story.app.db, "dohyun", "초대", kind="user", payload={"start_payload": "inv-7", "on_failed": fallback})
     story.gateway.failures = [DeliveryError("Forbidden: bot can't initiate conversation", permanent=True)]
     await story.app.sender.drain()
-    assert story.in_room() == ["직접 대화를 열어 주세요: /start inv-7"]
+    assert story.in_room() == ["초대장\n\n아래 링크로 봇을 열어 답해 주세요: /start inv-7"]
 
     story.gateway.start_link = lambda payload: f"https://t.me/idearoom_bot?start={payload}"  # type: ignore[attr-defined]
     await put(story.app.db, "dohyun", "초대", kind="user", payload={"start_payload": "inv-8", "on_failed": fallback})
     story.gateway.failures = [DeliveryError("Forbidden: bot can't initiate conversation", permanent=True)]
     await story.app.sender.drain()
-    assert story.in_room()[-1] == "직접 대화를 열어 주세요: https://t.me/idearoom_bot?start=inv-8"
+    assert story.in_room()[-1] == "초대장\n\n아래 링크로 봇을 열어 답해 주세요: https://t.me/idearoom_bot?start=inv-8"
 
 
 # --- /outbox ----------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from pytest import approx
 
 from adapters.slack.settings import SlackSettings
 from adapters.telegram.settings import TelegramSettings
-from bot.pacing import NO_LIMITS, Budget, PlatformLimits, Window, limits_for
+from bot.outbox.pacing import Budget, limits_for
+from bot.ports import NO_LIMITS, PlatformLimits, Window
 from tests.harness import RecordingGateway, test_settings
 
 T0 = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)

@@ -47,7 +47,8 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         ]
         assert chart.message.kind == "photo" and chart.destination.id == "room"
         image = Path(chart.message.payload["path"])
-        assert image.parent == (tmp_path / "reports").resolve() and image.read_bytes()[:4] == b"\x89PNG"
+        assert image.parent == (tmp_path / "reports").resolve() and chart.file is not None and chart.file[:4] == b"\x89PNG"
+        assert not image.exists()  # sent, so removed: no copy of the figures is left behind
         # The command queued the figures; the sender drew them into that PNG when it sent the photo.
         async with story.app.db.session() as session:
             queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "photo"))).one()

@@ -15,11 +15,16 @@ from bot.ports import ManualClock
 from storage.tables import (
     AuditEntry,
     Idea,
+    IdeaComment,
     Identity,
+    MessageLink,
     Person,
     PointEntry,
     PointTotal,
+    Room,
     Support,
+    Topic,
+    TopicSupport,
 )
 from tests.harness import RecordingGateway, Story, link_accounts, test_settings
 
@@ -35,12 +40,12 @@ class TwoPlatforms:
         for gateway in self.gateways.values():
             story.app.add_gateway(gateway)
 
-    async def say(self, platform: str, user: str, text: str, room: str = "C-ideas") -> list[str]:
+    async def say(self, platform: str, user: str, text: str, room: str = "C-ideas", reply_to: str | None = None) -> list[str]:
         gateway = self.gateways[platform]
         before = len(gateway.sent)
         direct = room == "dm"
         place = Place(platform, f"D-{user}" if direct else room, title="" if direct else "아이디어방", is_direct=direct)
-        event = IncomingMessage(uuid.uuid4().hex, Actor(platform, user, display_name=user, username=user), place, text, uuid.uuid4().hex)
+        event = IncomingMessage(uuid.uuid4().hex, Actor(platform, user, display_name=user, username=user), place, text, uuid.uuid4().hex, reply_to=reply_to)
         await self.story.app.core.handle(event)
         await self.story.app.sender.drain()
         return [s.text for s in gateway.sent[before:]]
@@ -125,7 +130,7 @@ async def test_a_code_replayed_expired_or_guessed_is_refused_and_attempts_are_co
     assert await story.count(Identity, Identity.external_id == "7001", Identity.person_id == (await minji(story)).id) == 0
 
     fresh = code_in(await bot.dm("slack", "U-MINJI", "/link"))
-    assert "계정을 연결했습니다" in (await bot.dm("telegram", "7001", f"/link {fresh}"))[0]
+    assert "계정을 연결했습니다" in (await bot.dm("telegram", "7001", f"/link {fresh[:4]} {fresh[4:]}"))[0]  # typed as read
     # Replayed from another Telegram account: refused, nothing taken over.
     assert "이미 사용된" in (await bot.dm("telegram", "6666", f"/link {fresh}"))[0]
     assert await story.count(Identity, Identity.person_id == (await minji(story)).id, Identity.platform == "telegram") == 1
@@ -168,6 +173,9 @@ async def test_unlink_gives_the_account_back_its_own_person(office) -> None:  # 
     assert "연결을 해제했습니다" in answer[0]
     identity = (await story.rows(Identity, Identity.external_id == "7001"))[0]
     assert identity.person_id != (await minji(story)).id
+    # Its direct chat went with it: erasing 민지 now would not touch this account's chat.
+    [telegram_dm] = await story.rows(Room, Room.platform == "telegram", Room.is_direct == True)  # noqa: E712
+    assert telegram_dm.person_id == identity.person_id
     assert "해제할 것이 없습니다" in (await bot.dm("telegram", "7001", "/unlink"))[0]
 
 
@@ -233,6 +241,14 @@ async def test_with_strangers_set_to_staff_only_the_directory_posts_supports_and
     assert await story.count(Support) == 0
     stranger = (await story.rows(Identity, Identity.external_id == "7001"))[0].person_id
     assert await story.count(PointEntry, PointEntry.person_id == stranger) == 0
+    # Nor comment on an idea (a reply to its message), suggest a topic or support one.
+    shown, *_ = await story.rows(MessageLink, MessageLink.platform == "slack", MessageLink.ref_kind == "idea", MessageLink.ref_id == idea.id)
+    assert "직원 명부에 등록된 분만" in (await bot.say("slack", "U-STRANGER", "저도 찬성합니다", reply_to=shown.message_id))[0]
+    assert "직원 명부에 등록된 분만" in (await bot.say("telegram", "7001", "/topic suggest 외부인의 주제 | 설명"))[0]
+    await bot.say("slack", "U-MINJI", "/topic suggest 청사 주차 | 주차 공간")
+    [topic] = await story.rows(Topic)
+    assert "직원 명부에 등록된 분만" in (await bot.say("slack", "U-STRANGER", f"/topic support {topic.id}"))[0]
+    assert (await story.count(IdeaComment), await story.count(TopicSupport)) == (0, 0)
     # Once the stranger's Telegram account is linked to 민지, it is hers and may post.
     code = code_in(await bot.dm("slack", "U-MINJI", "/link"))
     await bot.dm("telegram", "7001", f"/link {code}")

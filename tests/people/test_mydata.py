@@ -7,8 +7,12 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from storage.tables import CommitteeMeeting, Idea
+from datetime import datetime, timezone
+
+from bot.ports import DeliveryError, ManualClock
+from storage.tables import CommitteeMeeting, Idea, OutboxMessage, OutboxState
 from tests.core.test_committee import add_members, maturing_proposal
+from tests.harness import Story, test_settings
 from tests.scheduler.clocked import ClockedStory
 
 
@@ -35,7 +39,10 @@ async def test_mydata_holds_everything_about_a_person_with_activity_everywhere(s
         [sent] = story.gateway.sent[before:]
         assert sent.destination.id == "dm:junho" and sent.message.kind == "document"
         assert "최준호 주무관님에 관해 봇이 보관하는 정보" in sent.text
-        data = json.loads(Path(sent.message.payload["path"]).read_text(encoding="utf-8"))
+        assert sent.file is not None
+        data = json.loads(sent.file.decode("utf-8"))
+        assert not Path(sent.message.payload["path"]).exists()  # sent, so removed from the data dir
+        assert not list(tmp_path.rglob("mydata-*"))
     finally:
         await clocked.close()
 
@@ -49,5 +56,31 @@ async def test_mydata_holds_everything_about_a_person_with_activity_everywhere(s
     assert [(v["proposal_id"], v["choice"]) for v in data["committeevote"]] == [(proposal, "keep")]
     assert data["auditentry"] and all("code_hash" not in str(row) for row in data["auditentry"])
     assert any("회의 안건" in m["text"] for m in data["messages_to_them"])
+    assert any(m["dest_id"] == "dm:junho" and "/idea" in m["text"] for m in data["messages_to_them"])  # the /help he asked for
+    assert [(r["external_id"], r["is_direct"]) for r in data["room"]] == [("dm:junho", True)]
     assert "linkcode" not in data
 
+
+
+async def test_the_file_stays_for_a_retry_and_goes_once_sent_or_given_up(sqlite_url: str, tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc))
+    story = await Story.start(test_settings(sqlite_url, IDEAROOM_REPORT_DIR=str(tmp_path)), clock)
+    try:
+        await files_are_removed(story, clock, tmp_path)
+    finally:
+        await story.close()
+
+
+async def files_are_removed(story: Story, clock: ManualClock, reports: Path) -> None:
+    story.gateway.failures.append(DeliveryError("timeout"))  # a passing outage: tried again later
+    await story.dm("junho", "/mydata")
+    [waiting] = list(reports.rglob("mydata-*.json"))
+    clock.advance(minutes=5)
+    await story.app.sender.drain()
+    assert story.gateway.sent[-1].message.kind == "document" and not waiting.exists()
+
+    story.gateway.failures.append(DeliveryError("chat not found", permanent=True))
+    await story.dm("junho", "/mydata")
+    assert not list(reports.rglob("mydata-*.json"))  # given up: nothing is left behind
+    [failed] = await story.rows(OutboxMessage, OutboxMessage.state == OutboxState.failed)
+    assert failed.kind == "document"

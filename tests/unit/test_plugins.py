@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.messages import Actor, IncomingMessage, Place
-from bot.pacing import limits_for
+from bot.outbox.pacing import limits_for
 from bot.ports import AdapterPlugin, Window
 from idearoom.plugins import GROUP, discover
 from idearoom.runtime import platform_adapters

@@ -1,7 +1,10 @@
-"""The ranker's child process: it holds the analyser, and a child that dies is replaced."""
+"""The ranker's child process: it holds the analyser, a child that dies is replaced, and it dies with the bot."""
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 
 import psutil
 
@@ -27,3 +30,28 @@ async def test_a_ranking_process_killed_for_memory_is_replaced_and_the_ranking_a
         assert ranker.process_ids and ranker.process_ids != [pid]
     finally:
         ranker.stop()
+
+
+def test_the_ranking_process_ends_when_the_bot_process_is_killed() -> None:
+    """A SIGKILLed bot (no shutdown runs) must not leave its analyser process behind."""
+    bot = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import asyncio, time
+            from bot.ranker import Ranker
+            ranker = Ranker()
+            asyncio.run(ranker.wait_ready())
+            print(ranker.process_ids[0], flush=True)
+            time.sleep(600)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert bot.stdout is not None
+        child = psutil.Process(int(bot.stdout.readline()))
+        assert child.is_running()
+        bot.kill()
+        bot.wait(10)
+        child.wait(timeout=30)  # raises psutil.TimeoutExpired if the orphan lingers
+        assert not child.is_running()
+    finally:
+        bot.kill()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from telegram_stand import DOHYUN, GROUP, JUNHO, MINJI, SEOYEON, START, SUJIN, Bot, ko, start_bot
 
-from bot.messages import Destination, Outgoing
+from bot.messages import Destination, FollowUp, Outgoing, Wording
 from bot.outbox import enqueue
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage
@@ -52,7 +52,7 @@ async def test_a_500_is_retried_with_backoff_and_delivered_once(bot: Bot) -> Non
 
 async def test_a_direct_message_to_someone_who_never_started_the_bot_fails_and_goes_to_the_organizer(bot: Bot) -> None:
     bot.tg.block_private_chat(DOHYUN)
-    fallback = {"platform": "telegram", "dest_kind": "user", "dest_id": str(SUJIN), "text": "부서장님께 전달해 주세요: {start_link}"}
+    fallback = FollowUp(Destination("telegram", "user", str(SUJIN)), Wording("invitation.forward", "ko", {"text": "초대장입니다"}))
     async with bot.app.db.session() as session:
         enqueue(
             session,
@@ -64,7 +64,7 @@ async def test_a_direct_message_to_someone_who_never_started_the_bot_fails_and_g
     bot.app.sender.notify()
 
     forwarded = await bot.reply_to(SUJIN)
-    assert forwarded.params["text"] == "부서장님께 전달해 주세요: https://t.me/idearoom_bot?start=inv_5"
+    assert forwarded.params["text"] == "초대장입니다\n\n아래 링크로 봇을 열어 답해 주세요: https://t.me/idearoom_bot?start=inv_5"
     [refused] = bot.tg.calls_to("sendMessage")[:1]
     assert (refused.params["chat_id"], refused.status) == (DOHYUN, 403)
     [entry] = await bot.rows(OutboxMessage, OutboxMessage.dest_id == str(DOHYUN))
@@ -73,7 +73,7 @@ async def test_a_direct_message_to_someone_who_never_started_the_bot_fails_and_g
 
 
 async def test_an_invite_gives_a_personal_single_use_link_valid_for_a_week(bot: Bot) -> None:
-    follow_up = {"platform": "telegram", "dest_kind": "user", "dest_id": str(DOHYUN), "text": "입장 링크: {link}"}
+    follow_up = FollowUp(Destination("telegram", "user", str(DOHYUN)), Wording("invitation.join_link", "ko", {"room": "아이디어방"}))
     async with bot.app.db.session() as session:
         enqueue(
             session,
@@ -93,7 +93,7 @@ async def test_an_invite_gives_a_personal_single_use_link_valid_for_a_week(bot: 
         "name": f"idearoom {DOHYUN}",
     }
     link = created.response["result"]["invite_link"]
-    assert told.params["text"] == f"입장 링크: {link}"
+    assert told.params["text"] == f"'아이디어방' 토론방 입장 링크입니다 (한 번만 쓸 수 있습니다): {link}"
 
 
 async def test_the_sender_keeps_to_telegrams_pace_so_the_api_never_says_too_many(sqlite_url: str) -> None:

@@ -1,4 +1,4 @@
-"""Per-destination send budgets: the platforms' rate limits as sliding windows of recent sends."""
+"""Per-destination send budgets: the limits each gateway declares, as sliding windows of recent sends."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.config import Settings
+from bot.outbox.payloads import CHAT_KINDS
 from bot.ports import NO_LIMITS, ChatGateway, PlatformLimits, Window
-
-__all__ = ["NO_LIMITS", "Budget", "PlatformLimits", "Window", "limits_for", "scopes"]
 
 # Added to every window: a send is timed when it is claimed, and reaches the platform a few
 # milliseconds later, so two sends one window apart must not arrive closer than that.
 SAFETY_MARGIN_SECONDS = 0.1
-# Kinds of outbox entry that post a message into a chat (invites and reactions do not).
-CHAT_KINDS = frozenset({"message", "photo"})
 
 
 def scopes(limits: PlatformLimits, platform: str, dest_kind: str, dest_id: str, kind: str) -> list[tuple[tuple[str, ...], Window]]:

@@ -1,0 +1,192 @@
+"""Claiming rounds: leases a dead worker left are taken back, and the due entries each destination's budget allows are leased."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.outbox.coalescing import MERGE_AT_MOST, MERGEABLE, merge_if_due, react_to
+from bot.outbox.entries import DestKey, entry_id, key_of
+from bot.outbox.pacing import Budget, limits_for
+from bot.outbox.worker import Worker
+from bot.ports import PlatformLimits
+from storage.tables import OutboxMessage, OutboxState
+
+log = logging.getLogger(__name__)
+
+# Claiming rounds of all workers take this PostgreSQL advisory lock in turn, so the budget
+# each round reads from the table includes every other worker's claims.
+CLAIM_LOCK_KEY = 0x1DEA_0B0C
+
+
+class Claims:
+    """One worker's claiming rounds, and how long until the next entry can go."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._budget_wait: float | None = None
+
+    def limits(self) -> dict[str, PlatformLimits]:
+        """What each platform's gateway declares (none at all when the setting switches limits off)."""
+        return {platform: limits_for(gateway, self.worker.settings) for platform, gateway in self.worker.gateways.items()}
+
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease, in priority order, up to `limit` due entries that fit their destination's budget now."""
+        worker = self.worker
+        now = worker.clock.now()
+        platforms = list(worker.gateways)
+        if not platforms:
+            return []
+        async with worker.db.session() as session:
+            postgres = worker.db.dialect == "postgresql"
+            if postgres:
+                await session.exec(select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+            await self._reclaim_stale(session, now)
+            limits = self.limits()
+            budget = await self._recent_budget(session, limits, now)
+            query = (
+                select(OutboxMessage)
+                .where(
+                    col(OutboxMessage.state) == OutboxState.pending,
+                    col(OutboxMessage.platform).in_(platforms),
+                    col(OutboxMessage.next_attempt_at) <= now,
+                )
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+                .limit(limit)
+            )
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            candidates = list((await session.exec(query)).all())
+            claimed = await self._choose(session, candidates, budget, now)
+            await session.flush()
+        return claimed
+
+    async def _reclaim_stale(self, session: AsyncSession, now: datetime) -> None:
+        """Entries left "sending" past the lease belonged to a worker that died mid-send."""
+        stale = now - timedelta(seconds=self.worker.settings.send_lease_seconds)
+        result = await session.exec(
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.state) == OutboxState.sending, col(OutboxMessage.claimed_at) < stale)
+            .values(state=OutboxState.pending, next_attempt_at=now)
+        )
+        if result.rowcount:
+            log.warning("reclaimed %d outbox entries a stopped worker left unsent", result.rowcount)
+
+    async def _recent_budget(self, session: AsyncSession, limits: dict[str, PlatformLimits], now: datetime) -> Budget:
+        """The budget as every worker spent it: entries claimed within the longest window."""
+        budget = Budget(limits)
+        longest = max((limit.longest for limit in limits.values()), default=0.0)
+        if longest <= 0:
+            return budget
+        since = now - timedelta(seconds=longest + budget.margin)
+        # Six columns: more than sqlmodel's select() is typed for, so SQLAlchemy's, on the session's connection.
+        connection = await session.connection()
+        rows = (
+            await connection.execute(
+                sa.select(
+                    col(OutboxMessage.id),
+                    col(OutboxMessage.platform),
+                    col(OutboxMessage.dest_kind),
+                    col(OutboxMessage.dest_id),
+                    col(OutboxMessage.kind),
+                    col(OutboxMessage.claimed_at),
+                )
+                .where(
+                    col(OutboxMessage.claimed_at) >= since,
+                    col(OutboxMessage.platform).in_(list(limits)),
+                )
+                .order_by(col(OutboxMessage.claimed_at))
+            )
+        ).all()
+        started = self.worker.started
+        for old in [i for i, t in started.items() if t < since]:
+            del started[old]
+        sends = sorted(
+            (max(claimed_at, started.get(row_id, claimed_at)), platform, dest_kind, dest_id, kind)
+            for row_id, platform, dest_kind, dest_id, kind, claimed_at in rows
+            if row_id is not None and claimed_at is not None
+        )
+        for at, platform, dest_kind, dest_id, kind in sends:
+            budget.record(platform, dest_kind, dest_id, kind, at)
+        return budget
+
+    async def _choose(
+        self, session: AsyncSession, candidates: list[OutboxMessage], budget: Budget, now: datetime
+    ) -> list[OutboxMessage]:
+        """Claim, in priority order, what each destination's budget allows now; merge confirmations
+        that would otherwise fall behind."""
+        worker = self.worker
+        self._budget_wait = None
+        mergeable: dict[tuple[DestKey, str], list[OutboxMessage]] = defaultdict(list)
+        for entry in candidates:
+            if entry.coalesce_key in MERGEABLE:
+                mergeable[(key_of(entry), entry.coalesce_key)].append(entry)
+        done: set[int] = set()
+        claimed: list[OutboxMessage] = []
+        reactions: list[OutboxMessage] = []
+        for entry in candidates:
+            if entry.id in done:
+                continue
+            key = key_of(entry)
+            held = worker.held(key, now)
+            if held is not None:
+                self._note_wait((held - now).total_seconds())
+                continue
+            group = mergeable.get((key, entry.coalesce_key or ""), [])
+            if len(group) > 1 and budget.capacity(*key, "message", now, worker.settings.ack_coalesce_seconds, len(group)) < len(group):
+                done.update(entry_id(e) for e in group)
+                reactions += react_to(worker, session, group, now)
+                carrier = merge_if_due(worker, session, group[:MERGE_AT_MOST], budget, now, self._note_wait)
+                if carrier is not None:
+                    claimed.append(carrier)
+                continue
+            wait = budget.wait(*key, entry.kind, now)
+            if wait > 0:
+                self._note_wait(wait)
+                continue
+            worker.lease(entry, now)
+            budget.record(*key, entry.kind, now)
+            claimed.append(entry)
+        if reactions:
+            await session.flush()
+        for reaction in reactions:
+            if budget.wait(*key_of(reaction), "reaction", now) == 0:
+                worker.lease(reaction, now)
+                budget.record(*key_of(reaction), "reaction", now)
+                claimed.append(reaction)
+        return claimed
+
+    def _note_wait(self, seconds: float) -> None:
+        if self._budget_wait is None or seconds < self._budget_wait:
+            self._budget_wait = seconds
+
+    async def soonest_due(self, now: datetime) -> datetime | None:
+        """When the next pending entry falls due (a retry, or a budget that frees up)."""
+        async with self.worker.db.session() as session:
+            soonest = (
+                await session.exec(
+                    select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
+                        col(OutboxMessage.state) == OutboxState.pending,
+                        col(OutboxMessage.platform).in_(list(self.worker.gateways)),
+                        col(OutboxMessage.next_attempt_at) > now,
+                    )
+                )
+            ).one()
+        candidates = [t for t in (soonest,) if t is not None]
+        if self._budget_wait is not None:
+            candidates.append(now + timedelta(seconds=self._budget_wait))
+        return min(candidates) if candidates else None
+
+    async def release(self, entries: list[OutboxMessage], until: datetime) -> None:
+        """Give back claimed entries whose destination asked to wait, for after the wait."""
+        async with self.worker.db.session() as session:
+            await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_([e.id for e in entries]), col(OutboxMessage.state) == OutboxState.sending)
+                .values(state=OutboxState.pending, next_attempt_at=until)
+            )

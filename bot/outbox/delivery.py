@@ -1,0 +1,106 @@
+"""Delivery: each claimed entry handed to its platform's gateway, by its kind; destinations in parallel, each in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from bot import files
+from bot.messages import PhotoPayload, SendResult
+from bot.outbox.entries import destination_of, entry_id, key_of, to_outgoing
+from bot.outbox.payloads import INVITE, PHOTO, REACTION
+from bot.outbox.worker import Worker
+from bot.ports import DeliveryError
+from storage.tables import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_DESTINATIONS = 16
+
+
+async def dispatch(worker: Worker, entry: OutboxMessage) -> SendResult:
+    """One entry through its gateway: an invite, a reaction, or a post (a photo drawn first if queued as figures)."""
+    gateway = worker.gateways[entry.platform]
+    if entry.kind == "invite":
+        invite = INVITE.validate_python(entry.payload)
+        return await gateway.invite(entry.dest_id, invite["room_id"])
+    if entry.kind == "reaction":
+        reaction = REACTION.validate_python(entry.payload)
+        return await gateway.react(entry.dest_id, reaction["message_id"], reaction["emoji"])
+    message = to_outgoing(entry)
+    redrawn = entry.kind == "photo" and "render" in entry.payload
+    if entry.kind == "photo":
+        message = replace(message, payload=await drawn(worker, PHOTO.validate_python(entry.payload)))
+    path = message.payload.get("path")
+    try:
+        result = await gateway.send(destination_of(entry), message)
+    except BaseException:
+        if redrawn:  # a chart is drawn again for the next try; a written file is kept for it
+            files.remove(path, worker.settings.report_dir)
+        raise
+    if not result.file_kept:  # sent: the chart or /mydata file has done its work
+        files.remove(path, worker.settings.report_dir)
+    return result
+
+
+async def drawn(worker: Worker, photo: PhotoPayload) -> PhotoPayload:
+    """A photo queued as figures, drawn now off the event loop by the drawing the app was given."""
+    figures = photo.pop("render", None)
+    if figures is not None:
+        if worker.draw is None:
+            raise DeliveryError("this worker was given nothing to draw photos with", permanent=True)
+        photo["path"] = str(await asyncio.to_thread(worker.draw, figures, worker.settings.report_dir))
+    return photo
+
+
+async def deliver(
+    worker: Worker,
+    entry: OutboxMessage,
+    on_sent: Callable[[OutboxMessage, SendResult], Awaitable[None]],
+    on_failed: Callable[[OutboxMessage, DeliveryError], Awaitable[None]],
+) -> bool:
+    """Send one entry and record how it went; an adapter bug fails the entry, never the outbox."""
+    worker.started[entry_id(entry)] = worker.clock.now()
+    try:
+        result = await dispatch(worker, entry)
+    except DeliveryError as error:
+        await on_failed(entry, error)
+        return False
+    except Exception as error:
+        log.exception("unexpected error sending outbox entry %s", entry.id)
+        await on_failed(entry, DeliveryError(repr(error)))
+        return False
+    await on_sent(entry, result)
+    return True
+
+
+async def deliver_batch(
+    worker: Worker,
+    batch: list[OutboxMessage],
+    send_one: Callable[[OutboxMessage], Awaitable[bool]],
+    release: Callable[[list[OutboxMessage], Any], Awaitable[None]],
+) -> int:
+    """Destinations in parallel (so each send leaves right after its claim), each in order;
+    reactions need no order and each go on their own. Returns how many were delivered."""
+    by_destination: dict[tuple[Any, ...], list[OutboxMessage]] = defaultdict(list)
+    for entry in batch:
+        by_destination[("reaction", entry.id) if entry.kind == "reaction" else key_of(entry)].append(entry)
+    gate = asyncio.Semaphore(CONCURRENT_DESTINATIONS)
+
+    async def deliver_in_order(entries: list[OutboxMessage]) -> int:
+        delivered = 0
+        async with gate:
+            for index, entry in enumerate(entries):
+                held = worker.held(key_of(entry), worker.clock.now())
+                if held is not None:
+                    await release(entries[index:], held)
+                    break
+                delivered += await send_one(entry)
+        return delivered
+
+    counts = await asyncio.gather(*(deliver_in_order(entries) for entries in by_destination.values()))
+    return sum(counts)

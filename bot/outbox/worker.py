@@ -1,0 +1,59 @@
+"""What the parts of one sender share: who it is, what it reaches, which destinations wait, what it counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.config import Settings
+from bot.outbox.entries import DestKey
+from bot.ports import ChatGateway, Clock
+from storage.db import Database
+from storage.tables import OutboxMessage, OutboxState
+
+
+class Draw(Protocol):
+    """Draws a photo queued as figures into a PNG in `directory`; returns its path (the /report chart)."""
+
+    def __call__(self, figures: dict[str, Any], directory: str | Path) -> Path: ...
+
+
+@dataclass
+class Counts:
+    """What this worker did since it started, for the logs and the tests."""
+
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    merged: int = 0
+
+
+@dataclass
+class Worker:
+    """One sender's state; several workers may drain one database."""
+
+    db: Database
+    gateways: dict[str, ChatGateway]
+    clock: Clock
+    settings: Settings
+    worker_id: str
+    draw: Draw | None = None
+    # A 429 for one destination holds back only that destination, until this time.
+    held_until: dict[DestKey, datetime] = field(default_factory=dict)
+    # When this worker really began each recent send (the claim may be a moment earlier).
+    started: dict[int, datetime] = field(default_factory=dict)
+    counts: Counts = field(default_factory=Counts)
+
+    def held(self, key: DestKey, now: datetime) -> datetime | None:
+        """Until when the destination asked to wait, if it still does."""
+        until = self.held_until.get(key)
+        return until if until is not None and until > now else None
+
+    def lease(self, entry: OutboxMessage, now: datetime) -> None:
+        """Claim an entry for this worker; another takes it back once the lease runs out."""
+        entry.state = OutboxState.sending
+        entry.claimed_by = self.worker_id
+        entry.claimed_at = now

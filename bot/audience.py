@@ -4,42 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import select
-
 from bot.context import Context
 from bot.honorifics import called
 from bot.i18n import Translator
 from bot.text import is_number
-from storage.tables import CommitteeMember, Person, Room
+from bot.committee.queries import committee_members
+from storage.tables import Person, Room
 
 Render = Callable[[Translator], str]
-
-
-async def committee_members(ctx: Context) -> list[Person]:
-    """The active members of the advisory committee, in the order they joined."""
-    rows = await ctx.session.exec(
-        select(Person)
-        .join(CommitteeMember, CommitteeMember.person_id == Person.id)  # type: ignore[arg-type]
-        .where(CommitteeMember.active == True)  # noqa: E712
-        .order_by(CommitteeMember.id)
-    )
-    return list(rows.all())
-
-
-async def committee_membership(ctx: Context, person: Person) -> CommitteeMember | None:
-    """The person's committee membership, active or not."""
-    return (await ctx.session.exec(select(CommitteeMember).where(CommitteeMember.person_id == person.id))).first()
-
-
-async def committee_chair(ctx: Context) -> Person | None:
-    """The chair (위원장), if an organizer appointed one among the active members."""
-    return (
-        await ctx.session.exec(
-            select(Person)
-            .join(CommitteeMember, CommitteeMember.person_id == Person.id)  # type: ignore[arg-type]
-            .where(CommitteeMember.active == True, CommitteeMember.is_chair == True)  # noqa: E712
-        )
-    ).first()
 
 
 async def people_of(ctx: Context, audience: str) -> list[Person]:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.i18n import locales
+
 
 def _split_csv(value: object) -> list[str]:
     if value is None or value == "":
@@ -48,6 +50,8 @@ class Settings(BaseSettings):
     # Core
     database_url: str = Field("sqlite+aiosqlite:///./idearoom.db", alias="IDEAROOM_DATABASE_URL")
     locale: str = Field("ko", alias="IDEAROOM_LOCALE")
+    # Folders of further locales (`<folder>/<locale>/*.po`), a language added outside the package.
+    catalogs: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="IDEAROOM_CATALOGS")
     timezone: str = Field("Asia/Seoul", alias="IDEAROOM_TIMEZONE")
     organizers: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="IDEAROOM_ORGANIZERS")
     # None: the demo organisation fills an empty database only when no platform is configured.
@@ -129,18 +133,20 @@ class Settings(BaseSettings):
     def _no_ops_port(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("organizers", mode="before")
+    @field_validator("organizers", "catalogs", mode="before")
     @classmethod
     def _organizers_csv(cls, value: object) -> list[str]:
         return _split_csv(value)
 
-    @field_validator("locale")
-    @classmethod
-    def _known_locale(cls, value: str) -> str:
-        value = value.strip().lower()[:2]
-        if value not in ("ko", "en"):
-            raise ValueError("IDEAROOM_LOCALE must be ko or en")
-        return value
+    @model_validator(mode="after")
+    def _known_locale(self) -> "Settings":
+        known = locales(self.catalogs)
+        value = self.locale.strip().lower()
+        value = value if value in known else value[:2]
+        if value not in known:
+            raise ValueError(f"IDEAROOM_LOCALE must be one of the catalogs' locales: {', '.join(known)}")
+        self.locale = value
+        return self
 
     @field_validator("office_opens", "office_closes")
     @classmethod

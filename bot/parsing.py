@@ -8,27 +8,7 @@ import shlex
 import unicodedata
 from dataclasses import dataclass, field
 
-# Korean command words people may type instead of the English ones.
-ALIASES = {
-    "아이디어": "idea",
-    "아이디어목록": "ideas",
-    "공감": "support",
-    "주제": "topic",
-    "초대": "invite",
-    "제안": "proposal",
-    "제안목록": "proposals",
-    "포인트": "points",
-    "순위": "leaderboard",
-    "보고서": "report",
-    "자문단": "committee",
-    "알림": "remind",
-    "도움말": "help",
-    "계정연결": "link",
-    "연결해제": "unlink",
-    "내정보": "mydata",
-    "할일": "todo",
-    "start": "start",
-}
+from bot.i18n import command_aliases
 
 _IDEA_TAGS = ("#아이디어", "#idea")
 _COMMAND = re.compile(r"^/(?P<name>[^\s@/]+)(?:@(?P<bot>\S+))?(?:\s+(?P<args>.*))?$", re.DOTALL)
@@ -66,7 +46,8 @@ class ParsedCommand:
 def closest_command(typed: str, commands: list[str]) -> str | None:
     """The command word closest to a mistyped one, Korean for Korean: `/아이디여` -> `아이디어`."""
     korean = not typed.isascii()
-    words = [alias for alias, name in ALIASES.items() if name in commands and not alias.isascii()] if korean else commands
+    aliases = command_aliases()
+    words = [alias for alias, name in aliases.items() if name in commands and not alias.isascii()] if korean else commands
     found = difflib.get_close_matches(typed, words, n=1, cutoff=0.5 if korean else 0.6)
     return found[0] if found else None
 
@@ -103,6 +84,6 @@ def parse(text: str, bot_username: str | None = None) -> ParsedCommand | None:
     if addressed_to and bot_username and addressed_to.lower() != bot_username.lower():
         return None
     typed = unicodedata.normalize("NFKC", match.group("name")).lower()
-    name = ALIASES.get(typed, typed)
+    name = command_aliases().get(typed, typed)
     args = (match.group("args") or "").strip()
     return ParsedCommand(name, args, split_words(args), typed)

@@ -20,7 +20,7 @@ BeforeHook = Callable[[Any], Awaitable[None]]
 
 
 # Who a line of /help is for: everyone, or only people of that role (organizers see all).
-EVERYONE, ORGANIZER, HEAD, COMMITTEE, IMPLEMENTER = "all", "organizer", "head", "committee", "implementer"
+EVERYONE, ORGANIZER, HEAD, COMMITTEE, CHAIR, IMPLEMENTER = "all", "organizer", "head", "committee", "chair", "implementer"
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Registry:
         in_direct_chat: bool = True,
     ) -> Callable[[CommandHandler], CommandHandler]:
         """Register `/name`; `help` keys are shown to everyone, `organizer_help` to organizers,
-        `role_help` as (role, key) to people of that role (HEAD, COMMITTEE, IMPLEMENTER)."""
+        `role_help` as (role, key) to people of that role (HEAD, COMMITTEE, CHAIR, IMPLEMENTER)."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             lines = (

@@ -218,7 +218,7 @@ async def report_export(settings: Settings, args: argparse.Namespace) -> int:
 
 async def committee_minutes(settings: Settings, args: argparse.Namespace) -> int:
     """Write the committee's minutes of a quarter (CSV with BOM or xlsx)."""
-    from bot.committee_minutes import export_minutes_file
+    from bot.committee.minutes import export_minutes_file
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import bot.features  # noqa: F401  (registers every command)
 from bot.charts import render_chart
 from bot.config import Settings
+from bot.i18n import use_catalogs
 from bot.core import Core
 from bot.directory import load_demo_if_empty
 from bot.inbox import Inbox
@@ -97,6 +98,7 @@ def load_demo_data(settings: Settings) -> bool:
 def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: Any) -> App:
     """Make the app for `settings`; nothing connects until `prepare()`."""
     clock = clock or SystemClock()
+    use_catalogs(settings.catalogs)
     db = Database(settings.database_url, **engine_kwargs)
     # Photos queued as figures (the /report chart) are drawn by the reports' own code when they go out.
     sender = Sender(db, {}, clock, settings=settings, draw=render_chart)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.i18n import LOCALES, Translator
+from bot.i18n import Translator, locales
 from bot.registry import CommandSpec, Registry
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def register_menus(
     """Everyone's menu (default in the office's language, plus ko and en), and the organizers' fuller one."""
     try:
         await bot.set_my_commands(menu(registry, Translator(default_locale)))
-        for locale in LOCALES:
+        for locale in locales():
             await bot.set_my_commands(menu(registry, Translator(locale)), language_code=locale)
         for chat_id, locale in organizer_chats:
             full = menu(registry, Translator(locale), organizer=True)

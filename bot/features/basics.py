@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.committee.queries import committee_membership
 from bot.context import Context
 from bot.parsing import ParsedCommand
-from bot.registry import COMMITTEE, EVERYONE, HEAD, IMPLEMENTER, ORGANIZER, registry
-from storage.tables import CommitteeMember, Department, Proposal
+from bot.registry import CHAIR, COMMITTEE, EVERYONE, HEAD, IMPLEMENTER, ORGANIZER, registry
+from storage.tables import Department, Proposal
 
 
 async def roles_of(ctx: Context) -> set[str]:
     """The roles of the person asking, as /help groups its lines (organizers see every line)."""
     if ctx.is_organizer():
-        return {EVERYONE, ORGANIZER, HEAD, COMMITTEE, IMPLEMENTER}
+        return {EVERYONE, ORGANIZER, HEAD, COMMITTEE, CHAIR, IMPLEMENTER}
     roles = {EVERYONE}
     person_id = ctx.person.id
     if (await ctx.session.exec(select(Department.id).where(Department.head_person_id == person_id))).first():
         roles.add(HEAD)
-    if (await ctx.session.exec(select(CommitteeMember.id).where(CommitteeMember.person_id == person_id, CommitteeMember.active == True))).first():  # noqa: E712
+    member = await committee_membership(ctx, ctx.person)
+    if member is not None and member.active:
         roles.add(COMMITTEE)
+        if member.is_chair:
+            roles.add(CHAIR)
     if (await ctx.session.exec(select(Proposal.id).where(Proposal.implementer_id == person_id))).first():
         roles.add(IMPLEMENTER)
     return roles

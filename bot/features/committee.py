@@ -1,56 +1,22 @@
-"""The advisory committee (자문단): the /committee command, its members and its chair."""
+"""/committee and its sub-commands: members, the chair, the agenda sent now, the chair's close and the minutes."""
 
 from __future__ import annotations
 
-from sqlmodel import select
-
-from bot.audience import committee_chair, committee_members, committee_membership
+from bot.committee import workflow
+from bot.committee.queries import committee_chair, committee_members
 from bot.context import Context
 from bot.errors import UserError
-from bot.features.committee_agenda import agenda_refusal, meeting_for, send_agenda
+from bot.features.committee_agenda import agenda_refusal, send_agenda
 from bot.features.committee_vote import close_vote, show_minutes
 from bot.jobs import coming_quarter, meeting_times
 from bot.parsing import ParsedCommand
-from bot.registry import registry
-from storage.tables import CommitteeMember, Person
-
-# --- members ---------------------------------------------------------------------------------
-
-
-@registry.command(
-    "committee",
-    help=("help.committee",),
-    organizer_help=("help.committee_manage",),
-    order=60,
-)
-async def committee_command(ctx: Context, command: ParsedCommand) -> None:
-    """`/committee` lists members; add/remove/agenda are for organizers."""
-    sub = command.word(0)
-    if sub is None or sub in ("list", "목록"):
-        await list_members(ctx)
-    elif sub in ("add", "추가"):
-        await add_member(ctx, command.rest_after(1))
-    elif sub in ("remove", "삭제", "제외"):
-        await remove_member(ctx, command.rest_after(1))
-    elif sub in ("agenda", "안건"):
-        await ctx.require_organizer("committee.agenda")
-        meeting = await meeting_for(ctx, coming_quarter(ctx.settings, ctx.now()))
-        refusal = await agenda_refusal(ctx, meeting)
-        if refusal:
-            raise UserError(refusal, quarter=ctx.period(meeting.quarter))
-        count, proposals = await send_agenda(ctx, meeting)
-        ctx.reply(ctx.t("committee.agenda_sent", members=count, proposals=proposals, quarter=ctx.period(meeting.quarter)))
-    elif sub in ("chair", "위원장"):
-        await set_chair(ctx, command.rest_after(1))
-    elif sub in ("close", "마감", "종료"):
-        await close_vote(ctx)
-    elif sub in ("minutes", "회의록"):
-        await show_minutes(ctx, command.word(1))
-    else:
-        raise UserError("committee.usage")
+from bot.registry import CHAIR, registry
+from bot.subcommands import Subcommands
+from storage.tables import Person
 
 
-async def _person_argument(ctx: Context, reference: str) -> Person:
+async def _person_argument(ctx: Context, command: ParsedCommand) -> Person:
+    reference = command.rest_after(1)
     if not reference:
         raise UserError("committee.usage")
     person = await ctx.find_person(reference)
@@ -59,36 +25,32 @@ async def _person_argument(ctx: Context, reference: str) -> Person:
     return person
 
 
-async def add_member(ctx: Context, reference: str) -> None:
+async def add_member(ctx: Context, command: ParsedCommand) -> None:
     await ctx.require_organizer("committee.add")
-    person = await _person_argument(ctx, reference)
-    member = await committee_membership(ctx, person)
-    if member is not None and member.active:
-        raise UserError("committee.already_member", name=ctx.called(person))
-    if member is None:
-        member = CommitteeMember(person_id=person.id, added_by=ctx.person.id, added_at=ctx.now())  # type: ignore[arg-type]
-    member.active, member.added_by, member.added_at = True, ctx.person.id, ctx.now()
-    ctx.session.add(member)
-    await ctx.session.flush()
-    ctx.audit("committee.member_added", "person", person.id)
+    person = await _person_argument(ctx, command)
+    await workflow.add_member(ctx, person)
     ctx.reply(ctx.t("committee.added", name=ctx.called(person)))
     times = meeting_times(ctx.settings, coming_quarter(ctx.settings, ctx.now()))
     await ctx.tell(person, ctx.translator(person)("committee.welcome", date=ctx.date(times.meets_at, person)))
 
 
-async def remove_member(ctx: Context, reference: str) -> None:
+async def remove_member(ctx: Context, command: ParsedCommand) -> None:
     await ctx.require_organizer("committee.remove")
-    person = await _person_argument(ctx, reference)
-    member = await committee_membership(ctx, person)
-    if member is None or not member.active:
-        raise UserError("committee.not_a_member", name=ctx.called(person))
-    member.active, member.is_chair = False, False
-    ctx.session.add(member)
-    ctx.audit("committee.member_removed", "person", person.id)
+    person = await _person_argument(ctx, command)
+    await workflow.remove_member(ctx, person)
     ctx.reply(ctx.t("committee.removed", name=ctx.called(person)))
 
 
-async def list_members(ctx: Context) -> None:
+async def set_chair(ctx: Context, command: ParsedCommand) -> None:
+    """`/committee chair <person>`: an organizer appoints the chair among the members."""
+    await ctx.require_organizer("committee.chair")
+    person = await _person_argument(ctx, command)
+    await workflow.set_chair(ctx, person)
+    ctx.reply(ctx.t("committee.chair_set", name=ctx.called(person)))
+    await ctx.tell(person, ctx.translator(person)("committee.chair_welcome"))
+
+
+async def list_members(ctx: Context, command: ParsedCommand) -> None:
     members = await committee_members(ctx)
     chair = await committee_chair(ctx)
     times = meeting_times(ctx.settings, coming_quarter(ctx.settings, ctx.now()))
@@ -109,20 +71,35 @@ async def list_members(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
-async def set_chair(ctx: Context, reference: str) -> None:
-    """`/committee chair <person>`: an organizer appoints the chair among the members."""
-    await ctx.require_organizer("committee.chair")
-    person = await _person_argument(ctx, reference)
-    member = await committee_membership(ctx, person)
-    if member is None or not member.active:
-        raise UserError("committee.chair_not_member", name=ctx.called(person))
-    current = (await ctx.session.exec(select(CommitteeMember).where(CommitteeMember.is_chair == True))).all()  # noqa: E712
-    for other in current:
-        other.is_chair = False
-        ctx.session.add(other)
-    member.is_chair = True
-    ctx.session.add(member)
-    ctx.audit("committee.chair_set", "person", person.id)
-    ctx.reply(ctx.t("committee.chair_set", name=ctx.called(person)))
-    await ctx.tell(person, ctx.translator(person)("committee.chair_welcome"))
+async def agenda_now(ctx: Context, command: ParsedCommand) -> None:
+    """`/committee agenda`: an organizer sends the coming meeting's agenda now."""
+    await ctx.require_organizer("committee.agenda")
+    meeting = await workflow.meeting_for(ctx, coming_quarter(ctx.settings, ctx.now()))
+    refusal = await agenda_refusal(ctx, meeting)
+    if refusal:
+        raise UserError(refusal, quarter=ctx.period(meeting.quarter))
+    count, proposals = await send_agenda(ctx, meeting)
+    ctx.reply(ctx.t("committee.agenda_sent", members=count, proposals=proposals, quarter=ctx.period(meeting.quarter)))
 
+
+COMMITTEE = Subcommands(
+    "committee",
+    {
+        "list": list_members,
+        "add": add_member,
+        "remove": remove_member,
+        "agenda": agenda_now,
+        "chair": set_chair,
+        "close": close_vote,
+        "minutes": show_minutes,
+    },
+    bare=list_members,
+    unknown_key="committee.usage",
+)
+registry.command(
+    "committee",
+    help=("help.committee",),
+    role_help=((CHAIR, "help.committee_close"),),
+    organizer_help=("help.committee_manage",),
+    order=60,
+)(COMMITTEE)

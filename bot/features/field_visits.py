@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timezone
 
-from sqlmodel import delete
+from sqlmodel import col, delete
 
 from bot import reminders
 from bot.business_days import previous_business_day
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
-from bot.features.common import change_state, parse_number
-from bot.features.invitations import accept_invitation, announce_visit, answerable_invitation, parties_of
+from bot.features.common import parse_number
+from bot.transitions import change_state
+from bot.invitations.queries import parties_of
+from bot.invitations.workflow import accept_invitation, announce_visit, answerable_invitation
 from bot.messages import Button
 from bot.parsing import ParsedCommand
 from bot.registry import HEAD, registry
+from bot.subcommands import Subcommands
 from bot.text import clean_text, is_number
 from storage.tables import FieldVisit, Invitation, InvitationState, PendingInput, Person, Reminder, Room
 
@@ -23,8 +26,6 @@ PLACE_LIMIT = 200
 NOTE_LIMIT = 500
 REMINDER_HOUR = time(9, 0)
 CANCEL_WORDS = ("취소", "cancel")
-HELD_WORDS = ("held", "done", "진행", "완료", "확인")
-NOT_HELD_WORDS = ("cancel", "notheld", "취소", "미진행")
 _WHEN_AND_WHERE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(\d{1,2}:\d{2})(?:\s+(.*))?$", re.DOTALL)
 _TRAILING_NOTE = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$", re.DOTALL)
 
@@ -71,7 +72,7 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
     assert visit.id is not None
     ctx.audit("field_visit.planned", "field_visit", visit.id, invitation_id=invitation.id)
     if invitation.state == InvitationState.accepted:
-        await announce_visit(ctx, await parties_of(ctx, invitation), visit)
+        await announce_visit(ctx, await parties_of(ctx.session, invitation), visit)
     else:
         await accept_invitation(ctx, invitation, visit)
     await ctx.publish("field_visit.planned", visit=visit)
@@ -115,21 +116,32 @@ async def visit_answered(ctx: Context, text: str, pending: PendingInput) -> None
     await plan_visit(ctx, invitation, text)
 
 
-@registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)
-async def visit_command(ctx: Context, command: ParsedCommand) -> None:
-    """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`, or `/visit held|cancel <visit#>` afterwards."""
-    if command.word(0) in HELD_WORDS or command.word(0) in NOT_HELD_WORDS:
-        visit_number = parse_number(command.word(1), "visit.confirm_usage")
-        ctx.reply(await confirm_visit(ctx, visit_number, held=command.word(0) in HELD_WORDS))
-        return
+async def confirm_command(ctx: Context, command: ParsedCommand, *, held: bool) -> None:
+    """`/visit held|cancel <visit#>` after the day: whether the visit took place."""
+    ctx.reply(await confirm_visit(ctx, parse_number(command.word(1), "visit.confirm_usage"), held=held))
+
+
+async def plan_command(ctx: Context, command: ParsedCommand) -> None:
+    """`/visit <invitation#> <YYYY-MM-DD HH:MM> <place>`."""
     number = parse_number(command.word(0), "visit.usage")
     invitation = await answerable_invitation(ctx, number, for_visit=True)
     if not command.rest_after(1):
         raise UserError("visit.usage")
     await plan_visit(ctx, invitation, command.rest_after(1))
-    await ctx.session.exec(  # type: ignore[call-overload]
-        delete(PendingInput).where(PendingInput.person_id == ctx.person.id, PendingInput.kind == "field_visit")
+    await ctx.session.exec(
+        delete(PendingInput).where(col(PendingInput.person_id) == ctx.person.id, col(PendingInput.kind) == "field_visit")
     )
+
+
+VISIT = Subcommands(
+    "visit",
+    {
+        "held": lambda ctx, command: confirm_command(ctx, command, held=True),
+        "cancel": lambda ctx, command: confirm_command(ctx, command, held=False),
+    },
+    otherwise=plan_command,
+)
+registry.command("visit", role_help=((HEAD, "help.visit"),), order=26)(VISIT)
 
 
 async def _reminded_visit(ctx: Context, reminder: Reminder) -> FieldVisit | None:
@@ -169,7 +181,7 @@ async def ask_whether_held(ctx: Context, reminder: Reminder) -> None:
         return
     invitation = await ctx.session.get(Invitation, visit.invitation_id)
     assert invitation is not None
-    parties = await parties_of(ctx, invitation)
+    parties = await parties_of(ctx.session, invitation)
     for person in {parties.head.id: parties.head, parties.inviter.id: parties.inviter}.values():
         t = ctx.translator(person)
         buttons = [[Button(t("visit.held_button"), f"visit:{visit.id}:held"), Button(t("visit.not_held_button"), f"visit:{visit.id}:cancel")]]

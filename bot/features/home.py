@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.committee_rules import recused
+from bot.committee.rules import recused
 from bot.i18n import Translator
 from bot.people import person_of_account
 from storage.db import Database

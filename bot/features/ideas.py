@@ -15,6 +15,8 @@ from bot.messages import Button
 from bot.parsing import ParsedCommand, parse
 from bot.points.periods import parse_period
 from bot.registry import registry
+from bot.subcommands import Sub, Subcommands
+from bot.supports import support_once
 from bot.similar import (
     SHOWN,
     Match,
@@ -44,10 +46,6 @@ IDEAS_SHOWN = 20
 CLOSED_TOPICS_SHOWN = 3
 _MONTH = re.compile(r"^\d{4}-\d{1,2}$")
 FOUND_SHOWN = 10
-SEARCH_WORDS = {"search", "검색", "찾기"}
-EDIT_WORDS = {"edit", "수정"}
-WITHDRAW_WORDS = {"withdraw", "철회"}
-MERGE_WORDS = {"merge", "합치기", "병합"}
 MERGE_FILLER = {"into", "to", "→", "->", "에", "로"}
 
 
@@ -55,25 +53,15 @@ def support_button(ctx: Context, idea_id: int) -> list[list[Button]]:
     return [[Button(ctx.t("idea.support_button"), f"support:{idea_id}")]]
 
 
-@registry.command("idea", help=("help.idea", "help.idea_show", "help.idea_edit"), organizer_help=("help.idea_merge",), order=10, in_direct_chat=False)
+async def merge_command(ctx: Context, command: ParsedCommand) -> None:
+    numbers = [w.removeprefix("#") for w in command.argv[1:] if w.lower() not in MERGE_FILLER]
+    if len(numbers) != 2 or not all(is_number(n) for n in numbers):
+        raise UserError("idea.merge_usage")
+    await merge_ideas(ctx, int(numbers[0]), int(numbers[1]))
+
+
 async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     """Store an idea under the room's current topic and answer with its number."""
-    # `/idea edit 12 …` and `/idea withdraw 12`; an idea that merely starts with the word stays an idea.
-    if command.word(0) in EDIT_WORDS and is_number(command.word(1) or ""):
-        await edit_idea(ctx, int(command.word(1)), command.rest_after(2))  # type: ignore[arg-type]
-        return
-    if command.word(0) in WITHDRAW_WORDS and len(command.argv) == 2 and is_number(command.word(1) or ""):
-        await withdraw_idea(ctx, int(command.word(1)))  # type: ignore[arg-type]
-        return
-    if command.word(0) in MERGE_WORDS:
-        numbers = [w.removeprefix("#") for w in command.argv[1:] if w.lower() not in MERGE_FILLER]
-        if len(numbers) != 2 or not all(is_number(n) for n in numbers):
-            raise UserError("idea.merge_usage")
-        await merge_ideas(ctx, int(numbers[0]), int(numbers[1]))
-        return
-    if len(command.argv) == 1 and is_number(command.argv[0].removeprefix("#")):
-        await show_idea(ctx, int(command.argv[0].removeprefix("#")))
-        return
     text = clean_text(
         command.args,
         max_length=ctx.settings.max_idea_length,
@@ -198,7 +186,7 @@ def edited_idea_text(text: str) -> str | None:
     command = parse(text)
     if command is None:
         return text
-    if command.name != "idea" or command.word(0) in EDIT_WORDS | WITHDRAW_WORDS | MERGE_WORDS:
+    if command.name != "idea" or IDEA.which(command.word(0)) is not None:
         return None
     return command.args
 
@@ -378,14 +366,10 @@ async def _similar_line(ctx: Context, similar: list[Match]) -> str:
     return ctx.t("idea.similar", ideas=", ".join(items))
 
 
-@registry.command("ideas", help=("help.ideas", "help.ideas_search"), order=11, in_direct_chat=False)
 async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
     """The current topic's ideas, most supported first; `/ideas <topic#>` or `/ideas YYYY-MM` for earlier ones,
     `/ideas search <words>` searches them all."""
     word = command.word(0)
-    if word in SEARCH_WORDS:
-        await search(ctx, command.rest_after(1))
-        return
     if word is not None:
         await _earlier_ideas(ctx, word)
         return
@@ -528,19 +512,9 @@ async def support_idea(ctx: Context, idea_id: int) -> Idea:
     ).first()
     if idea.author_id == ctx.person.id or coauthor is not None:
         raise UserError("support.own_idea", number=idea_id)
-    added = await insert_ignoring_conflict(
-        ctx.session,
-        Support,
-        # A support given by a 👍 remembers that reaction, so taking the 👍 back withdraws it.
-        dict(idea_id=idea_id, person_id=ctx.person.id, created_at=ctx.now(), reaction=ctx.reaction),
-    )
-    if not added:
-        raise UserError("support.already", number=idea_id)
-    # An atomic increment: two workers supporting at once both count.
-    await ctx.session.exec(  # type: ignore[call-overload]
-        sa.update(Idea).where(Idea.id == idea_id).values(support_count=Idea.support_count + 1)
-    )
-    await ctx.session.refresh(idea)
+    # A support given by a 👍 remembers that reaction, so taking the 👍 back withdraws it.
+    link = dict(idea_id=idea_id, reaction=ctx.reaction)
+    await support_once(ctx, idea, Support, link, already_key="support.already")
     ctx.audit("idea.supported", "idea", idea_id)
     await ctx.publish("idea.supported", idea=idea, supporter=ctx.person)
     return idea
@@ -622,3 +596,23 @@ async def _idea_link(ctx: Context, message_id: str) -> MessageLink | None:
         MessageLink.ref_kind == "idea",
     )
     return (await ctx.session.exec(statement)).first()
+
+
+def _number_after(command: ParsedCommand) -> int:
+    return int(command.word(1) or 0)
+
+
+# `/idea edit 12 …` and `/idea withdraw 12`; an idea that merely starts with the word stays an idea.
+IDEA = Subcommands(
+    "idea",
+    {
+        "edit": Sub(lambda ctx, c: edit_idea(ctx, _number_after(c), c.rest_after(2)), fits=lambda c: is_number(c.word(1) or "")),
+        "withdraw": Sub(lambda ctx, c: withdraw_idea(ctx, _number_after(c)), fits=lambda c: len(c.argv) == 2 and is_number(c.word(1) or "")),
+        "merge": merge_command,
+    },
+    numbered=Sub(lambda ctx, c: show_idea(ctx, int(c.argv[0].removeprefix("#"))), fits=lambda c: len(c.argv) == 1),
+    otherwise=post_idea,
+)
+registry.command("idea", help=("help.idea", "help.idea_show", "help.idea_edit"), organizer_help=("help.idea_merge",), order=10, in_direct_chat=False)(IDEA)
+IDEAS = Subcommands("ideas", {"search": lambda ctx, c: search(ctx, c.rest_after(1))}, otherwise=list_ideas)
+registry.command("ideas", help=("help.ideas", "help.ideas_search"), order=11, in_direct_chat=False)(IDEAS)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.context import Context
-from bot.features.topics import pick_topic
+from bot.topics.workflow import pick_topic
 from bot.registry import registry
 from bot.jobs import MONTHLY_TOPIC, schedule_monthly_topic
-from storage.tables import Room, Topic, TopicState
+from storage.tables import Reminder, Room, Topic, TopicState
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ async def candidates_by_room(ctx: Context) -> dict[int, list[Topic]]:
         await ctx.session.exec(
             select(Topic)
             .where(Topic.state == TopicState.candidate)
-            .order_by(Topic.room_id, Topic.support_count.desc(), Topic.id)  # type: ignore[attr-defined]
+            .order_by(col(Topic.room_id), col(Topic.support_count).desc(), col(Topic.id))
         )
     ).all()
     grouped: dict[int, list[Topic]] = defaultdict(list)
@@ -40,12 +40,12 @@ async def auto_pick(ctx: Context, room: Room, topic: Topic) -> None:
 
 async def active_by_room(ctx: Context) -> dict[int, Topic]:
     """Each room's active topic: a room that has one needs no reminder to pick."""
-    rows = (await ctx.session.exec(select(Topic).where(Topic.state == TopicState.active).order_by(Topic.id))).all()
+    rows = (await ctx.session.exec(select(Topic).where(Topic.state == TopicState.active).order_by(col(Topic.id)))).all()
     return {topic.room_id: topic for topic in rows}
 
 
 @registry.reminder(MONTHLY_TOPIC)
-async def monthly_topic_due(ctx: Context, reminder) -> None:  # type: ignore[no-untyped-def]
+async def monthly_topic_due(ctx: Context, reminder: Reminder) -> None:
     """First business day, 09:00: remind organizers to pick a topic where none is picked yet."""
     grouped = await candidates_by_room(ctx)
     active = await active_by_room(ctx)

@@ -12,6 +12,7 @@ from bot.features.common import parse_number
 from bot.outbox import describe_destination
 from bot.parsing import ParsedCommand
 from bot.registry import registry
+from bot.subcommands import Subcommands
 from bot.text import clip
 from storage.tables import OutboxMessage, OutboxState
 
@@ -22,13 +23,7 @@ FAILURES_SHOWN = 5
 async def outbox(ctx: Context, command: ParsedCommand) -> None:
     """An overview of the outbox, or `retry <id>` of a failed entry."""
     await ctx.require_organizer("outbox")
-    action = command.word(0)
-    if action is None:
-        await show_overview(ctx)
-    elif action in ("retry", "재시도", "재발송"):
-        await retry(ctx, parse_number(command.word(1), "outbox.retry_usage"))
-    else:
-        raise UserError("outbox.usage")
+    await OUTBOX(ctx, command)
 
 
 async def show_overview(ctx: Context) -> None:
@@ -95,3 +90,11 @@ async def retry(ctx: Context, entry_id: int) -> None:
     ctx.session.add(entry)
     ctx.audit("outbox.retried", "outbox", entry_id, error=previous_error)
     ctx.reply(ctx.t("outbox.requeued", id=entry_id, destination=await describe_destination(ctx.session, entry)))
+
+
+OUTBOX = Subcommands(
+    "outbox",
+    {"retry": lambda ctx, command: retry(ctx, parse_number(command.word(1), "outbox.retry_usage"))},
+    bare=lambda ctx, command: show_overview(ctx),
+    unknown_key="outbox.usage",
+)

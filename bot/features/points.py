@@ -13,6 +13,7 @@ from bot.points import ledger
 from bot.points.listeners import ideas_posted_today, rules
 from bot.points.periods import Period, current
 from bot.registry import registry
+from bot.subcommands import Subcommands
 from bot.text import clean_text, is_number
 from storage.tables import Department, Person, PointEntry, PointTotal
 
@@ -21,23 +22,6 @@ TOP = 10
 MAX_MANUAL = 1000
 PERIODS = {"month": "month", "quarter": "quarter", "year": "year", "월": "month", "이번달": "month", "분기": "quarter", "연간": "year", "올해": "year"}
 DEPARTMENT_WORDS = {"departments", "department", "dept", "부서", "부서별"}
-
-
-@registry.command(
-    "points",
-    help=("help.points",),
-    organizer_help=("help.points_organizer",),
-    order=40,
-)
-async def points_command(ctx: Context, command: ParsedCommand) -> None:
-    """`/points` shows your own; organizers add `award` or `deduct`."""
-    sub = command.word(0)
-    if sub in ("award", "deduct", "지급", "차감"):
-        await manual_entry(ctx, command, deduct=sub in ("deduct", "차감"))
-        return
-    if sub is not None:
-        raise UserError("points.unknown_subcommand", command=f"/{command.shown} {command.argv[0][:30]}")
-    await show_points(ctx)
 
 
 def _entry_line(ctx: Context, entry: PointEntry) -> str:
@@ -152,6 +136,17 @@ async def _people_leaderboard(
         above = (await session.exec(select(func.count()).select_from(PointTotal).where(in_period, PointTotal.points > own_points))).one()
         own = (above + 1, int(own_points))
     return top, own, count
+
+
+POINTS = Subcommands(
+    "points",
+    {
+        "award": lambda ctx, command: manual_entry(ctx, command, deduct=False),
+        "deduct": lambda ctx, command: manual_entry(ctx, command, deduct=True),
+    },
+    bare=lambda ctx, command: show_points(ctx),
+)
+registry.command("points", help=("help.points",), organizer_help=("help.points_organizer",), order=40)(POINTS)
 
 
 @registry.command("leaderboard", help=("help.leaderboard",), order=41)

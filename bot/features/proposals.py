@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import func, select
 
-from bot.committee_rules import DECIDER, recused
+from bot.committee.rules import DECIDER, recused
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
-from bot.features import routing
+from bot import routing
 from bot.features.common import parse_number
 from bot.features.ideas import support_idea
 from bot.idea_comments import comment_lines
@@ -41,6 +41,7 @@ from bot.proposals.workflow import (
     undo_last,
 )
 from bot.registry import COMMITTEE, HEAD, IMPLEMENTER, registry
+from bot.subcommands import Subcommands
 from bot.reminders import cancel
 from bot.text import MAX_ID, clean_optional, clean_text, clip, is_number
 from storage.tables import (
@@ -62,25 +63,6 @@ SHOWN_PER_STATE = 10
 ROUTE_CHOICES = 3
 _IDEA_LIST = re.compile(r"^[#0-9,]*[0-9][#0-9,]*$")
 
-SUBCOMMAND_ALIASES = {
-    "새로": "new",
-    "생성": "new",
-    "제출": "submit",
-    "채택": "adopt",
-    "불채택": "reject",
-    "배정": "assign",
-    "실행자": "assign",
-    "완료": "done",
-    "철회": "withdraw",
-    "아이디어추가": "addidea",
-    "공감": "support",
-    "재상정": "revive",
-    "되돌리기": "undo",
-    "보완": "supplement",
-    "보완요청": "supplement",
-    "답변": "answer",
-    "보완답변": "answer",
-}
 CANCEL_WORDS = ("취소", "cancel")
 
 
@@ -120,18 +102,6 @@ def idea_numbers(words: list[str]) -> tuple[list[int], int]:
         taken += 1
     return numbers, taken
 
-
-
-async def named_department(ctx: Context, name: str) -> Department:
-    """The department named exactly or by a unique part of its name."""
-    departments = list((await ctx.session.exec(select(Department).order_by(Department.name))).all())
-    exact = [d for d in departments if d.name == name]
-    matches = exact or [d for d in departments if name.lower() in d.name.lower()]
-    if not matches:
-        raise UserError("proposal.department_not_found", name=name[:50])
-    if len(matches) > 1:
-        raise UserError("proposal.department_ambiguous", name=name[:50], names=", ".join(d.name for d in matches[:8]))
-    return matches[0]
 
 
 async def suggested_departments(ctx: Context, proposal: Proposal) -> list[Department]:
@@ -185,32 +155,6 @@ def clean_reason(text: str, missing_key: str, **params: object) -> str:
 # --- commands -----------------------------------------------------------------------------------
 
 
-@registry.command(
-    "proposal",
-    help=("help.proposal", "help.proposal_mature"),
-    role_help=(
-        (HEAD, "help.proposal_review"),
-        (HEAD, "help.proposal_done"),
-        (IMPLEMENTER, "help.proposal_done"),
-        (COMMITTEE, "help.proposal_revive"),
-    ),
-    organizer_help=("help.proposal_organizer",),
-    order=30,
-)
-async def proposal_command(ctx: Context, command: ParsedCommand) -> None:
-    """`/proposal <n>` shows one; the first word otherwise names what to do."""
-    word = command.word(0)
-    if word is None:
-        raise UserError("proposal.usage")
-    if is_number(word.lstrip("#")):
-        await show(ctx, await load_proposal(ctx, word))
-        return
-    handler = SUBCOMMANDS.get(SUBCOMMAND_ALIASES.get(word, word))
-    if handler is None:
-        raise UserError("proposal.unknown_subcommand", command=f"/{command.shown} {command.argv[0][:30]}")
-    await handler(ctx, command)
-
-
 async def new(ctx: Context, command: ParsedCommand) -> None:
     await ctx.require_organizer("proposal.new")
     words = command.args.split()[1:]
@@ -254,7 +198,7 @@ async def submit_command(ctx: Context, command: ParsedCommand) -> None:
     if not name:
         await offer_departments(ctx, proposal)
         return
-    await send_to(ctx, proposal, await named_department(ctx, name))
+    await send_to(ctx, proposal, await routing.choose_department(ctx, name, error_prefix="proposal"))
 
 
 @registry.button("route")
@@ -472,6 +416,30 @@ SUBCOMMANDS = {
     "supplement": supplement_command,
     "answer": answer_command,
 }
+
+
+async def _usage(ctx: Context, command: ParsedCommand) -> None:
+    raise UserError("proposal.usage")
+
+
+async def _show_numbered(ctx: Context, command: ParsedCommand) -> None:
+    await show(ctx, await load_proposal(ctx, command.word(0)))
+
+
+# `/proposal <n>` shows one; the first word otherwise names what to do.
+PROPOSAL = Subcommands("proposal", SUBCOMMANDS, bare=_usage, numbered=_show_numbered)
+registry.command(
+    "proposal",
+    help=("help.proposal", "help.proposal_mature"),
+    role_help=(
+        (HEAD, "help.proposal_review"),
+        (HEAD, "help.proposal_done"),
+        (IMPLEMENTER, "help.proposal_done"),
+        (COMMITTEE, "help.proposal_revive"),
+    ),
+    organizer_help=("help.proposal_organizer",),
+    order=30,
+)(PROPOSAL)
 
 
 # --- showing ------------------------------------------------------------------------------------

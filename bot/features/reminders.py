@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.context import Context
 from bot.errors import UserError
 from bot.features.common import parse_number
 from bot.parsing import ParsedCommand
 from bot.registry import registry
+from bot.subcommands import Subcommands
 from bot.reminders import cancel
 from bot.text import clean_text, clip
 from bot.audience import deliver, describe_audience
@@ -29,22 +30,6 @@ AUDIENCE_WORDS = {
 HERE_WORDS = {"here", "여기", "이방"}
 ANYTIME_WORDS = {"anytime", "언제든", "시간무관"}
 _UTC = ZoneInfo("UTC")  # the zone does not matter when only checking that a schedule parses
-
-
-@registry.command("remind", help=("help.remind",), organizer_help=("help.remind_manage",), order=70)
-async def remind_command(ctx: Context, command: ParsedCommand) -> None:
-    sub = command.word(0)
-    if sub is None or sub in ("list", "목록"):
-        await list_reminders(ctx)
-    elif sub in ("add", "추가"):
-        await add_reminder(ctx, command.rest_after(1))
-    elif sub in ("remove", "삭제"):
-        await remove_reminder(ctx, command.word(1))
-    elif sub in ("missed", "놓친"):
-        await ctx.require_organizer("remind.missed")
-        await list_missed(ctx)
-    else:
-        raise UserError("remind.usage")
 
 
 def split_schedule(text: str) -> tuple[str, str]:
@@ -98,13 +83,14 @@ async def add_reminder(ctx: Context, rest: str) -> None:
         raise UserError("remind.usage")
     audience = await parse_audience(ctx, audience_word)
     text = clean_text(text, max_length=MAX_TEXT, empty_key="remind.empty_text", too_long_key="remind.too_long")
+    assert ctx.person.id is not None
     recurring = RecurringReminder(
         schedule=schedule_text,
         audience=audience,
         text=text,
         room_id=ctx.room.id,
         anytime=anytime,
-        created_by=ctx.person.id,  # type: ignore[arg-type]
+        created_by=ctx.person.id,
         created_at=ctx.now(),
     )
     ctx.session.add(recurring)
@@ -127,7 +113,7 @@ async def add_reminder(ctx: Context, rest: str) -> None:
 
 async def _active(ctx: Context) -> list[RecurringReminder]:
     rows = await ctx.session.exec(
-        select(RecurringReminder).where(RecurringReminder.active == True).order_by(RecurringReminder.id)  # noqa: E712
+        select(RecurringReminder).where(RecurringReminder.active == True).order_by(col(RecurringReminder.id))  # noqa: E712
     )
     return list(rows.all())
 
@@ -183,7 +169,7 @@ async def list_missed(ctx: Context) -> None:
         await ctx.session.exec(
             select(Reminder)
             .where(Reminder.state == ReminderState.missed)
-            .order_by(Reminder.due_at.desc())  # type: ignore[attr-defined]
+            .order_by(col(Reminder.due_at).desc())
             .limit(MISSED_SHOWN)
         )
     ).all()
@@ -192,6 +178,25 @@ async def list_missed(ctx: Context) -> None:
         ctx.reply(t("remind.missed_none"))
         return
     ctx.reply("\n".join([t("remind.missed_header", count=len(missed)), *describe_reminders(ctx, t, missed)]))
+
+
+async def _missed(ctx: Context, command: ParsedCommand) -> None:
+    await ctx.require_organizer("remind.missed")
+    await list_missed(ctx)
+
+
+REMIND = Subcommands(
+    "remind",
+    {
+        "list": lambda ctx, command: list_reminders(ctx),
+        "add": lambda ctx, command: add_reminder(ctx, command.rest_after(1)),
+        "remove": lambda ctx, command: remove_reminder(ctx, command.word(1)),
+        "missed": _missed,
+    },
+    bare=lambda ctx, command: list_reminders(ctx),
+    unknown_key="remind.usage",
+)
+registry.command("remind", help=("help.remind",), organizer_help=("help.remind_manage",), order=70)(REMIND)
 
 
 @registry.reminder(RECURRING)

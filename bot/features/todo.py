@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.context import Context
 from bot.features.home import waiting_for, waiting_line
 from bot.parsing import ParsedCommand
@@ -17,8 +19,8 @@ async def todo(ctx: Context, command: ParsedCommand) -> None:
         return
     lines = [ctx.t("todo.header", name=ctx.called(ctx.person), count=len(waiting))]
     # Dates as the office writes them: a day for due dates, a day and time for visits.
-    def local(when, fmt):  # type: ignore[no-untyped-def]
+    def local(when: datetime, fmt: str) -> str:
         return ctx.when(when) if "%H" in fmt else ctx.date(when)
 
-    lines += [waiting_line(item, ctx.t, local) for item in waiting]
+    lines += [waiting_line(item, ctx.translator(ctx.person), local) for item in waiting]
     ctx.reply("\n".join(lines))

@@ -14,6 +14,8 @@ async def test_staff_see_only_what_staff_can_do(story: Story) -> None:
     assert "★" not in shown  # no organizer line
     assert "/proposal adopt" not in shown and "/visit" not in shown  # the heads' review
     assert "/proposal revive" not in shown  # the committee's
+    assert "/committee close" not in shown and "위원장" not in shown  # the chair's
+    assert "/committee minutes" in shown
     assert "한글 명령어도 쓸 수 있습니다" in shown
 
 
@@ -34,6 +36,22 @@ async def test_committee_members_see_revival_and_organizers_see_everything(story
     for line in ("★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정)", "/proposal adopt", "/proposal revive", "/visit"):
         assert organizer.count(line) == 1
     assert "(★ 표시는 혁신담당관실 담당자 전용 명령입니다)" in organizer
+
+
+async def test_only_the_chair_sees_how_to_close_the_committee_vote(story: Story) -> None:
+    for person in ("seoyeon", "jiwoo"):
+        await story.say("sujin", f"/committee add {person}")
+    await story.say("sujin", "/committee chair jiwoo")
+    member = (await story.say("seoyeon", "/help"))[0]
+    chair = (await story.say("jiwoo", "/help"))[0]
+    organizer = (await story.say("sujin", "/help"))[0]
+
+    assert "/committee close" not in member and "/committee minutes" in member
+    assert chair.count("/committee close(/자문단 마감) — 자문단 투표 마감하고 회의록 보내기 (위원장)") == 1
+    assert organizer.count("/committee close") == 1
+    # The Korean words the line shows work: the chair is answered, a member is refused.
+    assert (await story.say("jiwoo", "/자문단 마감"))[0].startswith("마감할 투표가 없습니다")
+    assert (await story.say("seoyeon", "/자문단 종료"))[0] == "투표 마감은 자문단 위원장만 하실 수 있습니다."
 
 
 async def test_the_korean_sub_commands_shown_in_help_work(story: Story) -> None:
@@ -86,3 +104,18 @@ async def test_an_implementer_sees_how_to_report_the_work_done(story: Story) -> 
 
     assert "/proposal done" not in before
     assert "/proposal done <번호>(/제안 완료)" in after and "/proposal adopt" not in after
+
+
+async def test_each_commands_korean_sub_commands_answer_as_the_english_ones(story: Story) -> None:
+    await story.say("minji", "/idea 정류장 온열의자")
+    pairs = [
+        ("sujin", "/remind list", "/알림 목록"),
+        ("sujin", "/committee list", "/자문단 목록"),
+        ("minji", "/topic candidates", "/주제 후보"),
+        ("minji", "/ideas search 온열의자", "/아이디어목록 검색 온열의자"),
+        ("sujin", "/outbox retry 999", "/outbox 재시도 999"),
+    ]
+    for person, english, korean in pairs:
+        assert await story.say(person, english) == await story.say(person, korean), korean
+    unknown = (await story.say("sujin", "/자문단 아무거나"))[0]
+    assert unknown == (await story.say("sujin", "/committee whatever"))[0] and "/committee" in unknown

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.features import routing
+from bot import routing
 from bot.ranker import Ranker
 from storage.tables import Proposal, ProposalState
 from tests.harness import Story

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.i18n import LOCALES, Translator, load_messages, placeholders
+from bot.i18n import Translator, load_messages, locales, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 # ctx.t("key"), t("key"), translator(...)("key"), raise UserError("key"), help=("key", ...)
@@ -33,4 +33,4 @@ def test_korean_is_the_default_and_unknown_locales_fall_back_to_it() -> None:
     assert Translator()("idea.support_button") == "👍 공감"
     assert Translator("fr")("idea.support_button") == "👍 공감"
     assert Translator("en")("idea.support_button") == "👍 Support"
-    assert set(LOCALES) == {"ko", "en"}
+    assert set(locales()) == {"ko", "en"}

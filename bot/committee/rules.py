@@ -1,8 +1,8 @@
-"""The committee's rules: who must not vote on a proposal (recusal) and how many votes decide."""
+"""The committee's rules: who must not vote on a proposal (recusal), how many votes decide, and what they decide."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -10,6 +10,9 @@ from bot.proposals.queries import proposers
 from storage.tables import ProposalState, ProposalTransition
 
 PROPOSER, DECIDER = "proposer", "decider"
+# A member's choice on an agenda item, and what the tally makes of the votes.
+REVIVE, KEEP = "revive", "keep"
+REVIVED, KEPT, NO_QUORUM = "revived", "kept", "no_quorum"
 
 
 async def recused(session: AsyncSession, proposal_id: int) -> dict[int, str]:
@@ -23,7 +26,7 @@ async def recused(session: AsyncSession, proposal_id: int) -> dict[int, str]:
                 ProposalTransition.to_state == ProposalState.rejected,
                 ProposalTransition.undone == False,  # noqa: E712
             )
-            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
+            .order_by(col(ProposalTransition.id).desc())
         )
     ).first()
     if decider is not None:
@@ -36,3 +39,10 @@ def quorum_of(settings: Settings, eligible: int) -> int:
     if settings.committee_quorum:
         return int(settings.committee_quorum)
     return eligible // 2 + 1
+
+
+def outcome_of(revive: int, keep: int, quorum: int, eligible: int) -> str:
+    """Revived when a quorum voted and most chose to revive; kept otherwise; no decision without a quorum."""
+    if not eligible or revive + keep < quorum:
+        return NO_QUORUM
+    return REVIVED if revive > keep else KEPT

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dates import official_datetime, official_period
@@ -40,7 +40,7 @@ class MinutesRow:
 async def minutes_rows(session: AsyncSession, meeting: CommitteeMeeting) -> list[MinutesRow]:
     outcomes = (
         await session.exec(
-            select(CommitteeOutcome).where(CommitteeOutcome.meeting_id == meeting.id).order_by(CommitteeOutcome.proposal_id)
+            select(CommitteeOutcome).where(CommitteeOutcome.meeting_id == meeting.id).order_by(col(CommitteeOutcome.proposal_id))
         )
     ).all()
     rows = []
@@ -50,13 +50,13 @@ async def minutes_rows(session: AsyncSession, meeting: CommitteeMeeting) -> list
         voters = (
             await session.exec(
                 select(Person.name)
-                .join(CommitteeVote, CommitteeVote.person_id == Person.id)  # type: ignore[arg-type]
+                .join(CommitteeVote, col(CommitteeVote.person_id) == Person.id)
                 .where(
                     CommitteeVote.meeting_id == meeting.id,
                     CommitteeVote.proposal_id == outcome.proposal_id,
-                    CommitteeVote.person_id.not_in(list(away) or [-1]),  # type: ignore[attr-defined]
+                    col(CommitteeVote.person_id).not_in(list(away) or [-1]),
                 )
-                .order_by(CommitteeVote.voted_at, CommitteeVote.id)
+                .order_by(col(CommitteeVote.voted_at), col(CommitteeVote.id))
             )
         ).all()
         recused = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -35,7 +36,8 @@ _RUNS = re.compile(r"[0-9a-z가-힣]+")
 _FILLER = re.compile(r"(하면|했으면|해|하여|되면|했|하|되)?\s*(좋겠습니다|좋겠어요|좋겠다|좋겠네요|주세요|주십시오|바랍니다|합시다|했으면 합니다|하자)$")
 
 
-def terms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)  # every look-up reads the terms of up to CANDIDATES earlier ideas
+def terms(text: str) -> frozenset[str]:
     """The terms of a text: Hangul syllable bigrams across spaces, so 온열 의자 meets 온열의자, and whole Latin or digit words."""
     text = unicodedata.normalize("NFKC", text).lower()
     found: set[str] = set()
@@ -46,7 +48,7 @@ def terms(text: str) -> set[str]:
         if len(hangul) == 1:
             found.add(hangul)
         found.update(w[:16] for w in re.findall(r"[0-9a-z]+", " ".join(words)))
-    return found
+    return frozenset(found)
 
 
 def _insert(session: AsyncSession) -> Any:

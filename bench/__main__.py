@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pkgutil
+import platform
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +21,24 @@ def benchmarks() -> list[str]:
     )
 
 
+def machine() -> str:
+    """The machine the figures come from: they mean little without it (and its load: the host is shared)."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    memory = next((int(line.split()[1]) / 2**20 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0.0)
+    try:
+        postgres = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-Atc", "SHOW server_version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        postgres = ""
+    return (
+        f"machine: {os.cpu_count()} CPUs ({model}), {memory:.1f} GiB, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, PostgreSQL {postgres or 'not reachable'}"
+    )
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main(argv: list[str]) -> int:
     known = benchmarks()
     names = argv or known
@@ -26,8 +47,9 @@ def main(argv: list[str]) -> int:
         print(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
         return 2
     worst = 0
+    print(machine(), flush=True)
     for name in names:
-        print(f"=== bench.{name} ===", flush=True)
+        print(f"=== bench.{name} ({load()}) ===", flush=True)
         worst = max(worst, subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode)
     return worst
 

@@ -9,7 +9,8 @@ A rate is measured end to end: from the first update pushed until the fake has r
 last reply. IDEAROOM_SEND_RATE_LIMITS=off: the fakes do not enforce limits here.
 
 Run: `python -m bench.overhead [--ideas 400] [--rounds 3]`. Prints a table; never asserts.
-Target: the bot does at least 85% of the bare library's rate.
+Target (issue 18): the bot does at least half the bare library's rate. The ideas do not look alike
+(as people's ideas do not), so the similar-idea check has its usual work, not 400 near copies.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from aiohttp import web
 from idearoom.wiring import App, build_app
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, message_event, signed_request_headers
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.harness import test_settings
+from tests.harness import distinct_text, test_settings
 
 TELEGRAM_TOKEN = "7000000001:bench"
 SLACK_TOKEN = "xoxb-bench"
@@ -40,7 +41,7 @@ SLACK_SECRET = "bench-signing-secret"
 PEOPLE = 50
 WARMUP = 20
 IN_FLIGHT = 8  # Slack event requests posted at once (Slack itself delivers events concurrently)
-TARGET = 0.85
+TARGET = 0.5  # issue 18: at least half the bare library's rate
 
 Run = Callable[[int, int], Awaitable[float]]  # (round, ideas) -> ideas per second
 
@@ -91,7 +92,7 @@ def push_ideas(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> None:
     for n in range(count):
         person = n % PEOPLE
         fake.push_message(
-            chat, 100000 + person, f"/idea {tag} 아이디어 {n}: 민원 절차 간소화 방안", chat_type="supergroup",
+            chat, 100000 + person, f"/idea {distinct_text(tag, n)}", chat_type="supergroup",
             chat_title="아이디어방", first_name=f"직원{person}", username=f"staff{person}",
         )
 
@@ -153,7 +154,7 @@ async def post_events(url: str, channel: str, count: int, tag: str) -> None:
     bodies = [
         json.dumps(
             event_callback(
-                message_event(channel, f"U{n % PEOPLE:05d}", f"#아이디어 {tag} 아이디어 {n}: 민원 절차 간소화 방안",
+                message_event(channel, f"U{n % PEOPLE:05d}", f"#아이디어 {distinct_text(tag, n)}",
                               ts=f"{1700000000 + n}.{uuid.uuid4().int % 1000000:06d}"),
                 event_id=f"Ev{uuid.uuid4().hex[:12].upper()}",
             )

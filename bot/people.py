@@ -33,15 +33,21 @@ async def resolve_actor(
     session: AsyncSession, actor: Actor, *, now: datetime, handle_platforms: Collection[str] = ()
 ) -> tuple[Identity, Person]:
     """The account and person of whoever acts; a first-time account becomes a person of its own."""
-    identity = await account(session, actor.platform, actor.user_id)
-    if identity is not None:
-        person = await session.get(Person, identity.person_id)
-        assert person is not None
-        if actor.username and identity.username != actor.username:
-            identity.username = actor.username
-            session.add(identity)
-        return identity, person
-    person = None
+    # The account and its person in one statement: this runs for every event.
+    known = (
+        await session.exec(
+            select(Identity, Person)
+            .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+            .where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
+        )
+    ).first()
+    if known is not None:
+        found, owner = known
+        if actor.username and found.username != actor.username:
+            found.username = actor.username
+            session.add(found)
+        return found, owner
+    person: Person | None = None
     if actor.platform in handle_platforms:
         # Whoever types at the console plays the directory person of that handle. Nowhere
         # else: a username on a chat platform is chosen by its owner, so those accounts are

@@ -16,13 +16,12 @@ from bot.proposals.states import LISTING_ORDER, state_key
 from bot.report_details import DECISIONS
 from storage.tables import (
     Department,
-    Idea,
-    Person,
-    PointTotal,
+    DepartmentMonth,
+    DepartmentPoints,
+    MonthActivity,
     Proposal,
     ProposalState,
     ProposalTransition,
-    Support,
 )
 
 
@@ -73,24 +72,13 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
     def within(column: sa.ColumnElement) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
         return sa.and_(column >= period.start, column < period.end)
 
-    # Counted and summed per department in the database: a month of a city's ledger is too many rows to fetch.
-    # Grouping by department keeps people without one (NULL): the groups add up to the month's totals.
+    # Summary rows the database keeps with every idea, support and award (storage/summaries.py):
+    # a month of a city's ideas is too many rows to count per report. Key 0 holds people without
+    # a department, so the groups add up to the month's totals.
     ideas_by_department = dict(
-        (
-            await session.exec(
-                select(Person.department_id, sa.func.count())
-                .select_from(Idea)
-                .join(Person, Person.id == Idea.author_id)  # type: ignore[arg-type]
-                .where(within(Idea.created_at))  # type: ignore[arg-type]
-                .group_by(Person.department_id)
-            )
-        ).all()
+        (await session.exec(select(DepartmentMonth.department_key, DepartmentMonth.ideas).where(DepartmentMonth.month == period.label))).all()
     )
-    people = sa.union(
-        select(Idea.author_id).where(within(Idea.created_at)),  # type: ignore[arg-type]
-        select(Support.person_id).where(within(Support.created_at)),  # type: ignore[arg-type]
-    ).subquery()
-    participants = (await session.exec(select(sa.func.count()).select_from(people))).one()
+    participants = (await session.exec(select(sa.func.count()).select_from(MonthActivity).where(MonthActivity.month == period.label))).one()
     proposals = (await session.exec(select(Proposal).where(within(Proposal.created_at)))).all()  # type: ignore[arg-type]
     decisions = Counter(
         (
@@ -116,21 +104,13 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
             .group_by(Proposal.department_id)
         )
     ).all()
-    # The month's running totals (one row per person), not the month's ledger entries.
     points_by_department = dict(
-        (
-            await session.exec(
-                select(Person.department_id, sa.func.sum(PointTotal.points))
-                .join(PointTotal, PointTotal.person_id == Person.id)  # type: ignore[arg-type]
-                .where(PointTotal.period == period.label)
-                .group_by(Person.department_id)
-            )
-        ).all()
+        (await session.exec(select(DepartmentPoints.department_key, DepartmentPoints.points).where(DepartmentPoints.period == period.label))).all()
     )
     departments = {d.id: DepartmentFigures(d.name) for d in (await session.exec(select(Department).order_by(Department.name))).all()}
-    for department_id, count in ideas_by_department.items():
-        if department_id in departments:
-            departments[department_id].ideas += count
+    for key, ideas in ideas_by_department.items():
+        if key in departments:
+            departments[key].ideas += ideas
     for department_id, count in submitted_to:
         if department_id in departments:
             departments[department_id].proposals += count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -56,7 +57,8 @@ def _without_particle(word: str) -> str:
     return word
 
 
-def terms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)  # every look-up reads the terms of up to CANDIDATES earlier ideas
+def terms(text: str) -> frozenset[str]:
     """The terms of a text: Hangul syllable bigrams across spaces, so 온열 의자 meets 온열의자, with case
     particles left out; and whole Latin or digit words."""
     text = unicodedata.normalize("NFKC", text).lower()
@@ -68,7 +70,7 @@ def terms(text: str) -> set[str]:
         if len(hangul) == 1:
             found.add(hangul)
         found.update(w[:16] for w in re.findall(r"[0-9a-z]+", " ".join(words)))
-    return found
+    return frozenset(found)
 
 
 def _insert(session: AsyncSession) -> Any:

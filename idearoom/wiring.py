@@ -26,6 +26,7 @@ from idearoom.http import HttpServer
 from idearoom.settings import configured_platforms, handle_platforms
 
 log = logging.getLogger(__name__)
+SQLITE_IDLE_POLL = 30.0  # seconds an idle sender waits between looks at the outbox on SQLite
 
 
 @dataclass
@@ -68,7 +69,11 @@ class App:
                     log.info("loaded the demo organisation")
 
     def start_sender(self) -> None:
-        self.tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+        # Every outbox write of this process wakes the sender (the core's on_outbox), and retries
+        # wake it when due; on SQLite no other worker writes the outbox, so an idle bot need not
+        # look every second (PostgreSQL's other workers do write it).
+        idle = SQLITE_IDLE_POLL if self.db.dialect == "sqlite" else 1.0
+        self.tasks.append(asyncio.create_task(self.sender.run(idle_seconds=idle), name="outbox-sender"))
 
     async def close(self) -> None:
         # Let the sender finish the message in hand: cancelling it mid-transaction would leave

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
+from storage import summaries
 from storage.types import UTCDateTime, utcnow
 
 
@@ -375,6 +376,35 @@ class PointTotal(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     period: str = Field(max_length=7, primary_key=True)
     points: int = 0
+
+
+class MonthActivity(SQLModel, table=True):
+    """A person's ideas and supports in an Asia/Seoul month: the report's participants (storage/summaries.py)."""
+
+    month: str = Field(max_length=7, primary_key=True)
+    person_id: int = Field(primary_key=True)
+    ideas: int = 0
+    supports: int = 0
+
+
+class DepartmentMonth(SQLModel, table=True):
+    """The ideas of a department's current staff in an Asia/Seoul month (0: people without one)."""
+
+    month: str = Field(max_length=7, primary_key=True)
+    department_key: int = Field(primary_key=True)
+    ideas: int = 0
+
+
+class DepartmentPoints(SQLModel, table=True):
+    """The sum of a department's current staff's running totals per period, and how many totals it adds."""
+
+    period: str = Field(max_length=7, primary_key=True)
+    department_key: int = Field(primary_key=True)
+    points: int = 0
+    people: int = 0
+
+
+sa.event.listen(SQLModel.metadata, "after_create", lambda _target, connection, **_: summaries.install(connection))
 
 
 # --- Advisory committee -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from bot.points.periods import Period, current
 from bot.registry import registry
 from bot.subcommands import Subcommands
 from bot.text import clean_text, is_number
-from storage.tables import Department, Person, PointEntry, PointTotal
+from storage.tables import Department, DepartmentPoints, Person, PointEntry, PointTotal
 
 RECENT_ENTRIES = 10
 TOP = 10
@@ -162,14 +162,12 @@ async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
     # The running totals are kept by the office's (Asia/Seoul) calendar.
     period = current(kind, ctx.now(), ledger.TOTALS_TIME_ZONE)
     if by_department:
-        total = func.sum(PointTotal.points).label("total")
+        # The departments' sums, kept by the database with every award (storage/summaries.py).
         query = (
-            select(Department.id, Department.name, total)
-            .join(Person, Person.department_id == Department.id)  # type: ignore[arg-type]
-            .join(PointTotal, PointTotal.person_id == Person.id)  # type: ignore[arg-type]
-            .where(PointTotal.period == period.label)
-            .group_by(Department.id, Department.name)
-            .order_by(total.desc(), Department.name)
+            select(Department.id, Department.name, DepartmentPoints.points)
+            .join(DepartmentPoints, DepartmentPoints.department_key == Department.id)  # type: ignore[arg-type]
+            .where(DepartmentPoints.period == period.label)
+            .order_by(DepartmentPoints.points.desc(), Department.name)  # type: ignore[attr-defined]
         )
         ranked = _ranks([(int(k), str(n), int(p)) for k, n, p in (await ctx.session.exec(query)).all()])
         top = ranked[:TOP]

@@ -64,9 +64,10 @@ async def on_idea_posted(ctx: Context, idea: Idea) -> None:
     # Workers handling one person's ideas at once would each count below the cap: they take
     # turns on the author's row. NO KEY UPDATE conflicts with itself but not with the KEY SHARE
     # lock the idea's foreign key already holds, so it cannot deadlock against it.
-    # (SQLite serializes writers anyway and ignores this.)
-    author = select(Person.id).where(Person.id == idea.author_id)
-    await ctx.session.exec(author.with_for_update(key_share=True))  # FOR NO KEY UPDATE
+    # (SQLite serializes writers anyway: the statement is not sent there.)
+    if ctx.session.bind is not None and ctx.session.bind.dialect.name == "postgresql":  # one statement less per idea elsewhere
+        author = select(Person.id).where(Person.id == idea.author_id)
+        await ctx.session.exec(author.with_for_update(key_share=True))  # FOR NO KEY UPDATE
     if await ideas_posted_today(ctx, idea.author_id) >= rules(ctx).idea_posted_daily_cap:
         return
     await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}")

@@ -149,8 +149,10 @@ async def test_a_429_from_the_homeserver_is_waited_out_and_every_message_arrives
 ) -> None:
     stand = make_stand(synapse, names)
     stand.clock = SystemClock()  # the wait the homeserver asks for passes in real time
-    # This homeserver lets the bot send 1 event a second with a burst of 2, and the bot does not pace itself.
-    synapse.set_ratelimit(stand.bot_id, 1, 2)
+    # This homeserver lets the bot send 1 event a second and no burst (so a 429 comes even on a slow
+    # machine: a confirmation, its seeded 👍 and the next confirmation are sent back to back),
+    # and the bot does not pace itself.
+    synapse.set_ratelimit(stand.bot_id, 1, 1)
     await stand.start(sqlite_url, IDEAROOM_SEND_RATE_LIMITS="off")
     try:
         minji = stand["minji"]

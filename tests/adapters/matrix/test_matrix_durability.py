@@ -111,7 +111,7 @@ async def test_a_worker_killed_in_the_middle_of_a_burst_loses_and_doubles_nothin
         log = (tmp_path / "second.log").read_text(errors="replace")
         assert "MATRIX_PASSWORD" not in log and "Traceback" not in log, second.log_tail()
         # The restarted worker confirms what it recorded, up to the last idea of the burst.
-        await minji.wait_for_message(room, bot.user_id, lambda e: f"#{BURST}" in text_of(e), timeout=30)
+        await minji.wait_for_message(room, bot.user_id, lambda e: f"#{BURST}" in text_of(e), timeout=90)
         await bot_client.close()
     finally:
         first.stop()

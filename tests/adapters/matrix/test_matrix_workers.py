@@ -94,7 +94,7 @@ async def test_workers_sync_one_at_a_time_and_a_killed_syncer_loses_and_doubles_
         assert set(counts.values()) == {1}, counts
         assert syncing(survivors, bot.user_id) == [second]
         # The worker that took over confirms what it recorded (its sender, or the standby's, sends it).
-        await minji.wait_for_message(room, bot.user_id, lambda e: f"#{BURST + 1}번" in text_of(e), timeout=60)
+        await minji.wait_for_message(room, bot.user_id, lambda e: f"#{BURST + 1}번" in text_of(e), timeout=90)
         for worker in survivors:
             assert "Traceback" not in worker.log_path.read_text(errors="replace"), worker.log_tail()
     finally:

@@ -88,7 +88,9 @@ class Database:
                     yield session
             return
         # As long as SQLite's own busy timeout would have waited (see create_engine).
-        await asyncio.wait_for(self._turns.acquire(), SQLITE_BUSY_SECONDS)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can drop a cancellation (gh-86296).
+        async with asyncio.timeout(SQLITE_BUSY_SECONDS):
+            await self._turns.acquire()
         try:
             async with self._sessions() as session:
                 async with session.begin():

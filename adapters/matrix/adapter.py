@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from adapters.matrix.gateway import PLATFORM, MatrixGateway
 from adapters.matrix.settings import MatrixSettings
 from bot import cursors
 from bot.i18n import Translator
+from bot.leases import Lease, lock_key
 from bot.messages import (
     Actor,
     ButtonPress,
@@ -36,6 +38,7 @@ SYNC_PATH = "/_matrix/client/v3/sync"
 TIMELINE_LIMIT = 200  # the default of 10 events per room loses most of a burst
 BACKFILL_PAGE = 100
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+STOP_SECONDS = 10.0  # a batch in hand gets this long to finish when the adapter stops
 TOKEN_ACCOUNT = "{user}#access_token"  # where a token obtained with MATRIX_PASSWORD is kept
 
 
@@ -70,6 +73,8 @@ class MatrixAdapter:
         self._told_encrypted: set[str] = set()
         self._buttons: dict[str, dict[str, str]] = {}  # bot message id -> reaction key -> action
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._lease_task: asyncio.Task[None] | None = None
         self.timeline_limit = TIMELINE_LIMIT
         self.synced = asyncio.Event()  # set after each stored batch (tests wait on it)
         self.batches = 0
@@ -80,24 +85,68 @@ class MatrixAdapter:
         await self._authenticate()
         self.filter_id = await self._create_filter()
         await self.gateway.load_direct()
+        # Several workers on PostgreSQL: exactly one syncs, the others stand by and take over (from
+        # the stored sync token) when its lock connection dies. All syncing with the event ids
+        # deduplicated by the core's claims would also be exactly once, but every worker would
+        # download every event, join every invited room and tell an encrypted room once each;
+        # with the lease the claims are only the safety net for a brief overlap at a takeover.
+        lease = Lease(
+            self.app.settings.database_url,
+            lock_key(f"matrix-sync:{self.user_id}"),
+            f"the Matrix sync of {self.user_id}",
+            self._begin_sync,
+            self._end_sync,
+        )
+        if lease.uses_lock:
+            self._lease_task = asyncio.create_task(lease.run(), name="matrix-sync-lease")
+            log.info("matrix: %s is connected to %s; syncing once this worker holds the lease",
+                     self.user_id, self.settings.matrix_homeserver_url)
+        else:  # SQLite: one process, which syncs
+            await self._begin_sync()
+            log.info("matrix: %s is running on %s", self.user_id, self.settings.matrix_homeserver_url)
+
+    async def _begin_sync(self) -> None:
+        """Read on from the stored token (another worker may have moved it since this one last synced)."""
         self.since = await cursors.load(self.app.db, PLATFORM, self.user_id)
         if self.since is None:
             # The first start: what was said before the bot came is not the bot's business.
             data = await self._sync(None, timeout_ms=0, history=False)
             await self._handle_invites(data)
             await self._store(data["next_batch"])
-        self._task = asyncio.create_task(self._run(), name="matrix-sync")
-        log.info("matrix: %s is running on %s", self.user_id, self.settings.matrix_homeserver_url)
+        self._stopping = asyncio.Event()
+        self._task = asyncio.create_task(self._run(self._stopping), name="matrix-sync")
+
+    async def _end_sync(self) -> None:
+        """End the sync loop in bounded time, whatever it is doing."""
+        # The flag ends the loop even when a cancellation is lost: Python 3.11's asyncio.wait_for
+        # returns its result and drops a cancel that lands as its inner future completes (gh-86296),
+        # and a sync loop that lost its cancel would run on for ever, its stop() waiting with it.
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=STOP_SECONDS)
+        if not done:
+            log.warning("matrix: the sync loop did not stop within %.0fs", STOP_SECONDS)
+        elif not task.cancelled() and task.exception() is not None:
+            log.warning("matrix: the sync loop had failed: %r", task.exception())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        """Give up the lease, end the sync loop and close the connection, in bounded time."""
+        if self._lease_task is not None:
+            self._lease_task.cancel()  # its step-down ends the sync loop
+            await asyncio.wait({self._lease_task}, timeout=STOP_SECONDS * 2)
+            self._lease_task = None
+        await self._end_sync()
         await self.client.api.session.close()
+
+    @staticmethod
+    async def _pause(seconds: float, stopping: asyncio.Event) -> None:
+        """Sleep, but no longer than until the loop is asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await stopping.wait()
 
     async def _authenticate(self) -> None:
         api = self.client.api
@@ -158,10 +207,10 @@ class MatrixAdapter:
             params["since"] = since
         return await self.client.api.request(Method.GET, SYNC_PATH, query_params=params)
 
-    async def _run(self) -> None:
+    async def _run(self, stopping: asyncio.Event) -> None:
         failures = 0
         timeout_ms = int(self.settings.matrix_sync_timeout_seconds * 1000)
-        while True:
+        while not stopping.is_set():
             try:
                 data = await self._sync(self.since, timeout_ms=timeout_ms)
                 await self._handle_batch(data)
@@ -175,7 +224,7 @@ class MatrixAdapter:
                     wait = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
                     failures += 1
                     log.warning("matrix sync failed (%s); again in %.0fs", error, wait)
-                await asyncio.sleep(wait)
+                await self._pause(wait, stopping)
 
     async def _store(self, next_batch: str) -> None:
         """Every event before this token is committed (or was a duplicate): only now move the token."""
@@ -230,7 +279,9 @@ class MatrixAdapter:
             return events
         older: list[dict[str, Any]] = []
         token: str | None = prev_batch
-        while token:
+        seen: set[str] = set()  # a server that hands back a token already read would loop for ever
+        while token and token not in seen:
+            seen.add(token)
             params = {"dir": "b", "from": token, "to": self.since or "", "limit": str(BACKFILL_PAGE)}
             page = await self.client.api.request(
                 Method.GET, f"/_matrix/client/v3/rooms/{quote(room_id)}/messages", query_params=params

@@ -8,21 +8,42 @@ only after the batch is committed needs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from json import JSONDecodeError
 from typing import Any
 
-from aiohttp import ClientResponse, ContentTypeError
+from aiohttp import ClientResponse, ClientTimeout, ContentTypeError
 from mautrix.api import HTTPAPI
 from mautrix.client.api import ClientAPI
-from mautrix.errors import make_request_error
+from mautrix.errors import MatrixConnectionError, make_request_error
 from mautrix.types import UserID
+
+# No call to the homeserver waits longer than this (plus a sync's own long-poll time): a bot must never hang.
+REQUEST_SECONDS = 30.0
+CONNECT_SECONDS = 10.0
+
+
+def request_timeout(query_params: Mapping[str, str] | None) -> ClientTimeout:
+    """The whole request's deadline; a long poll (`/sync?timeout=ms`) gets its poll time on top."""
+    poll_ms = str((query_params or {}).get("timeout") or "0")
+    poll = int(poll_ms) / 1000.0 if poll_ms.isdigit() else 0.0
+    return ClientTimeout(total=REQUEST_SECONDS + poll, sock_connect=CONNECT_SECONDS)
 
 
 class PatientHTTPAPI(HTTPAPI):
     """HTTPAPI whose errors carry `retry_after_ms` (from the body or a Retry-After header) when given."""
 
     async def _send(self, method, url, content, query_params, headers) -> tuple[Any, ClientResponse]:
-        request = self.session.request(str(method), url, data=content, params=query_params, headers=headers)
+        timeout = request_timeout(query_params)
+        try:
+            return await self._exchange(method, url, content, query_params, headers, timeout)
+        except TimeoutError as error:  # aiohttp's deadline: as unreachable as a refused connection
+            raise MatrixConnectionError(f"no answer from the homeserver within {timeout.total:.0f}s") from error
+
+    async def _exchange(self, method, url, content, query_params, headers, timeout) -> tuple[Any, ClientResponse]:
+        request = self.session.request(
+            str(method), url, data=content, params=query_params, headers=headers, timeout=timeout
+        )
         async with request as response:
             if 200 <= response.status < 300:
                 return await response.json(), response

@@ -13,6 +13,7 @@ from matrix_people import MatrixUser, text_of
 from matrix_stand import make_stand
 from synapse_server import Synapse
 
+from adapters.matrix.adapter import MatrixAdapter
 from bot.ports import SystemClock
 from storage.tables import Idea, OutboxMessage
 from tests.ops.worker_processes import (
@@ -110,7 +111,7 @@ async def test_a_worker_killed_in_the_middle_of_a_burst_loses_and_doubles_nothin
         log = (tmp_path / "second.log").read_text(errors="replace")
         assert "MATRIX_PASSWORD" not in log and "Traceback" not in log, second.log_tail()
         # The restarted worker confirms what it recorded, up to the last idea of the burst.
-        await minji.wait_for_message(room, bot.user_id, lambda e: f"#{BURST}" in text_of(e), timeout=30)
+        await minji.wait_for_message(room, bot.user_id, lambda e: f"#{BURST}" in text_of(e), timeout=90)
         await bot_client.close()
     finally:
         first.stop()
@@ -148,8 +149,10 @@ async def test_a_429_from_the_homeserver_is_waited_out_and_every_message_arrives
 ) -> None:
     stand = make_stand(synapse, names)
     stand.clock = SystemClock()  # the wait the homeserver asks for passes in real time
-    # This homeserver lets the bot send 1 event a second with a burst of 2, and the bot does not pace itself.
-    synapse.set_ratelimit(stand.bot_id, 1, 2)
+    # This homeserver lets the bot send 1 event a second and no burst (so a 429 comes even on a slow
+    # machine: a confirmation, its seeded 👍 and the next confirmation are sent back to back),
+    # and the bot does not pace itself.
+    synapse.set_ratelimit(stand.bot_id, 1, 1)
     await stand.start(sqlite_url, IDEAROOM_SEND_RATE_LIMITS="off")
     try:
         minji = stand["minji"]
@@ -165,5 +168,32 @@ async def test_a_429_from_the_homeserver_is_waited_out_and_every_message_arrives
         await eventually(lambda: _all_sent(stand), 20, "every outbox entry is recorded as sent")
         ideas = [text_of(e) for e in await minji.messages_from(room, stand.bot_id)]
         assert [n for n in range(1, 5) if any(f"#{n}번" in text for text in ideas)] == [1, 2, 3, 4]
+    finally:
+        await stand.stop()
+
+
+async def test_a_long_absence_is_read_in_full_from_the_stored_token(
+    synapse: Synapse, names: dict[str, str], sqlite_url: str
+) -> None:
+    """While the bot is stopped, more happens than one sync returns: the `limited` batch is backfilled."""
+    stand = make_stand(synapse, names)
+    await stand.start(sqlite_url)
+    try:
+        minji = stand["minji"]
+        room = await minji.create_room("아이디어방", [stand.bot_id])
+        await eventually(lambda: _room_joined(stand, room), 30, "the bot joins")
+        await minji.say(room, "/idea 멈추기 전 아이디어")
+        await minji.wait_for_text(room, stand.bot_id, "#1번")
+        await stand.adapter.stop()  # type: ignore[union-attr]
+
+        for n in range(12):
+            await minji.say(room, f"#아이디어 멈춘 사이 아이디어 {n:02d}")
+        adapter = MatrixAdapter(stand.app)  # type: ignore[arg-type]
+        adapter.timeline_limit = 3  # one sync shows only the last 3 of the 12
+        stand.adapter = adapter
+        stand.app.add_gateway(adapter.gateway)  # type: ignore[union-attr]
+        await adapter.start()
+        ideas = await eventually(lambda: _ideas_at_least(stand, 13), 30, "all 12 ideas of the absence are stored")
+        assert sorted(ideas) == ["멈추기 전 아이디어", *[f"멈춘 사이 아이디어 {n:02d}" for n in range(12)]]
     finally:
         await stand.stop()

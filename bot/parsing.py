@@ -27,6 +27,7 @@ ALIASES = {
     "연결해제": "unlink",
     "내정보": "mydata",
     "할일": "todo",
+    "웹": "web",
     "start": "start",
 }
 

@@ -76,7 +76,8 @@ def guarded(role: str) -> Callable[[Handler], Callable[["Dashboard", web.Request
             try:
                 return await handler(self, request, viewer)
             except BadForm as error:
-                return self.message(request, viewer, 400, "web.bad_form_title", "web.bad_form", field=error.field)
+                field = Translator(viewer.locale)(f"web.field.{error.field}")
+                return self.message(request, viewer, 400, "web.bad_form_title", "web.bad_form", field=field)
 
         return guarded_handler
 

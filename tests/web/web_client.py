@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -75,9 +76,6 @@ async def dashboard_client(story: Story) -> TestClient:
     return client
 
 
-def new_browser(client: TestClient, story: Story) -> Browser:
-    """A second person in a browser of their own (their own cookies) on the same server."""
-    return Browser(TestClient(client.server), story)
-
-
-_ = uuid
+def other_browser(site: Browser) -> aiohttp.ClientSession:
+    """Another browser (cookies of its own) on the same server; close it when done."""
+    return aiohttp.ClientSession(base_url=str(site.client.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
-from bot.context import Context
+from bot.context import NOTICE, Context
 from bot.dashboard.viewer import Viewer
 from bot.errors import NotAllowed, UserError
 from bot.messages import Button, Place
@@ -41,6 +41,7 @@ class ActionResult:
     """The bot's answers to the person; `refused` when a check said no (`forbidden`: not their role)."""
 
     answers: list[Answer] = field(default_factory=list)
+    posted: list[tuple[str, Answer]] = field(default_factory=list)  # (room title, what was posted there)
     refused: bool = False
     forbidden: bool = False
     duplicate: bool = False
@@ -51,6 +52,20 @@ class WebContext(Context):
     """A chat context whose replies are shown on the page that asked, not sent to a chat."""
 
     answers: list[Answer] = field(default_factory=list)
+    posted: list[tuple[str, Answer]] = field(default_factory=list)
+
+    def post(
+        self,
+        room: Room,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        *,
+        priority: int = NOTICE,
+        ref: tuple[str, int] | None = None,
+    ) -> OutboxMessage:
+        """Posted in the room as from chat; the page shows it too (its buttons work there as well)."""
+        self.posted.append((room.title or room.external_id, Answer(text, buttons or [])))
+        return super().post(room, text, buttons, priority=priority, ref=ref)
 
     def reply(
         self,
@@ -129,7 +144,7 @@ class Actions:
                     return ActionResult(duplicate=True)
                 ctx = await self._context(session, viewer, room_id)
                 await self._dispatch(ctx, command, press)
-                result = ActionResult(answers=ctx.answers)
+                result = ActionResult(answers=ctx.answers, posted=ctx.posted)
         except UserError as error:
             # Rolled back whole, as in chat; a refused attempt is recorded on its own.
             async with self.db.session() as session:

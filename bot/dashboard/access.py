@@ -32,7 +32,7 @@ async def issue_link(
 ) -> str:
     """A new one-time log-in token for `person`; their earlier unused links stop working."""
     assert person.id is not None
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(WebLoginLink).where(col(WebLoginLink.person_id) == person.id, col(WebLoginLink.used_at).is_(None))
     )
     token = secrets.token_urlsafe(32)
@@ -74,7 +74,7 @@ async def redeem_link(session: AsyncSession, token: str, *, now: datetime, hours
     if reason:
         return reason
     # Used only if nobody used it meanwhile: two tabs opening one link get one session.
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(WebLoginLink)
         .where(col(WebLoginLink.token_hash) == _hash(token), col(WebLoginLink.used_at).is_(None))
         .values(used_at=now)
@@ -106,7 +106,7 @@ async def open_session(session: AsyncSession, cookie: str, now: datetime) -> Web
 
 
 async def end_session(session: AsyncSession, cookie: str) -> None:
-    await session.exec(delete(WebSession).where(col(WebSession.token_hash) == _hash(cookie)))  # type: ignore[call-overload]
+    await session.exec(delete(WebSession).where(col(WebSession.token_hash) == _hash(cookie)))
 
 
 def same_token(given: str, expected: str) -> bool:

@@ -67,7 +67,7 @@ async def payout_file(db: Database, settings: Settings, period_text: str, fmt: s
 
 
 async def report_of(db: Database, period: Period) -> MonthReport:
-    return await _read(db, lambda session: month_report(session, period))  # type: ignore[no-any-return]
+    return await _read(db, lambda session: month_report(session, period))
 
 
 async def report_file(db: Database, settings: Settings, period: Period, now: datetime, t: Translator) -> tuple[Path, str]:

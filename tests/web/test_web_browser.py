@@ -24,7 +24,7 @@ async def sign_in(story: Story, chrome: Chrome, person: str) -> tuple[str, str]:
 
 async def test_an_organizer_signs_in_by_link_and_every_page_passes_axe(story: Story, live: Chrome) -> None:
     await a_month(story)
-    await story.say("dohyun", "/help", room=f"dm:dohyun")
+    await story.say("dohyun", "/help", room="dm:dohyun")
     _, first = await sign_in(story, live, "sujin")
     assert "현황" in first and "이수진 주무관님" in first
     assert await live.script("return document.documentElement.lang") == "ko"

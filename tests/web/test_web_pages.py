@@ -8,7 +8,10 @@ from markupsafe import escape
 from month import ROOM, SCRIPT_IDEA, a_month
 from web_client import Browser, other_browser
 
-from storage.tables import AuditEntry, Proposal
+from sqlmodel import select
+
+from bot.dates import official_date
+from storage.tables import AuditEntry, Idea, Person, Proposal
 
 ORGANIZER_PAGES = {
     "/web/overview": ["현황", "2026년 12월 실적", "아이디어방"],
@@ -122,3 +125,18 @@ async def test_the_public_page_is_off_by_default_and_names_no_one(site: Browser)
     assert "박민지" not in text and "최준호" not in text
     site.story.app.settings.web_public_names = True
     assert "박민지, 최준호" in await site.page("/public")
+
+
+async def test_a_person_who_reads_english_gets_the_pages_in_english(site: Browser) -> None:
+    await a_month(site.story)
+    async with site.story.app.db.session() as session:
+        [minji] = (await session.exec(select(Person).where(Person.handle == "minji"))).all()
+        minji.locale = "en"
+        session.add(minji)
+    await site.sign_in("minji")
+    me = await site.page("/web/me")
+    assert '<html lang="en">' in me and "My ideas" in me and "Sign out" in me and "내 아이디어" not in me
+    [idea, *_] = await site.story.rows(Idea, Idea.author_id == minji.id)
+    assert official_date(idea.created_at.astimezone(site.story.app.settings.tz).date(), "en") in me  # '2026-12-01 (Tue)'
+    refused = await site.get("/web/overview")
+    assert refused.status == 403 and "Only organizers of the innovation office may open this page." in await refused.text()

@@ -86,9 +86,18 @@ class Chrome:
         return str(await self.run(lambda d: d.find_element(By.TAG_NAME, "body").text))
 
     async def click(self, css: str) -> str:
+        """Press a form's button (CSS, or XPath from `//`) and wait for the page it leads to; returns its text."""
         from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.wait import WebDriverWait
 
-        await self.run(lambda d: d.find_element(By.CSS_SELECTOR, css).click())
+        def press(d: Any) -> None:
+            old = d.find_element(By.TAG_NAME, "html")
+            d.find_element(By.XPATH if css.startswith("//") else By.CSS_SELECTOR, css).click()
+            WebDriverWait(d, 60).until(expected_conditions.staleness_of(old))
+            WebDriverWait(d, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+        await self.run(press)
         return await self.text()
 
     async def fill(self, css: str, value: str) -> None:

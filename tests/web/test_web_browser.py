@@ -63,6 +63,7 @@ async def test_one_action_of_each_kind_shows_in_the_chat(story: Story, live: Chr
     await a_month(story)
     await story.say("dohyun", "/help", room="dm:dohyun")
     await story.say("jiwoo", "/points", room="dm:jiwoo")
+    await story.say("seoyeon", "/topic suggest 경로당 무더위 쉼터 | 여름 낮 시간 개방", room="복지방")
     await sign_in(story, live, "sujin")
     # Submit: the head gets the review request in his direct chat.
     await live.open("/web/proposals/1")
@@ -76,16 +77,15 @@ async def test_one_action_of_each_kind_shows_in_the_chat(story: Story, live: Chr
     await live.fill("#award-person", "한지우 (jiwoo)")
     await live.fill("#award-points", "7")
     await live.fill("#award-reason", "우수 아이디어 발표")
-    await live.click("#award-reason")
-    answer = await live.run(lambda d: d.find_element("css selector", "#award-reason").submit())
+    await live.click("form:has(#award-reason) button[type=submit]")
     await story.app.sender.drain()
     assert any("7" in text and "우수 아이디어 발표" in text for text in story.to_person("jiwoo"))
     assert [e.reason for e in await story.rows(PointEntry, PointEntry.stage == "manual")] == ["우수 아이디어 발표"]
-    # Close the topic: its summary is posted in the room.
+    # Pick a topic in another room: the room is told, as after /topic pick.
     await live.open("/web/topics")
-    await live.click("section.card form.inline button[type=submit]")
+    await live.click("//section[.//h2[text()='복지방']]//button[text()='이 주제로 선정']")
     await story.app.sender.drain()
-    assert any("버스정류장 폭염 대책" in text for text in story.in_room(ROOM)[-3:])
+    assert any("이번 달 토론주제가 정해졌습니다: '경로당 무더위 쉼터'" in text for text in story.in_room("복지방"))
     # A bad directory file: the line numbers, nothing stored.
     bad = tmp_path / "directory.csv"
     bad.write_text("handle,name,department,role\nok,가나다,복지정책과,staff\nno way,라마바,복지정책과,staff\n", encoding="utf-8")
@@ -98,8 +98,12 @@ async def test_one_action_of_each_kind_shows_in_the_chat(story: Story, live: Chr
     await live.run(lambda d: d.delete_all_cookies())
     await sign_in(story, live, "dohyun")
     review = await live.open("/web/review")
-    assert "정류장 그늘막과 쿨링포그" in review
+    assert "정류장 그늘막과 쿨링포그" in review and "답변 대기" in review
     await live.screenshot("web-review.png")
+    # He accepts the invitation: the room hears it, as from the chat's button.
+    await live.click("td form.inline button[type=submit]")  # 수락
+    await story.app.sender.drain()
+    assert any("김도현 부서장님이 '버스정류장 폭염 대책' 토론에 함께하십니다" in text for text in story.in_room(ROOM)), story.in_room(ROOM)[-3:]
     await live.open("/web/proposals/1")
     await live.click("div.card form.inline button[type=submit]")  # 채택
     await story.app.sender.drain()

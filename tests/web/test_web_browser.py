@@ -34,8 +34,6 @@ async def test_an_organizer_signs_in_by_link_and_every_page_passes_axe(story: St
         assert await live.violations() == [], path
     await live.open("/web/overview")
     await live.screenshot("web-overview.png")
-    await live.open("/web/proposals/1")
-    await live.screenshot("web-proposal.png")
     # The first Tab lands on the skip link: the page is reachable from the keyboard.
     focused = await live.script("document.activeElement.blur(); return null")
     assert focused is None
@@ -110,6 +108,9 @@ async def test_one_action_of_each_kind_shows_in_the_chat(story: Story, live: Chr
     [proposal] = await story.rows(Proposal)
     assert proposal.state == "adopted"
     assert any("채택" in text for text in story.in_room(ROOM))
+    detail = await live.open("/web/proposals/1")
+    assert "초안 → 제출됨 (이수진)" in detail and "제출됨 → 채택 (김도현)" in detail
+    await live.screenshot("web-proposal.png")
 
 
 async def test_refusals_in_the_browser(story: Story, live: Chrome) -> None:

@@ -52,3 +52,16 @@ def test_the_console_prints_the_dashboard_address_and_its_link_opens(tmp_path: P
         process.stdin.close()
         process.wait(timeout=120)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+
+
+def test_operators_print_a_link_with_idearoom_web_link(tmp_path: Path) -> None:
+    env = {**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "IDEAROOM_WEB_BASE_URL": "https://idearoom.example.go.kr"}
+    directory = tmp_path / "people.csv"
+    directory.write_text("handle,name,department,role\nkimhead,김부장,교통정책과,head\n", encoding="utf-8")
+    subprocess.run([*IDEAROOM, "directory", "import", str(directory)], check=True, capture_output=True, cwd=tmp_path, env=command_env(env), timeout=120)
+    done = subprocess.run([*IDEAROOM, "web", "link", "kimhead"], capture_output=True, text=True, cwd=tmp_path, env=command_env(env), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"https://idearoom\.example\.go\.kr/web/login/[A-Za-z0-9_-]{20,}\n", done.stdout)
+    assert "works once, for 10 minutes" in done.stderr
+    unknown = subprocess.run([*IDEAROOM, "web", "link", "nobody"], capture_output=True, text=True, cwd=tmp_path, env=command_env(env), timeout=120)
+    assert unknown.returncode == 2 and "no such person: nobody" in unknown.stderr

@@ -65,3 +65,20 @@ async def test_signing_out_ends_the_session(site: Browser) -> None:
     assert await site.story.count(WebSession) == 0
     after = await site.get("/web/me")
     assert after.status == 401 and "/web 을 보내면 로그인 링크를 받을 수 있습니다" in await after.text()
+
+
+async def test_behind_https_the_cookie_is_secure(site: Browser) -> None:
+    site.story.app.settings.web_base_url = "https://idearoom.example.go.kr"
+    answer = await site.story.dm("minji", "/web")
+    assert "https://idearoom.example.go.kr/web/login/" in answer[0]
+    path = link_path(answer)
+    login = await site.get(path)
+    csrf = CSRF.search(await login.text()).group(1)  # type: ignore[union-attr]
+    assert "Secure" in login.headers["Set-Cookie"]
+    # The test server speaks plain HTTP, so its client keeps Secure cookies to itself: sent by hand.
+    response = await site.client.post(
+        "/web/login", data={"token": path.rsplit("/", 1)[1], "csrf": csrf}, cookies={"idearoom_login": csrf}, allow_redirects=False
+    )
+    assert response.status == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -51,11 +51,11 @@ async def erase(session: AsyncSession, person: Person, *, remove_ideas: bool, lo
     # What the bot said in rooms stays as the record of the room, with the pseudonym for the name.
     for old in {person.name, f"@{person.handle}" if person.handle else person.name}:
         await session.exec(update(OutboxMessage).where(OutboxMessage.text.contains(old)).values(text=sa.func.replace(OutboxMessage.text, old, pseudonym)))  # type: ignore[call-overload, attr-defined]
-    await session.exec(delete(Identity).where(Identity.person_id == person.id))  # type: ignore[call-overload, arg-type]
-    await session.exec(delete(LinkCode).where(LinkCode.person_id == person.id))  # type: ignore[call-overload, arg-type]
     # Signed in on the web no more: their dashboard sessions and log-in links end with the accounts.
     await session.exec(delete(WebSession).where(WebSession.person_id == person.id))  # type: ignore[call-overload, arg-type]
     await session.exec(delete(WebLoginLink).where(WebLoginLink.person_id == person.id))  # type: ignore[call-overload, arg-type]
+    await session.exec(delete(Identity).where(Identity.person_id == person.id))  # type: ignore[call-overload, arg-type]
+    await session.exec(delete(LinkCode).where(LinkCode.person_id == person.id))  # type: ignore[call-overload, arg-type]
     await session.exec(delete(PendingInput).where(PendingInput.person_id == person.id))  # type: ignore[call-overload, arg-type]
     await session.exec(update(CommitteeMember).where(CommitteeMember.person_id == person.id).values(active=False, is_chair=False))  # type: ignore[call-overload, arg-type]
     removed = t("erasure.removed_text")

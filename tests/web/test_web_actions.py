@@ -8,9 +8,10 @@ import uuid
 
 from month import ROOM, a_month
 from openpyxl import load_workbook
-from web_client import Browser
+from web_client import Browser, dashboard_client
 
 from storage.tables import AuditEntry, Department, Person, PointEntry, Proposal, Topic
+from tests.harness import Story, test_settings
 
 
 async def test_an_organizer_picks_a_topic_and_the_room_hears_it(site: Browser) -> None:
@@ -132,3 +133,24 @@ async def test_the_payout_and_the_report_download_as_workbooks(site: Browser) ->
     assert chart.status == 200 and (await chart.read())[:8] == b"\x89PNG\r\n\x1a\n"
     csv = await site.get("/web/points/export?period=2026-12&format=csv")
     assert (await csv.read()).startswith("\ufeff".encode())
+
+
+async def test_sign_in_and_adopt_on_both_databases(database_url: str) -> None:
+    """The link's single use, the nonce and the workflow's conditional updates, on SQLite and PostgreSQL."""
+    story = await Story.start(test_settings(database_url))
+    client = await dashboard_client(story)
+    try:
+        site = Browser(client, story)
+        await a_month(story)
+        await story.say("sujin", "/proposal submit 1 교통정책과", room=ROOM)
+        await site.sign_in("dohyun")
+        assert (await site.get(site.last_link)).status == 410
+        nonce = uuid.uuid4().hex
+        for _ in range(2):
+            await site.post("/web/act", {"action": "proposal_adopt", "number": "1", "nonce": nonce, "back": "/web/review"})
+        [proposal] = await story.rows(Proposal)
+        assert proposal.state == "adopted"
+        assert [e.action for e in await story.rows(AuditEntry) if e.action.startswith("proposal.adopted")] == ["proposal.adopted"]
+    finally:
+        await client.close()
+        await story.close()

@@ -82,3 +82,11 @@ async def test_behind_https_the_cookie_is_secure(site: Browser) -> None:
     assert response.status == 303
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+async def test_an_erased_person_is_signed_out_for_good(site: Browser) -> None:
+    await site.sign_in("minji")
+    [sent] = [s for s in await site.story.say_sent("sujin", "/erase minji", room="dm:sujin") if s.actions]
+    await site.story.press("sujin", sent.actions[0], room="dm:sujin")
+    assert await site.story.count(WebSession) == 0 and await site.story.count(WebLoginLink) == 0
+    assert (await site.get("/web/me")).status == 401

@@ -15,14 +15,14 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.dashboard import access, files, queries
-from bot.dashboard.actions import ActionResult, Actions
+from bot.dashboard.actions import Actions
 from bot.dashboard.viewer import Viewer
 from bot.directory import DirectoryError
 from bot.i18n import Translator
 from bot.points.periods import current
 from bot.ports import Clock
 from bot.registry import Registry
-from web.forms import STEPS, BadForm, command_of
+from web.forms import BadForm, command_of
 from web.render import Pages
 
 log = logging.getLogger(__name__)
@@ -471,5 +471,3 @@ class Dashboard:
         lines = await queries.read(self.db, queries.public_lines, with_names=self.settings.web_public_names)
         return self.page(request, None, "public.html", lines=lines, names=self.settings.web_public_names)
 
-
-__all__ = ["Dashboard", "STEPS", "ActionResult"]

@@ -140,3 +140,26 @@ async def test_a_person_who_reads_english_gets_the_pages_in_english(site: Browse
     assert official_date(idea.created_at.astimezone(site.story.app.settings.tz).date(), "en") in me  # '2026-12-01 (Tue)'
     refused = await site.get("/web/overview")
     assert refused.status == 403 and "Only organizers of the innovation office may open this page." in await refused.text()
+
+
+async def test_the_committee_page_shows_members_votes_and_minutes(site: Browser) -> None:
+    await a_month(site.story)
+    await site.story.say("sujin", "/proposal submit 1 교통정책과", room=ROOM)
+    await site.story.dm("dohyun", "/proposal reject 1 예산 부족으로 내년에 다시 검토")
+    for member in ("jiwoo", "jeonghoon", "haeun"):
+        await site.story.dm(member, "/help")
+        await site.story.dm("sujin", f"/committee add {member}")
+    await site.story.dm("sujin", "/committee chair jiwoo")
+    await site.sign_in("sujin")
+    before = await site.page("/web/committee")
+    assert "한지우" in before and "위원장" in before and "#1" in before  # the maturing proposal is on the agenda
+    sent = await site.act("committee_agenda")
+    assert "안건" in sent
+    votes = [s for s in site.story.gateway.sent if any(a.startswith("vote:") for a in s.actions)]
+    assert votes, [s.text for s in site.story.gateway.sent[-5:]]
+    for vote in votes:
+        revive = next(a for a in vote.actions if a.endswith(":revive"))
+        await site.story.press(vote.destination.id, revive, room=f"dm:{vote.destination.id}")
+    await site.story.dm("jiwoo", "/committee close")
+    after = await site.page("/web/committee")
+    assert "회의록" in after and "재상정" in after and "투표 3건" in after

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from browser import Chrome
 from month import ROOM, SCRIPT_IDEA, a_month
 
-from storage.tables import PointEntry, Proposal
+from sqlmodel import col, update
+
+from storage.tables import PointEntry, Proposal, WebLoginLink
 from tests.harness import Story
 
 URL = re.compile(r"(https?://\S+/web/login/[A-Za-z0-9_-]+)")
@@ -122,6 +125,10 @@ async def test_refusals_in_the_browser(story: Story, live: Chrome) -> None:
     # The link, used once, does not work again; an expired one neither.
     text = await live.open(url)
     assert "이미 사용한 링크입니다" in text
+    [fresh] = URL.findall("\n".join(await story.dm("dohyun", "/web")))
+    async with story.app.db.session() as session:
+        await session.exec(update(WebLoginLink).where(col(WebLoginLink.used_at).is_(None)).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))  # type: ignore[call-overload]
+    assert "만료된 링크입니다" in await live.open(fresh)
     await live.open("/web/proposals/1")  # not his department's: refused
     assert "다른 부서의 제안입니다" in await live.text()
     # A form whose CSRF token was tampered with is refused, and nothing changes.

@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     # Set: GET /metrics needs "Authorization: Bearer <token>".
     metrics_token: str = Field("", alias="IDEAROOM_METRICS_TOKEN")
 
+    # Web dashboard (served on IDEAROOM_HTTP_PORT under /web; README "Web dashboard")
+    web_enabled: bool = Field(True, alias="IDEAROOM_WEB")
+    # The address people open, as the log-in links name it; https:// makes the session cookie Secure.
+    web_base_url: str = Field("", alias="IDEAROOM_WEB_BASE_URL")
+    web_link_minutes: int = Field(10, alias="IDEAROOM_WEB_LINK_MINUTES")
+    web_session_hours: int = Field(8, alias="IDEAROOM_WEB_SESSION_HOURS")
+    # The public page of adopted and implemented proposals (/public), and whether it names proposers.
+    web_public: bool = Field(False, alias="IDEAROOM_WEB_PUBLIC")
+    web_public_names: bool = Field(False, alias="IDEAROOM_WEB_PUBLIC_NAMES")
+
     @field_validator("strangers")
     @classmethod
     def _strangers(cls, value: str) -> str:
@@ -177,6 +187,14 @@ class Settings(BaseSettings):
     @property
     def rate_limits_enabled(self) -> bool:
         return self.send_rate_limits.strip().lower() not in ("off", "0", "false", "no")
+
+    @property
+    def web_url(self) -> str:
+        """Where the dashboard is reached: IDEAROOM_WEB_BASE_URL, else this host's HTTP port."""
+        if self.web_base_url.strip():
+            return self.web_base_url.strip().rstrip("/")
+        host = "127.0.0.1" if self.http_host in ("", "0.0.0.0", "::") else self.http_host
+        return f"http://{host}:{self.http_port}"
 
     @property
     def is_sqlite(self) -> bool:

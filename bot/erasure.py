@@ -29,6 +29,8 @@ from storage.tables import (
     ProposalTransition,
     RecurringReminder,
     Room,
+    WebLoginLink,
+    WebSession,
     Topic,
 )
 
@@ -59,6 +61,9 @@ async def erase(session: AsyncSession, person: Person, *, remove_ideas: bool, lo
     for old in {person.name, f"@{person.handle}" if person.handle else person.name}:
         await session.exec(update(OutboxMessage).where(OutboxMessage.text.contains(old)).values(text=sa.func.replace(OutboxMessage.text, old, pseudonym)))  # type: ignore[call-overload, attr-defined]
         await session.exec(update(PointEntry).where(PointEntry.reason.contains(old)).values(reason=sa.func.replace(PointEntry.reason, old, pseudonym)))  # type: ignore[call-overload, attr-defined]
+    # Signed in on the web no more: their dashboard sessions and log-in links end with the accounts.
+    await session.exec(delete(WebSession).where(WebSession.person_id == person.id))  # type: ignore[call-overload, arg-type]
+    await session.exec(delete(WebLoginLink).where(WebLoginLink.person_id == person.id))  # type: ignore[call-overload, arg-type]
     await session.exec(delete(Identity).where(Identity.person_id == person.id))  # type: ignore[call-overload, arg-type]
     await session.exec(delete(LinkCode).where(LinkCode.person_id == person.id))  # type: ignore[call-overload, arg-type]
     await session.exec(delete(PendingInput).where(PendingInput.person_id == person.id))  # type: ignore[call-overload, arg-type]

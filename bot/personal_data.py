@@ -23,10 +23,12 @@ from storage.tables import (
     Proposal,
     ProposalIdea,
     Room,
+    WebLoginLink,
+    WebSession,
 )
 
 # Secrets and the person row itself are not "about" them in this sense (the row is shown as identity).
-_SKIPPED = {Person.__tablename__, LinkCode.__tablename__}
+_SKIPPED = {Person.__tablename__, LinkCode.__tablename__, WebLoginLink.__tablename__, WebSession.__tablename__}
 
 
 def _plain(value: Any) -> Any:

@@ -19,6 +19,8 @@ from storage.tables import (
     OutboxMessage,
     OutboxState,
     ProcessedEvent,
+    WebLoginLink,
+    WebSession,
 )
 
 RETENTION = "retention.purge"
@@ -44,6 +46,9 @@ def _targets(settings: Settings, now: datetime) -> list[tuple[Any, Any, sa.Colum
         targets.append((AuditEntry.__table__, (AuditEntry.id,), AuditEntry.at < cutoff))
     # A link code is worth nothing a day after it expired.
     targets.append((LinkCode.__table__, (LinkCode.id,), LinkCode.expires_at < now - timedelta(days=1)))
+    # The web dashboard's links and sessions, likewise, once they ended.
+    targets.append((WebLoginLink.__table__, (WebLoginLink.id,), WebLoginLink.expires_at < now - timedelta(days=1)))
+    targets.append((WebSession.__table__, (WebSession.id,), WebSession.expires_at < now - timedelta(days=1)))
     return targets
 
 

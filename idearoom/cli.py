@@ -231,6 +231,26 @@ async def committee_minutes(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
+async def web_link(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a one-time log-in link to the web dashboard for a person (for operators)."""
+    from bot.dashboard.access import link_for_handle
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        url = await link_for_handle(db, settings, args.person, SystemClock().now())
+    finally:
+        await db.dispose()
+    if url is None:
+        print(f"no such person: {args.person}", file=sys.stderr)
+        return 2
+    print(url)
+    print(f"(works once, for {settings.web_link_minutes} minutes)", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idearoom", description="The idea-room bot of the innovation office.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -277,6 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     erase_command.add_argument("person", help="a directory handle or <platform>:<user-id>")
     erase_command.add_argument("--yes", action="store_true", help="confirm: the erasure cannot be undone")
     erase_command.set_defaults(handler=people_erase)
+
+    web_commands = commands.add_parser("web", help="the web dashboard").add_subparsers(dest="web_command", required=True)
+    web_link_command = web_commands.add_parser("link", help="print a one-time log-in link for a person")
+    web_link_command.add_argument("person", help="a directory handle or <platform>:<user-id>")
+    web_link_command.set_defaults(handler=web_link)
 
     for plugin in PLUGINS:  # a platform may bring commands of its own, e.g. `idearoom slack manifest`
         if plugin.add_commands is not None:

@@ -44,3 +44,13 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def mount_dashboard(app: Any) -> bool:
+    """Put the web dashboard (`web/`) on the worker's server, unless IDEAROOM_WEB is off; True when mounted."""
+    if not app.settings.web_enabled:
+        return False
+    from web.app import Dashboard
+
+    Dashboard(app.db, app.settings, app.clock, app.core.registry, on_outbox=app.sender.notify).mount(app.http)
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from typing import Any
 
 from bot.config import Settings
@@ -12,6 +13,7 @@ from bot.ports import Adapter, AdapterPlugin, Clock
 from bot.ranker import ranker
 from scheduler.leader import Leadership, asyncpg_dsn
 
+from idearoom.http import mount_dashboard
 from idearoom.observability import Observability
 from idearoom.settings import configured_platforms, fallback_platform
 from idearoom.wiring import App, build_app
@@ -110,11 +112,22 @@ class Worker:
             except Exception as error:
                 raise SetupError(f"{type(adapter).__name__}: {error}") from error
             app.adapter_states[adapter.gateway.platform] = "connected"
-        if self.adapters:  # the console has no HTTP side
+        web_on = mount_dashboard(app)
+        if self.adapters:
             observability = Observability(app)
             observability.install()
             await app.http.start()
             await observability.start()
+        elif web_on:
+            # The console alone serves only the dashboard; a port already taken (a second
+            # `make run`) costs the dashboard, not the console session.
+            try:
+                await app.http.start()
+            except OSError as error:
+                web_on = False
+                print(f"web dashboard not started: {error}", file=sys.stderr)
+        if web_on and self.console is not None:
+            print(f"웹 대시보드 (web dashboard): {app.settings.web_url}/web  — 로그인: /in dm 에서 /web", flush=True)
         app.start_sender()
         if self.scheduler is None:
             return

@@ -613,3 +613,31 @@ class AuditEntry(SQLModel, table=True):
     subject_kind: str = Field(default="", max_length=20)
     subject_id: Optional[int] = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+# --- Web dashboard --------------------------------------------------------------------------
+
+
+class WebLoginLink(SQLModel, table=True):
+    """A one-time log-in link to the web dashboard (`/web`, `idearoom web link`), stored hashed."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    # The account that asked for it: the dashboard acts as that account does in chat.
+    identity_id: Optional[int] = Field(default=None, foreign_key="identity.id")
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 hex: the token itself is never stored
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: Optional[datetime] = _time()
+    created_at: datetime = _created()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the hash of its cookie, its CSRF token and when it ends."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    identity_id: Optional[int] = Field(default=None, foreign_key="identity.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    csrf_token: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_at: datetime = _created()

@@ -7,3 +7,4 @@ from bot.features import points, proposals, reports  # noqa: F401
 from bot.features import outbox, routing  # noqa: F401
 from bot.features import accounts, erasure, retention, strangers  # noqa: F401
 from bot.features import todo  # noqa: F401
+from bot.features import web  # noqa: F401

@@ -1,0 +1,1 @@
+"""The web dashboard: organizer, head and staff pages and the public page, on the worker's HTTP server."""

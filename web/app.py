@@ -345,11 +345,9 @@ class Dashboard:
     async def points_export(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
         fmt = request.query.get("format", "xlsx")
         try:
-            path, name = await files.payout_file(self.db, self.settings, request.query.get("period", "").strip(), fmt, self.now(), Translator(viewer.locale))
+            data, name = await files.payout_file(self.db, self.settings, request.query.get("period", "").strip(), fmt, self.now(), Translator(viewer.locale))
         except ValueError:
             raise BadForm("period") from None
-        data = path.read_bytes()
-        path.unlink(missing_ok=True)
         kind = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return self.download(data, name, kind)
 
@@ -367,9 +365,7 @@ class Dashboard:
 
     @guarded(ORGANIZER)
     async def report_export(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        path, name = await files.report_file(self.db, self.settings, self.month(request), self.now(), Translator(viewer.locale))
-        data = path.read_bytes()
-        path.unlink(missing_ok=True)
+        data, name = await files.report_file(self.db, self.settings, self.month(request), self.now(), Translator(viewer.locale))
         return self.download(data, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     @guarded(ORGANIZER)
@@ -452,7 +448,8 @@ class Dashboard:
         room_id = _number(fields.get("room")) if step.in_room else None
         if step.in_room and room_id is None:
             raise BadForm("room")
-        nonce = fields.get("nonce", "")[:64] or uuid.uuid4().hex
+        # The nonce is 32 hex digits and the action with its key; it names a processed event (200 at most).
+        nonce = fields.get("nonce", "")[:160] or uuid.uuid4().hex
         if step.press:
             result = await self.actions.run(viewer, nonce=nonce, press=text, room_id=room_id)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,44 +54,56 @@ async def _read(db: Database, read: Any) -> Any:
         return await read(session)
 
 
-async def payout_file(db: Database, settings: Settings, period_text: str, fmt: str, now: datetime, t: Translator) -> tuple[Path, str]:
-    """The points payout of a period written to a temporary file, with the name to download it as."""
+def _written(name: str, write: Callable[[Path], Any]) -> bytes:
+    """What `write` puts in a file of that name, read back; the temporary directory goes with it."""
+    with tempfile.TemporaryDirectory(prefix="idearoom-web-") as directory:
+        path = Path(directory) / name
+        write(path)
+        return path.read_bytes()
+
+
+async def payout_file(db: Database, settings: Settings, period_text: str, fmt: str, now: datetime, t: Translator) -> tuple[bytes, str]:
+    """The points payout of a period as a file's bytes, with the name to download it as.
+
+    Written in a thread, as every file here: a large month would otherwise pause the whole bot."""
     if fmt not in PAYOUT_FORMATS:
         raise ValueError(fmt)
     period = parse_period(period_text, settings.tz)
     awards = load_rules(settings.points_rules_file).awards
     rows = await _read(db, lambda session: payout_rows(session, period, awards))
     name = f"points-{period.label}.{fmt}"
-    path = Path(tempfile.mkdtemp(prefix="idearoom-web-")) / name
-    write_points(rows, path, fmt, t, period, letterhead(settings, now, t))
-    return path, name
+    head = letterhead(settings, now, t)
+    data = await asyncio.to_thread(_written, name, lambda path: write_points(rows, path, fmt, t, period, head))
+    return data, name
 
 
 async def report_of(db: Database, period: Period) -> MonthReport:
     return await _read(db, lambda session: month_report(session, period))
 
 
-async def report_file(db: Database, settings: Settings, period: Period, now: datetime, t: Translator) -> tuple[Path, str]:
-    """The month's report workbook (the same sheets as `idearoom report`), in a temporary file."""
+async def report_file(db: Database, settings: Settings, period: Period, now: datetime, t: Translator) -> tuple[bytes, str]:
+    """The month's report workbook (the same sheets as `idearoom report`), as bytes to download."""
 
     async def read(session: Any) -> tuple[Any, Any]:
         return await month_report(session, period), await month_details(session, period)
 
     report, details = await _read(db, read)
     name = f"report-{period.label}.xlsx"
-    path = Path(tempfile.mkdtemp(prefix="idearoom-web-")) / name
-    write_workbook(report_tables(report, details, t, settings.tz), letterhead(settings, now, t), path)
-    return path, name
+    tables, head = report_tables(report, details, t, settings.tz), letterhead(settings, now, t)
+    data = await asyncio.to_thread(_written, name, lambda path: write_workbook(tables, head, path))
+    return data, name
 
 
 async def chart_png(db: Database, period: Period, t: Translator) -> bytes:
     """The /report chart of the month as PNG bytes (drawn in a thread: it takes a few hundred ms)."""
     report = await report_of(db, period)
-    directory = tempfile.mkdtemp(prefix="idearoom-web-")
-    path = await asyncio.to_thread(render_chart, chart_figures(report, t), directory)
-    data = path.read_bytes()
-    path.unlink(missing_ok=True)
-    return data
+    figures = chart_figures(report, t)
+
+    def drawn() -> bytes:
+        with tempfile.TemporaryDirectory(prefix="idearoom-web-") as directory:
+            return render_chart(figures, directory).read_bytes()
+
+    return await asyncio.to_thread(drawn)
 
 
 async def my_data(db: Database, person_id: int, now: datetime) -> bytes:

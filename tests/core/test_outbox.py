@@ -287,7 +287,7 @@ async def test_a_final_failure_is_logged_and_told_to_the_organizers(story: Story
     story.app.sender.settings = story.app.settings
     await story.say("sujin", "/help", room="dm:sujin")  # the organizer can be reached directly
     story.gateway.failures = [DeliveryError("Forbidden: bot was kicked from the group chat", permanent=True)]
-    with caplog.at_level(logging.ERROR, logger="bot.sender"):
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
         delivered = await story.say("minji", "/idea 강퇴된 방의 아이디어")
     assert any("failed" in r.message and "kicked" in r.message for r in caplog.records)
     [notice] = story.to_person("sujin")

@@ -25,18 +25,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from bench.overhead import (
     PEOPLE,
     SLACK_SECRET,
-    SLACK_TOKEN,
     TELEGRAM_TOKEN,
     WARMUP,
     Replies,
-    bolt_endpoint,
-    bot_settings,
-    start_bot,
+    bare_bolt_echo,
+    idearoom_slack,
     telegram_bare,
     telegram_bot,
     wait_for_replies,
@@ -90,44 +87,15 @@ async def slack_burst(fake: FakeSlackAPI, url: str, channel: str, count: int, ta
 
 
 async def slack_bare(fake: FakeSlackAPI, channel: str, ideas: int, in_flight: int) -> tuple[float, list[float]]:
-    from slack_bolt.app.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    bolt = AsyncApp(client=AsyncWebClient(SLACK_TOKEN, base_url=fake.api_url), signing_secret=SLACK_SECRET)
-
-    @bolt.event("message")
-    async def echo(ack: Any, event: dict[str, Any], client: Any) -> None:
-        await ack()
-        await client.chat_postMessage(channel=event["channel"], text=event["text"])
-
-    server = web.Application()
-    server.router.add_post("/slack/events", bolt_endpoint(bolt))
-    runner = web.AppRunner(server, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    try:
+    async with bare_bolt_echo(fake) as url:
         await slack_burst(fake, url, channel, WARMUP, "warmup", in_flight)
         return await slack_burst(fake, url, channel, ideas, "bench", in_flight)
-    finally:
-        await runner.cleanup()
 
 
 async def slack_bot(fake: FakeSlackAPI, channel: str, ideas: int, in_flight: int, folder: str) -> tuple[float, list[float]]:
-    from adapters.slack import SlackAdapter
-
-    settings = bot_settings(
-        folder, SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET, SLACK_API_BASE_URL=fake.api_url
-    )
-    app, adapter = await start_bot(settings, SlackAdapter)
-    url = f"http://127.0.0.1:{app.http.port}/slack/events"
-    try:
+    async with idearoom_slack(fake, folder) as url:
         await slack_burst(fake, url, channel, WARMUP, "warmup", in_flight)
         return await slack_burst(fake, url, channel, ideas, "bench", in_flight)
-    finally:
-        await adapter.stop()
-        await app.close()
 
 
 def percentile(values: list[float], fraction: float) -> float:

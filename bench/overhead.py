@@ -23,7 +23,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,9 @@ def bolt_endpoint(bolt: Any) -> Callable[[web.Request], Awaitable[web.Response]]
     return handle
 
 
-async def slack_bare(fake: FakeSlackAPI, channel: str, ideas: int) -> float:
+@asynccontextmanager
+async def bare_bolt_echo(fake: FakeSlackAPI) -> AsyncIterator[str]:
+    """A bare Bolt app echoing each message, served on a port of its own; yields its events address."""
     from slack_bolt.app.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -210,28 +213,38 @@ async def slack_bare(fake: FakeSlackAPI, channel: str, ideas: int) -> float:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     try:
-        await slack_burst(fake, url, channel, WARMUP, "warmup")
-        return await slack_burst(fake, url, channel, ideas, "bench")
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     finally:
         await runner.cleanup()
 
 
-async def slack_bot(fake: FakeSlackAPI, channel: str, ideas: int, folder: str) -> float:
+@asynccontextmanager
+async def idearoom_slack(fake: FakeSlackAPI, folder: str) -> AsyncIterator[str]:
+    """idearoom's Slack adapter in HTTP mode against the fake; yields its events address."""
     from adapters.slack import SlackAdapter
 
     settings = bot_settings(
         folder, SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET, SLACK_API_BASE_URL=fake.api_url
     )
     app, adapter = await start_bot(settings, SlackAdapter)
-    url = f"http://127.0.0.1:{app.http.port}/slack/events"
     try:
-        await slack_burst(fake, url, channel, WARMUP, "warmup")
-        return await slack_burst(fake, url, channel, ideas, "bench")
+        yield f"http://127.0.0.1:{app.http.port}/slack/events"
     finally:
         await adapter.stop()
         await app.close()
+
+
+async def slack_bare(fake: FakeSlackAPI, channel: str, ideas: int) -> float:
+    async with bare_bolt_echo(fake) as url:
+        await slack_burst(fake, url, channel, WARMUP, "warmup")
+        return await slack_burst(fake, url, channel, ideas, "bench")
+
+
+async def slack_bot(fake: FakeSlackAPI, channel: str, ideas: int, folder: str) -> float:
+    async with idearoom_slack(fake, folder) as url:
+        await slack_burst(fake, url, channel, WARMUP, "warmup")
+        return await slack_burst(fake, url, channel, ideas, "bench")
 
 
 # --- running ---------------------------------------------------------------------------------

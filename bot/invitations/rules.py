@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.office_hours import due_day, end_of_day
 from storage.tables import InvitationState
 
 ANSWER_DAYS = 7
 FOLLOW_UP_DAYS = 3
 ANSWERS = ("accept", "decline", "visit")
-# What an invitation's reminders are called, after how many days, and the end of their dedupe key.
-REMINDERS = (("invitation.follow_up", FOLLOW_UP_DAYS, "follow_up"), ("invitation.expire", ANSWER_DAYS, "expire"))
 STATE_KEYS = {
     InvitationState.pending: "invitation.state_pending",
     InvitationState.accepted: "invitation.state_accepted",
@@ -24,5 +24,14 @@ def state_key(state: str) -> str:
     return STATE_KEYS[InvitationState(state)]
 
 
-def expires_at(sent_at: datetime) -> datetime:
-    return sent_at + timedelta(days=ANSWER_DAYS)
+def expires_at(sent_at: datetime, tz: ZoneInfo) -> datetime:
+    """The end of the answer's last day: seven days on, moved to a business day, as the letter says."""
+    return end_of_day(due_day(sent_at, ANSWER_DAYS, tz), tz)
+
+
+def reminders_of(sent_at: datetime, expires: datetime) -> tuple[tuple[str, datetime, str], ...]:
+    """An invitation's reminders: kind, when due, the end of their dedupe key. It expires once its last day has ended."""
+    return (
+        ("invitation.follow_up", sent_at + timedelta(days=FOLLOW_UP_DAYS), "follow_up"),
+        ("invitation.expire", expires + timedelta(minutes=1), "expire"),
+    )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from bot import reminders
 from bot.context import NOTICE, Context
 from bot.errors import NotAllowed, UserError
 from bot.invitations.queries import Parties, account_on, open_invitation, parties_of
-from bot.invitations.rules import REMINDERS, expires_at, state_key
+from bot.invitations.rules import expires_at, reminders_of, state_key
 from bot.messages import Button, Destination, FollowUp, MessagePayload, Outgoing, Wording
 from bot.outbox import enqueue
 from bot.transitions import change_state
@@ -38,7 +37,7 @@ async def invite_head(ctx: Context, topic: Topic, department: Department) -> Inv
         invited_by=ctx.person.id,
         state=InvitationState.pending,
         created_at=ctx.now(),
-        expires_at=expires_at(ctx.now()),
+        expires_at=expires_at(ctx.now(), ctx.settings.tz),
     )
     ctx.session.add(invitation)
     await ctx.session.flush()
@@ -93,11 +92,12 @@ def invitation_message(ctx: Context, parties: Parties, reminder: bool = False) -
 
 
 async def schedule_answer_reminders(ctx: Context, invitation: Invitation) -> None:
-    for kind, days, key in REMINDERS:
+    assert invitation.expires_at is not None
+    for kind, due_at, key in reminders_of(invitation.created_at, invitation.expires_at):
         await reminders.schedule(
             ctx.session,
             kind=kind,
-            due_at=invitation.created_at + timedelta(days=days),
+            due_at=due_at,
             audience=f"person:{invitation.head_person_id}",
             dedupe_key=f"invitation:{invitation.id}:{key}",
             payload={"invitation_id": invitation.id},
@@ -124,7 +124,7 @@ async def answerable_invitation(ctx: Context, invitation_id: int, *, for_visit: 
         raise UserError("invitation.too_late", date=ctx.date(deadline))
     if invitation.state != InvitationState.pending:
         raise UserError("invitation.already_answered", state=state_label(ctx, invitation.state))
-    if invitation.expires_at is not None and ctx.now() >= invitation.expires_at:
+    if invitation.expires_at is not None and ctx.now() > invitation.expires_at:
         raise UserError("invitation.too_late", date=ctx.date(invitation.expires_at))
     return invitation
 

@@ -71,11 +71,11 @@ async def test_invite_alone_shows_the_suggestions_and_a_name_invites_the_head(mo
     )
     invited = await invitation(month)
     assert (invited.state, invited.department_id, invited.topic_id) == ("pending", 1, 1)
-    assert invited.expires_at == START + timedelta(days=7)
+    assert invited.expires_at == datetime(2026, 3, 9, 23, 59, tzinfo=SEOUL)  # the end of the day the letter names
     due = {r.dedupe_key: (r.kind, r.due_at) for r in await rows(month, Reminder, Reminder.dedupe_key.startswith("invitation:"))}  # type: ignore[attr-defined]
     assert due == {
         "invitation:1:follow_up": ("invitation.follow_up", START + timedelta(days=3)),
-        "invitation:1:expire": ("invitation.expire", START + timedelta(days=7)),
+        "invitation:1:expire": ("invitation.expire", datetime(2026, 3, 10, 0, 0, tzinfo=SEOUL)),  # once that day has ended
     }
     [audit] = await rows(month, AuditEntry, AuditEntry.action == "invitation.sent")
     assert audit.subject_id == 1

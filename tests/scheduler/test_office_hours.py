@@ -227,3 +227,33 @@ async def test_a_new_kind_of_reminder_keeps_office_hours_without_doing_anything(
         for kind in ("test.new_notice", "test.new_deadline"):
             registry.reminders.pop(kind, None)
             registry.exact_reminders.discard(kind)
+
+
+async def test_an_invitation_is_answerable_all_of_its_last_day_and_a_holiday_moves_that_day(database_url: str) -> None:
+    # Tuesday 28 April: seven days later is Children's Day (5 May), so the heads have until Wednesday 6 May.
+    clocked = await ClockedStory.start(database_url, at="2026-04-28T10:00")
+    try:
+        story = clocked.story
+        for head in ("dohyun", "jeonghoon"):
+            await story.dm(head, "/start")
+        await story.say("minji", "/topic suggest 주택가 주차 공간 부족 | 공영주차장이 모자랍니다")
+        await story.say("sujin", "/topic pick 1 until 2026-05-29")
+        assert "답변 기한은 2026. 5. 6.(수)입니다." in (await story.say("sujin", "/invite 교통정책과"))[0]
+        await story.say("sujin", "/invite 도로과")
+        [letter] = [t for t in story.to_person("jeonghoon") if "(초대 #2)" in t]
+        assert "2026. 5. 6.(수)까지 아래 버튼으로 답해 주세요. (초대 #2)" in letter
+        # On the last day, long after the hour the invitation was sent, the head may still answer.
+        await clocked.move_to("2026-05-06T17:30")
+        assert await story.press("dohyun", "inv:1:accept", room="dm:dohyun") == "감사합니다! 곧 토론방으로 모시겠습니다."
+        expired = "초대가 기한 안에 답이 없어 만료되었습니다"
+        assert not any(expired in t for t in story.to_person("sujin"))
+        # The day has ended: the other invitation expires, and the organizer hears it at the next opening.
+        await clocked.move_to("2026-05-07T08:59")
+        assert not any(expired in t for t in story.to_person("sujin"))
+        assert await story.press("jeonghoon", "inv:2:accept", room="dm:jeonghoon") == (
+            "답변 기한(2026. 5. 6.(수))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+        )
+        await clocked.move_to("2026-05-07T09:00")
+        assert sum(f"도로과 이정훈 부서장님 {expired}" in t for t in story.to_person("sujin")) == 1
+    finally:
+        await clocked.close()

@@ -289,6 +289,18 @@ class _Index:
     windows: list[dict[str, list[tuple[Any, ...]]]]
     related_cache: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     compound_cache: dict[str, tuple[float, list[int]]] = field(default_factory=dict)
+    meaning_cache: dict[tuple[str, int], int | None] = field(default_factory=dict)
+
+    def other_meaning(self, key: str, query: "_Analysis", doc: int) -> bool:
+        """Whether the topic and the duties use the homonym `key` in different meanings, each told
+        by its own words (민원 대기시간 is waiting, 대기오염 the air), as in bot/ranking_terms.toml."""
+        mine = _meaning(key, query)
+        if mine is None:
+            return False
+        if (key, doc) not in self.meaning_cache:
+            self.meaning_cache[(key, doc)] = _meaning(key, self.analyses[doc])
+        theirs = self.meaning_cache[(key, doc)]
+        return theirs is not None and theirs != mine
 
     def compound_score(self, word: str, doc: int) -> float:
         """A compound of the topic found whole inside the duties' words (주민참여예산 in 주민참여예산제)."""
@@ -469,6 +481,8 @@ def _score(
         weight = index.words.idf.get(key, rarest)
         total += weight
         exact = index.words.term_score(key, doc)
+        if exact and index.other_meaning(key, analysis, doc):
+            exact = 0.0  # the same letters, another word
         if exact:
             sense = index.sense(key, occurrences, doc)
             score += exact * sense
@@ -499,6 +513,24 @@ def _bridge() -> dict[str, tuple[str, ...]]:
     """The municipal vocabulary bridge: everyday words and the terms duties use for them."""
     with _BRIDGE_FILE.open("rb") as f:
         return {word: tuple(terms) for word, terms in tomllib.load(f)["terms"].items()}
+
+
+@lru_cache(maxsize=1)
+def _senses() -> dict[str, tuple[frozenset[str], ...]]:
+    """Words with two meanings in a city's duties, and for each meaning the words that tell it."""
+    with _BRIDGE_FILE.open("rb") as f:
+        table = tomllib.load(f).get("senses", {})
+    return {word: tuple(frozenset(words) for words in meanings) for word, meanings in table.items()}
+
+
+def _meaning(key: str, analysis: _Analysis) -> int | None:
+    """Which meaning of the homonym `key` a text has, when the words of exactly one are in it."""
+    meanings = _senses().get(key)
+    if not meanings:
+        return None
+    forms = set(analysis.keys) | set(analysis.words) | {m.form for t in analysis.terms for m in t.window}
+    found = [i for i, words in enumerate(meanings) if words & forms]
+    return found[0] if len(found) == 1 else None
 
 
 def _bridged_terms(index: _Index, analysis: _Analysis) -> list[tuple[tuple[str, ...], ...]]:

@@ -46,8 +46,18 @@ def test_waiting_at_the_service_desk_is_not_air_quality() -> None:
     assert shown("민원실 대기시간 줄이기", limit=3)[0] != "대기보전과"
 
 
+@pytest.mark.parametrize(
+    "topic, department",
+    [("민원 대기시간 단축", "민원봉사과"), ("민원실 번호표 대기 개선", "민원봉사과"), ("택시 대기 시간 줄이기", "택시화물과")],
+)
+def test_waiting_is_not_air_however_the_topic_puts_it(topic: str, department: str) -> None:
+    assert shown(topic)[0] == department and "대기보전과" not in shown(topic)
+
+
 def test_air_quality_still_goes_to_the_air_department() -> None:
     assert shown("미세먼지로 대기질이 나빠지는 날") == ["대기보전과"]
+    assert shown("대기오염 줄이기")[0] == "대기보전과"
+    assert shown("공장 굴뚝 배출가스로 대기 오염")[0] == "대기보전과"
 
 
 # --- the organizers' own office -----------------------------------------------------------

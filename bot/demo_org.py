@@ -94,6 +94,14 @@ DEMO_DEPARTMENTS: tuple[DemoDepartment, ...] = (
         "배은영",
         "eunyoung",
     ),
+    DemoDepartment(
+        "민원여권과",
+        "민원실 운영과 민원 접수·처리, 민원 안내 서비스를 담당합니다. "
+        "여권 발급과 무인민원발급기 설치·관리를 맡습니다. "
+        "민원 처리 기간 관리와 민원 서비스 만족도 조사를 시행합니다.",
+        "노수빈",
+        "subin",
+    ),
 )
 
 DEMO_ORGANIZER: tuple[str, str] = ("이수진", "sujin")

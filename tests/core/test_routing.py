@@ -103,3 +103,13 @@ async def test_other_people_are_answered_while_the_analyser_loads(story: Story, 
     assert any("아이디어 #1번을 등록했습니다" in text for text in answered)
     picked = await asyncio.wait_for(pick, timeout=120)
     assert picked[1].splitlines()[1] == "1. 교통정책과 — 김도현 부서장님"
+
+
+async def test_the_first_topic_a_newcomer_tries_names_the_civil_service_office(story: Story) -> None:
+    # `make run`'s demo office has a 민원 department, and 대기 here is waiting, not the air's.
+    await story.say("minji", "/topic suggest 민원실 대기시간 줄이기 | 민원실에서 번호표를 받고 오래 기다립니다")
+    _, suggestions = await story.say("sujin", "/topic pick")
+    assert suggestions.splitlines()[1:3] == [
+        "1. 민원여권과 — 노수빈 부서장님",
+        "담당자는 버튼을 누르거나 /invite <번호 또는 부서명> 으로 부서장님을 토론방에 초대할 수 있습니다.",
+    ]

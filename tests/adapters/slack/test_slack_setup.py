@@ -51,7 +51,7 @@ def test_manifest_for_http_points_every_request_at_the_events_url() -> None:
         "message.channels", "message.groups", "message.im", "reaction_added", "reaction_removed", "app_home_opened"
     }
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert {"/idea", "/ideas", "/support", "/help"} <= set(commands)
+    assert {"/idea", "/ideas", "/support", "/todo", "/help"} <= set(commands)
     assert "/start" not in commands
     assert commands["/idea"]["description"] == "아이디어 올리기" and commands["/idea"]["url"] == url
     assert {"chat:write", "commands", "reactions:write", "channels:manage", "im:write", "files:write"} <= set(

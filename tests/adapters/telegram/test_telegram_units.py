@@ -147,6 +147,16 @@ def test_menus_list_public_commands_and_organizer_ones_only_for_organizers() -> 
     assert menu(registry, ko, organizer=True)[1].description.startswith("★ ")
 
 
+def test_the_real_menu_offers_todo_and_help_in_both_languages() -> None:
+    import bot.features  # noqa: F401  (registers every command, as the running bot does)
+    from bot.registry import registry
+
+    for locale, todo in (("ko", "처리할 일"), ("en", "what waits for you")):
+        commands = {c.command: c.description for c in menu(registry, Translator(locale))}
+        assert {"todo", "help"} <= set(commands)
+        assert todo in commands["todo"]
+
+
 def test_a_reply_names_the_message_it_answers() -> None:
     replied = message(message_id=3, text="💡 아이디어 #1번을 등록했습니다.")
     event = to_event(update(message=message(text="좋은 생각입니다", reply_to_message=replied)))

@@ -27,8 +27,8 @@ async def started(url: str, **settings: object) -> ClockedStory:
 
 
 @pytest.fixture
-async def clocked(sqlite_url: str):  # type: ignore[no-untyped-def]
-    c = await started(sqlite_url)
+async def clocked(database_url: str):  # type: ignore[no-untyped-def]
+    c = await started(database_url)
     yield c
     await c.close()
 

@@ -15,8 +15,8 @@ from tests.harness import Story, test_settings
 
 
 @pytest.fixture
-async def march(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Story]:
-    story = await Story.start(test_settings(sqlite_url), clock)
+async def march(database_url: str, clock: ManualClock) -> AsyncIterator[Story]:
+    story = await Story.start(test_settings(database_url), clock)
     yield story
     await story.close()
 

@@ -11,8 +11,8 @@ from tests.scheduler.clocked import ClockedStory, seoul
 
 
 @pytest.fixture
-async def clocked(sqlite_url: str):  # type: ignore[no-untyped-def]
-    c = await ClockedStory.start(sqlite_url, at="2026-04-08T10:00")  # a Wednesday
+async def clocked(database_url: str):  # type: ignore[no-untyped-def]
+    c = await ClockedStory.start(database_url, at="2026-04-08T10:00")  # a Wednesday
     for person in ("sujin", "dohyun", "minji"):
         await c.story.dm(person, "/help")
     yield c

@@ -24,9 +24,11 @@ def state_key(state: str) -> str:
     return STATE_KEYS[InvitationState(state)]
 
 
-def expires_at(sent_at: datetime, tz: ZoneInfo) -> datetime:
-    """The end of the answer's last day: seven days on, moved to a business day, as the letter says."""
-    return end_of_day(due_day(sent_at, ANSWER_DAYS, tz), tz)
+def expires_at(sent_at: datetime, tz: ZoneInfo, topic_closes: datetime | None = None) -> datetime:
+    """The end of the answer's last day: seven days on, moved to a business day, as the letter says;
+    sooner when the topic closes first (its invitations expire with it)."""
+    due = end_of_day(due_day(sent_at, ANSWER_DAYS, tz), tz)
+    return min(due, topic_closes) if topic_closes is not None else due
 
 
 def reminders_of(sent_at: datetime, expires: datetime) -> tuple[tuple[str, datetime, str], ...]:

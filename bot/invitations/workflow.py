@@ -37,7 +37,7 @@ async def invite_head(ctx: Context, topic: Topic, department: Department) -> Inv
         invited_by=ctx.person.id,
         state=InvitationState.pending,
         created_at=ctx.now(),
-        expires_at=expires_at(ctx.now(), ctx.settings.tz),
+        expires_at=expires_at(ctx.now(), ctx.settings.tz, topic.closes_at),
     )
     ctx.session.add(invitation)
     await ctx.session.flush()

@@ -257,3 +257,15 @@ async def test_an_invitation_is_answerable_all_of_its_last_day_and_a_holiday_mov
         assert sum(f"도로과 이정훈 부서장님 {expired}" in t for t in story.to_person("sujin")) == 1
     finally:
         await clocked.close()
+
+
+async def test_an_invitation_to_a_topic_closing_sooner_is_due_when_the_topic_closes(clocked: ClockedStory) -> None:
+    story = clocked.story
+    await clocked.move_to("2026-04-28T10:00")  # the topic closes on Thursday 30 April, before the seven days
+    await invited(clocked)
+    [letter] = [t for t in story.to_person("dohyun") if "(초대 #1)" in t]
+    assert "2026. 4. 30.(목)까지 아래 버튼으로 답해 주세요. (초대 #1)" in letter
+    await clocked.move_to("2026-05-01T10:00")
+    assert await story.press("dohyun", "inv:1:accept", room="dm:dohyun") == (
+        "답변 기한(2026. 4. 30.(목))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 
@@ -11,9 +12,10 @@ from sqlmodel import col, func, select
 from bot.context import Context
 from bot.errors import UserError
 from bot.features.common import active_topic, parse_number
-from bot.messages import Button
+from bot.messages import Button, Incoming, IncomingMessage, MessageEdited
 from bot.parsing import ParsedCommand, parse
 from bot.points.periods import parse_period
+from bot.ranker import ranker
 from bot.registry import registry
 from bot.subcommands import Sub, Subcommands
 from bot.supports import support_once
@@ -42,6 +44,8 @@ from storage.tables import (
     TopicState,
 )
 
+log = logging.getLogger(__name__)
+
 IDEAS_SHOWN = 20
 CLOSED_TOPICS_SHOWN = 3
 _MONTH = re.compile(r"^\d{4}-\d{1,2}$")
@@ -60,6 +64,28 @@ async def merge_command(ctx: Context, command: ParsedCommand) -> None:
     await merge_ideas(ctx, int(numbers[0]), int(numbers[1]))
 
 
+@registry.before_transaction
+async def wait_for_meaning(event: Incoming) -> None:
+    """Posting or editing an idea compares its meaning with earlier ideas in the analyser's process:
+    right after start-up it waits for the analyser before its transaction, never inside it (as
+    ranking does, bot/features/routing.py), so every idea is compared the same way."""
+    if ranker.ready or not _may_write_idea(event):
+        return
+    try:
+        await ranker.wait_ready()
+    except Exception:  # the idea is then compared by its syllables (Ranker.meaning answers None)
+        log.exception("the analyser could not start; similar ideas are compared by their syllables")
+
+
+def _may_write_idea(event: Incoming) -> bool:
+    if isinstance(event, MessageEdited):
+        return True
+    if isinstance(event, IncomingMessage):
+        command = parse(event.text)
+        return command is not None and command.name == "idea"
+    return False
+
+
 async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     """Store an idea under the room's current topic and answer with its number."""
     text = clean_text(
@@ -68,7 +94,7 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
         empty_key="idea.empty",
         too_long_key="idea.too_long",
     )
-    similar = await similar_ideas(ctx.session, text)
+    similar = await similar_ideas(ctx.session, text, meaning=ranker.meaning)
     for match in similar:
         if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
             raise UserError("idea.duplicate_own", number=match.idea.id)
@@ -138,7 +164,7 @@ async def edit_idea(ctx: Context, idea_id: int, new_text: str, *, action: str = 
         too_long_key="idea.too_long",
     )
     idea = await _own_free_idea(ctx, idea_id, action)
-    similar = [m for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1) if m.idea.id != idea_id][:SHOWN]
+    similar = [m for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1, meaning=ranker.meaning) if m.idea.id != idea_id][:SHOWN]
     for match in similar:
         if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
             raise UserError("idea.edit_duplicate_own", number=idea_id, other=match.idea.id)

@@ -109,7 +109,7 @@ class Ranker:
 
     async def meaning(self, query: str, texts: list[str], weight: Mapping[str, float]) -> list[float | None] | None:
         """`meaning_similarity` in the child; None (compare by syllables) while the analyser is not
-        built yet or when the child died, so an idea is never held up or lost for it."""
+        built yet (the first seconds after start-up) or when the child died, so no idea waits for it."""
         pool = self._pool
         if pool is None or not self.ready:
             return None

@@ -6,7 +6,7 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.ranking import GENERIC_WORDS, get_kiwi
@@ -22,7 +22,7 @@ _REQUEST_WORDS = frozenset({"설치", "제안", "가능", "이용", "사용", "�
 # they count as the same word (chosen on bench/similar_data/pairs.tsv, see bench/RESULTS.md §8b).
 MEANING_FROM = 0.6
 MEANING_SURE = 0.85
-# A morpheme inside another (민원 in 민원실, 공유 in 공유제) counts this much of the same word.
+# A morpheme inside another (민원 in 민원실, 주차 in 주차장) counts this much of the same word.
 PART_MATCH = 0.8
 # Weight of a generic or request word, and of a predicate, as a share of an ordinary word's.
 GENERIC_SHARE = 0.3
@@ -31,17 +31,21 @@ PREDICATE_SHARE = 0.3
 SHORT_WEIGHT = 2.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Morpheme:
     key: str
-    token: Any = field(compare=False, hash=False)
+    # Kiwi's (form, tag), which its embeddings take as well as its token; None for Latin words and numbers.
+    token: tuple[str, str] | None
     predicate: bool = False
+    # Kiwi gives words it does not know one shared embedding.
+    oov: bool = False
 
 
 # The morphemes of texts seen, newest last: an idea is compared again with every later idea it is a
 # candidate for, and the bot posts each idea as a query first, so most candidates are known.
+# Measured ~2.5 KiB of the process a text (with Kiwi's own growth), so 20,000 texts are ~50 MiB.
 _analysed: OrderedDict[str, tuple[_Morpheme, ...]] = OrderedDict()
-_ANALYSED_MAX = 65_536
+_ANALYSED_MAX = 20_000
 
 
 def morphemes(text: str) -> tuple[_Morpheme, ...]:
@@ -67,10 +71,10 @@ def _content(tokens: Iterable[Any]) -> tuple[_Morpheme, ...]:
     for token in tokens:
         tag = token.tag.split("-", 1)[0]  # irregular stems are tagged e.g. "VA-I"
         if tag in _NOUN_TAGS:
-            found.setdefault(token.form, _Morpheme(token.form, token))
+            found.setdefault(token.form, _Morpheme(token.form, (token.form, token.tag), oov=token.oov))
         elif tag in _PREDICATE_TAGS:
             key = token.form + _PREDICATE_MARKER
-            found.setdefault(key, _Morpheme(key, token, predicate=True))
+            found.setdefault(key, _Morpheme(key, (token.form, token.tag), predicate=True, oov=token.oov))
         elif tag in ("SL", "SN"):
             found.setdefault(token.form.lower(), _Morpheme(token.form.lower(), None))
     return tuple(found.values())
@@ -97,7 +101,7 @@ def _closeness(a: _Morpheme, b: _Morpheme) -> float:
         return 0.0
     if not a.predicate and min(len(a.key), len(b.key)) >= 2 and (a.key in b.key or b.key in a.key):
         return PART_MATCH
-    if a.token.oov or b.token.oov:  # Kiwi gives unknown words one shared embedding
+    if a.oov or b.oov:
         return 0.0
     similarity = get_kiwi().context_similarity([a.token], [b.token])
     if not math.isfinite(similarity) or similarity < MEANING_FROM:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 
@@ -12,7 +11,7 @@ from sqlmodel import col, func, select
 from bot.context import Context
 from bot.errors import UserError
 from bot.features.common import active_topic, parse_number
-from bot.messages import Button, Incoming, IncomingMessage, MessageEdited
+from bot.messages import Button
 from bot.parsing import ParsedCommand, parse
 from bot.points.periods import parse_period
 from bot.ranker import ranker
@@ -44,8 +43,6 @@ from storage.tables import (
     TopicState,
 )
 
-log = logging.getLogger(__name__)
-
 IDEAS_SHOWN = 20
 CLOSED_TOPICS_SHOWN = 3
 _MONTH = re.compile(r"^\d{4}-\d{1,2}$")
@@ -62,28 +59,6 @@ async def merge_command(ctx: Context, command: ParsedCommand) -> None:
     if len(numbers) != 2 or not all(is_number(n) for n in numbers):
         raise UserError("idea.merge_usage")
     await merge_ideas(ctx, int(numbers[0]), int(numbers[1]))
-
-
-@registry.before_transaction
-async def wait_for_meaning(event: Incoming) -> None:
-    """Posting or editing an idea compares its meaning with earlier ideas in the analyser's process:
-    right after start-up it waits for the analyser before its transaction, never inside it (as
-    ranking does, bot/features/routing.py), so every idea is compared the same way."""
-    if ranker.ready or not _may_write_idea(event):
-        return
-    try:
-        await ranker.wait_ready()
-    except Exception:  # the idea is then compared by its syllables (Ranker.meaning answers None)
-        log.exception("the analyser could not start; similar ideas are compared by their syllables")
-
-
-def _may_write_idea(event: Incoming) -> bool:
-    if isinstance(event, MessageEdited):
-        return True
-    if isinstance(event, IncomingMessage):
-        command = parse(event.text)
-        return command is not None and command.name == "idea"
-    return False
 
 
 async def post_idea(ctx: Context, command: ParsedCommand) -> None:

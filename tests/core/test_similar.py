@@ -20,6 +20,8 @@ from tests.harness import Story, test_settings
 
 @pytest.fixture
 async def office(database_url: str) -> AsyncIterator[tuple[Story, ManualClock]]:
+    # The analyser's process, as the bot starts it; built once per test process.
+    await idea_feature.ranker.wait_ready()
     clock = ManualClock(START)
     story = await Story.start(test_settings(database_url), clock)
     yield story, clock

@@ -119,6 +119,9 @@ class Ranker:
             log.warning("the ranking process died; similar ideas are compared by their syllables until it is back")
             self._reset()
             return None
+        except Exception:  # a text the analyser fails on must not lose the idea
+            log.exception("comparing meanings failed; this idea is compared by its syllables")
+            return None
 
     def _reset(self) -> None:
         with self._lock:

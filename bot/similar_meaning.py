@@ -34,8 +34,9 @@ SHORT_WEIGHT = 2.0
 @dataclass(frozen=True, slots=True)
 class _Morpheme:
     key: str
-    # Kiwi's (form, tag), which its embeddings take as well as its token; None for Latin words and numbers.
-    token: tuple[str, str] | None
+    # Kiwi's token, for its embedding (not its (form, tag): 닫/VV names three morphemes); None for
+    # Latin words and numbers.
+    token: Any
     predicate: bool = False
     # Kiwi gives words it does not know one shared embedding.
     oov: bool = False
@@ -43,7 +44,7 @@ class _Morpheme:
 
 # The morphemes of texts seen, newest last: an idea is compared again with every later idea it is a
 # candidate for, and the bot posts each idea as a query first, so most candidates are known.
-# Measured ~2.5 KiB of the process a text (with Kiwi's own growth), so 20,000 texts are ~50 MiB.
+# Measured ~3 KiB of the process a text (with Kiwi's own growth), so 20,000 texts are ~60 MiB.
 _analysed: OrderedDict[str, tuple[_Morpheme, ...]] = OrderedDict()
 _ANALYSED_MAX = 20_000
 
@@ -71,10 +72,10 @@ def _content(tokens: Iterable[Any]) -> tuple[_Morpheme, ...]:
     for token in tokens:
         tag = token.tag.split("-", 1)[0]  # irregular stems are tagged e.g. "VA-I"
         if tag in _NOUN_TAGS:
-            found.setdefault(token.form, _Morpheme(token.form, (token.form, token.tag), oov=token.oov))
+            found.setdefault(token.form, _Morpheme(token.form, token, oov=token.oov))
         elif tag in _PREDICATE_TAGS:
             key = token.form + _PREDICATE_MARKER
-            found.setdefault(key, _Morpheme(key, (token.form, token.tag), predicate=True, oov=token.oov))
+            found.setdefault(key, _Morpheme(key, token, predicate=True, oov=token.oov))
         elif tag in ("SL", "SN"):
             found.setdefault(token.form.lower(), _Morpheme(token.form.lower(), None))
     return tuple(found.values())
@@ -103,7 +104,10 @@ def _closeness(a: _Morpheme, b: _Morpheme) -> float:
         return PART_MATCH
     if a.oov or b.oov:
         return 0.0
-    similarity = get_kiwi().context_similarity([a.token], [b.token])
+    try:
+        similarity = get_kiwi().context_similarity([a.token], [b.token])
+    except ValueError:  # a morpheme Kiwi cannot look up: no evidence either way
+        return 0.0
     if not math.isfinite(similarity) or similarity < MEANING_FROM:
         return 0.0
     return min(1.0, (similarity - MEANING_FROM) / (MEANING_SURE - MEANING_FROM))

@@ -307,3 +307,13 @@ async def test_an_organizer_merges_a_duplicate_supports_move_once_authors_become
     await story.say("sujin", "/proposal new 1 공용 우산 대여")
     [proposal] = await story.say("jiwoo", "/proposal 1")
     assert "제안자: 박민지, 최준호" in proposal
+
+
+async def test_a_comparison_the_analyser_fails_on_is_no_answer_and_the_analyser_stays() -> None:
+    ranker = idea_feature.ranker
+    await ranker.wait_ready()
+    # A weight that is no number makes the child's comparison raise, as a text it chokes on would.
+    assert await ranker.meaning("보건소 휴대폰 충전", ["보건소 스마트폰 충전"], {"보건": "x"}) is None  # type: ignore[dict-item]
+    assert ranker.ready
+    [close] = await ranker.meaning("보건소 휴대폰 충전", ["보건소 스마트폰 충전"], {"보건": 3.0}) or [None]
+    assert close is not None and close > 0.5

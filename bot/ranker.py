@@ -1,4 +1,4 @@
-"""Rank departments in a child process that holds the Korean analyser, so the event loop never waits for it."""
+"""Rank departments and compare ideas' meanings in a child process that holds the Korean analyser, so the event loop never waits for it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -20,6 +20,7 @@ from bot.ranking import (
     get_kiwi,
     rank_departments,
 )
+from bot.similar_meaning import meaning_similarity
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,22 @@ class Ranker:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    async def meaning(self, query: str, texts: list[str], weight: Mapping[str, float]) -> list[float | None] | None:
+        """`meaning_similarity` in the child; None (compare by syllables) while the analyser is not
+        built yet (the first seconds after start-up) or when the child died, so no idea waits for it."""
+        pool = self._pool
+        if pool is None or not self.ready:
+            return None
+        try:
+            return await asyncio.wrap_future(pool.submit(meaning_similarity, query, texts, dict(weight)))
+        except BrokenProcessPool:
+            log.warning("the ranking process died; similar ideas are compared by their syllables until it is back")
+            self._reset()
+            return None
+        except Exception:  # a text the analyser fails on must not lose the idea
+            log.exception("comparing meanings failed; this idea is compared by its syllables")
+            return None
 
     def _reset(self) -> None:
         with self._lock:

@@ -6,7 +6,7 @@ import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.tables import Idea, IdeaTerm, TermCount
 
 # An idea at least this close is shown as similar (chosen on bench/similar_data/pairs.tsv only;
-# held_out.tsv measures it, see bench/RESULTS.md).
-SHOWN_AT = 0.34
+# held_out.tsv and held_out2.tsv measure it, see bench/RESULTS.md): by meaning when the analyser
+# answers, by syllable pairs alone (the threshold of before) when it does not.
+SHOWN_AT = 0.5
+LEXICAL_SHOWN_AT = 0.34
+# The candidates closest by syllable pairs whose meaning is compared (each costs the analyser).
+RESCORED = 8
+# How much of the score is the meaning of the words, the rest their syllable pairs.
+MEANING_SHARE = 0.6
 # The same person's idea at least this close, within DUPLICATE_HOURS, is a duplicate and refused.
 DUPLICATE_AT = 0.8
 DUPLICATE_HOURS = 24
@@ -108,6 +114,12 @@ class Match:
     score: float
 
 
+# How close in meaning each text is to the query (0-1), given the index's term weights: run by the
+# analyser's process (bot/ranker.py); None when it cannot answer (not started, died).
+# None for a text only its syllables can compare ("하나").
+Meaning = Callable[[str, list[str], dict[str, float]], Awaitable[list[float | None] | None]]
+
+
 def _live(statement: SelectOfScalar[Idea]) -> SelectOfScalar[Idea]:
     """Leave out withdrawn and merged ideas (they stay in the index: their number still answers)."""
     return statement.where(Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None))  # type: ignore[union-attr]
@@ -180,8 +192,19 @@ async def search_ideas(session: AsyncSession, text: str, limit: int) -> list[Ide
     return [ideas[idea_id] for idea_id, _ in found if idea_id in ideas]
 
 
-async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN, at_least: float = SHOWN_AT) -> list[Match]:
-    """The earlier ideas closest to `text`, of every room, topic and state, best first."""
+async def similar_ideas(
+    session: AsyncSession,
+    text: str,
+    *,
+    limit: int = SHOWN,
+    at_least: float | None = None,
+    meaning: Meaning | None = None,
+) -> list[Match]:
+    """The earlier ideas closest to `text`, of every room, topic and state, best first.
+
+    Candidates come from the term index and are scored by their syllable pairs; with `meaning`,
+    the closest few are scored again by what their words mean (휴대폰 ~ 스마트폰), which also
+    keeps ideas sharing only a place and a way of asking (민원실에 … 설치해 주세요) apart."""
     query = terms(text)
     if not query:
         return []
@@ -195,9 +218,22 @@ async def similar_ideas(session: AsyncSession, text: str, *, limit: int = SHOWN,
     counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
     weight = {t: _weight(counts.get(t, 0), total) for t in query.union(*their_terms.values())}
     scored = [Match(idea, similarity(query, their_terms[idea.id], weight)) for idea in candidates]
-    scored = [m for m in scored if m.score >= at_least]
     scored.sort(key=lambda m: (-m.score, -(m.idea.id or 0)))
-    return scored[:limit]
+    threshold = LEXICAL_SHOWN_AT
+    if meaning is not None and scored:
+        closest = scored[:RESCORED]
+        wanted = query.union(*(their_terms[m.idea.id] for m in closest))
+        meant = await meaning(text, [m.idea.text for m in closest], {t: weight[t] for t in wanted})
+        if meant is not None:
+            threshold = SHOWN_AT
+            scored = [
+                Match(m.idea, m.score if close is None else (1 - MEANING_SHARE) * m.score + MEANING_SHARE * close)
+                for m, close in zip(closest, meant)
+            ]
+            scored.sort(key=lambda m: (-m.score, -(m.idea.id or 0)))
+    if at_least is not None:
+        threshold = at_least
+    return [m for m in scored if m.score >= threshold][:limit]
 
 
 def _numbers(text: str) -> list[str]:

@@ -14,6 +14,7 @@ from bot.features.common import active_topic, parse_number
 from bot.messages import Button
 from bot.parsing import ParsedCommand, parse
 from bot.points.periods import parse_period
+from bot.ranker import ranker
 from bot.registry import registry
 from bot.subcommands import Sub, Subcommands
 from bot.supports import support_once
@@ -68,7 +69,7 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
         empty_key="idea.empty",
         too_long_key="idea.too_long",
     )
-    similar = await similar_ideas(ctx.session, text)
+    similar = await similar_ideas(ctx.session, text, meaning=ranker.meaning)
     for match in similar:
         if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
             raise UserError("idea.duplicate_own", number=match.idea.id)
@@ -138,7 +139,7 @@ async def edit_idea(ctx: Context, idea_id: int, new_text: str, *, action: str = 
         too_long_key="idea.too_long",
     )
     idea = await _own_free_idea(ctx, idea_id, action)
-    similar = [m for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1) if m.idea.id != idea_id][:SHOWN]
+    similar = [m for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1, meaning=ranker.meaning) if m.idea.id != idea_id][:SHOWN]
     for match in similar:
         if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
             raise UserError("idea.edit_duplicate_own", number=idea_id, other=match.idea.id)

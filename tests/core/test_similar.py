@@ -1,4 +1,4 @@
-"""Similar ideas: a new idea names the close earlier ones, of every room and state; a recent copy is refused."""
+"""Similar ideas: a new idea names the close earlier ones, of every room and state, by what their words mean; a recent copy is refused."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 
+from bot.features import ideas as idea_feature
 from bot.ports import ManualClock
 from bot.similar import similar_ideas
 from storage.db import Database
@@ -19,6 +20,8 @@ from tests.harness import Story, test_settings
 
 @pytest.fixture
 async def office(database_url: str) -> AsyncIterator[tuple[Story, ManualClock]]:
+    # The analyser's process, as the bot starts it; built once per test process.
+    await idea_feature.ranker.wait_ready()
     clock = ManualClock(START)
     story = await Story.start(test_settings(database_url), clock)
     yield story, clock
@@ -78,6 +81,47 @@ async def test_the_same_idea_twice_from_one_person_is_refused_kindly_and_stored_
     clock.advance(hours=25)
     [later] = await story.say("minji", "/idea 하나")  # a day on, it is a new post
     assert "#5번을 등록했습니다" in later
+
+
+async def test_the_same_idea_in_other_words_is_named_휴대폰_or_스마트폰(office: tuple[Story, ManualClock]) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 보건소 앞에 휴대폰 충전소를 설치해 주세요", room="복지방")
+    await story.say("junho", "/idea 공원 화장실에 비상벨을 달아 주세요", room="복지방")
+
+    # They share hardly a syllable pair (보건소, 충전): the words' meaning says they are one idea.
+    [answer] = await story.say_sent("seoyeon", "/idea 보건소에서 스마트폰 충전을 할 수 있으면 좋겠습니다", room="교통방")
+
+    assert "비슷한 아이디어가 있습니다: #1." in answer.text
+    assert answer.actions == ["support:3", "support:1"]
+
+
+async def test_ideas_sharing_only_a_place_and_generic_words_are_not_named(office: tuple[Story, ManualClock]) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 청사 민원 안내 서비스를 늘려 주세요")
+    await story.say("junho", "/idea 어르신 안부 확인 서비스를 도입합시다")
+
+    # 청사 … 서비스를 늘려 주세요 and 어르신 … 서비스를 도입합시다 are most of the syllables, none of the idea.
+    [parcels] = await story.say_sent("seoyeon", "/idea 청사 택배 보관 서비스를 늘려 주세요")
+    [meals] = await story.say_sent("jiwoo", "/idea 어르신 무료 급식 서비스를 도입합시다")
+
+    assert "비슷한" not in parcels.text and parcels.actions == ["support:3"]
+    assert "비슷한" not in meals.text and meals.actions == ["support:4"]
+
+
+async def test_while_the_analyser_cannot_answer_ideas_are_recorded_and_compared_by_their_syllables(
+    office: tuple[Story, ManualClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    story, _ = office
+
+    async def no_answer(query: str, texts: list[str], weight: dict[str, float]) -> None:
+        return None  # what Ranker.meaning says before the analyser is built or after its process died
+
+    monkeypatch.setattr(idea_feature.ranker, "meaning", no_answer)
+    await story.say("minji", "/idea 공원 화장실에 비상벨을 설치해 주세요")
+    [answer] = await story.say_sent("junho", "/idea 공원 화장실마다 비상벨을 달아 주세요")
+
+    assert "아이디어 #2번을 등록했습니다" in answer.text and "비슷한 아이디어가 있습니다: #1." in answer.text
+    assert [i.text for i in await story.rows(Idea, order=Idea.id)] == ["공원 화장실에 비상벨을 설치해 주세요", "공원 화장실마다 비상벨을 달아 주세요"]
 
 
 async def test_ideas_stored_before_the_index_existed_are_found(database_url: str) -> None:
@@ -263,3 +307,13 @@ async def test_an_organizer_merges_a_duplicate_supports_move_once_authors_become
     await story.say("sujin", "/proposal new 1 공용 우산 대여")
     [proposal] = await story.say("jiwoo", "/proposal 1")
     assert "제안자: 박민지, 최준호" in proposal
+
+
+async def test_a_comparison_the_analyser_fails_on_is_no_answer_and_the_analyser_stays() -> None:
+    ranker = idea_feature.ranker
+    await ranker.wait_ready()
+    # A weight that is no number makes the child's comparison raise, as a text it chokes on would.
+    assert await ranker.meaning("보건소 휴대폰 충전", ["보건소 스마트폰 충전"], {"보건": "x"}) is None  # type: ignore[dict-item]
+    assert ranker.ready
+    [close] = await ranker.meaning("보건소 휴대폰 충전", ["보건소 스마트폰 충전"], {"보건": 3.0}) or [None]
+    assert close is not None and close > 0.5

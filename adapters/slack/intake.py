@@ -43,7 +43,7 @@ def is_signed(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, st
     # Over the bytes as they came, as Slack signs them: a signed body that is not UTF-8 is malformed (400), not forged.
     expected = hmac.new(verifier.signing_secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256)
     # As bytes: compare_digest refuses str with characters beyond ASCII (a header may hold any).
-    return hmac.compare_digest(("v0=" + expected.hexdigest()).encode(), signature.encode("utf-8", "surrogateescape"))
+    return hmac.compare_digest(("v0=" + expected.hexdigest()).encode(), signature.encode("utf-8", "replace"))
 
 
 def _json_object(text: str) -> dict[str, Any]:

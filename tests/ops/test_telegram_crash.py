@@ -188,7 +188,8 @@ async def _true(value: bool) -> bool:
     return value
 
 
-async def test_webhook_worker_killed_mid_burst_stores_every_update_it_answered_200_once(stand: Stand) -> None:
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+async def test_webhook_worker_stopped_mid_burst_stores_every_update_it_answered_200_once(stand: Stand, how: str) -> None:
     stand.env = stand.env | {
         "TELEGRAM_WEBHOOK_URL": "https://idearoom.example.go.kr/telegram/webhook",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -210,14 +211,22 @@ async def test_webhook_worker_killed_mid_burst_stores_every_update_it_answered_2
             except (aiohttp.ClientError, TimeoutError):
                 pass  # the worker died: Telegram will deliver it again
 
-        posts = [asyncio.create_task(post(u)) for u in updates]
+        # The last third arrives only after the stop, so that the stop always falls in the middle of the burst.
+        held = IDEAS - IDEAS // 3
+        posts = [asyncio.create_task(post(u)) for u in updates[:held]]
         await eventually(lambda: _true(len(answered_200) >= KILL_AFTER), 30, "the worker answers some updates")
-        worker.kill()
+        if how == "SIGKILL":
+            worker.kill()
+        else:
+            worker.process.send_signal(signal.SIGTERM)
+        posts += [asyncio.create_task(post(u)) for u in updates[held:]]
         await asyncio.gather(*posts)
-        await asyncio.to_thread(worker.process.wait, 10)
+        await asyncio.to_thread(worker.process.wait, 30)
+        if how == "SIGTERM":
+            assert worker.process.returncode == 0, worker.log_tail()
         claimed = await stand.claimed()
         assert all(claimed[str(u)] == 1 for u in answered_200), (answered_200, claimed)
-        print(f"webhook: {len(answered_200)} of {IDEAS} updates answered 200 before SIGKILL, all stored once")
+        print(f"webhook: {len(answered_200)} of {IDEAS} updates answered 200 before {how}, all stored once")
 
         # Telegram delivers every update that was not answered 200 again, to the restarted worker.
         again = await stand.start_worker()

@@ -37,7 +37,7 @@ from bot.parsing import closest_command, parse
 from bot.people import resolve_actor
 from bot.ports import Clock
 from bot.registry import Registry
-from bot.text import strip_control_characters
+from bot.text import clean_name, strip_control_characters
 from storage.db import Database, insert_ignoring_conflict
 from storage.faults import is_connection_fault, is_transient
 from storage.tables import Identity, OutboxMessage, OutboxState, PendingInput, Person, ProcessedEvent, Room
@@ -273,11 +273,12 @@ class Core:
         ).first()
         # A direct chat is its person's (erasure removes it with them); one from before this was kept learns it now.
         owner = person.id if place.is_direct else None
+        title = clean_name(place.title)
         if room is None:
             room = Room(
                 platform=place.platform,
                 external_id=place.chat_id,
-                title=place.title,
+                title=title,
                 is_direct=place.is_direct,
                 person_id=owner,
                 created_at=self.clock.now(),
@@ -285,8 +286,8 @@ class Core:
             session.add(room)
             await session.flush()
         else:
-            if place.title and room.title != place.title:
-                room.title = place.title
+            if title and room.title != title:
+                room.title = title
                 session.add(room)
             if owner is not None and room.is_direct and room.person_id != owner:
                 room.person_id = owner

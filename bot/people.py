@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.messages import Actor
+from bot.text import clean_name
 from storage.db import Database
 from storage.tables import CommitteeMember, Identity, Person
 
@@ -33,6 +34,7 @@ async def resolve_actor(
     session: AsyncSession, actor: Actor, *, now: datetime, handle_platforms: Collection[str] = ()
 ) -> tuple[Identity, Person]:
     """The account and person of whoever acts; a first-time account becomes a person of its own."""
+    username = clean_name(actor.username) or None
     # The account and its person in one statement: this runs for every event.
     known = (
         await session.exec(
@@ -43,8 +45,8 @@ async def resolve_actor(
     ).first()
     if known is not None:
         found, owner = known
-        if actor.username and found.username != actor.username:
-            found.username = actor.username
+        if username and found.username != username:
+            found.username = username
             session.add(found)
         return found, owner
     person: Person | None = None
@@ -54,12 +56,12 @@ async def resolve_actor(
         # linked only by the ids in the directory (`idearoom directory import`).
         person = (await session.exec(select(Person).where(Person.handle == actor.user_id))).first()
     if person is None:
-        person = Person(name=actor.display_name or actor.username or actor.user_id, created_at=now)
+        person = Person(name=clean_name(actor.display_name) or username or actor.user_id, created_at=now)
         session.add(person)
         await session.flush()
     assert person.id is not None
     identity = Identity(
-        person_id=person.id, platform=actor.platform, external_id=actor.user_id, username=actor.username, created_at=now
+        person_id=person.id, platform=actor.platform, external_id=actor.user_id, username=username, created_at=now
     )
     session.add(identity)
     await session.flush()

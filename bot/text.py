@@ -39,6 +39,12 @@ def clean_optional(text: str, max_length: int) -> str:
     return _BLANK_LINES.sub("\n\n", strip_control_characters(text)).strip()[:max_length]
 
 
+def clean_name(text: str | None) -> str:
+    """A name or title a platform passes on (a display name, a username, a room's title): one line, no
+    control or invisible characters, as people's own text is; PostgreSQL refuses a NUL in it."""
+    return " ".join(strip_control_characters(unicodedata.normalize("NFC", text or "")).split())
+
+
 def clip(text: str, length: int) -> str:
     """`text` shortened to `length` characters with an ellipsis, for lists."""
     text = " ".join(text.split())

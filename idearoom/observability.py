@@ -78,7 +78,8 @@ class Observability:
         if not token:
             return True
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        return hmac.compare_digest(given.encode(), token.encode())
+        # "replace": a header of bytes that are not UTF-8 arrives with surrogates, which strict encoding refuses.
+        return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode())
 
     async def _refresh_queue(self) -> None:
         async with self.app.db.session() as session:

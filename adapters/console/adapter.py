@@ -15,6 +15,7 @@ from bot.i18n import Translator
 from bot.outbox import remembered_message_ids
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
 from bot.parsing import split_words
+from bot.text import strip_control_characters
 
 PLATFORM = "console"
 DEFAULT_PERSON = "minji"
@@ -153,7 +154,8 @@ class ConsoleAdapter:
 
     async def handle_line(self, line: str) -> bool:
         """Handle one line; False when the session should end."""
-        word, _, rest = line.partition(" ")
+        # Names, rooms and message numbers typed here are ids: cleaned as any text is (PostgreSQL refuses a NUL).
+        word, _, rest = strip_control_characters(line).partition(" ")
         rest = rest.strip()
         if word in ("/quit", "/exit", "/종료"):
             return False

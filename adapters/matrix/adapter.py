@@ -251,7 +251,7 @@ class MatrixAdapter:
                 await self._refuse_encrypted(room_id)
                 continue
             for event in events:
-                incoming = await self._convert(room_id, event)
+                incoming = await self._convert_or_skip(room_id, event)
                 if incoming is None:
                     continue
                 outcome = await self.app.core.handle(incoming)
@@ -364,6 +364,15 @@ class MatrixAdapter:
     def _actor(self, user_id: str) -> Actor:
         localpart = user_id[1:].split(":", 1)[0]
         return Actor(PLATFORM, user_id, self.names.get(user_id, localpart), localpart)
+
+    async def _convert_or_skip(self, room_id: str, event: dict[str, Any]) -> Incoming | None:
+        """The event for the core, or None; one whose content is not the shape clients send (any member can send
+        such an event) is logged and skipped: failing the batch would read it again, and stop the sync, for ever."""
+        try:
+            return await self._convert(room_id, event)
+        except (AttributeError, TypeError, ValueError, KeyError) as error:
+            log.warning("matrix event %s in %s ignored: not a shape the bot reads (%s)", event.get("event_id"), room_id, error)
+            return None
 
     async def _convert(self, room_id: str, event: dict[str, Any]) -> Incoming | None:
         sender = str(event.get("sender") or "")

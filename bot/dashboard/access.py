@@ -20,7 +20,8 @@ LOGIN_PATH = "/web/login/"
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # "replace": a cookie of bytes that are not UTF-8 arrives with surrogates, which strict encoding refuses.
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def login_url(base_url: str, token: str) -> str:
@@ -111,7 +112,7 @@ async def end_session(session: AsyncSession, cookie: str) -> None:
 
 def same_token(given: str, expected: str) -> bool:
     """A CSRF token compared in constant time."""
-    return bool(given) and secrets.compare_digest(given.encode(), expected.encode())
+    return bool(given) and secrets.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
 
 # --- the same, each in a transaction of its own, for the web layer -------------------------------

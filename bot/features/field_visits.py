@@ -48,7 +48,10 @@ def parse_visit(ctx: Context, text: str) -> tuple[datetime, str, str]:
     place = " ".join(place.split())
     if note.strip():
         note = clean_text(note, max_length=NOTE_LIMIT, empty_key="visit.no_place", too_long_key="visit.note_too_long")
-    visit_at = local.replace(tzinfo=ctx.settings.tz).astimezone(timezone.utc)
+    try:
+        visit_at = local.replace(tzinfo=ctx.settings.tz).astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01 00:00 in Seoul is before the first day UTC can name
+        raise UserError("visit.in_past", date=f"{day} {clock}") from None
     if visit_at <= ctx.now():
         raise UserError("visit.in_past", date=f"{day} {clock}")
     return visit_at, place, note.strip()

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from storage.tables import Idea, Room, Support
+from idearoom.wiring import build_app
+from storage.tables import Idea, IdeaComment, Person, Room, Support
 from tests.console.driver import run_console
+from tests.harness import test_settings
 from tests.commands import IDEAROOM, command_env
 
 SCRIPT = """\
@@ -99,3 +101,26 @@ def test_the_idearoom_command_runs_a_piped_session(tmp_path: Path) -> None:
     assert "💡 아이디어 #1번을 등록했습니다." in result.stdout
     assert "1. #1 민원실 대기표를 문자로 알려 주세요 — 박민지 · 👍 1" in result.stdout
     assert (tmp_path / "bot.db").exists()
+
+
+async def test_control_characters_in_typed_names_rooms_and_message_numbers_are_dropped(database_url: str) -> None:
+    """`/as`, `/in`, `/react` and `/reply` take names and message numbers: a NUL or an escape code in them is
+    dropped as in any text, on PostgreSQL too (which refuses a NUL), instead of ending in an apology."""
+    script = (
+        "/as jun\x00ho\n/idea 민원실 대기표를 문자로\n/as minji\n/react u1\x00 👍\n/reply b1\x1b 좋은 생각입니다\n"
+        "/in 토론\x00방\n/as \u202eseoyeon\n/idea 공원 산책로 야간 조명\n"
+    )
+    transcript = await run_console(database_url, script, migrate=True)
+
+    assert "죄송합니다" not in transcript and "Traceback" not in transcript, transcript
+    assert "이제 'junho'로 말합니다." in transcript and "이제 '토론방'에 있습니다." in transcript
+    app = build_app(test_settings(database_url))
+    async with app.db.session() as session:
+        authors = {i.text: p.handle for i, p in (await session.exec(select(Idea, Person).join(Person))).all()}
+        supports = (await session.exec(select(Support))).all()
+        comments = (await session.exec(select(IdeaComment.text))).all()
+        rooms = set((await session.exec(select(Room.external_id))).all())
+    await app.close()
+    assert authors == {"민원실 대기표를 문자로": "junho", "공원 산책로 야간 조명": "seoyeon"}
+    assert len(supports) == 1 and comments == ["좋은 생각입니다"]
+    assert "토론방" in rooms

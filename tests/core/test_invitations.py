@@ -153,6 +153,8 @@ async def test_a_field_visit_is_asked_for_in_the_direct_chat_and_a_bad_date_is_a
     assert impossible.startswith("'2026-02-30 14:00'은 없는 날짜나 시각입니다.")
     [past] = await month.dm("dohyun", "2026-03-01 14:00 시청역")
     assert past == "2026-03-01 14:00은 이미 지난 시각입니다. 앞으로의 일정을 다시 적어 주세요."
+    [first_day] = await month.dm("dohyun", "0001-01-01 00:00 시청역")  # before the first instant UTC can name
+    assert first_day == "0001-01-01 00:00은 이미 지난 시각입니다. 앞으로의 일정을 다시 적어 주세요."
     [no_place] = await month.dm("dohyun", "2026-03-20 14:00")
     assert no_place.startswith("방문 장소를 함께 적어 주세요.")
     assert await count(month, FieldVisit) == 0 and (await invitation(month)).state == "pending"

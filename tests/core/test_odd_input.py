@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.messages import Actor, IncomingMessage, Place
 from bot.ports import ManualClock
-from storage.tables import ProposalTransition
+from storage.tables import Identity, Person, ProposalTransition, Room
 from tests.harness import Story, test_settings
 
 HUGE = "2147483648"  # one more than PostgreSQL's INTEGER holds
@@ -67,3 +68,29 @@ async def test_withdraw_and_revive_reasons_lose_their_control_characters(office:
 async def test_start_with_anything_but_an_invitation_link_is_welcomed(office: Story) -> None:
     assert await office.dm("minji", "/start hello") == ["안녕하세요, 박민지 주무관님! 혁신 아이디어방 봇입니다. 쓸 수 있는 명령어는 /help 로 확인해 주세요."]
     assert (await office.dm("junho", "/start"))[0].startswith("안녕하세요, 최준호 주무관님!")
+
+
+async def test_names_and_room_titles_a_platform_passes_on_are_cleaned_like_ideas(office: Story) -> None:
+    """A display name, username or room title with a NUL, an RTL override or an escape code (Matrix and
+    Telegram let people choose them): the idea is stored and the name shown without them."""
+    odd = [
+        (Actor("test", "u-nul", display_name="김\x00철수", username="kim\x00"), Place("test", "r-nul", title="아이디어\x00방")),
+        (Actor("test", "u-rtl", display_name="\u202e악당\x1b[31m\x07", username="evil\u202e"), Place("test", "r-rtl", title="\u202e방\x1b\n공지")),
+    ]
+    answers = []
+    for n, (actor, place) in enumerate(odd):
+        await office.app.core.handle(IncomingMessage(f"odd-{n}", actor, place, f"/idea 이름이 이상한 사람의 아이디어 {n}", f"m{n}"))
+        before = len(office.gateway.sent)
+        await office.app.sender.drain()
+        answers += [s.text for s in office.gateway.sent[before:]]
+
+    assert not any(APOLOGY in a for a in answers), answers
+    assert sum("등록했습니다" in a for a in answers) == 2, answers
+    names = {p.name for p in await office.rows(Person)}
+    assert {"김철수", "악당[31m"} <= names
+    usernames = {i.username for i in await office.rows(Identity, Identity.platform == "test")}
+    assert {"kim", "evil"} <= usernames
+    titles = {r.title for r in await office.rows(Room)}
+    assert {"아이디어방", "방 공지"} <= titles
+    stored = "".join(names) + "".join(str(u) for u in usernames) + "".join(str(t) for t in titles)
+    assert not any(ch in stored for ch in "\x00\u202e\x1b\x07\n")

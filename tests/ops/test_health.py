@@ -70,6 +70,8 @@ async def test_metrics_need_the_token_when_one_is_set(sqlite_url: str) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.http.port}") as client:
             assert (await client.get("/metrics")).status_code == 401
             assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
+            # Bytes that are not UTF-8 (they reach the server as surrogates): refused like any wrong token, not a 500.
+            assert (await client.get("/metrics", headers={"Authorization": b"Bearer \xff\xfe"})).status_code == 401
             allowed = await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
             assert allowed.status_code == 200 and "idearoom_events_total" in allowed.text
             assert (await client.get("/healthz")).status_code == 200  # a load balancer's check needs no token

@@ -134,17 +134,20 @@ async def test_polling_worker_stopped_mid_burst_stores_every_confirmed_update_on
         fake = stand.fake
         worker = await stand.start_worker()
         updates: list[dict[str, Any]] = []
-        poster = asyncio.create_task(_post_slowly(fake, updates))
+        stopped = asyncio.Event()
+        poster = asyncio.create_task(_post_slowly(fake, updates, stopped))
         await eventually(lambda: _true(len(fake.confirmed) >= KILL_AFTER), 30, "the worker confirms some updates")
         if how == "SIGKILL":
             worker.kill()
         else:
             worker.process.send_signal(signal.SIGTERM)
+        stopped.set()
         await asyncio.to_thread(worker.process.wait, 15)  # a SIGTERM drains within the bounded time
         confirmed = list(fake.confirmed)
         claimed = await stand.claimed()
         await poster
 
+        assert len(confirmed) < IDEAS, "the stop came after the burst, not in the middle of it"
         # Everything Telegram was told is done is in the database, once.
         assert confirmed and all(claimed[str(u)] == 1 for u in confirmed), (confirmed, claimed)
         if how == "SIGTERM":
@@ -167,9 +170,12 @@ async def test_polling_worker_stopped_mid_burst_stores_every_confirmed_update_on
     assert sum(answered.values()) - IDEAS <= 1
 
 
-async def _post_slowly(fake: FakeTelegramAPI, into: list[dict[str, Any]]) -> None:
-    """People post one after another, a few milliseconds apart, so the worker polls many times."""
+async def _post_slowly(fake: FakeTelegramAPI, into: list[dict[str, Any]], stopped: asyncio.Event) -> None:
+    """People post one after another, a few milliseconds apart, so the worker polls many times; the last
+    third only once the worker was stopped, so that the stop always falls in the middle of the burst."""
     for n in range(IDEAS):
+        if n == IDEAS - IDEAS // 3:
+            await stopped.wait()
         user = USERS[n % len(USERS)]
         into.append(
             fake.push_message(GROUP_ID, user.id, f"/idea {idea_text(n)}", chat_type="supergroup", chat_title="아이디어방",
@@ -182,7 +188,8 @@ async def _true(value: bool) -> bool:
     return value
 
 
-async def test_webhook_worker_killed_mid_burst_stores_every_update_it_answered_200_once(stand: Stand) -> None:
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+async def test_webhook_worker_stopped_mid_burst_stores_every_update_it_answered_200_once(stand: Stand, how: str) -> None:
     stand.env = stand.env | {
         "TELEGRAM_WEBHOOK_URL": "https://idearoom.example.go.kr/telegram/webhook",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -204,14 +211,22 @@ async def test_webhook_worker_killed_mid_burst_stores_every_update_it_answered_2
             except (aiohttp.ClientError, TimeoutError):
                 pass  # the worker died: Telegram will deliver it again
 
-        posts = [asyncio.create_task(post(u)) for u in updates]
+        # The last third arrives only after the stop, so that the stop always falls in the middle of the burst.
+        held = IDEAS - IDEAS // 3
+        posts = [asyncio.create_task(post(u)) for u in updates[:held]]
         await eventually(lambda: _true(len(answered_200) >= KILL_AFTER), 30, "the worker answers some updates")
-        worker.kill()
+        if how == "SIGKILL":
+            worker.kill()
+        else:
+            worker.process.send_signal(signal.SIGTERM)
+        posts += [asyncio.create_task(post(u)) for u in updates[held:]]
         await asyncio.gather(*posts)
-        await asyncio.to_thread(worker.process.wait, 10)
+        await asyncio.to_thread(worker.process.wait, 30)
+        if how == "SIGTERM":
+            assert worker.process.returncode == 0, worker.log_tail()
         claimed = await stand.claimed()
         assert all(claimed[str(u)] == 1 for u in answered_200), (answered_200, claimed)
-        print(f"webhook: {len(answered_200)} of {IDEAS} updates answered 200 before SIGKILL, all stored once")
+        print(f"webhook: {len(answered_200)} of {IDEAS} updates answered 200 before {how}, all stored once")
 
         # Telegram delivers every update that was not answered 200 again, to the restarted worker.
         again = await stand.start_worker()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from web_client import CSRF, Browser, link_path
@@ -90,3 +91,29 @@ async def test_an_erased_person_is_signed_out_for_good(site: Browser) -> None:
     await site.story.press("sujin", sent.actions[0], room="dm:sujin")
     assert await site.story.count(WebSession) == 0 and await site.story.count(WebLoginLink) == 0
     assert (await site.get("/web/me")).status == 401
+
+
+async def _raw_status(site: Browser, request: bytes) -> int:
+    """The status line's code for `request` sent as raw bytes (a client library would not send them)."""
+    server = site.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
+
+
+async def test_cookies_of_bytes_that_are_not_utf8_are_an_unknown_session_not_a_500(site: Browser) -> None:
+    def get(cookie: bytes) -> bytes:
+        return b"GET /web/overview HTTP/1.1\r\nHost: x\r\nCookie: idearoom_session=" + cookie + b"\r\nConnection: close\r\n\r\n"
+
+    def login(cookie: bytes) -> bytes:
+        body = b"token=abc&csrf=%FF"
+        return (b"POST /web/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Cookie: idearoom_login=" + cookie + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+
+    assert await _raw_status(site, get(b"\xff\xfe")) == await _raw_status(site, get(b"unknown"))
+    assert await _raw_status(site, login(b"\xff\xfe")) == await _raw_status(site, login(b"unknown")) == 403

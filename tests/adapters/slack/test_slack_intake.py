@@ -108,18 +108,30 @@ async def test_malformed_signed_bodies_get_400_and_the_bot_keeps_running(slack: 
     assert await slack.count(Idea) == 1
 
 
-async def test_a_bad_timestamp_or_undecodable_bytes_get_401_before_anything_is_read(slack: SlackStand) -> None:
+async def test_a_bad_timestamp_or_signature_gets_401_before_anything_is_read(slack: SlackStand) -> None:
     body = json.dumps(event_callback(idea_event(slack, "위조")))
-    for timestamp in ("abc", "", "1e9", "١٧٠٠٠٠٠٠٠٠", str(int(time.time())) + "0" * 20):
-        headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=00", "Content-Type": "application/json"}
+    now = str(int(time.time()))
+    odd_headers = [(timestamp, "v0=00") for timestamp in ("abc", "", "1e9", "١٧٠٠٠٠٠٠٠٠", now + "0" * 20)]
+    odd_headers += [(now, "v0=서명"), (now, "v0=é" + "0" * 63)]  # not ASCII: compare_digest would raise on str
+    for timestamp, signature in odd_headers:
+        headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature, "Content-Type": "application/json"}
         status, text = await slack.post_raw(body, headers)
-        assert status == 401 and "Traceback" not in text, timestamp
+        assert status == 401 and "Traceback" not in text, (timestamp, signature)
+    assert await slack.count(InboxEvent) == 0 and await slack.count(Idea) == 0
+    assert await slack.event(idea_event(slack, "그래도 받는 아이디어")) == 200
+
+
+async def test_signed_bytes_that_are_not_utf8_are_a_malformed_body(slack: SlackStand) -> None:
     raw = b"\xff\xfe{"
     now = str(int(time.time()))
     async with slack.http.post(slack.url, data=raw, headers={
         "X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign_bytes(raw, now), "Content-Type": "application/json",
     }) as response:
-        assert response.status == 401  # Slack signs UTF-8 text only: these bytes cannot come from it
+        assert response.status == 400, await response.text()  # the signature holds: malformed, not forged
+    async with slack.http.post(slack.url, data=raw, headers={
+        "X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign_bytes(b"other", now), "Content-Type": "application/json",
+    }) as response:
+        assert response.status == 401
     assert await slack.count(InboxEvent) == 0 and await slack.count(Idea) == 0
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.sqlite_loop import loop_connector
+
 
 SQLITE_BUSY_SECONDS = 30
 # Every primary key is a 32-bit INTEGER: a larger id names no row (PostgreSQL would refuse it).
@@ -32,7 +34,8 @@ class Session(AsyncSession):
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Make an engine; SQLite gets WAL, foreign keys and a generous busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
+        # Statements of a transaction run on the loop, BEGIN IMMEDIATE and COMMIT in the connection's thread.
+        engine = create_async_engine(url, async_creator=loop_connector(url, SQLITE_BUSY_SECONDS), **kwargs)
 
         @sa.event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

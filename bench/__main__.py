@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HELPERS = {"common", "data"}  # modules the benchmarks share, not benchmarks themselves
+HELPERS = {"common", "counts", "data"}  # modules the benchmarks share, not benchmarks themselves
 
 
 def benchmarks() -> list[str]:

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -45,6 +46,15 @@ IN_FLIGHT = 8  # Slack event requests posted at once (Slack itself delivers even
 TARGET = 0.5  # issue 18: at least half the bare library's rate
 
 Run = Callable[[int, int], Awaitable[float]]  # (round, ideas) -> ideas per second
+# CPU milliseconds per idea of the last measured burst (the process's, fakes included): on a loaded
+# host the rates follow the CPU each idea needs, so this is the steadier figure to compare.
+last_cpu_ms = 0.0
+
+
+def _timed(count: int, start: float, cpu: float) -> float:
+    global last_cpu_ms
+    last_cpu_ms = (time.process_time() - cpu) * 1000 / count
+    return count / (time.perf_counter() - start)
 
 
 class Replies:
@@ -103,10 +113,10 @@ async def telegram_burst(fake: FakeTelegramAPI, chat: int, count: int, tag: str)
     replies = Replies(fake.delivered, chat)
     replies()
     before = replies.count
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     push_ideas(fake, chat, count, tag)
     await wait_for_replies(fake, replies, before + count)
-    return count / (time.perf_counter() - start)
+    return _timed(count, start, cpu)
 
 
 async def telegram_bare(fake: FakeTelegramAPI, chat: int, ideas: int) -> float:
@@ -179,10 +189,10 @@ async def slack_burst(fake: FakeSlackAPI, url: str, channel: str, count: int, ta
     replies = Replies(fake.delivered, channel)
     replies()
     before = replies.count
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await post_events(url, channel, count, tag)
     await wait_for_replies(fake, replies, before + count)
-    return count / (time.perf_counter() - start)
+    return _timed(count, start, cpu)
 
 
 def bolt_endpoint(bolt: Any) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -254,8 +264,13 @@ async def compare(name: str, bare: Run, bot: Run, ideas: int, rounds: int) -> tu
     bare_rates, bot_rates = [], []
     for round_ in range(rounds):
         bare_rates.append(await bare(round_, ideas))
+        bare_cpu = last_cpu_ms
         bot_rates.append(await bot(round_, ideas))
-        print(f"  {name} round {round_ + 1}: bare {bare_rates[-1]:7.1f}/s, bot {bot_rates[-1]:7.1f}/s", flush=True)
+        print(
+            f"  {name} round {round_ + 1}: bare {bare_rates[-1]:7.1f}/s ({bare_cpu:.1f} ms CPU per idea), "
+            f"bot {bot_rates[-1]:7.1f}/s ({last_cpu_ms:.1f} ms CPU per idea); load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     return name, statistics.median(bare_rates), statistics.median(bot_rates)
 
 

@@ -57,6 +57,10 @@ ATTEMPTS = 3  # a lost race or a deadlock: run again at once, this often in all
 RECONNECT_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 
 
+# Built once: building a statement costs more CPU than SQLite takes to run it.
+_ROOM = select(Room).where(Room.platform == sa.bindparam("platform"), Room.external_id == sa.bindparam("external_id"))
+
+
 @dataclass
 class _Answer:
     toast: str | None = None
@@ -268,9 +272,7 @@ class Core:
         return await resolve_actor(session, actor, now=self.clock.now(), handle_platforms=self.handle_platforms)
 
     async def _room(self, session: AsyncSession, place: Place, person: Person) -> Room:
-        room = (
-            await session.exec(select(Room).where(Room.platform == place.platform, Room.external_id == place.chat_id))
-        ).first()
+        room = (await session.exec(_ROOM, params={"platform": place.platform, "external_id": place.chat_id})).first()
         # A direct chat is its person's (erasure removes it with them); one from before this was kept learns it now.
         owner = person.id if place.is_direct else None
         title = clean_name(place.title)

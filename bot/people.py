@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +17,13 @@ from storage.tables import CommitteeMember, Identity, Person
 
 # The bot's own account for what it does by itself (reminders, the scheduler); never a way to reach anyone.
 SYSTEM_PLATFORM = "system"
+
+
+_ACCOUNT_AND_PERSON = (
+    select(Identity, Person)
+    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+    .where(Identity.platform == bindparam("platform"), Identity.external_id == bindparam("external_id"))
+)
 
 
 async def account(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
@@ -35,14 +43,8 @@ async def resolve_actor(
 ) -> tuple[Identity, Person]:
     """The account and person of whoever acts; a first-time account becomes a person of its own."""
     username = clean_name(actor.username) or None
-    # The account and its person in one statement: this runs for every event.
-    known = (
-        await session.exec(
-            select(Identity, Person)
-            .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
-            .where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
-        )
-    ).first()
+    # The account and its person in one statement, built once: this runs for every event.
+    known = (await session.exec(_ACCOUNT_AND_PERSON, params={"platform": actor.platform, "external_id": actor.user_id})).first()
     if known is not None:
         found, owner = known
         if username and found.username != username:

@@ -14,6 +14,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.sqlite_loop import loop_connector
+
 
 SQLITE_BUSY_SECONDS = 30
 # Every primary key is a 32-bit INTEGER: a larger id names no row (PostgreSQL would refuse it).
@@ -32,7 +34,8 @@ class Session(AsyncSession):
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Make an engine; SQLite gets WAL, foreign keys and a generous busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
+        # Statements of a transaction run on the loop, BEGIN IMMEDIATE and COMMIT in the connection's thread.
+        engine = create_async_engine(url, async_creator=loop_connector(url, SQLITE_BUSY_SECONDS), **kwargs)
 
         @sa.event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -102,10 +105,17 @@ class Database:
         await self.engine.dispose()
 
 
+_IGNORING_INSERTS: dict[tuple[str, Any], Any] = {}
+
+
 async def insert_ignoring_conflict(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
     """Insert a row unless a unique constraint already holds it; True when it was inserted."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(**values).on_conflict_do_nothing()
-    result = await session.exec(statement)
+    # One statement per table, values as parameters: compiled once and cached (building it for
+    # every event cost more CPU than SQLite takes to run it).
+    statement = _IGNORING_INSERTS.get((dialect, table))
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = _IGNORING_INSERTS.setdefault((dialect, table), insert(table.__table__).on_conflict_do_nothing())
+    result = await session.exec(statement, params=values)
     return bool(result.rowcount)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -27,16 +28,36 @@ def period_keys(moment: datetime) -> list[str]:
     return [ALL_TIME, f"{local.year}", f"{local.year}-Q{(local.month - 1) // 3 + 1}", f"{local.year}-{local.month:02d}"]
 
 
-async def _add_to_totals(session: AsyncSession, person_id: int, points: int, moment: datetime) -> None:
-    """Add an entry's points to its running totals in one atomic upsert (concurrent awards add up)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(PointTotal).values([dict(person_id=person_id, period=key, points=points) for key in period_keys(moment)])
-    statement = statement.on_conflict_do_update(
+def _totals_upsert(dialect: str) -> Any:
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(PointTotal.__table__)  # type: ignore[attr-defined]
+    return statement.on_conflict_do_update(
         index_elements=["person_id", "period"],
         set_={"points": PointTotal.points + statement.excluded.points},
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+
+
+# Built once: building a statement costs more CPU than SQLite takes to run it (a multi-row VALUES
+# is even compiled afresh every time); executed with parameters, each is compiled once and cached.
+_TOTALS_UPSERT = {dialect: _totals_upsert(dialect) for dialect in ("sqlite", "postgresql")}
+_KEY_PROBE = select(PointEntry.id).where(PointEntry.award_key == sa.bindparam("award_key")).limit(1)
+_STAGE_COUNT = (
+    select(func.count())
+    .select_from(PointEntry)
+    .where(
+        PointEntry.person_id == sa.bindparam("person_id"),
+        PointEntry.stage == sa.bindparam("stage"),
+        PointEntry.points > 0,
+        PointEntry.created_at >= sa.bindparam("since"),
+        PointEntry.created_at < sa.bindparam("until"),
+    )
+)
+
+
+async def _add_to_totals(session: AsyncSession, person_id: int, points: int, moment: datetime) -> None:
+    """Add an entry's points to its running totals, each an atomic upsert (concurrent awards add up)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    rows = [dict(person_id=person_id, period=key, points=points) for key in period_keys(moment)]
+    await session.exec(_TOTALS_UPSERT[dialect], params=rows)  # type: ignore[call-overload]
 
 
 async def award(
@@ -95,7 +116,7 @@ def _redo_key(base_key: str, count: int) -> str:
 
 
 async def _exists(session: AsyncSession, award_key: str) -> bool:
-    return (await session.exec(select(PointEntry.id).where(PointEntry.award_key == award_key).limit(1))).first() is not None
+    return (await session.exec(_KEY_PROBE, params={"award_key": award_key})).first() is not None
 
 
 async def reverse_live(
@@ -171,16 +192,5 @@ async def total(session: AsyncSession, person_id: int, period: str = ALL_TIME) -
 
 async def count_stage(session: AsyncSession, person_id: int, stage: str, since: datetime, until: datetime) -> int:
     """How many entries of `stage` a person got within [since, until) (for daily caps)."""
-    return (
-        await session.exec(
-            select(func.count())
-            .select_from(PointEntry)
-            .where(
-                PointEntry.person_id == person_id,
-                PointEntry.stage == stage,
-                PointEntry.points > 0,
-                PointEntry.created_at >= since,
-                PointEntry.created_at < until,
-            )
-        )
-    ).one()
+    params = {"person_id": person_id, "stage": stage, "since": since, "until": until}
+    return (await session.exec(_STAGE_COUNT, params=params)).one()

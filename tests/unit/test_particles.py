@@ -24,6 +24,16 @@ from bot.i18n.particles import particle
         ("2147483648", "2147483648을"),  # 팔
         ("제안 #4", "제안 #4를"),  # 사
         ("'주제'", "'주제'를"),  # quotes are looked through
+        ("/topic", "/topic을"),  # 토픽: what the closest-command answer names
+        ("/web", "/web을"),  # 웹
+        ("/help", "/help를"),  # 헬프
+        ("/link", "/link를"),  # 링크
+        ("/report", "/report를"),  # 리포트
+        ("/support", "/support를"),  # 서포트
+        ("/idea", "/idea를"),  # 아이디어
+        ("/invite", "/invite를"),  # 인바이트
+        ("/proposal", "/proposal을"),  # 프로포절
+        ("chat", "chat을"),  # 챗
     ],
 )
 def test_object_particle(word: str, expected: str) -> None:

@@ -62,7 +62,7 @@ async def test_a_scripted_month_prints_no_particle_fallback_and_no_dash_for_an_e
     assert "마감: 2026. 3. 31.(화)까지" in month
     assert "박민지 주무관님이 올리신 아이디어가 제안 #1 '버스정류장 온열의자와 바람막이 도입'에 반영되었습니다" in proposals
     assert "제안 #2는 지금 '숙성 중' 상태라서 채택할 수 없습니다." in proposals
-    assert "'/주제 추천'은 알 수 없는 명령입니다" in odds
+    assert "'/주제 추천'은 없는 명령어입니다" in odds
     assert "'/아이디어여'는 없는 명령어입니다. 혹시 /아이디어를 찾으셨나요?" in odds
     assert "✅ 박민지 주무관님께 10점을 지급했습니다(누적 " in odds
     assert "✅ 박민지 주무관님의 포인트에서 3점을 차감했습니다(누적 " in odds

@@ -61,7 +61,7 @@ async def test_new_is_for_organizers_and_refuses_bad_input_storing_nothing(story
     assert "사용법: /proposal new" in (await story.say("sujin", "/proposal new 제목만"))[0]
     assert "제목을 적어 주세요" in (await story.say("sujin", "/proposal new 1"))[0]
     assert "없는 아이디어 번호가 있습니다: #7, #9" in (await story.say("sujin", "/proposal new 1,7 9 제목"))[0]
-    assert "알 수 없는 명령" in (await story.say("sujin", "/proposal frobnicate 1"))[0]
+    assert "없는 명령어" in (await story.say("sujin", "/proposal frobnicate 1"))[0]
     assert "#5번 제안이 없습니다" in (await story.say("sujin", "/proposal 5"))[0]
     assert await rows(story, Proposal) == []
     [audit] = await rows(story, AuditEntry, AuditEntry.action == "refused")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.i18n import Translator, load_messages, placeholders, render
@@ -74,6 +76,15 @@ def test_english_counts_name_their_noun_in_the_right_number() -> None:
     english = Translator("en")
     assert english("topic.closed_counts", ideas=1, people=1) == "1 idea · 1 participant"
     assert "(s)" not in "".join(load_messages("en").values())
+    assert english("points.deduct_below_zero", name="최준호", balance=1, points=3).startswith("최준호 has 1 point in total")
+    assert english("proposal.show_under_review", department="교통정책과", due="2026-04-01 (Wed)", days=1).endswith("(1 day left)")
+
+
+def test_no_english_message_puts_a_bare_count_before_a_plural_noun() -> None:
+    """'1 points', '1 days left', '1 items': a count before its noun always goes through {n:one|many}."""
+    nouns = "ideas|points|members|items|minutes|days|people|characters|departments|supports|proposals|votes|hours"
+    bare = re.compile(r"\{[a-z_]+\} (?:" + nouns + r")\b")
+    assert {key: text for key, text in load_messages("en").items() if bare.search(text)} == {}
 
 
 def test_no_korean_message_hedges_a_particle_and_every_one_renders() -> None:

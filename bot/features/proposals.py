@@ -449,7 +449,11 @@ async def show(ctx: Context, proposal: Proposal) -> None:
     """One proposal: what it is, where it stands, who is behind it, and its history."""
     params = await notice_params(ctx, proposal, proposal.rejection_reason)
     lines = [ctx.t("proposal.show_title", number=proposal.id, title=proposal.title)]
-    lines.append(ctx.t("proposal.show_state", state=ctx.t(state_key(proposal.state)), department=params["department"]))
+    state = ctx.t(state_key(proposal.state))
+    if proposal.department_id is None:  # not "담당 부서: 담당 부서 미정"
+        lines.append(ctx.t("proposal.show_state_no_department", state=state))
+    else:
+        lines.append(ctx.t("proposal.show_state", state=state, department=params["department"]))
     lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or ctx.t("value.no_proposers")))  # type: ignore[arg-type]
     lines.append(ctx.t("proposal.show_ideas"))
     for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]

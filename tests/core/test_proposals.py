@@ -50,6 +50,7 @@ async def test_new_bundles_ideas_and_makes_their_authors_proposers(story: Story)
     assert (p.title, p.state) == ("버스정류장 온열의자 도입", ProposalState.draft)
     assert [pi.idea_id for pi in await rows(story, ProposalIdea)] == [1, 2, 3]
     [shown] = await story.say("jiwoo", "/proposal 1")
+    assert "상태: 초안 · 담당 부서는 아직 정해지지 않았습니다\n" in shown  # not "담당 부서: 담당 부서 미정"
     assert "상태: 초안" in shown and "제안자: 박민지, 최준호" in shown and "#2 버스정류장에 바람막이를 설치해 주세요 (👍 0)" in shown
     assert any("제안 #1 '버스정류장 온열의자 도입'에 반영" in t for t in story.to_person("junho"))
 

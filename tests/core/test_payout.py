@@ -84,7 +84,7 @@ async def test_the_xlsx_has_the_report_look_and_a_totals_row(quarter, tmp_path: 
     rows = [list(row) for row in sheet.iter_rows(min_row=header, values_only=True)]
     assert rows[0] == HEADER
     assert rows[1] == [1, "박직원", "주무관", "교통정책과", 11, 20, 30, 0, 0, 0, -3, 58, "장려상", "parkstaff"]
-    assert rows[-1] == ["합계", "3명", None, None, 13, 20, 60, 0, 0, 0, 12, 105, "장려상 2", None]
+    assert rows[-1] == ["합계", "3명", None, None, 13, 20, 60, 0, 0, 0, 12, 105, "장려상 2명", None]
     assert all(c.font.name == "맑은 고딕" for row in sheet.iter_rows() for c in row if c.value is not None)
     assert sheet.cell(row=header + 1, column=11).number_format == "#,##0;-#,##0;0"
 

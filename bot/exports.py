@@ -108,7 +108,7 @@ def payout_table(rows: list[PayoutRow], period: Period, t: Translator) -> Table:
         None,
     ]
     return Table(
-        period.label,
+        official_period(period.label, t.locale),  # the tab reads "2026년 1분기", as the title does
         t("payout.title", period=official_period(period.label, t.locale)),
         columns,
         values,

@@ -25,7 +25,7 @@ from bot.proposals.queries import (
     notice_params,
     proposers,
 )
-from bot.proposals.states import LISTING_ORDER, can_move, state_key
+from bot.proposals.states import LISTING_ORDER, bot_actor_key, can_move, state_key
 from bot.proposals.workflow import (
     answer_supplement,
     days_left_when_paused,
@@ -513,8 +513,7 @@ async def _supplement_note(ctx: Context, proposal: Proposal) -> str:
 def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_person: int | None) -> str:
     """Who made a change; a change the bot carried out names what decided it, never the bot."""
     if transition.actor_id is not None and transition.actor_id == bot_person:
-        revived = transition.from_state == S.maturing and transition.to_state == S.submitted
-        return ctx.t("proposal.actor_committee" if revived else "proposal.actor_automatic")
+        return ctx.t(bot_actor_key(transition.from_state, transition.to_state))
     return name or ctx.t("proposal.actor_automatic")
 
 

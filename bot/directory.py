@@ -165,7 +165,7 @@ async def import_directory(session: AsyncSession, path: Path) -> tuple[int, int]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise DirectoryError([(1, f"not UTF-8 text ({error.reason})")]) from error
+        raise DirectoryError([Problem(1, "directory.not_utf8")]) from error
     return await store_directory(session, parse_directory(text))
 
 

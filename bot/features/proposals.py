@@ -129,7 +129,10 @@ async def offer_departments(ctx: Context, proposal: Proposal) -> None:
     buttons = []
     for rank, department in enumerate(departments, start=1):
         head = await ctx.session.get(Person, department.head_person_id) if department.head_person_id else None
-        lines.append(ctx.t("proposal.route_line", rank=rank, department=department.name, head=head.name if head else "-"))
+        if head is None:  # said, not a "-" where the head's name goes
+            lines.append(ctx.t("proposal.route_line_no_head", rank=rank, department=department.name))
+        else:
+            lines.append(ctx.t("proposal.route_line", rank=rank, department=department.name, head=head.name))
         buttons.append([Button(ctx.t("proposal.route_button", department=department.name), f"route:{proposal.id}:{department.id}")])
     lines.append(ctx.t("proposal.route_footer", number=proposal.id, department=departments[0].name))
     ctx.reply("\n".join(lines), buttons)

@@ -8,7 +8,9 @@ import pytest
 
 from bot import routing
 from bot.ranker import Ranker
-from storage.tables import Proposal, ProposalState
+from sqlmodel import select
+
+from storage.tables import Department, Proposal, ProposalState
 from tests.harness import Story
 
 rows = Story.rows
@@ -103,3 +105,15 @@ async def test_other_people_are_answered_while_the_analyser_loads(story: Story, 
     assert any("아이디어 #1번을 등록했습니다" in text for text in answered)
     picked = await asyncio.wait_for(pick, timeout=120)
     assert picked[1].splitlines()[1] == "1. 교통정책과 — 김도현 부서장님"
+
+
+async def test_a_suggested_department_without_a_head_says_so_instead_of_a_dash(story: Story) -> None:
+    await parking_proposal(story)
+    async with story.app.db.session() as session:
+        [transport] = (await session.exec(select(Department).where(Department.name == "교통정책과"))).all()
+        transport.head_person_id = None  # the head left and nobody is registered yet
+        session.add(transport)
+        await session.commit()
+    [offer] = await story.say_sent("sujin", "/proposal submit 1")
+    assert offer.text.splitlines()[1] == "1. 교통정책과 — 부서장이 등록되어 있지 않아 아직 보낼 수 없습니다"
+    assert "— -" not in offer.text

@@ -510,7 +510,7 @@ async def _supplement_note(ctx: Context, proposal: Proposal) -> str:
             .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
         )
     ).first()
-    return note or "-"
+    return note or ctx.t("value.no_reason")
 
 
 def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_person: int | None) -> str:

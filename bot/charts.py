@@ -52,6 +52,8 @@ def chart_figures(report: "MonthReport", t: Translator) -> dict[str, Any]:
     """What the chart shows, labels in the reader's language, as JSON: drawn only when it is sent."""
     return {
         "month": report.period.label,
+        # Nothing at all happened (the text says so too); a month of points or revivals only is not empty.
+        "quiet": not report.departments and not report.decisions,
         "ideas_by_department": [[d.name, d.ideas] for d in report.departments if d.ideas],
         "decisions": [[t(state_key(s)), report.decisions[s]] for s in DECISIONS if report.decisions.get(s)],
         "labels": {
@@ -101,7 +103,7 @@ def render_chart(figures: dict[str, Any], directory: str | Path) -> Path:
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(10, 4.5), dpi=100)
         FigureCanvasAgg(figure)
-        if not departments and not decisions:
+        if figures.get("quiet", not departments and not decisions):
             _empty(figure.subplots(), labels["empty"], style, size=20)
         else:
             left, right = figure.subplots(1, 2)

@@ -34,7 +34,7 @@ from bot.messages import (
 )
 from bot.outbox import enqueue
 from bot.parsing import closest_command, parse
-from bot.people import resolve_actor
+from bot.people import resolve_actor, system_person
 from bot.ports import Clock
 from bot.registry import Registry
 from bot.text import clean_name, strip_control_characters
@@ -211,20 +211,7 @@ class Core:
 
     async def system_context(self, session: AsyncSession, room: Room | None = None) -> Context:
         """A context whose actor is the bot, for work no person started."""
-        identity = (
-            await session.exec(select(Identity).where(Identity.platform == SYSTEM, Identity.external_id == SYSTEM))
-        ).first()
-        if identity is None:
-            person = Person(name="idearoom", created_at=self.clock.now())
-            session.add(person)
-            await session.flush()
-            assert person.id is not None
-            identity = Identity(person_id=person.id, platform=SYSTEM, external_id=SYSTEM, can_message=False)
-            session.add(identity)
-            await session.flush()
-        system_person = await session.get(Person, identity.person_id)
-        assert system_person is not None
-        person = system_person
+        person, identity = await system_person(session, self.clock.now())
         if room is None:
             room = Room(id=0, platform=SYSTEM, external_id=SYSTEM)  # never stored: no room is involved
         place = Place(room.platform, room.external_id, room.title, room.is_direct)

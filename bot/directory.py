@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.demo_org import DEMO_DEPARTMENTS, DEMO_ORGANIZER, DEMO_STAFF
+from bot.i18n import Translator
 from storage.tables import Department, Identity, Person
 
 COLUMNS = ("handle", "name", "department", "role", "duties", "rank")
@@ -27,12 +28,26 @@ ACCOUNT_SUFFIX = "_id"  # a `<platform>_id` column holds the person's user id on
 ROLES = ("staff", "head", "organizer")
 
 
-class DirectoryError(Exception):
-    """A CSV file that cannot be imported; `problems` lists `(line, message)` pairs."""
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one line, as a catalog key and its values: read in the reader's language."""
 
-    def __init__(self, problems: list[tuple[int, str]]) -> None:
-        super().__init__("; ".join(f"line {line}: {message}" for line, message in problems))
+    line: int
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+class DirectoryError(Exception):
+    """A CSV file that cannot be imported; `problems` names each bad line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        english = Translator("en")
+        super().__init__("; ".join(f"line {p.line}: {english(p.key, **p.params)}" for p in problems))
         self.problems = problems
+
+    def messages(self, t: Translator) -> list[tuple[int, str]]:
+        """`(line, message)` pairs in the language of `t`."""
+        return [(p.line, t(p.key, **p.params)) for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -52,9 +67,9 @@ def parse_directory(text: str) -> list[DirectoryRow]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in ("handle", "name", "department", "role") if c not in (reader.fieldnames or [])]
     if missing:
-        raise DirectoryError([(1, f"missing columns: {', '.join(missing)}")])
+        raise DirectoryError([Problem(1, "directory.missing_columns", {"columns": ", ".join(missing)})])
     rows: list[DirectoryRow] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[Problem] = []
     seen: dict[str, int] = {}
     duties: dict[str, tuple[int, str]] = {}
     heads: dict[str, int] = {}
@@ -68,32 +83,32 @@ def parse_directory(text: str) -> list[DirectoryRow]:
         )
         row = DirectoryRow(line=line, accounts=accounts, **values)
         if None in record:
-            problems.append((line, "more fields than columns"))
+            problems.append(Problem(line, "directory.extra_fields"))
         if not row.handle or not row.handle.replace("_", "").replace(".", "").replace("-", "").isalnum():
-            problems.append((line, f"handle must be letters, digits, '.', '-' or '_': {row.handle!r}"))
+            problems.append(Problem(line, "directory.bad_handle", {"handle": row.handle}))
         if not row.name:
-            problems.append((line, "name is empty"))
+            problems.append(Problem(line, "directory.no_name"))
         if row.role not in ROLES:
-            problems.append((line, f"role must be one of {', '.join(ROLES)}: {row.role!r}"))
+            problems.append(Problem(line, "directory.bad_role", {"roles": ", ".join(ROLES), "role": row.role}))
         if row.role == "head" and not row.department:
-            problems.append((line, "a head needs a department"))
+            problems.append(Problem(line, "directory.head_without_department"))
         if row.handle in seen:
-            problems.append((line, f"handle {row.handle!r} already on line {seen[row.handle]}"))
+            problems.append(Problem(line, "directory.handle_twice", {"handle": row.handle, "first": seen[row.handle]}))
         seen.setdefault(row.handle, line)
         if row.role == "head":
             if row.department in heads:
-                problems.append((line, f"{row.department} already has a head on line {heads[row.department]}"))
+                problems.append(Problem(line, "directory.two_heads", {"department": row.department, "first": heads[row.department]}))
             heads.setdefault(row.department, line)
         if row.duties and row.department:
             earlier = duties.get(row.department)
             if earlier and earlier[1] != row.duties:
-                problems.append((line, f"duties of {row.department} differ from line {earlier[0]}"))
+                problems.append(Problem(line, "directory.duties_differ", {"department": row.department, "first": earlier[0]}))
             duties.setdefault(row.department, (line, row.duties))
         rows.append(row)
     if problems:
         raise DirectoryError(problems)
     if not rows:
-        raise DirectoryError([(1, "no rows")])
+        raise DirectoryError([Problem(1, "directory.no_rows")])
     return rows
 
 
@@ -150,7 +165,7 @@ async def import_directory(session: AsyncSession, path: Path) -> tuple[int, int]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise DirectoryError([(1, f"not UTF-8 text ({error.reason})")]) from error
+        raise DirectoryError([Problem(1, "directory.not_utf8")]) from error
     return await store_directory(session, parse_directory(text))
 
 

@@ -104,11 +104,11 @@ def payout_table(rows: list[PayoutRow], period: Period, t: Translator) -> Table:
         None,
         *[sum(r.by_column.get(s, 0) for r in rows) for s in stages],
         sum(r.total for r in rows),
-        " · ".join(f"{grade} {n}" for grade, n in graded.items()),
+        " · ".join(t("report.xlsx.tally_people", label=grade, count=n) for grade, n in graded.items()),
         None,
     ]
     return Table(
-        period.label,
+        official_period(period.label, t.locale),  # the tab reads "2026년 1분기", as the title does
         t("payout.title", period=official_period(period.label, t.locale)),
         columns,
         values,

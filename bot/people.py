@@ -26,6 +26,22 @@ _ACCOUNT_AND_PERSON = (
 )
 
 
+async def system_person(session: AsyncSession, now: datetime) -> tuple[Person, Identity]:
+    """The bot's own person and account, made the first time: the actor of what no one person did."""
+    identity = await account(session, SYSTEM_PLATFORM, SYSTEM_PLATFORM)
+    if identity is None:
+        person = Person(name="idearoom", created_at=now)
+        session.add(person)
+        await session.flush()
+        assert person.id is not None
+        identity = Identity(person_id=person.id, platform=SYSTEM_PLATFORM, external_id=SYSTEM_PLATFORM, can_message=False)
+        session.add(identity)
+        await session.flush()
+    system = await session.get(Person, identity.person_id)
+    assert system is not None
+    return system, identity
+
+
 async def account(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
     """The stored account `platform:external_id`, if the bot has seen or been told about it."""
     query = select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)

@@ -38,8 +38,9 @@ class _Local:
         return moment.astimezone(self.tz).replace(tzinfo=None, second=0, microsecond=0) if moment else None
 
 
-def _tally(t: Translator, counts: Counter[str], key_of: Any) -> str:
-    return " · ".join(f"{t(key_of(state))} {n}" for state, n in counts.items())
+def _tally(t: Translator, counts: Counter[str], key_of: Any, unit: str = "items") -> str:
+    """'채택 1건 · 불채택 2건': each count with its unit (건, or 명 for people), as in the header row."""
+    return " · ".join(t(f"report.xlsx.tally_{unit}", label=t(key_of(state)), count=n) for state, n in counts.items())
 
 
 def summary_table(report: MonthReport, details: MonthDetails, t: Translator, title: str, empty: bool) -> Table:
@@ -132,7 +133,7 @@ def topic_table(details: MonthDetails, t: Translator, title: str, local: _Local)
         [i.topic, i.department, i.head, local.day(i.invited_at), t(f"invitation.state_{i.state}"), local.day(i.answered_at) or t("report.xlsx.no_answer")]
         for i in details.invitations
     ]
-    answers = _tally(t, Counter(i.state for i in details.invitations), lambda s: f"invitation.state_{s}")
+    answers = _tally(t, Counter(i.state for i in details.invitations), lambda s: f"invitation.state_{s}", "people")
     totals = [t("report.xlsx.total"), t("report.xlsx.heads_of", count=len(rows)), None, None, answers, None]
     empty = t("report.xlsx.no_invitations") if details.topics else t("report.xlsx.empty")
     return Table(

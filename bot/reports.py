@@ -132,15 +132,19 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
 
 def report_text(report: MonthReport, t: Translator) -> str:
     """The report as a chat message in the reader's language; departments are numbered as in the chart."""
-    rate = f"{report.adoption_rate:.0%}" if report.adoption_rate is not None else t("value.no_rate")
     states = ", ".join(
-        f"{t(state_key(s))} {report.proposals_by_state[s]}" for s in LISTING_ORDER if report.proposals_by_state.get(s)
+        t("report.state_count", state=t(state_key(s)), count=report.proposals_by_state[s])
+        for s in LISTING_ORDER
+        if report.proposals_by_state.get(s)
     )
+    rate = report.adoption_rate
     lines = [
         t("report.title", month=official_period(report.period.label, t.locale)),
         t("report.ideas", ideas=report.ideas, participants=report.participants),
-        t("report.proposals", count=report.proposals_created, states=states or t("value.no_proposals_yet")),
-        t("report.decisions", adopted=report.adopted, rejected=report.rejected, rate=rate),
+        t("report.proposals", count=report.proposals_created, states=states) if states else t("report.no_proposals"),
+        t("report.decisions", adopted=report.adopted, rejected=report.rejected, rate=f"{rate:.0%}")
+        if rate is not None
+        else t("report.no_decisions"),
         t("report.points", points=report.points_given),
     ]
     if report.departments:

@@ -157,6 +157,7 @@ async def people_erase(settings: Settings, args: argparse.Namespace) -> int:
 
 async def directory_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.directory import DirectoryError, import_directory
+    from bot.i18n import Translator
     from storage.db import Database
     from storage.migrate import upgrade
 
@@ -170,7 +171,7 @@ async def directory_import(settings: Settings, args: argparse.Namespace) -> int:
         async with db.session() as session:
             departments, people = await import_directory(session, path)
     except DirectoryError as error:
-        for line, message in error.problems:
+        for line, message in error.messages(Translator("en")):  # the command line speaks English
             print(f"{path}:{line}: {message}", file=sys.stderr)
         print("nothing was imported", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from bot.config import Settings
+from bot.i18n import Translator
 from bot.ports import Adapter, AdapterPlugin, Clock
 from bot.ranker import ranker
 from scheduler.leader import Leadership, asyncpg_dsn
@@ -127,7 +128,7 @@ class Worker:
                 web_on = False
                 print(f"web dashboard not started: {error}", file=sys.stderr)
         if web_on and self.console is not None:
-            print(f"웹 대시보드 (web dashboard): {app.settings.web_url}/web  — 로그인: /in dm 에서 /web", flush=True)
+            print(Translator(app.settings.locale)("console.web_banner", url=f"{app.settings.web_url}/web"), flush=True)
         app.start_sender()
         if self.scheduler is None:
             return

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.dates import official_datetime
 from bot.i18n import Translator
 from bot.ports import ManualClock
 from scheduler.firing import FireReport
@@ -32,11 +33,8 @@ def clock_command(
     core = runner.core
     tz = core.settings.tz
 
-    weekdays = t("clock.weekdays").split(",")
-
     def shown(when: datetime) -> str:
-        local = when.astimezone(tz)
-        return f"{local:%Y-%m-%d %H:%M} ({weekdays[local.weekday()]})"
+        return official_datetime(when.astimezone(tz), t.locale)
 
     async def on_step(when: datetime, report: FireReport) -> None:
         if report.sent:

@@ -400,7 +400,7 @@ class Dashboard:
         try:
             counts = await files.import_directory_upload(self.db, data, viewer.person_id, self.now())
         except DirectoryError as error:
-            return await self._directory_page(request, viewer, 400, problems=error.problems)
+            return await self._directory_page(request, viewer, 400, problems=error.messages(Translator(viewer.locale)))
         return await self._directory_page(request, viewer, imported=counts)
 
     @guarded(ORGANIZER)

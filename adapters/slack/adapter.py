@@ -31,7 +31,7 @@ from adapters.slack.mrkdwn import escape
 from adapters.slack.people import SlackPeople
 from adapters.slack.settings import SlackSettings
 from bot.ports import Host
-from bot.features.home import home_of_account
+from bot.features.home import home_of_account, official_local
 from bot.i18n import Translator
 from bot.inbox import InboxClosed
 from bot.messages import ButtonPress, Incoming, Outcome
@@ -231,7 +231,7 @@ class SlackAdapter:
         summary = await home_of_account(self.app.db, PLATFORM, user_id)
         person = summary.person if summary else None
         t = Translator((person.locale if person and person.locale else None) or settings.locale)
-        view = home_view(summary, t, lambda when, fmt: when.astimezone(settings.tz).strftime(fmt), self.app.clock.now())
+        view = home_view(summary, t, official_local(settings.tz, t.locale), self.app.clock.now())
         try:
             await self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as error:

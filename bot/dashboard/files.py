@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.charts import chart_figures, render_chart
 from bot.config import Settings
-from bot.directory import DirectoryError, parse_directory, store_directory
+from bot.directory import DirectoryError, Problem, parse_directory, store_directory
 from bot.exports import payout_rows, write_points
 from bot.i18n import Translator
 from bot.personal_data import collect
@@ -41,7 +41,7 @@ async def import_directory_upload(db: Database, data: bytes, actor_id: int, now:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise DirectoryError([(1, f"not UTF-8 text ({error.reason})")]) from error
+        raise DirectoryError([Problem(1, "directory.not_utf8")]) from error
     rows = parse_directory(text)
     async with db.session() as session:
         counts = await store_directory(session, rows)

@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.committee.minutes import MinutesRow, minutes_rows
 from bot.points.periods import Period
 from bot.proposals.queries import ideas_of, proposers
-from bot.proposals.states import LISTING_ORDER
+from bot.people import SYSTEM_PLATFORM, account
+from bot.proposals.states import LISTING_ORDER, bot_actor_key
 from storage.tables import (
     AuditEntry,
     CommitteeMeeting,
@@ -119,6 +120,7 @@ class TimelineStep:
     actor: str
     reason: str
     undone: bool
+    by: str = ""  # the catalog key naming what decided a change the bot recorded (자문단 의결), never the bot
 
 
 @dataclass
@@ -142,7 +144,13 @@ async def proposal_detail(session: AsyncSession, number: int, now: datetime) -> 
         await session.exec(select(ProposalTransition).where(ProposalTransition.proposal_id == number).order_by(col(ProposalTransition.id)))
     ).all()
     actors = await _names(session, Person, {t.actor_id for t in transitions})
-    timeline = [TimelineStep(t.at, t.from_state, t.to_state, actors.get(t.actor_id or 0, ""), t.reason, t.undone) for t in transitions]
+    bot = await account(session, SYSTEM_PLATFORM, SYSTEM_PLATFORM)
+    timeline = [
+        TimelineStep(t.at, t.from_state, t.to_state, "", t.reason, t.undone, bot_actor_key(t.from_state, t.to_state))
+        if bot is not None and t.actor_id == bot.person_id
+        else TimelineStep(t.at, t.from_state, t.to_state, actors.get(t.actor_id or 0, ""), t.reason, t.undone)
+        for t in transitions
+    ]
     answers = [t.reason for t in transitions if not t.undone and t.to_state in (S.adopted, S.rejected, S.supplement) and t.reason]
     overdue, soon = _review_flags(proposal, now)
     return ProposalDetail(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.committee.rules import recused
+from bot.dates import official_date, official_datetime
 from bot.i18n import Translator
 from bot.people import person_of_account
 from storage.db import Database
@@ -218,6 +219,16 @@ async def waiting_for(session: AsyncSession, person: Person, *, organizer: bool 
 
 
 Local = Callable[[datetime, str], str]
+
+
+def official_local(tz: tzinfo, locale: str) -> Local:
+    """A `Local` writing dates as 공문 do ('2026. 4. 1.(수)', and '… 14:00' when the format has a time)."""
+
+    def local(when: datetime, fmt: str) -> str:
+        moment = when.astimezone(tz)
+        return official_datetime(moment, locale) if "%H" in fmt else official_date(moment.date(), locale)
+
+    return local
 
 
 def waiting_line(item: Waiting, t: Translator, local: Local, escape: Callable[[str], str] = lambda text: text) -> str:

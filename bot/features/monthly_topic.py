@@ -79,7 +79,7 @@ async def monthly_topic_due(ctx: Context, reminder: Reminder) -> None:
             room = await ctx.session.get(Room, room_id)
             if room is None or topic.id in chosen:
                 continue
-            closes = ctx.date(topic.closes_at, organizer) if topic.closes_at else "-"
+            closes = ctx.date(topic.closes_at, organizer) if topic.closes_at else t("value.no_date")
             lines.append(t("scheduler.monthly_topic_already", room=room.title or room.external_id, title=topic.title, date=closes))
         if not grouped and not active:
             lines.append(t("scheduler.monthly_topic_no_candidates"))

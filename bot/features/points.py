@@ -157,7 +157,9 @@ async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
     kinds = [PERIODS[w] for w in words if w in PERIODS]
     unknown = [w for w in words if w not in PERIODS and w not in DEPARTMENT_WORDS]
     if unknown or len(kinds) > 1:
-        raise UserError("points.leaderboard_usage")
+        # Answered in the words it was asked in: /순위 주간 is shown the Korean period words.
+        typed_in_korean = not command.shown.isascii()
+        raise UserError("points.leaderboard_usage_korean" if typed_in_korean else "points.leaderboard_usage", command=command.shown)
     kind = kinds[0] if kinds else "month"
     # The running totals are kept by the office's (Asia/Seoul) calendar.
     period = current(kind, ctx.now(), ledger.TOTALS_TIME_ZONE)

@@ -25,7 +25,7 @@ from bot.proposals.queries import (
     notice_params,
     proposers,
 )
-from bot.proposals.states import LISTING_ORDER, can_move, state_key
+from bot.proposals.states import LISTING_ORDER, bot_actor_key, can_move, state_key
 from bot.proposals.workflow import (
     answer_supplement,
     days_left_when_paused,
@@ -129,7 +129,10 @@ async def offer_departments(ctx: Context, proposal: Proposal) -> None:
     buttons = []
     for rank, department in enumerate(departments, start=1):
         head = await ctx.session.get(Person, department.head_person_id) if department.head_person_id else None
-        lines.append(ctx.t("proposal.route_line", rank=rank, department=department.name, head=head.name if head else "-"))
+        if head is None:  # said, not a "-" where the head's name goes
+            lines.append(ctx.t("proposal.route_line_no_head", rank=rank, department=department.name))
+        else:
+            lines.append(ctx.t("proposal.route_line", rank=rank, department=department.name, head=head.name))
         buttons.append([Button(ctx.t("proposal.route_button", department=department.name), f"route:{proposal.id}:{department.id}")])
     lines.append(ctx.t("proposal.route_footer", number=proposal.id, department=departments[0].name))
     ctx.reply("\n".join(lines), buttons)
@@ -449,7 +452,11 @@ async def show(ctx: Context, proposal: Proposal) -> None:
     """One proposal: what it is, where it stands, who is behind it, and its history."""
     params = await notice_params(ctx, proposal, proposal.rejection_reason)
     lines = [ctx.t("proposal.show_title", number=proposal.id, title=proposal.title)]
-    lines.append(ctx.t("proposal.show_state", state=ctx.t(state_key(proposal.state)), department=params["department"]))
+    state = ctx.t(state_key(proposal.state))
+    if proposal.department_id is None:  # not "담당 부서: 담당 부서 미정"
+        lines.append(ctx.t("proposal.show_state_no_department", state=state))
+    else:
+        lines.append(ctx.t("proposal.show_state", state=state, department=params["department"]))
     lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or ctx.t("value.no_proposers")))  # type: ignore[arg-type]
     lines.append(ctx.t("proposal.show_ideas"))
     for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
@@ -503,14 +510,13 @@ async def _supplement_note(ctx: Context, proposal: Proposal) -> str:
             .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
         )
     ).first()
-    return note or "-"
+    return note or ctx.t("value.no_reason")
 
 
 def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_person: int | None) -> str:
     """Who made a change; a change the bot carried out names what decided it, never the bot."""
     if transition.actor_id is not None and transition.actor_id == bot_person:
-        revived = transition.from_state == S.maturing and transition.to_state == S.submitted
-        return ctx.t("proposal.actor_committee" if revived else "proposal.actor_automatic")
+        return ctx.t(bot_actor_key(transition.from_state, transition.to_state))
     return name or ctx.t("proposal.actor_automatic")
 
 

@@ -49,14 +49,21 @@ def _number(digits: str) -> int:
     return _MYRIADS[(zeros // 4 - 1) % 4]
 
 
+_VOWELS = frozenset("aeiouy")
+
+
 def _latin(word: str) -> int:
     if len(word) == 1 or (word.isupper() and len(word) <= 4):  # an acronym is spelled: PDF 피디에프
         return _LETTER_NAME.get(word[-1].lower(), NONE)
     word = word.lower()
     if word.endswith("l"):
         return RIEUL
-    if word.endswith(("m", "n", "ng", "k", "p", "t", "me", "ne")):  # room 룸, slack 슬랙, name 네임
+    if word.endswith(("m", "n", "ng", "me", "ne", "ck")):  # room 룸, name 네임, check-in 체크인, block 블록
         return OTHER
+    if word[-1] in "bcpkt":
+        # A stop after one short vowel is a final consonant (topic 토픽, web 웹, chat 챗); after
+        # another consonant it takes 으 (help 헬프, link 링크, report 리포트, support 서포트).
+        return NONE if word[-2] not in _VOWELS else OTHER
     return NONE  # minji 민지, user 유저, code 코드
 
 

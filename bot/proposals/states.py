@@ -47,3 +47,8 @@ def resting_state(to_state: str) -> str:
 def state_key(state: str) -> str:
     """The catalog key of a state's name (제출됨, 채택, 숙성 중 …)."""
     return f"proposal.state.{state}"
+
+
+def bot_actor_key(from_state: str, to_state: str) -> str:
+    """What a history names for a change the bot's own account recorded: the committee's revival, else the schedule."""
+    return "proposal.actor_committee" if (from_state, to_state) == (S.maturing, S.submitted) else "proposal.actor_automatic"

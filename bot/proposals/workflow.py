@@ -14,6 +14,7 @@ from bot.errors import NotAllowed, UserError
 from bot.idea_comments import comment_lines
 from bot.messages import Button
 from bot.office_hours import OfficeHours, day_after, due_day, end_of_day
+from bot.people import system_person
 from bot.points import ledger
 from bot.proposals.queries import (
     department_of,
@@ -118,9 +119,12 @@ async def move(
     reason: str = "",
     action_key: str | None = None,
     notice_key: str | None = None,
+    actor: Person | None = None,
     **fields: Any,
 ) -> ProposalTransition:
-    """One change of state: checked, recorded, audited, published, and told to every proposer."""
+    """One change of state: checked, recorded, audited, published, and told to every proposer.
+
+    `actor` is who the history names when it is not the person acting (the committee, for its chair)."""
     from_state = proposal.state
     if not can_move(from_state, to_state):
         raise UserError(
@@ -134,7 +138,7 @@ async def move(
         proposal_id=proposal.id,  # type: ignore[arg-type]
         from_state=from_state,
         to_state=to_state,
-        actor_id=ctx.person.id,
+        actor_id=(actor or ctx.person).id,
         reason=reason,
         at=ctx.now(),
     )
@@ -210,7 +214,15 @@ async def reopen_review_reminders(ctx: Context, proposal: Proposal) -> None:
     )
 
 
-async def submit(ctx: Context, proposal: Proposal, department: Department, *, reason: str = "", revival: bool = False) -> None:
+async def submit(
+    ctx: Context,
+    proposal: Proposal,
+    department: Department,
+    *,
+    reason: str = "",
+    revival: bool = False,
+    actor: Person | None = None,
+) -> None:
     """Send the proposal to a department's head with a review due date and its reminders."""
     if department.head_person_id is None:
         raise UserError("proposal.no_head", department=department.name)
@@ -230,6 +242,7 @@ async def submit(ctx: Context, proposal: Proposal, department: Department, *, re
         reason=reason,
         action_key="proposal.action.revive" if revival else None,
         notice_key="proposal.notice.revived" if revival else None,
+        actor=actor,
         **fields,
     )
     await schedule_review(ctx, proposal, department.head_person_id)
@@ -250,7 +263,10 @@ async def revive_proposal(
     department = department or await department_of(ctx, proposal)
     if department is None:
         raise UserError("proposal.department_needed", number=proposal.id)
-    await submit(ctx, proposal, department, reason=reason, revival=True)
+    # The committee's decision is the committee's, whether its chair closed the vote or the clock did:
+    # the history names it ("자문단 의결"), not the chair who pressed close.
+    committee = (await system_person(ctx.session, ctx.now()))[0] if by_committee else None
+    await submit(ctx, proposal, department, reason=reason, revival=True, actor=committee)
     await ctx.publish("proposal.revived", proposal=proposal, by_committee=by_committee)
 
 

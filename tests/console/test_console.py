@@ -48,7 +48,7 @@ async def test_a_scripted_session_shows_ideas_supports_and_the_ranking_in_korean
     assert lines[0].startswith("1. #1 버스정류장에 온열의자를") and lines[0].endswith("박민지 · 👍 2")
     assert lines[1].startswith("2. #2 신호등에") and lines[1].endswith("최준호 · 👍 1")
     assert lines[2].startswith("3. #3 공원 산책로에") and lines[2].endswith("정서연 · 👍 0")
-    assert "/idea 명령은 토론방에서만 쓸 수 있습니다." in transcript
+    assert "/idea 명령어는 토론방에서만 쓸 수 있습니다." in transcript
     assert "종료 뒤에는" not in transcript
 
 

@@ -40,7 +40,37 @@ ODDS_AND_ENDS = """\
 /committee add seoyeon
 /committee remove seoyeon
 /help
+/as minji
+/topik
+/순위 주간
+/report 2026-02
 """
+
+# What may be Latin in a Korean answer: commands and their words, placeholders, handles, paths, formats.
+_NOT_PROSE = (
+    r"\[[^\]]*→ /press [^\]]*\]",  # a button: its label is Korean, its action is the console's
+    r"\[→ \w+ 개인 메시지\]",
+    r"/[A-Za-z가-힣]+(?: (?:[a-z]+|inv_\d+))*",  # /proposal adopt, /visit held, /start inv_1
+    r"<[^>]+>",
+    r"'[a-z]+'",  # a handle: 'minji'로
+    r"\S+\.(?:png|json|xlsx|csv)\)?",
+    r"YYYY-MM(?:-DD)?|HH:MM",
+    r"^idearoom 콘솔입니다",  # the product's name
+)
+
+
+def english_in(transcript: str) -> list[str]:
+    """The bot's lines with a Latin word left once commands, placeholders and handles are taken out."""
+    found = []
+    for line in transcript.splitlines():
+        if line.startswith(("> ", "이제 ")) or line.strip().startswith(("/", "★ /")):
+            continue  # what was typed, the console's echo of /as, and /help's synopses (the words typed)
+        prose = line
+        for pattern in _NOT_PROSE:
+            prose = re.sub(pattern, "", prose)
+        if re.search(r"[A-Za-z]{3,}", prose):
+            found.append(line)
+    return found
 
 
 def hedges_in(transcript: str) -> list[str]:
@@ -54,6 +84,7 @@ async def test_a_scripted_month_prints_no_particle_fallback_and_no_dash_for_an_e
     transcript = "\n".join((month, proposals, odds))
 
     assert hedges_in(transcript) == []
+    assert english_in(transcript) == []  # e.g. "사용법: /leaderboard [month|quarter|year]" for /순위 주간
     assert not re.search(r"(— -|: -|\(-\))$", transcript, re.MULTILINE)
     assert "'minji'로 '아이디어방'에 있습니다" in month  # not "'minji'(으)로 '아이디어방' 방에"
     assert "'seoyeon'으로 말합니다" in month
@@ -62,10 +93,14 @@ async def test_a_scripted_month_prints_no_particle_fallback_and_no_dash_for_an_e
     assert "마감: 2026. 3. 31.(화)까지" in month
     assert "박민지 주무관님이 올리신 아이디어가 제안 #1 '버스정류장 온열의자와 바람막이 도입'에 반영되었습니다" in proposals
     assert "제안 #2는 지금 '숙성 중' 상태라서 채택할 수 없습니다." in proposals
-    assert "'/주제 추천'은 알 수 없는 명령입니다" in odds
+    assert "'/주제 추천'은 없는 명령어입니다" in odds
     assert "'/아이디어여'는 없는 명령어입니다. 혹시 /아이디어를 찾으셨나요?" in odds
     assert "✅ 박민지 주무관님께 10점을 지급했습니다(누적 " in odds
     assert "✅ 박민지 주무관님의 포인트에서 3점을 차감했습니다(누적 " in odds
+    assert "상태: 초안 · 담당 부서는 아직 정해지지 않았습니다" in odds and "담당 부서: 담당 부서 미정" not in odds
+    assert "'/topik'은 없는 명령어입니다. 혹시 /topic을 찾으셨나요?" in odds
+    assert "사용법: /순위 [이번달|분기|올해] 또는 /순위 부서 [이번달|분기|올해]" in odds
+    assert "이번 달 만든 제안은 없습니다." in odds and "이번 달 검토를 마친 제안은 없습니다." in odds  # 2026년 2월
 
 
 async def test_full_width_digits_count_as_digits(sqlite_url: str) -> None:

@@ -78,7 +78,7 @@ async def test_a_month_of_the_topic_in_the_console(sqlite_url: str) -> None:
 
     # Only the organizer picks; the pick is announced with its closing date.
     refused = after(transcript, "> minji@아이디어방: /topic pick")
-    assert refused.splitlines()[1] == "[아이디어방] 🤖 이 명령은 혁신담당관실 담당자만 쓸 수 있습니다."
+    assert refused.splitlines()[1] == "[아이디어방] 🤖 이 명령어는 혁신담당관실 담당자만 쓸 수 있습니다."
     pick = after(transcript, "> sujin@아이디어방: /topic pick")
     assert "[아이디어방] 🤖 📢 이번 달 토론주제가 정해졌습니다: '버스정류장 신호등 안전'" in pick
     assert "    마감: 2026. 3. 31.(화)까지." in pick

@@ -92,7 +92,7 @@ def after(transcript: str, line: str) -> str:
 
 async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
     setup = await start(sqlite_url, SETUP, "2026-03-31T08:00")
-    assert "🕘 현재 시각: 2026-03-31 08:00 (화)" in setup
+    assert "🕘 현재 시각: 2026. 3. 31.(화) 08:00" in setup
     assert "다음 알림: 2026. 4. 6.(월) 09:00" in setup
 
     # The bot is stopped and started again on the same database before and during the quarter.
@@ -101,7 +101,7 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
     transcript = spring + summer
 
     monthly = after(transcript, "/clock 2026-04-01T09:00")
-    assert "🕘 2026-04-01 09:00 (수)" in monthly
+    assert "🕘 2026. 4. 1.(수) 09:00" in monthly
     # April's topic was picked in March: the reminder says so instead of asking to pick one.
     assert "[→ sujin 개인 메시지] 🤖 📅 4월 토론주제가 모든 방에서 정해져 있습니다." in monthly
 

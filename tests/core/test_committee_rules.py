@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.dashboard.queries import proposal_detail
 from storage.tables import CommitteeMeeting, CommitteeOutcome, CommitteeVote, Proposal
 from tests.core.test_committee import maturing_proposal
 from tests.harness import Story
@@ -172,6 +173,12 @@ async def test_the_chair_closes_the_vote_and_the_minutes_go_to_the_room(clocked:
     assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지" in minutes and "재상정 0표 · 유지 2표 · 투표 2/3명" in minutes
     assert any(t.startswith("📝") for t in story.to_person("sujin")) and any(t.startswith("📝") for t in story.to_person("junho"))
     assert "이미 집계되어" in (await story.press("junho", f"{vote}:{shade}:revive", room="dm:junho") or "")
+    # The committee decided, not its chair: the history says so as when the clock closes the vote.
+    history = (await story.say("sujin", f"/proposal {heated}"))[0]
+    assert "숙성 중 → 제출됨 (자문단 의결) — 2026년 2분기 자문단 재상정 결정" in history and "(한지우)" not in history
+    async with story.app.db.session() as session:  # the dashboard's timeline of the proposal says the same
+        detail = await proposal_detail(session, heated, clocked.clock.now())
+    assert detail is not None and [(s.actor, s.by) for s in detail.timeline][-1] == ("", "proposal.actor_committee")
     sent = len(story.gateway.sent)
     await clocked.move_to("2026-06-15T18:00")  # the automatic close finds the vote closed
     assert not any(s.text.startswith("📝") for s in story.gateway.sent[sent:])

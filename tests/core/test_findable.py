@@ -98,7 +98,8 @@ async def test_todo_lists_what_waits_for_each_person(march: Story, clock: Manual
     ]
     # Organizers confirm visits too, so the visit waits for them as well.
     assert "현장 방문 #1" in (await march.dm("sujin", "/todo"))[0]
-    await march.dm("dohyun", "/visit held 1")
+    # The Korean words the help names work for the head too: /방문 진행 is /visit held.
+    assert (await march.dm("dohyun", "/방문 진행 1"))[0].startswith("✅ 현장 방문 #1의 진행을 확인했습니다")
     await march.dm("minji", "/proposal answer 2 정류장별 비용을 첨부합니다")
     assert (await march.dm("minji", "/todo"))[0] == "지금 처리하실 일은 없습니다."
     assert "현장 방문" not in (await march.dm("dohyun", "/todo"))[0]

@@ -22,7 +22,7 @@ async def test_staff_see_only_what_staff_can_do(story: Story) -> None:
 async def test_a_head_sees_the_review_but_not_the_organizer_lines(story: Story) -> None:
     shown = (await story.say("dohyun", "/help"))[0]
 
-    assert "/proposal adopt <번호>(/제안 채택)" in shown and "/visit <초대번호>" in shown
+    assert "/proposal adopt <번호>(/제안 채택)" in shown and "/visit <초대번호>" in shown and "/visit held <방문번호>(/방문 진행)" in shown
     assert shown.count("/proposal done") == 1
     assert "★" not in shown and "/주제 선정" not in shown
 
@@ -33,9 +33,9 @@ async def test_committee_members_see_revival_and_organizers_see_everything(story
     organizer = (await story.say("sujin", "/help"))[0]
 
     assert "/proposal revive <번호> [사유](/제안 재상정)" in member and "/proposal adopt" not in member
-    for line in ("★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정)", "/proposal adopt", "/proposal revive", "/visit"):
+    for line in ("★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정)", "/proposal adopt", "/proposal revive", "/visit <초대번호>"):
         assert organizer.count(line) == 1
-    assert "(★ 표시는 혁신담당관실 담당자 전용 명령입니다)" in organizer
+    assert "(★ 표시는 혁신담당관실 담당자 전용 명령어입니다)" in organizer
 
 
 async def test_only_the_chair_sees_how_to_close_the_committee_vote(story: Story) -> None:
@@ -67,8 +67,12 @@ async def test_an_unknown_command_suggests_the_closest_one_in_the_language_typed
     english = (await story.say("minji", "/ideaa 정류장"))[0]
     korean = (await story.say("minji", "/아이디여 정류장"))[0]
     nothing_close = (await story.say("minji", "/xyzzy"))[0]
+    topic = (await story.say("minji", "/topik"))[0]
+    report = (await story.say("minji", "/reportt 2026-03"))[0]
 
     assert english.startswith("'/ideaa'는 없는 명령어입니다. 혹시 /idea를 찾으셨나요?")
+    assert topic.startswith("'/topik'은 없는 명령어입니다. 혹시 /topic을 찾으셨나요?")  # 토픽을, not "/topic를"
+    assert report.startswith("'/reportt'는 없는 명령어입니다. 혹시 /report를 찾으셨나요?")  # 리포트를
     assert korean.startswith("'/아이디여'는 없는 명령어입니다. 혹시 /아이디어를 찾으셨나요?")
     assert nothing_close == "'/xyzzy'는 없는 명령어입니다. /help 로 쓸 수 있는 명령어를 확인해 주세요."
 
@@ -78,9 +82,9 @@ async def test_a_korean_alias_is_echoed_as_typed(story: Story) -> None:
     proposal = (await story.say("minji", "/제안 보류 1"))[0]
     points = (await story.say("minji", "/포인트 환전"))[0]
 
-    assert topic.startswith("'/주제 추천'은 알 수 없는 명령입니다.")
-    assert proposal.startswith("'/제안 보류'는 알 수 없는 명령입니다.")
-    assert points.startswith("'/포인트 환전'은 알 수 없는 명령입니다.")
+    assert topic.startswith("'/주제 추천'은 없는 명령어입니다.")
+    assert proposal.startswith("'/제안 보류'는 없는 명령어입니다.")
+    assert points.startswith("'/포인트 환전'은 없는 명령어입니다.")
 
 
 async def test_full_width_and_other_compatibility_forms_are_read_as_typed_plainly(story: Story) -> None:

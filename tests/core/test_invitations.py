@@ -107,7 +107,7 @@ async def test_bad_invitations_get_a_clear_answer_and_store_nothing(month: Story
 
 async def test_only_organizers_invite_and_the_attempts_are_audited(month: Story) -> None:
     [refused] = await month.say("minji", "/invite 교통")
-    assert refused == "이 명령은 혁신담당관실 담당자만 쓸 수 있습니다."
+    assert refused == "이 명령어는 혁신담당관실 담당자만 쓸 수 있습니다."
     assert await month.press("minji", "invite:1:1") == refused
     assert await count(month, Invitation) == 0
     refusals = await rows(month, AuditEntry, AuditEntry.action == "refused")
@@ -144,7 +144,7 @@ async def test_declining_tells_the_room_and_the_organizer(month: Story) -> None:
 
 async def test_a_field_visit_is_asked_for_in_the_direct_chat_and_a_bad_date_is_asked_again(month: Story) -> None:
     await month.say("sujin", "/invite 교통")
-    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "개인 대화로 현장 방문 일정을 적어 주세요."
+    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "봇과의 1:1 대화에 현장 방문 일정을 적어 주세요."
     question = month.to_person("dohyun")[-1]
     assert question.startswith("📍 현장 방문 일정을 알려 주세요 (초대 #1).") and "2026-03-09 14:00" in question
     [unreadable] = await month.dm("dohyun", "다음 주 화요일 오후")
@@ -347,7 +347,7 @@ async def test_a_visit_is_confirmed_by_command_only_after_it_and_one_that_did_no
 async def test_a_head_who_accepted_can_still_propose_a_field_visit(month: Story) -> None:
     await month.say("sujin", "/invite 교통")
     await month.press("dohyun", "inv:1:accept", room="dm:dohyun")
-    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "개인 대화로 현장 방문 일정을 적어 주세요."
+    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "봇과의 1:1 대화에 현장 방문 일정을 적어 주세요."
     answer, *_ = await month.dm("dohyun", "2026-03-20 14:00 시청역 버스정류장")
     assert answer.startswith("📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장.")
     assert month.in_room()[-1].startswith("📍 현장 방문 안내: 교통정책과 김도현 부서장님이")

@@ -77,14 +77,14 @@ async def test_the_csv_has_rank_department_points_per_stage_total_and_grade_with
 
 async def test_the_xlsx_has_the_report_look_and_a_totals_row(quarter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path, _ = await export_points_file(quarter, "2026-Q1", "xlsx", str(tmp_path / "q1.xlsx"), now=WRITTEN)
-    sheet = load_workbook(path)["2026-Q1"]
+    sheet = load_workbook(path)["2026년 1분기"]
     assert sheet["A1"].value == "2026년 1분기 미소포인트 지급 내역"
     assert sheet["A2"].value == "작성 부서: 혁신담당관실" and sheet["A3"].value == "작성일: 2026. 4. 1."
     header = sheet[sheet.freeze_panes].row - 1
     rows = [list(row) for row in sheet.iter_rows(min_row=header, values_only=True)]
     assert rows[0] == HEADER
     assert rows[1] == [1, "박직원", "주무관", "교통정책과", 11, 20, 30, 0, 0, 0, -3, 58, "장려상", "parkstaff"]
-    assert rows[-1] == ["합계", "3명", None, None, 13, 20, 60, 0, 0, 0, 12, 105, "장려상 2", None]
+    assert rows[-1] == ["합계", "3명", None, None, 13, 20, 60, 0, 0, 0, 12, 105, "장려상 2명", None]
     assert all(c.font.name == "맑은 고딕" for row in sheet.iter_rows() for c in row if c.value is not None)
     assert sheet.cell(row=header + 1, column=11).number_format == "#,##0;-#,##0;0"
 
@@ -110,7 +110,7 @@ def test_a_bad_awards_table_is_refused_with_what_is_wrong(tmp_path: Path) -> Non
 
 async def test_a_period_without_points_says_so(quarter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path, count = await export_points_file(quarter, "2025-Q4", "xlsx", str(tmp_path / "empty.xlsx"), now=WRITTEN)
-    sheet = load_workbook(path)["2025-Q4"]
+    sheet = load_workbook(path)["2025년 4분기"]
     assert count == 0 and sheet["A5"].value == "이 기간에는 아직 적립된 미소포인트가 없습니다"
 
 
@@ -119,7 +119,7 @@ def test_the_command_line_writes_both_formats_and_refuses_a_bad_period(tmp_path:
     monkeypatch.setenv("IDEAROOM_DATABASE_URL", url)
     monkeypatch.setenv("IDEAROOM_LOCALE", "ko")
     assert main(["points", "export", "--period", "2026-Q1", "--format", "xlsx", "--output", str(tmp_path / "p.xlsx")]) == 0
-    assert load_workbook(tmp_path / "p.xlsx")["2026-Q1"]["A1"].value == "2026년 1분기 미소포인트 지급 내역"
+    assert load_workbook(tmp_path / "p.xlsx")["2026년 1분기"]["A1"].value == "2026년 1분기 미소포인트 지급 내역"
     assert main(["points", "export", "--period", "2026-03", "--output", str(tmp_path / "p.csv")]) == 0
     assert (tmp_path / "p.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert main(["points", "export", "--period", "2026-Q5"]) == 2

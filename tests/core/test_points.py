@@ -147,6 +147,8 @@ async def test_leaderboard_for_people_and_departments(story: Story) -> None:
         "우리 부서: 3개 부서 중 2위 (2점)",
     ]
     assert "사용법: /leaderboard" in (await story.say("minji", "/leaderboard weekly"))[0]
+    # Asked in Korean, answered with the Korean words that work (not "/leaderboard [month|quarter|year]").
+    assert (await story.say("minji", "/순위 주간"))[0] == "사용법: /순위 [이번달|분기|올해] 또는 /순위 부서 [이번달|분기|올해]"
 
 
 async def test_invitation_accepted_and_field_visit_held_pay_the_head(story: Story) -> None:

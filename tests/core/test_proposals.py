@@ -50,6 +50,7 @@ async def test_new_bundles_ideas_and_makes_their_authors_proposers(story: Story)
     assert (p.title, p.state) == ("버스정류장 온열의자 도입", ProposalState.draft)
     assert [pi.idea_id for pi in await rows(story, ProposalIdea)] == [1, 2, 3]
     [shown] = await story.say("jiwoo", "/proposal 1")
+    assert "상태: 초안 · 담당 부서는 아직 정해지지 않았습니다\n" in shown  # not "담당 부서: 담당 부서 미정"
     assert "상태: 초안" in shown and "제안자: 박민지, 최준호" in shown and "#2 버스정류장에 바람막이를 설치해 주세요 (👍 0)" in shown
     assert any("제안 #1 '버스정류장 온열의자 도입'에 반영" in t for t in story.to_person("junho"))
 
@@ -61,7 +62,7 @@ async def test_new_is_for_organizers_and_refuses_bad_input_storing_nothing(story
     assert "사용법: /proposal new" in (await story.say("sujin", "/proposal new 제목만"))[0]
     assert "제목을 적어 주세요" in (await story.say("sujin", "/proposal new 1"))[0]
     assert "없는 아이디어 번호가 있습니다: #7, #9" in (await story.say("sujin", "/proposal new 1,7 9 제목"))[0]
-    assert "알 수 없는 명령" in (await story.say("sujin", "/proposal frobnicate 1"))[0]
+    assert "없는 명령어" in (await story.say("sujin", "/proposal frobnicate 1"))[0]
     assert "#5번 제안이 없습니다" in (await story.say("sujin", "/proposal 5"))[0]
     assert await rows(story, Proposal) == []
     [audit] = await rows(story, AuditEntry, AuditEntry.action == "refused")

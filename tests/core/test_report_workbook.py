@@ -112,7 +112,7 @@ async def test_a_busy_month_gives_one_sheet_per_subject_ready_for_a_gyeoljae(dat
     assert adopted[6] == "채택" and adopted[7].date() == date(2026, 3, 10)
     assert rejected[2] == "숙성 중" and rejected[6] == "불채택 (사유: 올해 예산이 이미 배정되었습니다)"
     assert draft[2:] == ("초안", "부서 미지정", "제출 전", "기한 없음", "결정 전", "결정 전")
-    assert proposals[4][:2] == ("합계", "3건") and proposals[4][6] == "채택 1 · 불채택 1"
+    assert proposals[4][:2] == ("합계", "3건") and proposals[4][6] == "채택 1건 · 불채택 1건"
     sheet = book["제안 현황"]
     first = sheet[sheet.freeze_panes].row
     assert sheet.cell(row=first, column=5).number_format == "yyyy. m. d."  # shown as 공문 write dates
@@ -121,11 +121,11 @@ async def test_a_busy_month_gives_one_sheet_per_subject_ready_for_a_gyeoljae(dat
     assert "토론주제: 버스정류장 신호등 안전 (2026. 3. 2. ~ 2026. 3. 31.)" in [c.value for c in book["토론주제·부서장 초대"]["A"]]
     assert topic[0] == ("토론주제", "부서", "부서장", "초대일", "답변", "답변일")
     assert topic[1][:3] == ("버스정류장 신호등 안전", "교통정책과", "김도현") and topic[1][4] == "수락"
-    assert topic[2][:2] == ("합계", "1명") and topic[2][4] == "수락 1"
+    assert topic[2][:2] == ("합계", "1명") and topic[2][4] == "수락 1명"
 
     visits = table(book["현장 방문"])
     assert visits[1][0] == datetime(2026, 3, 20, 14, 0) and visits[1][1:4] == ("시청역 버스정류장", "교통정책과", "김도현")
-    assert visits[1][5] == "예정" and visits[2][:2] == ("합계", "1건")
+    assert visits[1][5] == "예정" and visits[2][:2] == ("합계", "1건") and visits[2][5] == "예정 1건"
 
     assert book["자문단 심의 결과"]["A5"].value == EMPTY  # no meeting in March: said, not a header alone
 
@@ -173,4 +173,4 @@ async def test_the_committee_sheet_shows_the_votes_and_what_the_tally_decided(sq
     assert committee[1] == ("2026년 2분기", 1, "버스정류장 온열의자", 2, 1, "재상정")
     assert committee[2] == ("2026년 2분기", 2, "횡단보도 그늘막", 0, 2, "숙성 유지")
     assert committee[3] == ("2026년 2분기", 3, "공원 야간 조명", 1, 0, "정족수 미달")
-    assert committee[4] == ("합계", "3건", None, 3, 3, "재상정 1 · 숙성 유지 1 · 정족수 미달 1")
+    assert committee[4] == ("합계", "3건", None, 3, 3, "재상정 1건 · 숙성 유지 1건 · 정족수 미달 1건")

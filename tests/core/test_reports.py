@@ -38,7 +38,7 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         assert text.text.splitlines() == [
             "📊 2026년 11월 아이디어방 실적",
             "아이디어 2건 · 참여자 3명",
-            "이번 달 만든 제안 2건(초안 1, 채택 1)",
+            "이번 달 만든 제안 2건(초안 1건, 채택 1건)",
             "이번 달 검토 결과: 채택 1건 · 불채택 0건 (채택률 100%)",
             "지급된 미소포인트: 37점",
             "부서별 (아이디어: 소속 직원이 올린 건수, 제안: 부서로 보낸 건수):",
@@ -62,7 +62,14 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         assert hangul_font() is not None  # Korean labels render (bundled NanumGothic when none is installed)
         assert queued.state == "sent" and "path" not in queued.payload
         [quiet] = await story.say("jiwoo", "/report 2026-10")
-        assert "기록된 활동이 없습니다" in quiet
+        assert quiet.splitlines() == [  # an empty month says what is empty, not "0건(…)" or "채택률 검토 결과 없음"
+            "📊 2026년 10월 아이디어방 실적",
+            "아이디어 0건 · 참여자 0명",
+            "이번 달 만든 제안은 없습니다.",
+            "이번 달 검토를 마친 제안은 없습니다.",
+            "지급된 미소포인트: 0점",
+            "이 달에는 기록된 활동이 없습니다.",
+        ]
         assert "YYYY-MM" in (await story.say("jiwoo", "/report 2026-13"))[0]
         assert "YYYY-MM" in (await story.say("jiwoo", "/report 2026-Q4"))[0]
         assert "2027년 1월은 아직 시작되지 않은 달입니다." in (await story.say("jiwoo", "/report 2027-01"))[0]
@@ -126,6 +133,6 @@ async def test_the_chart_counts_what_the_month_decided_even_for_proposals_made_b
             queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "photo"))).one()
     finally:
         await story.close()
-    assert "이번 달 만든 제안 0건(아직 제안이 없습니다)" in text.text  # all three were made in March
+    assert "이번 달 만든 제안은 없습니다." in text.text  # all three were made in March
     assert "채택 1건 · 불채택 2건 (채택률 33%)" in text.text
     assert queued.payload["render"]["decisions"] == [["채택", 1], ["불채택", 2]]

@@ -36,7 +36,7 @@ async def test_a_supplement_request_stops_the_clock_until_the_proposers_answer(r
     [shown] = await review.say("minji", "/proposal 1")
     assert "🔎 교통정책과에서 검토 중입니다. 검토 기한: 2026. 4. 1.(수) (30일 남음)" in shown
     clock.advance(days=10)
-    assert await review.press("dohyun", "prop:1:supplement", room="dm:dohyun") == "개인 대화에 내용을 적어 주세요."
+    assert await review.press("dohyun", "prop:1:supplement", room="dm:dohyun") == "봇과의 1:1 대화에 내용을 적어 주세요."
     assert review.to_person("dohyun")[-1].startswith("제안 #1 '버스정류장 온열의자 도입'에 보완이 필요한 내용을")
     requested, *_ = await review.dm("dohyun", "설치 예정 정류장 목록과 예상 비용을 보완해 주세요")
     assert requested == (
@@ -74,7 +74,7 @@ async def test_a_supplement_request_stops_the_clock_until_the_proposers_answer(r
 
 
 async def test_the_reject_button_asks_the_reason_and_the_decision_reaches_the_room_and_organizers(review: Story) -> None:
-    assert await review.press("dohyun", "prop:1:reject", room="dm:dohyun") == "개인 대화에 내용을 적어 주세요."
+    assert await review.press("dohyun", "prop:1:reject", room="dm:dohyun") == "봇과의 1:1 대화에 내용을 적어 주세요."
     [cancelled] = await review.dm("dohyun", "취소")
     assert cancelled.startswith("제안 #1에 대한 처리를 그만두었습니다.")
     assert (await proposal(review)).state == ProposalState.submitted

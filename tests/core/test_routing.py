@@ -8,7 +8,9 @@ import pytest
 
 from bot import routing
 from bot.ranker import Ranker
-from storage.tables import Proposal, ProposalState
+from sqlmodel import select
+
+from storage.tables import Department, Proposal, ProposalState
 from tests.harness import Story
 
 rows = Story.rows
@@ -113,3 +115,15 @@ async def test_the_first_topic_a_newcomer_tries_names_the_civil_service_office(s
         "1. 민원여권과 — 노수빈 부서장님",
         "담당자는 버튼을 누르거나 /invite <번호 또는 부서명> 으로 부서장님을 토론방에 초대할 수 있습니다.",
     ]
+
+
+async def test_a_suggested_department_without_a_head_says_so_instead_of_a_dash(story: Story) -> None:
+    await parking_proposal(story)
+    async with story.app.db.session() as session:
+        [transport] = (await session.exec(select(Department).where(Department.name == "교통정책과"))).all()
+        transport.head_person_id = None  # the head left and nobody is registered yet
+        session.add(transport)
+        await session.commit()
+    [offer] = await story.say_sent("sujin", "/proposal submit 1")
+    assert offer.text.splitlines()[1] == "1. 교통정책과 — 부서장이 등록되어 있지 않아 아직 보낼 수 없습니다"
+    assert "— -" not in offer.text

@@ -74,7 +74,7 @@ async def test_bad_suggestions_get_a_clear_answer_and_store_nothing(month: Story
     assert "주제 제목을 적어 주세요" in (await month.say("minji", "/topic suggest  | 설명만 있습니다"))[0]
     [too_long] = await month.say("minji", "/topic suggest " + "가" * 101)
     assert "101자" in too_long and "100자 이내" in too_long
-    assert "알 수 없는 명령" in (await month.say("minji", "/topic frobnicate"))[0]
+    assert "없는 명령어" in (await month.say("minji", "/topic frobnicate"))[0]
     assert "#7번 토론주제 후보가 없습니다" in (await month.say("minji", "/topic support 7"))[0]
     assert "번호가 아닙니다" in (await month.say("minji", "/topic support abc"))[0]
     await month.say("minji", "/topic suggest 공원 야간 조명")
@@ -139,7 +139,7 @@ async def test_pick_by_number_until_a_date_and_the_refusals_around_it(month: Sto
 async def test_only_organizers_pick_and_close_and_the_attempts_are_audited(month: Story) -> None:
     await month.say("minji", BUS_STOPS)
     [refused] = await month.say("junho", "/topic pick 1")
-    assert refused == "이 명령은 혁신담당관실 담당자만 쓸 수 있습니다."
+    assert refused == "이 명령어는 혁신담당관실 담당자만 쓸 수 있습니다."
     await month.say("sujin", "/topic pick 1")
     assert await month.say("junho", "/topic close") == [refused]
     [topic] = await rows(month, Topic)

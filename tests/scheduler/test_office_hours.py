@@ -191,7 +191,7 @@ async def test_at_the_console_the_weekend_passes_quietly_and_monday_brings_the_r
     before_monday, monday = transcript.split("/clock 2026-04-13T09:00")
     weekend = before_monday.split("/clock 2026-04-12T23:00")[1]
     assert "그 사이 알림 0건을 보냈습니다" in weekend and "⏰ 알림: 주간 보고서를 올려 주세요" not in weekend
-    assert "🤖 ⏰ 알림: 주간 보고서를 올려 주세요" in monday and "🕘 2026-04-13 09:00 (월)" in monday
+    assert "🤖 ⏰ 알림: 주간 보고서를 올려 주세요" in monday and "🕘 2026. 4. 13.(월) 09:00" in monday
 
 
 async def test_a_new_kind_of_reminder_keeps_office_hours_without_doing_anything(clocked: ClockedStory) -> None:

@@ -80,3 +80,18 @@ def test_april_counts_what_the_month_decided_and_a_panel_without_data_says_so(tm
     image = draw(ideas_only, tmp_path, caplog)
     assert has_colour(image, BLUE) and not has_colour(image, GREEN)
     assert dark_pixels(image, (600, 180, 900, 270)) > 50  # "아직 자료가 없습니다" in the right panel
+
+
+def test_a_month_of_points_alone_is_not_drawn_as_a_month_without_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """June: a proposal revived by the committee and its points, no idea and no decision. The text lists
+    the department, so the chart must not say "이번 달은 아직 자료가 없습니다": each panel says it has nothing."""
+    june = quiet_month()
+    june.points_given = 10
+    june.departments = [DepartmentFigures("교통정책과", 0, 1, 10)]
+    assert chart_figures(june, Translator("ko"))["quiet"] is False
+    image = draw(june, tmp_path, caplog)
+    empty = draw(quiet_month(), tmp_path, caplog)
+    assert image.size == (1000, 450) and not has_colour(image, BLUE) and not has_colour(image, GREEN)
+    assert dark_pixels(image, (100, 180, 400, 270)) > 50 and dark_pixels(image, (600, 180, 900, 270)) > 50  # both panels
+    assert dark_pixels(image, (420, 180, 580, 270)) < dark_pixels(empty, (420, 180, 580, 270))  # not the one sentence across
+    assert dark_pixels(image, (0, 40, 1000, 80)) > dark_pixels(empty, (0, 40, 1000, 80))  # the panels' titles

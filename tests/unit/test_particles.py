@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.i18n import Translator, load_messages, placeholders, render
@@ -24,6 +26,16 @@ from bot.i18n.particles import particle
         ("2147483648", "2147483648을"),  # 팔
         ("제안 #4", "제안 #4를"),  # 사
         ("'주제'", "'주제'를"),  # quotes are looked through
+        ("/topic", "/topic을"),  # 토픽: what the closest-command answer names
+        ("/web", "/web을"),  # 웹
+        ("/help", "/help를"),  # 헬프
+        ("/link", "/link를"),  # 링크
+        ("/report", "/report를"),  # 리포트
+        ("/support", "/support를"),  # 서포트
+        ("/idea", "/idea를"),  # 아이디어
+        ("/invite", "/invite를"),  # 인바이트
+        ("/proposal", "/proposal을"),  # 프로포절
+        ("chat", "chat을"),  # 챗
     ],
 )
 def test_object_particle(word: str, expected: str) -> None:
@@ -64,6 +76,15 @@ def test_english_counts_name_their_noun_in_the_right_number() -> None:
     english = Translator("en")
     assert english("topic.closed_counts", ideas=1, people=1) == "1 idea · 1 participant"
     assert "(s)" not in "".join(load_messages("en").values())
+    assert english("points.deduct_below_zero", name="최준호", balance=1, points=3).startswith("최준호 has 1 point in total")
+    assert english("proposal.show_under_review", department="교통정책과", due="2026-04-01 (Wed)", days=1).endswith("(1 day left)")
+
+
+def test_no_english_message_puts_a_bare_count_before_a_plural_noun() -> None:
+    """'1 points', '1 days left', '1 items': a count before its noun always goes through {n:one|many}."""
+    nouns = "ideas|points|members|items|minutes|days|people|characters|departments|supports|proposals|votes|hours"
+    bare = re.compile(r"(?<!/)\{[a-z_]+\} (?:" + nouns + r")\b")  # not "/{command} departments"
+    assert {key: text for key, text in load_messages("en").items() if bare.search(text)} == {}
 
 
 def test_no_korean_message_hedges_a_particle_and_every_one_renders() -> None:

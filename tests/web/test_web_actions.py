@@ -110,6 +110,10 @@ async def test_a_bad_directory_file_is_refused_with_its_line_numbers_and_nothing
     text = await response.text()
     assert response.status == 400
     assert "3번째 줄" in text and "4번째 줄" in text and "아무것도 저장하지 않았습니다" in text
+    # What is wrong is said in Korean too, not "name is empty" or "role must be one of …".
+    assert "아이디는 영문자, 숫자, &#39;.&#39;, &#39;-&#39;, &#39;_&#39;만 쓸 수 있습니다" in text
+    assert "역할(role)은 staff, head, organizer 중 하나여야 합니다: &#39;chief&#39;" in text
+    assert "handle must be" not in text and "role must be" not in text
     assert await site.story.count(Person, Person.handle == "newbie") == 0 and await site.story.count(Department) == departments
     good = "handle,name,department,role,rank\nnewbie,신입,복지정책과,staff,주무관\n"
     response = await site.post("/web/directory", {"file": io.BytesIO(good.encode())})

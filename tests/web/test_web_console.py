@@ -39,7 +39,7 @@ def test_the_console_prints_the_dashboard_address_and_its_link_opens(tmp_path: P
                 link = found.group(1)
                 break
         assert link, "".join(seen)
-        assert f"웹 대시보드 (web dashboard): http://127.0.0.1:{port}/web" in "".join(seen)
+        assert f"웹 대시보드: http://127.0.0.1:{port}/web — 로그인: /in dm 에서 /web" in "".join(seen)  # in the bot's language
         with urllib.request.urlopen(link, timeout=30) as page:
             body = page.read().decode()
         assert page.status == 200 and "로그인" in body

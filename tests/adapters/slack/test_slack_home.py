@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.adapters.slack.stand import SlackStand
 
@@ -17,7 +18,10 @@ async def test_a_slack_name_equal_to_a_directory_handle_shows_only_that_accounts
     # minji is in the directory (handle "minji", Slack id UMINJI) and has points from her idea.
     await slack.command("minji", "/idea", "민원실 대기표를 문자로 알려 주세요")
     await slack.settle()
-    assert "박민지 주무관님의 아이디어방" in await home_of(slack, slack.user("minji"))
+    own = await home_of(slack, slack.user("minji"))
+    assert "박민지 주무관님의 아이디어방" in own
+    # The tab's dates as 공문 write them ("2026. 3. 2.(월) 09:00"), not "2026-03-02 09:00".
+    assert re.search(r"\d{4}\. \d{1,2}\. \d{1,2}\.\([월화수목금토일]\) \d\d:\d\d", own) and not re.search(r"\d{4}-\d\d-\d\d", own)
 
     # Someone else names their unlinked Slack account "minji".
     slack.fake.add_user("UOTHER", name="minji", real_name="다른사람")

@@ -27,6 +27,7 @@ from bot.messages import (
 from idearoom.settings import AppSettings
 from idearoom.wiring import App, build_app
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
+from tests.templates import copy_prepared
 
 PLATFORM = "test"
 
@@ -116,6 +117,7 @@ class Story:
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> "Story":
+        await copy_prepared(settings)  # a new database starts as a copy of a prepared one: prepare finds it ready
         app = build_app(settings, clock)
         await app.prepare(migrate=False)
         gateway = RecordingGateway()

@@ -25,9 +25,9 @@ from bot.messages import (
     SendResult,
 )
 from idearoom.settings import AppSettings
-from idearoom.wiring import App, build_app
+from idearoom.wiring import App
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
-from tests.templates import copy_prepared
+from tests.templates import prepared_app
 
 PLATFORM = "test"
 
@@ -117,9 +117,7 @@ class Story:
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> "Story":
-        await copy_prepared(settings)  # a new database starts as a copy of a prepared one: prepare finds it ready
-        app = build_app(settings, clock)
-        await app.prepare(migrate=False)
+        app = await prepared_app(settings, clock)  # a new database starts as a copy of a prepared one
         gateway = RecordingGateway()
         app.add_gateway(gateway)
         app.core.handle_platforms.add(PLATFORM)  # test people are named by their handles, as at the console

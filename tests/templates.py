@@ -12,7 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from bot.config import Settings
-from idearoom.wiring import build_app, load_demo_data
+from bot.ports import Clock
+from idearoom.wiring import App, build_app, load_demo_data
 
 # PostgreSQL: the fixtures hand each test an empty schema of its own. The first Story on one that is still empty
 # swaps in a prepared schema instead (the state App.prepare(migrate=False) leaves); after the test that schema
@@ -145,3 +146,11 @@ async def copy_prepared(settings: Settings) -> None:
     elif settings.database_url in fresh_schemas:
         fresh_schemas.discard(settings.database_url)
         await _swap_postgres(settings, str(url.query["search_path"]))
+
+
+async def prepared_app(settings: Settings, clock: Clock | None = None) -> App:
+    """`build_app` and `App.prepare(migrate=False)`, on a copy of a prepared database when it is new."""
+    await copy_prepared(settings)
+    app = build_app(settings, clock)
+    await app.prepare(migrate=False)
+    return app

@@ -8,6 +8,7 @@ from adapters.console import ConsoleAdapter
 from idearoom.wiring import build_app
 from bot.ports import Clock
 from tests.harness import test_settings
+from tests.templates import prepared_app
 
 
 async def run_console(
@@ -20,8 +21,11 @@ async def run_console(
     **settings: str,
 ) -> str:
     """Feed `script` to the console on a fresh app; returns everything it printed."""
-    app = build_app(test_settings(database_url, **settings), clock)
-    await app.prepare(migrate=migrate)
+    if migrate:
+        app = build_app(test_settings(database_url, **settings), clock)
+        await app.prepare(migrate=True)
+    else:
+        app = await prepared_app(test_settings(database_url, **settings), clock)
     out = io.StringIO()
     console = ConsoleAdapter(app, stdin=io.StringIO(script), out=out)
     app.add_gateway(console.gateway)

@@ -37,7 +37,7 @@ async def resolve_actor(
     known = (
         await session.exec(
             select(Identity, Person)
-            .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+            .join(Person, col(Person.id) == col(Identity.person_id))
             .where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
         )
     ).first()

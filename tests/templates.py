@@ -23,7 +23,7 @@ fresh_schemas: set[str] = set()  # schemas handed out and not used by a Story ye
 swapped_schemas: set[str] = set()  # schemas a prepared one was renamed to, to be recycled after the test
 _pool: list[str] = []
 _template: str | None = None  # the schema whose rows and sequences every prepared one gets back
-_sqlite_template: Path | None = None
+_sqlite_templates: dict[bool, Path] = {}  # by whether Alembic built the schema (migrate=True) or create_all
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -34,19 +34,18 @@ def _schema_url(url: str, schema: str) -> str:
     return make_url(url).update_query_dict({"search_path": schema}).render_as_string(hide_password=False)
 
 
-async def _prepare(settings: Settings) -> None:
+async def _prepare(settings: Settings, migrate: bool = False) -> None:
     app = build_app(settings)
-    await app.prepare(migrate=False)
+    await app.prepare(migrate=migrate)
     await app.close()
 
 
-async def _copy_sqlite(settings: Settings, path: Path) -> None:
-    global _sqlite_template
-    if _sqlite_template is None:
+async def _copy_sqlite(settings: Settings, path: Path, migrate: bool) -> None:
+    if migrate not in _sqlite_templates:
         template = Path(tempfile.mkdtemp(prefix="idearoom-template-")) / "idearoom.db"
-        await _prepare(settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{template}"}))
-        _sqlite_template = template
-    shutil.copyfile(_sqlite_template, path)
+        await _prepare(settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{template}"}), migrate)
+        _sqlite_templates[migrate] = template
+    shutil.copyfile(_sqlite_templates[migrate], path)
 
 
 async def _relations(connection: asyncpg.Connection, schema: str) -> list[str]:
@@ -132,25 +131,26 @@ async def drop_postgres_templates(url: str) -> None:
     _template = None
 
 
-async def copy_prepared(settings: Settings) -> None:
-    """Give a new database the state `App.prepare(migrate=False)` would build in it, from a prepared one.
+async def copy_prepared(settings: Settings, migrate: bool = False) -> None:
+    """Give a new database the state `App.prepare(migrate=...)` would build in it, from a prepared one.
 
     Only a database nobody has used yet qualifies (a SQLite file not there, a PostgreSQL schema the fixtures
-    made that is still empty); any other is left for `prepare` to bring up to date as before."""
+    made that is still empty); any other is left for `prepare` to bring up to date as before. On PostgreSQL
+    only create_all's schema is pooled: a migrated one is built by Alembic as before."""
     if not load_demo_data(settings):
         return
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:" and not Path(url.database).exists():
-            await _copy_sqlite(settings, Path(url.database))
-    elif settings.database_url in fresh_schemas:
+            await _copy_sqlite(settings, Path(url.database), migrate)
+    elif not migrate and settings.database_url in fresh_schemas:
         fresh_schemas.discard(settings.database_url)
         await _swap_postgres(settings, str(url.query["search_path"]))
 
 
-async def prepared_app(settings: Settings, clock: Clock | None = None) -> App:
-    """`build_app` and `App.prepare(migrate=False)`, on a copy of a prepared database when it is new."""
-    await copy_prepared(settings)
+async def prepared_app(settings: Settings, clock: Clock | None = None, *, migrate: bool = False) -> App:
+    """`build_app` and `App.prepare(migrate=...)`, on a copy of a prepared database when it is new."""
+    await copy_prepared(settings, migrate)
     app = build_app(settings, clock)
-    await app.prepare(migrate=False)
+    await app.prepare(migrate=migrate)
     return app

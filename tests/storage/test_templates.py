@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,13 +15,15 @@ from sqlmodel import SQLModel
 
 from tests import templates
 from tests.conftest import POSTGRES_URL
+from idearoom.wiring import App
 from tests.harness import Story, test_settings
+from tests.templates import prepared_app
 
 
-async def _contents(story: Story) -> dict[str, list[tuple[object, ...]]]:
+async def _contents(app: App) -> dict[str, list[tuple[object, ...]]]:
     """Every table's rows but the times they were written (a template was written earlier)."""
     contents = {}
-    async with story.app.db.engine.connect() as connection:
+    async with app.db.engine.connect() as connection:
         for table in SQLModel.metadata.sorted_tables:
             columns = [c for c in table.columns if not c.name.endswith("_at")]
             rows = (await connection.execute(sa.select(*columns).order_by(*table.primary_key.columns))).all()
@@ -31,18 +35,26 @@ async def _first_idea_reply(story: Story) -> list[str]:
     return await story.say("minji", "/idea 민원실 대기표를 문자로 알려 주세요")
 
 
-async def test_a_sqlite_copy_holds_what_prepare_builds(tmp_path: Path) -> None:
-    copied = await Story.start(test_settings(f"sqlite+aiosqlite:///{tmp_path / 'copied.db'}"))
+@pytest.mark.parametrize("migrate", [False, True], ids=["create_all", "alembic"])
+async def test_a_sqlite_copy_holds_what_prepare_builds(tmp_path: Path, migrate: bool) -> None:
+    copied = await prepared_app(test_settings(f"sqlite+aiosqlite:///{tmp_path / 'copied.db'}"), migrate=migrate)
     (tmp_path / "built.db").touch()  # a file there already: prepare builds the schema and the demo data in it
-    built = await Story.start(test_settings(f"sqlite+aiosqlite:///{tmp_path / 'built.db'}"))
+    built = await prepared_app(test_settings(f"sqlite+aiosqlite:///{tmp_path / 'built.db'}"), migrate=migrate)
     try:
         contents = await _contents(copied)
         assert contents["person"] and contents["department"]
         assert contents == await _contents(built)
-        assert await _first_idea_reply(copied) == await _first_idea_reply(built)
+        tables = [sorted(await asyncio.to_thread(_tables, tmp_path / name)) for name in ("copied.db", "built.db")]
+        assert tables[0] == tables[1]
+        assert ("alembic_version" in tables[0]) is migrate
     finally:
         await copied.close()
         await built.close()
+
+
+def _tables(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")]
 
 
 @pytest.fixture
@@ -78,7 +90,7 @@ async def test_a_recycled_postgres_schema_is_as_good_as_one_built_by_prepare(sch
     # Built the ordinary way, in place: what every other schema must look like at the start of a test.
     _, built_url = await _new_schema(schemas, fresh=False)
     built = await Story.start(test_settings(built_url))
-    expected = await _contents(built)
+    expected = await _contents(built.app)
     expected_reply = await _first_idea_reply(built)
     await built.close()
 
@@ -88,7 +100,7 @@ async def test_a_recycled_postgres_schema_is_as_good_as_one_built_by_prepare(sch
         name, url = await _new_schema(schemas, fresh=True)
         story = await Story.start(test_settings(url))
         assert name in templates.swapped_schemas
-        assert await _contents(story) == expected
+        assert await _contents(story.app) == expected
         assert await _first_idea_reply(story) == expected_reply  # the sequences start where they did: idea #1
         assert await story.say("junho", "/support 1")
         await story.close()

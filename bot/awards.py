@@ -28,7 +28,7 @@ class AwardRules:
         """The grade of each total (in any order); only positive totals are graded, equal totals share a grade."""
         ranked = sorted((t for t in totals if t > 0), reverse=True)
         # Competition ranking (1, 2, 2, 4): the first place of a total is one more than the totals above it.
-        first_place = {}
+        first_place: dict[int, int] = {}
         for index, total in enumerate(ranked):
             first_place.setdefault(total, index + 1)
         return [self._grade(total, first_place.get(total)) if total > 0 else None for total in totals]

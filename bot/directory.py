@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.demo_org import DEMO_DEPARTMENTS, DEMO_ORGANIZER, DEMO_STAFF
 from bot.i18n import Translator
-from storage.tables import Department, Identity, Person
+from storage.tables import Department, Identity, Person, id_of
 
 COLUMNS = ("handle", "name", "department", "role", "duties", "rank")
 ACCOUNT_SUFFIX = "_id"  # a `<platform>_id` column holds the person's user id on that platform
@@ -127,9 +127,9 @@ async def link_account(session: AsyncSession, person: Person, platform: str, ext
         await session.exec(select(Identity).where(Identity.platform == platform, Identity.external_id == external_id))
     ).first()
     if identity is None:
-        session.add(Identity(person_id=person.id, platform=platform, external_id=external_id))  # type: ignore[arg-type]
+        session.add(Identity(person_id=id_of(person), platform=platform, external_id=external_id))
     elif identity.person_id != person.id:
-        identity.person_id = person.id  # type: ignore[assignment]
+        identity.person_id = id_of(person)
         session.add(identity)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.awards import AwardRules
@@ -18,7 +18,7 @@ from bot.dates import official_period
 from bot.i18n import Translator
 from bot.points.periods import Period
 from bot.sheets import Column, Letterhead, Table, letterhead, write_workbook
-from storage.tables import Department, Person, PointEntry
+from storage.tables import Department, Person, PointEntry, id_of
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -57,8 +57,8 @@ async def payout_rows(session: AsyncSession, period: Period, awards: AwardRules)
     sums = (
         await session.exec(
             select(PointEntry.person_id, PointEntry.stage, func.sum(PointEntry.points))
-            .where(sa.and_(PointEntry.created_at >= period.start, PointEntry.created_at < period.end))
-            .group_by(PointEntry.person_id, PointEntry.stage)
+            .where(sa.and_(col(PointEntry.created_at) >= period.start, col(PointEntry.created_at) < period.end))
+            .group_by(col(PointEntry.person_id), col(PointEntry.stage))
         )
     ).all()
     by_person: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -66,18 +66,18 @@ async def payout_rows(session: AsyncSession, period: Period, awards: AwardRules)
         by_person[person_id][COLUMN_OF.get(stage, OTHER)] += int(points)
     people = (
         await session.exec(
-            select(Person, Department.name)  # type: ignore[call-overload]
-            .join(Department, Department.id == Person.department_id, isouter=True)
-            .where(Person.id.in_(list(by_person) or [-1]))  # type: ignore[union-attr]
+            select(Person, Department.name)
+            .join(Department, col(Department.id) == col(Person.department_id), isouter=True)
+            .where(col(Person.id).in_(list(by_person) or [-1]))
         )
     ).all()
-    ordered = sorted(people, key=lambda row: (-sum(by_person[row[0].id].values()), row[0].name, row[0].id))
-    totals = [sum(by_person[person.id].values()) for person, _ in ordered]
+    ordered = sorted(people, key=lambda row: (-sum(by_person[id_of(row[0])].values()), row[0].name, row[0].id))
+    totals = [sum(by_person[id_of(person)].values()) for person, _ in ordered]
     grades = awards.grade_all(totals)
     rows: list[PayoutRow] = []
     for index, ((person, department), total, grade) in enumerate(zip(ordered, totals, grades)):
         place = rows[-1].place if rows and rows[-1].total == total else index + 1
-        rows.append(PayoutRow(place, person.name, person.rank or "", department or "", person.handle or "", dict(by_person[person.id]), total, grade))
+        rows.append(PayoutRow(place, person.name, person.rank or "", department or "", person.handle or "", dict(by_person[id_of(person)]), total, grade))
     return rows
 
 

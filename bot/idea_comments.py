@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.text import clip
@@ -16,9 +16,9 @@ async def comment_lines(session: AsyncSession, t: Callable[..., str], idea_id: i
     rows = (
         await session.exec(
             select(IdeaComment, Person.name)
-            .join(Person, Person.id == IdeaComment.person_id)  # type: ignore[arg-type]
+            .join(Person, col(Person.id) == col(IdeaComment.person_id))
             .where(IdeaComment.idea_id == idea_id)
-            .order_by(IdeaComment.id.desc())  # type: ignore[union-attr]
+            .order_by(col(IdeaComment.id).desc())
             .limit(limit)
         )
     ).all()

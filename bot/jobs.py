@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.office_hours import OfficeHours
 from bot.reminders import schedule
-from bot.periods import Quarter, committee_times, monthly_topic_due, next_month
+from bot.periods import CommitteeTimes, Quarter, committee_times, monthly_topic_due, next_month
 from bot.schedules import ScheduleError, next_occurrence, parse_schedule
 from storage.tables import RecurringReminder, Reminder, ReminderState
 
@@ -38,7 +38,7 @@ async def schedule_monthly_topic(session: AsyncSession, settings: Settings, now:
     )
 
 
-def meeting_times(settings: Settings, quarter: Quarter):  # type: ignore[no-untyped-def]
+def meeting_times(settings: Settings, quarter: Quarter) -> CommitteeTimes:
     return committee_times(quarter, settings.committee_meeting_day, settings.committee_meeting_month_of_quarter, settings.tz)
 
 

@@ -41,7 +41,7 @@ def _hash(code: str) -> str:
 
 async def issue_code(session: AsyncSession, person: Person, platform: str, *, now: datetime, minutes: int) -> str:
     """A new one-time code for `person`; their earlier unused codes stop working."""
-    await session.exec(delete(LinkCode).where(LinkCode.person_id == person.id, LinkCode.used_at.is_(None)))  # type: ignore[call-overload, union-attr]
+    await session.exec(delete(LinkCode).where(col(LinkCode.person_id) == person.id, col(LinkCode.used_at).is_(None)))
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     assert person.id is not None
     session.add(LinkCode(person_id=person.id, platform=platform, code_hash=_hash(code), expires_at=now + timedelta(minutes=minutes), created_at=now))
@@ -94,7 +94,7 @@ def survivor_of(issuer: Person, redeemer: Person) -> tuple[Person, Person]:
     return issuer, redeemer
 
 
-def _person_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _person_columns() -> list[sa.Column]:
     """Every column of every table that points at a person (tables of later features included)."""
     columns = []
     for table in SQLModel.metadata.sorted_tables:
@@ -108,12 +108,12 @@ def _person_columns() -> list[sa.Column]:  # type: ignore[type-arg]
 
 async def _drop_duplicates(session: AsyncSession, keep: int, gone: int) -> None:
     """Rows of `gone` that `keep` already has once (a support given from both accounts counts once)."""
-    for table, column, key in (
-        (Support, Support.person_id, Support.idea_id),
-        (TopicSupport, TopicSupport.person_id, TopicSupport.topic_id),
+    for model, column, key in (
+        (Support, col(Support.person_id), col(Support.idea_id)),
+        (TopicSupport, col(TopicSupport.person_id), col(TopicSupport.topic_id)),
     ):
         kept = select(key).where(column == keep)
-        await session.exec(delete(table).where(column == gone, key.in_(kept)))  # type: ignore[call-overload, attr-defined]
+        await session.exec(delete(model).where(column == gone, key.in_(kept)))
     # Tables where a person has at most one row (a committee seat, a waiting question, a vote per item).
     for table in SQLModel.metadata.sorted_tables:
         for constraint in table.constraints:
@@ -127,18 +127,18 @@ async def _drop_duplicates(session: AsyncSession, keep: int, gone: int) -> None:
             kept_rows = sa.select(*others).where(pcol == keep) if others else None
             if kept_rows is None:
                 exists = sa.select(sa.literal(1)).select_from(table).where(pcol == keep).exists()
-                await session.exec(sa.delete(table).where(pcol == gone, exists))  # type: ignore[call-overload]
+                await session.exec(sa.delete(table).where(pcol == gone, exists))
             else:
                 match = sa.tuple_(*others).in_(kept_rows) if len(others) > 1 else others[0].in_(kept_rows)
-                await session.exec(sa.delete(table).where(pcol == gone, match))  # type: ignore[call-overload]
+                await session.exec(sa.delete(table).where(pcol == gone, match))
 
 
 async def _recount_supports(session: AsyncSession, person_id: int) -> None:
     """Keep ideas' and topics' support counts equal to their supports after duplicates went."""
     idea_count = select(func.count()).select_from(Support).where(Support.idea_id == Idea.id).scalar_subquery()
-    await session.exec(update(Idea).values(support_count=idea_count).where(Idea.id.in_(select(Support.idea_id).where(Support.person_id == person_id))))  # type: ignore[call-overload, union-attr]
+    await session.exec(update(Idea).values(support_count=idea_count).where(col(Idea.id).in_(select(col(Support.idea_id)).where(col(Support.person_id) == person_id))))
     topic_count = select(func.count()).select_from(TopicSupport).where(TopicSupport.topic_id == Topic.id).scalar_subquery()
-    await session.exec(update(Topic).values(support_count=topic_count).where(Topic.id.in_(select(TopicSupport.topic_id).where(TopicSupport.person_id == person_id))))  # type: ignore[call-overload, union-attr]
+    await session.exec(update(Topic).values(support_count=topic_count).where(col(Topic.id).in_(select(col(TopicSupport.topic_id)).where(col(TopicSupport.person_id) == person_id))))
 
 
 async def _move_points(session: AsyncSession, keep: int, gone: int, now: datetime) -> int:
@@ -146,7 +146,7 @@ async def _move_points(session: AsyncSession, keep: int, gone: int, now: datetim
 
     Dated like the entries they move, so every period's totals stay right for both people.
     """
-    entries = (await session.exec(select(PointEntry).where(PointEntry.person_id == gone).order_by(PointEntry.id))).all()
+    entries = (await session.exec(select(PointEntry).where(col(PointEntry.person_id) == gone).order_by(col(PointEntry.id)))).all()
     moved = 0
     for entry in entries:
         if entry.award_key.startswith(MERGE_KEY):
@@ -165,10 +165,10 @@ async def merge(session: AsyncSession, keep: Person, gone: Person, *, now: datet
         return
     await _drop_duplicates(session, keep.id, gone.id)
     for column in _person_columns():
-        await session.exec(sa.update(column.table).where(column == gone.id).values({column.name: keep.id}))  # type: ignore[call-overload]
-    await session.exec(update(Department).where(Department.head_person_id == gone.id).values(head_person_id=keep.id))  # type: ignore[call-overload, arg-type]
-    await session.exec(update(Reminder).where(Reminder.audience == f"person:{gone.id}").values(audience=f"person:{keep.id}"))  # type: ignore[call-overload, arg-type]
-    await session.exec(update(Person).where(Person.merged_into_id == gone.id).values(merged_into_id=keep.id))  # type: ignore[call-overload, arg-type]
+        await session.exec(sa.update(column.table).where(column == gone.id).values({column.name: keep.id}))
+    await session.exec(update(Department).where(col(Department.head_person_id) == gone.id).values(head_person_id=keep.id))
+    await session.exec(update(Reminder).where(col(Reminder.audience) == f"person:{gone.id}").values(audience=f"person:{keep.id}"))
+    await session.exec(update(Person).where(col(Person.merged_into_id) == gone.id).values(merged_into_id=keep.id))
     await _recount_supports(session, keep.id)
     moved = await _move_points(session, keep.id, gone.id, now)
     keep.is_organizer = keep.is_organizer or gone.is_organizer
@@ -202,7 +202,7 @@ async def link_by_code(session: AsyncSession, redeemer: Person, identity: Identi
         assert issuer is not None
     await check_linkable(session, issuer, redeemer)
     # One UPDATE, not a read then a write: two accounts sending the code at once cannot both use it.
-    claimed = await session.exec(update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None)).values(used_at=now))  # type: ignore[call-overload, union-attr, arg-type]
+    claimed = await session.exec(update(LinkCode).where(col(LinkCode.id) == row.id, col(LinkCode.used_at).is_(None)).values(used_at=now))
     if claimed.rowcount != 1:
         return "link.used_code"
     keep, gone = survivor_of(issuer, redeemer)
@@ -223,7 +223,7 @@ async def unlink(session: AsyncSession, identity: Identity, *, now: datetime, ac
     identity.person_id = person.id
     session.add(identity)
     # Its direct chat goes with it (a person has one account per platform), so erasing either finds only its own.
-    await session.exec(update(Room).where(Room.person_id == old, Room.platform == identity.platform, col(Room.is_direct).is_(True)).values(person_id=person.id))  # type: ignore[call-overload, arg-type]
+    await session.exec(update(Room).where(col(Room.person_id) == old, col(Room.platform) == identity.platform, col(Room.is_direct).is_(True)).values(person_id=person.id))
     session.add(AuditEntry(at=now, actor_id=actor_id, action="person.unlinked", subject_kind="person", subject_id=old, detail={"account": f"{identity.platform}:{identity.external_id}", "new_person": person.id}))
     await session.flush()
     return person

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.business_days import is_business_day, next_business_day
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def _clock(text: str) -> time:
@@ -22,7 +26,7 @@ class OfficeHours:
         self.closes = _clock(closes)
 
     @classmethod
-    def of(cls, settings) -> "OfficeHours":  # type: ignore[no-untyped-def]
+    def of(cls, settings: Settings) -> "OfficeHours":
         return cls(settings.tz, settings.office_opens, settings.office_closes)
 
     def is_open(self, when: datetime) -> bool:

@@ -21,7 +21,7 @@ SYSTEM_PLATFORM = "system"
 
 _ACCOUNT_AND_PERSON = (
     select(Identity, Person)
-    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+    .join(Person, col(Person.id) == col(Identity.person_id))
     .where(Identity.platform == bindparam("platform"), Identity.external_id == bindparam("external_id"))
 )
 

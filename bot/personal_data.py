@@ -25,6 +25,7 @@ from storage.tables import (
     Room,
     WebLoginLink,
     WebSession,
+    table_of,
 )
 
 # Secrets and the person row itself are not "about" them in this sense (the row is shown as identity).
@@ -51,28 +52,28 @@ async def collect(session: AsyncSession, person: Person) -> dict[str, Any]:
             columns = [table.c.head_person_id]  # no foreign key there (see storage.tables)
         if not columns:
             continue
-        query = sa.select(table).where(sa.or_(*(column == person.id for column in columns)))
+        query = select(*table.columns).where(sa.or_(*(column == person.id for column in columns)))
         if table.name == AuditEntry.__tablename__:
             about = sa.and_(table.c.subject_kind == "person", table.c.subject_id == person.id)
-            query = sa.select(table).where(sa.or_(table.c.actor_id == person.id, about))
-        rows = _rows((await session.exec(query.order_by(*table.primary_key.columns))).all())  # type: ignore[call-overload]
+            query = select(*table.columns).where(sa.or_(table.c.actor_id == person.id, about))
+        rows = _rows((await session.exec(query.order_by(*table.primary_key.columns))).all())
         if rows:
             data[table.name] = rows
     # The proposals their ideas went into: they are its proposers without a column saying so.
-    theirs = select(ProposalIdea.proposal_id).join(Idea, Idea.id == ProposalIdea.idea_id).where(Idea.author_id == person.id)  # type: ignore[arg-type]
-    proposals = (await session.exec(select(Proposal).where(Proposal.id.in_(theirs)).order_by(Proposal.id))).all()  # type: ignore[union-attr]
+    theirs = select(ProposalIdea.proposal_id).join(Idea, col(Idea.id) == col(ProposalIdea.idea_id)).where(Idea.author_id == person.id)
+    proposals = (await session.exec(select(Proposal).where(col(Proposal.id).in_(theirs)).order_by(col(Proposal.id)))).all()
     if proposals:
         data["proposals_as_proposer"] = [{k: _plain(v) for k, v in p.model_dump().items()} for p in proposals]
     accounts = (await session.exec(select(Identity).where(Identity.person_id == person.id))).all()
     rooms = (await session.exec(select(Room).where(Room.person_id == person.id, col(Room.is_direct).is_(True)))).all()
     to_them = sa.or_(
         sa.false(),
-        *(sa.and_(OutboxMessage.dest_kind == "user", OutboxMessage.platform == a.platform, OutboxMessage.dest_id == a.external_id) for a in accounts),
+        *(sa.and_(col(OutboxMessage.dest_kind) == "user", col(OutboxMessage.platform) == a.platform, col(OutboxMessage.dest_id) == a.external_id) for a in accounts),
         # What the bot answered in their direct chats (a Slack DM channel is not their user id).
-        *(sa.and_(OutboxMessage.dest_kind == "room", OutboxMessage.platform == r.platform, OutboxMessage.dest_id == r.external_id) for r in rooms),
+        *(sa.and_(col(OutboxMessage.dest_kind) == "room", col(OutboxMessage.platform) == r.platform, col(OutboxMessage.dest_id) == r.external_id) for r in rooms),
     )
-    sent = sa.select(OutboxMessage.__table__).where(to_them).order_by(OutboxMessage.id)  # type: ignore[attr-defined]
-    messages = _rows((await session.exec(sent)).all())  # type: ignore[call-overload]
+    sent = select(*table_of(OutboxMessage).columns).where(to_them).order_by(col(OutboxMessage.id))
+    messages = _rows((await session.exec(sent)).all())
     if messages:
         data["messages_to_them"] = messages
     return data

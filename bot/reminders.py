@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignoring_conflict
@@ -48,9 +49,9 @@ async def schedule(
 
 async def cancel(session: AsyncSession, dedupe_key_prefix: str) -> int:
     """Cancel pending reminders whose key starts with the prefix (e.g. `invitation:5:`)."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(Reminder)
-        .where(Reminder.dedupe_key.startswith(dedupe_key_prefix), Reminder.state == ReminderState.pending)  # type: ignore[attr-defined]
+        .where(col(Reminder.dedupe_key).startswith(dedupe_key_prefix), col(Reminder.state) == ReminderState.pending)
         .values(state=ReminderState.cancelled)
     )
     return int(result.rowcount or 0)

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import files
@@ -21,6 +22,7 @@ from storage.tables import (
     ProcessedEvent,
     WebLoginLink,
     WebSession,
+    table_of,
 )
 
 RETENTION = "retention.purge"
@@ -28,27 +30,27 @@ PURGE_AT = time(3, 0)  # local time: the quietest hour of an office
 NEXT_BATCH = timedelta(minutes=1)
 
 
-def _targets(settings: Settings, now: datetime) -> list[tuple[Any, Any, sa.ColumnElement[bool]]]:
+def _targets(settings: Settings, now: datetime) -> list[tuple[sa.Table, tuple[Any, ...], sa.ColumnElement[bool]]]:
     """(table, key columns, what is old enough) for each table with a retention period."""
-    targets = []
+    targets: list[tuple[sa.Table, tuple[Any, ...], sa.ColumnElement[bool]]] = []
     if settings.retain_events_days:
         cutoff = now - timedelta(days=settings.retain_events_days)
-        targets.append((ProcessedEvent.__table__, (ProcessedEvent.platform, ProcessedEvent.event_id), ProcessedEvent.processed_at < cutoff))
+        targets.append((table_of(ProcessedEvent), (ProcessedEvent.platform, ProcessedEvent.event_id), col(ProcessedEvent.processed_at) < cutoff))
     if settings.retain_outbox_days:
         cutoff = now - timedelta(days=settings.retain_outbox_days)
-        old = sa.and_(OutboxMessage.state == OutboxState.sent, OutboxMessage.created_at < cutoff)
-        targets.append((OutboxMessage.__table__, (OutboxMessage.id,), old))
+        old = sa.and_(col(OutboxMessage.state) == OutboxState.sent, col(OutboxMessage.created_at) < cutoff)
+        targets.append((table_of(OutboxMessage), (OutboxMessage.id,), old))
     if settings.retain_inbox_days:
         cutoff = now - timedelta(days=settings.retain_inbox_days)
-        targets.append((InboxEvent.__table__, (InboxEvent.id,), InboxEvent.received_at < cutoff))
+        targets.append((table_of(InboxEvent), (InboxEvent.id,), col(InboxEvent.received_at) < cutoff))
     if settings.retain_audit_days:
         cutoff = now - timedelta(days=settings.retain_audit_days)
-        targets.append((AuditEntry.__table__, (AuditEntry.id,), AuditEntry.at < cutoff))
+        targets.append((table_of(AuditEntry), (AuditEntry.id,), col(AuditEntry.at) < cutoff))
     # A link code is worth nothing a day after it expired.
-    targets.append((LinkCode.__table__, (LinkCode.id,), LinkCode.expires_at < now - timedelta(days=1)))
+    targets.append((table_of(LinkCode), (LinkCode.id,), col(LinkCode.expires_at) < now - timedelta(days=1)))
     # The web dashboard's links and sessions, likewise, once they ended.
-    targets.append((WebLoginLink.__table__, (WebLoginLink.id,), WebLoginLink.expires_at < now - timedelta(days=1)))
-    targets.append((WebSession.__table__, (WebSession.id,), WebSession.expires_at < now - timedelta(days=1)))
+    targets.append((table_of(WebLoginLink), (WebLoginLink.id,), col(WebLoginLink.expires_at) < now - timedelta(days=1)))
+    targets.append((table_of(WebSession), (WebSession.id,), col(WebSession.expires_at) < now - timedelta(days=1)))
     return targets
 
 
@@ -56,12 +58,12 @@ async def purge_batch(session: AsyncSession, settings: Settings, now: datetime) 
     """Delete at most one batch of old rows per table; returns how many went from each."""
     purged: dict[str, int] = {}
     for table, keys, old in _targets(settings, now):
-        batch = sa.select(*keys).where(old).limit(settings.retention_batch)
+        batch = select(*keys).where(old).limit(settings.retention_batch)
         match = keys[0].in_(batch) if len(keys) == 1 else sa.tuple_(*keys).in_(batch)
         if len(keys) > 1 and session.bind is not None and session.bind.dialect.name == "sqlite":
-            rows = (await session.exec(batch)).all()  # type: ignore[call-overload]
+            rows = (await session.exec(batch)).all()
             match = sa.or_(*(sa.and_(*(k == v for k, v in zip(keys, row))) for row in rows)) if rows else sa.false()
-        result = await session.exec(sa.delete(table).where(match))  # type: ignore[call-overload]
+        result = await session.exec(sa.delete(table).where(match))
         purged[table.name] = result.rowcount or 0
     purged["files"] = await asyncio.to_thread(files.purge, settings.report_dir, now, settings.retain_files_days)
     return purged

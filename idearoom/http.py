@@ -34,10 +34,9 @@ class HttpServer:
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port)
         await self._site.start()
-        # aiohttp keeps the listening server private; it is the only way to learn the port the OS chose.
-        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[attr-defined]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]  # the real port when 0 was asked for
+        addresses = self._runner.addresses  # the listening sockets' names: the port the OS chose for 0
+        if addresses:
+            self.port = addresses[0][1]
         log.info("HTTP server listening on %s:%s", self.host, self.port)
 
     async def stop(self) -> None:

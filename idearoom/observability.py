@@ -13,7 +13,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from storage.tables import OutboxMessage, OutboxState
 
@@ -86,7 +86,7 @@ class Observability:
             rows = (
                 await session.exec(
                     select(OutboxMessage.state, func.count())
-                    .where(OutboxMessage.state.in_([OutboxState.pending, OutboxState.sending, OutboxState.failed]))  # type: ignore[attr-defined]
+                    .where(col(OutboxMessage.state).in_([OutboxState.pending, OutboxState.sending, OutboxState.failed]))
                     .group_by(OutboxMessage.state)
                 )
             ).all()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.context import Context
 from bot.core import Core
@@ -40,7 +40,7 @@ async def due_ids(core: Core, now: datetime, limit: int = 200) -> list[int]:
         rows = await session.exec(
             select(Reminder.id)
             .where(Reminder.state == ReminderState.pending, Reminder.due_at <= now)
-            .order_by(Reminder.due_at, Reminder.id)  # type: ignore[arg-type]
+            .order_by(col(Reminder.due_at), col(Reminder.id))
             .limit(limit)
         )
         return [int(i) for i in rows.all() if i is not None]
@@ -86,9 +86,9 @@ async def defer_closed_hours(core: Core, now: datetime) -> int:
             opening = fires_at(core, reminder)
             if opening > reminder.due_at:
                 # Conditional, so a reminder another worker claimed meanwhile is left alone.
-                await session.exec(  # type: ignore[call-overload]
+                await session.exec(
                     sa.update(Reminder)
-                    .where(Reminder.id == reminder.id, Reminder.state == ReminderState.pending)
+                    .where(col(Reminder.id) == reminder.id, col(Reminder.state) == ReminderState.pending)
                     .values(due_at=opening)
                 )
                 moved += 1
@@ -101,9 +101,9 @@ async def fire_one(core: Core, reminder_id: int, now: datetime, report: FireRepo
     async def claim_and_handle(ctx: Context) -> str:
         # The conditional UPDATE is the claim: on PostgreSQL a second worker blocks on the row
         # until this transaction ends, then matches nothing; a crash rolls the claim back.
-        claimed = await ctx.session.exec(  # type: ignore[call-overload]
+        claimed = await ctx.session.exec(
             sa.update(Reminder)
-            .where(Reminder.id == reminder_id, Reminder.state == ReminderState.pending)
+            .where(col(Reminder.id) == reminder_id, col(Reminder.state) == ReminderState.pending)
             .values(state=ReminderState.claimed, claimed_at=now)
         )
         if not claimed.rowcount:
@@ -172,7 +172,7 @@ async def next_due_at(core: Core) -> datetime | None:
             await session.exec(
                 select(Reminder.due_at)
                 .where(Reminder.state == ReminderState.pending)
-                .order_by(Reminder.due_at)  # type: ignore[arg-type]
+                .order_by(col(Reminder.due_at))
                 .limit(1)
             )
         ).first()
@@ -187,16 +187,16 @@ async def mark_overdue_missed(core: Core, now: datetime, grace: timedelta) -> li
             await ctx.session.exec(
                 select(Reminder)
                 .where(Reminder.state == ReminderState.pending, Reminder.due_at < now - grace)
-                .order_by(Reminder.due_at, Reminder.id)  # type: ignore[arg-type]
+                .order_by(col(Reminder.due_at), col(Reminder.id))
             )
         ).all()
         missed = []
         for reminder in overdue:
             if fires_at(core, reminder) >= now - grace:
                 continue  # it would have waited for office hours anyway: still in time
-            result = await ctx.session.exec(  # type: ignore[call-overload]
+            result = await ctx.session.exec(
                 sa.update(Reminder)
-                .where(Reminder.id == reminder.id, Reminder.state == ReminderState.pending)
+                .where(col(Reminder.id) == reminder.id, col(Reminder.state) == ReminderState.pending)
                 .values(state=ReminderState.missed)
             )
             if result.rowcount:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
@@ -19,6 +19,23 @@ def _time(nullable: bool = True, index: bool = False) -> Any:
 
 def _created() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class _Stored(Protocol):
+    id: Optional[int]
+
+
+def id_of(row: _Stored) -> int:
+    """The id of a row read from the database (SQLModel types it `int | None`, for rows not stored yet)."""
+    assert row.id is not None
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A table class's Table: SQLModel sets `__table__` on each but declares it to no type checker."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)
+    return table
 
 
 # --- People and the organisation -------------------------------------------------------

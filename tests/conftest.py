@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
+from tests import templates
 from tests.harness import Story, test_settings
 
 POSTGRES_URL = os.environ.get("IDEAROOM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -46,7 +45,8 @@ def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def postgres_url(postgres_available: bool) -> Iterator[str]:
-    """A PostgreSQL URL whose connections use a schema of their own, dropped afterwards."""
+    """A PostgreSQL URL whose connections use a schema of their own, dropped afterwards (the first Story on
+    it swaps in a prepared one, recycled afterwards: tests/templates.py)."""
     if not postgres_available:
         pytest.skip("PostgreSQL not reachable (it is required, and never skipped, in CI)")
     import asyncpg
@@ -63,8 +63,18 @@ def postgres_url(postgres_available: bool) -> Iterator[str]:
 
     asyncio.run(run(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}search_path={schema}"
-    asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
+    url = f"{POSTGRES_URL}{separator}search_path={schema}"
+    templates.fresh_schemas.add(url)
+    yield url
+    templates.fresh_schemas.discard(url)
+    if not asyncio.run(templates.recycle_postgres(url, schema)):
+        asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_templates() -> Iterator[None]:
+    yield
+    asyncio.run(templates.drop_postgres_templates(POSTGRES_URL))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -73,24 +83,9 @@ def database_url(request) -> str:  # type: ignore[no-untyped-def]
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
 
 
-@pytest.fixture(scope="session")
-def prepared_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file with the schema and the demo organisation, made once per test process."""
-    path = tmp_path_factory.mktemp("prepared") / "idearoom.db"
-
-    async def prepare() -> None:
-        story = await Story.start(test_settings(f"sqlite+aiosqlite:///{path}"))
-        await story.close()
-
-    asyncio.run(prepare())
-    return path
-
-
 @pytest.fixture
-async def story(sqlite_url: str, prepared_sqlite: Path, tmp_path: Path) -> AsyncIterator[Story]:
+async def story(sqlite_url: str) -> AsyncIterator[Story]:
     """The bot with the demo organisation on SQLite, driven through a recording platform."""
-    # A copy of the prepared file instead of building the schema and the demo data again.
-    shutil.copyfile(prepared_sqlite, tmp_path / "idearoom.db")
     s = await Story.start(test_settings(sqlite_url))
     yield s
     await s.close()

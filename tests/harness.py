@@ -25,8 +25,9 @@ from bot.messages import (
     SendResult,
 )
 from idearoom.settings import AppSettings
-from idearoom.wiring import App, build_app
+from idearoom.wiring import App
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
+from tests.templates import prepared_app
 
 PLATFORM = "test"
 
@@ -116,8 +117,7 @@ class Story:
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> "Story":
-        app = build_app(settings, clock)
-        await app.prepare(migrate=False)
+        app = await prepared_app(settings, clock)  # a new database starts as a copy of a prepared one
         gateway = RecordingGateway()
         app.add_gateway(gateway)
         app.core.handle_platforms.add(PLATFORM)  # test people are named by their handles, as at the console

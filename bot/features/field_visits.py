@@ -20,7 +20,7 @@ from bot.parsing import ParsedCommand
 from bot.registry import HEAD, registry
 from bot.subcommands import Subcommands
 from bot.text import clean_text, is_number
-from storage.tables import FieldVisit, Invitation, InvitationState, PendingInput, Person, Reminder, Room
+from storage.tables import FieldVisit, Invitation, InvitationState, PendingInput, Person, Reminder, Room, id_of
 
 PLACE_LIMIT = 200
 NOTE_LIMIT = 500
@@ -61,7 +61,7 @@ async def plan_visit(ctx: Context, invitation: Invitation, text: str) -> FieldVi
     """Store the visit, accept the invitation with it, and schedule its reminders."""
     visit_at, place, note = parse_visit(ctx, text)
     visit = FieldVisit(
-        invitation_id=invitation.id,  # type: ignore[arg-type]
+        invitation_id=id_of(invitation),
         topic_id=invitation.topic_id,
         room_id=invitation.room_id,
         visit_at=visit_at,

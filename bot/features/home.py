@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.committee.rules import recused
@@ -34,6 +34,7 @@ from storage.tables import (
     Topic,
     TopicState,
     TopicSupport,
+    id_of,
 )
 
 
@@ -82,9 +83,9 @@ async def rooms_taken_part_in(session: AsyncSession, person_id: int) -> set[int]
     """Rooms where the person posted or supported an idea, suggested or supported a topic, or was invited."""
     queries = (
         select(Idea.room_id).where(Idea.author_id == person_id),
-        select(Idea.room_id).join(Support, Support.idea_id == Idea.id).where(Support.person_id == person_id),
+        select(col(Idea.room_id)).join(Support, col(Support.idea_id) == col(Idea.id)).where(col(Support.person_id) == person_id),
         select(Topic.room_id).where(Topic.suggested_by == person_id),
-        select(Topic.room_id).join(TopicSupport, TopicSupport.topic_id == Topic.id).where(TopicSupport.person_id == person_id),
+        select(col(Topic.room_id)).join(TopicSupport, col(TopicSupport.topic_id) == col(Topic.id)).where(col(TopicSupport.person_id) == person_id),
         select(Invitation.room_id).where(
             Invitation.head_person_id == person_id, Invitation.state == InvitationState.accepted
         ),
@@ -101,9 +102,9 @@ async def active_topics(session: AsyncSession, room_ids: set[int]) -> list[RoomT
     rows = (
         await session.exec(
             select(Topic, Room)
-            .join(Room, Room.id == Topic.room_id)
-            .where(Topic.room_id.in_(room_ids), Topic.state == TopicState.active)  # type: ignore[attr-defined]
-            .order_by(Topic.picked_at, Topic.id)
+            .join(Room, col(Room.id) == col(Topic.room_id))
+            .where(col(Topic.room_id).in_(room_ids), col(Topic.state) == TopicState.active)
+            .order_by(col(Topic.picked_at), col(Topic.id))
         )
     ).all()
     return [RoomTopic(room.title or room.external_id, topic.title, topic.closes_at) for topic, room in rows]
@@ -113,14 +114,14 @@ async def pending_invitations(session: AsyncSession, person_id: int) -> list[Wai
     rows = (
         await session.exec(
             select(Invitation, Topic, Room)
-            .join(Room, Room.id == Invitation.room_id)
-            .join(Topic, Topic.id == Invitation.topic_id, isouter=True)
+            .join(Room, col(Room.id) == col(Invitation.room_id))
+            .join(Topic, col(Topic.id) == col(Invitation.topic_id), isouter=True)
             .where(Invitation.head_person_id == person_id, Invitation.state == InvitationState.pending)
-            .order_by(Invitation.id)
+            .order_by(col(Invitation.id))
         )
     ).all()
     return [
-        Waiting("invitation", inv.id, topic.title if topic else (room.title or room.external_id), inv.expires_at)  # type: ignore[arg-type]
+        Waiting("invitation", id_of(inv), topic.title if topic else (room.title or room.external_id), inv.expires_at)
         for inv, topic, room in rows
     ]
 
@@ -130,12 +131,12 @@ async def proposals_to_review(session: AsyncSession, person_id: int) -> list[Wai
     rows = (
         await session.exec(
             select(Proposal)
-            .join(Department, Department.id == Proposal.department_id)
+            .join(Department, col(Department.id) == col(Proposal.department_id))
             .where(Department.head_person_id == person_id, Proposal.state == ProposalState.submitted)
-            .order_by(Proposal.review_due_at, Proposal.id)
+            .order_by(col(Proposal.review_due_at), col(Proposal.id))
         )
     ).all()
-    return [Waiting("review", p.id, p.title, p.review_due_at) for p in rows]  # type: ignore[arg-type]
+    return [Waiting("review", id_of(p), p.title, p.review_due_at) for p in rows]
 
 
 async def committee_votes(session: AsyncSession, person_id: int) -> list[Waiting]:
@@ -150,8 +151,8 @@ async def committee_votes(session: AsyncSession, person_id: int) -> list[Waiting
     meeting = (
         await session.exec(
             select(CommitteeMeeting)
-            .where(CommitteeMeeting.agenda_sent_at.is_not(None), CommitteeMeeting.tallied_at.is_(None))  # type: ignore[union-attr]
-            .order_by(CommitteeMeeting.meets_at)
+            .where(col(CommitteeMeeting.agenda_sent_at).is_not(None), col(CommitteeMeeting.tallied_at).is_(None))
+            .order_by(col(CommitteeMeeting.meets_at))
         )
     ).first()
     if meeting is None:
@@ -162,15 +163,15 @@ async def committee_votes(session: AsyncSession, person_id: int) -> list[Waiting
     rows = (
         await session.exec(
             select(Proposal)
-            .where(Proposal.state == ProposalState.maturing, Proposal.id.not_in(voted))  # type: ignore[union-attr]
-            .order_by(Proposal.id)
+            .where(col(Proposal.state) == ProposalState.maturing, col(Proposal.id).not_in(voted))
+            .order_by(col(Proposal.id))
         )
     ).all()
     # A proposal the member proposed or rejected is not theirs to vote on (recusal).
     return [
-        Waiting("vote", p.id, p.title, meeting.meets_at)  # type: ignore[arg-type]
+        Waiting("vote", id_of(p), p.title, meeting.meets_at)
         for p in rows
-        if person_id not in await recused(session, p.id)  # type: ignore[arg-type]
+        if person_id not in await recused(session, id_of(p))
     ]
 
 
@@ -178,13 +179,13 @@ async def visits_to_confirm(session: AsyncSession, person_id: int, organizer: bo
     """Field visits whose time has come and that nobody confirmed yet: the head's own, or all for organizers."""
     query = (
         select(FieldVisit)
-        .join(Invitation, Invitation.id == FieldVisit.invitation_id)
+        .join(Invitation, col(Invitation.id) == col(FieldVisit.invitation_id))
         .where(FieldVisit.state == "planned", FieldVisit.visit_at <= now)
-        .order_by(FieldVisit.visit_at, FieldVisit.id)
+        .order_by(col(FieldVisit.visit_at), col(FieldVisit.id))
     )
     if not organizer:
         query = query.where(Invitation.head_person_id == person_id)
-    return [Waiting("visit", v.id, v.place, v.visit_at) for v in (await session.exec(query)).all()]  # type: ignore[arg-type]
+    return [Waiting("visit", id_of(v), v.place, v.visit_at) for v in (await session.exec(query)).all()]
 
 
 async def supplements_to_answer(session: AsyncSession, person_id: int) -> list[Waiting]:
@@ -194,16 +195,16 @@ async def supplements_to_answer(session: AsyncSession, person_id: int) -> list[W
             select(Proposal)
             .where(
                 Proposal.state == ProposalState.supplement,
-                Proposal.id.in_(  # type: ignore[union-attr]
+                col(Proposal.id).in_(
                     select(ProposalIdea.proposal_id)
-                    .join(Idea, Idea.id == ProposalIdea.idea_id)
+                    .join(Idea, col(Idea.id) == col(ProposalIdea.idea_id))
                     .where(Idea.author_id == person_id)
                 ),
             )
-            .order_by(Proposal.id)
+            .order_by(col(Proposal.id))
         )
     ).all()
-    return [Waiting("supplement", p.id, p.title) for p in rows]  # type: ignore[arg-type]
+    return [Waiting("supplement", id_of(p), p.title) for p in rows]
 
 
 async def waiting_for(session: AsyncSession, person: Person, *, organizer: bool = False, now: datetime | None = None) -> list[Waiting]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ from storage.tables import (
     Support,
     Topic,
     TopicState,
+    id_of,
 )
 
 IDEAS_SHOWN = 20
@@ -71,13 +73,13 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     )
     similar = await similar_ideas(ctx.session, text, meaning=ranker.meaning)
     for match in similar:
-        if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
+        if is_duplicate(match, text, id_of(ctx.person), (ctx.now() - match.idea.created_at).total_seconds() / 3600):
             raise UserError("idea.duplicate_own", number=match.idea.id)
-    topic = await active_topic(ctx.session, ctx.room.id)
+    topic = await active_topic(ctx.session, id_of(ctx.room))
     idea = Idea(
-        room_id=ctx.room.id,  # type: ignore[arg-type]
+        room_id=id_of(ctx.room),
         topic_id=topic.id if topic else None,
-        author_id=ctx.person.id,  # type: ignore[arg-type]
+        author_id=id_of(ctx.person),
         text=text,
         created_at=ctx.now(),
     )
@@ -141,7 +143,7 @@ async def edit_idea(ctx: Context, idea_id: int, new_text: str, *, action: str = 
     idea = await _own_free_idea(ctx, idea_id, action)
     similar = [m for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1, meaning=ranker.meaning) if m.idea.id != idea_id][:SHOWN]
     for match in similar:
-        if is_duplicate(match, text, ctx.person.id, (ctx.now() - match.idea.created_at).total_seconds() / 3600):  # type: ignore[arg-type]
+        if is_duplicate(match, text, id_of(ctx.person), (ctx.now() - match.idea.created_at).total_seconds() / 3600):
             raise UserError("idea.edit_duplicate_own", number=idea_id, other=match.idea.id)
     old = idea.text
     await unindex_idea(ctx.session, idea_id, old)
@@ -178,7 +180,7 @@ async def edit_by_message(ctx: Context, message_id: str, text: str, edited_at: d
             return
         link.edited_at = edited_at
         ctx.session.add(link)
-    await edit_idea(ctx, idea.id, new_text, action="message_edit")  # type: ignore[arg-type]
+    await edit_idea(ctx, id_of(idea), new_text, action="message_edit")
 
 
 def edited_idea_text(text: str) -> str | None:
@@ -222,9 +224,9 @@ async def live_idea(ctx: Context, idea_id: int) -> tuple[Idea, list[str]]:
 async def _coauthors(ctx: Context, idea_id: int) -> list[Person]:
     rows = await ctx.session.exec(
         select(Person)
-        .join(IdeaCoauthor, IdeaCoauthor.person_id == Person.id)  # type: ignore[arg-type]
+        .join(IdeaCoauthor, col(IdeaCoauthor.person_id) == col(Person.id))
         .where(IdeaCoauthor.idea_id == idea_id)
-        .order_by(IdeaCoauthor.id)
+        .order_by(col(IdeaCoauthor.id))
     )
     return list(rows.all())
 
@@ -263,11 +265,11 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
                 Support,
                 {"idea_id": target_id, "person_id": support.person_id, "created_at": support.created_at, "reaction": support.reaction},
             )
-    await ctx.session.exec(sa.delete(Support).where(Support.idea_id == source_id))  # type: ignore[call-overload, arg-type]
+    await ctx.session.exec(sa.delete(Support).where(col(Support.idea_id) == source_id))
     # Comments, and replies and 👍 on the merged idea's messages from now on, belong to the idea it joined.
-    await ctx.session.exec(sa.update(IdeaComment).where(IdeaComment.idea_id == source_id).values(idea_id=target_id))  # type: ignore[call-overload, arg-type]
-    await ctx.session.exec(  # type: ignore[call-overload]
-        sa.update(MessageLink).where(MessageLink.ref_kind == "idea", MessageLink.ref_id == source_id).values(ref_id=target_id)  # type: ignore[arg-type]
+    await ctx.session.exec(sa.update(IdeaComment).where(col(IdeaComment.idea_id) == source_id).values(idea_id=target_id))
+    await ctx.session.exec(
+        sa.update(MessageLink).where(col(MessageLink.ref_kind) == "idea", col(MessageLink.ref_id) == source_id).values(ref_id=target_id)
     )
     count = (await ctx.session.exec(select(func.count()).select_from(Support).where(Support.idea_id == target_id))).one()
     target.support_count = count
@@ -286,8 +288,9 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
 async def show_idea(ctx: Context, idea_id: int) -> None:
     """`/idea 12`: the idea with its supports, where it went and the discussion about it."""
     idea, notes = await live_idea(ctx, idea_id)
-    idea_id = idea.id  # type: ignore[assignment]
+    idea_id = id_of(idea)
     author = await ctx.session.get(Person, idea.author_id)
+    assert author is not None  # a foreign key: every idea has its author's row
     header = "idea.show_header_withdrawn" if idea.withdrawn_at else "idea.show_header"
     lines = [*notes, ctx.t(header, number=idea_id), idea.text]
     lines.append(ctx.t("idea.show_meta", author=ctx.called(author), date=ctx.date(idea.created_at), supports=idea.support_count))
@@ -296,7 +299,7 @@ async def show_idea(ctx: Context, idea_id: int) -> None:
         lines.append(ctx.t("idea.show_coauthors", names=", ".join(p.name for p in coauthors)))
     supporters = (
         await ctx.session.exec(
-            select(Person).join(Support, Support.person_id == Person.id).where(Support.idea_id == idea_id).order_by(Support.id)  # type: ignore[arg-type]
+            select(Person).join(Support, col(Support.person_id) == col(Person.id)).where(col(Support.idea_id) == idea_id).order_by(col(Support.id))
         )
     ).all()
     if supporters:
@@ -304,9 +307,9 @@ async def show_idea(ctx: Context, idea_id: int) -> None:
     went = (
         await ctx.session.exec(
             select(Proposal)
-            .join(ProposalIdea, ProposalIdea.proposal_id == Proposal.id)  # type: ignore[arg-type]
+            .join(ProposalIdea, col(ProposalIdea.proposal_id) == col(Proposal.id))
             .where(ProposalIdea.idea_id == idea_id)
-            .order_by(ProposalIdea.added_at)
+            .order_by(col(ProposalIdea.added_at))
         )
     ).all()
     for proposal in went:
@@ -317,9 +320,9 @@ async def show_idea(ctx: Context, idea_id: int) -> None:
     comments = (
         await ctx.session.exec(
             select(IdeaComment, Person)
-            .join(Person, Person.id == IdeaComment.person_id)  # type: ignore[arg-type]
+            .join(Person, col(Person.id) == col(IdeaComment.person_id))
             .where(IdeaComment.idea_id == idea_id)
-            .order_by(IdeaComment.id)
+            .order_by(col(IdeaComment.id))
         )
     ).all()
     if comments:
@@ -338,7 +341,7 @@ async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
     text = text.strip()[: ctx.settings.max_idea_length]
     if not text:
         return
-    comment = IdeaComment(idea_id=link.ref_id, person_id=ctx.person.id, text=text, created_at=ctx.now())  # type: ignore[arg-type]
+    comment = IdeaComment(idea_id=link.ref_id, person_id=id_of(ctx.person), text=text, created_at=ctx.now())
     ctx.session.add(comment)
     ctx.audit("idea.commented", "idea", link.ref_id)
     await ctx.publish("idea.commented", comment=comment)
@@ -350,9 +353,9 @@ async def _similar_line(ctx: Context, similar: list[Match]) -> str:
     went: dict[int, Proposal] = {}
     rows = await ctx.session.exec(
         select(ProposalIdea.idea_id, Proposal)
-        .join(Proposal, Proposal.id == ProposalIdea.proposal_id)  # type: ignore[arg-type]
-        .where(ProposalIdea.idea_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(ProposalIdea.added_at)
+        .join(Proposal, col(Proposal.id) == col(ProposalIdea.proposal_id))
+        .where(col(ProposalIdea.idea_id).in_(ids))
+        .order_by(col(ProposalIdea.added_at))
     )
     for idea_id, proposal in rows.all():
         went[idea_id] = proposal  # the latest proposal the idea went into
@@ -374,13 +377,13 @@ async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
     if word is not None:
         await _earlier_ideas(ctx, word)
         return
-    topic = await active_topic(ctx.session, ctx.room.id)
-    condition = [
-        Idea.room_id == ctx.room.id,
-        Idea.topic_id == (topic.id if topic else None),
+    topic = await active_topic(ctx.session, id_of(ctx.room))
+    condition: list[sa.ColumnElement[bool]] = [
+        col(Idea.room_id) == ctx.room.id,
+        col(Idea.topic_id) == (topic.id if topic else None),
     ]
     if topic is None:
-        condition[1] = Idea.topic_id.is_(None)  # type: ignore[union-attr]
+        condition[1] = col(Idea.topic_id).is_(None)
     header = (lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)) if topic else (lambda count: ctx.t("ideas.header", count=count))
     empty = ctx.t("ideas.none_topic", topic=topic.title) if topic else ctx.t("ideas.none")
     hint = await _closed_topics_hint(ctx) if topic is None else ""
@@ -394,7 +397,7 @@ async def _earlier_ideas(ctx: Context, word: str) -> None:
         topic = await ctx.session.get(Topic, int(cleaned))
         if topic is None or topic.room_id != ctx.room.id or topic.state == TopicState.candidate:
             raise UserError("ideas.topic_not_found", number=int(cleaned))
-        condition = [Idea.room_id == ctx.room.id, Idea.topic_id == topic.id]
+        condition = [col(Idea.room_id) == ctx.room.id, col(Idea.topic_id) == topic.id]
         if topic.state == TopicState.closed and topic.closed_at is not None:
             closed = ctx.date(topic.closed_at)
             header = lambda count: ctx.t("ideas.header_closed_topic", topic=topic.title, date=closed, count=count)  # noqa: E731
@@ -409,7 +412,7 @@ async def _earlier_ideas(ctx: Context, word: str) -> None:
         span = parse_period(cleaned, ctx.settings.tz)
     except ValueError:
         raise UserError("ideas.usage") from None
-    condition = [Idea.room_id == ctx.room.id, Idea.created_at >= span.start, Idea.created_at < span.end]
+    condition = [col(Idea.room_id) == ctx.room.id, col(Idea.created_at) >= span.start, col(Idea.created_at) < span.end]
     header = lambda count: ctx.t("ideas.header_month", month=span.label, count=count)  # noqa: E731
     await _reply_with_ideas(ctx, condition, header, ctx.t("ideas.none_month", month=span.label), ctx.t("ideas.bundle_hint"))
 
@@ -420,7 +423,7 @@ async def _closed_topics_hint(ctx: Context) -> str:
         await ctx.session.exec(
             select(Topic)
             .where(Topic.room_id == ctx.room.id, Topic.state == TopicState.closed)
-            .order_by(Topic.closed_at.desc(), Topic.id.desc())  # type: ignore[union-attr]
+            .order_by(col(Topic.closed_at).desc(), col(Topic.id).desc())
             .limit(CLOSED_TOPICS_SHOWN)
         )
     ).all()
@@ -433,10 +436,12 @@ async def _closed_topics_hint(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, footer: str = "") -> None:  # type: ignore[no-untyped-def, type-arg]
+async def _reply_with_ideas(
+    ctx: Context, condition: list[sa.ColumnElement[bool]], header: Callable[[int], str], empty: str, footer: str = ""
+) -> None:
     """The ideas matching `condition`, most supported first, or `empty` when there are none."""
     # Withdrawn and merged ideas keep their numbers but leave every listing.
-    condition = [*condition, Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None)]  # type: ignore[union-attr]
+    condition = [*condition, col(Idea.withdrawn_at).is_(None), col(Idea.merged_into_id).is_(None)]
     total = (await ctx.session.exec(select(func.count()).select_from(Idea).where(*condition))).one()
     if not total:
         ctx.reply(empty)
@@ -444,9 +449,9 @@ async def _reply_with_ideas(ctx: Context, condition: list, header, empty: str, f
     rows = (
         await ctx.session.exec(
             select(Idea, Person.name)
-            .join(Person, Person.id == Idea.author_id)  # type: ignore[arg-type]
+            .join(Person, col(Person.id) == col(Idea.author_id))
             .where(*condition)
-            .order_by(Idea.support_count.desc(), Idea.id)  # type: ignore[attr-defined]
+            .order_by(col(Idea.support_count).desc(), col(Idea.id))
             .limit(IDEAS_SHOWN)
         )
     ).all()
@@ -469,8 +474,8 @@ async def search(ctx: Context, words: str) -> None:
     proposals = (
         await ctx.session.exec(
             select(Proposal)
-            .where(*[Proposal.title.contains(word, autoescape=True) for word in words.split()])  # type: ignore[attr-defined]
-            .order_by(Proposal.id.desc())  # type: ignore[union-attr]
+            .where(*[col(Proposal.title).contains(word, autoescape=True) for word in words.split()])
+            .order_by(col(Proposal.id).desc())
             .limit(FOUND_SHOWN)
         )
     ).all()
@@ -503,7 +508,7 @@ async def support_idea(ctx: Context, idea_id: int) -> Idea:
 
     A merged idea's number supports the idea it was merged into."""
     idea, _ = await live_idea(ctx, idea_id)
-    idea_id = idea.id  # type: ignore[assignment]
+    idea_id = id_of(idea)
     if idea.withdrawn_at is not None:
         raise UserError("idea.withdrawn", number=idea_id)
     coauthor = (
@@ -564,11 +569,11 @@ async def unsupport_by_reaction(ctx: Context, reaction: str, anyone: bool) -> No
 
 async def withdraw_support(ctx: Context, support: Support) -> None:
     """Remove one support: the count goes down at once and the points it brought are reversed (points listener)."""
-    deleted = await ctx.session.exec(sa.delete(Support).where(Support.id == support.id))  # type: ignore[call-overload, arg-type]
+    deleted = await ctx.session.exec(sa.delete(Support).where(col(Support.id) == support.id))
     if not deleted.rowcount:
         return  # another worker withdrew it first
-    await ctx.session.exec(  # type: ignore[call-overload]
-        sa.update(Idea).where(Idea.id == support.idea_id).values(support_count=Idea.support_count - 1)
+    await ctx.session.exec(
+        sa.update(Idea).where(col(Idea.id) == support.idea_id).values(support_count=col(Idea.support_count) - 1)
     )
     idea = await ctx.session.get(Idea, support.idea_id)
     assert idea is not None

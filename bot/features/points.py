@@ -15,7 +15,7 @@ from bot.points.periods import Period, current
 from bot.registry import registry
 from bot.subcommands import Subcommands
 from bot.text import clean_text, is_number
-from storage.tables import Department, DepartmentPoints, Person, PointEntry, PointTotal
+from storage.tables import Department, DepartmentPoints, Person, PointEntry, PointTotal, id_of
 
 RECENT_ENTRIES = 10
 TOP = 10
@@ -74,7 +74,7 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
     points = -int(amount_word) if deduct else int(amount_word)
     assert person.id is not None
     # Two organizers deducting at once would each see the balance before the other's entry.
-    await ctx.session.exec(select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))  # type: ignore[call-overload]
+    await ctx.session.exec(select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))
     if deduct and not ctx.settings.points_allow_negative:
         before = await ledger.total(ctx.session, person.id)
         if before + points < 0:
@@ -117,13 +117,13 @@ async def _people_leaderboard(
     in_period = PointTotal.period == period
     count = (await session.exec(select(func.count()).select_from(PointTotal).where(in_period))).one()
     cutoff = (
-        await session.exec(select(PointTotal.points).where(in_period).order_by(PointTotal.points.desc()).offset(TOP - 1).limit(1))  # type: ignore[attr-defined]
+        await session.exec(select(col(PointTotal.points)).where(in_period).order_by(col(PointTotal.points).desc()).offset(TOP - 1).limit(1))
     ).first()
     query = (
         select(PointTotal.person_id, Person.name, PointTotal.points)
-        .join(Person, Person.id == PointTotal.person_id)  # type: ignore[arg-type]
+        .join(Person, col(Person.id) == col(PointTotal.person_id))
         .where(in_period)
-        .order_by(PointTotal.points.desc(), Person.name)  # type: ignore[attr-defined]
+        .order_by(col(PointTotal.points).desc(), col(Person.name))
         .limit(TOP)
     )
     if cutoff is not None:  # only those with at least the TOPth score need naming
@@ -166,17 +166,17 @@ async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
     if by_department:
         # The departments' sums, kept by the database with every award (storage/summaries.py).
         query = (
-            select(Department.id, Department.name, DepartmentPoints.points)
-            .join(DepartmentPoints, DepartmentPoints.department_key == Department.id)  # type: ignore[arg-type]
+            select(DepartmentPoints.department_key, Department.name, DepartmentPoints.points)
+            .join(DepartmentPoints, col(DepartmentPoints.department_key) == col(Department.id))
             .where(DepartmentPoints.period == period.label)
-            .order_by(DepartmentPoints.points.desc(), Department.name)  # type: ignore[attr-defined]
+            .order_by(col(DepartmentPoints.points).desc(), col(Department.name))
         )
         ranked = _ranks([(int(k), str(n), int(p)) for k, n, p in (await ctx.session.exec(query)).all()])
         top = ranked[:TOP]
         mine = next(((r[0], r[3]) for r in ranked if r[1] == ctx.person.department_id), None)
         count = len(ranked)
     else:
-        top, mine, count = await _people_leaderboard(ctx.session, period.label, ctx.person.id)  # type: ignore[arg-type]
+        top, mine, count = await _people_leaderboard(ctx.session, period.label, id_of(ctx.person))
     header = "points.leaderboard_departments" if by_department else "points.leaderboard_people"
     lines = [ctx.t(header, period=_period_name(ctx, kind, period))]
     if not count:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.committee.rules import DECIDER, recused
 from bot.context import Context
@@ -54,6 +54,7 @@ from storage.tables import (
     ProposalState,
     ProposalTransition,
     Topic,
+    id_of,
 )
 
 S = ProposalState
@@ -81,7 +82,7 @@ async def load_ideas(ctx: Context, numbers: list[int]) -> list[Idea]:
     """The ideas with these numbers, in order and without repeats; every one must exist."""
     unique = list(dict.fromkeys(numbers))
     possible = [n for n in unique if n <= MAX_ID]
-    ideas = {i.id: i for i in (await ctx.session.exec(select(Idea).where(Idea.id.in_(possible)))).all()}  # type: ignore[union-attr]
+    ideas = {i.id: i for i in (await ctx.session.exec(select(Idea).where(col(Idea.id).in_(possible)))).all()}
     missing = [n for n in unique if n not in ideas]
     if missing:
         raise UserError("proposal.ideas_not_found", numbers=", ".join(f"#{n}" for n in missing))
@@ -114,7 +115,7 @@ async def suggested_departments(ctx: Context, proposal: Proposal) -> list[Depart
     topic = await ctx.session.get(Topic, proposal.topic_id) if proposal.topic_id else None
     if topic is not None:
         found += await routing.rank(ctx, f"{topic.title} {topic.description}", ROUTE_CHOICES + 1, past)
-    text = " ".join([proposal.title] + [i.text for i in await ideas_of(ctx.session, proposal.id)])  # type: ignore[arg-type]
+    text = " ".join([proposal.title] + [i.text for i in await ideas_of(ctx.session, id_of(proposal))])
     found += await routing.rank(ctx, text, ROUTE_CHOICES + 1, past)
     unique = {d.id: d for d in found if d.id != proposal.department_id}
     return list(unique.values())[:ROUTE_CHOICES]
@@ -172,18 +173,18 @@ async def new(ctx: Context, command: ParsedCommand) -> None:
         title=title,
         room_id=None if ctx.place.is_direct else ctx.room.id,
         topic_id=ideas[0].topic_id,
-        created_by=ctx.person.id,  # type: ignore[arg-type]
+        created_by=id_of(ctx.person),
         created_at=ctx.now(),
         updated_at=ctx.now(),
     )
     ctx.session.add(proposal)
     await ctx.session.flush()
     for idea in ideas:
-        ctx.session.add(ProposalIdea(proposal_id=proposal.id, idea_id=idea.id, added_at=ctx.now()))  # type: ignore[arg-type]
+        ctx.session.add(ProposalIdea(proposal_id=id_of(proposal), idea_id=id_of(idea), added_at=ctx.now()))
     await ctx.session.flush()
     ctx.audit("proposal.created", "proposal", proposal.id, ideas=[i.id for i in ideas], title=title)
     await ctx.publish("proposal.created", proposal=proposal)
-    names = ", ".join(p.name for p in await proposers(ctx.session, proposal.id))  # type: ignore[arg-type]
+    names = ", ".join(p.name for p in await proposers(ctx.session, id_of(proposal)))
     ctx.reply(ctx.t("proposal.created", number=proposal.id, title=title, count=len(ideas), proposers=names))
     await tell_proposers(ctx, proposal, "proposal.notice.created", number=proposal.id, title=title)
 
@@ -344,16 +345,16 @@ async def addidea_command(ctx: Context, command: ParsedCommand) -> None:
     if not numbers:
         raise UserError("proposal.addidea_usage")
     ideas = await load_ideas(ctx, numbers)
-    before = {p.id for p in await proposers(ctx.session, proposal.id)}  # type: ignore[arg-type]
+    before = {id_of(p) for p in await proposers(ctx.session, id_of(proposal))}
     existing = set((await ctx.session.exec(select(ProposalIdea.idea_id).where(ProposalIdea.proposal_id == proposal.id))).all())
     added = [i for i in ideas if i.id not in existing]
     if not added:
         raise UserError("proposal.ideas_already_in", number=proposal.id)
     for idea in added:
-        ctx.session.add(ProposalIdea(proposal_id=proposal.id, idea_id=idea.id, added_at=ctx.now()))  # type: ignore[arg-type]
+        ctx.session.add(ProposalIdea(proposal_id=id_of(proposal), idea_id=id_of(idea), added_at=ctx.now()))
     await ctx.session.flush()
     ctx.audit("proposal.ideas_added", "proposal", proposal.id, ideas=[i.id for i in added])
-    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+    for person in await proposers(ctx.session, id_of(proposal)):
         if person.id not in before:
             await ctx.tell(person, ctx.translator(person)("proposal.notice.created", name=ctx.called(person, person), number=proposal.id, title=proposal.title))
     ctx.reply(ctx.t("proposal.ideas_added", number=proposal.id, ideas=", ".join(f"#{i.id}" for i in added)))
@@ -365,9 +366,9 @@ async def support_command(ctx: Context, command: ParsedCommand) -> None:
     if proposal.state == S.withdrawn:
         raise UserError("proposal.support_closed", number=proposal.id, state=ctx.t(state_key(proposal.state)))
     supported = []
-    for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
+    for idea in await ideas_of(ctx.session, id_of(proposal)):
         try:
-            await support_idea(ctx, idea.id)  # type: ignore[arg-type]
+            await support_idea(ctx, id_of(idea))
         except UserError:
             continue  # own idea or already supported: nothing was written
         supported.append(idea.id)
@@ -381,9 +382,9 @@ async def revive_command(ctx: Context, command: ParsedCommand) -> None:
     organizer = ctx.is_organizer()
     if not (organizer or await is_committee_member(ctx)):
         raise NotAllowed(action="proposal.revive", key="proposal.revive_not_allowed", number=proposal.id)
-    if not organizer and ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}:  # type: ignore[arg-type]
+    if not organizer and id_of(ctx.person) in {id_of(p) for p in await proposers(ctx.session, id_of(proposal))}:
         raise NotAllowed(action="proposal.revive", key="proposal.revive_own", number=proposal.id)
-    if not organizer and (await recused(ctx.session, proposal.id)).get(ctx.person.id) == DECIDER:  # type: ignore[arg-type]
+    if not organizer and (await recused(ctx.session, id_of(proposal))).get(id_of(ctx.person)) == DECIDER:
         raise NotAllowed(action="proposal.revive", key="proposal.revive_decided", number=proposal.id)
     # Revival points reward the committee's quarterly vote, not one member's command.
     await revive_proposal(ctx, proposal, by_committee=False, reason=clean_optional(command.rest_after(2), MAX_REASON))
@@ -457,11 +458,11 @@ async def show(ctx: Context, proposal: Proposal) -> None:
         lines.append(ctx.t("proposal.show_state_no_department", state=state))
     else:
         lines.append(ctx.t("proposal.show_state", state=state, department=params["department"]))
-    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, proposal.id)) or ctx.t("value.no_proposers")))  # type: ignore[arg-type]
+    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, id_of(proposal))) or ctx.t("value.no_proposers")))
     lines.append(ctx.t("proposal.show_ideas"))
-    for idea in await ideas_of(ctx.session, proposal.id):  # type: ignore[arg-type]
+    for idea in await ideas_of(ctx.session, id_of(proposal)):
         lines.append(ctx.t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
-        lines += await comment_lines(ctx.session, ctx.t, idea.id)  # type: ignore[arg-type]
+        lines += await comment_lines(ctx.session, ctx.t, id_of(idea))
     if proposal.state == S.submitted and proposal.review_due_at:
         days = max(0, (proposal.review_due_at - ctx.now()).days)
         lines.append(ctx.t("proposal.show_under_review", department=params["department"], due=params["due"], days=days))
@@ -476,9 +477,9 @@ async def show(ctx: Context, proposal: Proposal) -> None:
     transitions = (
         await ctx.session.exec(
             select(ProposalTransition, Person.name)
-            .join(Person, Person.id == ProposalTransition.actor_id, isouter=True)  # type: ignore[arg-type]
+            .join(Person, col(Person.id) == col(ProposalTransition.actor_id), isouter=True)
             .where(ProposalTransition.proposal_id == proposal.id)
-            .order_by(ProposalTransition.id)
+            .order_by(col(ProposalTransition.id))
         )
     ).all()
     bot_person = (
@@ -507,7 +508,7 @@ async def _supplement_note(ctx: Context, proposal: Proposal) -> str:
         await ctx.session.exec(
             select(ProposalTransition.reason)
             .where(ProposalTransition.proposal_id == proposal.id, ProposalTransition.to_state == S.supplement)
-            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
+            .order_by(col(ProposalTransition.id).desc())
         )
     ).first()
     return note or ctx.t("value.no_reason")
@@ -524,7 +525,7 @@ def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_p
 async def list_proposals(ctx: Context, command: ParsedCommand) -> None:
     """Every proposal grouped by state, with counts."""
     counts = dict(
-        (await ctx.session.exec(select(Proposal.state, func.count()).group_by(Proposal.state))).all()  # type: ignore[arg-type]
+        (await ctx.session.exec(select(Proposal.state, func.count()).group_by(Proposal.state))).all()
     )
     if not counts:
         ctx.reply(ctx.t("proposals.none"))
@@ -537,7 +538,7 @@ async def list_proposals(ctx: Context, command: ParsedCommand) -> None:
         lines.append(ctx.t("proposals.state_header", state=ctx.t(state_key(state)), count=counts[state]))
         rows = (
             await ctx.session.exec(
-                select(Proposal).where(Proposal.state == state).order_by(Proposal.id.desc()).limit(SHOWN_PER_STATE)  # type: ignore[union-attr]
+                select(Proposal).where(col(Proposal.state) == state).order_by(col(Proposal.id).desc()).limit(SHOWN_PER_STATE)
             )
         ).all()
         for proposal in rows:
@@ -577,7 +578,7 @@ async def review_due(ctx: Context, reminder: Any) -> None:
         return
     params = await notice_params(ctx, proposal)
     text = ctx.translator(head)("proposal.review_reminder", days=reminder.payload.get("days_left", 1), **params)
-    await ctx.tell(head, text, review_buttons(ctx.translator(head), proposal.id))  # type: ignore[arg-type]
+    await ctx.tell(head, text, review_buttons(ctx.translator(head), id_of(proposal)))
 
 
 @registry.reminder("proposal.review_overdue")

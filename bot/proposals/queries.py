@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Context
-from storage.tables import CommitteeMember, Department, Idea, IdeaCoauthor, Person, Proposal, ProposalIdea
+from storage.tables import CommitteeMember, Department, Idea, IdeaCoauthor, Person, Proposal, ProposalIdea, id_of
 
 
 async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
@@ -16,25 +16,25 @@ async def proposers(session: AsyncSession, proposal_id: int) -> list[Person]:
     rows = (
         await session.exec(
             select(Person)
-            .join(Idea, Idea.author_id == Person.id)  # type: ignore[arg-type]
-            .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+            .join(Idea, col(Idea.author_id) == col(Person.id))
+            .join(ProposalIdea, col(ProposalIdea.idea_id) == col(Idea.id))
             .where(ProposalIdea.proposal_id == proposal_id)
-            .order_by(ProposalIdea.id)
+            .order_by(col(ProposalIdea.id))
         )
     ).all()
     # Authors of ideas merged into these ideas are co-authors, and proposers too.
     coauthors = (
         await session.exec(
             select(Person)
-            .join(IdeaCoauthor, IdeaCoauthor.person_id == Person.id)  # type: ignore[arg-type]
-            .join(ProposalIdea, ProposalIdea.idea_id == IdeaCoauthor.idea_id)  # type: ignore[arg-type]
+            .join(IdeaCoauthor, col(IdeaCoauthor.person_id) == col(Person.id))
+            .join(ProposalIdea, col(ProposalIdea.idea_id) == col(IdeaCoauthor.idea_id))
             .where(ProposalIdea.proposal_id == proposal_id)
-            .order_by(ProposalIdea.id, IdeaCoauthor.id)
+            .order_by(col(ProposalIdea.id), col(IdeaCoauthor.id))
         )
     ).all()
     seen: dict[int, Person] = {}
     for person in [*rows, *coauthors]:
-        seen.setdefault(person.id, person)  # type: ignore[arg-type]
+        seen.setdefault(id_of(person), person)
     return list(seen.values())
 
 
@@ -43,15 +43,15 @@ async def ideas_by_proposer(session: AsyncSession, proposal_id: int) -> list[tup
     rows = (
         await session.exec(
             select(Person, ProposalIdea.idea_id)
-            .join(Idea, Idea.author_id == Person.id)  # type: ignore[arg-type]
-            .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+            .join(Idea, col(Idea.author_id) == col(Person.id))
+            .join(ProposalIdea, col(ProposalIdea.idea_id) == col(Idea.id))
             .where(ProposalIdea.proposal_id == proposal_id)
-            .order_by(ProposalIdea.id)
+            .order_by(col(ProposalIdea.id))
         )
     ).all()
     grouped: dict[int, tuple[Person, list[int]]] = {}
     for person, idea_id in rows:
-        grouped.setdefault(person.id, (person, []))[1].append(idea_id)  # type: ignore[arg-type]
+        grouped.setdefault(id_of(person), (person, []))[1].append(idea_id)
     return list(grouped.values())
 
 
@@ -60,9 +60,9 @@ async def ideas_of(session: AsyncSession, proposal_id: int) -> list[Idea]:
         (
             await session.exec(
                 select(Idea)
-                .join(ProposalIdea, ProposalIdea.idea_id == Idea.id)  # type: ignore[arg-type]
+                .join(ProposalIdea, col(ProposalIdea.idea_id) == col(Idea.id))
                 .where(ProposalIdea.proposal_id == proposal_id)
-                .order_by(ProposalIdea.id)
+                .order_by(col(ProposalIdea.id))
             )
         ).all()
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.business_days import previous_business_day
 from bot.context import Context
@@ -26,7 +26,7 @@ from bot.proposals.queries import (
 from bot.proposals.states import can_move, resting_state, state_key
 from bot.reminders import cancel, schedule
 from bot.text import clip
-from storage.tables import Department, Person, Proposal, ProposalState, ProposalTransition, Reminder, ReminderState, Room
+from storage.tables import Department, Person, Proposal, ProposalState, ProposalTransition, Reminder, ReminderState, Room, id_of
 
 S = ProposalState
 
@@ -48,7 +48,7 @@ async def require_head_or_organizer(ctx: Context, proposal: Proposal, action: st
 
 async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: Any) -> None:
     """A direct message to every proposer, each in their own language (the one acting has their answer)."""
-    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+    for person in await proposers(ctx.session, id_of(proposal)):
         if person.id == ctx.person.id:
             continue
         await ctx.tell(person, ctx.translator(person)(key, **{"name": ctx.called(person, person), **params}))
@@ -69,14 +69,14 @@ async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any], fi
     if head is None:
         return
     t = ctx.translator(head)
-    ideas = await ideas_of(ctx.session, proposal.id)  # type: ignore[arg-type]
+    ideas = await ideas_of(ctx.session, id_of(proposal))
     lines = [t(first_key, **params, **extra)]
     for idea in ideas:
         # The discussion in the room goes with each idea, so the reviewing head sees it too.
         lines.append(t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
-        lines += await comment_lines(ctx.session, t, idea.id)  # type: ignore[arg-type]
+        lines += await comment_lines(ctx.session, t, id_of(idea))
     lines.append(t("proposal.review_how", number=proposal.id))
-    if await ctx.tell(head, "\n".join(lines), review_buttons(t, proposal.id)) is None:  # type: ignore[arg-type]
+    if await ctx.tell(head, "\n".join(lines), review_buttons(t, id_of(proposal))) is None:
         await ctx.tell_organizers("proposal.head_unreachable", number=proposal.id, head=head.name)
 
 
@@ -84,7 +84,7 @@ async def home_room(ctx: Context, proposal: Proposal) -> Room | None:
     """The room a proposal belongs to: where it was made, else where its first idea was posted."""
     if proposal.room_id is not None:
         return await ctx.session.get(Room, proposal.room_id)
-    ideas = await ideas_of(ctx.session, proposal.id)  # type: ignore[arg-type]
+    ideas = await ideas_of(ctx.session, id_of(proposal))
     return await ctx.session.get(Room, ideas[0].room_id) if ideas else None
 
 
@@ -93,7 +93,7 @@ async def announce_decision(ctx: Context, proposal: Proposal, key: str, params: 
     room = await home_room(ctx, proposal)
     if room is not None and (ctx.place.is_direct or ctx.room.id != room.id):
         ctx.post(room, ctx.translator()(key, **params))
-    told = {p.id for p in await proposers(ctx.session, proposal.id)} | {ctx.person.id}  # type: ignore[arg-type]
+    told = {id_of(p) for p in await proposers(ctx.session, id_of(proposal))} | {id_of(ctx.person)}
     for organizer in await ctx.organizers():
         if organizer.id not in told:
             await ctx.tell(organizer, ctx.translator(organizer)(key, **params))
@@ -101,9 +101,9 @@ async def announce_decision(ctx: Context, proposal: Proposal, key: str, params: 
 
 async def _set_state(ctx: Context, proposal: Proposal, expected: str, new: str, **fields: Any) -> None:
     """Change the state only if nobody changed it meanwhile (two reviewers at once)."""
-    result = await ctx.session.exec(  # type: ignore[call-overload]
+    result = await ctx.session.exec(
         sa.update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.state == expected)
+        .where(col(Proposal.id) == proposal.id, col(Proposal.state) == expected)
         .values(state=new, updated_at=ctx.now(), **fields)
     )
     if not result.rowcount:
@@ -135,7 +135,7 @@ async def move(
         )
     await _set_state(ctx, proposal, from_state, resting_state(to_state), **fields)
     transition = ProposalTransition(
-        proposal_id=proposal.id,  # type: ignore[arg-type]
+        proposal_id=id_of(proposal),
         from_state=from_state,
         to_state=to_state,
         actor_id=(actor or ctx.person).id,
@@ -195,7 +195,7 @@ async def schedule_review(ctx: Context, proposal: Proposal, head_id: int, resume
     )
 
 
-def review_deadline(ctx: Context, start) -> Any:  # type: ignore[no-untyped-def]
+def review_deadline(ctx: Context, start) -> Any:
     """The end of the due day: `review_due_days` after `start`, on a business day."""
     tz = ctx.settings.tz
     return end_of_day(due_day(start, ctx.settings.review_due_days, tz), tz)
@@ -203,12 +203,12 @@ def review_deadline(ctx: Context, start) -> Any:  # type: ignore[no-untyped-def]
 
 async def reopen_review_reminders(ctx: Context, proposal: Proposal) -> None:
     """An undone decision puts the review back: its cancelled reminders still to come are pending again."""
-    await ctx.session.exec(  # type: ignore[call-overload]
+    await ctx.session.exec(
         sa.update(Reminder)
         .where(
-            Reminder.dedupe_key.startswith(review_key(proposal) + ":"),  # type: ignore[attr-defined]
-            Reminder.state == ReminderState.cancelled,
-            Reminder.due_at > ctx.now(),
+            col(Reminder.dedupe_key).startswith(review_key(proposal) + ":"),
+            col(Reminder.state) == ReminderState.cancelled,
+            col(Reminder.due_at) > ctx.now(),
         )
         .values(state=ReminderState.pending)
     )
@@ -296,7 +296,7 @@ def days_left_when_paused(proposal: Proposal, tz: Any) -> int:
 
 async def answer_supplement(ctx: Context, proposal: Proposal, answer: str) -> None:
     """The proposers' answer puts the review back, with the days that were left when it stopped."""
-    is_proposer = ctx.person.id in {p.id for p in await proposers(ctx.session, proposal.id)}  # type: ignore[arg-type]
+    is_proposer = id_of(ctx.person) in {id_of(p) for p in await proposers(ctx.session, id_of(proposal))}
     if not (is_proposer or ctx.is_organizer()):
         raise NotAllowed(action="proposal.answer", key="proposal.answer_not_allowed", number=proposal.id)
     if proposal.state != S.supplement or proposal.review_paused_at is None or proposal.review_due_at is None:
@@ -334,7 +334,7 @@ async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
         await ctx.session.exec(
             select(ProposalTransition)
             .where(ProposalTransition.proposal_id == proposal.id, ProposalTransition.undone == False)  # noqa: E712
-            .order_by(ProposalTransition.id.desc())  # type: ignore[union-attr]
+            .order_by(col(ProposalTransition.id).desc())
         )
     ).first()
     if last is None:
@@ -370,7 +370,7 @@ async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
     reversed_count = await ledger.reverse_live(
         ctx.session,
         ref_kind="proposal",
-        ref_id=proposal.id,  # type: ignore[arg-type]
+        ref_id=id_of(proposal),
         stages=stages,
         key_contains=key_contains,
         reason=f"undo {last.from_state}->{last.to_state}",
@@ -387,7 +387,7 @@ async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:
         to_state=last.from_state,
         points_reversed=reversed_count,
     )
-    for person in await proposers(ctx.session, proposal.id):  # type: ignore[arg-type]
+    for person in await proposers(ctx.session, id_of(proposal)):
         t = ctx.translator(person)
         await ctx.tell(
             person,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from adapters.console import ConsoleAdapter
-from idearoom.wiring import build_app
 from bot.ports import Clock
 from tests.harness import test_settings
+from tests.templates import prepared_app
 
 
 async def run_console(
@@ -20,8 +20,7 @@ async def run_console(
     **settings: str,
 ) -> str:
     """Feed `script` to the console on a fresh app; returns everything it printed."""
-    app = build_app(test_settings(database_url, **settings), clock)
-    await app.prepare(migrate=migrate)
+    app = await prepared_app(test_settings(database_url, **settings), clock, migrate=migrate)
     out = io.StringIO()
     console = ConsoleAdapter(app, stdin=io.StringIO(script), out=out)
     app.add_gateway(console.gateway)

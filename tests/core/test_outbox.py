@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from idearoom.wiring import build_app
 from bot.messages import Destination, FollowUp, IncomingMessage, MessagePayload, Outgoing, SendResult, Wording
 from bot.outbox import enqueue
 from bot.outbox.sender import Sender
@@ -18,6 +17,7 @@ from bot.ports import DeliveryError, ManualClock, PlatformLimits, Window
 from storage.db import Database
 from storage.tables import AuditEntry, Idea, OutboxMessage, OutboxState, Person
 from tests.harness import RecordingGateway, Story, test_settings
+from tests.templates import prepared_app
 
 T0 = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)  # 10:00 in Seoul, during the innovation workshop
 # What a Telegram group allows: one message a second, twenty a minute.
@@ -63,8 +63,7 @@ class SlowGateway(RecordingGateway):
 
 async def start_story(url: str, gateway: RecordingGateway | None = None, clock: ManualClock | None = None) -> Story:
     settings = test_settings(url)
-    app = build_app(settings, clock or ManualClock(T0))
-    await app.prepare(migrate=False)
+    app = await prepared_app(settings, clock or ManualClock(T0))
     app.sender.settings = settings
     gateway = gateway or RecordingGateway()
     app.add_gateway(gateway)
@@ -145,8 +144,7 @@ async def test_a_cancelled_sender_task_loses_nothing(sqlite_url: str) -> None:
 async def test_two_senders_on_one_database_send_each_entry_once(database_url: str) -> None:
     clock = ManualClock(T0)
     settings = test_settings(database_url)
-    app = build_app(settings, clock)
-    await app.prepare(migrate=False)
+    app = await prepared_app(settings, clock)
     other_db = Database(database_url)  # a second process has its own connections
     try:
         ids = [await put(app.db, f"room-{n % 7}", f"공지 {n}") for n in range(60)]

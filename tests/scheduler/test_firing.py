@@ -17,6 +17,7 @@ from scheduler.runner import SchedulerRunner
 from storage.tables import OutboxMessage, Reminder, ReminderState, Room
 from tests.harness import RecordingGateway, Story, test_settings
 from tests.scheduler.clocked import ClockedStory, seoul
+from tests.templates import prepared_app
 
 PING = "test.ping"
 BROKEN = "test.broken"
@@ -179,8 +180,7 @@ async def test_start_up_rebuilds_the_built_in_schedule_once(clocked: ClockedStor
 async def test_the_runner_starts_and_stops_apscheduler_in_the_loop(sqlite_url: str) -> None:
     from bot.ports import SystemClock
 
-    app = build_app(test_settings(sqlite_url), SystemClock())
-    await app.prepare(migrate=False)
+    app = await prepared_app(test_settings(sqlite_url), SystemClock())
     runner = SchedulerRunner(app.core, tick_seconds=3600)
     try:
         await runner.start()
@@ -208,8 +208,7 @@ async def test_a_reminder_falling_due_during_a_wake_up_is_sent_without_waiting_f
         sent.append(reminder.dedupe_key)
 
     monkeypatch.setitem(registry.reminders, "test.slow", slow_ping)
-    app = build_app(test_settings(sqlite_url), SystemClock())
-    await app.prepare(migrate=False)
+    app = await prepared_app(test_settings(sqlite_url), SystemClock())
     runner = SchedulerRunner(app.core, tick_seconds=3600)  # only the wake-ups can send in time
     try:
         await runner.start()

@@ -11,8 +11,9 @@ from synapse_server import Synapse
 
 from adapters.matrix.adapter import MatrixAdapter
 from bot.ports import Clock, ManualClock
-from idearoom.wiring import App, build_app
+from idearoom.wiring import App
 from tests.harness import link_accounts, test_settings
+from tests.templates import prepared_app
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 in Seoul
 # The demo organisation's handles the test accounts stand for.
@@ -43,8 +44,7 @@ class Stand:
             "IDEAROOM_SEND_RATE_LIMITS": "off",
         }
         values.update(settings)
-        self.app = build_app(test_settings(database_url, **values), self.clock)
-        await self.app.prepare(migrate=True)
+        self.app = await prepared_app(test_settings(database_url, **values), self.clock, migrate=True)
         await link_accounts(self.app, "matrix", {handle: user.user_id for handle, user in self.people.items() if handle in HANDLES})
         self.adapter = MatrixAdapter(self.app)
         self.app.add_gateway(self.adapter.gateway)

@@ -17,11 +17,12 @@ from sqlmodel import func, select
 
 from adapters.slack import SlackAdapter
 from adapters.slack.gateway import make_client
-from idearoom.wiring import App, build_app
+from idearoom.wiring import App
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage, OutboxState
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, signed_request_headers
 from tests.harness import link_accounts, test_settings
+from tests.templates import prepared_app
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -173,8 +174,7 @@ async def start_stand(
         **settings,
     }
     clock = ManualClock(START)
-    app = build_app(test_settings(sqlite_url, **values), clock)
-    await app.prepare(migrate=False)
+    app = await prepared_app(test_settings(sqlite_url, **values), clock)
     await link_accounts(app, "slack", {handle: user_id for handle, (user_id, _) in USERS.items()})
     waits: list[float] = []
 

@@ -11,12 +11,13 @@ from datetime import datetime, timezone
 from sqlmodel import func, select
 
 from adapters.telegram import TelegramAdapter
-from idearoom.wiring import App, build_app
+from idearoom.wiring import App
 from bot.i18n import Translator
 from bot.ports import ManualClock
 from storage.tables import OutboxMessage
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
 from tests.harness import link_accounts, test_settings
+from tests.templates import prepared_app
 
 TOKEN = "123456:TEST-token"
 GROUP = -1001234567890
@@ -130,8 +131,7 @@ async def start_bot(tg: FakeTelegramAPI, database_url: str, clock: ManualClock |
         "IDEAROOM_SEND_RATE_LIMITS": "off",
     }
     values.update(settings)
-    app = build_app(test_settings(database_url, **values), clock)
-    await app.prepare(migrate=False)
+    app = await prepared_app(test_settings(database_url, **values), clock)
     await link_accounts(app, "telegram", {username: str(user_id) for user_id, (_, username) in NAMES.items() if username})
     adapter = TelegramAdapter(app)
     app.add_gateway(adapter.gateway)

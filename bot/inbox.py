@@ -25,6 +25,8 @@ Handler = Callable[[str, dict[str, Any]], Awaitable[bool]]
 
 CONSUMERS = 4
 SCAN_SECONDS = 1.0
+# The longest wait between scans: on SQLite no other worker puts requests (nor dies holding them).
+IDLE_SCAN_SECONDS = {"sqlite": 300.0}
 # Waits before the next try of a request whose handling failed (an outage); then it is given up.
 RETRY_DELAYS = (2.0, 10.0, 60.0, 300.0)
 
@@ -251,7 +253,7 @@ class Inbox:
                 raise
             except Exception:
                 log.exception("inbox scan failed")
-            wait = max(SCAN_SECONDS, self.lease.total_seconds())
+            wait = max(SCAN_SECONDS, IDLE_SCAN_SECONDS.get(self.db.dialect, self.lease.total_seconds()))
             if soonest is not None:
                 wait = min(wait, max(SCAN_SECONDS, (soonest - utcnow()).total_seconds()))
             stop, rescan = asyncio.ensure_future(self._stopping.wait()), asyncio.ensure_future(self._rescan.wait())

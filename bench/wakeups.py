@@ -75,8 +75,20 @@ def dump(*_):
     usage = resource.getrusage(resource.RUSAGE_SELF)
     counts["seconds"] = time.monotonic() - counts.get("t0", time.monotonic())
     counts["cpu"] = time.process_time() - counts.get("cpu0", time.process_time())
+    counts["rss_mib"] = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    counts["packages"] = sorted({name.split(".")[0] for name in sys.modules})
     with open(out, "w") as file:
         json.dump({**counts, "callbacks": counts["callbacks"].most_common(25)}, file)
+
+if os.environ.get("WAKEUPS_WHO"):
+    import traceback
+    class Who:
+        def find_spec(self, name, path=None, target=None):
+            if name in os.environ["WAKEUPS_WHO"].split(","):
+                with open(os.environ.get("WAKEUPS_WHO_FILE", out + ".who"), "a") as file:
+                    file.write(f"== {name}\n" + "".join(traceback.format_stack(limit=40)[:-1]))
+            return None
+    sys.meta_path.insert(0, Who())
 
 signal.signal(signal.SIGUSR2, start)
 signal.signal(signal.SIGUSR1, dump)
@@ -176,6 +188,10 @@ async def run(idle: float) -> None:
             f"{counts['transactions'] / minutes:>13.1f} {counts['statements'] / minutes:>11.1f} "
             f"{counts['cpu'] / counts['seconds'] * 3600:>8.1f}"
         )
+    if os.environ.get("WAKEUPS_PACKAGES"):
+        bare = set(results.get("bare PTB echo", {}).get("packages", []))
+        for name, counts in results.items():
+            print(f"{name}: {counts.get('rss_mib', 0):.1f} MiB; packages beyond the bare echo's: {sorted(set(counts.get('packages', [])) - bare)}")
     for name, counts in results.items():
         if counts:
             print(f"\n{name}: callbacks per minute by what they ran")

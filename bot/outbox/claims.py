@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # Claiming rounds of all workers take this PostgreSQL advisory lock in turn, so the budget
 # each round reads from the table includes every other worker's claims.
 CLAIM_LOCK_KEY = 0x1DEA_0B0C
+# Leases run for a minute: looking for lapsed ones this often, not in every round, loses nothing.
+RECLAIM_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Claims:
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
         self._budget_wait: float | None = None
+        self._reclaimed_at: datetime | None = None
 
     def limits(self) -> dict[str, PlatformLimits]:
         """What each platform's gateway declares (none at all when the setting switches limits off)."""
@@ -68,7 +71,9 @@ class Claims:
             postgres = worker.db.dialect == "postgresql"
             if postgres:
                 await session.exec(select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
-            await self._reclaim_stale(session, now)
+            if self._reclaimed_at is None or (now - self._reclaimed_at).total_seconds() >= RECLAIM_EVERY_SECONDS:
+                await self._reclaim_stale(session, now)
+                self._reclaimed_at = now
             limits = self.limits()
             budget = await self._recent_budget(session, limits, now)
             query = (

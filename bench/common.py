@@ -1,10 +1,11 @@
-"""Helpers the benchmarks share: waiting until the outbox has delivered everything."""
+"""Helpers the benchmarks share: waiting until the outbox has delivered everything, counting transactions."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+from sqlalchemy import event
 from sqlmodel import func, select
 
 from idearoom.wiring import App
@@ -29,3 +30,14 @@ async def wait_until_sent(app: App, seconds: float, poll: float = 0.5) -> int:
         await asyncio.sleep(poll)
         left = await unsent(app)
     return left
+
+
+class Transactions:
+    """Counts the transactions begun on an app's database (load-independent, unlike timings)."""
+
+    def __init__(self, app: App) -> None:
+        self.count = 0
+        event.listen(app.db.engine.sync_engine, "begin", self._begun)
+
+    def _begun(self, connection: object) -> None:
+        self.count += 1

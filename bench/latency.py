@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bench.common import Transactions
 from bench.overhead import PEOPLE, TELEGRAM_TOKEN, bot_settings, start_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import distinct_text
@@ -74,11 +75,15 @@ async def bare_echo(fake: FakeTelegramAPI) -> AsyncIterator[None]:
         await application.shutdown()
 
 
+COUNTED: list[Transactions] = []
+
+
 @asynccontextmanager
 async def idearoom(fake: FakeTelegramAPI, folder: str) -> AsyncIterator[None]:
     from adapters.telegram import TelegramAdapter
 
     app, adapter = await start_bot(bot_settings(folder, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_API_BASE_URL=fake.url), TelegramAdapter)
+    COUNTED.append(Transactions(app))
     try:
         yield
     finally:
@@ -86,18 +91,22 @@ async def idearoom(fake: FakeTelegramAPI, folder: str) -> AsyncIterator[None]:
         await app.close()
 
 
-async def measure(fake: FakeTelegramAPI, chat: int, start: Callable[[], Any], ideas: int, pause: float) -> list[float]:
+async def measure(fake: FakeTelegramAPI, chat: int, start: Callable[[], Any], ideas: int, pause: float) -> tuple[list[float], int]:
+    """The latencies, and the transactions begun for the measured ideas (when the bot's are counted)."""
     async with start():
         await one_at_a_time(fake, chat, 10, pause, f"warmup{chat}")  # people and the room become known
-        return await one_at_a_time(fake, chat, ideas, pause, f"bench{chat}")
+        before = COUNTED[-1].count if COUNTED else 0
+        latencies = await one_at_a_time(fake, chat, ideas, pause, f"bench{chat}")
+        await asyncio.sleep(pause)
+        return latencies, (COUNTED[-1].count if COUNTED else 0) - before
 
 
 async def run(ideas: int, pause: float) -> None:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as folder:
         async with FakeTelegramAPI(token=TELEGRAM_TOKEN, long_poll_cap=10.0) as fake:
-            bare = await measure(fake, -1002000000000, lambda: bare_echo(fake), ideas, pause)
-            ours = await measure(fake, -1002000000001, lambda: idearoom(fake, folder), ideas, pause)
+            bare, _ = await measure(fake, -1002000000000, lambda: bare_echo(fake), ideas, pause)
+            ours, transactions = await measure(fake, -1002000000001, lambda: idearoom(fake, folder), ideas, pause)
     print(f"{ideas} ideas one at a time ({pause * 1000:.0f} ms apart, after 10 warm-up ideas), Telegram polling, SQLite;")
     print("update handed to the fake -> reply accepted by the fake")
     print()
@@ -106,6 +115,7 @@ async def run(ideas: int, pause: float) -> None:
         p50, p95 = statistics.median(values), percentile(values, 0.95)
         verdict = "" if name.startswith("bare") else ("met" if p50 < P50 and p95 < P95 else "MISSED")
         print(f"{name:<24} {p50:>8.1f} {p95:>8.1f} {max(values):>8.1f}  {verdict}")
+    print(f"\nidearoom: {transactions / ideas:.2f} database transactions per idea (intake, core and sender; load-independent)")
 
 
 def main() -> None:

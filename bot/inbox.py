@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,8 @@ Handler = Callable[[str, dict[str, Any]], Awaitable[bool]]
 
 CONSUMERS = 4
 SCAN_SECONDS = 1.0
+# The longest wait between scans: on SQLite no other worker puts requests (nor dies holding them).
+IDLE_SCAN_SECONDS = {"sqlite": 300.0}
 # Waits before the next try of a request whose handling failed (an outage); then it is given up.
 RETRY_DELAYS = (2.0, 10.0, 60.0, 300.0)
 
@@ -66,6 +68,7 @@ class Inbox:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = asyncio.Event()
+        self._rescan = asyncio.Event()
 
     def register(self, platform: str, handler: Handler) -> None:
         self.handlers[platform] = handler
@@ -223,6 +226,7 @@ class Inbox:
             log.error("%s request %s given up after %d attempts", taken.platform, taken.delivery_id, taken.attempts)
         async with self.db.session() as session:
             await session.exec(sa.update(InboxEvent).where(InboxEvent.id == taken.id).values(**values))  # type: ignore[call-overload, arg-type]
+        self._rescan.set()  # its next try may be sooner than the scan planned
 
     async def _reap(self) -> None:
         try:
@@ -237,22 +241,35 @@ class Inbox:
             self._check_idle()
 
     async def _scan_forever(self) -> None:
+        # The next scan is when the soonest lease runs out (a retry, or a row another worker holds),
+        # or sooner when this worker sets a retry; a request put in here is taken at once, and one
+        # another worker put and then died with is found when its lease runs out: no scan in between.
         while not self._stopping.is_set():
+            self._rescan.clear()
+            soonest = None
             try:
-                await self._scan()
+                soonest = await self._scan()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("inbox scan failed")
+            wait = max(SCAN_SECONDS, IDLE_SCAN_SECONDS.get(self.db.dialect, self.lease.total_seconds()))
+            if soonest is not None:
+                wait = min(wait, max(SCAN_SECONDS, (soonest - utcnow()).total_seconds()))
+            stop, rescan = asyncio.ensure_future(self._stopping.wait()), asyncio.ensure_future(self._rescan.wait())
             try:
-                await asyncio.wait_for(self._stopping.wait(), SCAN_SECONDS)
-            except TimeoutError:
-                pass
+                await asyncio.wait({stop, rescan}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+                rescan.cancel()
+            if self._rescan.is_set() and not self._stopping.is_set():
+                await asyncio.sleep(SCAN_SECONDS)  # not more often than that
 
-    async def _scan(self) -> None:
-        """Take the rows whose lease ran out: left by a dead worker, or waiting for their next try."""
+    async def _scan(self) -> datetime | None:
+        """Take the rows whose lease ran out: left by a dead worker, or waiting for their next try.
+        Returns when the soonest lease of the rest runs out."""
         if not self.handlers or not self.accepting:
-            return
+            return None
         now = utcnow()
         async with self.db.session() as session:
             due = (
@@ -281,5 +298,15 @@ class Inbox:
                 )
                 if claimed.rowcount:
                     taken.append(item)
+            soonest = (
+                await session.exec(
+                    select(sa.func.min(InboxEvent.lease_until)).where(
+                        InboxEvent.state == InboxState.pending,
+                        InboxEvent.platform.in_(list(self.handlers)),  # type: ignore[attr-defined]
+                        InboxEvent.lease_until > now,
+                    )
+                )
+            ).one()
         for item in taken:
             self._take(item)
+        return soonest

@@ -7,15 +7,27 @@ says what happens when it falls due.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignoring_conflict
 from storage.tables import Reminder, ReminderState
+
+
+# Told after a transaction that stored a reminder commits: this process's scheduler looks again
+# at once instead of at its next tick (which, with no other process to store reminders, is rare).
+listeners: list[Callable[[], None]] = []
+
+
+def _tell_after_commit(session: AsyncSession) -> None:
+    if listeners:
+        event.listen(session.sync_session, "after_commit", lambda _: [listener() for listener in list(listeners)], once=True)
 
 
 async def schedule(
@@ -32,7 +44,7 @@ async def schedule(
 
     `audience` is `room:<id>`, `person:<id>`, `organizers` or `committee`.
     """
-    return await insert_ignoring_conflict(
+    stored = await insert_ignoring_conflict(
         session,
         Reminder,
         dict(
@@ -45,6 +57,9 @@ async def schedule(
             created_at=now,
         ),
     )
+    if stored:
+        _tell_after_commit(session)
+    return stored
 
 
 async def cancel(session: AsyncSession, dedupe_key_prefix: str) -> int:

@@ -8,14 +8,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
+
     from bot.config import Settings
 
 FONT = "맑은 고딕"
@@ -27,10 +25,6 @@ SIGNED_FORMAT = "#,##0;-#,##0;0"
 DECIMAL_FORMAT = "0.0"
 MAX_WIDTH = 50
 TITLE_SCALE = 1.6  # a 16-point title is about this much wider than the 11-point body
-HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
-TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
-THIN = Side(style="thin", color="808080")
-GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 
 @dataclass(frozen=True)
@@ -98,6 +92,8 @@ def text_width(value: Any) -> int:
 
 
 def _font(**style: Any) -> Font:
+    from openpyxl.styles import Font
+
     return Font(name=FONT, **style)
 
 
@@ -117,6 +113,12 @@ def _cell(sheet: Worksheet, row: int, column: int, value: Any, kind: str = "text
 
 
 def _write(sheet: Worksheet, table: Table, head: Letterhead) -> None:
+    from openpyxl.styles import Alignment, Border, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    header_fill, total_fill = PatternFill("solid", fgColor="DDE5F0"), PatternFill("solid", fgColor="F2F2F2")
+    thin = Side(style="thin", color="808080")
+    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
     width = max(len(table.columns), 1)
     _cell(sheet, 1, 1, table.title, bold=True, size=16)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
@@ -138,7 +140,7 @@ def _write(sheet: Worksheet, table: Table, head: Letterhead) -> None:
         for number, column in enumerate(table.columns, start=1):
             _cell(sheet, row, number, column.title, bold=True)
             header = sheet.cell(row=row, column=number)
-            header.fill, header.border = HEADER_FILL, GRID
+            header.fill, header.border = header_fill, grid
             header.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             widths[number - 1] = text_width(column.title)
         sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
@@ -154,10 +156,10 @@ def _write(sheet: Worksheet, table: Table, head: Letterhead) -> None:
                     kind = "text"
                 _cell(sheet, row, number, value, kind, bold=is_total)
                 cell = sheet.cell(row=row, column=number)
-                cell.border = GRID
+                cell.border = grid
                 cell.alignment = Alignment(horizontal="center" if column.centered else None, vertical="top", wrap_text=kind == "text")
                 if is_total:
-                    cell.fill = TOTAL_FILL
+                    cell.fill = total_fill
                 if value is not None:
                     widths[number - 1] = max(widths[number - 1], text_width(f"{value:.1f}" if kind == "decimal" else value))
     # The letterhead lines spill over into empty neighbours, so only the first column must hold them when alone.
@@ -178,6 +180,8 @@ def _write(sheet: Worksheet, table: Table, head: Letterhead) -> None:
 
 def write_workbook(tables: list[Table], head: Letterhead, path: str | Path) -> Path:
     """Write the tables, one sheet each, in the office's look; returns the path."""
+    from openpyxl import Workbook  # openpyxl (and numpy with it) only when a workbook is written
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:

@@ -10,9 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 from sqlmodel import col, func, select
 
 from storage.tables import OutboxMessage, OutboxState
@@ -20,14 +17,16 @@ from storage.tables import OutboxMessage, OutboxState
 log = logging.getLogger(__name__)
 
 
-class _AppCollector(Collector):
+class _AppCollector:
     """Reads the counters the core and the sender keep, at scrape time."""
 
     def __init__(self, app: Any, queue_depth: Callable[[], dict[str, int]]) -> None:
         self.app = app
         self.queue_depth = queue_depth
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         core, sender = self.app.core, self.app.sender
         events = CounterMetricFamily("idearoom_events", "Platform events handled", labels=["outcome"])
         events.add_metric(["handled"], core.handled_count)
@@ -54,8 +53,17 @@ class Observability:
     def __init__(self, app: Any) -> None:
         self.app = app
         self._queue: dict[str, int] = {}
-        self.registry = CollectorRegistry()
-        self.registry.register(_AppCollector(app, lambda: self._queue))
+        self._registry: Any = None
+
+    @property
+    def registry(self) -> Any:
+        """Made on the first scrape: prometheus_client (12 MiB) is not loaded by a bot nobody scrapes."""
+        if self._registry is None:
+            from prometheus_client import CollectorRegistry
+
+            self._registry = CollectorRegistry()
+            self._registry.register(_AppCollector(self.app, lambda: self._queue))
+        return self._registry
 
     def install(self) -> None:
         """Add the routes to the operators' own listener when one is set, else to the webhooks' server."""
@@ -117,4 +125,6 @@ class Observability:
             await self._refresh_queue()
         except Exception as error:
             log.warning("metrics: could not read the outbox depth: %s", error)
+        from prometheus_client import generate_latest
+
         return web.Response(body=generate_latest(self.registry), headers={"Content-Type": "text/plain; version=0.0.4"})

@@ -20,13 +20,15 @@ from bot.ports import ChatGateway, Clock, SystemClock
 from bot.outbox.sender import Sender
 from bot.registry import registry
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import is_current
 
 from idearoom.http import HttpServer
 from idearoom.settings import configured_platforms, handle_platforms
 
 log = logging.getLogger(__name__)
-SQLITE_IDLE_POLL = 30.0  # seconds an idle sender waits between looks at the outbox on SQLite
+SQLITE_IDLE_POLL = 300.0  # seconds an idle sender waits between looks at the outbox on SQLite
+# On PostgreSQL every worker runs a sender its own writes wake: the poll is for a process without one.
+SHARED_IDLE_POLL = 5.0
 
 
 @dataclass
@@ -59,7 +61,10 @@ class App:
     async def prepare(self, *, migrate: bool = True) -> None:
         """Bring the schema up to date and load the demo organisation into an empty database."""
         if migrate:
-            await asyncio.to_thread(upgrade, self.settings.database_url)
+            if not await is_current(self.db.engine):
+                from storage.migrate import upgrade  # Alembic, only when there is something to do
+
+                await asyncio.to_thread(upgrade, self.settings.database_url)
         else:
             async with self.db.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)
@@ -72,7 +77,7 @@ class App:
         # Every outbox write of this process wakes the sender (the core's on_outbox), and retries
         # wake it when due; on SQLite no other worker writes the outbox, so an idle bot need not
         # look every second (PostgreSQL's other workers do write it).
-        idle = SQLITE_IDLE_POLL if self.db.dialect == "sqlite" else 1.0
+        idle = SQLITE_IDLE_POLL if self.db.dialect == "sqlite" else SHARED_IDLE_POLL
         self.tasks.append(asyncio.create_task(self.sender.run(idle_seconds=idle), name="outbox-sender"))
 
     async def close(self) -> None:

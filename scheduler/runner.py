@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import reminders
 from bot.core import Core
 from bot.ports import ManualClock
 from scheduler.firing import FireReport, fire_due, mark_overdue_missed, next_due_at
@@ -19,13 +20,19 @@ log = logging.getLogger(__name__)
 
 TICK_JOB = "reminders-tick"
 NEXT_DUE_JOB = "reminders-next-due"
+CHANGED_JOB = "reminders-changed"
+# Seconds between ticks where another process may store reminders (PostgreSQL) and where only
+# this one does (SQLite: it hears of each new reminder at once, so the tick only keeps the schedule ahead).
+SHARED_TICK_SECONDS, ALONE_TICK_SECONDS = 30.0, 900.0
 
 
 class SchedulerRunner:
     """Keeps the stored schedule ahead and fires what is due, once, on one core."""
 
-    def __init__(self, core: Core, tick_seconds: float = 30.0) -> None:
+    def __init__(self, core: Core, tick_seconds: float | None = None) -> None:
         self.core = core
+        if tick_seconds is None:
+            tick_seconds = ALONE_TICK_SECONDS if core.db.dialect == "sqlite" else SHARED_TICK_SECONDS
         self.tick_seconds = tick_seconds
         self.scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
@@ -67,12 +74,24 @@ class SchedulerRunner:
             coalesce=True,
         )
         self.scheduler.start()
+        reminders.listeners.append(self._reminders_changed)
         await self._plan_next_due()
 
     async def stop(self) -> None:
+        if self._reminders_changed in reminders.listeners:
+            reminders.listeners.remove(self._reminders_changed)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
+
+    def _reminders_changed(self) -> None:
+        """A reminder was stored in this process: tick now (fire what is due, plan the next wake-up)."""
+        if self.scheduler is None or self.manual:
+            return
+        self.scheduler.add_job(
+            self._safe_tick, DateTrigger(run_date=self.core.clock.now()), id=CHANGED_JOB,
+            replace_existing=True, misfire_grace_time=None, max_instances=2,
+        )
 
     async def _safe_tick(self) -> None:
         try:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=(.*)$", re.MULTILINE)
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url)
@@ -19,4 +27,27 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision`; blocking, so call it off the event loop."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
+
+
+def head_revisions() -> set[str]:
+    """The newest revisions of the migrations, read from their files (Alembic itself is big to import)."""
+    revisions: set[str] = set()
+    below: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            found = set(re.findall(r"['\"]([^'\"]+)['\"]", value))
+            (revisions if name == "revision" else below).update(found)
+    return revisions - below
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """The database is at the newest revisions already: nothing to migrate."""
+    try:
+        async with engine.connect() as connection:
+            versions = set((await connection.execute(sa.text("SELECT version_num FROM alembic_version"))).scalars())
+    except sa.exc.DBAPIError:  # no schema yet
+        return False
+    return bool(versions) and versions == head_revisions()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot.dates import official_date, official_datetime, official_period
 from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -20,7 +22,13 @@ class Pages:
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self.env = Environment(
+
+    @cached_property
+    def env(self) -> Environment:
+        """Made on the first page shown: a bot nobody opens the dashboard of never imports Jinja2."""
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+        return Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.outbox.coalescing import MERGE_AT_MOST, MERGEABLE, merge_if_due, react_to
 from bot.outbox.entries import DestKey, entry_id, key_of
-from bot.outbox.pacing import Budget, limits_for
+from bot.outbox.pacing import IN_FLIGHT_MARGIN_SECONDS, Budget, limits_for
 from bot.outbox.worker import Worker
 from bot.ports import PlatformLimits
 from storage.tables import OutboxMessage, OutboxState
@@ -22,6 +23,28 @@ log = logging.getLogger(__name__)
 # Claiming rounds of all workers take this PostgreSQL advisory lock in turn, so the budget
 # each round reads from the table includes every other worker's claims.
 CLAIM_LOCK_KEY = 0x1DEA_0B0C
+# Leases run for a minute: looking for lapsed ones this often, not in every round, loses nothing.
+RECLAIM_EVERY_SECONDS = 5.0
+
+
+@dataclass
+class Round:
+    """What one claiming round leased, when each of them may go, and when to look again."""
+
+    claimed: list[OutboxMessage] = field(default_factory=list)
+    # Entries planned a moment ahead (within the round's horizon): not to be sent before this.
+    planned: dict[int, datetime] = field(default_factory=dict)
+    # The next time anything not claimed now falls due (a retry, a budget that frees up).
+    next_due: datetime | None = None
+    # As many candidates as asked for were read: more may be due behind them.
+    full: bool = False
+    # Some due entries had to wait (a budget, a destination under way): the next round may take them.
+    blocked: bool = False
+
+    @property
+    def busy(self) -> bool:
+        """More will be due soon: worth a look as soon as this round's sends have left."""
+        return self.full or self.blocked or bool(self.planned)
 
 
 class Claims:
@@ -30,23 +53,27 @@ class Claims:
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
         self._budget_wait: float | None = None
+        self._reclaimed_at: datetime | None = None
 
     def limits(self) -> dict[str, PlatformLimits]:
         """What each platform's gateway declares (none at all when the setting switches limits off)."""
         return {platform: limits_for(gateway, self.worker.settings) for platform, gateway in self.worker.gateways.items()}
 
-    async def claim(self, limit: int) -> list[OutboxMessage]:
-        """Lease, in priority order, up to `limit` due entries that fit their destination's budget now."""
+    async def claim(self, limit: int, horizon: float = 0.0) -> Round:
+        """Lease, in priority order, up to `limit` due entries that fit their destination's budget
+        now or within `horizon` seconds, and find when the rest fall due; one transaction."""
         worker = self.worker
         now = worker.clock.now()
         platforms = list(worker.gateways)
         if not platforms:
-            return []
+            return Round()
         async with worker.db.session() as session:
             postgres = worker.db.dialect == "postgresql"
             if postgres:
                 await session.exec(select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
-            await self._reclaim_stale(session, now)
+            if self._reclaimed_at is None or (now - self._reclaimed_at).total_seconds() >= RECLAIM_EVERY_SECONDS:
+                await self._reclaim_stale(session, now)
+                self._reclaimed_at = now
             limits = self.limits()
             budget = await self._recent_budget(session, limits, now)
             query = (
@@ -62,9 +89,25 @@ class Claims:
             if postgres:
                 query = query.with_for_update(skip_locked=True)
             candidates = list((await session.exec(query)).all())
-            claimed = await self._choose(session, candidates, budget, now)
+            found = Round(full=len(candidates) >= limit)
+            found.claimed = await self._choose(session, candidates, budget, now, horizon, found.planned)
             await session.flush()
-        return claimed
+            worker.under_way(found.claimed, now)
+            soonest = (
+                await session.exec(
+                    select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
+                        col(OutboxMessage.state) == OutboxState.pending,
+                        col(OutboxMessage.platform).in_(platforms),
+                        col(OutboxMessage.next_attempt_at) > now,
+                    )
+                )
+            ).one()
+        due = [t for t in (soonest,) if t is not None]
+        if self._budget_wait is not None:
+            due.append(now + timedelta(seconds=self._budget_wait))
+            found.blocked = True
+        found.next_due = min(due) if due else None
+        return found
 
     async def _reclaim_stale(self, session: AsyncSession, now: datetime) -> None:
         """Entries left "sending" past the lease belonged to a worker that died mid-send."""
@@ -84,7 +127,7 @@ class Claims:
         if longest <= 0:
             return budget
         since = now - timedelta(seconds=longest + budget.margin)
-        # Six columns: more than sqlmodel's select() is typed for, so SQLAlchemy's, on the session's connection.
+        # Eight columns: more than sqlmodel's select() is typed for, so SQLAlchemy's, on the session's connection.
         connection = await session.connection()
         rows = (
             await connection.execute(
@@ -94,7 +137,9 @@ class Claims:
                     col(OutboxMessage.dest_kind),
                     col(OutboxMessage.dest_id),
                     col(OutboxMessage.kind),
+                    col(OutboxMessage.state),
                     col(OutboxMessage.claimed_at),
+                    col(OutboxMessage.sent_at),
                 )
                 .where(
                     col(OutboxMessage.claimed_at) >= since,
@@ -103,23 +148,44 @@ class Claims:
                 .order_by(col(OutboxMessage.claimed_at))
             )
         ).all()
-        started = self.worker.started
-        for old in [i for i, t in started.items() if t < since]:
-            del started[old]
+        finished = self.worker.finished
+        for old in [i for i, t in finished.items() if t < since]:
+            del finished[old]
+        in_flight = now + timedelta(seconds=IN_FLIGHT_MARGIN_SECONDS)
+        # This worker's own sends under way count as made after anything this round could claim:
+        # a send that depends on one of them waits until its answer is back.
+        own = now + timedelta(seconds=longest + budget.margin)
         sends = sorted(
-            (max(claimed_at, started.get(row_id, claimed_at)), platform, dest_kind, dest_id, kind)
-            for row_id, platform, dest_kind, dest_id, kind, claimed_at in rows
+            (
+                own if row_id in self.worker.in_flight else self._timed(finished.get(row_id), state, claimed_at, sent_at, in_flight),
+                platform, dest_kind, dest_id, kind,
+            )
+            for row_id, platform, dest_kind, dest_id, kind, state, claimed_at, sent_at in rows
             if row_id is not None and claimed_at is not None
         )
         for at, platform, dest_kind, dest_id, kind in sends:
             budget.record(platform, dest_kind, dest_id, kind, at)
         return budget
 
+    @staticmethod
+    def _timed(finished: datetime | None, state: str, claimed_at: datetime, sent_at: datetime | None, in_flight: datetime) -> datetime:
+        """When a recent send counted at the platform, at the latest: this worker's own by the answer's
+        return, another's sent one by when it was recorded sent, one still in flight as arriving a
+        moment from now, one that failed by its claim and the margin."""
+        if finished is not None:
+            return finished
+        if state == OutboxState.sent and sent_at is not None:
+            return max(sent_at, claimed_at)
+        if state == OutboxState.sending:
+            return max(in_flight, claimed_at)
+        return claimed_at + timedelta(seconds=IN_FLIGHT_MARGIN_SECONDS)
+
     async def _choose(
-        self, session: AsyncSession, candidates: list[OutboxMessage], budget: Budget, now: datetime
+        self, session: AsyncSession, candidates: list[OutboxMessage], budget: Budget, now: datetime,
+        horizon: float, planned: dict[int, datetime],
     ) -> list[OutboxMessage]:
-        """Claim, in priority order, what each destination's budget allows now; merge confirmations
-        that would otherwise fall behind."""
+        """Claim, in priority order, what each destination's budget allows now or within `horizon`
+        (its moment noted in `planned`); merge confirmations that would otherwise fall behind."""
         worker = self.worker
         self._budget_wait = None
         mergeable: dict[tuple[DestKey, str], list[OutboxMessage]] = defaultdict(list)
@@ -129,10 +195,14 @@ class Claims:
         done: set[int] = set()
         claimed: list[OutboxMessage] = []
         reactions: list[OutboxMessage] = []
+        under_way = worker.busy_destinations(now - timedelta(seconds=worker.settings.send_lease_seconds))
         for entry in candidates:
             if entry.id in done:
                 continue
             key = key_of(entry)
+            if key in under_way:  # in order: after the entry of an earlier round has gone
+                self._note_wait(self.worker.settings.send_lease_seconds)
+                continue
             held = worker.held(key, now)
             if held is not None:
                 self._note_wait((held - now).total_seconds())
@@ -146,11 +216,14 @@ class Claims:
                     claimed.append(carrier)
                 continue
             wait = budget.wait(*key, entry.kind, now)
-            if wait > 0:
+            if wait > horizon:
                 self._note_wait(wait)
                 continue
-            worker.lease(entry, now)
-            budget.record(*key, entry.kind, now)
+            at = now + timedelta(seconds=wait)
+            worker.lease(entry, at)
+            budget.record(*key, entry.kind, at)
+            if wait > 0:
+                planned[entry_id(entry)] = at
             claimed.append(entry)
         if reactions:
             await session.flush()
@@ -165,25 +238,9 @@ class Claims:
         if self._budget_wait is None or seconds < self._budget_wait:
             self._budget_wait = seconds
 
-    async def soonest_due(self, now: datetime) -> datetime | None:
-        """When the next pending entry falls due (a retry, or a budget that frees up)."""
-        async with self.worker.db.session() as session:
-            soonest = (
-                await session.exec(
-                    select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
-                        col(OutboxMessage.state) == OutboxState.pending,
-                        col(OutboxMessage.platform).in_(list(self.worker.gateways)),
-                        col(OutboxMessage.next_attempt_at) > now,
-                    )
-                )
-            ).one()
-        candidates = [t for t in (soonest,) if t is not None]
-        if self._budget_wait is not None:
-            candidates.append(now + timedelta(seconds=self._budget_wait))
-        return min(candidates) if candidates else None
-
     async def release(self, entries: list[OutboxMessage], until: datetime) -> None:
         """Give back claimed entries whose destination asked to wait, for after the wait."""
+        self.worker.landed(entries)
         async with self.worker.db.session() as session:
             await session.exec(
                 sa.update(OutboxMessage)

@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from bot import files
@@ -57,35 +58,33 @@ async def drawn(worker: Worker, photo: PhotoPayload) -> PhotoPayload:
     return photo
 
 
-async def deliver(
-    worker: Worker,
-    entry: OutboxMessage,
-    on_sent: Callable[[OutboxMessage, SendResult], Awaitable[None]],
-    on_failed: Callable[[OutboxMessage, DeliveryError], Awaitable[None]],
-) -> bool:
-    """Send one entry and record how it went; an adapter bug fails the entry, never the outbox."""
-    worker.started[entry_id(entry)] = worker.clock.now()
+# What became of one send: the platform's answer, or why it was not delivered.
+Outcome = SendResult | DeliveryError
+
+
+async def deliver(worker: Worker, entry: OutboxMessage) -> Outcome:
+    """Send one entry; an adapter bug fails the entry, never the outbox. Notes when the answer came back."""
     try:
-        result = await dispatch(worker, entry)
+        return await dispatch(worker, entry)
     except DeliveryError as error:
-        await on_failed(entry, error)
-        return False
+        return error
     except Exception as error:
         log.exception("unexpected error sending outbox entry %s", entry.id)
-        await on_failed(entry, DeliveryError(repr(error)))
-        return False
-    await on_sent(entry, result)
-    return True
+        return DeliveryError(repr(error))
+    finally:
+        worker.finished[entry_id(entry)] = worker.clock.now()
+        worker.landed([entry])
 
 
 async def deliver_batch(
     worker: Worker,
     batch: list[OutboxMessage],
-    send_one: Callable[[OutboxMessage], Awaitable[bool]],
+    planned: dict[int, datetime],
+    record: Callable[[OutboxMessage, Outcome], None],
     release: Callable[[list[OutboxMessage], Any], Awaitable[None]],
 ) -> int:
-    """Destinations in parallel (so each send leaves right after its claim), each in order;
-    reactions need no order and each go on their own. Returns how many were delivered."""
+    """Destinations in parallel, each in order, none before its planned moment; reactions need no
+    order and each go on their own. Each outcome is handed to `record`. Returns how many were delivered."""
     by_destination: dict[tuple[Any, ...], list[OutboxMessage]] = defaultdict(list)
     for entry in batch:
         by_destination[("reaction", entry.id) if entry.kind == "reaction" else key_of(entry)].append(entry)
@@ -95,11 +94,16 @@ async def deliver_batch(
         delivered = 0
         async with gate:
             for index, entry in enumerate(entries):
+                at = planned.get(entry_id(entry))
+                if at is not None:
+                    await asyncio.sleep(max(0.0, (at - worker.clock.now()).total_seconds()))
                 held = worker.held(key_of(entry), worker.clock.now())
                 if held is not None:
                     await release(entries[index:], held)
                     break
-                delivered += await send_one(entry)
+                outcome = await deliver(worker, entry)
+                record(entry, outcome)
+                delivered += isinstance(outcome, SendResult)
         return delivered
 
     counts = await asyncio.gather(*(deliver_in_order(entries) for entries in by_destination.values()))

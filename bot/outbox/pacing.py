@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -9,9 +10,12 @@ from bot.config import Settings
 from bot.outbox.payloads import CHAT_KINDS
 from bot.ports import NO_LIMITS, ChatGateway, PlatformLimits, Window
 
-# Added to every window: a send is timed when it is claimed, and reaches the platform a few
-# milliseconds later, so two sends one window apart must not arrive closer than that.
-SAFETY_MARGIN_SECONDS = 0.1
+# This worker times each of its sends by when the platform's answer came back, which is after the
+# platform counted it: a send one window after that can never arrive early, so only the clocks'
+# granularity needs a margin.
+SAFETY_MARGIN_SECONDS = 0.01
+# Another worker's send in flight is known only by its claim: it may reach the platform a little later.
+IN_FLIGHT_MARGIN_SECONDS = 0.1
 
 
 def scopes(limits: PlatformLimits, platform: str, dest_kind: str, dest_id: str, kind: str) -> list[tuple[tuple[str, ...], Window]]:
@@ -38,7 +42,7 @@ def limits_for(gateway: ChatGateway, settings: Settings) -> PlatformLimits:
 class Budget:
     """Recent sends per window and what still fits, for one claiming round of the sender.
 
-    It is rebuilt from the outbox table (the claimed_at of recent entries) every round, so
+    It is rebuilt every round from the outbox table (when recent entries were sent or claimed), so
     several workers draining one database share one budget; their claiming rounds are
     serialized (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite).
     """
@@ -52,9 +56,9 @@ class Budget:
         return scopes(self.limits.get(platform, NO_LIMITS), platform, dest_kind, dest_id, kind)
 
     def record(self, platform: str, dest_kind: str, dest_id: str, kind: str, at: datetime) -> None:
-        """Count one send made (or about to be made) at `at`; calls must come in time order."""
+        """Count one send made (or planned) at `at`."""
         for key, _ in self._scopes(platform, dest_kind, dest_id, kind):
-            self._sends.setdefault(key, []).append(at.timestamp())
+            insort(self._sends.setdefault(key, []), at.timestamp())
 
     def wait(self, platform: str, dest_kind: str, dest_id: str, kind: str, now: datetime) -> float:
         """Seconds until one more send fits every window (0 when it fits now)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import files
@@ -37,72 +39,115 @@ def start_link(worker: Worker, platform: str, payload: str) -> str:
 
 
 class Results:
-    """Records each send's outcome for one worker."""
+    """Records the outcomes of one worker's sends, those that come in together in one transaction.
 
-    def __init__(self, worker: Worker) -> None:
+    What the next send needs at once (a destination that asked to wait, the counts) is kept in
+    memory as each outcome arrives; the rows are written by one flush at a time, which takes
+    every outcome that arrived while the previous flush ran (a group commit).
+    """
+
+    def __init__(self, worker: Worker, on_change: Callable[[], None] = lambda: None) -> None:
         self.worker = worker
+        # Called after a flush that wrote something due (a follow-up, a notice, a retry).
+        self.on_change = on_change
+        self._waiting: list[tuple[OutboxMessage, SendResult | DeliveryError, datetime]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._changed = False
 
-    async def sent(self, entry: OutboxMessage, result: SendResult) -> None:
+    def record(self, entry: OutboxMessage, outcome: SendResult | DeliveryError) -> None:
+        """Note how a send went; it is written by the flush under way or the next one."""
+        now = self.worker.clock.now()
+        if isinstance(outcome, SendResult):
+            self.worker.counts.sent += 1
+        elif outcome.retry_after is not None and not outcome.permanent:
+            # Before the destination's next entry goes: held back from now on.
+            self.worker.held_until[key_of(entry)] = now + timedelta(seconds=outcome.retry_after)
+        self._waiting.append((entry, outcome, now))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="outbox-results")
+
+    async def settle(self) -> None:
+        """Wait until every outcome noted so far is written."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            self._changed = False
+            try:
+                await self._write(batch)
+            except Exception:  # the entries stay "sending": their lease runs out and they go again
+                log.exception("could not record %d outbox results", len(batch))
+                continue
+            if self._changed:
+                self.on_change()
+
+    async def _write(self, batch: list[tuple[OutboxMessage, SendResult | DeliveryError, datetime]]) -> None:
+        async with self.worker.db.session() as session:
+            ids = [entry_id(entry) for entry, _, _ in batch]
+            rows = {row.id: row for row in (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))).all()}
+            for entry, outcome, at in batch:
+                row = rows.get(entry_id(entry))
+                if row is None:
+                    continue
+                if isinstance(outcome, SendResult):
+                    await self._sent(session, row, outcome, at)
+                else:
+                    await self._failed(session, row, outcome, at)
+                session.add(row)
+
+    async def _sent(self, session: AsyncSession, row: OutboxMessage, result: SendResult, now: datetime) -> None:
         """Delivered: remember the platform's message id, settle what it stood for, send its follow-up."""
-        worker = self.worker
-        now = worker.clock.now()
-        async with worker.db.session() as session:
-            row = await session.get(OutboxMessage, entry_id(entry))
-            assert row is not None
-            row.state = OutboxState.sent
-            row.sent_at = now
-            row.platform_message_id = result.message_id or result.link
-            row.attempts += 1
-            row.error = ""
-            session.add(row)
-            if row.kind == "message" and row.ref_kind and row.ref_id is not None and result.message_id and row.dest_kind == "room":
-                await insert_ignoring_conflict(
-                    session,
-                    MessageLink,
-                    dict(
-                        platform=row.platform,
-                        chat_id=row.dest_id,
-                        message_id=result.message_id,
-                        ref_kind=row.ref_kind,
-                        ref_id=row.ref_id,
-                    ),
-                )
-            covered = message_payload(row.kind, row.payload).get("covers")
-            if covered:
-                await settle_covered(session, covered, OutboxState.sent, now, message_id=row.platform_message_id)
-            if row.kind == "invite" and result.link:
-                follow_up = INVITE.validate_python(row.payload).get("on_sent")
-                if follow_up is not None:
-                    send_follow_up(session, follow_up, now, link=result.link)
-        worker.counts.sent += 1
+        row.state = OutboxState.sent
+        row.sent_at = now
+        row.platform_message_id = result.message_id or result.link
+        row.attempts += 1
+        row.error = ""
+        if row.kind == "message" and row.ref_kind and row.ref_id is not None and result.message_id and row.dest_kind == "room":
+            await insert_ignoring_conflict(
+                session,
+                MessageLink,
+                dict(
+                    platform=row.platform,
+                    chat_id=row.dest_id,
+                    message_id=result.message_id,
+                    ref_kind=row.ref_kind,
+                    ref_id=row.ref_id,
+                ),
+            )
+        covered = message_payload(row.kind, row.payload).get("covers")
+        if covered:
+            await settle_covered(session, covered, OutboxState.sent, now, message_id=row.platform_message_id)
+        if row.kind == "invite" and result.link:
+            follow_up = INVITE.validate_python(row.payload).get("on_sent")
+            if follow_up is not None:
+                send_follow_up(session, follow_up, now, link=result.link)
+                self._changed = True
 
-    async def failed(self, entry: OutboxMessage, error: DeliveryError) -> None:
+    async def _failed(self, session: AsyncSession, row: OutboxMessage, error: DeliveryError, now: datetime) -> None:
         """Not delivered: try again after a pause, wait as the platform asked, or give up."""
         worker = self.worker
-        now = worker.clock.now()
-        async with worker.db.session() as session:
-            row = await session.get(OutboxMessage, entry_id(entry))
-            assert row is not None
-            row.attempts += 1
-            row.error = error.reason[:1000]
-            if error.permanent or (error.retry_after is None and row.attempts >= worker.settings.send_max_attempts):
-                await self._give_up(session, row, now)
-            elif error.retry_after is not None:
-                await self._hold_destination(session, row, now + timedelta(seconds=error.retry_after))
-            else:
-                delay = backoff(row.attempts)
-                row.state = OutboxState.pending
-                row.next_attempt_at = now + timedelta(seconds=delay)
-                worker.counts.retried += 1
-                log.warning("outbox entry %s retried in %.1fs: %s", row.id, delay, error.reason)
-            session.add(row)
+        row.attempts += 1
+        row.error = error.reason[:1000]
+        if error.permanent or (error.retry_after is None and row.attempts >= worker.settings.send_max_attempts):
+            await self._give_up(session, row, now)
+        elif error.retry_after is not None:
+            await self._hold_destination(session, row, now + timedelta(seconds=error.retry_after))
+        else:
+            delay = backoff(row.attempts)
+            row.state = OutboxState.pending
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            self._changed = True
+            worker.counts.retried += 1
+            log.warning("outbox entry %s retried in %.1fs: %s", row.id, delay, error.reason)
 
     async def _hold_destination(self, session: AsyncSession, row: OutboxMessage, until: datetime) -> None:
         """The platform said "too many": this destination waits, every other keeps flowing."""
         self.worker.counts.rate_limited += 1
         row.state = OutboxState.pending
         row.next_attempt_at = until
-        self.worker.held_until[key_of(row)] = until
+        self._changed = True
         await session.exec(
             sa.update(OutboxMessage)
             .where(
@@ -133,5 +178,6 @@ class Results:
         if fallback is not None:
             start = payload.get("start_payload")
             send_follow_up(session, fallback, now, link=start_link(self.worker, row.platform, start) if start else "")
+            self._changed = True
         if row.kind != "reaction":  # a missing reaction is no news worth an organizer's time
-            await notify_failure(session, row, self.worker.settings, now)
+            self._changed = bool(await notify_failure(session, row, self.worker.settings, now)) or self._changed

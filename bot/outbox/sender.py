@@ -7,17 +7,22 @@ import logging
 import os
 import socket
 from datetime import datetime
+from typing import Any
 
 from bot.config import Settings
-from bot.outbox.claims import Claims
-from bot.outbox.delivery import deliver, deliver_batch
+from bot.outbox.claims import Claims, Round
+from bot.outbox.delivery import deliver_batch
 from bot.outbox.results import Results
 from bot.outbox.worker import Draw, Worker
-from bot.ports import ChatGateway, Clock, PlatformLimits
+from bot.ports import ChatGateway, Clock, ManualClock, PlatformLimits
 from storage.db import Database
-from storage.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+DRAIN_LIMIT = 500  # due entries read per claiming round
+# A round also claims what fits within this many seconds and sends each at its moment: under a
+# fan-out one round serves several sends, and each leaves when its window frees, not a round later.
+PLAN_AHEAD_SECONDS = 0.8
 
 
 class Sender:
@@ -36,7 +41,7 @@ class Sender:
             db, gateways, clock, settings or Settings(), worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}", draw
         )
         self.claims = Claims(self.worker)
-        self.results = Results(self.worker)
+        self.results = Results(self.worker, self.notify)
         self.wakeup = asyncio.Event()
         self.stopping = False
         self._next_due: datetime | None = None
@@ -88,30 +93,77 @@ class Sender:
         self.wakeup.set()
 
     async def run(self, idle_seconds: float = 1.0) -> None:
-        """Drain until stopped, waking when notified, when a budget frees up, or every `idle_seconds`."""
-        while not self.stopping:
-            try:
-                await self.drain()
-            except Exception:  # keep the loop alive; the entry stays pending and is retried
-                log.exception("outbox drain failed")
+        """Drain until stopped, waking when notified (an outbox write of this process, a follow-up, a
+        retry), when something falls due, when a send under way comes back, or every `idle_seconds`
+        (for what other processes write).
+
+        Rounds overlap: while the sends of one round go out at their moments, the next round is
+        claimed, so a fan-out never waits for a claim. A quiet round (one answer) needs no second look.
+        """
+        horizon = 0.0 if isinstance(self.worker.clock, ManualClock) else PLAN_AHEAD_SECONDS
+        deliveries: set[asyncio.Task[int]] = set()
+        try:
+            while not self.stopping:
+                # Cleared before the round: a notice that comes during it makes the next one follow at once.
+                self.wakeup.clear()
+                round_ = Round()
+                try:
+                    round_ = await self.claims.claim(DRAIN_LIMIT, horizon)
+                except Exception:  # keep the loop alive; the entries stay pending and are retried
+                    log.exception("outbox claim failed")
+                if round_.claimed:
+                    task = asyncio.create_task(self._deliver(round_), name="outbox-delivery")
+                    deliveries.add(task)
+                    task.add_done_callback(deliveries.discard)
+                self._next_due = round_.next_due
+                await self._pause(round_, deliveries, idle_seconds)
+        finally:
+            if deliveries:
+                await asyncio.gather(*deliveries, return_exceptions=True)
+
+    async def _pause(self, round_: Round, deliveries: set[asyncio.Task[int]], idle_seconds: float) -> None:
+        """Until the next round: once this one's sends have all left when more is due soon, else
+        until notified, something falls due or (when nothing could be claimed) a send comes back."""
+        now = self.worker.clock.now()
+        watched: set[asyncio.Future[Any]] = set()
+        if round_.claimed and round_.busy:
+            last = max(round_.planned.values(), default=now)
+            timeout = (last - now).total_seconds()
+        else:
             timeout = idle_seconds
             if self._next_due is not None:
-                timeout = min(idle_seconds, max(0.005, (self._next_due - self.worker.clock.now()).total_seconds()))
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=timeout)
-            except asyncio.TimeoutError:
-                pass
-            self.wakeup.clear()
+                timeout = min(idle_seconds, max(0.005, (self._next_due - now).total_seconds()))
+            if not round_.claimed:
+                watched = set(deliveries)
+        if timeout <= 0 or self.stopping:
+            return
+        woken = asyncio.ensure_future(self.wakeup.wait())
+        try:
+            await asyncio.wait({woken, *watched}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
 
-    async def drain(self, limit: int = 500) -> int:
-        """Send every entry that is due and fits its budget now; returns how many were delivered."""
+    async def _deliver(self, round_: Round) -> int:
+        try:
+            delivered = await deliver_batch(self.worker, round_.claimed, round_.planned, self.results.record, self.claims.release)
+        except Exception:
+            log.exception("outbox delivery failed")
+            delivered = 0
+        finally:
+            self.worker.landed(round_.claimed)
+            await self.results.settle()
+        return delivered
+
+    async def drain(self, limit: int = DRAIN_LIMIT) -> int:
+        """Send every entry that is due and fits its budget now, one round after another; returns how many were delivered."""
         delivered = 0
         while True:
-            batch = await self.claims.claim(limit)
-            if not batch:
-                self._next_due = await self.claims.soonest_due(self.worker.clock.now())
+            round_ = await self.claims.claim(limit)
+            self._next_due = round_.next_due
+            if not round_.claimed:
                 return delivered
-            delivered += await deliver_batch(self.worker, batch, self._send_one, self.claims.release)
-
-    async def _send_one(self, entry: OutboxMessage) -> bool:
-        return await deliver(self.worker, entry, self.results.sent, self.results.failed)
+            try:
+                delivered += await deliver_batch(self.worker, round_.claimed, round_.planned, self.results.record, self.claims.release)
+            finally:
+                self.worker.landed(round_.claimed)
+                await self.results.settle()

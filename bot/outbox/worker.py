@@ -43,9 +43,13 @@ class Worker:
     draw: Draw | None = None
     # A 429 for one destination holds back only that destination, until this time.
     held_until: dict[DestKey, datetime] = field(default_factory=dict)
-    # When this worker really began each recent send (the claim may be a moment earlier).
-    started: dict[int, datetime] = field(default_factory=dict)
+    # When the platform's answer to each recent send of this worker came back: the platform
+    # counted the send before that, so the pacing times this worker's sends by it.
+    finished: dict[int, datetime] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
+    # Entries this worker claimed and has not heard back about yet, by destination: a later round
+    # leaves their destination alone (its order) and counts them as sent as late as can be.
+    in_flight: dict[int, tuple[DestKey, datetime]] = field(default_factory=dict)
 
     def held(self, key: DestKey, now: datetime) -> datetime | None:
         """Until when the destination asked to wait, if it still does."""
@@ -57,3 +61,21 @@ class Worker:
         entry.state = OutboxState.sending
         entry.claimed_by = self.worker_id
         entry.claimed_at = now
+
+    def under_way(self, entries: list[OutboxMessage], now: datetime) -> None:
+        """These claimed (and flushed) entries are being sent by this worker."""
+        for entry in entries:
+            if entry.id is not None:
+                self.in_flight[entry.id] = ((entry.platform, entry.dest_kind, entry.dest_id), now)
+
+    def landed(self, entries: list[OutboxMessage]) -> None:
+        """These entries are no longer under way (sent, failed or given back)."""
+        for entry in entries:
+            if entry.id is not None:
+                self.in_flight.pop(entry.id, None)
+
+    def busy_destinations(self, stale: datetime) -> set[DestKey]:
+        """Destinations with an entry of this worker under way (a lease older than `stale` is forgotten)."""
+        for lost in [i for i, (_, at) in self.in_flight.items() if at < stale]:
+            del self.in_flight[lost]
+        return {key for key, _ in self.in_flight.values()}

@@ -227,6 +227,39 @@ async def test_a_reminder_falling_due_during_a_wake_up_is_sent_without_waiting_f
         await app.close()
 
 
+async def test_a_reminder_stored_by_this_process_fires_at_its_time_without_a_tick(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing tells the runner but the stored reminder itself: its commit makes the runner look again."""
+    from datetime import datetime, timezone
+
+    from bot.ports import SystemClock
+
+    sent: list[str] = []
+
+    async def note(ctx, reminder) -> None:  # type: ignore[no-untyped-def]
+        sent.append(reminder.dedupe_key)
+
+    monkeypatch.setitem(registry.reminders, "test.note", note)
+    app = build_app(test_settings(sqlite_url), SystemClock())
+    await app.prepare(migrate=False)
+    runner = SchedulerRunner(app.core, tick_seconds=3600)
+    try:
+        await runner.start()
+        await asyncio.sleep(0.2)  # started, with nothing due: it would next look in an hour
+        now = datetime.now(timezone.utc)
+        async with app.db.session() as session:
+            await schedule(session, kind="test.note", due_at=now + timedelta(seconds=0.3),
+                           audience="room:1", dedupe_key="later", payload={"anytime": True}, now=now)
+        async with asyncio.timeout(10):
+            while not sent:
+                await asyncio.sleep(0.05)
+        assert sent == ["later"]
+    finally:
+        await runner.stop()
+        await app.close()
+
+
 async def test_two_workers_on_postgresql_fire_each_reminder_once(postgres_url: str, test_kinds: list[str]) -> None:
     from bot.ports import ManualClock
 

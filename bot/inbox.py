@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import Database
 from storage.tables import InboxEvent, InboxState
@@ -59,6 +59,8 @@ class Inbox:
         self.handlers: dict[str, Handler] = {}
         self.accepting = True
         self._queue: asyncio.Queue[_Taken] = asyncio.Queue()
+        # The ids in `_queue`, which asyncio.Queue does not let one read.
+        self._waiting: set[int] = set()
         self._in_hand: set[int] = set()
         self._done: list[int] = []
         self._reaper: asyncio.Task[None] | None = None
@@ -89,7 +91,7 @@ class Inbox:
         if not self.accepting:
             raise InboxClosed()
         now = utcnow()
-        values = dict(
+        values: dict[str, Any] = dict(
             platform=platform, delivery_id=delivery_id[:200], kind=kind, payload=payload, state=InboxState.pending,
             attempts=1, lease_until=now + self.lease, error="", received_at=now,
         )
@@ -111,8 +113,8 @@ class Inbox:
                 ids = []
                 async with self.db.session() as session:
                     for values, _ in batch:
-                        statement = insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(InboxEvent.id)  # type: ignore[attr-defined]
-                        ids.append((await session.exec(statement)).scalar())  # type: ignore[call-overload]
+                        statement = insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(col(InboxEvent.id))
+                        ids.append((await session.exec(statement)).scalar())
             except Exception as error:
                 for _, committed in batch:
                     if not committed.done():
@@ -142,13 +144,13 @@ class Inbox:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
             pass
-        left = sorted(self._in_hand | set(self._queued()))
+        left = sorted(self._in_hand | self._waiting)
         await self.close(grace=0)
         if left:
             # Their transactions were rolled back by the cancel: the next start may take them at once.
             async with self.db.session() as session:
-                await session.exec(  # type: ignore[call-overload]
-                    sa.update(InboxEvent).where(InboxEvent.id.in_(left)).values(lease_until=utcnow())  # type: ignore[union-attr]
+                await session.exec(
+                    sa.update(InboxEvent).where(col(InboxEvent.id).in_(left)).values(lease_until=utcnow())
                 )
             log.warning("drain: %d request(s) left in the inbox for the next start", len(left))
         return len(left)
@@ -175,18 +177,17 @@ class Inbox:
 
     # --- handling -------------------------------------------------------------------------
 
-    def _queued(self) -> list[int]:
-        return [taken.id for taken in self._queue._queue]  # type: ignore[attr-defined]
-
     def _take(self, taken: _Taken) -> None:
-        if taken.id in self._in_hand or taken.id in self._queued():
+        if taken.id in self._in_hand or taken.id in self._waiting:
             return
         self._idle.clear()
+        self._waiting.add(taken.id)
         self._queue.put_nowait(taken)
 
     async def _consume(self) -> None:
         while True:
             taken = await self._queue.get()
+            self._waiting.discard(taken.id)
             self._in_hand.add(taken.id)
             try:
                 await self._handle(taken)
@@ -225,7 +226,7 @@ class Inbox:
             values["state"] = InboxState.failed
             log.error("%s request %s given up after %d attempts", taken.platform, taken.delivery_id, taken.attempts)
         async with self.db.session() as session:
-            await session.exec(sa.update(InboxEvent).where(InboxEvent.id == taken.id).values(**values))  # type: ignore[call-overload, arg-type]
+            await session.exec(sa.update(InboxEvent).where(col(InboxEvent.id) == taken.id).values(**values))
         self._rescan.set()  # its next try may be sooner than the scan planned
 
     async def _reap(self) -> None:
@@ -234,7 +235,7 @@ class Inbox:
                 batch, self._done = self._done, []
                 try:
                     async with self.db.session() as session:
-                        await session.exec(sa.delete(InboxEvent).where(InboxEvent.id.in_(batch)))  # type: ignore[call-overload, union-attr]
+                        await session.exec(sa.delete(InboxEvent).where(col(InboxEvent.id).in_(batch)))
                 except Exception:  # left in place: the next try finds the event's claim and only deletes it
                     log.exception("could not delete %d handled inbox rows", len(batch))
         finally:
@@ -277,10 +278,10 @@ class Inbox:
                     select(InboxEvent)
                     .where(
                         InboxEvent.state == InboxState.pending,
-                        InboxEvent.platform.in_(list(self.handlers)),  # type: ignore[attr-defined]
+                        col(InboxEvent.platform).in_(list(self.handlers)),
                         InboxEvent.lease_until <= now,
                     )
-                    .order_by(InboxEvent.id)  # type: ignore[arg-type]
+                    .order_by(col(InboxEvent.id))
                     .limit(100)
                 )
             ).all()
@@ -291,10 +292,10 @@ class Inbox:
                 assert row.id is not None
                 # Read before the UPDATE, which also refreshes `row` in the session.
                 item = _Taken(row.id, row.platform, row.delivery_id, row.kind, row.payload, row.attempts + 1)
-                claimed = await session.exec(  # type: ignore[call-overload]
+                claimed = await session.exec(
                     sa.update(InboxEvent)
-                    .where(InboxEvent.id == row.id, InboxEvent.lease_until <= now)  # type: ignore[arg-type]
-                    .values(lease_until=now + self.lease, attempts=InboxEvent.attempts + 1)
+                    .where(col(InboxEvent.id) == row.id, col(InboxEvent.lease_until) <= now)
+                    .values(lease_until=now + self.lease, attempts=col(InboxEvent.attempts) + 1)
                 )
                 if claimed.rowcount:
                     taken.append(item)
@@ -302,8 +303,8 @@ class Inbox:
                 await session.exec(
                     select(sa.func.min(InboxEvent.lease_until)).where(
                         InboxEvent.state == InboxState.pending,
-                        InboxEvent.platform.in_(list(self.handlers)),  # type: ignore[attr-defined]
-                        InboxEvent.lease_until > now,
+                        col(InboxEvent.platform).in_(list(self.handlers)),
+                        col(InboxEvent.lease_until) > now,
                     )
                 )
             ).one()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlalchemy.orm import Mapped
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.points.periods import Period
@@ -21,6 +23,7 @@ from storage.tables import (
     ProposalState,
     ProposalTransition,
     Topic,
+    id_of,
 )
 
 # Changes of state that are a decision on the proposal (what the month decided).
@@ -97,24 +100,27 @@ class MonthDetails:
     meetings: list[str]  # quarters whose meeting was tallied in the month, with or without an agenda
 
 
-def _within(column: sa.ColumnElement, period: Period) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
+_Named = TypeVar("_Named", Department, Person)
+
+
+def _within(column: Mapped[datetime | None], period: Period) -> sa.ColumnElement[bool]:
     return sa.and_(column >= period.start, column < period.end)
 
 
-async def _names(session: AsyncSession, model: type, ids: set[int | None]) -> dict[int, str]:
+async def _names(session: AsyncSession, model: type[_Named], ids: set[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = (await session.exec(select(model).where(model.id.in_(wanted)))).all()  # type: ignore[attr-defined]
-    return {row.id: row.name for row in rows}
+    rows = (await session.exec(select(model).where(col(model.id).in_(wanted)))).all()
+    return {id_of(row): row.name for row in rows}
 
 
 async def proposal_lines(session: AsyncSession, period: Period) -> list[ProposalLine]:
     transitions = (
         await session.exec(
             select(ProposalTransition)
-            .where(_within(ProposalTransition.at, period), ProposalTransition.undone == False)  # type: ignore[arg-type]  # noqa: E712
-            .order_by(ProposalTransition.at, ProposalTransition.id)
+            .where(_within(col(ProposalTransition.at), period), ProposalTransition.undone == False)  # noqa: E712
+            .order_by(col(ProposalTransition.at), col(ProposalTransition.id))
         )
     ).all()
     decided: dict[int, ProposalTransition] = {}
@@ -125,17 +131,18 @@ async def proposal_lines(session: AsyncSession, period: Period) -> list[Proposal
     proposals = (
         await session.exec(
             select(Proposal)
-            .where(sa.or_(_within(Proposal.created_at, period), Proposal.id.in_(list(moved) or [-1])))  # type: ignore[union-attr]
-            .order_by(Proposal.id)
+            .where(sa.or_(_within(col(Proposal.created_at), period), col(Proposal.id).in_(list(moved) or [-1])))
+            .order_by(col(Proposal.id))
         )
     ).all()
     departments = await _names(session, Department, {p.department_id for p in proposals})
     lines = []
     for p in proposals:
-        decision = decided.get(p.id)  # type: ignore[arg-type]
+        number = id_of(p)
+        decision = decided.get(number)
         lines.append(
             ProposalLine(
-                number=p.id,  # type: ignore[arg-type]
+                number=number,
                 title=p.title,
                 state=p.state,
                 department=departments.get(p.department_id, "") if p.department_id else "",
@@ -155,17 +162,17 @@ async def topic_lines(session: AsyncSession, period: Period) -> tuple[list[Topic
         await session.exec(
             select(Topic)
             .where(
-                Topic.picked_at != None,  # noqa: E711
-                Topic.picked_at < period.end,  # type: ignore[operator]
-                sa.or_(Topic.closed_at == None, Topic.closed_at >= period.start),  # type: ignore[arg-type]  # noqa: E711
+                col(Topic.picked_at) != None,  # noqa: E711
+                col(Topic.picked_at) < period.end,
+                sa.or_(col(Topic.closed_at) == None, col(Topic.closed_at) >= period.start),  # noqa: E711
             )
-            .order_by(Topic.picked_at, Topic.id)
+            .order_by(col(Topic.picked_at), col(Topic.id))
         )
     ).all()
     titles = {t.id: t.title for t in topics}
     invitations = (
         await session.exec(
-            select(Invitation).where(Invitation.topic_id.in_(list(titles) or [-1])).order_by(Invitation.created_at, Invitation.id)  # type: ignore[union-attr]
+            select(Invitation).where(col(Invitation.topic_id).in_(list(titles) or [-1])).order_by(col(Invitation.created_at), col(Invitation.id))
         )
     ).all()
     departments = await _names(session, Department, {i.department_id for i in invitations})
@@ -173,7 +180,7 @@ async def topic_lines(session: AsyncSession, period: Period) -> tuple[list[Topic
     return (
         [TopicLine(t.title, t.picked_at, t.closed_at or t.closes_at) for t in topics],
         [
-            InvitationLine(titles[i.topic_id], departments.get(i.department_id, ""), heads.get(i.head_person_id, ""), i.created_at, i.state, i.answered_at)  # type: ignore[index]
+            InvitationLine(titles[i.topic_id], departments.get(i.department_id, ""), heads.get(i.head_person_id, ""), i.created_at, i.state, i.answered_at)
             for i in invitations
         ],
     )
@@ -183,17 +190,17 @@ async def visit_lines(session: AsyncSession, period: Period) -> list[VisitLine]:
     rows = (
         await session.exec(
             select(FieldVisit, Invitation)
-            .join(Invitation, Invitation.id == FieldVisit.invitation_id)  # type: ignore[arg-type]
-            .where(_within(FieldVisit.visit_at, period))  # type: ignore[arg-type]
-            .order_by(FieldVisit.visit_at, FieldVisit.id)
+            .join(Invitation, col(Invitation.id) == col(FieldVisit.invitation_id))
+            .where(_within(col(FieldVisit.visit_at), period))
+            .order_by(col(FieldVisit.visit_at), col(FieldVisit.id))
         )
     ).all()
     departments = await _names(session, Department, {i.department_id for _, i in rows})
     heads = await _names(session, Person, {i.head_person_id for _, i in rows})
     topic_ids = {v.topic_id for v, _ in rows if v.topic_id is not None}
-    topics = {t.id: t.title for t in (await session.exec(select(Topic).where(Topic.id.in_(list(topic_ids) or [-1])))).all()}  # type: ignore[union-attr]
+    topics = {t.id: t.title for t in (await session.exec(select(Topic).where(col(Topic.id).in_(list(topic_ids) or [-1])))).all()}
     return [
-        VisitLine(v.visit_at, v.place, departments.get(i.department_id, ""), heads.get(i.head_person_id, ""), topics.get(v.topic_id, ""), v.state)  # type: ignore[arg-type]
+        VisitLine(v.visit_at, v.place, departments.get(i.department_id, ""), heads.get(i.head_person_id, ""), topics.get(v.topic_id, ""), v.state)
         for v, i in rows
     ]
 
@@ -202,16 +209,16 @@ async def committee_lines(session: AsyncSession, period: Period) -> tuple[list[C
     """Each agenda proposal of the meetings tallied in the month, from the minutes the tally stored."""
     meetings = (
         await session.exec(
-            select(CommitteeMeeting).where(_within(CommitteeMeeting.tallied_at, period)).order_by(CommitteeMeeting.meets_at)  # type: ignore[arg-type]
+            select(CommitteeMeeting).where(_within(col(CommitteeMeeting.tallied_at), period)).order_by(col(CommitteeMeeting.meets_at))
         )
     ).all()
     quarters = {m.id: m.quarter for m in meetings}
     rows = (
         await session.exec(
-            select(CommitteeOutcome, Proposal.title)  # type: ignore[call-overload]
-            .join(Proposal, Proposal.id == CommitteeOutcome.proposal_id)
-            .where(CommitteeOutcome.meeting_id.in_(list(quarters) or [-1]))  # type: ignore[attr-defined]
-            .order_by(CommitteeOutcome.meeting_id, CommitteeOutcome.proposal_id)
+            select(CommitteeOutcome, Proposal.title)
+            .join(Proposal, col(Proposal.id) == col(CommitteeOutcome.proposal_id))
+            .where(col(CommitteeOutcome.meeting_id).in_(list(quarters) or [-1]))
+            .order_by(col(CommitteeOutcome.meeting_id), col(CommitteeOutcome.proposal_id))
         )
     ).all()
     lines = [CommitteeLine(quarters[o.meeting_id], o.proposal_id, title, o.revive, o.keep, o.outcome) for o, title in rows]

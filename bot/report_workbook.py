@@ -65,7 +65,7 @@ def summary_table(report: MonthReport, details: MonthDetails, t: Translator, tit
 
 
 def department_table(report: MonthReport, t: Translator, title: str) -> Table:
-    rows = [[d.name, d.ideas, d.proposals, d.points] for d in report.departments]
+    rows: list[list[Any]] = [[d.name, d.ideas, d.proposals, d.points] for d in report.departments]
     totals = [t("report.xlsx.total"), sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows)]
     return Table(
         t("report.xlsx.departments"),
@@ -180,7 +180,7 @@ def visit_table(details: MonthDetails, t: Translator, title: str, local: _Local)
 
 
 def committee_table(details: MonthDetails, t: Translator, title: str) -> Table:
-    rows = [
+    rows: list[list[Any]] = [
         [official_period(c.quarter, t.locale), c.number, c.title, c.revive, c.keep, t(f"report.xlsx.committee_{c.outcome}")]
         for c in details.committee
     ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlalchemy.orm import Mapped
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dates import official_period
@@ -69,7 +71,7 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
     """Count the month: proposals by their current state among those created in it, decisions made in it,
     and per department the ideas of its staff and the proposals submitted to it."""
 
-    def within(column: sa.ColumnElement) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
+    def within(column: Mapped[datetime]) -> sa.ColumnElement[bool]:
         return sa.and_(column >= period.start, column < period.end)
 
     # Summary rows the database keeps with every idea, support and award (storage/summaries.py):
@@ -79,14 +81,14 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
         (await session.exec(select(DepartmentMonth.department_key, DepartmentMonth.ideas).where(DepartmentMonth.month == period.label))).all()
     )
     participants = (await session.exec(select(sa.func.count()).select_from(MonthActivity).where(MonthActivity.month == period.label))).one()
-    proposals = (await session.exec(select(Proposal).where(within(Proposal.created_at)))).all()  # type: ignore[arg-type]
+    proposals = (await session.exec(select(Proposal).where(within(col(Proposal.created_at))))).all()
     decisions = Counter(
         (
             await session.exec(
                 select(ProposalTransition.to_state).where(
-                    within(ProposalTransition.at),  # type: ignore[arg-type]
+                    within(col(ProposalTransition.at)),
                     ProposalTransition.undone == False,  # noqa: E712
-                    ProposalTransition.to_state.in_(DECISIONS),  # type: ignore[attr-defined]
+                    col(ProposalTransition.to_state).in_(DECISIONS),
                 )
             )
         ).all()
@@ -94,14 +96,14 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
     # A proposal sent to a department (first submission or a revival) counts once for it.
     submitted_to = (
         await session.exec(
-            select(Proposal.department_id, sa.func.count(sa.distinct(Proposal.id)))
-            .join(ProposalTransition, ProposalTransition.proposal_id == Proposal.id)  # type: ignore[arg-type]
+            select(Proposal.department_id, sa.func.count(sa.distinct(col(Proposal.id))))
+            .join(ProposalTransition, col(ProposalTransition.proposal_id) == col(Proposal.id))
             .where(
-                within(ProposalTransition.at),  # type: ignore[arg-type]
+                within(col(ProposalTransition.at)),
                 ProposalTransition.undone == False,  # noqa: E712
                 ProposalTransition.to_state == ProposalState.submitted,
             )
-            .group_by(Proposal.department_id)
+            .group_by(col(Proposal.department_id))
         )
     ).all()
     points_by_department = dict(

@@ -73,7 +73,8 @@ async def test_an_erased_person_is_gone_from_every_table_but_the_sums_are_unchan
     assert "되돌릴 수 없습니다" in confirm.text and confirm.actions == [f"erase:{minji}"]
     assert (await story.rows(Person, Person.id == minji))[0].name == "박민지"  # nothing happens before the press
     toast = await story.press("sujin", f"erase:{minji}")
-    assert toast == f"🗑️ 개인정보를 삭제했습니다. 이제 탈퇴한 참여자 #{minji}로 표시됩니다."
+    assert minji == 13  # the demo office's 13th person: "#13" reads 십삼, so 으로 follows it
+    assert toast == "🗑️ 개인정보를 삭제했습니다. 이제 탈퇴한 참여자 #13으로 표시됩니다."
 
     person = (await story.rows(Person, Person.id == minji))[0]
     assert (person.name, person.handle, person.rank) == (f"탈퇴한 참여자 #{minji}", None, None)

@@ -113,7 +113,7 @@ def placeholders(template: str) -> set[str]:
 
 
 class _CatalogFormatter(Formatter):
-    """str.format plus `!q` (quote the value), a Korean particle or an English plural as the spec."""
+    """str.format plus `!q` (quote the value), a Korean particle, an English plural or `month_name` as the spec."""
 
     def convert_field(self, value: object, conversion: str | None) -> object:
         if conversion == "q":
@@ -124,6 +124,8 @@ class _CatalogFormatter(Formatter):
         if "|" in format_spec:  # English plurals: {count:idea|ideas}
             one, many = format_spec.split("|", 1)
             return f"{value} {one if int(str(value)) == 1 else many}"
+        if format_spec == "month_name":  # English: {month:month_name} -> "March"; Korean writes {month}월
+            return _MONTH_NAMES[int(str(value)) - 1]
         if format_spec in PARTICLES:
             text = format(value, "")
             return text + particle(text, format_spec)
@@ -131,6 +133,11 @@ class _CatalogFormatter(Formatter):
 
 
 _FORMATTER = _CatalogFormatter()
+# Not calendar.month_name: that follows the process's C locale.
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
 
 
 def render(template: str, **params: object) -> str:

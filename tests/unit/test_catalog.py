@@ -34,3 +34,10 @@ def test_korean_is_the_default_and_unknown_locales_fall_back_to_it() -> None:
     assert Translator("fr")("idea.support_button") == "👍 공감"
     assert Translator("en")("idea.support_button") == "👍 Support"
     assert set(locales()) == {"ko", "en"}
+
+
+def test_the_english_monthly_nudge_names_the_month_and_the_korean_one_counts_it() -> None:
+    assert "topic for March." in Translator("en")("scheduler.monthly_topic_header", month=3)
+    assert "for month" not in Translator("en")("scheduler.monthly_topic_all_picked", month=12)
+    assert "December" in Translator("en")("scheduler.monthly_topic_all_picked", month=12)
+    assert Translator("ko")("scheduler.monthly_topic_header", month=3).startswith("📅 3월 토론주제를")

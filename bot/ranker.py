@@ -22,6 +22,9 @@ from bot.ranking import (
 )
 from bot.similar_meaning import meaning_similarity
 
+# An idea's transaction waits for the meaning of its words; past this it is compared by syllables instead.
+MEANING_SECONDS = 5.0
+
 log = logging.getLogger(__name__)
 
 
@@ -114,7 +117,11 @@ class Ranker:
         if pool is None or not self.ready:
             return None
         try:
-            return await asyncio.wrap_future(pool.submit(meaning_similarity, query, texts, dict(weight)))
+            async with asyncio.timeout(MEANING_SECONDS):
+                return await asyncio.wrap_future(pool.submit(meaning_similarity, query, texts, dict(weight)))
+        except TimeoutError:
+            log.warning("comparing meanings took over %.0f s; this idea is compared by its syllables", MEANING_SECONDS)
+            return None
         except BrokenProcessPool:
             log.warning("the ranking process died; similar ideas are compared by their syllables until it is back")
             self._reset()

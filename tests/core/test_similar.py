@@ -317,3 +317,15 @@ async def test_a_comparison_the_analyser_fails_on_is_no_answer_and_the_analyser_
     assert ranker.ready
     [close] = await ranker.meaning("보건소 휴대폰 충전", ["보건소 스마트폰 충전"], {"보건": 3.0}) or [None]
     assert close is not None and close > 0.5
+
+
+async def test_a_comparison_slower_than_its_limit_is_no_answer_and_the_next_one_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import ranker as ranker_module
+
+    ranker = idea_feature.ranker
+    await ranker.wait_ready()
+    monkeypatch.setattr(ranker_module, "MEANING_SECONDS", 0.0)  # no comparison is that fast
+    assert await ranker.meaning("보건소 휴대폰 충전", ["보건소 스마트폰 충전"], {"보건": 3.0}) is None
+    monkeypatch.setattr(ranker_module, "MEANING_SECONDS", 30.0)
+    [close] = await ranker.meaning("보건소 휴대폰 충전", ["보건소 스마트폰 충전"], {"보건": 3.0}) or [None]
+    assert close is not None and close > 0.5

@@ -95,8 +95,9 @@ def _index_statements(dialect: str) -> tuple[Any, Any]:
 # Built once and run for every term (executemany): a multi-row VALUES of the idea's terms was
 # compiled afresh for every idea and cost more CPU than the rest of posting it.
 _INDEX = {dialect: _index_statements(dialect) for dialect in ("sqlite", "postgresql")}
-_UNINDEX = sa.delete(IdeaTerm).where(IdeaTerm.idea_id == sa.bindparam("idea_id"), IdeaTerm.term == sa.bindparam("term"))  # type: ignore[arg-type]
-_UNCOUNT = sa.update(TermCount).where(TermCount.term == sa.bindparam("term")).values(ideas=TermCount.ideas - 1)  # type: ignore[arg-type]
+_TERMS, _COUNTED = IdeaTerm.__table__, TermCount.__table__  # type: ignore[attr-defined]
+_UNINDEX = sa.delete(_TERMS).where(_TERMS.c.idea_id == sa.bindparam("idea_id"), _TERMS.c.term == sa.bindparam("term"))
+_UNCOUNT = sa.update(_COUNTED).where(_COUNTED.c.term == sa.bindparam("b_term")).values(ideas=_COUNTED.c.ideas - 1)
 
 
 async def index_idea(session: AsyncSession, idea_id: int, text: str) -> None:
@@ -115,7 +116,7 @@ async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
     if not found:
         return
     await session.exec(_UNINDEX, params=[{"idea_id": idea_id, "term": t} for t in found])  # type: ignore[call-overload]
-    await session.exec(_UNCOUNT, params=[{"term": t} for t in found])  # type: ignore[call-overload]
+    await session.exec(_UNCOUNT, params=[{"b_term": t} for t in found])  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

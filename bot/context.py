@@ -193,7 +193,7 @@ class Context:
         """`audit`, written at once by a Core insert (no ORM object to flush): for the busiest
         commands, whose entry nothing in the same transaction reads back as an object."""
         row = dict(at=self.now(), actor_id=self.person.id, action=action, subject_kind=subject_kind, subject_id=subject_id, detail=detail)
-        await self.session.exec(_AUDIT_INSERT, params=row)  # type: ignore[call-overload]
+        await self.session.exec(_AUDIT_INSERT, params=row)
 
     async def publish(self, event: str, **data: Any) -> None:
         """Tell the features listening to `event` (points, reminders) in this transaction."""

@@ -14,7 +14,7 @@ from bot.messages import IncomingMessage
 from bot.points.rules import RulesError, load_rules
 from bot.ports import ManualClock
 from storage.tables import AuditEntry, Idea, PointEntry
-from tests.harness import Story, distinct_text, test_settings
+from tests.harness import Story, test_settings
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +24,7 @@ from bot.registry import Registry
 from storage.tables import AuditEntry, Identity, OutboxMessage, PendingInput, Person, Room
 
 REPLY, NOTICE, BULK = 0, 5, 9
+_AUDIT_INSERT = sa.insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -186,6 +188,12 @@ class Context:
                 detail=detail,
             )
         )
+
+    async def audit_now(self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any) -> None:
+        """`audit`, written at once by a Core insert (no ORM object to flush): for the busiest
+        commands, whose entry nothing in the same transaction reads back as an object."""
+        row = dict(at=self.now(), actor_id=self.person.id, action=action, subject_kind=subject_kind, subject_id=subject_id, detail=detail)
+        await self.session.exec(_AUDIT_INSERT, params=row)
 
     async def publish(self, event: str, **data: Any) -> None:
         """Tell the features listening to `event` (points, reminders) in this transaction."""

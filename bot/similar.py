@@ -79,9 +79,25 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def _index_statements(dialect: str) -> tuple[Any, Any]:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    counted = insert(TermCount.__table__)  # type: ignore[attr-defined]
+    return (
+        insert(IdeaTerm.__table__).on_conflict_do_nothing(),  # type: ignore[attr-defined]
+        counted.on_conflict_do_update(index_elements=["term"], set_={"ideas": TermCount.__table__.c.ideas + 1}),  # type: ignore[attr-defined]
+    )
+
+
+# Built once and run for every term (executemany): a multi-row VALUES of the idea's terms was
+# compiled afresh for every idea and cost more CPU than the rest of posting it.
+_INDEX = {dialect: _index_statements(dialect) for dialect in ("sqlite", "postgresql")}
+_TERMS, _COUNTED = IdeaTerm.__table__, TermCount.__table__  # type: ignore[attr-defined]
+_UNINDEX = sa.delete(_TERMS).where(_TERMS.c.idea_id == sa.bindparam("idea_id"), _TERMS.c.term == sa.bindparam("term"))
+_UNCOUNT = sa.update(_COUNTED).where(_COUNTED.c.term == sa.bindparam("b_term")).values(ideas=_COUNTED.c.ideas - 1)
 
 
 async def index_idea(session: AsyncSession, idea_id: int, text: str) -> None:
@@ -89,12 +105,9 @@ async def index_idea(session: AsyncSession, idea_id: int, text: str) -> None:
     found = sorted(terms(text))  # sorted: two posts counting the same terms lock them in one order
     if not found:
         return
-    insert = _insert(session)
-    await session.exec(insert(IdeaTerm).values([{"term": t, "idea_id": idea_id} for t in found]).on_conflict_do_nothing())  # type: ignore[attr-defined, call-overload]
-    statement = insert(TermCount).values([{"term": t, "ideas": 1} for t in found])  # type: ignore[attr-defined]
-    await session.exec(  # type: ignore[call-overload]
-        statement.on_conflict_do_update(index_elements=["term"], set_={"ideas": TermCount.ideas + 1})
-    )
+    index, count = _INDEX[_dialect(session)]
+    await session.exec(index, params=[{"term": t, "idea_id": idea_id} for t in found])  # type: ignore[call-overload]
+    await session.exec(count, params=[{"term": t, "ideas": 1} for t in found])  # type: ignore[call-overload]
 
 
 async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
@@ -102,10 +115,8 @@ async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
     found = sorted(terms(text))
     if not found:
         return
-    await session.exec(sa.delete(IdeaTerm).where(IdeaTerm.idea_id == idea_id, IdeaTerm.term.in_(found)))  # type: ignore[call-overload, attr-defined, arg-type]
-    await session.exec(  # type: ignore[call-overload]
-        sa.update(TermCount).where(TermCount.term.in_(found)).values(ideas=TermCount.ideas - 1)  # type: ignore[attr-defined]
-    )
+    await session.exec(_UNINDEX, params=[{"idea_id": idea_id, "term": t} for t in found])  # type: ignore[call-overload]
+    await session.exec(_UNCOUNT, params=[{"b_term": t} for t in found])  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -125,13 +136,23 @@ def _live(statement: SelectOfScalar[Idea]) -> SelectOfScalar[Idea]:
     return statement.where(Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None))  # type: ignore[union-attr]
 
 
+# The look-up's statements, built once and run with parameters (see _INDEX).
+_NEWEST = select(func.max(Idea.id))
+_COUNTS = select(TermCount.term, TermCount.ideas).where(TermCount.term.in_(sa.bindparam("terms", expanding=True)))  # type: ignore[attr-defined]
+_LIVE_IDEAS = _live(select(Idea).where(Idea.id.in_(sa.bindparam("ids", expanding=True))))  # type: ignore[union-attr]
+
+
 async def _counts(session: AsyncSession, wanted: Iterable[str]) -> dict[str, int]:
     wanted = list(wanted)
     counts: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
-        rows = await session.exec(select(TermCount.term, TermCount.ideas).where(TermCount.term.in_(wanted[start : start + 500])))  # type: ignore[attr-defined]
+        rows = await session.exec(_COUNTS, params={"terms": wanted[start : start + 500]})  # type: ignore[call-overload]
         counts.update(rows.all())
     return counts
+
+
+async def _live_ideas(session: AsyncSession, ids: list[int]) -> list[Idea]:
+    return list((await session.exec(_LIVE_IDEAS, params={"ids": ids})).all()) if ids else []
 
 
 def _weight(count: int, total: int) -> float:
@@ -154,6 +175,21 @@ def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
     return 2 * shared / (sum(weight[t] for t in a) + sum(weight[t] for t in b))
 
 
+@functools.lru_cache(maxsize=256)
+def _candidates_statement(terms_chosen: int, limit: int) -> Any:
+    """The ideas holding terms t0…tn, by the sum of their weights w0…wn (one statement per n)."""
+    term = [sa.bindparam(f"t{i}", type_=sa.String) for i in range(terms_chosen)]
+    weight = [sa.bindparam(f"w{i}", type_=sa.Integer) for i in range(terms_chosen)]
+    hits = func.sum(sa.case(*((IdeaTerm.term == t, w) for t, w in zip(term, weight)), else_=0)).label("hits")
+    return (
+        select(IdeaTerm.idea_id, hits)
+        .where(IdeaTerm.term.in_(term))  # type: ignore[attr-defined]
+        .group_by(IdeaTerm.idea_id)  # type: ignore[arg-type]
+        .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))  # type: ignore[call-overload]
+        .limit(limit)
+    )
+
+
 async def _candidates(
     session: AsyncSession, query: set[str], counts: dict[str, int], total: int, limit: int
 ) -> list[tuple[int, int]]:
@@ -168,27 +204,20 @@ async def _candidates(
     if not chosen:
         return []
     # By the weight of the rare terms shared, not their number, so a long idea is not favoured.
-    weights = {t: round(_weight(counts[t], total) * 100) for t in chosen}
-    hits = func.sum(sa.case(weights, value=IdeaTerm.term, else_=0)).label("hits")
-    found = await session.exec(
-        select(IdeaTerm.idea_id, hits)
-        .where(IdeaTerm.term.in_(chosen))  # type: ignore[attr-defined]
-        .group_by(IdeaTerm.idea_id)  # type: ignore[arg-type]
-        .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))  # type: ignore[call-overload]
-        .limit(limit)
-    )
+    params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(chosen)}
+    params.update({f"w{i}": round(_weight(counts[t], total) * 100) for i, t in enumerate(chosen)})
+    found = await session.exec(_candidates_statement(len(chosen), limit), params=params)  # type: ignore[call-overload]
     return [(row[0], row[1]) for row in found.all()]
 
 
 async def search_ideas(session: AsyncSession, text: str, limit: int) -> list[Idea]:
     """Ideas of every room and month holding the words of `text`, the rarest words weighing most."""
     query = terms(text)
-    total = (await session.exec(select(func.max(Idea.id)))).one() or 0
+    total = (await session.exec(_NEWEST)).one() or 0
     if not query or not total:
         return []
     found = await _candidates(session, query, await _counts(session, query), total, limit)
-    rows = await session.exec(_live(select(Idea).where(Idea.id.in_([idea_id for idea_id, _ in found]))))  # type: ignore[union-attr]
-    ideas: dict[int | None, Idea] = {idea.id: idea for idea in rows.all()}
+    ideas: dict[int | None, Idea] = {idea.id: idea for idea in await _live_ideas(session, [idea_id for idea_id, _ in found])}
     return [ideas[idea_id] for idea_id, _ in found if idea_id in ideas]
 
 
@@ -208,12 +237,12 @@ async def similar_ideas(
     query = terms(text)
     if not query:
         return []
-    total = (await session.exec(select(func.max(Idea.id)))).one() or 0
+    total = (await session.exec(_NEWEST)).one() or 0
     if not total:
         return []
     counts = await _counts(session, query)
     candidate_ids = [idea_id for idea_id, _ in await _candidates(session, query, counts, total, CANDIDATES)]
-    candidates: list[Idea] = list((await session.exec(_live(select(Idea).where(Idea.id.in_(candidate_ids))))).all())  # type: ignore[union-attr]
+    candidates = await _live_ideas(session, candidate_ids)
     their_terms = {idea.id: terms(idea.text) for idea in candidates}
     counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
     weight = {t: _weight(counts.get(t, 0), total) for t in query.union(*their_terms.values())}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,6 +54,44 @@ _STAGE_COUNT = (
 )
 
 
+@dataclass(frozen=True)
+class Cap:
+    """At most `most` positive entries of `stage` per person within [since, until) (a daily cap)."""
+
+    stage: str
+    since: datetime
+    until: datetime
+    most: int
+
+
+_ENTRY_COLUMNS = ("person_id", "points", "stage", "ref_kind", "ref_id", "award_key", "reason", "awarded_by", "created_at")
+
+
+def _capped_insert(dialect: str) -> Any:
+    """Append an entry unless its key is taken or the person already has `cap` entries of the stage
+    in the window: the count and the insert in one statement (one statement less per idea)."""
+    table = PointEntry.__table__  # type: ignore[attr-defined]
+    counted = (
+        select(func.count())
+        .select_from(table)
+        .where(
+            table.c.person_id == sa.bindparam("v_person_id", type_=table.c.person_id.type),
+            table.c.stage == sa.bindparam("v_stage", type_=table.c.stage.type),
+            table.c.points > 0,
+            table.c.created_at >= sa.bindparam("cap_since", type_=table.c.created_at.type),
+            table.c.created_at < sa.bindparam("cap_until", type_=table.c.created_at.type),
+        )
+        .scalar_subquery()
+    )
+    row = sa.select(*(sa.bindparam(f"v_{column}", type_=table.c[column].type) for column in _ENTRY_COLUMNS))
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # SQLite needs the WHERE anyway: an upsert after INSERT … SELECT without one is ambiguous to its parser.
+    return insert(table).from_select(_ENTRY_COLUMNS, row.where(counted < sa.bindparam("cap_most", type_=sa.Integer))).on_conflict_do_nothing()
+
+
+_CAPPED_INSERT = {dialect: _capped_insert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 async def _add_to_totals(session: AsyncSession, person_id: int, points: int, moment: datetime) -> None:
     """Add an entry's points to its running totals, each an atomic upsert (concurrent awards add up)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -71,28 +110,35 @@ async def award(
     reason: str,
     awarded_by: int | None,
     now: datetime,
+    cap: Cap | None = None,
 ) -> bool:
-    """Append one entry unless `award_key` is already in the ledger; True when appended.
+    """Append one entry unless `award_key` is already in the ledger (or `cap` is reached); True when appended.
 
     The unique award key, not a read-then-write check, is what makes a replayed event or
     two workers handling the same award at once write it only once. The running totals
     change in the same transaction, and only when the entry was really appended.
+    A cap is counted by the inserting statement itself; callers where workers may award the
+    same person at once take turns on the person first (see points.listeners.on_idea_posted).
     """
-    appended = await insert_ignoring_conflict(
-        session,
-        PointEntry,
-        dict(
-            person_id=person_id,
-            points=points,
-            stage=stage,
-            ref_kind=ref_kind,
-            ref_id=ref_id,
-            award_key=award_key,
-            reason=reason,
-            awarded_by=awarded_by,
-            created_at=now,
-        ),
+    entry = dict(
+        person_id=person_id,
+        points=points,
+        stage=stage,
+        ref_kind=ref_kind,
+        ref_id=ref_id,
+        award_key=award_key,
+        reason=reason,
+        awarded_by=awarded_by,
+        created_at=now,
     )
+    if cap is None:
+        appended = await insert_ignoring_conflict(session, PointEntry, entry)
+    else:
+        assert cap.stage == stage, "a cap counts the entries of the stage it awards"
+        params: dict[str, Any] = {f"v_{column}": value for column, value in entry.items()}
+        params.update(cap_since=cap.since, cap_until=cap.until, cap_most=cap.most)
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        appended = bool((await session.exec(_CAPPED_INSERT[dialect], params=params)).rowcount)  # type: ignore[call-overload]
     if appended:
         await _add_to_totals(session, person_id, points, now)
     return appended

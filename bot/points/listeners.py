@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import func, select
 
 from bot.context import Context
@@ -20,14 +21,16 @@ def rules(ctx: Context) -> PointsRules:
     return load_rules(ctx.settings.points_rules_file)
 
 
-async def _give(ctx: Context, person_id: int, points: int, stage: str, ref: tuple[str, int], base_key: str) -> bool:
+async def _give(
+    ctx: Context, person_id: int, points: int, stage: str, ref: tuple[str, int], base_key: str, cap: ledger.Cap | None = None
+) -> bool:
     if points <= 0:
         return False
     person = await ctx.session.get(Person, person_id)
     if person is None or not await may_take_part(ctx.session, person, ctx.settings):
         return False  # IDEAROOM_STRANGERS=staff: no points outside the directory
     key = await ledger.next_key(ctx.session, base_key)
-    return await ledger.award(ctx.session, person_id, points, stage, ref[0], ref[1], key, "", None, ctx.now())
+    return await ledger.award(ctx.session, person_id, points, stage, ref[0], ref[1], key, "", None, ctx.now(), cap)
 
 
 async def _give_proposers(ctx: Context, proposal: Proposal, stage: str, points: int, key_stage: str | None = None) -> None:
@@ -57,20 +60,22 @@ async def ideas_posted_today(ctx: Context, person_id: int) -> int:
     return await ledger.count_stage(ctx.session, person_id, "idea_posted", day.start, day.end)
 
 
+_AUTHOR_TURN = select(Person.id).where(Person.id == sa.bindparam("author_id")).with_for_update(key_share=True)  # FOR NO KEY UPDATE
+
+
 @registry.on("idea.posted")
 async def on_idea_posted(ctx: Context, idea: Idea) -> None:
-    """A point for an idea, up to the daily cap (beyond it no entry is written)."""
+    """A point for an idea, up to the daily cap (beyond it no entry is written; the award counts it)."""
     assert idea.id is not None
     # Workers handling one person's ideas at once would each count below the cap: they take
     # turns on the author's row. NO KEY UPDATE conflicts with itself but not with the KEY SHARE
     # lock the idea's foreign key already holds, so it cannot deadlock against it.
     # (SQLite serializes writers anyway: the statement is not sent there.)
     if ctx.session.bind is not None and ctx.session.bind.dialect.name == "postgresql":  # one statement less per idea elsewhere
-        author = select(Person.id).where(Person.id == idea.author_id)
-        await ctx.session.exec(author.with_for_update(key_share=True))  # FOR NO KEY UPDATE
-    if await ideas_posted_today(ctx, idea.author_id) >= rules(ctx).idea_posted_daily_cap:
-        return
-    await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}")
+        await ctx.session.exec(_AUTHOR_TURN, params={"author_id": idea.author_id})  # type: ignore[call-overload]
+    day = local_day(ctx.now(), ctx.settings.tz)
+    cap = ledger.Cap("idea_posted", day.start, day.end, rules(ctx).idea_posted_daily_cap)
+    await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}", cap)
 
 
 async def directory_supports(ctx: Context, idea_id: int) -> int:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
+from bot.messages import IncomingMessage
 from bot.points.rules import RulesError, load_rules
 from bot.ports import ManualClock
-from storage.tables import AuditEntry, PointEntry
+from storage.tables import AuditEntry, Idea, PointEntry
 from tests.harness import Story, test_settings
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -174,3 +176,26 @@ async def test_invitation_accepted_and_field_visit_held_pay_the_head(story: Stor
     await story.app.core.run_job(happen)
     await story.app.core.run_job(happen)  # delivered twice
     assert [(e.stage, e.points) for e in await entries(story)] == [("invitation_accepted", 5), ("field_visit_held", 10)]
+
+
+async def test_ideas_posted_at_once_by_one_person_earn_no_more_than_the_daily_cap(database_url: str) -> None:
+    """The cap is counted by the award's own insert; workers posting one person's ideas at once
+    still take turns on the author, so none counts below the cap while another's point is unseen."""
+    clock = ManualClock(datetime(2026, 11, 30, 10, 0, tzinfo=SEOUL))
+    story = await Story.start(test_settings(database_url), clock)
+    try:
+        await story.say("minji", "/idea 첫 아이디어")  # the person and room exist before the burst
+        ideas = [
+            IncomingMessage(f"burst{n}", story.actor("minji"), story.place("room"), f"/idea plan{n}q{n * 7}", f"burst-message{n}")
+            for n in range(8)
+        ]
+        await asyncio.gather(*(story.app.core.handle(idea) for idea in ideas))
+        await story.app.sender.drain()
+        async with story.app.db.session() as session:
+            stored = (await session.exec(select(func.count()).select_from(Idea))).one()
+        posted = await entries(story, PointEntry.stage == "idea_posted")
+        assert stored == 9 and len(posted) == 5 and {e.points for e in posted} == {1}
+        [shown] = await story.say("minji", "/points")
+        assert "누적 5점" in shown and "한도(5건)에 도달" in shown
+    finally:
+        await story.close()

@@ -82,7 +82,7 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     if ctx.message_id:
         # A 👍 on the person's own message supports the idea too.
         row = dict(platform=ctx.place.platform, chat_id=ctx.place.chat_id, message_id=ctx.message_id, ref_kind="idea", ref_id=idea.id, edited_at=None)
-        await ctx.session.exec(_LINK_INSERT, params=row)  # type: ignore[call-overload]
+        await ctx.session.exec(_LINK_INSERT, params=row)
     await index_idea(ctx.session, idea.id, text)
     await ctx.audit_now("idea.posted", "idea", idea.id)
     await ctx.publish("idea.posted", idea=idea)
@@ -108,9 +108,9 @@ _LINK_INSERT = sa.insert(MessageLink.__table__)  # type: ignore[attr-defined]
 async def _insert_idea(ctx: Context, topic_id: int | None, text: str) -> Idea:
     """Store a new idea by one Core insert; the object is put in the session as if loaded."""
     idea = Idea(
-        room_id=ctx.room.id,  # type: ignore[arg-type]
+        room_id=id_of(ctx.room),
         topic_id=topic_id,
-        author_id=ctx.person.id,  # type: ignore[arg-type]
+        author_id=id_of(ctx.person),
         text=text,
         support_count=0,
         created_at=ctx.now(),
@@ -118,7 +118,7 @@ async def _insert_idea(ctx: Context, topic_id: int | None, text: str) -> Idea:
         merged_into_id=None,
     )
     row = {column: getattr(idea, column) for column in _IDEA_COLUMNS}
-    idea.id = (await ctx.session.exec(_IDEA_INSERT, params=row)).scalar_one()  # type: ignore[call-overload]
+    idea.id = (await ctx.session.exec(_IDEA_INSERT, params=row)).scalar_one()
     make_transient_to_detached(idea)
     ctx.session.add(idea)
     return idea

@@ -7,17 +7,18 @@ import math
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import func, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import col, func, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.tables import Idea, IdeaTerm, TermCount
+from storage.tables import Idea, IdeaTerm, TermCount, table_of
 
 # An idea at least this close is shown as similar (chosen on bench/similar_data/pairs.tsv only;
 # held_out.tsv and held_out2.tsv measure it, see bench/RESULTS.md): by meaning when the analyser
@@ -83,19 +84,19 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
-def _index_statements(dialect: str) -> tuple[Any, Any]:
+def _index_statements(dialect: str) -> tuple[sa.Insert, sa.Insert]:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    counted = insert(TermCount.__table__)  # type: ignore[attr-defined]
+    counted = insert(table_of(TermCount))
     return (
-        insert(IdeaTerm.__table__).on_conflict_do_nothing(),  # type: ignore[attr-defined]
-        counted.on_conflict_do_update(index_elements=["term"], set_={"ideas": TermCount.__table__.c.ideas + 1}),  # type: ignore[attr-defined]
+        insert(table_of(IdeaTerm)).on_conflict_do_nothing(),
+        counted.on_conflict_do_update(index_elements=["term"], set_={"ideas": table_of(TermCount).c.ideas + 1}),
     )
 
 
 # Built once and run for every term (executemany): a multi-row VALUES of the idea's terms was
 # compiled afresh for every idea and cost more CPU than the rest of posting it.
 _INDEX = {dialect: _index_statements(dialect) for dialect in ("sqlite", "postgresql")}
-_TERMS, _COUNTED = IdeaTerm.__table__, TermCount.__table__  # type: ignore[attr-defined]
+_TERMS, _COUNTED = table_of(IdeaTerm), table_of(TermCount)
 _UNINDEX = sa.delete(_TERMS).where(_TERMS.c.idea_id == sa.bindparam("idea_id"), _TERMS.c.term == sa.bindparam("term"))
 _UNCOUNT = sa.update(_COUNTED).where(_COUNTED.c.term == sa.bindparam("b_term")).values(ideas=_COUNTED.c.ideas - 1)
 
@@ -106,8 +107,8 @@ async def index_idea(session: AsyncSession, idea_id: int, text: str) -> None:
     if not found:
         return
     index, count = _INDEX[_dialect(session)]
-    await session.exec(index, params=[{"term": t, "idea_id": idea_id} for t in found])  # type: ignore[call-overload]
-    await session.exec(count, params=[{"term": t, "ideas": 1} for t in found])  # type: ignore[call-overload]
+    await session.exec(index, params=[{"term": t, "idea_id": idea_id} for t in found])
+    await session.exec(count, params=[{"term": t, "ideas": 1} for t in found])
 
 
 async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
@@ -115,8 +116,8 @@ async def unindex_idea(session: AsyncSession, idea_id: int, text: str) -> None:
     found = sorted(terms(text))
     if not found:
         return
-    await session.exec(_UNINDEX, params=[{"idea_id": idea_id, "term": t} for t in found])  # type: ignore[call-overload]
-    await session.exec(_UNCOUNT, params=[{"b_term": t} for t in found])  # type: ignore[call-overload]
+    await session.exec(_UNINDEX, params=[{"idea_id": idea_id, "term": t} for t in found])
+    await session.exec(_UNCOUNT, params=[{"b_term": t} for t in found])
 
 
 @dataclass(frozen=True)
@@ -133,20 +134,20 @@ Meaning = Callable[[str, list[str], dict[str, float]], Awaitable[list[float | No
 
 def _live(statement: SelectOfScalar[Idea]) -> SelectOfScalar[Idea]:
     """Leave out withdrawn and merged ideas (they stay in the index: their number still answers)."""
-    return statement.where(Idea.withdrawn_at.is_(None), Idea.merged_into_id.is_(None))  # type: ignore[union-attr]
+    return statement.where(col(Idea.withdrawn_at).is_(None), col(Idea.merged_into_id).is_(None))
 
 
 # The look-up's statements, built once and run with parameters (see _INDEX).
 _NEWEST = select(func.max(Idea.id))
-_COUNTS = select(TermCount.term, TermCount.ideas).where(TermCount.term.in_(sa.bindparam("terms", expanding=True)))  # type: ignore[attr-defined]
-_LIVE_IDEAS = _live(select(Idea).where(Idea.id.in_(sa.bindparam("ids", expanding=True))))  # type: ignore[union-attr]
+_COUNTS = select(TermCount.term, TermCount.ideas).where(col(TermCount.term).in_(sa.bindparam("terms", expanding=True)))
+_LIVE_IDEAS = _live(select(Idea).where(col(Idea.id).in_(sa.bindparam("ids", expanding=True))))
 
 
 async def _counts(session: AsyncSession, wanted: Iterable[str]) -> dict[str, int]:
     wanted = list(wanted)
     counts: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
-        rows = await session.exec(_COUNTS, params={"terms": wanted[start : start + 500]})  # type: ignore[call-overload]
+        rows = await session.exec(_COUNTS, params={"terms": wanted[start : start + 500]})
         counts.update(rows.all())
     return counts
 
@@ -163,7 +164,7 @@ def _weight(count: int, total: int) -> float:
     return max(math.log((total - count + 0.5) / (count + 0.5) + 1), 0.01)
 
 
-def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
+def similarity(a: AbstractSet[str], b: AbstractSet[str], weight: dict[str, float]) -> float:
     """Weighted Dice of two term sets: 1 for the same terms, 0 for none shared.
 
     Each term counts by its idf, not its square as in a cosine: squared, the rarest one or two
@@ -176,22 +177,22 @@ def similarity(a: set[str], b: set[str], weight: dict[str, float]) -> float:
 
 
 @functools.lru_cache(maxsize=256)
-def _candidates_statement(terms_chosen: int, limit: int) -> Any:
+def _candidates_statement(terms_chosen: int, limit: int) -> Select[int, Any]:
     """The ideas holding terms t0…tn, by the sum of their weights w0…wn (one statement per n)."""
     term = [sa.bindparam(f"t{i}", type_=sa.String) for i in range(terms_chosen)]
     weight = [sa.bindparam(f"w{i}", type_=sa.Integer) for i in range(terms_chosen)]
-    hits = func.sum(sa.case(*((IdeaTerm.term == t, w) for t, w in zip(term, weight)), else_=0)).label("hits")
+    hits = func.sum(sa.case(*((col(IdeaTerm.term) == t, w) for t, w in zip(term, weight)), else_=0)).label("hits")
     return (
         select(IdeaTerm.idea_id, hits)
-        .where(IdeaTerm.term.in_(term))  # type: ignore[attr-defined]
-        .group_by(IdeaTerm.idea_id)  # type: ignore[arg-type]
-        .order_by(sa.desc(hits), sa.desc(IdeaTerm.idea_id))  # type: ignore[call-overload]
+        .where(col(IdeaTerm.term).in_(term))
+        .group_by(col(IdeaTerm.idea_id))
+        .order_by(sa.desc(hits), sa.desc(col(IdeaTerm.idea_id)))
         .limit(limit)
     )
 
 
 async def _candidates(
-    session: AsyncSession, query: set[str], counts: dict[str, int], total: int, limit: int
+    session: AsyncSession, query: AbstractSet[str], counts: dict[str, int], total: int, limit: int
 ) -> list[tuple[int, int]]:
     """Ideas holding the query's rarest terms, best first, as (id, weight of the terms held)."""
     chosen: list[str] = []
@@ -206,7 +207,7 @@ async def _candidates(
     # By the weight of the rare terms shared, not their number, so a long idea is not favoured.
     params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(chosen)}
     params.update({f"w{i}": round(_weight(counts[t], total) * 100) for i, t in enumerate(chosen)})
-    found = await session.exec(_candidates_statement(len(chosen), limit), params=params)  # type: ignore[call-overload]
+    found = await session.exec(_candidates_statement(len(chosen), limit), params=params)
     return [(row[0], row[1]) for row in found.all()]
 
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignoring_conflict
-from storage.tables import PointEntry, PointTotal
+from storage.tables import PointEntry, PointTotal, table_of
 
 REVERSAL_PREFIX = "undo:"
 REDO_MARK = ":redo"
@@ -29,8 +29,8 @@ def period_keys(moment: datetime) -> list[str]:
     return [ALL_TIME, f"{local.year}", f"{local.year}-Q{(local.month - 1) // 3 + 1}", f"{local.year}-{local.month:02d}"]
 
 
-def _totals_upsert(dialect: str) -> Any:
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(PointTotal.__table__)  # type: ignore[attr-defined]
+def _totals_upsert(dialect: str) -> sa.Insert:
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table_of(PointTotal))
     return statement.on_conflict_do_update(
         index_elements=["person_id", "period"],
         set_={"points": PointTotal.points + statement.excluded.points},
@@ -67,10 +67,10 @@ class Cap:
 _ENTRY_COLUMNS = ("person_id", "points", "stage", "ref_kind", "ref_id", "award_key", "reason", "awarded_by", "created_at")
 
 
-def _capped_insert(dialect: str) -> Any:
+def _capped_insert(dialect: str) -> sa.Insert:
     """Append an entry unless its key is taken or the person already has `cap` entries of the stage
     in the window: the count and the insert in one statement (one statement less per idea)."""
-    table = PointEntry.__table__  # type: ignore[attr-defined]
+    table = table_of(PointEntry)
     counted = (
         select(func.count())
         .select_from(table)
@@ -96,7 +96,7 @@ async def _add_to_totals(session: AsyncSession, person_id: int, points: int, mom
     """Add an entry's points to its running totals, each an atomic upsert (concurrent awards add up)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     rows = [dict(person_id=person_id, period=key, points=points) for key in period_keys(moment)]
-    await session.exec(_TOTALS_UPSERT[dialect], params=rows)  # type: ignore[call-overload]
+    await session.exec(_TOTALS_UPSERT[dialect], params=rows)
 
 
 async def award(
@@ -138,7 +138,7 @@ async def award(
         params: dict[str, Any] = {f"v_{column}": value for column, value in entry.items()}
         params.update(cap_since=cap.since, cap_until=cap.until, cap_most=cap.most)
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        appended = bool((await session.exec(_CAPPED_INSERT[dialect], params=params)).rowcount)  # type: ignore[call-overload]
+        appended = bool((await session.exec(_CAPPED_INSERT[dialect], params=params)).rowcount)
     if appended:
         await _add_to_totals(session, person_id, points, now)
     return appended
@@ -189,9 +189,9 @@ async def reverse_live(
             select(PointEntry).where(
                 PointEntry.ref_kind == ref_kind,
                 PointEntry.ref_id == ref_id,
-                PointEntry.stage.in_(stages),  # type: ignore[attr-defined]
+                col(PointEntry.stage).in_(stages),
                 PointEntry.points > 0,
-                sa.not_(PointEntry.award_key.startswith(REVERSAL_PREFIX)),  # type: ignore[attr-defined]
+                sa.not_(col(PointEntry.award_key).startswith(REVERSAL_PREFIX)),
             )
         )
     ).all()

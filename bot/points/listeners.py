@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.context import Context
 from bot.people import may_take_part
@@ -14,7 +14,7 @@ from bot.points.periods import local_day
 from bot.points.rules import PointsRules, load_rules
 from bot.proposals.queries import ideas_by_proposer, proposers
 from bot.registry import registry
-from storage.tables import FieldVisit, Idea, Invitation, Person, Proposal, ProposalState, Support
+from storage.tables import FieldVisit, Idea, Invitation, Person, Proposal, ProposalState, Support, id_of
 
 
 def rules(ctx: Context) -> PointsRules:
@@ -43,7 +43,7 @@ async def _give_proposers(ctx: Context, proposal: Proposal, stage: str, points: 
     for person, idea_ids in await ideas_by_proposer(ctx.session, proposal.id):
         for idea_id in idea_ids:
             base = f"{key_stage or stage}:idea:{idea_id}:person:{person.id}"
-            if await _give(ctx, person.id, points, stage, ("proposal", proposal.id), base):  # type: ignore[arg-type]
+            if await _give(ctx, id_of(person), points, stage, ("proposal", proposal.id), base):
                 break
 
 
@@ -52,7 +52,7 @@ async def _give_revival(ctx: Context, proposal: Proposal, points: int) -> None:
     assert proposal.id is not None
     for person in await proposers(ctx.session, proposal.id):
         base = f"proposal_revived:round:{proposal.revived_count}:proposal:{proposal.id}:person:{person.id}"
-        await _give(ctx, person.id, points, "proposal_revived", ("proposal", proposal.id), base)  # type: ignore[arg-type]
+        await _give(ctx, id_of(person), points, "proposal_revived", ("proposal", proposal.id), base)
 
 
 async def ideas_posted_today(ctx: Context, person_id: int) -> int:
@@ -72,7 +72,7 @@ async def on_idea_posted(ctx: Context, idea: Idea) -> None:
     # lock the idea's foreign key already holds, so it cannot deadlock against it.
     # (SQLite serializes writers anyway: the statement is not sent there.)
     if ctx.session.bind is not None and ctx.session.bind.dialect.name == "postgresql":  # one statement less per idea elsewhere
-        await ctx.session.exec(_AUTHOR_TURN, params={"author_id": idea.author_id})  # type: ignore[call-overload]
+        await ctx.session.exec(_AUTHOR_TURN, params={"author_id": idea.author_id})
     day = local_day(ctx.now(), ctx.settings.tz)
     cap = ledger.Cap("idea_posted", day.start, day.end, rules(ctx).idea_posted_daily_cap)
     await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}", cap)
@@ -84,8 +84,8 @@ async def directory_supports(ctx: Context, idea_id: int) -> int:
         await ctx.session.exec(
             select(func.count())
             .select_from(Support)
-            .join(Person, Person.id == Support.person_id)  # type: ignore[arg-type]
-            .where(Support.idea_id == idea_id, Person.handle.is_not(None))  # type: ignore[union-attr]
+            .join(Person, col(Person.id) == col(Support.person_id))
+            .where(Support.idea_id == idea_id, col(Person.handle).is_not(None))
         )
     ).one()
 

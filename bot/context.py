@@ -21,10 +21,10 @@ from bot.office_hours import OfficeHours
 from bot.outbox import enqueue
 from bot.ports import Clock
 from bot.registry import Registry
-from storage.tables import AuditEntry, Identity, OutboxMessage, PendingInput, Person, Room
+from storage.tables import AuditEntry, Identity, OutboxMessage, PendingInput, Person, Room, table_of
 
 REPLY, NOTICE, BULK = 0, 5, 9
-_AUDIT_INSERT = sa.insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+_AUDIT_INSERT = sa.insert(table_of(AuditEntry))
 
 
 @dataclass

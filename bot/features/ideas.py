@@ -44,6 +44,7 @@ from storage.tables import (
     Topic,
     TopicState,
     id_of,
+    table_of,
 )
 
 IDEAS_SHOWN = 20
@@ -101,8 +102,8 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
 
 
 # Core inserts, built once: the ORM's unit of work cost more CPU than the rows' SQL (issue 18).
-_IDEA_INSERT = sa.insert(Idea.__table__).returning(Idea.__table__.c.id)  # type: ignore[attr-defined]
-_LINK_INSERT = sa.insert(MessageLink.__table__)  # type: ignore[attr-defined]
+_IDEA_INSERT = sa.insert(table_of(Idea)).returning(table_of(Idea).c.id)
+_LINK_INSERT = sa.insert(table_of(MessageLink))
 
 
 async def _insert_idea(ctx: Context, topic_id: int | None, text: str) -> Idea:

@@ -20,8 +20,9 @@ run: setup  ## run the bot (console with the demo organisation unless platform t
 test: setup  ## run the whole test suite (SQLite and PostgreSQL), one process per CPU
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
-lint: setup  ## ruff (lint only), mypy, and the import-linter contracts of pyproject.toml
+lint: setup  ## ruff (lint and format), mypy, and the import-linter contracts of pyproject.toml
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

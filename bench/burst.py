@@ -26,8 +26,8 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from bench.common import wait_until_sent
-from idearoom.wiring import App, build_app
 from bot.messages import Actor, IncomingMessage, Place
+from idearoom.wiring import App, build_app
 from storage.tables import Idea, MessageLink, OutboxMessage, OutboxState, Room
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -131,9 +131,9 @@ async def report(app: App, room: Room_, deliveries: list, rejections: int, react
         ).all()
         unsent = (
             await session.exec(
-                select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.platform == room.platform, OutboxMessage.state != OutboxState.sent
-                )
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.platform == room.platform, OutboxMessage.state != OutboxState.sent)
             )
         ).one()
     idea_of = {message_id: idea_id for message_id, idea_id in links if message_id in room.posted}
@@ -167,7 +167,10 @@ async def run(ideas: int, people: int, seconds: float, seed: int) -> None:
     print("(enforce_limits=True); ideas are fed straight to the core, not polled.")
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'burst.db'}"
-        async with FakeTelegramAPI(enforce_limits=True, token=TELEGRAM_TOKEN) as telegram, FakeSlackAPI(enforce_limits=True) as slack:
+        async with (
+            FakeTelegramAPI(enforce_limits=True, token=TELEGRAM_TOKEN) as telegram,
+            FakeSlackAPI(enforce_limits=True) as slack,
+        ):
             telegram.add_chat(int(TELEGRAM_GROUP), "supergroup", title="혁신워크숍")
             slack.add_channel(SLACK_CHANNEL)
             app = await build(url, telegram, slack)
@@ -178,7 +181,13 @@ async def run(ideas: int, people: int, seconds: float, seed: int) -> None:
                 print(f"\nall ideas posted; waiting up to {2 * TARGET_SECONDS:.0f} s for the outbox to drain ...")
                 await wait_until_sent(app, 2 * TARGET_SECONDS)
                 await report(app, rooms[0], list(telegram.delivered), telegram.rejections, len(telegram.reactions))
-                await report(app, rooms[1], list(slack.delivered), slack.rejections, sum(len(r) for r in slack.reactions.values()))
+                await report(
+                    app,
+                    rooms[1],
+                    list(slack.delivered),
+                    slack.rejections,
+                    sum(len(r) for r in slack.reactions.values()),
+                )
                 sender = app.sender
                 print(
                     f"\nsender: {sender.sent_count} sent, {sender.merged_count} confirmations merged, "

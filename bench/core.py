@@ -31,8 +31,11 @@ WARMUP = 20
 def idea(n: int, tag: str) -> IncomingMessage:
     person = f"staff{n % PEOPLE}"
     return IncomingMessage(
-        uuid.uuid4().hex, Actor(PLATFORM, person, display_name=person, username=person),
-        Place(PLATFORM, "room", title="아이디어방"), f"/idea {distinct_text(tag, n)}", f"m{tag}{n}",
+        uuid.uuid4().hex,
+        Actor(PLATFORM, person, display_name=person, username=person),
+        Place(PLATFORM, "room", title="아이디어방"),
+        f"/idea {distinct_text(tag, n)}",
+        f"m{tag}{n}",
     )
 
 
@@ -63,10 +66,16 @@ async def run(ideas: int, profile: bool) -> None:
         finally:
             await story.close()
     print(f"{ideas} ideas from {PEOPLE} people, SQLite, one at a time; load average {os.getloadavg()[0]:.1f}")
-    print(f"  core:   {core_counts.per(ideas)}; {core_seconds / ideas * 1000:.2f} ms per idea, {core_cpu / ideas * 1000:.2f} ms of CPU")
-    print(f"  sender: {sender_counts.per(ideas)}; {sender_seconds / ideas * 1000:.2f} ms per idea, {sender_cpu / ideas * 1000:.2f} ms of CPU ({sent} sent in all)")
+    print(
+        f"  core:   {core_counts.per(ideas)}; {core_seconds / ideas * 1000:.2f} ms per idea, {core_cpu / ideas * 1000:.2f} ms of CPU"
+    )
+    print(
+        f"  sender: {sender_counts.per(ideas)}; {sender_seconds / ideas * 1000:.2f} ms per idea, {sender_cpu / ideas * 1000:.2f} ms of CPU ({sent} sent in all)"
+    )
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(
+            os.environ.get("BENCH_PROFILE_FILTER", ""), 45
+        )
 
 
 def main() -> None:

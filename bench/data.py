@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from bot.points.ledger import period_keys
 from storage.db import Database
-from storage.tables import Department, Identity, Idea, Person, PointEntry, PointTotal, Room, Topic, TopicState
+from storage.tables import Department, Idea, Identity, Person, PointEntry, PointTotal, Room, Topic, TopicState
 
 CHUNK = 5_000
 STAGES = ("idea_posted", "idea_supported_threshold", "proposal_created", "proposal_adopted", "invitation_accepted")
@@ -26,7 +26,7 @@ class Size:
     ledger: int
     rooms: int = 20
 
-    def scaled(self, factor: float) -> "Size":
+    def scaled(self, factor: float) -> Size:
         return Size(
             max(10, int(self.people * factor)),
             max(10, int(self.ideas * factor)),
@@ -58,39 +58,82 @@ async def generate(db: Database, size: Size, *, now: datetime, seed: int = 20261
     departments = [{"id": i + 1, "name": f"부서{i + 1:02d}", "duties": "업무"} for i in range(60)]
     await _insert(db, Department, departments)
     people = [
-        {"id": i + 1, "name": f"직원{i + 1:05d}", "handle": f"p{i + 1}", "department_id": rng.randrange(60) + 1,
-         "is_organizer": i == 0, "created_at": year_ago}
+        {
+            "id": i + 1,
+            "name": f"직원{i + 1:05d}",
+            "handle": f"p{i + 1}",
+            "department_id": rng.randrange(60) + 1,
+            "is_organizer": i == 0,
+            "created_at": year_ago,
+        }
         for i in range(size.people)
     ]
     await _insert(db, Person, people)
     identities = [
-        {"person_id": i + 1, "platform": "bench", "external_id": f"p{i + 1}", "username": f"p{i + 1}",
-         "can_message": True, "created_at": year_ago}
+        {
+            "person_id": i + 1,
+            "platform": "bench",
+            "external_id": f"p{i + 1}",
+            "username": f"p{i + 1}",
+            "can_message": True,
+            "created_at": year_ago,
+        }
         for i in range(size.people)
     ]
     await _insert(db, Identity, identities)
-    rooms = [{"id": r + 1, "platform": "bench", "external_id": f"room{r + 1}", "title": f"방{r + 1}",
-              "is_direct": False, "created_at": year_ago} for r in range(size.rooms)]
+    rooms = [
+        {
+            "id": r + 1,
+            "platform": "bench",
+            "external_id": f"room{r + 1}",
+            "title": f"방{r + 1}",
+            "is_direct": False,
+            "created_at": year_ago,
+        }
+        for r in range(size.rooms)
+    ]
     await _insert(db, Room, rooms)
     topics = []
     for r in range(size.rooms):
         for month in range(12):
-            topics.append({"id": len(topics) + 1, "room_id": r + 1, "title": f"주제 {month + 1}",
-                           "state": TopicState.active if month == 11 else TopicState.closed,
-                           "support_count": 0, "created_at": year_ago + timedelta(days=30 * month)})
+            topics.append(
+                {
+                    "id": len(topics) + 1,
+                    "room_id": r + 1,
+                    "title": f"주제 {month + 1}",
+                    "state": TopicState.active if month == 11 else TopicState.closed,
+                    "support_count": 0,
+                    "created_at": year_ago + timedelta(days=30 * month),
+                }
+            )
     await _insert(db, Topic, topics)
     ideas = []
     for i in range(size.ideas):
         room = rng.randrange(size.rooms)
         topic = room * 12 + rng.randrange(12) + 1
-        ideas.append({"id": i + 1, "room_id": room + 1, "topic_id": topic, "author_id": rng.randrange(size.people) + 1,
-                      "text": f"아이디어 {i + 1}: 시민 편의를 위한 제안", "support_count": rng.randrange(30),
-                      "created_at": moment()})
+        ideas.append(
+            {
+                "id": i + 1,
+                "room_id": room + 1,
+                "topic_id": topic,
+                "author_id": rng.randrange(size.people) + 1,
+                "text": f"아이디어 {i + 1}: 시민 편의를 위한 제안",
+                "support_count": rng.randrange(30),
+                "created_at": moment(),
+            }
+        )
     await _insert(db, Idea, ideas)
     ledger = [
-        {"person_id": rng.randrange(size.people) + 1, "points": rng.choice((1, 3, 5, 10, 20)),
-         "stage": rng.choice(STAGES), "ref_kind": "idea", "ref_id": rng.randrange(size.ideas) + 1,
-         "award_key": f"bench:{n}", "reason": "", "created_at": moment()}
+        {
+            "person_id": rng.randrange(size.people) + 1,
+            "points": rng.choice((1, 3, 5, 10, 20)),
+            "stage": rng.choice(STAGES),
+            "ref_kind": "idea",
+            "ref_id": rng.randrange(size.ideas) + 1,
+            "award_key": f"bench:{n}",
+            "reason": "",
+            "created_at": moment(),
+        }
         for n in range(size.ledger)
     ]
     await _insert(db, PointEntry, ledger)
@@ -117,4 +160,4 @@ async def generate(db: Database, size: Size, *, now: datetime, seed: int = 20261
 
 
 def default_now() -> datetime:
-    return datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)
+    return datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

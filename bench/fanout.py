@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from bench.common import Transactions, unsent
-from idearoom.wiring import App, build_app
 from bot.messages import Destination, FollowUp, Wording
 from bot.outbox import add_raw
+from idearoom.wiring import App, build_app
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import test_settings
@@ -116,15 +115,28 @@ def telegram_workload(rooms: int, people: int, invites: int) -> list[dict[str, A
         for r in range(rooms)
     ]
     entries += [
-        dict(platform="telegram", dest_kind="user", dest_id=str(300000 + p), text=f"직원{p}님, 이번 달 미소포인트 안내입니다.")
+        dict(
+            platform="telegram",
+            dest_kind="user",
+            dest_id=str(300000 + p),
+            text=f"직원{p}님, 이번 달 미소포인트 안내입니다.",
+        )
         for p in range(people)
     ]
     for i in range(invites):
         head = str(500000 + i)
-        on_sent = FollowUp(Destination("telegram", "user", head), Wording("invitation.join_link", "ko", {"room": "아이디어방"}))
+        on_sent = FollowUp(
+            Destination("telegram", "user", head), Wording("invitation.join_link", "ko", {"room": "아이디어방"})
+        )
         entries.append(
-            dict(platform="telegram", dest_kind="user", dest_id=head, text="", kind="invite",
-                 payload={"room_id": str(-1002000000000 - i % max(rooms, 1)), "on_sent": on_sent})
+            dict(
+                platform="telegram",
+                dest_kind="user",
+                dest_id=head,
+                text="",
+                kind="invite",
+                payload={"room_id": str(-1002000000000 - i % max(rooms, 1)), "on_sent": on_sent},
+            )
         )
     return entries
 
@@ -139,8 +151,12 @@ async def telegram_fanout(folder: str, rooms: int, people: int, invites: int) ->
         for r in range(rooms):
             fake.add_chat(-1002000000000 - r, "supergroup", title=f"아이디어방 {r}")
         app = await build(folder, "telegram")
-        bot = Bot(TELEGRAM_TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url,
-                  request=HTTPXRequest(connection_pool_size=32))
+        bot = Bot(
+            TELEGRAM_TOKEN,
+            base_url=fake.base_url,
+            base_file_url=fake.base_file_url,
+            request=HTTPXRequest(connection_pool_size=32),
+        )
         await bot.initialize()
         app.add_gateway(TelegramGateway(bot, app.clock))
         try:
@@ -154,7 +170,9 @@ async def telegram_fanout(folder: str, rooms: int, people: int, invites: int) ->
         seconds, rate = rate_of(accepted)
         lost = max(left, expected - len(accepted))
         workload = f"{rooms} rooms, {people} direct messages, {invites} invite links (+{invites} link messages)"
-        return Figures("telegram", workload, len(accepted), expected, seconds, rate, 30.0, fake.rejections, lost, transactions)
+        return Figures(
+            "telegram", workload, len(accepted), expected, seconds, rate, 30.0, fake.rejections, lost, transactions
+        )
 
 
 # --- Slack -----------------------------------------------------------------------------------
@@ -169,7 +187,12 @@ async def slack_fanout(folder: str, channels: int, per_channel: int) -> Figures:
         app = await build(folder, "slack")
         app.add_gateway(SlackGateway(make_client("xoxb-bench", fake.api_url)))
         entries = [
-            dict(platform="slack", dest_kind="room", dest_id=f"CFAN{c:03d}", text=f"공지 {n + 1}/{per_channel}: 이번 달 주제 안내")
+            dict(
+                platform="slack",
+                dest_kind="room",
+                dest_id=f"CFAN{c:03d}",
+                text=f"공지 {n + 1}/{per_channel}: 이번 달 주제 안내",
+            )
             for n in range(per_channel)
             for c in range(channels)
         ]
@@ -189,7 +212,18 @@ async def slack_fanout(folder: str, channels: int, per_channel: int) -> Figures:
         rate = sum(per_channel_rates)
         lost = max(left, expected - len(accepted))
         workload = f"{channels} channels × {per_channel} messages"
-        return Figures("slack", workload, len(accepted), expected, seconds, rate, float(channels), fake.rejections, lost, transactions)
+        return Figures(
+            "slack",
+            workload,
+            len(accepted),
+            expected,
+            seconds,
+            rate,
+            float(channels),
+            fake.rejections,
+            lost,
+            transactions,
+        )
 
 
 async def run(scale: float) -> None:
@@ -204,7 +238,9 @@ async def run(scale: float) -> None:
     print(f"slack:    {slack.workload}; allowed: 1 message/s per channel")
     print("rate: calls the fake accepted per second from the first to the last (slack: summed over channels)")
     print()
-    print(f"{'platform':<9} {'accepted':>11} {'seconds':>7} {'rate/s':>8} {'allowed':>8} {'share':>6} {'429s':>5} {'lost':>5} {'txn/send':>8}  target ≥ {TARGET:.0%}, none lost")
+    print(
+        f"{'platform':<9} {'accepted':>11} {'seconds':>7} {'rate/s':>8} {'allowed':>8} {'share':>6} {'429s':>5} {'lost':>5} {'txn/send':>8}  target ≥ {TARGET:.0%}, none lost"
+    )
     print(telegram.line())
     print(slack.line())
 

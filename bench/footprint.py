@@ -108,8 +108,12 @@ async def start_once(label: str, folder: str, telegram: FakeTelegramAPI, slack: 
     executable = Path(sys.executable).with_name("idearoom")
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        str(executable), "run", cwd=folder, env=bot_environment(folder, port, telegram, slack),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        str(executable),
+        "run",
+        cwd=folder,
+        env=bot_environment(folder, port, telegram, slack),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         healthy, health = await wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
@@ -149,11 +153,20 @@ async def bare_once(telegram: FakeTelegramAPI, idle: float) -> Start:
     """The bare library's own footprint: a polling echo Application against the same fake."""
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", BARE, TELEGRAM_TOKEN, telegram.base_url, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        sys.executable,
+        "-c",
+        BARE,
+        TELEGRAM_TOKEN,
+        telegram.base_url,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         deadline = started + READY_TIMEOUT
-        while not [c for c in telegram.calls if c.at >= started and c.method == "getUpdates"] and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        while (
+            not [c for c in telegram.calls if c.at >= started and c.method == "getUpdates"]
+            and time.monotonic() < deadline
+        ):  # type: ignore[attr-defined]
             await asyncio.sleep(0.01)
         ready = time.monotonic() - started
         watched = psutil.Process(process.pid)
@@ -185,16 +198,31 @@ async def run(idle: float) -> None:
             starts.append(await start_once("fresh database", folder, telegram, slack, idle))
             starts.append(await start_once("existing database", folder, telegram, slack, idle))
     print("`idearoom run`: Telegram polling + Slack HTTP mode (fake servers), outbox sender, scheduler; SQLite")
-    print(f"RSS after {SETTLE:.0f} + {idle:.0f} s idle (psutil), idle CPU over the {idle:.0f} s as CPU seconds per hour")
+    print(
+        f"RSS after {SETTLE:.0f} + {idle:.0f} s idle (psutil), idle CPU over the {idle:.0f} s as CPU seconds per hour"
+    )
     print(f"targets: ready < {READY_S:.0f} s, RSS < {RSS_MIB:.0f} MiB, idle CPU < {CPU_S_PER_HOUR:.0f} s/h")
     print()
-    print(f"{'start':<18} {'to /healthz 200':>15} {'to 1st getUpdates':>18} {'RSS idle':>9} {'RSS peak':>9} {'+ children':>10} {'idle CPU':>10}  targets")
+    print(
+        f"{'start':<18} {'to /healthz 200':>15} {'to 1st getUpdates':>18} {'RSS idle':>9} {'RSS peak':>9} {'+ children':>10} {'idle CPU':>10}  targets"
+    )
     for s in starts:
         verdict = ""
         if s.to_http_ready is not None:
             met = s.to_http_ready < READY_S and s.rss_mib < RSS_MIB and s.idle_cpu_s_per_hour < CPU_S_PER_HOUR
-            verdict = "met" if met else "MISSED " + ", ".join(
-                name for name, ok in (("ready", s.to_http_ready < READY_S), ("RSS", s.rss_mib < RSS_MIB), ("CPU", s.idle_cpu_s_per_hour < CPU_S_PER_HOUR)) if not ok
+            verdict = (
+                "met"
+                if met
+                else "MISSED "
+                + ", ".join(
+                    name
+                    for name, ok in (
+                        ("ready", s.to_http_ready < READY_S),
+                        ("RSS", s.rss_mib < RSS_MIB),
+                        ("CPU", s.idle_cpu_s_per_hour < CPU_S_PER_HOUR),
+                    )
+                    if not ok
+                )
             )
         print(
             f"{s.label:<18} {seconds(s.to_http_ready):>15} {seconds(s.to_first_poll):>18} "

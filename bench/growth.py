@@ -18,17 +18,26 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from bench.data import FULL, default_now, generate
-from idearoom.wiring import App, build_app
-from idearoom.settings import AppSettings as Settings
 from bot.messages import Actor, Destination, IncomingMessage, Outgoing, Place, SendResult
 from bot.points.periods import parse_period
 from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, ManualClock
 from bot.reports import month_report
+from idearoom.settings import AppSettings as Settings
+from idearoom.wiring import App, build_app
 from storage.db import Database
 from storage.tables import Idea
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-COMMANDS = ("/idea", "/support", "/points", "/leaderboard month", "/leaderboard year", "/leaderboard departments", "/ideas", "/report 2026-10")
+COMMANDS = (
+    "/idea",
+    "/support",
+    "/points",
+    "/leaderboard month",
+    "/leaderboard year",
+    "/leaderboard departments",
+    "/ideas",
+    "/report 2026-10",
+)
 FIGURES_ONLY = "  report figures only"  # the report's queries without drawing its chart
 ROWS = (*COMMANDS, FIGURES_ONLY)
 
@@ -93,9 +102,10 @@ async def time_commands(url: str, repeat: int, report_dir: str) -> dict[str, flo
                 # Each /idea is a new idea by someone under the daily points cap, so its point is
                 # awarded (the ledger's key probe); each /support a first support of one of them.
                 author = Actor("bench", f"p{10 + n}", f"p{10 + n}", f"p{10 + n}")
-                text, who = {"/idea": (f"/idea 벤치 아이디어 {n}", author), "/support": (f"/support {first_new_idea + n}", supporter)}.get(
-                    command, (command, actor)
-                )
+                text, who = {
+                    "/idea": (f"/idea 벤치 아이디어 {n}", author),
+                    "/support": (f"/support {first_new_idea + n}", supporter),
+                }.get(command, (command, actor))
                 event = IncomingMessage(uuid.uuid4().hex, who, place, text, None)
                 start = time.perf_counter()
                 await app.core.handle(event)
@@ -149,13 +159,20 @@ async def main(backends: list[str], repeat: int, scale: float = 1.0) -> None:
                 f"{backend:<11} {command:<24} {small[command]:>17.1f} {full[command]:>9.1f} {ratio:>6.2f}  "
                 f"{'met' if ok else 'MISSED'}"
             )
-    print(f"{'full size' if scale == 1.0 else f'scale {scale}'}: {counts['people']:,} people, {counts['ideas']:,} ideas, {counts['ledger']:,} ledger entries")
+    print(
+        f"{'full size' if scale == 1.0 else f'scale {scale}'}: {counts['people']:,} people, {counts['ideas']:,} ideas, {counts['ledger']:,} ledger entries"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--scale", type=float, default=1.0, help="the size measured as a share of the full size (1/100 of it is the small one)")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="the size measured as a share of the full size (1/100 of it is the small one)",
+    )
     arguments = parser.parse_args()
     asyncio.run(main(arguments.backends.split(","), arguments.repeat, arguments.scale))

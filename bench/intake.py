@@ -48,8 +48,12 @@ def event_bodies(channel: str, count: int, tag: str) -> list[str]:
     return [
         json.dumps(
             event_callback(
-                message_event(channel, f"U{n % PEOPLE:05d}", f"#아이디어 {tag} 아이디어 {n}: 민원 절차 간소화 방안",
-                              ts=f"{1700000000 + n}.{uuid.uuid4().int % 1000000:06d}"),
+                message_event(
+                    channel,
+                    f"U{n % PEOPLE:05d}",
+                    f"#아이디어 {tag} 아이디어 {n}: 민원 절차 간소화 방안",
+                    ts=f"{1700000000 + n}.{uuid.uuid4().int % 1000000:06d}",
+                ),
                 event_id=f"Ev{uuid.uuid4().hex[:12].upper()}",
             )
         )
@@ -66,7 +70,9 @@ async def post_timed(url: str, bodies: list[str], in_flight: int) -> list[float]
         async def worker() -> None:
             for body in queue:
                 started = time.perf_counter()
-                async with session.post(url, data=body.encode(), headers=signed_request_headers(SLACK_SECRET, body)) as answer:
+                async with session.post(
+                    url, data=body.encode(), headers=signed_request_headers(SLACK_SECRET, body)
+                ) as answer:
                     await answer.read()
                 delays.append(time.perf_counter() - started)
                 if answer.status != 200:
@@ -76,7 +82,9 @@ async def post_timed(url: str, bodies: list[str], in_flight: int) -> list[float]
     return delays
 
 
-async def slack_burst(fake: FakeSlackAPI, url: str, channel: str, count: int, tag: str, in_flight: int) -> tuple[float, list[float]]:
+async def slack_burst(
+    fake: FakeSlackAPI, url: str, channel: str, count: int, tag: str, in_flight: int
+) -> tuple[float, list[float]]:
     replies = Replies(fake.delivered, channel)
     replies()
     before = replies.count
@@ -92,7 +100,9 @@ async def slack_bare(fake: FakeSlackAPI, channel: str, ideas: int, in_flight: in
         return await slack_burst(fake, url, channel, ideas, "bench", in_flight)
 
 
-async def slack_bot(fake: FakeSlackAPI, channel: str, ideas: int, in_flight: int, folder: str) -> tuple[float, list[float]]:
+async def slack_bot(
+    fake: FakeSlackAPI, channel: str, ideas: int, in_flight: int, folder: str
+) -> tuple[float, list[float]]:
     async with idearoom_slack(fake, folder) as url:
         await slack_burst(fake, url, channel, WARMUP, "warmup", in_flight)
         return await slack_burst(fake, url, channel, ideas, "bench", in_flight)
@@ -109,9 +119,18 @@ async def measure(name: str, run: Callable[[int], Awaitable[tuple[float, list[fl
         rate, round_delays = await run(round_)
         rates.append(rate)
         delays.extend(round_delays)
-        print(f"  {name} round {round_ + 1}: {rate:7.1f} events/s, worst ack {max(round_delays) * 1000:7.1f} ms", flush=True)
-    return {"name": name, "rate": statistics.median(rates), "worst": max(delays), "p99": percentile(delays, 0.99),
-            "median": statistics.median(delays), "late": sum(d > ACK_BUDGET for d in delays)}
+        print(
+            f"  {name} round {round_ + 1}: {rate:7.1f} events/s, worst ack {max(round_delays) * 1000:7.1f} ms",
+            flush=True,
+        )
+    return {
+        "name": name,
+        "rate": statistics.median(rates),
+        "worst": max(delays),
+        "p99": percentile(delays, 0.99),
+        "median": statistics.median(delays),
+        "late": sum(d > ACK_BUDGET for d in delays),
+    }
 
 
 async def run(ideas: int, in_flight: int, rounds: int) -> None:
@@ -121,21 +140,30 @@ async def run(ideas: int, in_flight: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         async with FakeSlackAPI() as slack:
             bare = await measure("slack bare Bolt", lambda r: slack_bare(slack, f"CBARE{r}", ideas, in_flight), rounds)
-            bot = await measure("slack idearoom", lambda r: slack_bot(slack, f"CBOT{r}", ideas, in_flight, folder), rounds)
+            bot = await measure(
+                "slack idearoom", lambda r: slack_bot(slack, f"CBOT{r}", ideas, in_flight, folder), rounds
+            )
         telegram_rates: dict[str, list[float]] = {"bare": [], "bot": []}
         async with FakeTelegramAPI(token=TELEGRAM_TOKEN) as telegram:
             for round_ in range(rounds):
                 telegram_rates["bare"].append(await telegram_bare(telegram, -1001000000000 - 2 * round_, ideas))
                 telegram_rates["bot"].append(await telegram_bot(telegram, -1001000000001 - 2 * round_, ideas, folder))
-                print(f"  telegram round {round_ + 1}: bare {telegram_rates['bare'][-1]:7.1f}/s, "
-                      f"idearoom {telegram_rates['bot'][-1]:7.1f}/s", flush=True)
+                print(
+                    f"  telegram round {round_ + 1}: bare {telegram_rates['bare'][-1]:7.1f}/s, "
+                    f"idearoom {telegram_rates['bot'][-1]:7.1f}/s",
+                    flush=True,
+                )
     print()
     print(f"{'Slack HTTP':<18} {'events/s':>9} {'median ack':>11} {'p99 ack':>9} {'worst ack':>10} {'> 3 s':>6}")
     for row in (bare, bot):
-        print(f"{row['name']:<18} {row['rate']:>9.1f} {row['median'] * 1000:>8.1f} ms {row['p99'] * 1000:>6.1f} ms "
-              f"{row['worst'] * 1000:>7.1f} ms {row['late']:>6}")
-    print(f"{'Telegram polling':<18} bare {statistics.median(telegram_rates['bare']):.1f}/s, "
-          f"idearoom {statistics.median(telegram_rates['bot']):.1f}/s")
+        print(
+            f"{row['name']:<18} {row['rate']:>9.1f} {row['median'] * 1000:>8.1f} ms {row['p99'] * 1000:>6.1f} ms "
+            f"{row['worst'] * 1000:>7.1f} ms {row['late']:>6}"
+        )
+    print(
+        f"{'Telegram polling':<18} bare {statistics.median(telegram_rates['bare']):.1f}/s, "
+        f"idearoom {statistics.median(telegram_rates['bot']):.1f}/s"
+    )
 
 
 def main() -> None:

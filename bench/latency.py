@@ -42,10 +42,17 @@ async def one_at_a_time(fake: FakeTelegramAPI, chat: int, ideas: int, pause: flo
         person = n % PEOPLE
         pushed = fake.clock()
         fake.push_message(
-            chat, 100000 + person, f"/idea {distinct_text(tag, n)}", chat_type="supergroup",
-            chat_title="아이디어방", first_name=f"직원{person}", username=f"staff{person}",
+            chat,
+            100000 + person,
+            f"/idea {distinct_text(tag, n)}",
+            chat_type="supergroup",
+            chat_title="아이디어방",
+            first_name=f"직원{person}",
+            username=f"staff{person}",
         )
-        await fake.wait_until(lambda seen=seen: any(str(d.chat_id) == str(chat) for d in fake.delivered[seen:]), timeout=30)  # type: ignore[misc]
+        await fake.wait_until(
+            lambda seen=seen: any(str(d.chat_id) == str(chat) for d in fake.delivered[seen:]), timeout=30
+        )  # type: ignore[misc]
         reply = next(d for d in fake.delivered[seen:] if str(d.chat_id) == str(chat))
         latencies.append((reply.at - pushed) * 1000)
         await asyncio.sleep(pause)
@@ -61,7 +68,9 @@ async def bare_echo(fake: FakeTelegramAPI) -> AsyncIterator[None]:
         assert update.effective_message is not None
         await update.effective_message.reply_text(update.effective_message.text or "")
 
-    application = Application.builder().token(TELEGRAM_TOKEN).base_url(fake.base_url).base_file_url(fake.base_file_url).build()
+    application = (
+        Application.builder().token(TELEGRAM_TOKEN).base_url(fake.base_url).base_file_url(fake.base_file_url).build()
+    )
     application.add_handler(MessageHandler(filters.TEXT, echo))
     await application.initialize()
     await application.start()
@@ -82,7 +91,9 @@ COUNTED: list[Transactions] = []
 async def idearoom(fake: FakeTelegramAPI, folder: str) -> AsyncIterator[None]:
     from adapters.telegram import TelegramAdapter
 
-    app, adapter = await start_bot(bot_settings(folder, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_API_BASE_URL=fake.url), TelegramAdapter)
+    app, adapter = await start_bot(
+        bot_settings(folder, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_API_BASE_URL=fake.url), TelegramAdapter
+    )
     COUNTED.append(Transactions(app))
     try:
         yield
@@ -91,7 +102,9 @@ async def idearoom(fake: FakeTelegramAPI, folder: str) -> AsyncIterator[None]:
         await app.close()
 
 
-async def measure(fake: FakeTelegramAPI, chat: int, start: Callable[[], Any], ideas: int, pause: float) -> tuple[list[float], int]:
+async def measure(
+    fake: FakeTelegramAPI, chat: int, start: Callable[[], Any], ideas: int, pause: float
+) -> tuple[list[float], int]:
     """The latencies, and the transactions begun for the measured ideas (when the bot's are counted)."""
     async with start():
         await one_at_a_time(fake, chat, 10, pause, f"warmup{chat}")  # people and the room become known
@@ -107,7 +120,9 @@ async def run(ideas: int, pause: float) -> None:
         async with FakeTelegramAPI(token=TELEGRAM_TOKEN, long_poll_cap=10.0) as fake:
             bare, _ = await measure(fake, -1002000000000, lambda: bare_echo(fake), ideas, pause)
             ours, transactions = await measure(fake, -1002000000001, lambda: idearoom(fake, folder), ideas, pause)
-    print(f"{ideas} ideas one at a time ({pause * 1000:.0f} ms apart, after 10 warm-up ideas), Telegram polling, SQLite;")
+    print(
+        f"{ideas} ideas one at a time ({pause * 1000:.0f} ms apart, after 10 warm-up ideas), Telegram polling, SQLite;"
+    )
     print("update handed to the fake -> reply accepted by the fake")
     print()
     print(f"{'':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p50 < {P50:.0f}, p95 < {P95:.0f}")
@@ -115,7 +130,9 @@ async def run(ideas: int, pause: float) -> None:
         p50, p95 = statistics.median(values), percentile(values, 0.95)
         verdict = "" if name.startswith("bare") else ("met" if p50 < P50 and p95 < P95 else "MISSED")
         print(f"{name:<24} {p50:>8.1f} {p95:>8.1f} {max(values):>8.1f}  {verdict}")
-    print(f"\nidearoom: {transactions / ideas:.2f} database transactions per idea (intake, core and sender; load-independent)")
+    print(
+        f"\nidearoom: {transactions / ideas:.2f} database transactions per idea (intake, core and sender; load-independent)"
+    )
 
 
 def main() -> None:

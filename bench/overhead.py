@@ -80,7 +80,9 @@ async def wait_for_replies(fake: Any, replies: Replies, expected: int, timeout: 
 
 def bot_settings(folder: str, **values: object) -> Any:
     url = f"sqlite+aiosqlite:///{Path(folder) / f'overhead-{uuid.uuid4().hex[:6]}.db'}"
-    return test_settings(url, IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT=0, IDEAROOM_SEND_RATE_LIMITS="off", **values)
+    return test_settings(
+        url, IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT=0, IDEAROOM_SEND_RATE_LIMITS="off", **values
+    )
 
 
 async def start_bot(settings: Any, make_adapter: Callable[[App], Any]) -> tuple[App, Any]:
@@ -103,8 +105,13 @@ def push_ideas(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> None:
     for n in range(count):
         person = n % PEOPLE
         fake.push_message(
-            chat, 100000 + person, f"/idea {distinct_text(tag, n)}", chat_type="supergroup",
-            chat_title="아이디어방", first_name=f"직원{person}", username=f"staff{person}",
+            chat,
+            100000 + person,
+            f"/idea {distinct_text(tag, n)}",
+            chat_type="supergroup",
+            chat_title="아이디어방",
+            first_name=f"직원{person}",
+            username=f"staff{person}",
         )
 
 
@@ -165,8 +172,12 @@ async def post_events(url: str, channel: str, count: int, tag: str) -> None:
     bodies = [
         json.dumps(
             event_callback(
-                message_event(channel, f"U{n % PEOPLE:05d}", f"#아이디어 {distinct_text(tag, n)}",
-                              ts=f"{1700000000 + n}.{uuid.uuid4().int % 1000000:06d}"),
+                message_event(
+                    channel,
+                    f"U{n % PEOPLE:05d}",
+                    f"#아이디어 {distinct_text(tag, n)}",
+                    ts=f"{1700000000 + n}.{uuid.uuid4().int % 1000000:06d}",
+                ),
                 event_id=f"Ev{uuid.uuid4().hex[:12].upper()}",
             )
         )
@@ -177,7 +188,9 @@ async def post_events(url: str, channel: str, count: int, tag: str) -> None:
 
         async def worker() -> None:
             for body in queue:
-                async with session.post(url, data=body.encode(), headers=signed_request_headers(SLACK_SECRET, body)) as answer:
+                async with session.post(
+                    url, data=body.encode(), headers=signed_request_headers(SLACK_SECRET, body)
+                ) as answer:
                     await answer.read()
                     if answer.status != 200:
                         print(f"  Slack event answered {answer.status}")

@@ -147,13 +147,21 @@ def main() -> None:
         rank_departments(text, departments)
         fresh.append(time.perf_counter() - started)
     print()
-    print(f"first ranking, in the ranker's child process (builds the analyser there): {child_first:.2f} s;"
-          f" worst delay of a 10 ms ticker on the event loop meanwhile: {child_worst * 1000:.0f} ms")
-    print(f"first ranking, in a thread of the bot's process (asyncio.to_thread): {thread_first:.2f} s;"
-          f" worst delay of the ticker meanwhile: {thread_worst * 1000:.0f} ms")
-    print(f"ranking a topic seen before: {warm * 1000:.2f} ms; a new topic: median {statistics.median(fresh) * 1000:.0f} ms, max {max(fresh) * 1000:.0f} ms")
-    print(f"resident memory of the ranker's child process: {child_rss / 2**20:.0f} MiB;"
-          f" of the analyser and index loaded in-process: {analyser_rss / 2**20:.0f} MiB")
+    print(
+        f"first ranking, in the ranker's child process (builds the analyser there): {child_first:.2f} s;"
+        f" worst delay of a 10 ms ticker on the event loop meanwhile: {child_worst * 1000:.0f} ms"
+    )
+    print(
+        f"first ranking, in a thread of the bot's process (asyncio.to_thread): {thread_first:.2f} s;"
+        f" worst delay of the ticker meanwhile: {thread_worst * 1000:.0f} ms"
+    )
+    print(
+        f"ranking a topic seen before: {warm * 1000:.2f} ms; a new topic: median {statistics.median(fresh) * 1000:.0f} ms, max {max(fresh) * 1000:.0f} ms"
+    )
+    print(
+        f"resident memory of the ranker's child process: {child_rss / 2**20:.0f} MiB;"
+        f" of the analyser and index loaded in-process: {analyser_rss / 2**20:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

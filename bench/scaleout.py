@@ -19,8 +19,8 @@ import time
 import uuid
 from typing import Any
 
-from bench.growth import POSTGRES, NullGateway, drop_postgres_schema, postgres_schema_url
 from bench.common import wait_until_sent
+from bench.growth import POSTGRES, NullGateway, drop_postgres_schema, postgres_schema_url
 
 CONCURRENCY = 4
 
@@ -42,7 +42,13 @@ async def _bot_worker(url: str, worker: int, ideas: int, ready: Any) -> tuple[fl
         while not queue.empty():
             n = queue.get_nowait()
             person = f"w{worker}p{n % 50}"
-            event = IncomingMessage(uuid.uuid4().hex, Actor("bench", person, person, person), place, f"/idea {distinct_text(worker, n)}", None)
+            event = IncomingMessage(
+                uuid.uuid4().hex,
+                Actor("bench", person, person, person),
+                place,
+                f"/idea {distinct_text(worker, n)}",
+                None,
+            )
             await app.core.handle(event)
 
     try:
@@ -59,7 +65,12 @@ async def _bare_worker(url: str, worker: int, ideas: int, ready: Any) -> tuple[f
     import asyncpg
 
     schema = url.split("search_path=")[1]
-    pool = await asyncpg.create_pool(POSTGRES.replace("+asyncpg", ""), min_size=CONCURRENCY, max_size=CONCURRENCY, server_settings={"search_path": schema})
+    pool = await asyncpg.create_pool(
+        POSTGRES.replace("+asyncpg", ""),
+        min_size=CONCURRENCY,
+        max_size=CONCURRENCY,
+        server_settings={"search_path": schema},
+    )
     assert pool is not None
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(ideas):
@@ -69,7 +80,9 @@ async def _bare_worker(url: str, worker: int, ideas: int, ready: Any) -> tuple[f
         while not queue.empty():
             n = queue.get_nowait()
             async with pool.acquire() as connection, connection.transaction():
-                await connection.execute("INSERT INTO bare_event (worker, n, text) VALUES ($1, $2, $3)", worker, n, f"아이디어 {n}")
+                await connection.execute(
+                    "INSERT INTO bare_event (worker, n, text) VALUES ($1, $2, $3)", worker, n, f"아이디어 {n}"
+                )
 
     try:
         await asyncio.to_thread(ready.wait)
@@ -91,8 +104,8 @@ def _run_worker(kind: str, url: str, worker: int, ideas: int, ready: Any, result
 async def _prepare(url: str) -> None:
     import asyncpg
 
-    from tests.harness import test_settings
     from idearoom.wiring import build_app
+    from tests.harness import test_settings
 
     app = build_app(test_settings(url, IDEAROOM_DEMO_DATA="false"))
     await app.prepare(migrate=False)
@@ -112,7 +125,9 @@ def measure(kind: str, workers: int, ideas: int) -> float:
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         ready = context.Barrier(workers)
-        processes = [context.Process(target=_run_worker, args=(kind, url, w, ideas, ready, results)) for w in range(workers)]
+        processes = [
+            context.Process(target=_run_worker, args=(kind, url, w, ideas, ready, results)) for w in range(workers)
+        ]
         for process in processes:
             process.start()
         spans = [results.get(timeout=600) for _ in processes]
@@ -129,7 +144,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,3")
     arguments = parser.parse_args()
     counts = [int(w) for w in arguments.workers.split(",")]
-    print(f"{arguments.ideas} ideas per worker, {CONCURRENCY} at a time in each; PostgreSQL on 127.0.0.1; {multiprocessing.cpu_count()} CPUs")
+    print(
+        f"{arguments.ideas} ideas per worker, {CONCURRENCY} at a time in each; PostgreSQL on 127.0.0.1; {multiprocessing.cpu_count()} CPUs"
+    )
     print()
     print(f"{'workers':>7} {'bare asyncpg /s':>16} {'idearoom /s':>12} {'ratio':>6} {'idearoom vs 1 worker':>21}")
     first = None

@@ -29,14 +29,106 @@ BASE = 2_000  # background ideas at 1x; 100x is 200,000, the size of issue 20's 
 SWEEP = (0.3, 0.34, 0.38, 0.42, 0.46, 0.5, 0.54, 0.58)
 # The two ways the bot scores: by meaning (the analyser's process answers) and by syllable pairs
 # alone (while it starts or if it died), each with its own threshold.
-MODES: dict[str, tuple[Meaning | None, float]] = {"meaning": (ranker.meaning, SHOWN_AT), "syllables only": (None, LEXICAL_SHOWN_AT)}
+MODES: dict[str, tuple[Meaning | None, float]] = {
+    "meaning": (ranker.meaning, SHOWN_AT),
+    "syllables only": (None, LEXICAL_SHOWN_AT),
+}
 
-PLACES = ("버스정류장", "공원", "민원실", "주민센터", "청사", "도서관", "전통시장", "지하철역", "경로당", "하천", "산책로", "학교", "앞", "놀이터", "보건소", "공영주차장", "골목길", "아파트", "단지", "시청", "홈페이지", "체육관", "복지관", "횡단보도", "육교", "터널", "어린이집", "문화회관", "주차장", "직원", "식당", "회의실",)
-THINGS = ("의자", "그늘막", "조명", "안내판", "CCTV", "비상벨", "화장실", "충전기", "와이파이", "쓰레기통", "자전거", "거치대", "음수대", "경사로", "엘리베이터", "키오스크", "무인", "반납함", "안내", "방송", "셔틀버스", "점자", "블록", "소화기", "제설함", "흡연", "부스", "꽃길", "벤치", "포토존", "게시판", "우산", "대여함", "분리수거함",)
-DOING = ("을 설치해 주세요", "을 늘려 주세요", "을 교체해 주세요", "을 없애 주세요", " 운영 시간을 늘려 주세요",
-         "을 앱으로 안내해 주세요", " 위치를 지도로 알려 주세요", "을 주말에도 운영합시다", "을 친환경으로 바꿉시다",
-         " 관리를 주민과 함께 합시다", "을 어르신 눈높이에 맞춰 주세요", " 고장을 빨리 고쳐 주세요")
-WHO = ("", "어르신을 위해 ", "어린이를 위해 ", "장애인을 위해 ", "외국인 주민을 위해 ", "여름철 ", "겨울철 ", "밤에 ", "출퇴근 시간에 ")
+PLACES = (
+    "버스정류장",
+    "공원",
+    "민원실",
+    "주민센터",
+    "청사",
+    "도서관",
+    "전통시장",
+    "지하철역",
+    "경로당",
+    "하천",
+    "산책로",
+    "학교",
+    "앞",
+    "놀이터",
+    "보건소",
+    "공영주차장",
+    "골목길",
+    "아파트",
+    "단지",
+    "시청",
+    "홈페이지",
+    "체육관",
+    "복지관",
+    "횡단보도",
+    "육교",
+    "터널",
+    "어린이집",
+    "문화회관",
+    "주차장",
+    "직원",
+    "식당",
+    "회의실",
+)
+THINGS = (
+    "의자",
+    "그늘막",
+    "조명",
+    "안내판",
+    "CCTV",
+    "비상벨",
+    "화장실",
+    "충전기",
+    "와이파이",
+    "쓰레기통",
+    "자전거",
+    "거치대",
+    "음수대",
+    "경사로",
+    "엘리베이터",
+    "키오스크",
+    "무인",
+    "반납함",
+    "안내",
+    "방송",
+    "셔틀버스",
+    "점자",
+    "블록",
+    "소화기",
+    "제설함",
+    "흡연",
+    "부스",
+    "꽃길",
+    "벤치",
+    "포토존",
+    "게시판",
+    "우산",
+    "대여함",
+    "분리수거함",
+)
+DOING = (
+    "을 설치해 주세요",
+    "을 늘려 주세요",
+    "을 교체해 주세요",
+    "을 없애 주세요",
+    " 운영 시간을 늘려 주세요",
+    "을 앱으로 안내해 주세요",
+    " 위치를 지도로 알려 주세요",
+    "을 주말에도 운영합시다",
+    "을 친환경으로 바꿉시다",
+    " 관리를 주민과 함께 합시다",
+    "을 어르신 눈높이에 맞춰 주세요",
+    " 고장을 빨리 고쳐 주세요",
+)
+WHO = (
+    "",
+    "어르신을 위해 ",
+    "어린이를 위해 ",
+    "장애인을 위해 ",
+    "외국인 주민을 위해 ",
+    "여름철 ",
+    "겨울철 ",
+    "밤에 ",
+    "출퇴근 시간에 ",
+)
 
 
 @dataclass(frozen=True)
@@ -47,15 +139,14 @@ class Pair:
 
 
 def pairs(path: Path = PAIRS) -> list[Pair]:
-    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    rows = [
+        line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
+    ]
     return [Pair(label == "same", a, b) for label, a, b in rows]
 
 
 def background(count: int, rng: random.Random) -> list[str]:
-    return [
-        f"{rng.choice(WHO)}{rng.choice(PLACES)} {rng.choice(THINGS)}{rng.choice(DOING)}"
-        for _ in range(count)
-    ]
+    return [f"{rng.choice(WHO)}{rng.choice(PLACES)} {rng.choice(THINGS)}{rng.choice(DOING)}" for _ in range(count)]
 
 
 def build(path: Path, earlier: list[str], extra: int) -> dict[str, int]:
@@ -66,9 +157,12 @@ def build(path: Path, earlier: list[str], extra: int) -> dict[str, int]:
         texts.insert(rng.randrange(len(texts) + 1), text)
     ids = {text: texts.index(text) + 1 for text in earlier}
     connection = sqlite3.connect(path)
-    connection.execute("INSERT INTO room (id, platform, external_id, title, is_direct, created_at) VALUES (1, 'bench', 'r', 'r', 0, '2026-01-01 00:00:00')")
+    connection.execute(
+        "INSERT INTO room (id, platform, external_id, title, is_direct, created_at) VALUES (1, 'bench', 'r', 'r', 0, '2026-01-01 00:00:00')"
+    )
     connection.executemany(
-        "INSERT INTO person (id, name, is_organizer, created_at) VALUES (?, ?, 0, '2026-01-01 00:00:00')", [(i, f"직원{i}") for i in range(1, 1001)]
+        "INSERT INTO person (id, name, is_organizer, created_at) VALUES (?, ?, 0, '2026-01-01 00:00:00')",
+        [(i, f"직원{i}") for i in range(1, 1001)],
     )
     connection.executemany(
         "INSERT INTO idea (id, room_id, author_id, text, support_count, created_at) VALUES (?, 1, ?, ?, 0, '2026-01-01 00:00:00')",
@@ -106,15 +200,21 @@ async def measure(label: str, extra: int, sets: dict[str, list[Pair]]) -> None:
                 found[mode], times[mode] = {}, []
                 for pair in labelled:
                     started = time.perf_counter()
-                    matches = await similar_ideas(session, pair.later, limit=SHOWN, at_least=min(SWEEP), meaning=meaning)
+                    matches = await similar_ideas(
+                        session, pair.later, limit=SHOWN, at_least=min(SWEEP), meaning=meaning
+                    )
                     times[mode].append((time.perf_counter() - started) * 1000)
                     found[mode][pair] = next((m.score for m in matches if m.idea.id == ids[pair.earlier]), 0.0)
         await db.dispose()
     total = len(ids) + extra
-    print(f"\n{label}: {total:,} ideas (built in {built:.1f} s), {len(labelled)} look-ups per mode, load average {load()}")
+    print(
+        f"\n{label}: {total:,} ideas (built in {built:.1f} s), {len(labelled)} look-ups per mode, load average {load()}"
+    )
     for mode, (_, threshold) in MODES.items():
         spent = sorted(times[mode])
-        print(f"  {mode} (shown at {threshold}): look-up median {statistics.median(spent):.1f} ms, p95 {spent[int(len(spent) * 0.95)]:.1f} ms, max {spent[-1]:.1f} ms")
+        print(
+            f"  {mode} (shown at {threshold}): look-up median {statistics.median(spent):.1f} ms, p95 {spent[int(len(spent) * 0.95)]:.1f} ms, max {spent[-1]:.1f} ms"
+        )
         for name, pairs_of_set in sets.items():
             report(name, [(pair, found[mode][pair]) for pair in pairs_of_set], threshold)
 

@@ -117,7 +117,9 @@ exec(compile(code, "bare", "exec"), {"__name__": "__main__"})
 """
 
 
-async def probe(label: str, argv: list[str], env: dict[str, str], ready: str | None, telegram: FakeTelegramAPI, idle: float) -> dict:
+async def probe(
+    label: str, argv: list[str], env: dict[str, str], ready: str | None, telegram: FakeTelegramAPI, idle: float
+) -> dict:
     out = Path(env["IDEAROOM_PROBE_OUT"])
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
@@ -165,17 +167,29 @@ async def run(idle: float) -> None:
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         async with FakeTelegramAPI(token=TELEGRAM_TOKEN, long_poll_cap=10.0) as telegram, FakeSlackAPI() as slack:
-            base = {key: value for key, value in os.environ.items() if not key.startswith(("IDEAROOM_", "TELEGRAM_", "SLACK_"))}
+            base = {
+                key: value
+                for key, value in os.environ.items()
+                if not key.startswith(("IDEAROOM_", "TELEGRAM_", "SLACK_"))
+            }
             results["bare PTB echo"] = await probe(
-                "bare PTB echo", ["bare", BARE, TELEGRAM_TOKEN, telegram.base_url],
-                base | {"IDEAROOM_PROBE_OUT": str(Path(folder) / "bare.json")}, None, telegram, idle,
+                "bare PTB echo",
+                ["bare", BARE, TELEGRAM_TOKEN, telegram.base_url],
+                base | {"IDEAROOM_PROBE_OUT": str(Path(folder) / "bare.json")},
+                None,
+                telegram,
+                idle,
             )
             port = free_port()
-            env = bot_environment(folder, port, telegram, slack) | {"IDEAROOM_PROBE_OUT": str(Path(folder) / "bot.json")}
+            env = bot_environment(folder, port, telegram, slack) | {
+                "IDEAROOM_PROBE_OUT": str(Path(folder) / "bot.json")
+            }
             results["idearoom run"] = await probe(
                 "idearoom run", ["bot"], env, f"http://127.0.0.1:{port}/healthz", telegram, idle
             )
-    print(f"idle {idle:.0f} s after ready + {SETTLE:.0f} s; Telegram long polls held 10 s by the fake; SQLite; per minute:")
+    print(
+        f"idle {idle:.0f} s after ready + {SETTLE:.0f} s; Telegram long polls held 10 s by the fake; SQLite; per minute:"
+    )
     print()
     print(f"{'process':<16} {'wake-ups':>9} {'callbacks':>10} {'transactions':>13} {'statements':>11} {'CPU s/h':>8}")
     for name, counts in results.items():
@@ -191,7 +205,9 @@ async def run(idle: float) -> None:
     if os.environ.get("WAKEUPS_PACKAGES"):
         bare = set(results.get("bare PTB echo", {}).get("packages", []))
         for name, counts in results.items():
-            print(f"{name}: {counts.get('rss_mib', 0):.1f} MiB; packages beyond the bare echo's: {sorted(set(counts.get('packages', [])) - bare)}")
+            print(
+                f"{name}: {counts.get('rss_mib', 0):.1f} MiB; packages beyond the bare echo's: {sorted(set(counts.get('packages', [])) - bare)}"
+            )
     for name, counts in results.items():
         if counts:
             print(f"\n{name}: callbacks per minute by what they ran")

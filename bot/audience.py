@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.committee.queries import committee_members
 from bot.context import Context
 from bot.honorifics import called
 from bot.i18n import Translator
 from bot.text import is_number
-from bot.committee.queries import committee_members
 from storage.tables import Person, Room
 
 Render = Callable[[Translator], str]

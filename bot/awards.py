@@ -58,12 +58,17 @@ def parse_awards(table: Any) -> AwardRules:
         raise ValueError("'awards' takes 'by' (\"points\" or \"rank\") and 'grades'")
     by = table.get("by", "points")
     if by not in BY:
-        raise ValueError(f"'awards.by' must be \"points\" or \"rank\", not {by!r}")
+        raise ValueError(f'\'awards.by\' must be "points" or "rank", not {by!r}')
     key = "at_least" if by == "points" else "top"
     grades = []
     for number, item in enumerate(table.get("grades", []), start=1):
-        if not isinstance(item, dict) or set(item) != {"name", key} or not isinstance(item["name"], str) or not item["name"].strip():
-            raise ValueError(f"awards grade {number} must look like {{ name = \"금상\", {key} = 10 }}")
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"name", key}
+            or not isinstance(item["name"], str)
+            or not item["name"].strip()
+        ):
+            raise ValueError(f'awards grade {number} must look like {{ name = "금상", {key} = 10 }}')
         grades.append(Grade(item["name"].strip(), _whole(item[key], f"awards.grades[{number}].{key}")))
     if by == "points" and any(a.value <= b.value for a, b in zip(grades, grades[1:])):
         raise ValueError("awards grades by points go from the highest 'at_least' down")

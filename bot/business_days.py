@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -69,4 +69,4 @@ def end_of_month(d: date) -> date:
 
 def local_datetime_to_utc(d: date, hh: int, mm: int, tz: ZoneInfo = SEOUL) -> datetime:
     """Aware UTC datetime for wall-clock `hh:mm` on `d` in `tz`."""
-    return datetime.combine(d, time(hh, mm), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(d, time(hh, mm), tzinfo=tz).astimezone(UTC)

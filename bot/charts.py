@@ -23,7 +23,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Fonts that carry Hangul, in order of preference; without one, the chart avoids Korean text.
-HANGUL_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "NanumBarunGothic", "Malgun Gothic", "AppleGothic", "UnDotum", "Baekmuk Gulim")
+HANGUL_FONTS = (
+    "Noto Sans CJK KR",
+    "Noto Sans KR",
+    "NanumGothic",
+    "NanumBarunGothic",
+    "Malgun Gothic",
+    "AppleGothic",
+    "UnDotum",
+    "Baekmuk Gulim",
+)
 # Hangul fonts lack U+2212 (the minus matplotlib draws by default): the ASCII hyphen-minus renders in all of them.
 STYLE: dict[RcKeyType, Any] = {"axes.unicode_minus": False}
 
@@ -48,7 +57,7 @@ def hangul_font() -> str | None:
     return None
 
 
-def chart_figures(report: "MonthReport", t: Translator) -> dict[str, Any]:
+def chart_figures(report: MonthReport, t: Translator) -> dict[str, Any]:
     """What the chart shows, labels in the reader's language, as JSON: drawn only when it is sent."""
     return {
         "month": report.period.label,
@@ -73,7 +82,9 @@ def chart_figures(report: "MonthReport", t: Translator) -> dict[str, Any]:
 def _empty(axes: Axes, text: str, style: dict[str, Any], size: int = 14) -> None:
     """Say there is nothing to show instead of drawing axes around nothing (which span −0.04 to 0.04)."""
     axes.set_axis_off()
-    axes.text(0.5, 0.5, text, ha="center", va="center", fontsize=size, color="#555555", transform=axes.transAxes, **style)
+    axes.text(
+        0.5, 0.5, text, ha="center", va="center", fontsize=size, color="#555555", transform=axes.transAxes, **style
+    )
 
 
 def _bars(axes: Axes, names: list[str], values: list[int], color: str, font: str | None) -> None:

@@ -149,7 +149,7 @@ class Settings(BaseSettings):
         return _split_csv(value)
 
     @model_validator(mode="after")
-    def _known_locale(self) -> "Settings":
+    def _known_locale(self) -> Settings:
         known = locales(self.catalogs)
         value = self.locale.strip().lower()
         value = value if value in known else value[:2]
@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         return f"{int(hours):02d}:{int(minutes):02d}"
 
     @model_validator(mode="after")
-    def _office_opens_before_it_closes(self) -> "Settings":
+    def _office_opens_before_it_closes(self) -> Settings:
         if self.office_opens >= self.office_closes:
             raise ValueError("IDEAROOM_OFFICE_OPENS must be earlier than IDEAROOM_OFFICE_CLOSES")
         return self

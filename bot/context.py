@@ -128,7 +128,9 @@ class Context:
         """Post to a room (its own platform)."""
         destination = Destination(room.platform, "room", room.external_id)
         message = Outgoing(text, buttons or [])
-        return enqueue(self.session, destination, message, priority=priority, ref=ref, now=self.now(), not_before=self.send_after())
+        return enqueue(
+            self.session, destination, message, priority=priority, ref=ref, now=self.now(), not_before=self.send_after()
+        )
 
     async def identity_of(self, person: Person) -> Identity | None:
         """The account to reach `person` on: this platform's first, then any other."""
@@ -150,7 +152,9 @@ class Context:
             return None
         destination = Destination(identity.platform, "user", identity.external_id)
         message = Outgoing(text, buttons or [], payload=payload or MessagePayload())
-        return enqueue(self.session, destination, message, priority=priority, ref=ref, now=self.now(), not_before=self.send_after())
+        return enqueue(
+            self.session, destination, message, priority=priority, ref=ref, now=self.now(), not_before=self.send_after()
+        )
 
     async def tell_organizers(self, key: str, **params: object) -> int:
         """A direct message to every organizer, each in their language; returns how many."""
@@ -189,10 +193,19 @@ class Context:
             )
         )
 
-    async def audit_now(self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any) -> None:
+    async def audit_now(
+        self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any
+    ) -> None:
         """`audit`, written at once by a Core insert (no ORM object to flush): for the busiest
         commands, whose entry nothing in the same transaction reads back as an object."""
-        row = dict(at=self.now(), actor_id=self.person.id, action=action, subject_kind=subject_kind, subject_id=subject_id, detail=detail)
+        row = dict(
+            at=self.now(),
+            actor_id=self.person.id,
+            action=action,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            detail=detail,
+        )
         await self.session.exec(_AUDIT_INSERT, params=row)
 
     async def publish(self, event: str, **data: Any) -> None:
@@ -206,7 +219,9 @@ class Context:
 
     async def ask(self, kind: str, ref_id: int | None = None, **data: Any) -> None:
         """Remember that the bot waits for this person's answer of `kind`."""
-        pending = (await self.session.exec(select(PendingInput).where(PendingInput.person_id == self.person.id))).first()
+        pending = (
+            await self.session.exec(select(PendingInput).where(PendingInput.person_id == self.person.id))
+        ).first()
         if pending is None:
             assert self.person.id is not None
             pending = PendingInput(person_id=self.person.id, kind=kind)

@@ -133,7 +133,9 @@ class Core:
                 log.exception("event %s failed", event.event_id)
                 outcome = await self._apologize(event)
                 # A deadlock or an outage may pass; the same IntegrityError three times will not.
-                outcome.retryable = is_connection_fault(error) or (isinstance(error, DBAPIError) and is_transient(error))
+                outcome.retryable = is_connection_fault(error) or (
+                    isinstance(error, DBAPIError) and is_transient(error)
+                )
                 break
         if outcome.failed:
             self.failed_count += 1
@@ -253,7 +255,9 @@ class Core:
         identity, person = await self._person(session, event.actor)
         room = await self._room(session, event.place, person)
         message_id = getattr(event, "message_id", None)
-        return self._context(session, person, identity, room, event.place, event.event_id, message_id, reaction_key(event))
+        return self._context(
+            session, person, identity, room, event.place, event.event_id, message_id, reaction_key(event)
+        )
 
     async def _person(self, session: AsyncSession, actor: Actor) -> tuple[Identity, Person]:
         return await resolve_actor(session, actor, now=self.clock.now(), handle_platforms=self.handle_platforms)
@@ -319,7 +323,9 @@ class Core:
     async def _move_room(self, ctx: Context, new_chat_id: str) -> None:
         """Keep the room (its topic, ideas, invitations) under the id the platform now uses."""
         taken = (
-            await ctx.session.exec(select(Room).where(Room.platform == ctx.room.platform, Room.external_id == new_chat_id))
+            await ctx.session.exec(
+                select(Room).where(Room.platform == ctx.room.platform, Room.external_id == new_chat_id)
+            )
         ).first()
         if taken is not None:
             log.warning("room %s moved to %s, which is already a room of its own", ctx.room.external_id, new_chat_id)
@@ -362,7 +368,9 @@ class Core:
         if spec is None:
             suggestion = closest_command(command.shown, [n for n in self.registry.commands if n != "start"])
             if suggestion:
-                raise UserError("error.unknown_command_suggest", command=f"/{command.shown[:40]}", suggestion=suggestion)
+                raise UserError(
+                    "error.unknown_command_suggest", command=f"/{command.shown[:40]}", suggestion=suggestion
+                )
             raise UserError("error.unknown_command", command=f"/{command.shown[:40]}")
         if event.place.is_direct and not spec.in_direct_chat:
             raise UserError("error.room_only", command=command.shown)

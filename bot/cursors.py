@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from storage.db import Database
 from storage.tables import PlatformCursor
@@ -22,5 +22,5 @@ async def save(db: Database, platform: str, account: str, position: str, *, now:
         if row is None:
             row = PlatformCursor(platform=platform, account=account, position=position)
         row.position = position
-        row.updated_at = now or datetime.now(timezone.utc)
+        row.updated_at = now or datetime.now(UTC)
         session.add(row)

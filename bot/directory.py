@@ -97,12 +97,16 @@ def parse_directory(text: str) -> list[DirectoryRow]:
         seen.setdefault(row.handle, line)
         if row.role == "head":
             if row.department in heads:
-                problems.append(Problem(line, "directory.two_heads", {"department": row.department, "first": heads[row.department]}))
+                problems.append(
+                    Problem(line, "directory.two_heads", {"department": row.department, "first": heads[row.department]})
+                )
             heads.setdefault(row.department, line)
         if row.duties and row.department:
             earlier = duties.get(row.department)
             if earlier and earlier[1] != row.duties:
-                problems.append(Problem(line, "directory.duties_differ", {"department": row.department, "first": earlier[0]}))
+                problems.append(
+                    Problem(line, "directory.duties_differ", {"department": row.department, "first": earlier[0]})
+                )
             duties.setdefault(row.department, (line, row.duties))
         rows.append(row)
     if problems:
@@ -171,9 +175,7 @@ async def import_directory(session: AsyncSession, path: Path) -> tuple[int, int]
 
 def demo_rows() -> list[DirectoryRow]:
     """The demo organisation as directory rows."""
-    rows = [
-        DirectoryRow(0, d.head_handle, d.head_name, d.name, "head", d.duties, "과장") for d in DEMO_DEPARTMENTS
-    ]
+    rows = [DirectoryRow(0, d.head_handle, d.head_name, d.name, "head", d.duties, "과장") for d in DEMO_DEPARTMENTS]
     name, handle = DEMO_ORGANIZER
     rows.append(DirectoryRow(0, handle, name, "혁신담당관", "organizer", "", "주무관"))
     for index, (name, handle) in enumerate(DEMO_STAFF):

@@ -29,13 +29,15 @@ from storage.tables import (
     ProposalTransition,
     RecurringReminder,
     Room,
+    Topic,
     WebLoginLink,
     WebSession,
-    Topic,
 )
 
 
-async def erase(session: AsyncSession, person: Person, *, remove_ideas: bool, locale: str, now: datetime, actor_id: int | None) -> str:
+async def erase(
+    session: AsyncSession, person: Person, *, remove_ideas: bool, locale: str, now: datetime, actor_id: int | None
+) -> str:
     """Replace `person` by a pseudonym, drop their accounts and the free texts they alone wrote; returns the pseudonym.
 
     The person row stays (as the pseudonym), so their points, supports, votes and the proposals'
@@ -49,42 +51,92 @@ async def erase(session: AsyncSession, person: Person, *, remove_ideas: bool, lo
     await _forget_requests(session, {a.external_id for a in accounts} | {r.external_id for r in rooms})
     for account in accounts:
         # Messages to them hold their platform ids and what the bot told them, sent or still waiting.
-        await session.exec(delete(OutboxMessage).where(col(OutboxMessage.platform) == account.platform, col(OutboxMessage.dest_kind) == "user", col(OutboxMessage.dest_id) == account.external_id))
+        await session.exec(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.platform) == account.platform,
+                col(OutboxMessage.dest_kind) == "user",
+                col(OutboxMessage.dest_id) == account.external_id,
+            )
+        )
     for room in rooms:
         # Their direct chat's id (a Telegram user id, a Slack DM channel, a Matrix room) and what was said there.
-        await session.exec(delete(OutboxMessage).where(col(OutboxMessage.platform) == room.platform, col(OutboxMessage.dest_id) == room.external_id))
-        await session.exec(delete(MessageLink).where(col(MessageLink.platform) == room.platform, col(MessageLink.chat_id) == room.external_id))
+        await session.exec(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.platform) == room.platform, col(OutboxMessage.dest_id) == room.external_id
+            )
+        )
+        await session.exec(
+            delete(MessageLink).where(
+                col(MessageLink.platform) == room.platform, col(MessageLink.chat_id) == room.external_id
+            )
+        )
         room.external_id, room.title = f"erased:{room.id}", ""
         session.add(room)
     # What the bot said in rooms stays as the record of the room, with the pseudonym for the name.
     # So do the ledger's reasons (an organizer's award "for 박민지's survey"): the points are unchanged.
     for old in {person.name, f"@{person.handle}" if person.handle else person.name}:
-        await session.exec(update(OutboxMessage).where(col(OutboxMessage.text).contains(old)).values(text=sa.func.replace(col(OutboxMessage.text), old, pseudonym)))
-        await session.exec(update(PointEntry).where(col(PointEntry.reason).contains(old)).values(reason=sa.func.replace(col(PointEntry.reason), old, pseudonym)))
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.text).contains(old))
+            .values(text=sa.func.replace(col(OutboxMessage.text), old, pseudonym))
+        )
+        await session.exec(
+            update(PointEntry)
+            .where(col(PointEntry.reason).contains(old))
+            .values(reason=sa.func.replace(col(PointEntry.reason), old, pseudonym))
+        )
     # Signed in on the web no more: their dashboard sessions and log-in links end with the accounts.
     await session.exec(delete(WebSession).where(col(WebSession.person_id) == person.id))
     await session.exec(delete(WebLoginLink).where(col(WebLoginLink.person_id) == person.id))
     await session.exec(delete(Identity).where(col(Identity.person_id) == person.id))
     await session.exec(delete(LinkCode).where(col(LinkCode.person_id) == person.id))
     await session.exec(delete(PendingInput).where(col(PendingInput.person_id) == person.id))
-    await session.exec(update(CommitteeMember).where(col(CommitteeMember.person_id) == person.id).values(active=False, is_chair=False))
+    await session.exec(
+        update(CommitteeMember).where(col(CommitteeMember.person_id) == person.id).values(active=False, is_chair=False)
+    )
     removed = t("erasure.removed_text")
     if remove_ideas:
         await session.exec(update(Idea).where(col(Idea.author_id) == person.id).values(text=removed))
         await session.exec(update(IdeaComment).where(col(IdeaComment.person_id) == person.id).values(text=removed))
-        await session.exec(update(Topic).where(col(Topic.suggested_by) == person.id, col(Topic.state) == "candidate").values(title=removed, description=""))
+        await session.exec(
+            update(Topic)
+            .where(col(Topic.suggested_by) == person.id, col(Topic.state) == "candidate")
+            .values(title=removed, description="")
+        )
     # Texts only they wrote that are not ideas: reasons, notes, reminders' texts.
-    await session.exec(update(ProposalTransition).where(col(ProposalTransition.actor_id) == person.id, col(ProposalTransition.reason) != "").values(reason=removed))
-    await session.exec(update(Invitation).where(col(Invitation.head_person_id) == person.id, col(Invitation.note) != "").values(note=removed))
+    await session.exec(
+        update(ProposalTransition)
+        .where(col(ProposalTransition.actor_id) == person.id, col(ProposalTransition.reason) != "")
+        .values(reason=removed)
+    )
+    await session.exec(
+        update(Invitation)
+        .where(col(Invitation.head_person_id) == person.id, col(Invitation.note) != "")
+        .values(note=removed)
+    )
     head_of = select(Invitation.id).where(Invitation.head_person_id == person.id)
-    await session.exec(update(FieldVisit).where(col(FieldVisit.invitation_id).in_(head_of), col(FieldVisit.note) != "").values(note=removed))
-    await session.exec(update(RecurringReminder).where(col(RecurringReminder.created_by) == person.id).values(active=False))
+    await session.exec(
+        update(FieldVisit)
+        .where(col(FieldVisit.invitation_id).in_(head_of), col(FieldVisit.note) != "")
+        .values(note=removed)
+    )
+    await session.exec(
+        update(RecurringReminder).where(col(RecurringReminder.created_by) == person.id).values(active=False)
+    )
     # Audit entries keep who did what, not the details they held (texts, names, account ids).
-    about = sa.or_(col(AuditEntry.actor_id) == person.id, sa.and_(col(AuditEntry.subject_kind) == "person", col(AuditEntry.subject_id) == person.id))
+    about = sa.or_(
+        col(AuditEntry.actor_id) == person.id,
+        sa.and_(col(AuditEntry.subject_kind) == "person", col(AuditEntry.subject_id) == person.id),
+    )
     await session.exec(update(AuditEntry).where(about).values(detail={}))
     # The records of accounts linked into them (their Telegram or Matrix name until the link) go too.
     for merged in (await session.exec(select(Person).where(Person.merged_into_id == person.id))).all():
-        merged.name, merged.handle, merged.rank, merged.locale = t("erasure.pseudonym", number=merged.id), None, None, None
+        merged.name, merged.handle, merged.rank, merged.locale = (
+            t("erasure.pseudonym", number=merged.id),
+            None,
+            None,
+            None,
+        )
         session.add(merged)
     person.name = pseudonym
     person.handle = None
@@ -92,7 +144,16 @@ async def erase(session: AsyncSession, person: Person, *, remove_ideas: bool, lo
     person.locale = None
     person.is_organizer = False
     session.add(person)
-    session.add(AuditEntry(at=now, actor_id=actor_id, action="person.erased", subject_kind="person", subject_id=person.id, detail={"ideas": "removed" if remove_ideas else "kept"}))
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=actor_id,
+            action="person.erased",
+            subject_kind="person",
+            subject_id=person.id,
+            detail={"ideas": "removed" if remove_ideas else "kept"},
+        )
+    )
     await session.flush()
     return pseudonym
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,7 +77,18 @@ async def payout_rows(session: AsyncSession, period: Period, awards: AwardRules)
     rows: list[PayoutRow] = []
     for index, ((person, department), total, grade) in enumerate(zip(ordered, totals, grades)):
         place = rows[-1].place if rows and rows[-1].total == total else index + 1
-        rows.append(PayoutRow(place, person.name, person.rank or "", department or "", person.handle or "", dict(by_person[id_of(person)]), total, grade))
+        rows.append(
+            PayoutRow(
+                place,
+                person.name,
+                person.rank or "",
+                department or "",
+                person.handle or "",
+                dict(by_person[id_of(person)]),
+                total,
+                grade,
+            )
+        )
     return rows
 
 
@@ -89,11 +100,25 @@ def columns_of(rows: list[PayoutRow]) -> list[str]:
 
 def payout_table(rows: list[PayoutRow], period: Period, t: Translator) -> Table:
     stages = columns_of(rows)
-    columns = [Column(t("payout.place"), "number"), Column(t("payout.name")), Column(t("payout.rank")), Column(t("payout.department"))]
+    columns = [
+        Column(t("payout.place"), "number"),
+        Column(t("payout.name")),
+        Column(t("payout.rank")),
+        Column(t("payout.department")),
+    ]
     columns += [Column(t(f"payout.stage.{s}"), "signed") for s in stages]
     columns += [Column(t("payout.total"), "signed"), Column(t("payout.grade")), Column(t("payout.handle"))]
     values = [
-        [r.place, r.name, r.rank, r.department or t("payout.no_department"), *[r.by_column.get(s, 0) for s in stages], r.total, r.grade or "", r.handle]
+        [
+            r.place,
+            r.name,
+            r.rank,
+            r.department or t("payout.no_department"),
+            *[r.by_column.get(s, 0) for s in stages],
+            r.total,
+            r.grade or "",
+            r.handle,
+        ]
         for r in rows
     ]
     graded = Counter(r.grade for r in rows if r.grade)
@@ -118,7 +143,9 @@ def payout_table(rows: list[PayoutRow], period: Period, t: Translator) -> Table:
     )
 
 
-def write_points(rows: list[PayoutRow], path: str | Path, fmt: str, t: Translator, period: Period, head: Letterhead) -> Path:
+def write_points(
+    rows: list[PayoutRow], path: str | Path, fmt: str, t: Translator, period: Period, head: Letterhead
+) -> Path:
     """Write the payout; the CSV is UTF-8 with a BOM so that Excel shows Korean names correctly."""
     table = payout_table(rows, period, t)
     if fmt != "csv":
@@ -132,7 +159,9 @@ def write_points(rows: list[PayoutRow], path: str | Path, fmt: str, t: Translato
     return target
 
 
-async def export_points_file(settings: "Settings", period_text: str, fmt: str, output: str | None, now: datetime | None = None) -> tuple[Path, int]:
+async def export_points_file(
+    settings: Settings, period_text: str, fmt: str, output: str | None, now: datetime | None = None
+) -> tuple[Path, int]:
     """Run the export against the configured database; returns the file written and its row count."""
     from bot.points.periods import parse_period
     from bot.points.rules import load_rules
@@ -147,6 +176,6 @@ async def export_points_file(settings: "Settings", period_text: str, fmt: str, o
     finally:
         await db.dispose()
     t = Translator(settings.locale)
-    head = letterhead(settings, now or datetime.now(timezone.utc), t)
+    head = letterhead(settings, now or datetime.now(UTC), t)
     path = write_points(rows, output or f"points-{period.label}.{fmt}", fmt, t, period, head)
     return path, len(rows)

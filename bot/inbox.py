@@ -92,8 +92,15 @@ class Inbox:
             raise InboxClosed()
         now = utcnow()
         values: dict[str, Any] = dict(
-            platform=platform, delivery_id=delivery_id[:200], kind=kind, payload=payload, state=InboxState.pending,
-            attempts=1, lease_until=now + self.lease, error="", received_at=now,
+            platform=platform,
+            delivery_id=delivery_id[:200],
+            kind=kind,
+            payload=payload,
+            state=InboxState.pending,
+            attempts=1,
+            lease_until=now + self.lease,
+            error="",
+            received_at=now,
         )
         committed: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._batch.append((values, committed))
@@ -113,7 +120,9 @@ class Inbox:
                 ids = []
                 async with self.db.session() as session:
                     for values, _ in batch:
-                        statement = insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(col(InboxEvent.id))
+                        statement = (
+                            insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(col(InboxEvent.id))
+                        )
                         ids.append((await session.exec(statement)).scalar())
             except Exception as error:
                 for _, committed in batch:

@@ -9,8 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.office_hours import OfficeHours
-from bot.reminders import schedule
 from bot.periods import CommitteeTimes, Quarter, committee_times, monthly_topic_due, next_month
+from bot.reminders import schedule
 from bot.schedules import ScheduleError, next_occurrence, parse_schedule
 from storage.tables import RecurringReminder, Reminder, ReminderState
 
@@ -39,7 +39,9 @@ async def schedule_monthly_topic(session: AsyncSession, settings: Settings, now:
 
 
 def meeting_times(settings: Settings, quarter: Quarter) -> CommitteeTimes:
-    return committee_times(quarter, settings.committee_meeting_day, settings.committee_meeting_month_of_quarter, settings.tz)
+    return committee_times(
+        quarter, settings.committee_meeting_day, settings.committee_meeting_month_of_quarter, settings.tz
+    )
 
 
 def coming_quarter(settings: Settings, now: datetime) -> Quarter:
@@ -71,7 +73,9 @@ async def schedule_committee(session: AsyncSession, settings: Settings, now: dat
         )
 
 
-async def schedule_recurring(session: AsyncSession, recurring: RecurringReminder, settings: Settings, after: datetime) -> datetime | None:
+async def schedule_recurring(
+    session: AsyncSession, recurring: RecurringReminder, settings: Settings, after: datetime
+) -> datetime | None:
     """Store the next occurrence of a custom recurring reminder after `after`."""
     try:
         trigger = parse_schedule(recurring.schedule, settings.tz)
@@ -93,7 +97,9 @@ async def schedule_recurring(session: AsyncSession, recurring: RecurringReminder
         now=after,
     )
     # `schedule` cannot set the link column; the row is found again by its key.
-    row = (await session.exec(select(Reminder).where(Reminder.dedupe_key == f"recurring:{recurring.id}:{due.isoformat()}"))).one()
+    row = (
+        await session.exec(select(Reminder).where(Reminder.dedupe_key == f"recurring:{recurring.id}:{due.isoformat()}"))
+    ).one()
     if row.recurring_id is None:
         row.recurring_id = recurring.id
         session.add(row)
@@ -106,7 +112,9 @@ async def ensure_recurring(session: AsyncSession, settings: Settings, now: datet
     for recurring in active:
         pending = (
             await session.exec(
-                select(Reminder.id).where(Reminder.recurring_id == recurring.id, Reminder.state == ReminderState.pending)
+                select(Reminder.id).where(
+                    Reminder.recurring_id == recurring.id, Reminder.state == ReminderState.pending
+                )
             )
         ).first()
         if pending is None:

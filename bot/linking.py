@@ -44,14 +44,24 @@ async def issue_code(session: AsyncSession, person: Person, platform: str, *, no
     await session.exec(delete(LinkCode).where(col(LinkCode.person_id) == person.id, col(LinkCode.used_at).is_(None)))
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     assert person.id is not None
-    session.add(LinkCode(person_id=person.id, platform=platform, code_hash=_hash(code), expires_at=now + timedelta(minutes=minutes), created_at=now))
+    session.add(
+        LinkCode(
+            person_id=person.id,
+            platform=platform,
+            code_hash=_hash(code),
+            expires_at=now + timedelta(minutes=minutes),
+            created_at=now,
+        )
+    )
     return code
 
 
 async def failed_attempts(session: AsyncSession, person_id: int, since: datetime) -> int:
     """Refused codes this person sent since `since` (guesses, replays, expired codes)."""
-    query = select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.actor_id == person_id, AuditEntry.action == REFUSED, AuditEntry.at >= since
+    query = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.actor_id == person_id, AuditEntry.action == REFUSED, AuditEntry.at >= since)
     )
     return int((await session.exec(query)).one())
 
@@ -117,9 +127,15 @@ async def _drop_duplicates(session: AsyncSession, keep: int, gone: int) -> None:
     # Tables where a person has at most one row (a committee seat, a waiting question, a vote per item).
     for table in SQLModel.metadata.sorted_tables:
         for constraint in table.constraints:
-            if not isinstance(constraint, (sa.UniqueConstraint,)) or table.name in ("support", "topicsupport", "person"):
+            if not isinstance(constraint, (sa.UniqueConstraint,)) or table.name in (
+                "support",
+                "topicsupport",
+                "person",
+            ):
                 continue
-            person_cols = [c for c in constraint.columns if any(fk.column.table.name == "person" for fk in c.foreign_keys)]
+            person_cols = [
+                c for c in constraint.columns if any(fk.column.table.name == "person" for fk in c.foreign_keys)
+            ]
             if len(person_cols) != 1:
                 continue
             pcol = person_cols[0]
@@ -136,9 +152,19 @@ async def _drop_duplicates(session: AsyncSession, keep: int, gone: int) -> None:
 async def _recount_supports(session: AsyncSession, person_id: int) -> None:
     """Keep ideas' and topics' support counts equal to their supports after duplicates went."""
     idea_count = select(func.count()).select_from(Support).where(Support.idea_id == Idea.id).scalar_subquery()
-    await session.exec(update(Idea).values(support_count=idea_count).where(col(Idea.id).in_(select(col(Support.idea_id)).where(col(Support.person_id) == person_id))))
-    topic_count = select(func.count()).select_from(TopicSupport).where(TopicSupport.topic_id == Topic.id).scalar_subquery()
-    await session.exec(update(Topic).values(support_count=topic_count).where(col(Topic.id).in_(select(col(TopicSupport.topic_id)).where(col(TopicSupport.person_id) == person_id))))
+    await session.exec(
+        update(Idea)
+        .values(support_count=idea_count)
+        .where(col(Idea.id).in_(select(col(Support.idea_id)).where(col(Support.person_id) == person_id)))
+    )
+    topic_count = (
+        select(func.count()).select_from(TopicSupport).where(TopicSupport.topic_id == Topic.id).scalar_subquery()
+    )
+    await session.exec(
+        update(Topic)
+        .values(support_count=topic_count)
+        .where(col(Topic.id).in_(select(col(TopicSupport.topic_id)).where(col(TopicSupport.person_id) == person_id)))
+    )
 
 
 async def _move_points(session: AsyncSession, keep: int, gone: int, now: datetime) -> int:
@@ -146,14 +172,38 @@ async def _move_points(session: AsyncSession, keep: int, gone: int, now: datetim
 
     Dated like the entries they move, so every period's totals stay right for both people.
     """
-    entries = (await session.exec(select(PointEntry).where(col(PointEntry.person_id) == gone).order_by(col(PointEntry.id)))).all()
+    entries = (
+        await session.exec(select(PointEntry).where(col(PointEntry.person_id) == gone).order_by(col(PointEntry.id)))
+    ).all()
     moved = 0
     for entry in entries:
         if entry.award_key.startswith(MERGE_KEY):
             continue  # already a transfer out of this person
         key = f"{MERGE_KEY}{entry.id}:{entry.award_key}"
-        if await award(session, keep, entry.points, entry.stage, entry.ref_kind, entry.ref_id, key, entry.reason, entry.awarded_by, entry.created_at):
-            await award(session, gone, -entry.points, entry.stage, entry.ref_kind, entry.ref_id, f"{MERGE_KEY}out:{entry.id}", "merge", entry.awarded_by, entry.created_at)
+        if await award(
+            session,
+            keep,
+            entry.points,
+            entry.stage,
+            entry.ref_kind,
+            entry.ref_id,
+            key,
+            entry.reason,
+            entry.awarded_by,
+            entry.created_at,
+        ):
+            await award(
+                session,
+                gone,
+                -entry.points,
+                entry.stage,
+                entry.ref_kind,
+                entry.ref_id,
+                f"{MERGE_KEY}out:{entry.id}",
+                "merge",
+                entry.awarded_by,
+                entry.created_at,
+            )
             moved += 1
     return moved
 
@@ -166,8 +216,12 @@ async def merge(session: AsyncSession, keep: Person, gone: Person, *, now: datet
     await _drop_duplicates(session, keep.id, gone.id)
     for column in _person_columns():
         await session.exec(sa.update(column.table).where(column == gone.id).values({column.name: keep.id}))
-    await session.exec(update(Department).where(col(Department.head_person_id) == gone.id).values(head_person_id=keep.id))
-    await session.exec(update(Reminder).where(col(Reminder.audience) == f"person:{gone.id}").values(audience=f"person:{keep.id}"))
+    await session.exec(
+        update(Department).where(col(Department.head_person_id) == gone.id).values(head_person_id=keep.id)
+    )
+    await session.exec(
+        update(Reminder).where(col(Reminder.audience) == f"person:{gone.id}").values(audience=f"person:{keep.id}")
+    )
     await session.exec(update(Person).where(col(Person.merged_into_id) == gone.id).values(merged_into_id=keep.id))
     await _recount_supports(session, keep.id)
     moved = await _move_points(session, keep.id, gone.id, now)
@@ -177,11 +231,22 @@ async def merge(session: AsyncSession, keep: Person, gone: Person, *, now: datet
     keep.locale = keep.locale or gone.locale
     gone.merged_into_id = keep.id
     session.add_all([keep, gone])
-    session.add(AuditEntry(at=now, actor_id=actor_id, action="person.merged", subject_kind="person", subject_id=keep.id, detail={"merged": gone.id, "point_entries": moved}))
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=actor_id,
+            action="person.merged",
+            subject_kind="person",
+            subject_id=keep.id,
+            detail={"merged": gone.id, "point_entries": moved},
+        )
+    )
     await session.flush()
 
 
-async def link_by_code(session: AsyncSession, redeemer: Person, identity: Identity, code: str, *, now: datetime, max_attempts: int) -> Person | str:
+async def link_by_code(
+    session: AsyncSession, redeemer: Person, identity: Identity, code: str, *, now: datetime, max_attempts: int
+) -> Person | str:
     """Link the account the code was sent from to the code's person, or the catalog key of why not.
 
     A wrong, used or expired code is returned (not raised) so that the refused attempt is kept.
@@ -191,7 +256,16 @@ async def link_by_code(session: AsyncSession, redeemer: Person, identity: Identi
         raise UserError("link.too_many_attempts")
     row, problem = await find_code(session, code, now)
     if problem or row is None:
-        session.add(AuditEntry(at=now, actor_id=redeemer.id, action=REFUSED, subject_kind="account", subject_id=identity.id, detail={"why": problem}))
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_id=redeemer.id,
+                action=REFUSED,
+                subject_kind="account",
+                subject_id=identity.id,
+                detail={"why": problem},
+            )
+        )
         return {"unknown": "link.unknown_code", "used": "link.used_code", "expired": "link.expired_code"}[problem]
     if row.platform == identity.platform:
         raise UserError("link.other_platform")
@@ -202,7 +276,9 @@ async def link_by_code(session: AsyncSession, redeemer: Person, identity: Identi
         assert issuer is not None
     await check_linkable(session, issuer, redeemer)
     # One UPDATE, not a read then a write: two accounts sending the code at once cannot both use it.
-    claimed = await session.exec(update(LinkCode).where(col(LinkCode.id) == row.id, col(LinkCode.used_at).is_(None)).values(used_at=now))
+    claimed = await session.exec(
+        update(LinkCode).where(col(LinkCode.id) == row.id, col(LinkCode.used_at).is_(None)).values(used_at=now)
+    )
     if claimed.rowcount != 1:
         return "link.used_code"
     keep, gone = survivor_of(issuer, redeemer)
@@ -223,7 +299,20 @@ async def unlink(session: AsyncSession, identity: Identity, *, now: datetime, ac
     identity.person_id = person.id
     session.add(identity)
     # Its direct chat goes with it (a person has one account per platform), so erasing either finds only its own.
-    await session.exec(update(Room).where(col(Room.person_id) == old, col(Room.platform) == identity.platform, col(Room.is_direct).is_(True)).values(person_id=person.id))
-    session.add(AuditEntry(at=now, actor_id=actor_id, action="person.unlinked", subject_kind="person", subject_id=old, detail={"account": f"{identity.platform}:{identity.external_id}", "new_person": person.id}))
+    await session.exec(
+        update(Room)
+        .where(col(Room.person_id) == old, col(Room.platform) == identity.platform, col(Room.is_direct).is_(True))
+        .values(person_id=person.id)
+    )
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=actor_id,
+            action="person.unlinked",
+            subject_kind="person",
+            subject_id=old,
+            detail={"account": f"{identity.platform}:{identity.external_id}", "new_person": person.id},
+        )
+    )
     await session.flush()
     return person

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 # pydantic (the outbox's JSON codec) reads TypedDicts from typing_extensions on Python 3.11.
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class Button:
         return {"label": self.label, "action": self.action}
 
     @classmethod
-    def from_json(cls, data: dict[str, str]) -> "Button":
+    def from_json(cls, data: dict[str, str]) -> Button:
         return cls(label=data["label"], action=data["action"])
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ class OfficeHours:
         self.closes = _clock(closes)
 
     @classmethod
-    def of(cls, settings: Settings) -> "OfficeHours":
+    def of(cls, settings: Settings) -> OfficeHours:
         return cls(settings.tz, settings.office_opens, settings.office_closes)
 
     def is_open(self, when: datetime) -> bool:
@@ -35,7 +35,7 @@ class OfficeHours:
 
     def opening(self, day: date) -> datetime:
         """The opening time of a day, in UTC."""
-        return datetime.combine(day, self.opens, tzinfo=self.tz).astimezone(timezone.utc)
+        return datetime.combine(day, self.opens, tzinfo=self.tz).astimezone(UTC)
 
     def next_open(self, when: datetime) -> datetime:
         """`when` itself during office hours, else the next opening after it."""
@@ -55,9 +55,9 @@ def due_day(start: datetime, days: int, tz: ZoneInfo) -> date:
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     """The last minute of a local day, in UTC: a deadline on that day ends then."""
-    return datetime.combine(day, time(23, 59), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59), tzinfo=tz).astimezone(UTC)
 
 
 def day_after(day: date, tz: ZoneInfo) -> datetime:
     """Midnight after a local day, in UTC: the first moment the day has ended."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(UTC)

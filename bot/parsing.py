@@ -47,7 +47,9 @@ def closest_command(typed: str, commands: list[str]) -> str | None:
     """The command word closest to a mistyped one, Korean for Korean: `/아이디여` -> `아이디어`."""
     korean = not typed.isascii()
     aliases = command_aliases()
-    words = [alias for alias, name in aliases.items() if name in commands and not alias.isascii()] if korean else commands
+    words = (
+        [alias for alias, name in aliases.items() if name in commands and not alias.isascii()] if korean else commands
+    )
     found = difflib.get_close_matches(typed, words, n=1, cutoff=0.5 if korean else 0.6)
     return found[0] if found else None
 
@@ -75,7 +77,7 @@ def parse(text: str, bot_username: str | None = None) -> ParsedCommand | None:
     lowered = stripped.lower()
     for tag in _IDEA_TAGS:
         if lowered.startswith(tag) and (len(stripped) == len(tag) or not stripped[len(tag)].isalnum()):
-            rest = stripped[len(tag):].lstrip(" :：-\n\t")
+            rest = stripped[len(tag) :].lstrip(" :：-\n\t")
             return ParsedCommand("idea", rest, split_words(rest))
     match = _COMMAND.match(stripped) or _COMMAND.match(unicodedata.normalize("NFKC", stripped))
     if not match:

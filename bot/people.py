@@ -34,7 +34,9 @@ async def system_person(session: AsyncSession, now: datetime) -> tuple[Person, I
         session.add(person)
         await session.flush()
         assert person.id is not None
-        identity = Identity(person_id=person.id, platform=SYSTEM_PLATFORM, external_id=SYSTEM_PLATFORM, can_message=False)
+        identity = Identity(
+            person_id=person.id, platform=SYSTEM_PLATFORM, external_id=SYSTEM_PLATFORM, can_message=False
+        )
         session.add(identity)
         await session.flush()
     system = await session.get(Person, identity.person_id)
@@ -60,7 +62,9 @@ async def resolve_actor(
     """The account and person of whoever acts; a first-time account becomes a person of its own."""
     username = clean_name(actor.username) or None
     # The account and its person in one statement, built once: this runs for every event.
-    known = (await session.exec(_ACCOUNT_AND_PERSON, params={"platform": actor.platform, "external_id": actor.user_id})).first()
+    known = (
+        await session.exec(_ACCOUNT_AND_PERSON, params={"platform": actor.platform, "external_id": actor.user_id})
+    ).first()
     if known is not None:
         found, owner = known
         if username and found.username != username:
@@ -181,7 +185,9 @@ async def seat_directory(db: Database, platform: str) -> None:
         known = set((await session.exec(select(Identity.person_id).where(Identity.platform == platform))).all())
         for person in (await session.exec(select(Person).where(col(Person.handle).is_not(None)))).all():
             if person.id not in known and person.id is not None and person.handle:
-                session.add(Identity(person_id=person.id, platform=platform, external_id=person.handle, username=person.handle))
+                session.add(
+                    Identity(person_id=person.id, platform=platform, external_id=person.handle, username=person.handle)
+                )
 
 
 async def organizer_chats(db: Database, settings: Settings, platform: str) -> list[tuple[str, str]]:
@@ -202,5 +208,7 @@ async def may_take_part(session: AsyncSession, person: Person, settings: Setting
     if any(f"{i.platform}:{i.external_id}" in organizer_accounts_ for i in accounts):
         return True
     # Citizen members of the advisory committee are outside the staff directory by nature.
-    member = select(CommitteeMember.id).where(CommitteeMember.person_id == person.id, col(CommitteeMember.active).is_(True))
+    member = select(CommitteeMember.id).where(
+        CommitteeMember.person_id == person.id, col(CommitteeMember.active).is_(True)
+    )
     return (await session.exec(member)).first() is not None

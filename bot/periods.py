@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.business_days import first_business_day_of_month, local_datetime_to_utc, next_business_day, previous_business_day
+from bot.business_days import (
+    first_business_day_of_month,
+    local_datetime_to_utc,
+    next_business_day,
+    previous_business_day,
+)
 
 MONTHLY_TOPIC_AT = (9, 0)
 AGENDA_AT = (9, 0)
@@ -32,11 +37,11 @@ class Quarter:
     number: int
 
     @classmethod
-    def of(cls, day: date) -> "Quarter":
+    def of(cls, day: date) -> Quarter:
         return cls(day.year, (day.month - 1) // 3 + 1)
 
     @classmethod
-    def parse(cls, label: str) -> "Quarter":
+    def parse(cls, label: str) -> Quarter:
         year, _, number = label.partition("-Q")
         return cls(int(year), int(number))
 
@@ -44,7 +49,7 @@ class Quarter:
     def label(self) -> str:
         return f"{self.year}-Q{self.number}"
 
-    def next(self) -> "Quarter":
+    def next(self) -> Quarter:
         return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
 
     def meeting_day(self, day_of_month: int, month_of_quarter: int) -> date:

@@ -47,7 +47,9 @@ async def collect(session: AsyncSession, person: Person) -> dict[str, Any]:
     for table in SQLModel.metadata.sorted_tables:
         if table.name in _SKIPPED:
             continue
-        columns = [c for c in table.columns if any(fk.column.table.name == Person.__tablename__ for fk in c.foreign_keys)]
+        columns = [
+            c for c in table.columns if any(fk.column.table.name == Person.__tablename__ for fk in c.foreign_keys)
+        ]
         if table.name == Department.__tablename__:
             columns = [table.c.head_person_id]  # no foreign key there (see storage.tables)
         if not columns:
@@ -60,17 +62,37 @@ async def collect(session: AsyncSession, person: Person) -> dict[str, Any]:
         if rows:
             data[table.name] = rows
     # The proposals their ideas went into: they are its proposers without a column saying so.
-    theirs = select(ProposalIdea.proposal_id).join(Idea, col(Idea.id) == col(ProposalIdea.idea_id)).where(Idea.author_id == person.id)
-    proposals = (await session.exec(select(Proposal).where(col(Proposal.id).in_(theirs)).order_by(col(Proposal.id)))).all()
+    theirs = (
+        select(ProposalIdea.proposal_id)
+        .join(Idea, col(Idea.id) == col(ProposalIdea.idea_id))
+        .where(Idea.author_id == person.id)
+    )
+    proposals = (
+        await session.exec(select(Proposal).where(col(Proposal.id).in_(theirs)).order_by(col(Proposal.id)))
+    ).all()
     if proposals:
         data["proposals_as_proposer"] = [{k: _plain(v) for k, v in p.model_dump().items()} for p in proposals]
     accounts = (await session.exec(select(Identity).where(Identity.person_id == person.id))).all()
     rooms = (await session.exec(select(Room).where(Room.person_id == person.id, col(Room.is_direct).is_(True)))).all()
     to_them = sa.or_(
         sa.false(),
-        *(sa.and_(col(OutboxMessage.dest_kind) == "user", col(OutboxMessage.platform) == a.platform, col(OutboxMessage.dest_id) == a.external_id) for a in accounts),
+        *(
+            sa.and_(
+                col(OutboxMessage.dest_kind) == "user",
+                col(OutboxMessage.platform) == a.platform,
+                col(OutboxMessage.dest_id) == a.external_id,
+            )
+            for a in accounts
+        ),
         # What the bot answered in their direct chats (a Slack DM channel is not their user id).
-        *(sa.and_(col(OutboxMessage.dest_kind) == "room", col(OutboxMessage.platform) == r.platform, col(OutboxMessage.dest_id) == r.external_id) for r in rooms),
+        *(
+            sa.and_(
+                col(OutboxMessage.dest_kind) == "room",
+                col(OutboxMessage.platform) == r.platform,
+                col(OutboxMessage.dest_id) == r.external_id,
+            )
+            for r in rooms
+        ),
     )
     sent = select(*table_of(OutboxMessage).columns).where(to_them).order_by(col(OutboxMessage.id))
     messages = _rows((await session.exec(sent)).all())

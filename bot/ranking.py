@@ -33,7 +33,130 @@ _PART_MIN_SIMILARITY = 0.5
 # prose (not of any topic's subject): the organizers' office would otherwise win every topic
 # that asks for 혁신 or 아이디어, and departments with long duties every topic that says 관리.
 GENERIC_WORDS = frozenset(
-    ["과", "등", "및", "것", "수", "때", "곳", "중", "점", "측", "분", "건", "개", "년", "월", "일", "번", "내", "외", "간", "후", "전", "위", "시", "군", "구", "업무", "담당", "수행", "사무", "소관", "분장", "관련", "대상", "분야", "기타", "각종", "주요", "전반", "개선", "혁신", "아이디어", "방안", "논의", "검토", "마련", "추진", "강화", "확대", "확충", "활성화", "방식", "방법", "방향", "대책", "정책", "필요", "문제", "과제", "의견", "제시", "모색", "고민", "대응", "해결", "해소", "노력", "실천", "참여", "협력", "협의", "조성", "구축", "도입", "운영", "관리", "지원", "계획", "수립", "사업", "시행", "실시", "점검", "정비", "육성", "증진", "제고", "보장", "실태", "조사", "기준", "시민", "주민", "직원", "시", "우리", "행정", "시정", "공공", "지역", "현장", "새로", "기존", "체계", "제도", "서비스", "프로그램", "늘리/V", "줄이/V", "만들/V", "바꾸/V", "하/V", "되/V", "있/V", "없/V", "많/V", "같/V", "보/V", "주/V", "모으/V", "모이/V", "이어지/V"]
+    [
+        "과",
+        "등",
+        "및",
+        "것",
+        "수",
+        "때",
+        "곳",
+        "중",
+        "점",
+        "측",
+        "분",
+        "건",
+        "개",
+        "년",
+        "월",
+        "일",
+        "번",
+        "내",
+        "외",
+        "간",
+        "후",
+        "전",
+        "위",
+        "시",
+        "군",
+        "구",
+        "업무",
+        "담당",
+        "수행",
+        "사무",
+        "소관",
+        "분장",
+        "관련",
+        "대상",
+        "분야",
+        "기타",
+        "각종",
+        "주요",
+        "전반",
+        "개선",
+        "혁신",
+        "아이디어",
+        "방안",
+        "논의",
+        "검토",
+        "마련",
+        "추진",
+        "강화",
+        "확대",
+        "확충",
+        "활성화",
+        "방식",
+        "방법",
+        "방향",
+        "대책",
+        "정책",
+        "필요",
+        "문제",
+        "과제",
+        "의견",
+        "제시",
+        "모색",
+        "고민",
+        "대응",
+        "해결",
+        "해소",
+        "노력",
+        "실천",
+        "참여",
+        "협력",
+        "협의",
+        "조성",
+        "구축",
+        "도입",
+        "운영",
+        "관리",
+        "지원",
+        "계획",
+        "수립",
+        "사업",
+        "시행",
+        "실시",
+        "점검",
+        "정비",
+        "육성",
+        "증진",
+        "제고",
+        "보장",
+        "실태",
+        "조사",
+        "기준",
+        "시민",
+        "주민",
+        "직원",
+        "시",
+        "우리",
+        "행정",
+        "시정",
+        "공공",
+        "지역",
+        "현장",
+        "새로",
+        "기존",
+        "체계",
+        "제도",
+        "서비스",
+        "프로그램",
+        "늘리/V",
+        "줄이/V",
+        "만들/V",
+        "바꾸/V",
+        "하/V",
+        "되/V",
+        "있/V",
+        "없/V",
+        "많/V",
+        "같/V",
+        "보/V",
+        "주/V",
+        "모으/V",
+        "모이/V",
+        "이어지/V",
+    ]
 )
 # Names of departments end in these; as words of a topic they say nothing.
 _DEPARTMENT_SUFFIXES = ("담당관", "과")
@@ -291,7 +414,7 @@ class _Index:
     compound_cache: dict[str, tuple[float, list[int]]] = field(default_factory=dict)
     meaning_cache: dict[tuple[str, int], int | None] = field(default_factory=dict)
 
-    def other_meaning(self, key: str, query: "_Analysis", doc: int) -> bool:
+    def other_meaning(self, key: str, query: _Analysis, doc: int) -> bool:
         """Whether the topic and the duties use the homonym `key` in different meanings, each told
         by its own words (민원 대기시간 is waiting, 대기오염 the air), as in bot/ranking_terms.toml."""
         mine = _meaning(key, query)
@@ -362,9 +485,7 @@ class _Index:
         if not theirs or not mine:
             return 1.0
         kiwi = get_kiwi()
-        best = max(
-            1.0 if a == b else kiwi.context_similarity(list(a), list(b)) for a in mine for b in theirs
-        )
+        best = max(1.0 if a == b else kiwi.context_similarity(list(a), list(b)) for a in mine for b in theirs)
         return min(1.0, max(_SENSE_FLOOR, best / _SENSE_SURE))
 
 
@@ -437,11 +558,7 @@ def rank_departments(
     # Related words and parts of words alone are weak evidence: they must add up.
     scores = [score if direct or score >= _INDIRECT_MIN else 0.0 for score, direct in scored]
     _add_past_choices(index, analysis, scores, past)
-    ranked = [
-        RankedDepartment(doc.id, doc.name, score)
-        for doc, score in zip(index.docs, scores)
-        if score > 0
-    ]
+    ranked = [RankedDepartment(doc.id, doc.name, score) for doc, score in zip(index.docs, scores) if score > 0]
     ranked.sort(key=lambda r: (-r.score, r.name))
     _organizers_office_last(ranked, {d.id for d in departments if d.organizers_office})
     if ranked:
@@ -572,9 +689,7 @@ def _bridge_score(index: _Index, bridged: Sequence[tuple[tuple[str, ...], ...]],
     return total
 
 
-def _add_past_choices(
-    index: _Index, analysis: _Analysis, scores: list[float], past: Iterable[PastChoice]
-) -> None:
+def _add_past_choices(index: _Index, analysis: _Analysis, scores: list[float], past: Iterable[PastChoice]) -> None:
     positions = {doc.id: i for i, doc in enumerate(index.docs)}
     best = max(scores, default=0.0)
     words = Counter(analysis.keys)

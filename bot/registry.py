@@ -20,7 +20,14 @@ BeforeHook = Callable[[Any], Awaitable[None]]
 
 
 # Who a line of /help is for: everyone, or only people of that role (organizers see all).
-EVERYONE, ORGANIZER, HEAD, COMMITTEE, CHAIR, IMPLEMENTER = "all", "organizer", "head", "committee", "chair", "implementer"
+EVERYONE, ORGANIZER, HEAD, COMMITTEE, CHAIR, IMPLEMENTER = (
+    "all",
+    "organizer",
+    "head",
+    "committee",
+    "chair",
+    "implementer",
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,9 @@ class Registry:
 
         return register
 
-    def reminder(self, kind: str, *, exact: bool = False, quiet: bool = False) -> Callable[[ReminderHandler], ReminderHandler]:
+    def reminder(
+        self, kind: str, *, exact: bool = False, quiet: bool = False
+    ) -> Callable[[ReminderHandler], ReminderHandler]:
         """Register what happens when a stored reminder of `kind` falls due (see bot.reminders).
 
         Reminders fire in office hours on business days (one due outside waits for the next

@@ -18,7 +18,4 @@ def kind_label(t: Translator, kind: str) -> str:
 
 def describe_reminders(ctx: Context, t: Translator, reminders: Iterable[Reminder]) -> list[str]:
     """One line per reminder: when it was due and what it was."""
-    return [
-        t("scheduler.reminder_line", when=ctx.when(r.due_at), what=kind_label(t, r.kind))
-        for r in reminders
-    ]
+    return [t("scheduler.reminder_line", when=ctx.when(r.due_at), what=kind_label(t, r.kind)) for r in reminders]

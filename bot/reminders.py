@@ -19,7 +19,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import insert_ignoring_conflict
 from storage.tables import Reminder, ReminderState
 
-
 # Told after a transaction that stored a reminder commits: this process's scheduler looks again
 # at once instead of at its next tick (which, with no other process to store reminders, is rare).
 listeners: list[Callable[[], None]] = []
@@ -27,7 +26,9 @@ listeners: list[Callable[[], None]] = []
 
 def _tell_after_commit(session: AsyncSession) -> None:
     if listeners:
-        event.listen(session.sync_session, "after_commit", lambda _: [listener() for listener in list(listeners)], once=True)
+        event.listen(
+            session.sync_session, "after_commit", lambda _: [listener() for listener in list(listeners)], once=True
+        )
 
 
 async def schedule(

@@ -172,7 +172,9 @@ async def topic_lines(session: AsyncSession, period: Period) -> tuple[list[Topic
     titles = {t.id: t.title for t in topics}
     invitations = (
         await session.exec(
-            select(Invitation).where(col(Invitation.topic_id).in_(list(titles) or [-1])).order_by(col(Invitation.created_at), col(Invitation.id))
+            select(Invitation)
+            .where(col(Invitation.topic_id).in_(list(titles) or [-1]))
+            .order_by(col(Invitation.created_at), col(Invitation.id))
         )
     ).all()
     departments = await _names(session, Department, {i.department_id for i in invitations})
@@ -180,7 +182,14 @@ async def topic_lines(session: AsyncSession, period: Period) -> tuple[list[Topic
     return (
         [TopicLine(t.title, t.picked_at, t.closed_at or t.closes_at) for t in topics],
         [
-            InvitationLine(titles[i.topic_id], departments.get(i.department_id, ""), heads.get(i.head_person_id, ""), i.created_at, i.state, i.answered_at)
+            InvitationLine(
+                titles[i.topic_id],
+                departments.get(i.department_id, ""),
+                heads.get(i.head_person_id, ""),
+                i.created_at,
+                i.state,
+                i.answered_at,
+            )
             for i in invitations
         ],
     )
@@ -198,9 +207,19 @@ async def visit_lines(session: AsyncSession, period: Period) -> list[VisitLine]:
     departments = await _names(session, Department, {i.department_id for _, i in rows})
     heads = await _names(session, Person, {i.head_person_id for _, i in rows})
     topic_ids = {v.topic_id for v, _ in rows if v.topic_id is not None}
-    topics = {t.id: t.title for t in (await session.exec(select(Topic).where(col(Topic.id).in_(list(topic_ids) or [-1])))).all()}
+    topics = {
+        t.id: t.title
+        for t in (await session.exec(select(Topic).where(col(Topic.id).in_(list(topic_ids) or [-1])))).all()
+    }
     return [
-        VisitLine(v.visit_at, v.place, departments.get(i.department_id, ""), heads.get(i.head_person_id, ""), topics.get(v.topic_id, ""), v.state)
+        VisitLine(
+            v.visit_at,
+            v.place,
+            departments.get(i.department_id, ""),
+            heads.get(i.head_person_id, ""),
+            topics.get(v.topic_id, ""),
+            v.state,
+        )
         for v, i in rows
     ]
 
@@ -209,7 +228,9 @@ async def committee_lines(session: AsyncSession, period: Period) -> tuple[list[C
     """Each agenda proposal of the meetings tallied in the month, from the minutes the tally stored."""
     meetings = (
         await session.exec(
-            select(CommitteeMeeting).where(_within(col(CommitteeMeeting.tallied_at), period)).order_by(col(CommitteeMeeting.meets_at))
+            select(CommitteeMeeting)
+            .where(_within(col(CommitteeMeeting.tallied_at), period))
+            .order_by(col(CommitteeMeeting.meets_at))
         )
     ).all()
     quarters = {m.id: m.quarter for m in meetings}
@@ -221,7 +242,9 @@ async def committee_lines(session: AsyncSession, period: Period) -> tuple[list[C
             .order_by(col(CommitteeOutcome.meeting_id), col(CommitteeOutcome.proposal_id))
         )
     ).all()
-    lines = [CommitteeLine(quarters[o.meeting_id], o.proposal_id, title, o.revive, o.keep, o.outcome) for o, title in rows]
+    lines = [
+        CommitteeLine(quarters[o.meeting_id], o.proposal_id, title, o.revive, o.keep, o.outcome) for o, title in rows
+    ]
     return lines, [m.quarter for m in meetings]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -60,7 +60,11 @@ def summary_table(report: MonthReport, details: MonthDetails, t: Translator, tit
         [t("report.xlsx.heads_invited"), len(details.invitations), t("unit.people")],
         [t("report.xlsx.visits"), len(details.visits), t("unit.count")],
     ]
-    columns = [Column(t("report.xlsx.metric")), Column(t("report.xlsx.value"), "number"), Column(t("report.xlsx.unit"), centered=True)]
+    columns = [
+        Column(t("report.xlsx.metric")),
+        Column(t("report.xlsx.value"), "number"),
+        Column(t("report.xlsx.unit"), centered=True),
+    ]
     return Table(t("report.xlsx.summary"), title, columns, [] if empty else rows, t("report.xlsx.empty"))
 
 
@@ -103,7 +107,16 @@ def proposal_table(details: MonthDetails, t: Translator, title: str, local: _Loc
         )
     outcomes = Counter(p.outcome for p in details.proposals if p.outcome)
     decided = _tally(t, Counter({s: outcomes[s] for s in DECISIONS if outcomes[s]}), state_key)
-    totals = [t("report.xlsx.total"), t("report.xlsx.count_of", count=len(rows)), None, None, None, None, decided or t("report.xlsx.undecided"), None]
+    totals = [
+        t("report.xlsx.total"),
+        t("report.xlsx.count_of", count=len(rows)),
+        None,
+        None,
+        None,
+        None,
+        decided or t("report.xlsx.undecided"),
+        None,
+    ]
     return Table(
         t("report.xlsx.proposal_sheet"),
         title,
@@ -126,11 +139,23 @@ def proposal_table(details: MonthDetails, t: Translator, title: str, local: _Loc
 
 def topic_table(details: MonthDetails, t: Translator, title: str, local: _Local) -> Table:
     notes = [
-        t("report.xlsx.topic_line", title=topic.title, start=_date_text(local.day(topic.picked_at), t), end=_date_text(local.day(topic.closes_at), t))
+        t(
+            "report.xlsx.topic_line",
+            title=topic.title,
+            start=_date_text(local.day(topic.picked_at), t),
+            end=_date_text(local.day(topic.closes_at), t),
+        )
         for topic in details.topics
     ]
     rows = [
-        [i.topic, i.department, i.head, local.day(i.invited_at), t(f"invitation.state_{i.state}"), local.day(i.answered_at) or t("report.xlsx.no_answer")]
+        [
+            i.topic,
+            i.department,
+            i.head,
+            local.day(i.invited_at),
+            t(f"invitation.state_{i.state}"),
+            local.day(i.answered_at) or t("report.xlsx.no_answer"),
+        ]
         for i in details.invitations
     ]
     answers = _tally(t, Counter(i.state for i in details.invitations), lambda s: f"invitation.state_{s}", "people")
@@ -159,7 +184,17 @@ def _date_text(day: Any, t: Translator) -> str:
 
 
 def visit_table(details: MonthDetails, t: Translator, title: str, local: _Local) -> Table:
-    rows = [[local.time(v.visit_at), v.place, v.department, v.head, v.topic or t("report.xlsx.no_topic"), t(f"report.xlsx.visit_{v.state}")] for v in details.visits]
+    rows = [
+        [
+            local.time(v.visit_at),
+            v.place,
+            v.department,
+            v.head,
+            v.topic or t("report.xlsx.no_topic"),
+            t(f"report.xlsx.visit_{v.state}"),
+        ]
+        for v in details.visits
+    ]
     states = _tally(t, Counter(v.state for v in details.visits), lambda s: f"report.xlsx.visit_{s}")
     totals = [t("report.xlsx.total"), t("report.xlsx.count_of", count=len(rows)), None, None, None, states]
     return Table(
@@ -181,11 +216,25 @@ def visit_table(details: MonthDetails, t: Translator, title: str, local: _Local)
 
 def committee_table(details: MonthDetails, t: Translator, title: str) -> Table:
     rows: list[list[Any]] = [
-        [official_period(c.quarter, t.locale), c.number, c.title, c.revive, c.keep, t(f"report.xlsx.committee_{c.outcome}")]
+        [
+            official_period(c.quarter, t.locale),
+            c.number,
+            c.title,
+            c.revive,
+            c.keep,
+            t(f"report.xlsx.committee_{c.outcome}"),
+        ]
         for c in details.committee
     ]
     outcomes = _tally(t, Counter(c.outcome for c in details.committee), lambda o: f"report.xlsx.committee_{o}")
-    totals = [t("report.xlsx.total"), t("report.xlsx.count_of", count=len(rows)), None, sum(r[3] for r in rows), sum(r[4] for r in rows), outcomes]
+    totals = [
+        t("report.xlsx.total"),
+        t("report.xlsx.count_of", count=len(rows)),
+        None,
+        sum(r[3] for r in rows),
+        sum(r[4] for r in rows),
+        outcomes,
+    ]
     without_agenda = sorted(set(details.meetings) - {c.quarter for c in details.committee})
     notes = [t("report.xlsx.meeting_without_agenda", quarter=official_period(q, t.locale)) for q in without_agenda]
     return Table(
@@ -225,7 +274,9 @@ def report_tables(report: MonthReport, details: MonthDetails, t: Translator, tz:
     ]
 
 
-async def export_month_file(settings: "Settings", month_text: str, output: str | None, now: datetime | None = None) -> Path:
+async def export_month_file(
+    settings: Settings, month_text: str, output: str | None, now: datetime | None = None
+) -> Path:
     """Write the month's report workbook from the configured database; returns its path."""
     from bot.points.periods import parse_period
     from storage.db import Database
@@ -241,5 +292,5 @@ async def export_month_file(settings: "Settings", month_text: str, output: str |
     finally:
         await db.dispose()
     t = Translator(settings.locale)
-    head = letterhead(settings, now or datetime.now(timezone.utc), t)
+    head = letterhead(settings, now or datetime.now(UTC), t)
     return write_workbook(report_tables(report, details, t, settings.tz), head, output or f"report-{period.label}.xlsx")

@@ -78,9 +78,19 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
     # a month of a city's ideas is too many rows to count per report. Key 0 holds people without
     # a department, so the groups add up to the month's totals.
     ideas_by_department = dict(
-        (await session.exec(select(DepartmentMonth.department_key, DepartmentMonth.ideas).where(DepartmentMonth.month == period.label))).all()
+        (
+            await session.exec(
+                select(DepartmentMonth.department_key, DepartmentMonth.ideas).where(
+                    DepartmentMonth.month == period.label
+                )
+            )
+        ).all()
     )
-    participants = (await session.exec(select(sa.func.count()).select_from(MonthActivity).where(MonthActivity.month == period.label))).one()
+    participants = (
+        await session.exec(
+            select(sa.func.count()).select_from(MonthActivity).where(MonthActivity.month == period.label)
+        )
+    ).one()
     proposals = (await session.exec(select(Proposal).where(within(col(Proposal.created_at))))).all()
     decisions = Counter(
         (
@@ -107,9 +117,18 @@ async def month_report(session: AsyncSession, period: Period) -> MonthReport:
         )
     ).all()
     points_by_department = dict(
-        (await session.exec(select(DepartmentPoints.department_key, DepartmentPoints.points).where(DepartmentPoints.period == period.label))).all()
+        (
+            await session.exec(
+                select(DepartmentPoints.department_key, DepartmentPoints.points).where(
+                    DepartmentPoints.period == period.label
+                )
+            )
+        ).all()
     )
-    departments = {d.id: DepartmentFigures(d.name) for d in (await session.exec(select(Department).order_by(Department.name))).all()}
+    departments = {
+        d.id: DepartmentFigures(d.name)
+        for d in (await session.exec(select(Department).order_by(Department.name))).all()
+    }
     for key, ideas in ideas_by_department.items():
         if key in departments:
             departments[key].ideas += ideas
@@ -152,7 +171,16 @@ def report_text(report: MonthReport, t: Translator) -> str:
     if report.departments:
         lines.append(t("report.by_department"))
         for number, d in enumerate(report.departments, start=1):
-            lines.append(t("report.department_line", number=number, name=d.name, ideas=d.ideas, proposals=d.proposals, points=d.points))
+            lines.append(
+                t(
+                    "report.department_line",
+                    number=number,
+                    name=d.name,
+                    ideas=d.ideas,
+                    proposals=d.proposals,
+                    points=d.points,
+                )
+            )
     else:
         lines.append(t("report.quiet"))
     return "\n".join(lines)

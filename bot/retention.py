@@ -35,7 +35,13 @@ def _targets(settings: Settings, now: datetime) -> list[tuple[sa.Table, tuple[An
     targets: list[tuple[sa.Table, tuple[Any, ...], sa.ColumnElement[bool]]] = []
     if settings.retain_events_days:
         cutoff = now - timedelta(days=settings.retain_events_days)
-        targets.append((table_of(ProcessedEvent), (ProcessedEvent.platform, ProcessedEvent.event_id), col(ProcessedEvent.processed_at) < cutoff))
+        targets.append(
+            (
+                table_of(ProcessedEvent),
+                (ProcessedEvent.platform, ProcessedEvent.event_id),
+                col(ProcessedEvent.processed_at) < cutoff,
+            )
+        )
     if settings.retain_outbox_days:
         cutoff = now - timedelta(days=settings.retain_outbox_days)
         old = sa.and_(col(OutboxMessage.state) == OutboxState.sent, col(OutboxMessage.created_at) < cutoff)
@@ -79,10 +85,25 @@ def next_purge(settings: Settings, now: datetime) -> datetime:
 async def schedule_retention(session: AsyncSession, settings: Settings, now: datetime) -> None:
     """Store the next night's purge (one per night: its key is the date)."""
     due = next_purge(settings, now)
-    await schedule(session, kind=RETENTION, due_at=due, audience="organizers", dedupe_key=f"{RETENTION}:{due.date().isoformat()}", now=now)
+    await schedule(
+        session,
+        kind=RETENTION,
+        due_at=due,
+        audience="organizers",
+        dedupe_key=f"{RETENTION}:{due.date().isoformat()}",
+        now=now,
+    )
 
 
 async def schedule_next_batch(session: AsyncSession, after: datetime, number: int, now: datetime) -> None:
     """More old rows than one batch: the next batch a minute later, in a transaction of its own."""
     due = after + NEXT_BATCH
-    await schedule(session, kind=RETENTION, due_at=due, audience="organizers", dedupe_key=f"{RETENTION}:{after.isoformat()}:{number}", payload={"batch": number}, now=now)
+    await schedule(
+        session,
+        kind=RETENTION,
+        due_at=due,
+        audience="organizers",
+        dedupe_key=f"{RETENTION}:{after.isoformat()}:{number}",
+        payload={"batch": number},
+        now=now,
+    )

@@ -16,20 +16,19 @@ from storage.tables import Department, Invitation, Person, Proposal, Topic
 PAST_CHOICES = 500
 NAMES_SHOWN = 8
 
+
 async def department_docs(ctx: Context) -> dict[int, tuple[Department, DepartmentDoc]]:
     """Every department with what the ranking needs to know of it."""
     departments = (await ctx.session.exec(select(Department).order_by(col(Department.id)))).all()
     offices = set(
         (await ctx.session.exec(select(Person.department_id).where(Person.is_organizer == True))).all()  # noqa: E712
     )
-    return {
-        d.id: (d, DepartmentDoc(d.id, d.name, d.duties, d.id in offices))
-        for d in departments
-        if d.id is not None
-    }
+    return {d.id: (d, DepartmentDoc(d.id, d.name, d.duties, d.id in offices)) for d in departments if d.id is not None}
 
 
-async def past_choices(ctx: Context, *, except_topic: int | None = None, except_proposal: int | None = None) -> list[PastChoice]:
+async def past_choices(
+    ctx: Context, *, except_topic: int | None = None, except_proposal: int | None = None
+) -> list[PastChoice]:
     """Departments organizers invited for a topic or sent a proposal to: corrections to learn from.
 
     An invitation the ranking did not suggest is exactly the correction worth keeping; one it

@@ -71,7 +71,7 @@ def gongmun_date(day: date) -> str:
     return f"{day.year}. {day.month}. {day.day}."
 
 
-def letterhead(settings: "Settings", now: datetime, t: Translator) -> Letterhead:
+def letterhead(settings: Settings, now: datetime, t: Translator) -> Letterhead:
     """The office and the date written, in Korean as 공문 write it (2026. 4. 1.)."""
     day = now.astimezone(settings.tz).date()
     written = gongmun_date(day) if settings.locale == "ko" else day.isoformat()
@@ -157,11 +157,15 @@ def _write(sheet: Worksheet, table: Table, head: Letterhead) -> None:
                 _cell(sheet, row, number, value, kind, bold=is_total)
                 cell = sheet.cell(row=row, column=number)
                 cell.border = grid
-                cell.alignment = Alignment(horizontal="center" if column.centered else None, vertical="top", wrap_text=kind == "text")
+                cell.alignment = Alignment(
+                    horizontal="center" if column.centered else None, vertical="top", wrap_text=kind == "text"
+                )
                 if is_total:
                     cell.fill = total_fill
                 if value is not None:
-                    widths[number - 1] = max(widths[number - 1], text_width(f"{value:.1f}" if kind == "decimal" else value))
+                    widths[number - 1] = max(
+                        widths[number - 1], text_width(f"{value:.1f}" if kind == "decimal" else value)
+                    )
     # The letterhead lines spill over into empty neighbours, so only the first column must hold them when alone.
     if width == 1:
         widths[0] = max(widths[0], text_width(head.office), text_width(head.written))

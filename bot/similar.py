@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
-from sqlmodel.sql.expression import Select, SelectOfScalar
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from storage.tables import Idea, IdeaTerm, TermCount, table_of
 
@@ -42,7 +42,9 @@ MIN_IDEAS = 1000
 _RUNS = re.compile(r"[0-9a-z가-힣]+")
 _HANGUL_WORD = re.compile(r"[가-힣]+")
 # Endings of a request every idea shares; they would only make unrelated ideas look alike.
-_FILLER = re.compile(r"(하면|했으면|해|하여|되면|했|하|되)?\s*(좋겠습니다|좋겠어요|좋겠다|좋겠네요|주세요|주십시오|바랍니다|합시다|했으면 합니다|하자)$")
+_FILLER = re.compile(
+    r"(하면|했으면|해|하여|되면|했|하|되)?\s*(좋겠습니다|좋겠어요|좋겠다|좋겠네요|주세요|주십시오|바랍니다|합시다|했으면 합니다|하자)$"
+)
 
 
 # Case particles a word may end with (longest first): 공원에 and 공원에서 are 공원. They are grammar,
@@ -72,7 +74,9 @@ def terms(text: str) -> frozenset[str]:
     found: set[str] = set()
     for line in re.split(r"[.!?\n]+", text):
         words = _RUNS.findall(_FILLER.sub("", line.strip()))
-        hangul = re.sub(r"[^가-힣]+", "", "".join(_without_particle(w) if _HANGUL_WORD.fullmatch(w) else w for w in words))
+        hangul = re.sub(
+            r"[^가-힣]+", "", "".join(_without_particle(w) if _HANGUL_WORD.fullmatch(w) else w for w in words)
+        )
         found.update(hangul[i : i + 2] for i in range(len(hangul) - 1))
         if len(hangul) == 1:
             found.add(hangul)
@@ -218,7 +222,9 @@ async def search_ideas(session: AsyncSession, text: str, limit: int) -> list[Ide
     if not query or not total:
         return []
     found = await _candidates(session, query, await _counts(session, query), total, limit)
-    ideas: dict[int | None, Idea] = {idea.id: idea for idea in await _live_ideas(session, [idea_id for idea_id, _ in found])}
+    ideas: dict[int | None, Idea] = {
+        idea.id: idea for idea in await _live_ideas(session, [idea_id for idea_id, _ in found])
+    }
     return [ideas[idea_id] for idea_id, _ in found if idea_id in ideas]
 
 

@@ -16,9 +16,7 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 def strip_control_characters(text: str) -> str:
     """Remove control and invisible characters, keeping line breaks and tabs."""
     text = _INVISIBLE.sub("", text)
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
-    )
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn"))
 
 
 def clean_text(text: str, *, max_length: int, empty_key: str, too_long_key: str) -> str:

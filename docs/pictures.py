@@ -50,13 +50,34 @@ def sheet_picture(workbook: Path, folder: Path) -> Path:
             del book[name]
     single = folder / "sheet.xlsx"
     book.save(single)
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(single)], check=True, capture_output=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", str(folder / "sheet.pdf"), str(folder / "sheet")], check=True)
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(single)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "150",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(folder / "sheet.pdf"),
+            str(folder / "sheet"),
+        ],
+        check=True,
+    )
     page = Image.open(folder / "sheet.png").convert("RGB")
     content = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()
     if content:
         left, top, right, bottom = content
-        page = page.crop((max(left - 30, 0), max(top - 30, 0), min(right + 30, page.width), min(bottom + 30, page.height)))
+        page = page.crop(
+            (max(left - 30, 0), max(top - 30, 0), min(right + 30, page.width), min(bottom + 30, page.height))
+        )
     page.save(folder / "sheet.png")
     return folder / "sheet.png"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from idearoom.settings import PLUGINS, AppSettings, configured_platforms, handle_platforms
 from bot.ports import Clock, ManualClock, SystemClock
+from idearoom.settings import PLUGINS, AppSettings, configured_platforms, handle_platforms
 
 log = logging.getLogger("idearoom")
 
@@ -147,7 +147,12 @@ async def people_erase(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"this erases {person.name} for good; run again with --yes to do it", file=sys.stderr)
                 return 2
             pseudonym = await erase(
-                session, person, remove_ideas=settings.erasure_ideas == "remove", locale=settings.locale, now=SystemClock().now(), actor_id=None
+                session,
+                person,
+                remove_ideas=settings.erasure_ideas == "remove",
+                locale=settings.locale,
+                now=SystemClock().now(),
+                actor_id=None,
             )
             print(f"{args.person} is now {pseudonym}")
     finally:
@@ -299,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     erase_command.add_argument("--yes", action="store_true", help="confirm: the erasure cannot be undone")
     erase_command.set_defaults(handler=people_erase)
 
-    web_commands = commands.add_parser("web", help="the web dashboard").add_subparsers(dest="web_command", required=True)
+    web_commands = commands.add_parser("web", help="the web dashboard").add_subparsers(
+        dest="web_command", required=True
+    )
     web_link_command = web_commands.add_parser("link", help="print a one-time log-in link for a person")
     web_link_command.add_argument("person", help="a directory handle or <platform>:<user-id>")
     web_link_command.set_defaults(handler=web_link)

@@ -12,12 +12,11 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.ports import Adapter, AdapterPlugin, Clock
 from bot.ranker import ranker
-from scheduler.leader import Leadership, asyncpg_dsn
-
 from idearoom.http import mount_dashboard
 from idearoom.observability import Observability
 from idearoom.settings import configured_platforms, fallback_platform
 from idearoom.wiring import App, build_app
+from scheduler.leader import Leadership, asyncpg_dsn
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.config import Settings as CoreSettings
 from bot.ports import AdapterPlugin
-
 from idearoom.plugins import discover
 
 

@@ -12,18 +12,17 @@ from sqlmodel import SQLModel
 import bot.features  # noqa: F401  (registers every command)
 from bot.charts import render_chart
 from bot.config import Settings
-from bot.i18n import use_catalogs
 from bot.core import Core
 from bot.directory import load_demo_if_empty
+from bot.i18n import use_catalogs
 from bot.inbox import Inbox
-from bot.ports import ChatGateway, Clock, SystemClock
 from bot.outbox.sender import Sender
+from bot.ports import ChatGateway, Clock, SystemClock
 from bot.registry import registry
-from storage.db import Database
-from storage.migrate import is_current
-
 from idearoom.http import HttpServer
 from idearoom.settings import configured_platforms, handle_platforms
+from storage.db import Database
+from storage.migrate import is_current
 
 log = logging.getLogger(__name__)
 SQLITE_IDLE_POLL = 300.0  # seconds an idle sender waits between looks at the outbox on SQLite

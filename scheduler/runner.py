@@ -12,9 +12,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import reminders
 from bot.core import Core
+from bot.jobs import ensure_schedule
 from bot.ports import ManualClock
 from scheduler.firing import FireReport, fire_due, mark_overdue_missed, next_due_at
-from bot.jobs import ensure_schedule
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,12 @@ class SchedulerRunner:
         if self.scheduler is None or self.manual:
             return
         self.scheduler.add_job(
-            self._safe_tick, DateTrigger(run_date=self.core.clock.now()), id=CHANGED_JOB,
-            replace_existing=True, misfire_grace_time=None, max_instances=2,
+            self._safe_tick,
+            DateTrigger(run_date=self.core.clock.now()),
+            id=CHANGED_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+            max_instances=2,
         )
 
     async def _safe_tick(self) -> None:
@@ -119,7 +123,6 @@ class SchedulerRunner:
             replace_existing=True,
             misfire_grace_time=None,
             max_instances=2,
-
         )
 
     async def advance_to(self, target: datetime, on_step=None) -> list[FireReport]:

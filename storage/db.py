@@ -9,13 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import make_url
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.sqlite_loop import loop_connector
-
 
 SQLITE_BUSY_SECONDS = 30
 # Every primary key is a 32-bit INTEGER: a larger id names no row (PostgreSQL would refuse it).

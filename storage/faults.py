@@ -8,7 +8,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
 # PostgreSQL: the server ended the session (pg_terminate_backend, a restart, a failover).
 SHUTDOWN_SQLSTATES = {"57P01", "57P02", "57P03"}
-CLOSED_HINTS = ("connection is closed", "connection was closed", "closed the connection", "underlying connection is closed")
+CLOSED_HINTS = (
+    "connection is closed",
+    "connection was closed",
+    "closed the connection",
+    "underlying connection is closed",
+)
 
 
 def _sqlstate(error: BaseException | None) -> str | None:

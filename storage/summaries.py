@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # Department key of people without a department (a primary key column cannot be NULL).
 NO_DEPARTMENT = 0
 
@@ -74,17 +73,23 @@ def _triggers(dialect: str) -> list[tuple[str, str, str, list[str], list[str]]]:
     month = _MONTH[dialect]
     return [
         (
-            "idea", "idea", "OLD.author_id <> NEW.author_id OR OLD.created_at <> NEW.created_at",
+            "idea",
+            "idea",
+            "OLD.author_id <> NEW.author_id OR OLD.created_at <> NEW.created_at",
             _activity(month.format("OLD.created_at"), "OLD.author_id", "ideas", -1),
             _activity(month.format("NEW.created_at"), "NEW.author_id", "ideas", 1),
         ),
         (
-            "support", "support", "OLD.person_id <> NEW.person_id OR OLD.created_at <> NEW.created_at",
+            "support",
+            "support",
+            "OLD.person_id <> NEW.person_id OR OLD.created_at <> NEW.created_at",
             _activity(month.format("OLD.created_at"), "OLD.person_id", "supports", -1),
             _activity(month.format("NEW.created_at"), "NEW.person_id", "supports", 1),
         ),
         (
-            "pointtotal", "pointtotal", "OLD.points <> NEW.points OR OLD.person_id <> NEW.person_id OR OLD.period <> NEW.period",
+            "pointtotal",
+            "pointtotal",
+            "OLD.points <> NEW.points OR OLD.person_id <> NEW.person_id OR OLD.period <> NEW.period",
             _points("OLD", -1),
             _points("NEW", 1),
         ),
@@ -110,13 +115,21 @@ def _sqlite() -> list[str]:
     def trigger(name: str, event: str, table: str, when: str, body: list[str]) -> None:
         statements.append(f"DROP TRIGGER IF EXISTS summary_{name}")
         condition = f" WHEN {when}" if when else ""
-        statements.append(f"CREATE TRIGGER summary_{name} AFTER {event} ON {table}{condition} BEGIN {'; '.join(body)}; END")
+        statements.append(
+            f"CREATE TRIGGER summary_{name} AFTER {event} ON {table}{condition} BEGIN {'; '.join(body)}; END"
+        )
 
     for name, table, changed, old, new in _triggers("sqlite"):
         trigger(f"{name}_insert", "INSERT", table, "", new)
         trigger(f"{name}_delete", "DELETE", table, "", old)
         trigger(f"{name}_update", "UPDATE", table, changed, old + new)
-    trigger("person_department", "UPDATE OF department_id", "person", _department_condition(), _moved(-1, "OLD") + _moved(1, "NEW"))
+    trigger(
+        "person_department",
+        "UPDATE OF department_id",
+        "person",
+        _department_condition(),
+        _moved(-1, "OLD") + _moved(1, "NEW"),
+    )
     return statements
 
 
@@ -129,7 +142,9 @@ def _postgresql() -> list[str]:
         )
         statements.append(f"DROP TRIGGER IF EXISTS summary_{name} ON {table}")
         condition = f" WHEN ({when})" if when else ""
-        statements.append(f"CREATE TRIGGER summary_{name} AFTER {events} ON {table} FOR EACH ROW{condition} EXECUTE FUNCTION summary_{name}()")
+        statements.append(
+            f"CREATE TRIGGER summary_{name} AFTER {events} ON {table} FOR EACH ROW{condition} EXECUTE FUNCTION summary_{name}()"
+        )
 
     for name, table, changed, old, new in _triggers("postgresql"):
         body = (
@@ -138,7 +153,13 @@ def _postgresql() -> list[str]:
             f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {'; '.join(new)}; END IF;"
         )
         function(name, table, "", body, "INSERT OR UPDATE OR DELETE")
-    function("person_department", "person", _department_condition(), "; ".join(_moved(-1, "OLD") + _moved(1, "NEW")) + ";", "UPDATE OF department_id")
+    function(
+        "person_department",
+        "person",
+        _department_condition(),
+        "; ".join(_moved(-1, "OLD") + _moved(1, "NEW")) + ";",
+        "UPDATE OF department_id",
+    )
     return statements
 
 
@@ -150,7 +171,10 @@ def drop_statements(dialect: str) -> list[str]:
     return [
         statement
         for name, table in tables.items()
-        for statement in (f"DROP TRIGGER IF EXISTS summary_{name} ON {table}", f"DROP FUNCTION IF EXISTS summary_{name}()")
+        for statement in (
+            f"DROP TRIGGER IF EXISTS summary_{name} ON {table}",
+            f"DROP FUNCTION IF EXISTS summary_{name}()",
+        )
     ]
 
 

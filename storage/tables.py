@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
@@ -22,7 +22,7 @@ def _created() -> Any:
 
 
 class _Stored(Protocol):
-    id: Optional[int]
+    id: int | None
 
 
 def id_of(row: _Stored) -> int:
@@ -44,12 +44,12 @@ def table_of(model: type[SQLModel]) -> sa.Table:
 class Department(SQLModel, table=True):
     """A department of the city government and the duties it is in charge of."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     duties: str = Field(default="", sa_type=sa.Text)
     # No foreign key: person.department_id already points here, and a cycle would make
     # table creation order depend on ALTER TABLE, which SQLite cannot do.
-    head_person_id: Optional[int] = Field(default=None, index=True)
+    head_person_id: int | None = Field(default=None, index=True)
     created_at: datetime = _created()
 
 
@@ -59,17 +59,17 @@ class Person(SQLModel, table=True):
     # Reports and the departments' leaderboard map people to departments from this index alone.
     __table_args__ = (sa.Index("ix_person_id_department", "id", "department_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
-    handle: Optional[str] = Field(default=None, max_length=100, unique=True)
+    handle: str | None = Field(default=None, max_length=100, unique=True)
     # 직급 from the directory (주무관, 팀장, 과장, ...); None for people outside it.
-    rank: Optional[str] = Field(default=None, max_length=50)
-    department_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
+    rank: str | None = Field(default=None, max_length=50)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     is_organizer: bool = False
-    locale: Optional[str] = Field(default=None, max_length=8)
+    locale: str | None = Field(default=None, max_length=8)
     # Set when this person's accounts were linked into another person: the merge's record.
     # No foreign key: adding one would make SQLite rebuild the table every other table points at.
-    merged_into_id: Optional[int] = Field(default=None)
+    merged_into_id: int | None = Field(default=None)
     created_at: datetime = _created()
 
 
@@ -78,11 +78,11 @@ class Identity(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     platform: str = Field(max_length=20)
     external_id: str = Field(max_length=100)
-    username: Optional[str] = Field(default=None, max_length=100, index=True)
+    username: str | None = Field(default=None, max_length=100, index=True)
     # False until the platform lets the bot message this person directly (Telegram: /start).
     can_message: bool = True
     created_at: datetime = _created()
@@ -91,12 +91,12 @@ class Identity(SQLModel, table=True):
 class LinkCode(SQLModel, table=True):
     """A one-time code that links the account it is sent from to the person who asked for it."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     platform: str = Field(max_length=20)  # where it was asked for
     code_hash: str = Field(max_length=64, unique=True)  # sha256 hex: the code itself is never stored
     expires_at: datetime = Field(sa_type=UTCDateTime)
-    used_at: Optional[datetime] = _time()
+    used_at: datetime | None = _time()
     created_at: datetime = _created()
 
 
@@ -105,13 +105,13 @@ class Room(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     external_id: str = Field(max_length=100)
     title: str = Field(default="", max_length=300)
     is_direct: bool = False
     # Whose direct chat this is: a Slack DM channel or a Matrix room id tells no one's name, but is theirs.
-    person_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     created_at: datetime = _created()
 
 
@@ -138,17 +138,17 @@ class Topic(SQLModel, table=True):
         ),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True)
     title: str = Field(max_length=300)
     description: str = Field(default="", sa_type=sa.Text)
     state: str = Field(default=TopicState.candidate, max_length=20, index=True)
-    suggested_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    suggested_by: int | None = Field(default=None, foreign_key="person.id")
     support_count: int = 0
-    picked_by: Optional[int] = Field(default=None, foreign_key="person.id")
-    picked_at: Optional[datetime] = _time()
-    closes_at: Optional[datetime] = _time()
-    closed_at: Optional[datetime] = _time()
+    picked_by: int | None = Field(default=None, foreign_key="person.id")
+    picked_at: datetime | None = _time()
+    closes_at: datetime | None = _time()
+    closed_at: datetime | None = _time()
     created_at: datetime = _created()
 
 
@@ -157,7 +157,7 @@ class TopicSupport(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("topic_id", "person_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     topic_id: int = Field(foreign_key="topic.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     created_at: datetime = _created()
@@ -173,35 +173,35 @@ class InvitationState(StrEnum):
 class Invitation(SQLModel, table=True):
     """The invitation of a department head into a room for a topic."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
-    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id", index=True)
+    id: int | None = Field(default=None, primary_key=True)
+    topic_id: int | None = Field(default=None, foreign_key="topic.id", index=True)
     room_id: int = Field(foreign_key="room.id", index=True)
     department_id: int = Field(foreign_key="department.id")
     head_person_id: int = Field(foreign_key="person.id", index=True)
     invited_by: int = Field(foreign_key="person.id")
     state: str = Field(default=InvitationState.pending, max_length=20, index=True)
-    invite_link: Optional[str] = Field(default=None, max_length=500)
+    invite_link: str | None = Field(default=None, max_length=500)
     note: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = _created()
-    answered_at: Optional[datetime] = _time()
-    expires_at: Optional[datetime] = _time()
-    followed_up_at: Optional[datetime] = _time()
+    answered_at: datetime | None = _time()
+    expires_at: datetime | None = _time()
+    followed_up_at: datetime | None = _time()
 
 
 class FieldVisit(SQLModel, table=True):
     """A field visit (현장 방문) proposed by a head with their answer to an invitation."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     invitation_id: int = Field(foreign_key="invitation.id", index=True)
-    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id", index=True)
+    topic_id: int | None = Field(default=None, foreign_key="topic.id", index=True)
     room_id: int = Field(foreign_key="room.id")
     visit_at: datetime = Field(sa_type=UTCDateTime)
     place: str = Field(default="", max_length=300)
     note: str = Field(default="", sa_type=sa.Text)
     state: str = Field(default="planned", max_length=20)  # planned, held, cancelled
     # Held only once the head or an organizer says it took place; that is what pays its points.
-    confirmed_by: Optional[int] = Field(default=None, foreign_key="person.id")
-    confirmed_at: Optional[datetime] = _time()
+    confirmed_by: int | None = Field(default=None, foreign_key="person.id")
+    confirmed_at: datetime | None = _time()
     created_at: datetime = _created()
 
 
@@ -217,18 +217,18 @@ class Idea(SQLModel, table=True):
         sa.Index("ix_idea_created_author", "created_at", "author_id"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id", index=True)
-    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id")
+    topic_id: int | None = Field(default=None, foreign_key="topic.id")
     author_id: int = Field(foreign_key="person.id", index=True)
     text: str = Field(sa_type=sa.Text)
     # Kept in step with the supports table in the same transaction, so ranking needs no join.
     support_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     # Withdrawn by its author: the number keeps answering, the listings leave it out.
-    withdrawn_at: Optional[datetime] = _time()
+    withdrawn_at: datetime | None = _time()
     # Merged by an organizer into another idea: its number answers with that one.
-    merged_into_id: Optional[int] = Field(default=None, foreign_key="idea.id")
+    merged_into_id: int | None = Field(default=None, foreign_key="idea.id")
 
 
 class IdeaCoauthor(SQLModel, table=True):
@@ -236,7 +236,7 @@ class IdeaCoauthor(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     idea_id: int = Field(foreign_key="idea.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     created_at: datetime = _created()
@@ -245,7 +245,7 @@ class IdeaCoauthor(SQLModel, table=True):
 class IdeaComment(SQLModel, table=True):
     """A reply to the bot's message of an idea (a Telegram reply, a Slack thread): part of its record."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     idea_id: int = Field(foreign_key="idea.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     text: str = Field(sa_type=sa.Text)
@@ -270,15 +270,18 @@ class Support(SQLModel, table=True):
     """One person's support for an idea; the unique pair makes a second support impossible."""
 
     # The month report finds a month's supporters from the index alone (support had no time index).
-    __table_args__ = (sa.UniqueConstraint("idea_id", "person_id"), sa.Index("ix_support_created_person", "created_at", "person_id"))
+    __table_args__ = (
+        sa.UniqueConstraint("idea_id", "person_id"),
+        sa.Index("ix_support_created_person", "created_at", "person_id"),
+    )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     idea_id: int = Field(foreign_key="idea.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     created_at: datetime = _created()
     # The reaction that gave it ("platform:chat:message or reaction id"), so that taking the
     # reaction back withdraws this support and no support given by a command or a button.
-    reaction: Optional[str] = Field(default=None, max_length=250, index=True)
+    reaction: str | None = Field(default=None, max_length=250, index=True)
 
 
 class MessageLink(SQLModel, table=True):
@@ -286,14 +289,14 @@ class MessageLink(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("platform", "chat_id", "message_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     chat_id: str = Field(max_length=100)
     message_id: str = Field(max_length=100)
     ref_kind: str = Field(max_length=20)
     ref_id: int
     # When the platform says the latest edit applied from this message was made (latest wins).
-    edited_at: Optional[datetime] = _time()
+    edited_at: datetime | None = _time()
 
 
 # --- Proposals ---------------------------------------------------------------------------
@@ -314,22 +317,22 @@ class ProposalState(StrEnum):
 class Proposal(SQLModel, table=True):
     """A formal proposal bundled from ideas and reviewed by a department."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
-    room_id: Optional[int] = Field(default=None, foreign_key="room.id", index=True)
-    topic_id: Optional[int] = Field(default=None, foreign_key="topic.id")
-    department_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
+    room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
+    topic_id: int | None = Field(default=None, foreign_key="topic.id")
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     state: str = Field(default=ProposalState.draft, max_length=20, index=True)
     created_by: int = Field(foreign_key="person.id")
-    implementer_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    implementer_id: int | None = Field(default=None, foreign_key="person.id")
     # When a supplement (보완) was requested: the review clock stands still until the proposers answer.
-    review_paused_at: Optional[datetime] = _time()
+    review_paused_at: datetime | None = _time()
     rejection_reason: str = Field(default="", sa_type=sa.Text)
     revived_count: int = 0
-    submitted_at: Optional[datetime] = _time()
-    review_due_at: Optional[datetime] = _time(index=True)
-    decided_at: Optional[datetime] = _time()
-    implemented_at: Optional[datetime] = _time()
+    submitted_at: datetime | None = _time()
+    review_due_at: datetime | None = _time(index=True)
+    decided_at: datetime | None = _time()
+    implemented_at: datetime | None = _time()
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -339,7 +342,7 @@ class ProposalIdea(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("proposal_id", "idea_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     proposal_id: int = Field(foreign_key="proposal.id", index=True)
     idea_id: int = Field(foreign_key="idea.id", index=True)
     added_at: datetime = _created()
@@ -348,11 +351,11 @@ class ProposalIdea(SQLModel, table=True):
 class ProposalTransition(SQLModel, table=True):
     """One change of a proposal's state, kept so the last one can be undone."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     proposal_id: int = Field(foreign_key="proposal.id", index=True)
     from_state: str = Field(max_length=20)
     to_state: str = Field(max_length=20)
-    actor_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
     reason: str = Field(default="", sa_type=sa.Text)
     undone: bool = False
     at: datetime = _created()
@@ -367,16 +370,16 @@ class PointEntry(SQLModel, table=True):
     # Leaderboards and reports sum a period's points per person from this index alone.
     __table_args__ = (sa.Index("ix_pointentry_period_person", "created_at", "person_id", "points"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     points: int
     stage: str = Field(max_length=40, index=True)
     ref_kind: str = Field(default="", max_length=20)
-    ref_id: Optional[int] = None
+    ref_id: int | None = None
     # The same award can never be written twice: replays and concurrent workers hit this.
     award_key: str = Field(max_length=200, unique=True)
     reason: str = Field(default="", sa_type=sa.Text)
-    awarded_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    awarded_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
 
 
@@ -430,9 +433,9 @@ sa.event.listen(SQLModel.metadata, "after_create", lambda _target, connection, *
 class CommitteeMember(SQLModel, table=True):
     """A member of the citizen-happiness proposal design advisory committee (자문단)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", unique=True)
-    added_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    added_by: int | None = Field(default=None, foreign_key="person.id")
     active: bool = True
     # The chair (위원장) closes the vote; at most one active member is chair.
     is_chair: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
@@ -442,13 +445,13 @@ class CommitteeMember(SQLModel, table=True):
 class CommitteeMeeting(SQLModel, table=True):
     """One quarterly meeting of the committee and the agenda it votes on."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     quarter: str = Field(max_length=10, unique=True)  # e.g. 2026-Q1
     meets_at: datetime = Field(sa_type=UTCDateTime)
-    agenda_sent_at: Optional[datetime] = _time()
-    tallied_at: Optional[datetime] = _time()
+    agenda_sent_at: datetime | None = _time()
+    tallied_at: datetime | None = _time()
     # The chair who closed the vote; None when it closed by itself at the end of meeting day.
-    closed_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    closed_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = _created()
 
 
@@ -457,7 +460,7 @@ class CommitteeVote(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("meeting_id", "proposal_id", "person_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="committeemeeting.id", index=True)
     proposal_id: int = Field(foreign_key="proposal.id")
     person_id: int = Field(foreign_key="person.id")
@@ -470,7 +473,7 @@ class CommitteeOutcome(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("meeting_id", "proposal_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="committeemeeting.id", index=True)
     proposal_id: int = Field(foreign_key="proposal.id")
     revive: int = 0
@@ -497,7 +500,7 @@ class ReminderState(StrEnum):
 class Reminder(SQLModel, table=True):
     """Something due at a time for an audience; claimed in the database before it is sent."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40, index=True)
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     audience: str = Field(max_length=100)  # room:<id>, person:<id>, organizers, committee
@@ -505,20 +508,20 @@ class Reminder(SQLModel, table=True):
     state: str = Field(default=ReminderState.pending, max_length=20, index=True)
     # Makes scheduling the same reminder twice (two workers, a restart) a no-op.
     dedupe_key: str = Field(max_length=200, unique=True)
-    recurring_id: Optional[int] = Field(default=None, foreign_key="recurringreminder.id")
-    claimed_at: Optional[datetime] = _time()
-    sent_at: Optional[datetime] = _time()
+    recurring_id: int | None = Field(default=None, foreign_key="recurringreminder.id")
+    claimed_at: datetime | None = _time()
+    sent_at: datetime | None = _time()
     created_at: datetime = _created()
 
 
 class RecurringReminder(SQLModel, table=True):
     """A custom recurring reminder set by an organizer (cron expression or weekday HH:MM)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     schedule: str = Field(max_length=100)
     audience: str = Field(max_length=100)
     text: str = Field(sa_type=sa.Text)
-    room_id: Optional[int] = Field(default=None, foreign_key="room.id")
+    room_id: int | None = Field(default=None, foreign_key="room.id")
     created_by: int = Field(foreign_key="person.id")
     active: bool = True
     # True when the organizer asked for it at any hour; otherwise it waits for office hours.
@@ -541,7 +544,7 @@ class OutboxMessage(SQLModel, table=True):
 
     __table_args__ = (sa.Index("ix_outbox_pending", "state", "platform", "next_attempt_at"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     dest_kind: str = Field(max_length=10)  # room, user
     dest_id: str = Field(max_length=100)
@@ -551,16 +554,16 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     # 0: an answer to someone's command, 5: a notice, 9: a bulk announcement.
     priority: int = 5
-    coalesce_key: Optional[str] = Field(default=None, max_length=40)
-    ref_kind: Optional[str] = Field(default=None, max_length=20)
-    ref_id: Optional[int] = None
+    coalesce_key: str | None = Field(default=None, max_length=40)
+    ref_kind: str | None = Field(default=None, max_length=20)
+    ref_id: int | None = None
     state: str = Field(default=OutboxState.pending, max_length=10)
     attempts: int = 0
     next_attempt_at: datetime = _created()
-    claimed_by: Optional[str] = Field(default=None, max_length=100)
-    claimed_at: Optional[datetime] = _time()
-    sent_at: Optional[datetime] = _time()
-    platform_message_id: Optional[str] = Field(default=None, max_length=100)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_at: datetime | None = _time()
+    sent_at: datetime | None = _time()
+    platform_message_id: str | None = Field(default=None, max_length=100)
     error: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = _created()
 
@@ -595,7 +598,7 @@ class InboxEvent(SQLModel, table=True):
         sa.Index("ix_inbox_due", "state", "platform", "lease_until"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     # The platform's own id of the request (a retry of it carries the same one).
     delivery_id: str = Field(max_length=200)
@@ -612,10 +615,10 @@ class InboxEvent(SQLModel, table=True):
 class PendingInput(SQLModel, table=True):
     """A question the bot asked a person and whose answer it waits for (e.g. a visit date)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", unique=True)
     kind: str = Field(max_length=40)
-    ref_id: Optional[int] = None
+    ref_id: int | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = _created()
 
@@ -623,12 +626,12 @@ class PendingInput(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     """A state change or a refused attempt: who did what to which thing, and why."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
-    actor_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
     action: str = Field(max_length=60, index=True)
     subject_kind: str = Field(default="", max_length=20)
-    subject_id: Optional[int] = None
+    subject_id: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
@@ -638,22 +641,22 @@ class AuditEntry(SQLModel, table=True):
 class WebLoginLink(SQLModel, table=True):
     """A one-time log-in link to the web dashboard (`/web`, `idearoom web link`), stored hashed."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     # The account that asked for it: the dashboard acts as that account does in chat.
-    identity_id: Optional[int] = Field(default=None, foreign_key="identity.id")
+    identity_id: int | None = Field(default=None, foreign_key="identity.id")
     token_hash: str = Field(max_length=64, unique=True)  # sha256 hex: the token itself is never stored
     expires_at: datetime = Field(sa_type=UTCDateTime)
-    used_at: Optional[datetime] = _time()
+    used_at: datetime | None = _time()
     created_at: datetime = _created()
 
 
 class WebSession(SQLModel, table=True):
     """A signed-in browser: the hash of its cookie, its CSRF token and when it ends."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    identity_id: Optional[int] = Field(default=None, foreign_key="identity.id")
+    identity_id: int | None = Field(default=None, foreign_key="identity.id")
     token_hash: str = Field(max_length=64, unique=True)
     csrf_token: str = Field(max_length=64)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

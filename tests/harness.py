@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import func, select
@@ -24,9 +24,9 @@ from bot.messages import (
     ReactionRemoved,
     SendResult,
 )
+from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
 from idearoom.settings import AppSettings
 from idearoom.wiring import App
-from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Clock, DeliveryError, PlatformLimits
 from tests.templates import prepared_app
 
 PLATFORM = "test"
@@ -116,7 +116,7 @@ class Story:
         self._message_ids = itertools.count(1)
 
     @classmethod
-    async def start(cls, settings: Settings, clock: Clock | None = None) -> "Story":
+    async def start(cls, settings: Settings, clock: Clock | None = None) -> Story:
         app = await prepared_app(settings, clock)  # a new database starts as a copy of a prepared one
         gateway = RecordingGateway()
         app.add_gateway(gateway)
@@ -202,7 +202,9 @@ class Story:
         event_id: str | None = None,
     ) -> list[str]:
         """`person` edits their earlier message `message_id` to `text`; returns what the bot sent."""
-        event = MessageEdited(event_id or uuid.uuid4().hex, self.actor(person), self.place(room), message_id, text, edited_at)
+        event = MessageEdited(
+            event_id or uuid.uuid4().hex, self.actor(person), self.place(room), message_id, text, edited_at
+        )
         await self.app.core.handle(event)
         return [s.text for s in await self._deliver()]
 

@@ -27,7 +27,12 @@ _sqlite_templates: dict[bool, Path] = {}  # by whether Alembic built the schema 
 
 
 def asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").difference_update_query(["search_path"]).render_as_string(hide_password=False)
+    return (
+        make_url(url)
+        .set(drivername="postgresql")
+        .difference_update_query(["search_path"])
+        .render_as_string(hide_password=False)
+    )
 
 
 def _schema_url(url: str, schema: str) -> str:

@@ -59,15 +59,19 @@ def see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location, **SECURITY_HEADERS})
 
 
-def guarded(role: str) -> Callable[[Handler], Callable[["Dashboard", web.Request], Awaitable[web.StreamResponse]]]:
+def guarded(role: str) -> Callable[[Handler], Callable[[Dashboard, web.Request], Awaitable[web.StreamResponse]]]:
     """Signed in, of the role, and (for a POST) with the session's CSRF token; 401, 403 otherwise."""
 
-    def wrap(handler: Handler) -> Callable[["Dashboard", web.Request], Awaitable[web.StreamResponse]]:
-        async def guarded_handler(self: "Dashboard", request: web.Request) -> web.StreamResponse:
-            viewer = await access.viewer_for(self.db, self.settings, request.cookies.get(SESSION_COOKIE, ""), self.clock.now())
+    def wrap(handler: Handler) -> Callable[[Dashboard, web.Request], Awaitable[web.StreamResponse]]:
+        async def guarded_handler(self: Dashboard, request: web.Request) -> web.StreamResponse:
+            viewer = await access.viewer_for(
+                self.db, self.settings, request.cookies.get(SESSION_COOKIE, ""), self.clock.now()
+            )
             if viewer is None:
                 return self.message(request, None, 401, "web.signin_needed_title", "web.signin_needed")
-            if (role == ORGANIZER and not viewer.organizer) or (role == HEAD and not (viewer.organizer or viewer.head_of)):
+            if (role == ORGANIZER and not viewer.organizer) or (
+                role == HEAD and not (viewer.organizer or viewer.head_of)
+            ):
                 return self.message(request, viewer, 403, "web.forbidden_title", "web.forbidden")
             if request.method == "POST":
                 form = await request.post()
@@ -87,7 +91,14 @@ def guarded(role: str) -> Callable[[Handler], Callable[["Dashboard", web.Request
 class Dashboard:
     """Everything the web pages need, from the core; mounted with `mount(http)`."""
 
-    def __init__(self, db: Any, settings: Settings, clock: Clock, registry: Registry, on_outbox: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        db: Any,
+        settings: Settings,
+        clock: Clock,
+        registry: Registry,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
@@ -141,7 +152,9 @@ class Dashboard:
     def locale_of(self, viewer: Viewer | None) -> str:
         return viewer.locale if viewer else self.settings.locale
 
-    def page(self, request: web.Request, viewer: Viewer | None, template: str, status: int = 200, **values: Any) -> web.Response:
+    def page(
+        self, request: web.Request, viewer: Viewer | None, template: str, status: int = 200, **values: Any
+    ) -> web.Response:
         body = self.pages.render(
             template,
             self.locale_of(viewer),
@@ -153,7 +166,9 @@ class Dashboard:
         )
         return self.respond(body, status)
 
-    def message(self, request: web.Request, viewer: Viewer | None, status: int, title_key: str, text_key: str, **params: Any) -> web.Response:
+    def message(
+        self, request: web.Request, viewer: Viewer | None, status: int, title_key: str, text_key: str, **params: Any
+    ) -> web.Response:
         return self.page(request, viewer, "message.html", status, title_key=title_key, text_key=text_key, params=params)
 
     def download(self, data: bytes, name: str, content_type: str) -> web.Response:
@@ -179,10 +194,18 @@ class Dashboard:
         token = request.match_info["token"]
         reason = await access.link_state(self.db, token, self.now()) if len(token) <= 100 else "unknown"
         if reason:
-            return self.message(request, None, 410 if reason in ("used", "expired") else 400, "web.link_refused_title", f"web.link_{reason}")
+            return self.message(
+                request,
+                None,
+                410 if reason in ("used", "expired") else 400,
+                "web.link_refused_title",
+                f"web.link_{reason}",
+            )
         csrf = secrets.token_urlsafe(24)
         response = self.page(request, None, "login.html", token=token, login_csrf=csrf)
-        response.set_cookie(LOGIN_COOKIE, csrf, max_age=15 * 60, httponly=True, samesite="Strict", secure=self.secure, path="/web/login")
+        response.set_cookie(
+            LOGIN_COOKIE, csrf, max_age=15 * 60, httponly=True, samesite="Strict", secure=self.secure, path="/web/login"
+        )
         return response
 
     async def login(self, request: web.Request) -> web.StreamResponse:
@@ -191,7 +214,13 @@ class Dashboard:
             return self.message(request, None, 403, "web.csrf_title", "web.csrf")
         opened = await access.sign_in(self.db, self.settings, str(form.get("token", ""))[:100], self.now())
         if isinstance(opened, str):
-            return self.message(request, None, 410 if opened in ("used", "expired") else 400, "web.link_refused_title", f"web.link_{opened}")
+            return self.message(
+                request,
+                None,
+                410 if opened in ("used", "expired") else 400,
+                "web.link_refused_title",
+                f"web.link_{opened}",
+            )
         response = see_other("/web")
         response.set_cookie(
             SESSION_COOKIE,
@@ -220,7 +249,9 @@ class Dashboard:
         path = STATIC / name
         if name not in {p.name for p in STATIC.iterdir()}:
             raise web.HTTPNotFound()
-        response = web.Response(body=path.read_bytes(), content_type="text/css" if name.endswith(".css") else "application/octet-stream")
+        response = web.Response(
+            body=path.read_bytes(), content_type="text/css" if name.endswith(".css") else "application/octet-stream"
+        )
         response.headers["Cache-Control"] = "max-age=3600"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
@@ -286,7 +317,13 @@ class Dashboard:
             request,
             viewer,
             "proposals.html",
-            lines=await queries.read(self.db, queries.proposal_lines, self.now(), state=state, department_ids=(department,) if department else None),
+            lines=await queries.read(
+                self.db,
+                queries.proposal_lines,
+                self.now(),
+                state=state,
+                department_ids=(department,) if department else None,
+            ),
             states=queries.state_order(),
             state_wanted=state,
             departments=await queries.read(self.db, queries.departments),
@@ -345,7 +382,14 @@ class Dashboard:
     async def points_export(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
         fmt = request.query.get("format", "xlsx")
         try:
-            data, name = await files.payout_file(self.db, self.settings, request.query.get("period", "").strip(), fmt, self.now(), Translator(viewer.locale))
+            data, name = await files.payout_file(
+                self.db,
+                self.settings,
+                request.query.get("period", "").strip(),
+                fmt,
+                self.now(),
+                Translator(viewer.locale),
+            )
         except ValueError:
             raise BadForm("period") from None
         kind = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -365,14 +409,18 @@ class Dashboard:
 
     @guarded(ORGANIZER)
     async def report_export(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        data, name = await files.report_file(self.db, self.settings, self.month(request), self.now(), Translator(viewer.locale))
+        data, name = await files.report_file(
+            self.db, self.settings, self.month(request), self.now(), Translator(viewer.locale)
+        )
         return self.download(data, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     @guarded(ORGANIZER)
     async def committee(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
         return self.page(request, viewer, "committee.html", c=await queries.read(self.db, queries.committee_view))
 
-    async def _directory_page(self, request: web.Request, viewer: Viewer, status: int = 200, **values: Any) -> web.Response:
+    async def _directory_page(
+        self, request: web.Request, viewer: Viewer, status: int = 200, **values: Any
+    ) -> web.Response:
         return self.page(
             request,
             viewer,
@@ -396,7 +444,9 @@ class Dashboard:
             raise BadForm("file")
         data = content.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
-            return await self._directory_page(request, viewer, 413, problems=[(1, Translator(viewer.locale)("web.directory_too_large"))])
+            return await self._directory_page(
+                request, viewer, 413, problems=[(1, Translator(viewer.locale)("web.directory_too_large"))]
+            )
         try:
             counts = await files.import_directory_upload(self.db, data, viewer.person_id, self.now())
         except DirectoryError as error:
@@ -406,7 +456,9 @@ class Dashboard:
     @guarded(ORGANIZER)
     async def audit(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
         action = request.query.get("action", "").strip()[:60]
-        return self.page(request, viewer, "audit.html", lines=await queries.read(self.db, queries.audit_lines, action), action=action)
+        return self.page(
+            request, viewer, "audit.html", lines=await queries.read(self.db, queries.audit_lines, action), action=action
+        )
 
     # --- heads and staff --------------------------------------------------------------------------
 
@@ -426,7 +478,9 @@ class Dashboard:
             request,
             viewer,
             "me.html",
-            ideas=await queries.read(self.db, queries.idea_lines, queries.IdeaFilter(author_id=viewer.person_id, sort="newest")),
+            ideas=await queries.read(
+                self.db, queries.idea_lines, queries.IdeaFilter(author_id=viewer.person_id, sort="newest")
+            ),
             total=await queries.read(self.db, queries.total_of, viewer.person_id),
             ledger=await queries.read(self.db, queries.ledger_of, viewer.person_id),
         )
@@ -467,4 +521,3 @@ class Dashboard:
             raise web.HTTPNotFound()
         lines = await queries.read(self.db, queries.public_lines, with_names=self.settings.web_public_names)
         return self.page(request, None, "public.html", lines=lines, names=self.settings.web_public_names)
-

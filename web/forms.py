@@ -41,12 +41,18 @@ STEPS: dict[str, Step] = {
     "proposal_supplement": Step("/proposal supplement {number} {reason}", (("number", "number"), ("reason", "text"))),
     "proposal_withdraw": Step("/proposal withdraw {number} {reason}", (("number", "number"), ("reason", "optional"))),
     "proposal_done": Step("/proposal done {number}", (("number", "number"),)),
-    "points_award": Step("/points award {person} {points} {reason}", (("person", "word"), ("points", "number"), ("reason", "line"))),
-    "points_deduct": Step("/points deduct {person} {points} {reason}", (("person", "word"), ("points", "number"), ("reason", "line"))),
+    "points_award": Step(
+        "/points award {person} {points} {reason}", (("person", "word"), ("points", "number"), ("reason", "line"))
+    ),
+    "points_deduct": Step(
+        "/points deduct {person} {points} {reason}", (("person", "word"), ("points", "number"), ("reason", "line"))
+    ),
     "committee_agenda": Step("/committee agenda"),
     "invitation_accept": Step("inv:{invitation}:accept", (("invitation", "number"),), press=True),
     "invitation_decline": Step("inv:{invitation}:decline", (("invitation", "number"),), press=True),
-    "visit": Step("/visit {invitation} {when} {place}", (("invitation", "number"), ("when", "line"), ("place", "line"))),
+    "visit": Step(
+        "/visit {invitation} {when} {place}", (("invitation", "number"), ("when", "line"), ("place", "line"))
+    ),
     "press": Step("{button}", (("button", "button"),), press=True),
 }
 

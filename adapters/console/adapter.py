@@ -9,12 +9,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import IO
 
-from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Host
 from bot import people
 from bot.i18n import Translator
-from bot.outbox import remembered_message_ids
 from bot.messages import Actor, ButtonPress, Destination, IncomingMessage, Outgoing, Place, ReactionAdded, SendResult
+from bot.outbox import remembered_message_ids
 from bot.parsing import split_words
+from bot.ports import DEFAULT_ACK_REACTION, NO_LIMITS, Host
 from bot.text import strip_control_characters
 
 PLATFORM = "console"

@@ -5,4 +5,6 @@ from __future__ import annotations
 from bot.ports import AdapterPlugin
 
 # Never configured by a setting: it starts when no other platform is, or with `idearoom run --console`.
-plugin = AdapterPlugin.lazy("console", "adapters.console.adapter:ConsoleAdapter", fallback=True, user_ids_are_handles=True)
+plugin = AdapterPlugin.lazy(
+    "console", "adapters.console.adapter:ConsoleAdapter", fallback=True, user_ids_are_handles=True
+)

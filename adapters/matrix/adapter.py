@@ -99,8 +99,11 @@ class MatrixAdapter:
         )
         if lease.uses_lock:
             self._lease_task = asyncio.create_task(lease.run(), name="matrix-sync-lease")
-            log.info("matrix: %s is connected to %s; syncing once this worker holds the lease",
-                     self.user_id, self.settings.matrix_homeserver_url)
+            log.info(
+                "matrix: %s is connected to %s; syncing once this worker holds the lease",
+                self.user_id,
+                self.settings.matrix_homeserver_url,
+            )
         else:  # SQLite: one process, which syncs
             await self._begin_sync()
             log.info("matrix: %s is running on %s", self.user_id, self.settings.matrix_homeserver_url)
@@ -167,7 +170,9 @@ class MatrixAdapter:
                         },
                     )
                 except MatrixRequestError as error:
-                    raise MatrixSetupError(f"the homeserver refused MATRIX_PASSWORD for {self.user_id}: {error}") from error
+                    raise MatrixSetupError(
+                        f"the homeserver refused MATRIX_PASSWORD for {self.user_id}: {error}"
+                    ) from error
                 api.token = answer["access_token"]
                 await cursors.save(self.app.db, PLATFORM, TOKEN_ACCOUNT.format(user=self.user_id), api.token)
         try:
@@ -177,7 +182,9 @@ class MatrixAdapter:
         except MatrixConnectionError as error:
             raise MatrixSetupError(f"cannot reach MATRIX_HOMESERVER_URL: {error}") from error
         if who.get("user_id") != self.user_id:
-            raise MatrixSetupError(f"the access token belongs to {who.get('user_id')}, not MATRIX_USER_ID {self.user_id}")
+            raise MatrixSetupError(
+                f"the access token belongs to {who.get('user_id')}, not MATRIX_USER_ID {self.user_id}"
+            )
 
     async def _create_filter(self) -> str:
         definition = {
@@ -273,7 +280,9 @@ class MatrixAdapter:
                 return events[index + 1 :]
         return events
 
-    async def _backfill(self, room_id: str, prev_batch: str | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _backfill(
+        self, room_id: str, prev_batch: str | None, events: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         """A `limited` timeline skipped events since the last sync: fetch them with /messages, oldest first."""
         if not prev_batch:
             return events
@@ -371,7 +380,9 @@ class MatrixAdapter:
         try:
             return await self._convert(room_id, event)
         except (AttributeError, TypeError, ValueError, KeyError) as error:
-            log.warning("matrix event %s in %s ignored: not a shape the bot reads (%s)", event.get("event_id"), room_id, error)
+            log.warning(
+                "matrix event %s in %s ignored: not a shape the bot reads (%s)", event.get("event_id"), room_id, error
+            )
             return None
 
     async def _convert(self, room_id: str, event: dict[str, Any]) -> Incoming | None:
@@ -406,7 +417,9 @@ class MatrixAdapter:
             action = (await self._buttons_of(room_id, str(target))).get(str(key))
             if action:
                 return ButtonPress(event_id, actor, place, action, str(target), reaction_id=event_id)
-            return ReactionAdded(event_id, actor, place, str(key).replace("\ufe0f", ""), str(target), reaction_id=event_id)
+            return ReactionAdded(
+                event_id, actor, place, str(key).replace("\ufe0f", ""), str(target), reaction_id=event_id
+            )
         if kind == "m.room.redaction":
             # Un-reacting is a redaction naming the reaction (top-level `redacts`; in content from room v11).
             redacts = event.get("redacts") or content.get("redacts")

@@ -47,8 +47,11 @@ def message_content(text: str, hint: str, rows: list[list[Button]], button_line:
     plain = defuse_mentions(text) + ("\n\n" + hint + "\n" + "\n".join(lines) if lines else "")
     formatted = html.escape(defuse_mentions(text), quote=False).replace("\n", "<br>")
     if lines:
-        formatted += "<br><br>" + html.escape(hint, quote=False) + "<br>" + "<br>".join(
-            html.escape(line, quote=False) for line in lines
+        formatted += (
+            "<br><br>"
+            + html.escape(hint, quote=False)
+            + "<br>"
+            + "<br>".join(html.escape(line, quote=False) for line in lines)
         )
     content: dict[str, Any] = {
         "msgtype": "m.text",

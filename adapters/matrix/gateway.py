@@ -27,7 +27,9 @@ PLATFORM = "matrix"
 DIRECT = "m.direct"
 # Seeding a button's reaction after its message went out: waits for a rate limit up to this long.
 SEED_WAIT_SECONDS = 10.0
-PERMANENT_CODES = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE", "M_INVALID_PARAM"})
+PERMANENT_CODES = frozenset(
+    {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE", "M_INVALID_PARAM"}
+)
 
 
 def delivery_error(error: Exception) -> DeliveryError:

@@ -21,7 +21,9 @@ class MatrixSettings(PlatformSettings):
 
     @property
     def matrix_configured(self) -> bool:
-        return bool(self.matrix_homeserver_url and self.matrix_user_id and (self.matrix_access_token or self.matrix_password))
+        return bool(
+            self.matrix_homeserver_url and self.matrix_user_id and (self.matrix_access_token or self.matrix_password)
+        )
 
     @property
     def matrix_limits(self) -> PlatformLimits:

@@ -30,11 +30,11 @@ from adapters.slack.manifest import EVENTS_PATH
 from adapters.slack.mrkdwn import escape
 from adapters.slack.people import SlackPeople
 from adapters.slack.settings import SlackSettings
-from bot.ports import Host
 from bot.features.home import home_of_account, official_local
 from bot.i18n import Translator
 from bot.inbox import InboxClosed
 from bot.messages import ButtonPress, Incoming, Outcome
+from bot.ports import Host
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ class SlackAdapter:
         if self.socket_mode:
             from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
-            self.socket_client = SocketModeClient(SlackSettings.of(self.app.settings).slack_app_token, web_client=self.client)
+            self.socket_client = SocketModeClient(
+                SlackSettings.of(self.app.settings).slack_app_token, web_client=self.client
+            )
             self.socket_client.socket_mode_request_listeners.append(self.on_socket_request)
             await self.socket_client.connect()
             log.info("Slack adapter connected in Socket Mode")

@@ -43,8 +43,12 @@ def command_to_message(body: dict[str, Any], who: Actor | None = None) -> Incomi
     command = str(body.get("command", "")).strip()
     text = unescape(str(body.get("text", "") or "")).strip()
     trigger_id = body.get("trigger_id")
-    event_id = f"cmd:{trigger_id}" if trigger_id else _fallback_event_id(
-        body.get("team_id"), body.get("channel_id"), body.get("user_id"), command, text, body.get("ts", "")
+    event_id = (
+        f"cmd:{trigger_id}"
+        if trigger_id
+        else _fallback_event_id(
+            body.get("team_id"), body.get("channel_id"), body.get("user_id"), command, text, body.get("ts", "")
+        )
     )
     return IncomingMessage(
         event_id=event_id,
@@ -125,7 +129,9 @@ def reaction_to_event(body: dict[str, Any], who: Actor | None = None) -> Reactio
     if item.get("type") != "message" or not is_thumbs_up(str(event.get("reaction", ""))):
         return None
     return ReactionAdded(
-        event_id=str(body.get("event_id") or _fallback_event_id(event.get("user"), item.get("ts"), event.get("reaction"))),
+        event_id=str(
+            body.get("event_id") or _fallback_event_id(event.get("user"), item.get("ts"), event.get("reaction"))
+        ),
         actor=who or actor(str(event.get("user", ""))),
         place=place(str(item.get("channel", ""))),
         emoji="👍",
@@ -140,7 +146,10 @@ def reaction_removed_to_event(body: dict[str, Any], who: Actor | None = None) ->
     if item.get("type") != "message" or not is_thumbs_up(str(event.get("reaction", ""))):
         return None
     return ReactionRemoved(
-        event_id=str(body.get("event_id") or _fallback_event_id("removed", event.get("user"), item.get("ts"), event.get("event_ts"))),
+        event_id=str(
+            body.get("event_id")
+            or _fallback_event_id("removed", event.get("user"), item.get("ts"), event.get("event_ts"))
+        ),
         actor=who or actor(str(event.get("user", ""))),
         place=place(str(item.get("channel", ""))),
         emoji="👍",

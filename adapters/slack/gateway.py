@@ -19,8 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import message_blocks
 from adapters.slack.convert import PLATFORM
 from adapters.slack.mrkdwn import escape
-from bot.messages import Destination, Outgoing, SendResult
 from adapters.slack.settings import DEFAULT_LIMITS
+from bot.messages import Destination, Outgoing, SendResult
 from bot.ports import DEFAULT_ACK_REACTION, DeliveryError, PlatformLimits
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,9 @@ def retry_after_of(headers: Any) -> float:
     return 1.0
 
 
-def make_client(token: str, base_url: str, *, brief_wait: float = BRIEF_WAIT_SECONDS, sleep: Sleep = asyncio.sleep) -> AsyncWebClient:
+def make_client(
+    token: str, base_url: str, *, brief_wait: float = BRIEF_WAIT_SECONDS, sleep: Sleep = asyncio.sleep
+) -> AsyncWebClient:
     """A Web API client with retries for dropped connections and short rate limits."""
     client = AsyncWebClient(token=token, base_url=base_url if base_url.endswith("/") else base_url + "/")
     client.retry_handlers = [AsyncConnectionErrorRetryHandler(), BriefRateLimitRetryHandler(brief_wait, sleep)]
@@ -143,7 +145,7 @@ class SlackGateway:
             if error.response is not None and error.response.get("error") in done_errors:
                 return None
             raise delivery_error(error) from error
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ClientError) as error:
             raise DeliveryError(f"slack connection: {error!r}") from error
 
     async def channel_for(self, destination: Destination) -> str:

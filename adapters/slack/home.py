@@ -29,7 +29,12 @@ def home_view(summary: HomeSummary | None, t: Translator, local: Local, now: dat
     if summary is None:
         blocks.append(_section(t("home.unknown")))
     else:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": t("home.title", name=called(summary.person, t.locale))[:150]}})
+        blocks.append(
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": t("home.title", name=called(summary.person, t.locale))[:150]},
+            }
+        )
         blocks.append(_section(t("home.points", points=summary.points)))
         blocks.append({"type": "divider"})
         blocks.append(_section(f"*{t('home.topics_header')}*"))
@@ -38,7 +43,9 @@ def home_view(summary: HomeSummary | None, t: Translator, local: Local, now: dat
             for topic in summary.topics:
                 room, title = escape(topic.room_title), escape(topic.topic_title)
                 if topic.closes_at:
-                    lines.append(t("home.topic_line_closes", room=room, topic=title, closes=local(topic.closes_at, DATE)))
+                    lines.append(
+                        t("home.topic_line_closes", room=room, topic=title, closes=local(topic.closes_at, DATE))
+                    )
                 else:
                     lines.append(t("home.topic_line", room=room, topic=title))
             blocks.append(_section("\n".join(lines)))

@@ -115,5 +115,7 @@ def read_envelope(envelope_type: str, payload: dict[str, Any]) -> Request:
         if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
             raise Malformed("actions are not a list of objects")
         stamps = ",".join(str(a.get("action_ts", "")) for a in actions)
-        return Request(ACTION, payload, f"act:{payload.get('trigger_id') or _digest(json.dumps(payload, sort_keys=True))}:{stamps}")
+        return Request(
+            ACTION, payload, f"act:{payload.get('trigger_id') or _digest(json.dumps(payload, sort_keys=True))}:{stamps}"
+        )
     return Request("", payload)

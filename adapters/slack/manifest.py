@@ -27,7 +27,14 @@ BOT_SCOPES = [
     "users:read",
 ]
 # Edits arrive as `message` events (subtype message_changed) of the same subscriptions.
-BOT_EVENTS = ["app_home_opened", "message.channels", "message.groups", "message.im", "reaction_added", "reaction_removed"]
+BOT_EVENTS = [
+    "app_home_opened",
+    "message.channels",
+    "message.groups",
+    "message.im",
+    "reaction_added",
+    "reaction_removed",
+]
 # Core commands that make no sense as a Slack slash command (Telegram's deep-link start).
 NOT_SLASH_COMMANDS = frozenset({"start"})
 
@@ -72,7 +79,11 @@ def build_manifest(
             "background_color": BACKGROUND_COLOR,
         },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": APP_NAME, "always_online": True},
             "slash_commands": [_slash_command(n, t, request_url) for n in slash_command_names(command_names)],
         },

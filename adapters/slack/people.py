@@ -27,7 +27,9 @@ class SlackPeople:
         try:
             answer = await self.client.users_info(user=user_id)
         except SlackApiError as error:
-            log.warning("users.info for %s failed: %s", user_id, error.response.get("error") if error.response else error)
+            log.warning(
+                "users.info for %s failed: %s", user_id, error.response.get("error") if error.response else error
+            )
             return actor(user_id, username)
         except Exception:  # a lookup is a nicety; the event is handled without it
             log.exception("users.info for %s failed", user_id)

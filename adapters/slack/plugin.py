@@ -7,5 +7,9 @@ from adapters.slack.settings import SlackSettings
 from bot.ports import AdapterPlugin
 
 plugin = AdapterPlugin.lazy(
-    "slack", "adapters.slack.adapter:SlackAdapter", SlackSettings, configured_when="slack_bot_token", add_commands=add_commands
+    "slack",
+    "adapters.slack.adapter:SlackAdapter",
+    SlackSettings,
+    configured_when="slack_bot_token",
+    add_commands=add_commands,
 )

@@ -15,9 +15,9 @@ from adapters.telegram.gateway import TelegramGateway
 from adapters.telegram.polling import Poller
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.webhook import VALID_SECRET, WEBHOOK_PATH, TelegramWebhook
-from bot.ports import Host
 from bot import people
 from bot.i18n import Translator
+from bot.ports import Host
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Message, ReactionTypeEmoji, ReplyParameters
 from telegram.constants import ParseMode
@@ -17,8 +17,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.convert import PLATFORM
 from adapters.telegram.markup import MAX_CAPTION_LENGTH, MarkupError, keyboard, reaction_emoji, split_text
-from bot.messages import Destination, Outgoing, SendResult
 from adapters.telegram.settings import DEFAULT_LIMITS
+from bot.messages import Destination, Outgoing, SendResult
 from bot.ports import DEFAULT_ACK_REACTION, Clock, DeliveryError, PlatformLimits
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,9 @@ def delivery_errors() -> Iterator[None]:
     try:
         yield
     except RetryAfter as error:
-        raise DeliveryError(f"telegram flood control: {error.message}", retry_after=retry_after_seconds(error)) from error
+        raise DeliveryError(
+            f"telegram flood control: {error.message}", retry_after=retry_after_seconds(error)
+        ) from error
     except Forbidden as error:  # blocked, never started, or removed from the group
         raise DeliveryError(f"telegram refused: {error.message}", permanent=True) from error
     except (BadRequest, EndPointNotFound) as error:  # BadRequest first: it is a NetworkError too
@@ -135,7 +137,11 @@ class TelegramGateway:
             raise DeliveryError(f"document file not found: {path}", permanent=True)
         with path.open("rb") as document:
             sent = await self.bot.send_document(
-                chat_id, document=document, filename=path.name, caption=message.text[:MAX_CAPTION_LENGTH] or None, reply_parameters=reply
+                chat_id,
+                document=document,
+                filename=path.name,
+                caption=message.text[:MAX_CAPTION_LENGTH] or None,
+                reply_parameters=reply,
             )
         return SendResult(message_id=str(sent.message_id))
 

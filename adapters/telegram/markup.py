@@ -77,7 +77,7 @@ def _cut_long_line(line: str, limit: int) -> list[str]:
             cut = last_space + 1 if last_space - start > limit // 2 else index
             parts.append(line[start:cut])
             start = cut
-            size = utf16_length(escape(line[start : index]))
+            size = utf16_length(escape(line[start:index]))
             last_space = -1
         if char.isspace():
             last_space = index

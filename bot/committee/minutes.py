@@ -40,7 +40,9 @@ class MinutesRow:
 async def minutes_rows(session: AsyncSession, meeting: CommitteeMeeting) -> list[MinutesRow]:
     outcomes = (
         await session.exec(
-            select(CommitteeOutcome).where(CommitteeOutcome.meeting_id == meeting.id).order_by(col(CommitteeOutcome.proposal_id))
+            select(CommitteeOutcome)
+            .where(CommitteeOutcome.meeting_id == meeting.id)
+            .order_by(col(CommitteeOutcome.proposal_id))
         )
     ).all()
     rows = []
@@ -87,7 +89,11 @@ async def minutes_text(session: AsyncSession, t: Translator, meeting: CommitteeM
     when = official_datetime(meeting.tallied_at.astimezone(tz), t.locale) if meeting.tallied_at else "-"
     rows = await minutes_rows(session, meeting)
     lines = [t("committee.minutes_header", quarter=official_period(meeting.quarter, t.locale), count=len(rows))]
-    lines.append(t("committee.minutes_closed_by", name=closer.name, time=when) if closer else t("committee.minutes_closed_auto", time=when))
+    lines.append(
+        t("committee.minutes_closed_by", name=closer.name, time=when)
+        if closer
+        else t("committee.minutes_closed_auto", time=when)
+    )
     for row in rows:
         lines.append(t(f"committee.minutes_{row.outcome}", number=row.number, title=row.title))
         lines.append(
@@ -110,7 +116,19 @@ async def minutes_text(session: AsyncSession, t: Translator, meeting: CommitteeM
 
 
 def headers(t: Translator) -> list[str]:
-    keys = ("quarter", "number", "title", "outcome", "revive", "keep", "eligible", "quorum", "quorum_met", "voters", "recused")
+    keys = (
+        "quarter",
+        "number",
+        "title",
+        "outcome",
+        "revive",
+        "keep",
+        "eligible",
+        "quorum",
+        "quorum_met",
+        "voters",
+        "recused",
+    )
     return [t(f"committee.export.{key}") for key in keys]
 
 
@@ -155,7 +173,7 @@ def write_minutes(rows: list[MinutesRow], meeting: CommitteeMeeting, path: str |
     return target
 
 
-async def export_minutes_file(settings: "Settings", quarter: str, fmt: str, output: str | None) -> tuple[Path, int]:
+async def export_minutes_file(settings: Settings, quarter: str, fmt: str, output: str | None) -> tuple[Path, int]:
     """The minutes of a tallied meeting to a file; ValueError when there are none."""
     from storage.db import Database
 
@@ -172,5 +190,7 @@ async def export_minutes_file(settings: "Settings", quarter: str, fmt: str, outp
             rows = await minutes_rows(session, meeting)
     finally:
         await db.dispose()
-    path = write_minutes(rows, meeting, output or f"committee-{meeting.quarter}.{fmt}", fmt, Translator(settings.locale))
+    path = write_minutes(
+        rows, meeting, output or f"committee-{meeting.quarter}.{fmt}", fmt, Translator(settings.locale)
+    )
     return path, len(rows)

@@ -94,7 +94,9 @@ async def agenda_of(ctx: Context, meeting: CommitteeMeeting, cutoff: datetime | 
             ).all()
         )
     maturing = (
-        await ctx.session.exec(select(Proposal).where(Proposal.state == ProposalState.maturing).order_by(col(Proposal.id)))
+        await ctx.session.exec(
+            select(Proposal).where(Proposal.state == ProposalState.maturing).order_by(col(Proposal.id))
+        )
     ).all()
     agenda = []
     for proposal in maturing:

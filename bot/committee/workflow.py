@@ -15,7 +15,16 @@ from bot.jobs import meeting_times
 from bot.periods import Quarter
 from bot.proposals.workflow import revive_proposal
 from storage.db import insert_ignoring_conflict
-from storage.tables import CommitteeMeeting, CommitteeMember, CommitteeOutcome, CommitteeVote, Person, Proposal, ProposalState, Room
+from storage.tables import (
+    CommitteeMeeting,
+    CommitteeMember,
+    CommitteeOutcome,
+    CommitteeVote,
+    Person,
+    Proposal,
+    ProposalState,
+    Room,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +80,9 @@ async def meeting_for(ctx: Context, quarter: Quarter) -> CommitteeMeeting:
 
 async def record_vote(ctx: Context, meeting: CommitteeMeeting, proposal: Proposal, choice: str) -> None:
     """A member's vote on an agenda item; voting again changes it, until the tally."""
-    values = dict(meeting_id=meeting.id, proposal_id=proposal.id, person_id=ctx.person.id, choice=choice, voted_at=ctx.now())
+    values = dict(
+        meeting_id=meeting.id, proposal_id=proposal.id, person_id=ctx.person.id, choice=choice, voted_at=ctx.now()
+    )
     if not await insert_ignoring_conflict(ctx.session, CommitteeVote, values):
         vote = await queries.member_vote(ctx, meeting, proposal)
         vote.choice, vote.voted_at = choice, ctx.now()
@@ -92,7 +103,9 @@ async def tally(ctx: Context, meeting: CommitteeMeeting, closed_by: Person | Non
         assert proposal.id is not None and meeting.id is not None
         away = {pid: why for pid, why in (await recused(ctx.session, proposal.id)).items() if pid in members}
         eligible = members - set(away)
-        votes = {pid: choice for pid, choice in (await queries.votes(ctx, meeting, proposal)).items() if pid in eligible}
+        votes = {
+            pid: choice for pid, choice in (await queries.votes(ctx, meeting, proposal)).items() if pid in eligible
+        }
         revive, keep = sum(c == REVIVE for c in votes.values()), sum(c == KEEP for c in votes.values())
         quorum = quorum_of(ctx.settings, len(eligible))
         outcome = outcome_of(revive, keep, quorum, len(eligible))
@@ -107,7 +120,12 @@ async def tally(ctx: Context, meeting: CommitteeMeeting, closed_by: Person | Non
                 outcome = KEPT
             room = await ctx.session.get(Room, proposal.room_id) if proposal.room_id else None
             if outcome == REVIVED and room is not None:
-                ctx.post(room, default("committee.revived_room", number=proposal.id, title=proposal.title, revive=revive, keep=keep))
+                ctx.post(
+                    room,
+                    default(
+                        "committee.revived_room", number=proposal.id, title=proposal.title, revive=revive, keep=keep
+                    ),
+                )
         elif outcome == REVIVED:
             outcome = KEPT
         row = CommitteeOutcome(

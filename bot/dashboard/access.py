@@ -130,7 +130,11 @@ async def link_for_handle(db: Database, settings: Settings, reference: str, now:
             return None
         identity = identity or await people.reachable_account(session, person)
         token = await issue_link(session, person, identity, now=now, minutes=settings.web_link_minutes)
-        session.add(AuditEntry(at=now, action="web.link_issued", subject_kind="person", subject_id=person.id, detail={"via": "cli"}))
+        session.add(
+            AuditEntry(
+                at=now, action="web.link_issued", subject_kind="person", subject_id=person.id, detail={"via": "cli"}
+            )
+        )
     return login_url(settings.web_url, token)
 
 
@@ -143,7 +147,15 @@ async def sign_in(db: Database, settings: Settings, token: str, now: datetime) -
     async with db.session() as session:
         opened = await redeem_link(session, token, now=now, hours=settings.web_session_hours)
         if isinstance(opened, NewSession):
-            session.add(AuditEntry(at=now, actor_id=opened.person_id, action="web.signed_in", subject_kind="person", subject_id=opened.person_id))
+            session.add(
+                AuditEntry(
+                    at=now,
+                    actor_id=opened.person_id,
+                    action="web.signed_in",
+                    subject_kind="person",
+                    subject_id=opened.person_id,
+                )
+            )
     return opened
 
 

@@ -94,7 +94,9 @@ class Actions:
         person = await session.get(Person, viewer.person_id)
         identity = await session.get(Identity, viewer.identity_id) if viewer.identity_id else None
         if identity is None:  # a directory person with no chat account yet (an operator's link)
-            identity = Identity(id=0, person_id=viewer.person_id, platform=WEB, external_id=f"person:{viewer.person_id}")
+            identity = Identity(
+                id=0, person_id=viewer.person_id, platform=WEB, external_id=f"person:{viewer.person_id}"
+            )
         room = await session.get(Room, room_id) if room_id else None
         if room is not None and not room.is_direct:
             place = Place(room.platform, room.external_id, room.title, is_direct=False)
@@ -132,13 +134,21 @@ class Actions:
         await spec.handler(ctx, parsed)
 
     async def run(
-        self, viewer: Viewer, *, nonce: str, command: str | None = None, press: str | None = None, room_id: int | None = None
+        self,
+        viewer: Viewer,
+        *,
+        nonce: str,
+        command: str | None = None,
+        press: str | None = None,
+        room_id: int | None = None,
     ) -> ActionResult:
         """Do what the form asked, once per `nonce` (a form sent twice does it once)."""
         try:
             async with self.db.session() as session:
                 first = await insert_ignoring_conflict(
-                    session, ProcessedEvent, dict(platform=WEB, event_id=f"form:{nonce}"[:200], processed_at=self.clock.now())
+                    session,
+                    ProcessedEvent,
+                    dict(platform=WEB, event_id=f"form:{nonce}"[:200], processed_at=self.clock.now()),
                 )
                 if not first:
                     return ActionResult(duplicate=True)
@@ -151,6 +161,8 @@ class Actions:
                 ctx = await self._context(session, viewer, room_id)
                 if isinstance(error, NotAllowed):
                     ctx.audit("refused", attempted=error.action, via=WEB)
-                return ActionResult([Answer(ctx.t(error.key, **error.params))], refused=True, forbidden=isinstance(error, NotAllowed))
+                return ActionResult(
+                    [Answer(ctx.t(error.key, **error.params))], refused=True, forbidden=isinstance(error, NotAllowed)
+                )
         self.on_outbox()
         return result

@@ -45,7 +45,14 @@ async def import_directory_upload(db: Database, data: bytes, actor_id: int, now:
     rows = parse_directory(text)
     async with db.session() as session:
         counts = await store_directory(session, rows)
-        session.add(AuditEntry(at=now, actor_id=actor_id, action="directory.imported", detail={"departments": counts[0], "people": counts[1], "via": "web"}))
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_id=actor_id,
+                action="directory.imported",
+                detail={"departments": counts[0], "people": counts[1], "via": "web"},
+            )
+        )
     return counts
 
 
@@ -62,7 +69,9 @@ def _written(name: str, write: Callable[[Path], Any]) -> bytes:
         return path.read_bytes()
 
 
-async def payout_file(db: Database, settings: Settings, period_text: str, fmt: str, now: datetime, t: Translator) -> tuple[bytes, str]:
+async def payout_file(
+    db: Database, settings: Settings, period_text: str, fmt: str, now: datetime, t: Translator
+) -> tuple[bytes, str]:
     """The points payout of a period as a file's bytes, with the name to download it as.
 
     Written in a thread, as every file here: a large month would otherwise pause the whole bot."""
@@ -81,7 +90,9 @@ async def report_of(db: Database, period: Period) -> MonthReport:
     return await _read(db, lambda session: month_report(session, period))
 
 
-async def report_file(db: Database, settings: Settings, period: Period, now: datetime, t: Translator) -> tuple[bytes, str]:
+async def report_file(
+    db: Database, settings: Settings, period: Period, now: datetime, t: Translator
+) -> tuple[bytes, str]:
     """The month's report workbook (the same sheets as `idearoom report`), as bytes to download."""
 
     async def read(session: Any) -> tuple[Any, Any]:
@@ -112,5 +123,14 @@ async def my_data(db: Database, person_id: int, now: datetime) -> bytes:
         person = await session.get(Person, person_id)
         assert person is not None
         data = await collect(session, person)
-        session.add(AuditEntry(at=now, actor_id=person_id, action="person.data_exported", subject_kind="person", subject_id=person_id, detail={"tables": sorted(data), "via": "web"}))
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_id=person_id,
+                action="person.data_exported",
+                subject_kind="person",
+                subject_id=person_id,
+                detail={"tables": sorted(data), "via": "web"},
+            )
+        )
     return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")

@@ -11,9 +11,9 @@ from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.committee.minutes import MinutesRow, minutes_rows
+from bot.people import SYSTEM_PLATFORM, account
 from bot.points.periods import Period
 from bot.proposals.queries import ideas_of, proposers
-from bot.people import SYSTEM_PLATFORM, account
 from bot.proposals.states import LISTING_ORDER, bot_actor_key
 from storage.tables import (
     AuditEntry,
@@ -48,13 +48,21 @@ async def _names(session: AsyncSession, model: Any, ids: set[int | None]) -> dic
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = (await session.exec(select(model.id, model.name if hasattr(model, "name") else model.title).where(col(model.id).in_(wanted)))).all()
+    rows = (
+        await session.exec(
+            select(model.id, model.name if hasattr(model, "name") else model.title).where(col(model.id).in_(wanted))
+        )
+    ).all()
     return {row[0]: row[1] for row in rows}
 
 
 async def rooms(session: AsyncSession) -> list[Room]:
     """The group rooms (direct chats are nobody's business here)."""
-    return list((await session.exec(select(Room).where(col(Room.is_direct).is_(False), Room.id != 0).order_by(col(Room.id)))).all())
+    return list(
+        (
+            await session.exec(select(Room).where(col(Room.is_direct).is_(False), Room.id != 0).order_by(col(Room.id)))
+        ).all()
+    )
 
 
 async def departments(session: AsyncSession) -> list[Department]:
@@ -63,7 +71,9 @@ async def departments(session: AsyncSession) -> list[Department]:
 
 async def directory_people(session: AsyncSession) -> list[Person]:
     """People of the directory (they have a handle), for the forms that name a person."""
-    return list((await session.exec(select(Person).where(col(Person.handle).is_not(None)).order_by(col(Person.name)))).all())
+    return list(
+        (await session.exec(select(Person).where(col(Person.handle).is_not(None)).order_by(col(Person.name)))).all()
+    )
 
 
 # --- proposals ------------------------------------------------------------------------------------
@@ -99,7 +109,11 @@ async def proposal_lines(
     if department_ids is not None:
         query = query.where(col(Proposal.department_id).in_(department_ids))
     if due_only:
-        query = query.where(Proposal.state == S.submitted, col(Proposal.review_due_at).is_not(None), col(Proposal.review_due_at) < now + DUE_SOON)
+        query = query.where(
+            Proposal.state == S.submitted,
+            col(Proposal.review_due_at).is_not(None),
+            col(Proposal.review_due_at) < now + DUE_SOON,
+        )
         query = query.order_by(col(Proposal.review_due_at))
     else:
         query = query.order_by(col(Proposal.id).desc())
@@ -141,7 +155,11 @@ async def proposal_detail(session: AsyncSession, number: int, now: datetime) -> 
     if proposal is None:
         return None
     transitions = (
-        await session.exec(select(ProposalTransition).where(ProposalTransition.proposal_id == number).order_by(col(ProposalTransition.id)))
+        await session.exec(
+            select(ProposalTransition)
+            .where(ProposalTransition.proposal_id == number)
+            .order_by(col(ProposalTransition.id))
+        )
     ).all()
     actors = await _names(session, Person, {t.actor_id for t in transitions})
     bot = await account(session, SYSTEM_PLATFORM, SYSTEM_PLATFORM)
@@ -151,7 +169,11 @@ async def proposal_detail(session: AsyncSession, number: int, now: datetime) -> 
         else TimelineStep(t.at, t.from_state, t.to_state, actors.get(t.actor_id or 0, ""), t.reason, t.undone)
         for t in transitions
     ]
-    answers = [t.reason for t in transitions if not t.undone and t.to_state in (S.adopted, S.rejected, S.supplement) and t.reason]
+    answers = [
+        t.reason
+        for t in transitions
+        if not t.undone and t.to_state in (S.adopted, S.rejected, S.supplement) and t.reason
+    ]
     overdue, soon = _review_flags(proposal, now)
     return ProposalDetail(
         proposal=proposal,
@@ -213,10 +235,15 @@ async def idea_lines(session: AsyncSession, wanted: IdeaFilter) -> list[IdeaLine
         query = query.where(col(Idea.withdrawn_at).is_(None), col(Idea.merged_into_id).is_(None))
         inside = col(Idea.id).in_(in_proposal)
         query = query.where(inside if wanted.state == "proposed" else sa.not_(inside))
-    order = [col(Idea.support_count).desc(), col(Idea.id).desc()] if wanted.sort == "supports" else [col(Idea.id).desc()]
+    order = (
+        [col(Idea.support_count).desc(), col(Idea.id).desc()] if wanted.sort == "supports" else [col(Idea.id).desc()]
+    )
     found = list((await session.exec(query.order_by(*order).limit(PAGE))).all())
     authors = await _names(session, Person, {i.author_id for i in found})
-    room_names = {r.id: r.title or r.external_id for r in (await session.exec(select(Room).where(col(Room.id).in_({i.room_id for i in found})))).all()}
+    room_names = {
+        r.id: r.title or r.external_id
+        for r in (await session.exec(select(Room).where(col(Room.id).in_({i.room_id for i in found})))).all()
+    }
     topics = await _names(session, Topic, {i.topic_id for i in found})
     links = (await session.exec(select(ProposalIdea).where(col(ProposalIdea.idea_id).in_({i.id for i in found})))).all()
     proposals_of: dict[int, list[int]] = {}
@@ -225,9 +252,24 @@ async def idea_lines(session: AsyncSession, wanted: IdeaFilter) -> list[IdeaLine
     lines = []
     for idea in found:
         assert idea.id is not None
-        state = "withdrawn" if idea.withdrawn_at else "merged" if idea.merged_into_id else "proposed" if idea.id in proposals_of else "open"
+        state = (
+            "withdrawn"
+            if idea.withdrawn_at
+            else "merged"
+            if idea.merged_into_id
+            else "proposed"
+            if idea.id in proposals_of
+            else "open"
+        )
         lines.append(
-            IdeaLine(idea, authors.get(idea.author_id, ""), room_names.get(idea.room_id, ""), topics.get(idea.topic_id or 0, ""), state, proposals_of.get(idea.id, []))
+            IdeaLine(
+                idea,
+                authors.get(idea.author_id, ""),
+                room_names.get(idea.room_id, ""),
+                topics.get(idea.topic_id or 0, ""),
+                state,
+                proposals_of.get(idea.id, []),
+            )
         )
     return lines
 
@@ -250,9 +292,17 @@ async def room_lines(session: AsyncSession) -> list[RoomLine]:
     """Each room with its running topic and its candidates, most supported first."""
     lines = []
     for room in await rooms(session):
-        topics = (await session.exec(select(Topic).where(Topic.room_id == room.id, col(Topic.state).in_((TopicState.active, TopicState.candidate))))).all()
+        topics = (
+            await session.exec(
+                select(Topic).where(
+                    Topic.room_id == room.id, col(Topic.state).in_((TopicState.active, TopicState.candidate))
+                )
+            )
+        ).all()
         active = next((t for t in topics if t.state == TopicState.active), None)
-        candidates = sorted((t for t in topics if t.state == TopicState.candidate), key=lambda t: (-t.support_count, t.id or 0))
+        candidates = sorted(
+            (t for t in topics if t.state == TopicState.candidate), key=lambda t: (-t.support_count, t.id or 0)
+        )
         lines.append(RoomLine(room, active, candidates))
     return lines
 
@@ -289,8 +339,17 @@ async def invitation_lines(session: AsyncSession, *, head_id: int | None = None)
     heads = await _names(session, Person, {i.head_person_id for i in found})
     departments_ = await _names(session, Department, {i.department_id for i in found})
     topics = await _names(session, Topic, {i.topic_id for i in found})
-    room_names = {r.id: r.title or r.external_id for r in (await session.exec(select(Room).where(col(Room.id).in_({i.room_id for i in found})))).all()}
-    visits = (await session.exec(select(FieldVisit).where(col(FieldVisit.invitation_id).in_({i.id for i in found})).order_by(col(FieldVisit.visit_at)))).all()
+    room_names = {
+        r.id: r.title or r.external_id
+        for r in (await session.exec(select(Room).where(col(Room.id).in_({i.room_id for i in found})))).all()
+    }
+    visits = (
+        await session.exec(
+            select(FieldVisit)
+            .where(col(FieldVisit.invitation_id).in_({i.id for i in found}))
+            .order_by(col(FieldVisit.visit_at))
+        )
+    ).all()
     lines = []
     for invitation in found:
         lines.append(
@@ -338,7 +397,11 @@ async def ledger_of(session: AsyncSession, person_id: int) -> list[PointEntry]:
 
 
 async def total_of(session: AsyncSession, person_id: int) -> int:
-    row = (await session.exec(select(PointTotal.points).where(PointTotal.person_id == person_id, PointTotal.period == "all"))).first()
+    row = (
+        await session.exec(
+            select(PointTotal.points).where(PointTotal.person_id == person_id, PointTotal.period == "all")
+        )
+    ).first()
     return int(row or 0)
 
 
@@ -368,13 +431,23 @@ async def committee_view(session: AsyncSession) -> CommitteeView:
             .order_by(col(CommitteeMember.is_chair).desc(), col(Person.name))
         )
     ).all()
-    agenda = list((await session.exec(select(Proposal).where(Proposal.state == S.maturing).order_by(col(Proposal.id)))).all())
+    agenda = list(
+        (await session.exec(select(Proposal).where(Proposal.state == S.maturing).order_by(col(Proposal.id)))).all()
+    )
     meetings = []
-    for meeting in (await session.exec(select(CommitteeMeeting).order_by(col(CommitteeMeeting.meets_at).desc()).limit(8))).all():
-        votes = (await session.exec(select(CommitteeVote).where(CommitteeVote.meeting_id == meeting.id).order_by(col(CommitteeVote.id)))).all()
+    for meeting in (
+        await session.exec(select(CommitteeMeeting).order_by(col(CommitteeMeeting.meets_at).desc()).limit(8))
+    ).all():
+        votes = (
+            await session.exec(
+                select(CommitteeVote).where(CommitteeVote.meeting_id == meeting.id).order_by(col(CommitteeVote.id))
+            )
+        ).all()
         voters = await _names(session, Person, {v.person_id for v in votes})
         minutes = await minutes_rows(session, meeting) if meeting.tallied_at else []
-        meetings.append(MeetingLine(meeting, [(voters.get(v.person_id, ""), v.proposal_id, v.choice) for v in votes], minutes))
+        meetings.append(
+            MeetingLine(meeting, [(voters.get(v.person_id, ""), v.proposal_id, v.choice) for v in votes], minutes)
+        )
     return CommitteeView([(person, bool(chair)) for person, chair in members], agenda, meetings)
 
 
@@ -408,7 +481,11 @@ class PublicLine:
 
 async def public_lines(session: AsyncSession, *, with_names: bool) -> list[PublicLine]:
     """Adopted, implementing and implemented proposals, most recently decided first."""
-    query = select(Proposal).where(col(Proposal.state).in_(PUBLIC_STATES)).order_by(col(Proposal.decided_at).desc(), col(Proposal.id).desc())
+    query = (
+        select(Proposal)
+        .where(col(Proposal.state).in_(PUBLIC_STATES))
+        .order_by(col(Proposal.decided_at).desc(), col(Proposal.id).desc())
+    )
     found = list((await session.exec(query.limit(PAGE))).all())
     names = await _names(session, Department, {p.department_id for p in found})
     lines = []

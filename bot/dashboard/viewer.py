@@ -34,7 +34,9 @@ class Viewer:
         return ORGANIZER if self.organizer else HEAD if self.head_of else STAFF
 
 
-async def acting_identity(session: AsyncSession, person: Person, preferred_id: int | None, settings: Settings) -> Identity | None:
+async def acting_identity(
+    session: AsyncSession, person: Person, preferred_id: int | None, settings: Settings
+) -> Identity | None:
     """The account the person acts as: one that makes them an organizer, else the one they logged in from."""
     accounts = await people.reachable_accounts(session, person)
     for identity in accounts:
@@ -54,7 +56,9 @@ async def viewer_of(session: AsyncSession, web_session: WebSession, settings: Se
     headed = (await session.exec(select(Department.id).where(Department.head_person_id == person.id))).all()
     member = (
         await session.exec(
-            select(CommitteeMember.id).where(CommitteeMember.person_id == person.id, col(CommitteeMember.active).is_(True))
+            select(CommitteeMember.id).where(
+                CommitteeMember.person_id == person.id, col(CommitteeMember.active).is_(True)
+            )
         )
     ).first()
     locale = person.locale or settings.locale

@@ -64,7 +64,12 @@ async def _agenda_item(
         lines.append(t(f"committee.you_recuse_{away[member.id]}"))
         return "\n".join(lines), []
     action = f"vote:{meeting.id}:{proposal.id}"
-    buttons = [[Button(t("committee.button_revive"), f"{action}:{REVIVE}"), Button(t("committee.button_keep"), f"{action}:{KEEP}")]]
+    buttons = [
+        [
+            Button(t("committee.button_revive"), f"{action}:{REVIVE}"),
+            Button(t("committee.button_keep"), f"{action}:{KEEP}"),
+        ]
+    ]
     return "\n".join(lines), buttons
 
 
@@ -116,6 +121,6 @@ async def agenda_due(ctx: Context, reminder: Reminder) -> None:
         await ctx.tell_organizers(refusal, quarter=ctx.period(meeting.quarter))
         return
     reached, proposals = await send_agenda(ctx, meeting)
-    await ctx.tell_organizers("committee.agenda_sent", members=reached, proposals=proposals, quarter=ctx.period(meeting.quarter))
-
-
+    await ctx.tell_organizers(
+        "committee.agenda_sent", members=reached, proposals=proposals, quarter=ctx.period(meeting.quarter)
+    )

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from bot.committee.minutes import minutes_text
-from bot.committee.queries import agenda_of, committee_chair, committee_members, committee_membership, open_meeting, tallied_meeting, votes
+from bot.committee.queries import (
+    agenda_of,
+    committee_chair,
+    committee_members,
+    committee_membership,
+    open_meeting,
+    tallied_meeting,
+    votes,
+)
 from bot.committee.rules import KEEP, REVIVE, recused
 from bot.committee.workflow import finish, meeting_for, record_vote
 from bot.context import Context

@@ -34,7 +34,12 @@ async def erase_pressed(ctx: Context, args: list[str]) -> str:
     if person.id == ctx.person.id:
         raise UserError("erasure.not_yourself")
     pseudonym = await erase(
-        ctx.session, person, remove_ideas=ctx.settings.erasure_ideas == "remove", locale=ctx.settings.locale, now=ctx.now(), actor_id=ctx.person.id
+        ctx.session,
+        person,
+        remove_ideas=ctx.settings.erasure_ideas == "remove",
+        locale=ctx.settings.locale,
+        now=ctx.now(),
+        actor_id=ctx.person.id,
     )
     answer = ctx.t("erasure.done", pseudonym=pseudonym)
     ctx.reply(answer)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlmodel import col, delete
 
@@ -12,7 +12,6 @@ from bot.business_days import previous_business_day
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
 from bot.features.common import parse_number
-from bot.transitions import change_state
 from bot.invitations.queries import parties_of
 from bot.invitations.workflow import accept_invitation, announce_visit, answerable_invitation
 from bot.messages import Button
@@ -20,6 +19,7 @@ from bot.parsing import ParsedCommand
 from bot.registry import HEAD, registry
 from bot.subcommands import Subcommands
 from bot.text import clean_text, is_number
+from bot.transitions import change_state
 from storage.tables import FieldVisit, Invitation, InvitationState, PendingInput, Person, Reminder, Room, id_of
 
 PLACE_LIMIT = 200
@@ -49,7 +49,7 @@ def parse_visit(ctx: Context, text: str) -> tuple[datetime, str, str]:
     if note.strip():
         note = clean_text(note, max_length=NOTE_LIMIT, empty_key="visit.no_place", too_long_key="visit.note_too_long")
     try:
-        visit_at = local.replace(tzinfo=ctx.settings.tz).astimezone(timezone.utc)
+        visit_at = local.replace(tzinfo=ctx.settings.tz).astimezone(UTC)
     except OverflowError:  # 0001-01-01 00:00 in Seoul is before the first day UTC can name
         raise UserError("visit.in_past", date=f"{day} {clock}") from None
     if visit_at <= ctx.now():
@@ -90,7 +90,7 @@ async def _schedule(ctx: Context, visit: FieldVisit) -> None:
     day_before = datetime.combine(previous_business_day(local_day), REMINDER_HOUR, tzinfo=ctx.settings.tz)
     due = [("field_visit.held", visit.visit_at, "held")]
     if day_before > ctx.now():
-        due.insert(0, ("field_visit.tomorrow", day_before.astimezone(timezone.utc), "tomorrow"))
+        due.insert(0, ("field_visit.tomorrow", day_before.astimezone(UTC), "tomorrow"))
     for kind, due_at, key in due:
         await reminders.schedule(
             ctx.session,
@@ -132,7 +132,9 @@ async def plan_command(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("visit.usage")
     await plan_visit(ctx, invitation, command.rest_after(1))
     await ctx.session.exec(
-        delete(PendingInput).where(col(PendingInput.person_id) == ctx.person.id, col(PendingInput.kind) == "field_visit")
+        delete(PendingInput).where(
+            col(PendingInput.person_id) == ctx.person.id, col(PendingInput.kind) == "field_visit"
+        )
     )
 
 
@@ -187,8 +189,17 @@ async def ask_whether_held(ctx: Context, reminder: Reminder) -> None:
     parties = await parties_of(ctx.session, invitation)
     for person in {parties.head.id: parties.head, parties.inviter.id: parties.inviter}.values():
         t = ctx.translator(person)
-        buttons = [[Button(t("visit.held_button"), f"visit:{visit.id}:held"), Button(t("visit.not_held_button"), f"visit:{visit.id}:cancel")]]
-        await ctx.tell(person, t("visit.confirm_ask", number=visit.id, date=ctx.when(visit.visit_at, person), place=visit.place), buttons)
+        buttons = [
+            [
+                Button(t("visit.held_button"), f"visit:{visit.id}:held"),
+                Button(t("visit.not_held_button"), f"visit:{visit.id}:cancel"),
+            ]
+        ]
+        await ctx.tell(
+            person,
+            t("visit.confirm_ask", number=visit.id, date=ctx.when(visit.visit_at, person), place=visit.place),
+            buttons,
+        )
 
 
 @registry.button("visit")

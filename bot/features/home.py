@@ -14,7 +14,6 @@ from bot.dates import official_date, official_datetime
 from bot.i18n import Translator
 from bot.people import person_of_account
 from storage.db import Database
-from storage.types import utcnow
 from storage.tables import (
     CommitteeMeeting,
     CommitteeMember,
@@ -36,6 +35,7 @@ from storage.tables import (
     TopicSupport,
     id_of,
 )
+from storage.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,13 @@ async def rooms_taken_part_in(session: AsyncSession, person_id: int) -> set[int]
     """Rooms where the person posted or supported an idea, suggested or supported a topic, or was invited."""
     queries = (
         select(Idea.room_id).where(Idea.author_id == person_id),
-        select(col(Idea.room_id)).join(Support, col(Support.idea_id) == col(Idea.id)).where(col(Support.person_id) == person_id),
+        select(col(Idea.room_id))
+        .join(Support, col(Support.idea_id) == col(Idea.id))
+        .where(col(Support.person_id) == person_id),
         select(Topic.room_id).where(Topic.suggested_by == person_id),
-        select(col(Topic.room_id)).join(TopicSupport, col(TopicSupport.topic_id) == col(Topic.id)).where(col(TopicSupport.person_id) == person_id),
+        select(col(Topic.room_id))
+        .join(TopicSupport, col(TopicSupport.topic_id) == col(Topic.id))
+        .where(col(TopicSupport.person_id) == person_id),
         select(Invitation.room_id).where(
             Invitation.head_person_id == person_id, Invitation.state == InvitationState.accepted
         ),
@@ -207,7 +211,9 @@ async def supplements_to_answer(session: AsyncSession, person_id: int) -> list[W
     return [Waiting("supplement", id_of(p), p.title) for p in rows]
 
 
-async def waiting_for(session: AsyncSession, person: Person, *, organizer: bool = False, now: datetime | None = None) -> list[Waiting]:
+async def waiting_for(
+    session: AsyncSession, person: Person, *, organizer: bool = False, now: datetime | None = None
+) -> list[Waiting]:
     """Everything that waits for this person: /todo and Slack's App Home both show this list."""
     assert person.id is not None
     return (
@@ -243,13 +249,20 @@ def waiting_line(item: Waiting, t: Translator, local: Local, escape: Callable[[s
             return t("home.waiting.review_no_due", number=item.ref_id, title=title)
         return t("home.waiting.review", number=item.ref_id, title=title, due=due)
     if item.kind == "visit":
-        return t("home.waiting.visit", number=item.ref_id, place=title, date=local(item.due_at, "%Y-%m-%d %H:%M") if item.due_at else "")
+        return t(
+            "home.waiting.visit",
+            number=item.ref_id,
+            place=title,
+            date=local(item.due_at, "%Y-%m-%d %H:%M") if item.due_at else "",
+        )
     if item.kind == "supplement":
         return t("home.waiting.supplement", number=item.ref_id, title=title)
     return t("home.waiting.vote", number=item.ref_id, title=title, due=due)
 
 
-async def home_summary(session: AsyncSession, person: Person, *, organizer: bool = False, now: datetime | None = None) -> HomeSummary:
+async def home_summary(
+    session: AsyncSession, person: Person, *, organizer: bool = False, now: datetime | None = None
+) -> HomeSummary:
     """Points, current topics of the person's rooms, and what waits for their answer."""
     assert person.id is not None
     rooms = await rooms_taken_part_in(session, person.id)

@@ -18,8 +18,6 @@ from bot.parsing import ParsedCommand, parse
 from bot.points.periods import parse_period
 from bot.ranker import ranker
 from bot.registry import registry
-from bot.subcommands import Sub, Subcommands
-from bot.supports import support_once
 from bot.similar import (
     SHOWN,
     Match,
@@ -29,6 +27,8 @@ from bot.similar import (
     similar_ideas,
     unindex_idea,
 )
+from bot.subcommands import Sub, Subcommands
+from bot.supports import support_once
 from bot.text import clean_text, clip, is_number
 from storage.db import insert_ignoring_conflict
 from storage.tables import (
@@ -82,7 +82,14 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     assert idea.id is not None
     if ctx.message_id:
         # A 👍 on the person's own message supports the idea too.
-        row = dict(platform=ctx.place.platform, chat_id=ctx.place.chat_id, message_id=ctx.message_id, ref_kind="idea", ref_id=idea.id, edited_at=None)
+        row = dict(
+            platform=ctx.place.platform,
+            chat_id=ctx.place.chat_id,
+            message_id=ctx.message_id,
+            ref_kind="idea",
+            ref_id=idea.id,
+            edited_at=None,
+        )
         await ctx.session.exec(_LINK_INSERT, params=row)
     await index_idea(ctx.session, idea.id, text)
     await ctx.audit_now("idea.posted", "idea", idea.id)
@@ -92,7 +99,9 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
     buttons = support_button(ctx, idea.id)
     if similar:
         answer += "\n" + await _similar_line(ctx, similar)
-        buttons += [[Button(ctx.t("idea.support_similar_button", number=m.idea.id), f"support:{m.idea.id}") for m in similar]]
+        buttons += [
+            [Button(ctx.t("idea.support_similar_button", number=m.idea.id), f"support:{m.idea.id}") for m in similar]
+        ]
     ctx.reply(
         answer,
         buttons,
@@ -125,7 +134,16 @@ async def _insert_idea(ctx: Context, topic_id: int | None, text: str) -> Idea:
     return idea
 
 
-_IDEA_COLUMNS = ("room_id", "topic_id", "author_id", "text", "support_count", "created_at", "withdrawn_at", "merged_into_id")
+_IDEA_COLUMNS = (
+    "room_id",
+    "topic_id",
+    "author_id",
+    "text",
+    "support_count",
+    "created_at",
+    "withdrawn_at",
+    "merged_into_id",
+)
 
 
 async def _own_free_idea(ctx: Context, idea_id: int, action: str) -> Idea:
@@ -155,7 +173,11 @@ async def edit_idea(ctx: Context, idea_id: int, new_text: str, *, action: str = 
         too_long_key="idea.too_long",
     )
     idea = await _own_free_idea(ctx, idea_id, action)
-    similar = [m for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1, meaning=ranker.meaning) if m.idea.id != idea_id][:SHOWN]
+    similar = [
+        m
+        for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1, meaning=ranker.meaning)
+        if m.idea.id != idea_id
+    ][:SHOWN]
     for match in similar:
         if is_duplicate(match, text, id_of(ctx.person), (ctx.now() - match.idea.created_at).total_seconds() / 3600):
             raise UserError("idea.edit_duplicate_own", number=idea_id, other=match.idea.id)
@@ -186,7 +208,9 @@ async def edit_by_message(ctx: Context, message_id: str, text: str, edited_at: d
     new_text = edited_idea_text(text)
     if new_text is None:
         return  # the message became another command
-    new_text = clean_text(new_text, max_length=ctx.settings.max_idea_length, empty_key="idea.edit_usage", too_long_key="idea.too_long")
+    new_text = clean_text(
+        new_text, max_length=ctx.settings.max_idea_length, empty_key="idea.edit_usage", too_long_key="idea.too_long"
+    )
     if new_text == idea.text:
         return  # unchanged (Slack also reports a link preview as an edit)
     if edited_at is not None:
@@ -259,7 +283,9 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
         if idea.merged_into_id is not None:
             raise UserError("idea.merged_already", number=number, into=idea.merged_into_id)
     assert source is not None and target is not None
-    bundled = (await ctx.session.exec(select(ProposalIdea.proposal_id).where(ProposalIdea.idea_id == source_id))).first()
+    bundled = (
+        await ctx.session.exec(select(ProposalIdea.proposal_id).where(ProposalIdea.idea_id == source_id))
+    ).first()
     if bundled is not None:
         raise UserError("idea.merge_in_proposal", number=source_id, proposal=bundled)
     authors = {target.author_id, *(p.id for p in await _coauthors(ctx, target_id))}
@@ -277,15 +303,26 @@ async def merge_ideas(ctx: Context, source_id: int, target_id: int) -> None:
             moved += await insert_ignoring_conflict(
                 ctx.session,
                 Support,
-                {"idea_id": target_id, "person_id": support.person_id, "created_at": support.created_at, "reaction": support.reaction},
+                {
+                    "idea_id": target_id,
+                    "person_id": support.person_id,
+                    "created_at": support.created_at,
+                    "reaction": support.reaction,
+                },
             )
     await ctx.session.exec(sa.delete(Support).where(col(Support.idea_id) == source_id))
     # Comments, and replies and 👍 on the merged idea's messages from now on, belong to the idea it joined.
-    await ctx.session.exec(sa.update(IdeaComment).where(col(IdeaComment.idea_id) == source_id).values(idea_id=target_id))
     await ctx.session.exec(
-        sa.update(MessageLink).where(col(MessageLink.ref_kind) == "idea", col(MessageLink.ref_id) == source_id).values(ref_id=target_id)
+        sa.update(IdeaComment).where(col(IdeaComment.idea_id) == source_id).values(idea_id=target_id)
     )
-    count = (await ctx.session.exec(select(func.count()).select_from(Support).where(Support.idea_id == target_id))).one()
+    await ctx.session.exec(
+        sa.update(MessageLink)
+        .where(col(MessageLink.ref_kind) == "idea", col(MessageLink.ref_id) == source_id)
+        .values(ref_id=target_id)
+    )
+    count = (
+        await ctx.session.exec(select(func.count()).select_from(Support).where(Support.idea_id == target_id))
+    ).one()
     target.support_count = count
     source.support_count = 0
     source.merged_into_id = target_id
@@ -307,13 +344,18 @@ async def show_idea(ctx: Context, idea_id: int) -> None:
     assert author is not None  # a foreign key: every idea has its author's row
     header = "idea.show_header_withdrawn" if idea.withdrawn_at else "idea.show_header"
     lines = [*notes, ctx.t(header, number=idea_id), idea.text]
-    lines.append(ctx.t("idea.show_meta", author=ctx.called(author), date=ctx.date(idea.created_at), supports=idea.support_count))
+    lines.append(
+        ctx.t("idea.show_meta", author=ctx.called(author), date=ctx.date(idea.created_at), supports=idea.support_count)
+    )
     coauthors = await _coauthors(ctx, idea_id)
     if coauthors:
         lines.append(ctx.t("idea.show_coauthors", names=", ".join(p.name for p in coauthors)))
     supporters = (
         await ctx.session.exec(
-            select(Person).join(Support, col(Support.person_id) == col(Person.id)).where(col(Support.idea_id) == idea_id).order_by(col(Support.id))
+            select(Person)
+            .join(Support, col(Support.person_id) == col(Person.id))
+            .where(col(Support.idea_id) == idea_id)
+            .order_by(col(Support.id))
         )
     ).all()
     if supporters:
@@ -342,7 +384,14 @@ async def show_idea(ctx: Context, idea_id: int) -> None:
     if comments:
         lines.append(ctx.t("idea.show_comments", count=len(comments)))
         for comment, person in comments:
-            lines.append(ctx.t("idea.show_comment", name=person.name, date=ctx.day(comment.created_at), text=clip(comment.text, 200)))
+            lines.append(
+                ctx.t(
+                    "idea.show_comment",
+                    name=person.name,
+                    date=ctx.day(comment.created_at),
+                    text=clip(comment.text, 200),
+                )
+            )
     ctx.reply("\n".join(lines))
 
 
@@ -362,7 +411,7 @@ async def comment_by_reply(ctx: Context, message_id: str, text: str) -> None:
 
 
 async def _similar_line(ctx: Context, similar: list[Match]) -> str:
-    """"비슷한 아이디어가 있습니다: #12 (제안 #3, 숙성 중), #40": each with where it went."""
+    """ "비슷한 아이디어가 있습니다: #12 (제안 #3, 숙성 중), #40": each with where it went."""
     ids = [m.idea.id for m in similar if m.idea.id is not None]
     went: dict[int, Proposal] = {}
     rows = await ctx.session.exec(
@@ -398,7 +447,11 @@ async def list_ideas(ctx: Context, command: ParsedCommand) -> None:
     ]
     if topic is None:
         condition[1] = col(Idea.topic_id).is_(None)
-    header = (lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)) if topic else (lambda count: ctx.t("ideas.header", count=count))
+    header = (
+        (lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count))
+        if topic
+        else (lambda count: ctx.t("ideas.header", count=count))
+    )
     empty = ctx.t("ideas.none_topic", topic=topic.title) if topic else ctx.t("ideas.none")
     hint = await _closed_topics_hint(ctx) if topic is None else ""
     await _reply_with_ideas(ctx, condition, header, "\n".join(filter(None, [empty, hint])), hint)
@@ -417,7 +470,9 @@ async def _earlier_ideas(ctx: Context, word: str) -> None:
             header = lambda count: ctx.t("ideas.header_closed_topic", topic=topic.title, date=closed, count=count)  # noqa: E731
         else:
             header = lambda count: ctx.t("ideas.header_topic", topic=topic.title, count=count)  # noqa: E731
-        empty = ctx.t("ideas.none_closed_topic" if topic.state == TopicState.closed else "ideas.none_topic", topic=topic.title)
+        empty = ctx.t(
+            "ideas.none_closed_topic" if topic.state == TopicState.closed else "ideas.none_topic", topic=topic.title
+        )
         await _reply_with_ideas(ctx, condition, header, empty, ctx.t("ideas.bundle_hint"))
         return
     if not _MONTH.match(cleaned):
@@ -428,7 +483,9 @@ async def _earlier_ideas(ctx: Context, word: str) -> None:
         raise UserError("ideas.usage") from None
     condition = [col(Idea.room_id) == ctx.room.id, col(Idea.created_at) >= span.start, col(Idea.created_at) < span.end]
     header = lambda count: ctx.t("ideas.header_month", month=span.label, count=count)  # noqa: E731
-    await _reply_with_ideas(ctx, condition, header, ctx.t("ideas.none_month", month=span.label), ctx.t("ideas.bundle_hint"))
+    await _reply_with_ideas(
+        ctx, condition, header, ctx.t("ideas.none_month", month=span.label), ctx.t("ideas.bundle_hint")
+    )
 
 
 async def _closed_topics_hint(ctx: Context) -> str:
@@ -472,7 +529,14 @@ async def _reply_with_ideas(
     lines = [header(total)]
     for rank, (idea, author) in enumerate(rows, start=1):
         lines.append(
-            ctx.t("ideas.line", rank=rank, number=idea.id, text=clip(idea.text, 60), author=author, supports=idea.support_count)
+            ctx.t(
+                "ideas.line",
+                rank=rank,
+                number=idea.id,
+                text=clip(idea.text, 60),
+                author=author,
+                supports=idea.support_count,
+            )
         )
     if total > IDEAS_SHOWN:
         lines.append(ctx.t("ideas.more", count=total - IDEAS_SHOWN))
@@ -497,7 +561,11 @@ async def search(ctx: Context, words: str) -> None:
         ctx.reply(ctx.t("ideas.search_none", words=words))
         return
     authors = dict(
-        (await ctx.session.exec(select(Person.id, Person.name).where(col(Person.id).in_({i.author_id for i in ideas})))).all()
+        (
+            await ctx.session.exec(
+                select(Person.id, Person.name).where(col(Person.id).in_({i.author_id for i in ideas}))
+            )
+        ).all()
     )
     lines = [ctx.t("ideas.search_header", words=words)]
     for idea in ideas:
@@ -513,7 +581,9 @@ async def search(ctx: Context, words: str) -> None:
         )
     for proposal in proposals:
         state = ctx.t(f"proposal.state.{proposal.state}")
-        lines.append(ctx.t("ideas.search_proposal_line", number=proposal.id, title=clip(proposal.title, 60), state=state))
+        lines.append(
+            ctx.t("ideas.search_proposal_line", number=proposal.id, title=clip(proposal.title, 60), state=state)
+        )
     ctx.reply("\n".join(lines))
 
 
@@ -626,13 +696,24 @@ def _number_after(command: ParsedCommand) -> int:
 IDEA = Subcommands(
     "idea",
     {
-        "edit": Sub(lambda ctx, c: edit_idea(ctx, _number_after(c), c.rest_after(2)), fits=lambda c: is_number(c.word(1) or "")),
-        "withdraw": Sub(lambda ctx, c: withdraw_idea(ctx, _number_after(c)), fits=lambda c: len(c.argv) == 2 and is_number(c.word(1) or "")),
+        "edit": Sub(
+            lambda ctx, c: edit_idea(ctx, _number_after(c), c.rest_after(2)), fits=lambda c: is_number(c.word(1) or "")
+        ),
+        "withdraw": Sub(
+            lambda ctx, c: withdraw_idea(ctx, _number_after(c)),
+            fits=lambda c: len(c.argv) == 2 and is_number(c.word(1) or ""),
+        ),
         "merge": merge_command,
     },
     numbered=Sub(lambda ctx, c: show_idea(ctx, int(c.argv[0].removeprefix("#"))), fits=lambda c: len(c.argv) == 1),
     otherwise=post_idea,
 )
-registry.command("idea", help=("help.idea", "help.idea_show", "help.idea_edit"), organizer_help=("help.idea_merge",), order=10, in_direct_chat=False)(IDEA)
+registry.command(
+    "idea",
+    help=("help.idea", "help.idea_show", "help.idea_edit"),
+    organizer_help=("help.idea_merge",),
+    order=10,
+    in_direct_chat=False,
+)(IDEA)
 IDEAS = Subcommands("ideas", {"search": lambda ctx, c: search(ctx, c.rest_after(1))}, otherwise=list_ideas)
 registry.command("ideas", help=("help.ideas", "help.ideas_search"), order=11, in_direct_chat=False)(IDEAS)

@@ -37,7 +37,9 @@ async def suggestions(ctx: Context, topic: Topic) -> tuple[str, list[list[Button
         head = await ctx.session.get(Person, department.head_person_id) if department.head_person_id else None
         head_name = head.name if head else ctx.t("invite.no_head")
         lines.append(ctx.t("invite.suggestion_line", rank=rank, department=department.name, head=head_name))
-        buttons.append([Button(ctx.t("invite.button", department=department.name), f"invite:{topic.id}:{department.id}")])
+        buttons.append(
+            [Button(ctx.t("invite.button", department=department.name), f"invite:{topic.id}:{department.id}")]
+        )
     lines.append(ctx.t("invite.suggestions_footer"))
     return "\n".join(lines), buttons
 

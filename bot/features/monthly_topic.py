@@ -8,9 +8,9 @@ from collections import defaultdict
 from sqlmodel import col, select
 
 from bot.context import Context
-from bot.topics.workflow import pick_topic
-from bot.registry import registry
 from bot.jobs import MONTHLY_TOPIC, schedule_monthly_topic
+from bot.registry import registry
+from bot.topics.workflow import pick_topic
 from storage.tables import Reminder, Room, Topic, TopicState
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,13 @@ async def monthly_topic_due(ctx: Context, reminder: Reminder) -> None:
             lines.append(t("scheduler.monthly_topic_room", room=room.title or room.external_id))
             for rank, topic in enumerate(topics[:TOP_CANDIDATES], start=1):
                 lines.append(
-                    t("scheduler.monthly_topic_line", rank=rank, number=topic.id, title=topic.title, supports=topic.support_count)
+                    t(
+                        "scheduler.monthly_topic_line",
+                        rank=rank,
+                        number=topic.id,
+                        title=topic.title,
+                        supports=topic.support_count,
+                    )
                 )
         chosen = {topic.id for _, topic in picked}
         for room_id, topic in active.items():
@@ -80,7 +86,14 @@ async def monthly_topic_due(ctx: Context, reminder: Reminder) -> None:
             if room is None or topic.id in chosen:
                 continue
             closes = ctx.date(topic.closes_at, organizer) if topic.closes_at else t("value.no_date")
-            lines.append(t("scheduler.monthly_topic_already", room=room.title or room.external_id, title=topic.title, date=closes))
+            lines.append(
+                t(
+                    "scheduler.monthly_topic_already",
+                    room=room.title or room.external_id,
+                    title=topic.title,
+                    date=closes,
+                )
+            )
         if not grouped and not active:
             lines.append(t("scheduler.monthly_topic_no_candidates"))
         for room, topic in picked:

@@ -28,14 +28,16 @@ async def outbox(ctx: Context, command: ParsedCommand) -> None:
 
 async def show_overview(ctx: Context) -> None:
     counts = dict(
-        (await ctx.session.exec(select(col(OutboxMessage.state), func.count()).group_by(col(OutboxMessage.state)))).all()
+        (
+            await ctx.session.exec(select(col(OutboxMessage.state), func.count()).group_by(col(OutboxMessage.state)))
+        ).all()
     )
     since = ctx.now() - timedelta(hours=24)
     sent = (
         await ctx.session.exec(
-            select(func.count()).select_from(OutboxMessage).where(
-                col(OutboxMessage.state) == OutboxState.sent, col(OutboxMessage.sent_at) >= since
-            )
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.state) == OutboxState.sent, col(OutboxMessage.sent_at) >= since)
         )
     ).one()
     lines = [

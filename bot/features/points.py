@@ -20,7 +20,16 @@ from storage.tables import Department, DepartmentPoints, Person, PointEntry, Poi
 RECENT_ENTRIES = 10
 TOP = 10
 MAX_MANUAL = 1000
-PERIODS = {"month": "month", "quarter": "quarter", "year": "year", "월": "month", "이번달": "month", "분기": "quarter", "연간": "year", "올해": "year"}
+PERIODS = {
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+    "월": "month",
+    "이번달": "month",
+    "분기": "quarter",
+    "연간": "year",
+    "올해": "year",
+}
 DEPARTMENT_WORDS = {"departments", "department", "dept", "부서", "부서별"}
 
 
@@ -30,7 +39,9 @@ def _entry_line(ctx: Context, entry: PointEntry) -> str:
         stage = ctx.t("points.reversed", stage=stage)
     ref = f" #{entry.ref_id}" if entry.ref_kind in ("idea", "proposal") and entry.ref_id else ""
     reason = f" — {entry.reason}" if entry.stage == "manual" and entry.reason else ""
-    return ctx.t("points.entry", date=ctx.day(entry.created_at), points=f"{entry.points:+d}", stage=stage, ref=ref, reason=reason)
+    return ctx.t(
+        "points.entry", date=ctx.day(entry.created_at), points=f"{entry.points:+d}", stage=stage, ref=ref, reason=reason
+    )
 
 
 async def show_points(ctx: Context) -> None:
@@ -70,7 +81,9 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
     amount_word = command.argv[2].lstrip("+")
     if not is_number(amount_word) or not 1 <= int(amount_word) <= MAX_MANUAL:
         raise UserError("points.amount_invalid", value=command.argv[2][:20], limit=MAX_MANUAL)
-    reason = clean_text(command.rest_after(3), max_length=500, empty_key="points.reason_required", too_long_key="points.reason_too_long")
+    reason = clean_text(
+        command.rest_after(3), max_length=500, empty_key="points.reason_required", too_long_key="points.reason_too_long"
+    )
     points = -int(amount_word) if deduct else int(amount_word)
     assert person.id is not None
     # Two organizers deducting at once would each see the balance before the other's entry.
@@ -83,15 +96,26 @@ async def manual_entry(ctx: Context, command: ParsedCommand, *, deduct: bool) ->
     # A manual entry rewards nothing an event could repeat, so it is numbered per person.
     sequence = (
         await ctx.session.exec(
-            select(func.count()).select_from(PointEntry).where(PointEntry.person_id == person.id, PointEntry.stage == "manual")
+            select(func.count())
+            .select_from(PointEntry)
+            .where(PointEntry.person_id == person.id, PointEntry.stage == "manual")
         )
     ).one()
     key = f"manual:person:{person.id}:{sequence + 1}"
-    if not await ledger.award(ctx.session, person.id, points, "manual", "person", person.id, key, reason, ctx.person.id, ctx.now()):
+    if not await ledger.award(
+        ctx.session, person.id, points, "manual", "person", person.id, key, reason, ctx.person.id, ctx.now()
+    ):
         raise UserError("points.busy")
     ctx.audit("points.deducted" if deduct else "points.awarded", "person", person.id, points=points, reason=reason)
     balance = await ledger.total(ctx.session, person.id)
-    ctx.reply(ctx.t("points.manual_deducted" if deduct else "points.manual_done", name=ctx.called(person), points=abs(points), balance=balance))
+    ctx.reply(
+        ctx.t(
+            "points.manual_deducted" if deduct else "points.manual_done",
+            name=ctx.called(person),
+            points=abs(points),
+            balance=balance,
+        )
+    )
     notice = "points.told_deducted" if deduct else "points.told_awarded"
     await ctx.tell(person, ctx.translator(person)(notice, points=abs(points), reason=reason, balance=balance))
 
@@ -117,7 +141,13 @@ async def _people_leaderboard(
     in_period = PointTotal.period == period
     count = (await session.exec(select(func.count()).select_from(PointTotal).where(in_period))).one()
     cutoff = (
-        await session.exec(select(col(PointTotal.points)).where(in_period).order_by(col(PointTotal.points).desc()).offset(TOP - 1).limit(1))
+        await session.exec(
+            select(col(PointTotal.points))
+            .where(in_period)
+            .order_by(col(PointTotal.points).desc())
+            .offset(TOP - 1)
+            .limit(1)
+        )
     ).first()
     query = (
         select(PointTotal.person_id, Person.name, PointTotal.points)
@@ -130,10 +160,16 @@ async def _people_leaderboard(
         query = query.where(PointTotal.points >= cutoff)
     # Ordered by points, every row with more points than a row is above it: its rank is exact.
     top = _ranks([(int(k), str(n), int(p)) for k, n, p in (await session.exec(query)).all()])
-    own_points = (await session.exec(select(PointTotal.points).where(in_period, PointTotal.person_id == person_id))).first()
+    own_points = (
+        await session.exec(select(PointTotal.points).where(in_period, PointTotal.person_id == person_id))
+    ).first()
     own = None
     if own_points is not None:
-        above = (await session.exec(select(func.count()).select_from(PointTotal).where(in_period, PointTotal.points > own_points))).one()
+        above = (
+            await session.exec(
+                select(func.count()).select_from(PointTotal).where(in_period, PointTotal.points > own_points)
+            )
+        ).one()
         own = (above + 1, int(own_points))
     return top, own, count
 
@@ -159,7 +195,9 @@ async def leaderboard(ctx: Context, command: ParsedCommand) -> None:
     if unknown or len(kinds) > 1:
         # Answered in the words it was asked in: /순위 주간 is shown the Korean period words.
         typed_in_korean = not command.shown.isascii()
-        raise UserError("points.leaderboard_usage_korean" if typed_in_korean else "points.leaderboard_usage", command=command.shown)
+        raise UserError(
+            "points.leaderboard_usage_korean" if typed_in_korean else "points.leaderboard_usage", command=command.shown
+        )
     kind = kinds[0] if kinds else "month"
     # The running totals are kept by the office's (Asia/Seoul) calendar.
     period = current(kind, ctx.now(), ledger.TOTALS_TIME_ZONE)

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
+from bot import routing
 from bot.committee.rules import DECIDER, recused
 from bot.context import Context
 from bot.errors import NotAllowed, UserError
-from bot import routing
 from bot.features.common import parse_number
 from bot.features.ideas import support_idea
 from bot.idea_comments import comment_lines
@@ -30,10 +30,10 @@ from bot.proposals.workflow import (
     answer_supplement,
     days_left_when_paused,
     decide,
-    request_supplement,
-    review_buttons,
     move,
+    request_supplement,
     require_head_or_organizer,
+    review_buttons,
     review_key,
     revive_proposal,
     submit,
@@ -41,8 +41,8 @@ from bot.proposals.workflow import (
     undo_last,
 )
 from bot.registry import COMMITTEE, HEAD, IMPLEMENTER, registry
-from bot.subcommands import Subcommands
 from bot.reminders import cancel
+from bot.subcommands import Subcommands
 from bot.text import MAX_ID, clean_optional, clean_text, clip, is_number
 from storage.tables import (
     Department,
@@ -104,7 +104,6 @@ def idea_numbers(words: list[str]) -> tuple[list[int], int]:
     return numbers, taken
 
 
-
 async def suggested_departments(ctx: Context, proposal: Proposal) -> list[Department]:
     """Where the proposal should go: its topic's departments first, then what its own text says.
 
@@ -134,7 +133,9 @@ async def offer_departments(ctx: Context, proposal: Proposal) -> None:
             lines.append(ctx.t("proposal.route_line_no_head", rank=rank, department=department.name))
         else:
             lines.append(ctx.t("proposal.route_line", rank=rank, department=department.name, head=head.name))
-        buttons.append([Button(ctx.t("proposal.route_button", department=department.name), f"route:{proposal.id}:{department.id}")])
+        buttons.append(
+            [Button(ctx.t("proposal.route_button", department=department.name), f"route:{proposal.id}:{department.id}")]
+        )
     lines.append(ctx.t("proposal.route_footer", number=proposal.id, department=departments[0].name))
     ctx.reply("\n".join(lines), buttons)
 
@@ -166,7 +167,10 @@ async def new(ctx: Context, command: ParsedCommand) -> None:
     if not numbers:
         raise UserError("proposal.new_usage")
     title = clean_text(
-        command.rest_after(1 + taken), max_length=MAX_TITLE, empty_key="proposal.title_missing", too_long_key="proposal.title_too_long"
+        command.rest_after(1 + taken),
+        max_length=MAX_TITLE,
+        empty_key="proposal.title_missing",
+        too_long_key="proposal.title_too_long",
     )
     ideas = await load_ideas(ctx, numbers)
     proposal = Proposal(
@@ -196,7 +200,10 @@ async def submit_command(ctx: Context, command: ParsedCommand) -> None:
     if proposal.state not in (S.draft, S.maturing):
         # Checked before guessing a department, so the answer is about the state.
         raise UserError(
-            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.submitted")
+            "proposal.not_now",
+            number=proposal.id,
+            state=ctx.t(state_key(proposal.state)),
+            action=ctx.t("proposal.action.submitted"),
         )
     name = command.rest_after(2)
     if not name:
@@ -217,7 +224,10 @@ async def route_pressed(ctx: Context, args: list[str]) -> str:
         return ctx.t("error.unknown_button")
     if proposal.state not in (S.draft, S.maturing):
         raise UserError(
-            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.submitted")
+            "proposal.not_now",
+            number=proposal.id,
+            state=ctx.t(state_key(proposal.state)),
+            action=ctx.t("proposal.action.submitted"),
         )
     await send_to(ctx, proposal, department)
     return ctx.t("proposal.route_sent_toast", number=proposal.id, department=department.name)
@@ -242,7 +252,10 @@ async def proposal_button(ctx: Context, args: list[str]) -> str:
     await require_head_or_organizer(ctx, proposal, f"proposal.{args[1]}")
     if not can_move(proposal.state, to_state):
         raise UserError(
-            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t(f"proposal.action.{to_state}")
+            "proposal.not_now",
+            number=proposal.id,
+            state=ctx.t(state_key(proposal.state)),
+            action=ctx.t(f"proposal.action.{to_state}"),
         )
     await ctx.ask(f"proposal_{args[1]}", proposal.id)
     await ctx.tell(ctx.person, ctx.t(f"proposal.ask_{args[1]}", number=proposal.id, title=proposal.title))
@@ -281,7 +294,13 @@ async def supplement_command(ctx: Context, command: ParsedCommand) -> None:
 async def _request_supplement(ctx: Context, proposal: Proposal, text: str) -> None:
     note = clean_reason(text, "proposal.supplement_note_required", number=proposal.id)
     await request_supplement(ctx, proposal, note)
-    ctx.reply(ctx.t("proposal.supplement_requested_reply", **await notice_params(ctx, proposal, note), days=days_left_when_paused(proposal, ctx.settings.tz)))
+    ctx.reply(
+        ctx.t(
+            "proposal.supplement_requested_reply",
+            **await notice_params(ctx, proposal, note),
+            days=days_left_when_paused(proposal, ctx.settings.tz),
+        )
+    )
 
 
 async def answer_command(ctx: Context, command: ParsedCommand) -> None:
@@ -346,7 +365,9 @@ async def addidea_command(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("proposal.addidea_usage")
     ideas = await load_ideas(ctx, numbers)
     before = {id_of(p) for p in await proposers(ctx.session, id_of(proposal))}
-    existing = set((await ctx.session.exec(select(ProposalIdea.idea_id).where(ProposalIdea.proposal_id == proposal.id))).all())
+    existing = set(
+        (await ctx.session.exec(select(ProposalIdea.idea_id).where(ProposalIdea.proposal_id == proposal.id))).all()
+    )
     added = [i for i in ideas if i.id not in existing]
     if not added:
         raise UserError("proposal.ideas_already_in", number=proposal.id)
@@ -356,7 +377,12 @@ async def addidea_command(ctx: Context, command: ParsedCommand) -> None:
     ctx.audit("proposal.ideas_added", "proposal", proposal.id, ideas=[i.id for i in added])
     for person in await proposers(ctx.session, id_of(proposal)):
         if person.id not in before:
-            await ctx.tell(person, ctx.translator(person)("proposal.notice.created", name=ctx.called(person, person), number=proposal.id, title=proposal.title))
+            await ctx.tell(
+                person,
+                ctx.translator(person)(
+                    "proposal.notice.created", name=ctx.called(person, person), number=proposal.id, title=proposal.title
+                ),
+            )
     ctx.reply(ctx.t("proposal.ideas_added", number=proposal.id, ideas=", ".join(f"#{i.id}" for i in added)))
 
 
@@ -458,7 +484,13 @@ async def show(ctx: Context, proposal: Proposal) -> None:
         lines.append(ctx.t("proposal.show_state_no_department", state=state))
     else:
         lines.append(ctx.t("proposal.show_state", state=state, department=params["department"]))
-    lines.append(ctx.t("proposal.show_proposers", names=", ".join(p.name for p in await proposers(ctx.session, id_of(proposal))) or ctx.t("value.no_proposers")))
+    lines.append(
+        ctx.t(
+            "proposal.show_proposers",
+            names=", ".join(p.name for p in await proposers(ctx.session, id_of(proposal)))
+            or ctx.t("value.no_proposers"),
+        )
+    )
     lines.append(ctx.t("proposal.show_ideas"))
     for idea in await ideas_of(ctx.session, id_of(proposal)):
         lines.append(ctx.t("proposal.idea_line", number=idea.id, text=clip(idea.text, 60), supports=idea.support_count))
@@ -467,7 +499,14 @@ async def show(ctx: Context, proposal: Proposal) -> None:
         days = max(0, (proposal.review_due_at - ctx.now()).days)
         lines.append(ctx.t("proposal.show_under_review", department=params["department"], due=params["due"], days=days))
     if proposal.state == S.supplement:
-        lines.append(ctx.t("proposal.show_supplement", note=await _supplement_note(ctx, proposal), days=days_left_when_paused(proposal, ctx.settings.tz), number=proposal.id))
+        lines.append(
+            ctx.t(
+                "proposal.show_supplement",
+                note=await _supplement_note(ctx, proposal),
+                days=days_left_when_paused(proposal, ctx.settings.tz),
+                number=proposal.id,
+            )
+        )
     if proposal.rejection_reason and proposal.state == S.maturing:
         lines.append(ctx.t("proposal.show_rejection", reason=proposal.rejection_reason))
     if proposal.implementer_id:
@@ -483,7 +522,9 @@ async def show(ctx: Context, proposal: Proposal) -> None:
         )
     ).all()
     bot_person = (
-        await ctx.session.exec(select(Identity.person_id).where(Identity.platform == "system", Identity.external_id == "system"))
+        await ctx.session.exec(
+            select(Identity.person_id).where(Identity.platform == "system", Identity.external_id == "system")
+        )
     ).first()
     if transitions:
         lines.append(ctx.t("proposal.show_history"))
@@ -524,9 +565,7 @@ def _actor(ctx: Context, transition: ProposalTransition, name: str | None, bot_p
 @registry.command("proposals", help=("help.proposals",), order=31)
 async def list_proposals(ctx: Context, command: ParsedCommand) -> None:
     """Every proposal grouped by state, with counts."""
-    counts = dict(
-        (await ctx.session.exec(select(Proposal.state, func.count()).group_by(Proposal.state))).all()
-    )
+    counts = dict((await ctx.session.exec(select(Proposal.state, func.count()).group_by(Proposal.state))).all())
     if not counts:
         ctx.reply(ctx.t("proposals.none"))
         return
@@ -538,13 +577,18 @@ async def list_proposals(ctx: Context, command: ParsedCommand) -> None:
         lines.append(ctx.t("proposals.state_header", state=ctx.t(state_key(state)), count=counts[state]))
         rows = (
             await ctx.session.exec(
-                select(Proposal).where(col(Proposal.state) == state).order_by(col(Proposal.id).desc()).limit(SHOWN_PER_STATE)
+                select(Proposal)
+                .where(col(Proposal.state) == state)
+                .order_by(col(Proposal.id).desc())
+                .limit(SHOWN_PER_STATE)
             )
         ).all()
         for proposal in rows:
             department = names.get(proposal.department_id) if proposal.department_id else None
             department = department or ctx.t("value.no_department")
-            lines.append(ctx.t("proposals.line", number=proposal.id, title=clip(proposal.title, 50), department=department))
+            lines.append(
+                ctx.t("proposals.line", number=proposal.id, title=clip(proposal.title, 50), department=department)
+            )
         if counts[state] > SHOWN_PER_STATE:
             lines.append(ctx.t("proposals.more", count=counts[state] - SHOWN_PER_STATE))
     ctx.reply("\n".join(lines))
@@ -561,7 +605,11 @@ async def _still_in_review(ctx: Context, reminder: Any) -> Proposal | None:
         return None
     # A reminder of a clock a supplement request stopped (its due date has moved since) is stale.
     due = payload.get("due")
-    if isinstance(due, str) and proposal.review_due_at is not None and datetime.fromisoformat(due) != proposal.review_due_at:
+    if (
+        isinstance(due, str)
+        and proposal.review_due_at is not None
+        and datetime.fromisoformat(due) != proposal.review_due_at
+    ):
         return None
     return proposal
 

@@ -6,26 +6,29 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
 
+from bot.audience import deliver, describe_audience
 from bot.context import Context
 from bot.errors import UserError
 from bot.features.common import parse_number
+from bot.jobs import RECURRING, schedule_recurring
 from bot.parsing import ParsedCommand
 from bot.registry import registry
-from bot.subcommands import Subcommands
-from bot.reminders import cancel
-from bot.text import clean_text, clip
-from bot.audience import deliver, describe_audience
 from bot.reminder_list import describe_reminders
-from bot.jobs import RECURRING, schedule_recurring
+from bot.reminders import cancel
 from bot.schedules import ScheduleError, parse_schedule
+from bot.subcommands import Subcommands
+from bot.text import clean_text, clip
 from storage.tables import RecurringReminder, Reminder, ReminderState
 
 MAX_TEXT = 1000
 MISSED_SHOWN = 20
 QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
 AUDIENCE_WORDS = {
-    "organizers": "organizers", "organizer": "organizers", "담당자": "organizers",
-    "committee": "committee", "자문단": "committee",
+    "organizers": "organizers",
+    "organizer": "organizers",
+    "담당자": "organizers",
+    "committee": "committee",
+    "자문단": "committee",
 }
 HERE_WORDS = {"here", "여기", "이방"}
 ANYTIME_WORDS = {"anytime", "언제든", "시간무관"}
@@ -143,7 +146,9 @@ async def list_reminders(ctx: Context) -> None:
         lines.append(t("remind.list_empty"))
     if ctx.is_organizer():
         missed = (
-            await ctx.session.exec(select(func.count()).select_from(Reminder).where(Reminder.state == ReminderState.missed))
+            await ctx.session.exec(
+                select(func.count()).select_from(Reminder).where(Reminder.state == ReminderState.missed)
+            )
         ).one()
         if missed:
             lines.append(t("remind.list_missed", count=missed))
@@ -207,4 +212,3 @@ async def recurring_due(ctx: Context, reminder: Reminder) -> None:
         return
     await deliver(ctx, recurring.audience, lambda t: t("remind.message", text=recurring.text))
     await schedule_recurring(ctx.session, recurring, ctx.settings, max(reminder.due_at, ctx.now()))
-

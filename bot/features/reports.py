@@ -40,7 +40,11 @@ async def report_command(ctx: Context, command: ParsedCommand) -> None:
     enqueue(
         ctx.session,
         Destination(ctx.place.platform, "room", ctx.place.chat_id),
-        Outgoing(ctx.t("report.chart_caption", month=ctx.period(period.label)), kind="photo", payload={"render": chart_figures(report, ctx.translator(ctx.person))}),
+        Outgoing(
+            ctx.t("report.chart_caption", month=ctx.period(period.label)),
+            kind="photo",
+            payload={"render": chart_figures(report, ctx.translator(ctx.person))},
+        ),
         priority=REPLY,
         now=ctx.now(),
     )

@@ -18,6 +18,7 @@ async def todo(ctx: Context, command: ParsedCommand) -> None:
         ctx.reply(ctx.t("todo.none"))
         return
     lines = [ctx.t("todo.header", name=ctx.called(ctx.person), count=len(waiting))]
+
     # Dates as the office writes them: a day for due dates, a day and time for visits.
     def local(when: datetime, fmt: str) -> str:
         return ctx.when(when) if "%H" in fmt else ctx.date(when)

@@ -171,7 +171,9 @@ async def pick(ctx: Context, command: ParsedCommand) -> None:
         raise UserError("topic.already_active", title=current.title)
     if direct:
         title, description = parse_title(rest, "topic.pick_usage")
-        topic = await queries.same_title(ctx.session, ctx.room.id, title) or await new_candidate(ctx, title, description)
+        topic = await queries.same_title(ctx.session, ctx.room.id, title) or await new_candidate(
+            ctx, title, description
+        )
     else:
         topic = await candidate_to_pick(ctx, number)
     await pick_topic(ctx, topic, until=until)

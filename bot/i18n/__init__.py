@@ -17,7 +17,7 @@ once in both numbers: `{count:idea|ideas}` gives "1 idea" and "3 ideas", never "
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from string import Formatter
 
@@ -46,7 +46,7 @@ def locales(extra: Iterable[str | Path] | None = None) -> tuple[str, ...]:
     return _locales(_roots(extra))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locales(roots: tuple[Path, ...]) -> tuple[str, ...]:
     found = {folder.name for root in roots if root.is_dir() for folder in root.iterdir() if any(folder.glob("*.po"))}
     return (DEFAULT_LOCALE, *sorted(found - {DEFAULT_LOCALE}))
@@ -57,7 +57,7 @@ def load_messages(locale: str) -> dict[str, str]:
     return _messages(_roots(), locale)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _messages(roots: tuple[Path, ...], locale: str) -> dict[str, str]:
     messages: dict[str, str] = {}
     for root in roots:
@@ -81,7 +81,7 @@ def command_aliases() -> dict[str, str]:
     return _command_aliases(_roots())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _command_words(roots: tuple[Path, ...]) -> dict[str, frozenset[str]]:
     words: dict[str, set[str]] = {}
     for locale in _locales(roots):
@@ -100,7 +100,7 @@ class _AlwaysEnglish(dict[str, frozenset[str]]):
         return frozenset({key.rsplit(".", 1)[-1]})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _command_aliases(roots: tuple[Path, ...]) -> dict[str, str]:
     return {
         word: name for name, found in _command_words(roots).items() if "." not in name for word in found if word != name
@@ -135,8 +135,18 @@ class _CatalogFormatter(Formatter):
 _FORMATTER = _CatalogFormatter()
 # Not calendar.month_name: that follows the process's C locale.
 _MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 

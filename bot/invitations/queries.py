@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.context import Context
 from bot import routing
+from bot.context import Context
 from storage.tables import Department, Identity, Invitation, InvitationState, Person, Reminder, Room, Topic
 
 SUGGESTIONS = 3

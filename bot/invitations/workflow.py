@@ -80,7 +80,9 @@ def invitation_message(ctx: Context, parties: Parties, reminder: bool = False) -
     if parties.topic and parties.topic.description:
         lines.append(tr("invitation.message_description", description=parties.topic.description))
     assert invitation.expires_at is not None
-    lines.append(tr("invitation.message_answer", date=ctx.date(invitation.expires_at, parties.head), number=invitation.id))
+    lines.append(
+        tr("invitation.message_answer", date=ctx.date(invitation.expires_at, parties.head), number=invitation.id)
+    )
     buttons = [
         [
             Button(tr("invitation.accept_button"), f"inv:{invitation.id}:accept"),
@@ -145,7 +147,9 @@ async def accept_invitation(ctx: Context, invitation: Invitation, visit: FieldVi
     )
     if visit is None:
         ctx.post(parties.room, ctx.t("invitation.accepted_room", **parties.names()))
-        await ctx.tell(parties.inviter, ctx.translator(parties.inviter)("invitation.accepted_organizer", **parties.names()))
+        await ctx.tell(
+            parties.inviter, ctx.translator(parties.inviter)("invitation.accepted_organizer", **parties.names())
+        )
     else:
         await announce_visit(ctx, parties, visit)
     await bring_into_room(ctx, parties)

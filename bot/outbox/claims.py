@@ -57,7 +57,9 @@ class Claims:
 
     def limits(self) -> dict[str, PlatformLimits]:
         """What each platform's gateway declares (none at all when the setting switches limits off)."""
-        return {platform: limits_for(gateway, self.worker.settings) for platform, gateway in self.worker.gateways.items()}
+        return {
+            platform: limits_for(gateway, self.worker.settings) for platform, gateway in self.worker.gateways.items()
+        }
 
     async def claim(self, limit: int, horizon: float = 0.0) -> Round:
         """Lease, in priority order, up to `limit` due entries that fit their destination's budget
@@ -157,8 +159,13 @@ class Claims:
         own = now + timedelta(seconds=longest + budget.margin)
         sends = sorted(
             (
-                own if row_id in self.worker.in_flight else self._timed(finished.get(row_id), state, claimed_at, sent_at, in_flight),
-                platform, dest_kind, dest_id, kind,
+                own
+                if row_id in self.worker.in_flight
+                else self._timed(finished.get(row_id), state, claimed_at, sent_at, in_flight),
+                platform,
+                dest_kind,
+                dest_id,
+                kind,
             )
             for row_id, platform, dest_kind, dest_id, kind, state, claimed_at, sent_at in rows
             if row_id is not None and claimed_at is not None
@@ -168,7 +175,9 @@ class Claims:
         return budget
 
     @staticmethod
-    def _timed(finished: datetime | None, state: str, claimed_at: datetime, sent_at: datetime | None, in_flight: datetime) -> datetime:
+    def _timed(
+        finished: datetime | None, state: str, claimed_at: datetime, sent_at: datetime | None, in_flight: datetime
+    ) -> datetime:
         """When a recent send counted at the platform, at the latest: this worker's own by the answer's
         return, another's sent one by when it was recorded sent, one still in flight as arriving a
         moment from now, one that failed by its claim and the margin."""
@@ -181,8 +190,13 @@ class Claims:
         return claimed_at + timedelta(seconds=IN_FLIGHT_MARGIN_SECONDS)
 
     async def _choose(
-        self, session: AsyncSession, candidates: list[OutboxMessage], budget: Budget, now: datetime,
-        horizon: float, planned: dict[int, datetime],
+        self,
+        session: AsyncSession,
+        candidates: list[OutboxMessage],
+        budget: Budget,
+        now: datetime,
+        horizon: float,
+        planned: dict[int, datetime],
     ) -> list[OutboxMessage]:
         """Claim, in priority order, what each destination's budget allows now or within `horizon`
         (its moment noted in `planned`); merge confirmations that would otherwise fall behind."""
@@ -208,7 +222,9 @@ class Claims:
                 self._note_wait((held - now).total_seconds())
                 continue
             group = mergeable.get((key, entry.coalesce_key or ""), [])
-            if len(group) > 1 and budget.capacity(*key, "message", now, worker.settings.ack_coalesce_seconds, len(group)) < len(group):
+            if len(group) > 1 and budget.capacity(
+                *key, "message", now, worker.settings.ack_coalesce_seconds, len(group)
+            ) < len(group):
                 done.update(entry_id(e) for e in group)
                 reactions += react_to(worker, session, group, now)
                 carrier = merge_if_due(worker, session, group[:MERGE_AT_MOST], budget, now, self._note_wait)
@@ -244,6 +260,8 @@ class Claims:
         async with self.worker.db.session() as session:
             await session.exec(
                 sa.update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_([e.id for e in entries]), col(OutboxMessage.state) == OutboxState.sending)
+                .where(
+                    col(OutboxMessage.id).in_([e.id for e in entries]), col(OutboxMessage.state) == OutboxState.sending
+                )
                 .values(state=OutboxState.pending, next_attempt_at=until)
             )

@@ -57,7 +57,12 @@ def react_to(worker: Worker, session: AsyncSession, acks: list[OutboxMessage], n
 
 
 def merge_if_due(
-    worker: Worker, session: AsyncSession, group: list[OutboxMessage], budget: Budget, now: datetime, note_wait: Callable[[float], None]
+    worker: Worker,
+    session: AsyncSession,
+    group: list[OutboxMessage],
+    budget: Budget,
+    now: datetime,
+    note_wait: Callable[[float], None],
 ) -> OutboxMessage | None:
     """One confirmation for the whole group, when the room can take a message now.
 

@@ -103,5 +103,3 @@ async def remembered_message_ids(db: Database, platform: str) -> list[str]:
     """The ids of the messages on `platform` that the bot links to ideas and its own posts."""
     async with db.session() as session:
         return list((await session.exec(select(MessageLink.message_id).where(MessageLink.platform == platform))).all())
-
-

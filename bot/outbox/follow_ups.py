@@ -13,7 +13,9 @@ from bot.outbox.entries import add_raw
 
 def word(wording: Wording, **late: str) -> str:
     """The text of `wording` in its locale, the late values given to it and to every wording inside."""
-    params = {name: word(value, **late) if isinstance(value, Wording) else value for name, value in wording.params.items()}
+    params = {
+        name: word(value, **late) if isinstance(value, Wording) else value for name, value in wording.params.items()
+    }
     return Translator(wording.locale)(wording.key, **{**late, **params})
 
 

@@ -18,7 +18,9 @@ SAFETY_MARGIN_SECONDS = 0.01
 IN_FLIGHT_MARGIN_SECONDS = 0.1
 
 
-def scopes(limits: PlatformLimits, platform: str, dest_kind: str, dest_id: str, kind: str) -> list[tuple[tuple[str, ...], Window]]:
+def scopes(
+    limits: PlatformLimits, platform: str, dest_kind: str, dest_id: str, kind: str
+) -> list[tuple[tuple[str, ...], Window]]:
     """The windows one send of `kind` to this destination counts against, with their keys."""
     found: list[tuple[tuple[str, ...], Window]] = []
     if limits.overall:
@@ -64,7 +66,9 @@ class Budget:
         """Seconds until one more send fits every window (0 when it fits now)."""
         return self._wait(self._scopes(platform, dest_kind, dest_id, kind), now.timestamp(), self._sends)
 
-    def _wait(self, scopes: list[tuple[tuple[str, ...], Window]], now: float, sends: dict[tuple[str, ...], list[float]]) -> float:
+    def _wait(
+        self, scopes: list[tuple[tuple[str, ...], Window]], now: float, sends: dict[tuple[str, ...], list[float]]
+    ) -> float:
         longest = 0.0
         for key, window in scopes:
             period = window.seconds + self.margin
@@ -73,7 +77,9 @@ class Budget:
                 longest = max(longest, recent[len(recent) - window.count] + period - now)
         return longest
 
-    def capacity(self, platform: str, dest_kind: str, dest_id: str, kind: str, now: datetime, horizon: float, most: int) -> int:
+    def capacity(
+        self, platform: str, dest_kind: str, dest_id: str, kind: str, now: datetime, horizon: float, most: int
+    ) -> int:
         """How many sends (up to `most`) fit between now and `horizon` seconds from now."""
         scopes = self._scopes(platform, dest_kind, dest_id, kind)
         if not scopes:
@@ -97,5 +103,10 @@ class Budget:
 
     def since_last(self, platform: str, dest_kind: str, dest_id: str, kind: str, now: datetime) -> float:
         """Seconds since the last send into this chat (infinite when there was none)."""
-        times = [t for key, _ in self._scopes(platform, dest_kind, dest_id, kind) for t in self._sends.get(key, ()) if key[1] in ("chat", "group")]
+        times = [
+            t
+            for key, _ in self._scopes(platform, dest_kind, dest_id, kind)
+            for t in self._sends.get(key, ())
+            if key[1] in ("chat", "group")
+        ]
         return now.timestamp() - max(times) if times else float("inf")

@@ -86,7 +86,10 @@ class Results:
     async def _write(self, batch: list[tuple[OutboxMessage, SendResult | DeliveryError, datetime]]) -> None:
         async with self.worker.db.session() as session:
             ids = [entry_id(entry) for entry, _, _ in batch]
-            rows = {row.id: row for row in (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))).all()}
+            rows = {
+                row.id: row
+                for row in (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))).all()
+            }
             for entry, outcome, at in batch:
                 row = rows.get(entry_id(entry))
                 if row is None:
@@ -104,7 +107,13 @@ class Results:
         row.platform_message_id = result.message_id or result.link
         row.attempts += 1
         row.error = ""
-        if row.kind == "message" and row.ref_kind and row.ref_id is not None and result.message_id and row.dest_kind == "room":
+        if (
+            row.kind == "message"
+            and row.ref_kind
+            and row.ref_id is not None
+            and result.message_id
+            and row.dest_kind == "room"
+        ):
             await insert_ignoring_conflict(
                 session,
                 MessageLink,
@@ -167,7 +176,13 @@ class Results:
         self.worker.counts.failed += 1
         log.error(
             "outbox entry %s (%s to %s:%s:%s) failed after %d attempts: %s",
-            row.id, row.kind, row.platform, row.dest_kind, row.dest_id, row.attempts, row.error,
+            row.id,
+            row.kind,
+            row.platform,
+            row.dest_kind,
+            row.dest_id,
+            row.attempts,
+            row.error,
         )
         payload = message_payload(row.kind, row.payload)
         files.remove((row.payload or {}).get("path"), self.worker.settings.report_dir)  # never to be sent

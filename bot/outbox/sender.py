@@ -38,7 +38,12 @@ class Sender:
         draw: Draw | None = None,
     ) -> None:
         self.worker = Worker(
-            db, gateways, clock, settings or Settings(), worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}", draw
+            db,
+            gateways,
+            clock,
+            settings or Settings(),
+            worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}",
+            draw,
         )
         self.claims = Claims(self.worker)
         self.results = Results(self.worker, self.notify)
@@ -145,7 +150,9 @@ class Sender:
 
     async def _deliver(self, round_: Round) -> int:
         try:
-            delivered = await deliver_batch(self.worker, round_.claimed, round_.planned, self.results.record, self.claims.release)
+            delivered = await deliver_batch(
+                self.worker, round_.claimed, round_.planned, self.results.record, self.claims.release
+            )
         except Exception:
             log.exception("outbox delivery failed")
             delivered = 0
@@ -163,7 +170,9 @@ class Sender:
             if not round_.claimed:
                 return delivered
             try:
-                delivered += await deliver_batch(self.worker, round_.claimed, round_.planned, self.results.record, self.claims.release)
+                delivered += await deliver_batch(
+                    self.worker, round_.claimed, round_.planned, self.results.record, self.claims.release
+                )
             finally:
                 self.worker.landed(round_.claimed)
                 await self.results.settle()

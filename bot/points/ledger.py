@@ -64,7 +64,17 @@ class Cap:
     most: int
 
 
-_ENTRY_COLUMNS = ("person_id", "points", "stage", "ref_kind", "ref_id", "award_key", "reason", "awarded_by", "created_at")
+_ENTRY_COLUMNS = (
+    "person_id",
+    "points",
+    "stage",
+    "ref_kind",
+    "ref_id",
+    "award_key",
+    "reason",
+    "awarded_by",
+    "created_at",
+)
 
 
 def _capped_insert(dialect: str) -> sa.Insert:
@@ -86,7 +96,11 @@ def _capped_insert(dialect: str) -> sa.Insert:
     row = sa.select(*(sa.bindparam(f"v_{column}", type_=table.c[column].type) for column in _ENTRY_COLUMNS))
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # SQLite needs the WHERE anyway: an upsert after INSERT … SELECT without one is ambiguous to its parser.
-    return insert(table).from_select(_ENTRY_COLUMNS, row.where(counted < sa.bindparam("cap_most", type_=sa.Integer))).on_conflict_do_nothing()
+    return (
+        insert(table)
+        .from_select(_ENTRY_COLUMNS, row.where(counted < sa.bindparam("cap_most", type_=sa.Integer)))
+        .on_conflict_do_nothing()
+    )
 
 
 _CAPPED_INSERT = {dialect: _capped_insert(dialect) for dialect in ("sqlite", "postgresql")}
@@ -218,7 +232,9 @@ async def reverse_live(
     return reversed_count
 
 
-async def balance(session: AsyncSession, person_id: int, since: datetime | None = None, until: datetime | None = None) -> int:
+async def balance(
+    session: AsyncSession, person_id: int, since: datetime | None = None, until: datetime | None = None
+) -> int:
     """The sum of a person's entries, optionally within [since, until)."""
     query = select(func.coalesce(func.sum(PointEntry.points), 0)).where(PointEntry.person_id == person_id)
     if since is not None:
@@ -231,7 +247,9 @@ async def balance(session: AsyncSession, person_id: int, since: datetime | None 
 async def total(session: AsyncSession, person_id: int, period: str = ALL_TIME) -> int:
     """A person's running total for a period key (see `period_keys`); 0 without entries in it."""
     points = (
-        await session.exec(select(PointTotal.points).where(PointTotal.person_id == person_id, PointTotal.period == period))
+        await session.exec(
+            select(PointTotal.points).where(PointTotal.person_id == person_id, PointTotal.period == period)
+        )
     ).first()
     return int(points or 0)
 

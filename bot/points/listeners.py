@@ -22,7 +22,13 @@ def rules(ctx: Context) -> PointsRules:
 
 
 async def _give(
-    ctx: Context, person_id: int, points: int, stage: str, ref: tuple[str, int], base_key: str, cap: ledger.Cap | None = None
+    ctx: Context,
+    person_id: int,
+    points: int,
+    stage: str,
+    ref: tuple[str, int],
+    base_key: str,
+    cap: ledger.Cap | None = None,
 ) -> bool:
     if points <= 0:
         return False
@@ -33,7 +39,9 @@ async def _give(
     return await ledger.award(ctx.session, person_id, points, stage, ref[0], ref[1], key, "", None, ctx.now(), cap)
 
 
-async def _give_proposers(ctx: Context, proposal: Proposal, stage: str, points: int, key_stage: str | None = None) -> None:
+async def _give_proposers(
+    ctx: Context, proposal: Proposal, stage: str, points: int, key_stage: str | None = None
+) -> None:
     """Each proposer once, keyed by the first of their ideas in it that this stage has not paid yet.
 
     The key names the idea and the person, not the proposal: an idea bundled into a second
@@ -60,7 +68,9 @@ async def ideas_posted_today(ctx: Context, person_id: int) -> int:
     return await ledger.count_stage(ctx.session, person_id, "idea_posted", day.start, day.end)
 
 
-_AUTHOR_TURN = select(Person.id).where(Person.id == sa.bindparam("author_id")).with_for_update(key_share=True)  # FOR NO KEY UPDATE
+_AUTHOR_TURN = (
+    select(Person.id).where(Person.id == sa.bindparam("author_id")).with_for_update(key_share=True)
+)  # FOR NO KEY UPDATE
 
 
 @registry.on("idea.posted")
@@ -71,11 +81,21 @@ async def on_idea_posted(ctx: Context, idea: Idea) -> None:
     # turns on the author's row. NO KEY UPDATE conflicts with itself but not with the KEY SHARE
     # lock the idea's foreign key already holds, so it cannot deadlock against it.
     # (SQLite serializes writers anyway: the statement is not sent there.)
-    if ctx.session.bind is not None and ctx.session.bind.dialect.name == "postgresql":  # one statement less per idea elsewhere
+    if (
+        ctx.session.bind is not None and ctx.session.bind.dialect.name == "postgresql"
+    ):  # one statement less per idea elsewhere
         await ctx.session.exec(_AUTHOR_TURN, params={"author_id": idea.author_id})
     day = local_day(ctx.now(), ctx.settings.tz)
     cap = ledger.Cap("idea_posted", day.start, day.end, rules(ctx).idea_posted_daily_cap)
-    await _give(ctx, idea.author_id, rules(ctx).idea_posted, "idea_posted", ("idea", idea.id), f"idea_posted:idea:{idea.id}", cap)
+    await _give(
+        ctx,
+        idea.author_id,
+        rules(ctx).idea_posted,
+        "idea_posted",
+        ("idea", idea.id),
+        f"idea_posted:idea:{idea.id}",
+        cap,
+    )
 
 
 async def directory_supports(ctx: Context, idea_id: int) -> int:
@@ -122,7 +142,12 @@ async def _pay_threshold(ctx: Context, idea: Idea) -> None:
     if not ctx.settings.points_count_outside_supports and await directory_supports(ctx, idea.id) < threshold.supports:
         return
     await _give(
-        ctx, idea.author_id, threshold.points, "idea_supported_threshold", ("idea", idea.id), f"idea_threshold:idea:{idea.id}"
+        ctx,
+        idea.author_id,
+        threshold.points,
+        "idea_supported_threshold",
+        ("idea", idea.id),
+        f"idea_threshold:idea:{idea.id}",
     )
 
 
@@ -162,7 +187,9 @@ async def on_proposal_state_changed(
     elif to_state == ProposalState.adopted:
         await _give_proposers(ctx, proposal, "proposal_adopted", r.proposal_adopted)
     elif to_state == ProposalState.implemented:
-        await _give_proposers(ctx, proposal, "proposal_implemented_proposers", r.proposal_implemented_proposers, "proposal_implemented")
+        await _give_proposers(
+            ctx, proposal, "proposal_implemented_proposers", r.proposal_implemented_proposers, "proposal_implemented"
+        )
         if proposal.implementer_id is not None:
             assert proposal.id is not None
             await _give(

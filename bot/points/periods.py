@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{1,2})|[Qq](?P<quarter>[1-4])))?$")
@@ -20,7 +20,7 @@ class Period:
 
 
 def _local(year: int, month: int, tz: ZoneInfo) -> datetime:
-    return datetime(year, month, 1, tzinfo=tz).astimezone(timezone.utc)
+    return datetime(year, month, 1, tzinfo=tz).astimezone(UTC)
 
 
 def _span(year: int, first_month: int, months: int, label: str, tz: ZoneInfo) -> Period:
@@ -71,4 +71,4 @@ def local_day(now: datetime, tz: ZoneInfo) -> Period:
     local = now.astimezone(tz)
     start = datetime(local.year, local.month, local.day, tzinfo=tz)
     end = start + timedelta(days=1)
-    return Period(start.date().isoformat(), start.astimezone(timezone.utc), end.astimezone(timezone.utc))
+    return Period(start.date().isoformat(), start.astimezone(UTC), end.astimezone(UTC))

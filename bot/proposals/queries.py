@@ -68,10 +68,8 @@ async def ideas_of(session: AsyncSession, proposal_id: int) -> list[Idea]:
     )
 
 
-
 async def department_of(ctx: Context, proposal: Proposal) -> Department | None:
     return await ctx.session.get(Department, proposal.department_id) if proposal.department_id else None
-
 
 
 async def is_committee_member(ctx: Context) -> bool:
@@ -88,7 +86,6 @@ async def is_head_of(ctx: Context, proposal: Proposal) -> bool:
     return department is not None and department.head_person_id == ctx.person.id
 
 
-
 async def notice_params(ctx: Context, proposal: Proposal, reason: str = "") -> dict[str, Any]:
     department = await department_of(ctx, proposal)
     implementer = await ctx.session.get(Person, proposal.implementer_id) if proposal.implementer_id else None
@@ -100,4 +97,3 @@ async def notice_params(ctx: Context, proposal: Proposal, reason: str = "") -> d
         reason=reason or ctx.t("value.no_reason"),
         implementer=ctx.called(implementer) if implementer else ctx.t("value.no_implementer"),
     )
-

@@ -51,4 +51,8 @@ def state_key(state: str) -> str:
 
 def bot_actor_key(from_state: str, to_state: str) -> str:
     """What a history names for a change the bot's own account recorded: the committee's revival, else the schedule."""
-    return "proposal.actor_committee" if (from_state, to_state) == (S.maturing, S.submitted) else "proposal.actor_automatic"
+    return (
+        "proposal.actor_committee"
+        if (from_state, to_state) == (S.maturing, S.submitted)
+        else "proposal.actor_automatic"
+    )

@@ -26,7 +26,17 @@ from bot.proposals.queries import (
 from bot.proposals.states import can_move, resting_state, state_key
 from bot.reminders import cancel, schedule
 from bot.text import clip
-from storage.tables import Department, Person, Proposal, ProposalState, ProposalTransition, Reminder, ReminderState, Room, id_of
+from storage.tables import (
+    Department,
+    Person,
+    Proposal,
+    ProposalState,
+    ProposalTransition,
+    Reminder,
+    ReminderState,
+    Room,
+    id_of,
+)
 
 S = ProposalState
 
@@ -57,15 +67,22 @@ async def tell_proposers(ctx: Context, proposal: Proposal, key: str, **params: A
 def review_buttons(t: Any, proposal_id: int) -> list[list[Button]]:
     """Adopt; reject and request a supplement each ask for their text next."""
     return [
-        [Button(t("proposal.adopt_button"), f"prop:{proposal_id}:adopt"), Button(t("proposal.reject_button"), f"prop:{proposal_id}:reject")],
+        [
+            Button(t("proposal.adopt_button"), f"prop:{proposal_id}:adopt"),
+            Button(t("proposal.reject_button"), f"prop:{proposal_id}:reject"),
+        ],
         [Button(t("proposal.supplement_button"), f"prop:{proposal_id}:supplement")],
     ]
 
 
-async def tell_head(ctx: Context, proposal: Proposal, params: dict[str, Any], first_key: str = "proposal.review_request", **extra: Any) -> None:
+async def tell_head(
+    ctx: Context, proposal: Proposal, params: dict[str, Any], first_key: str = "proposal.review_request", **extra: Any
+) -> None:
     """Ask the department head to review, with buttons to adopt, reject or request a supplement."""
     department = await department_of(ctx, proposal)
-    head = await ctx.session.get(Person, department.head_person_id) if department and department.head_person_id else None
+    head = (
+        await ctx.session.get(Person, department.head_person_id) if department and department.head_person_id else None
+    )
     if head is None:
         return
     t = ctx.translator(head)
@@ -145,7 +162,9 @@ async def move(
     ctx.session.add(transition)
     await ctx.session.flush()
     ctx.audit(f"proposal.{to_state}", "proposal", proposal.id, from_state=from_state, to_state=to_state, reason=reason)
-    await ctx.publish("proposal.state_changed", proposal=proposal, from_state=from_state, to_state=to_state, reason=reason)
+    await ctx.publish(
+        "proposal.state_changed", proposal=proposal, from_state=from_state, to_state=to_state, reason=reason
+    )
     params = await notice_params(ctx, proposal, reason)
     await tell_proposers(ctx, proposal, notice_key or f"proposal.notice.{to_state}", **params)
     if to_state in DECISIONS:
@@ -301,7 +320,10 @@ async def answer_supplement(ctx: Context, proposal: Proposal, answer: str) -> No
         raise NotAllowed(action="proposal.answer", key="proposal.answer_not_allowed", number=proposal.id)
     if proposal.state != S.supplement or proposal.review_paused_at is None or proposal.review_due_at is None:
         raise UserError(
-            "proposal.not_now", number=proposal.id, state=ctx.t(state_key(proposal.state)), action=ctx.t("proposal.action.answer")
+            "proposal.not_now",
+            number=proposal.id,
+            state=ctx.t(state_key(proposal.state)),
+            action=ctx.t("proposal.action.answer"),
         )
     # The days that were left, counted as the office counts them: due day minus the day it stopped.
     left = days_left_when_paused(proposal, ctx.settings.tz)
@@ -325,7 +347,9 @@ async def answer_supplement(ctx: Context, proposal: Proposal, answer: str) -> No
     department = await department_of(ctx, proposal)
     if department is not None and department.head_person_id is not None:
         await schedule_review(ctx, proposal, department.head_person_id, resumed=resumed)
-    await tell_head(ctx, proposal, await notice_params(ctx, proposal), "proposal.supplement_answered_head", answer=answer)
+    await tell_head(
+        ctx, proposal, await notice_params(ctx, proposal), "proposal.supplement_answered_head", answer=answer
+    )
 
 
 async def undo_last(ctx: Context, proposal: Proposal) -> ProposalTransition:

@@ -20,7 +20,6 @@ from storage.tables import (
     TopicSupport,
 )
 
-
 # Built once: every idea posted looks it up, and building a statement costs more CPU than running it.
 _ACTIVE_TOPIC = select(Topic).where(Topic.room_id == sa.bindparam("room_id"), Topic.state == TopicState.active)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.business_days import end_of_month, previous_business_day
@@ -19,7 +19,7 @@ def closing_day(today: date, until: date | None) -> date:
 
 def closing_instant(day: date, tz: ZoneInfo) -> datetime:
     """The last second of `day` in the office's time zone, as aware UTC."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(UTC)
 
 
 def warning_day(closing: date) -> date:

@@ -7,12 +7,12 @@ from datetime import date
 from bot import reminders
 from bot.context import Context
 from bot.errors import UserError
-from bot.transitions import change_state
 from bot.office_hours import OfficeHours
 from bot.supports import support_once
 from bot.topics import queries
 from bot.topics.rules import closing_day, closing_instant, warning_day
 from bot.topics.summary import closing_summary
+from bot.transitions import change_state
 from storage.tables import Room, Topic, TopicState, TopicSupport
 
 

@@ -10,9 +10,9 @@ from sqlmodel import func, select
 
 from idearoom.wiring import build_app
 from storage.tables import Idea, IdeaComment, Person, Room, Support
+from tests.commands import IDEAROOM, command_env
 from tests.console.driver import run_console
 from tests.harness import test_settings
-from tests.commands import IDEAROOM, command_env
 
 SCRIPT = """\
 /as minji

@@ -80,7 +80,9 @@ def hedges_in(transcript: str) -> list[str]:
 async def test_a_scripted_month_prints_no_particle_fallback_and_no_dash_for_an_empty_value(sqlite_url: str) -> None:
     month = await test_console_month.run_month(sqlite_url)
     proposals = await run_console(sqlite_url.replace(".db", "-2.db"), test_console_proposals.SCRIPT, migrate=True)
-    odds = await run_console(sqlite_url.replace(".db", "-3.db"), ODDS_AND_ENDS, clock=ManualClock(test_console_month.START), migrate=True)
+    odds = await run_console(
+        sqlite_url.replace(".db", "-3.db"), ODDS_AND_ENDS, clock=ManualClock(test_console_month.START), migrate=True
+    )
     transcript = "\n".join((month, proposals, odds))
 
     assert hedges_in(transcript) == []
@@ -91,7 +93,10 @@ async def test_a_scripted_month_prints_no_particle_fallback_and_no_dash_for_an_e
     assert "📝 토론주제 후보 #1번 '버스정류장 신호등 안전'을 등록했습니다" in month
     assert "'아이디어방'의 이번 달 토론주제 '버스정류장 신호등 안전'이 교통정책과 업무와" in month
     assert "마감: 2026. 3. 31.(화)까지" in month
-    assert "박민지 주무관님이 올리신 아이디어가 제안 #1 '버스정류장 온열의자와 바람막이 도입'에 반영되었습니다" in proposals
+    assert (
+        "박민지 주무관님이 올리신 아이디어가 제안 #1 '버스정류장 온열의자와 바람막이 도입'에 반영되었습니다"
+        in proposals
+    )
     assert "제안 #2는 지금 '숙성 중' 상태라서 채택할 수 없습니다." in proposals
     assert "'/주제 추천'은 없는 명령어입니다" in odds
     assert "'/아이디어여'는 없는 명령어입니다. 혹시 /아이디어를 찾으셨나요?" in odds
@@ -104,7 +109,9 @@ async def test_a_scripted_month_prints_no_particle_fallback_and_no_dash_for_an_e
 
 
 async def test_full_width_digits_count_as_digits(sqlite_url: str) -> None:
-    transcript = await run_console(sqlite_url, "/as minji\n/idea 어르신 무료 셔틀\n/as junho\n/support １\n", migrate=True)
+    transcript = await run_console(
+        sqlite_url, "/as minji\n/idea 어르신 무료 셔틀\n/as junho\n/support １\n", migrate=True
+    )
 
     assert "👍 #1번 아이디어에 공감했습니다 (공감 1)." in transcript
     app = build_app(test_settings(sqlite_url))
@@ -117,7 +124,9 @@ async def test_a_second_console_session_in_the_same_place_keeps_its_idea(sqlite_
     """`printf '/as minji\\n/idea ...\\n' | idearoom run`, twice: the second idea is stored too."""
     first = await run_console(sqlite_url, "/as minji\n/idea 민원실 대기표를 문자로\n", migrate=True)
     # Another idea: the same one again from the same person would be refused as a duplicate.
-    second = await run_console(sqlite_url, "/as minji\n/idea 민원실에 보조배터리 대여기\n/as junho\n/react u2 👍\n", migrate=True)
+    second = await run_console(
+        sqlite_url, "/as minji\n/idea 민원실에 보조배터리 대여기\n/as junho\n/react u2 👍\n", migrate=True
+    )
 
     assert "💡 아이디어 #1번을 등록했습니다." in first
     assert "💡 아이디어 #2번을 등록했습니다." in second

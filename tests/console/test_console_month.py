@@ -100,10 +100,17 @@ async def test_a_month_of_the_topic_in_the_console(sqlite_url: str) -> None:
     bad = after(transcript, "> dohyun@dm: 다음 주 화요일 오후")
     assert bad.splitlines()[1].startswith("[→ dohyun 개인 메시지] 🤖 일정을 알아보지 못했습니다.")
     visit = after(transcript, "> dohyun@dm: 2026-03-20 14:00 시청역 버스정류장 (신호등 함께 점검)")
-    assert "[→ dohyun 개인 메시지] 🤖 📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장." in visit
-    assert "[아이디어방] 🤖 📍 현장 방문 안내: 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론에 함께하시며" in visit
+    assert (
+        "[→ dohyun 개인 메시지] 🤖 📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장." in visit
+    )
+    assert (
+        "[아이디어방] 🤖 📍 현장 방문 안내: 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론에 함께하시며"
+        in visit
+    )
     assert "    일시: 2026. 3. 20.(금) 14:00\n    장소: 시청역 버스정류장\n    메모: 신호등 함께 점검" in visit
-    assert "[→ sujin 개인 메시지] 🤖 ✅ 교통정책과 김도현 부서장님이 초대를 수락하고 현장 방문을 제안하셨습니다" in visit
+    assert (
+        "[→ sujin 개인 메시지] 🤖 ✅ 교통정책과 김도현 부서장님이 초대를 수락하고 현장 방문을 제안하셨습니다" in visit
+    )
     assert "[시스템] 'dohyun'을 '아이디어방'에 추가했습니다." in visit
 
     # Ideas now belong to the topic; /topic lists the head and the visit.

@@ -72,12 +72,17 @@ async def test_one_proposal_to_implemented_and_one_through_revival_with_points_a
     transcript = await run_console(sqlite_url, SCRIPT)
 
     # Proposal 1: created, submitted, adopted by the head's button, assigned, implemented.
-    assert "📄 제안 #1 '버스정류장 온열의자와 바람막이 도입'을 만들었습니다 (아이디어 2건, 제안자: 박민지, 최준호)" in transcript
+    assert (
+        "📄 제안 #1 '버스정류장 온열의자와 바람막이 도입'을 만들었습니다 (아이디어 2건, 제안자: 박민지, 최준호)"
+        in transcript
+    )
     assert "[→ dohyun 개인 메시지] 🤖 📥 교통정책과 부서장님, 제안 #1" in transcript
     assert "[✅ 채택 → /press prop:1:adopt]" in transcript
     assert "  ↳ 🎉 제안 #1 '버스정류장 온열의자와 바람막이 도입'이 교통정책과에서 채택되었습니다!" in transcript
     assert "[→ seoyeon 개인 메시지] 🤖 🛠 정서연 주무관님, 채택된 제안 #1" in transcript
-    assert "[→ minji 개인 메시지] 🤖 ✅ 제안 #1 '버스정류장 온열의자와 바람막이 도입'이 실행 완료되었습니다." in transcript
+    assert (
+        "[→ minji 개인 메시지] 🤖 ✅ 제안 #1 '버스정류장 온열의자와 바람막이 도입'이 실행 완료되었습니다." in transcript
+    )
     # minji's balance after: the idea, created, submitted, adopted, implemented.
     assert balances(transcript, "박민지") == [6, 11, 31, 61]
     shown = transcript.split("/proposal 1\n", 1)[1]
@@ -87,10 +92,16 @@ async def test_one_proposal_to_implemented_and_one_through_revival_with_points_a
 
     # Proposal 2: rejection needs a reason, then it matures, gains an idea and is revived by the committee.
     assert "불채택 사유를 적어 주세요" in transcript
-    assert "[→ junho 개인 메시지] 🤖 제안 #2 '하천 산책로 미세먼지 알림판'이 환경정책과에서 불채택되었습니다." in transcript
+    assert (
+        "[→ junho 개인 메시지] 🤖 제안 #2 '하천 산책로 미세먼지 알림판'이 환경정책과에서 불채택되었습니다."
+        in transcript
+    )
     assert "제안 #2는 지금 '숙성 중' 상태라서 채택할 수 없습니다." in transcript
     assert "🌱 제안 #2에 아이디어 #4를 더했습니다." in transcript
-    assert "🌱 숙성 중이던 제안 #2 '하천 산책로 미세먼지 알림판'이 다시 상정되어 환경정책과에 제출되었습니다." in transcript
+    assert (
+        "🌱 숙성 중이던 제안 #2 '하천 산책로 미세먼지 알림판'이 다시 상정되어 환경정책과에 제출되었습니다."
+        in transcript
+    )
     # junho: 2 ideas, proposal 1 (5+5+20+30), proposal 2 (created 5, submitted 5); a member's revive pays nothing.
     assert balances(transcript, "최준호") == [72]
     listing = transcript.split("/proposals\n", 1)[1]
@@ -101,7 +112,9 @@ async def test_one_proposal_to_implemented_and_one_through_revival_with_points_a
         try:
             async with app.db.session() as session:
                 proposals = list((await session.exec(select(Proposal).order_by(Proposal.id))).all())
-                revived = len((await session.exec(select(PointEntry).where(PointEntry.stage == "proposal_revived"))).all())
+                revived = len(
+                    (await session.exec(select(PointEntry).where(PointEntry.stage == "proposal_revived"))).all()
+                )
             return proposals, revived
         finally:
             await app.close()

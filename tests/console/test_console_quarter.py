@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from idearoom.wiring import build_app
 from bot.ports import ManualClock
+from idearoom.wiring import build_app
 from storage.tables import Invitation, Proposal, Reminder
 from tests.console.driver import run_console
 from tests.harness import test_settings
@@ -125,7 +125,10 @@ async def test_a_quarter_passes_in_the_console(sqlite_url: str) -> None:
     assert "↳ 자문단 위원만 투표할 수 있습니다." in transcript
 
     tally = after(transcript, "/clock 2026-06-15T18:00")
-    assert "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재상정을 결정했습니다(재상정 2표, 유지 1표)" in tally
+    assert (
+        "[아이디어방] 🤖 🎉 시민행복 제안 디자인 자문단이 제안 #1 '버스정류장 온열의자 설치'의 재상정을 결정했습니다(재상정 2표, 유지 1표)"
+        in tally
+    )
     assert "📝 2026년 2분기 시민행복 제안 디자인 자문단 회의록(안건 1건)" in tally
     assert "🔁 제안 #1 버스정류장 온열의자 설치 — 재상정 결정(담당 부서에 다시 제출)" in tally
     assert "재상정 2표 · 유지 1표 · 투표 3/3명(정족수 2명 충족)" in tally

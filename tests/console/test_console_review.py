@@ -54,6 +54,9 @@ async def test_a_review_with_a_supplement_at_the_console(sqlite_url: str) -> Non
     try:
         async with app.db.session() as session:
             proposal = (await session.exec(select(Proposal))).one()
-        assert (proposal.state, proposal.rejection_reason) == (ProposalState.maturing, "올해 예산이 이미 편성되었습니다")
+        assert (proposal.state, proposal.rejection_reason) == (
+            ProposalState.maturing,
+            "올해 예산이 이미 편성되었습니다",
+        )
     finally:
         await app.close()

@@ -73,7 +73,11 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert not any("회의 안건" in text for text in story.to_person("jiwoo"))
     await clocked.move_to("2026-06-08T09:00")
     agenda = [s for s in story.gateway.sent if s.destination.id == "jiwoo" and s.destination.kind == "user"][-4:]
-    assert "자문단 2026년 2분기 회의 안건" in agenda[0].text and "2026. 6. 15.(월)" in agenda[0].text and "3건" in agenda[0].text
+    assert (
+        "자문단 2026년 2분기 회의 안건" in agenda[0].text
+        and "2026. 6. 15.(월)" in agenda[0].text
+        and "3건" in agenda[0].text
+    )
     assert "제안 #1 버스정류장 온열의자" in agenda[1].text and "불채택 사유: 예산 부족" in agenda[1].text
     assert "#1 버스정류장에 온열의자를 설치 (👍 1)" in agenda[1].text and "공감 합계 👍 1" in agenda[1].text
     async with story.app.db.session() as session:
@@ -99,7 +103,10 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
         meeting = (await session.exec(select(CommitteeMeeting))).one()
     assert states == {heated: ("submitted", 1), shade: ("maturing", 0), lights: ("maturing", 0)}
     assert votes == 6 and meeting.tallied_at is not None
-    assert any("제안 #1 '버스정류장 온열의자'의 재상정을 결정" in text and "재상정 2표, 유지 1표" in text for text in story.in_room("room"))
+    assert any(
+        "제안 #1 '버스정류장 온열의자'의 재상정을 결정" in text and "재상정 2표, 유지 1표" in text
+        for text in story.in_room("room")
+    )
     [minutes] = [t for t in story.to_person("sujin") if "회의록" in t]
     assert "🔁 제안 #1 버스정류장 온열의자 — 재상정 결정" in minutes
     assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지" in minutes  # a tie keeps it maturing
@@ -113,7 +120,9 @@ async def test_a_quarter_agenda_votes_and_tally(clocked: ClockedStory) -> None:
     assert "숙성 중 → 제출됨 (자문단 의결)" in history and "idearoom" not in history  # the bot never acts in a history
 
 
-async def test_the_next_agenda_has_what_matured_since_the_last_one_and_what_lacked_a_quorum(clocked: ClockedStory) -> None:
+async def test_the_next_agenda_has_what_matured_since_the_last_one_and_what_lacked_a_quorum(
+    clocked: ClockedStory,
+) -> None:
     story = clocked.story
     await add_members(story)
     await maturing_proposal(story, "버스정류장에 온열의자를 설치", "버스정류장 온열의자", "예산 부족")
@@ -130,4 +139,7 @@ async def test_the_next_agenda_has_what_matured_since_the_last_one_and_what_lack
     after = items[items.index(q3.text) + 1 :]
     # Nobody voted on #1 in Q2 (no quorum), so it is back, with what matured since.
     assert "2026년 3분기" in q3.text and "2건" in q3.text
-    assert [text.splitlines()[0] for text in after if text.startswith("📄")] == ["📄 제안 #1 버스정류장 온열의자", f"📄 제안 #{later} 공원 야간 조명"]
+    assert [text.splitlines()[0] for text in after if text.startswith("📄")] == [
+        "📄 제안 #1 버스정류장 온열의자",
+        f"📄 제안 #{later} 공원 야간 조명",
+    ]

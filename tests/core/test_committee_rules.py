@@ -45,7 +45,11 @@ async def meeting(story: Story) -> CommitteeMeeting:
 
 
 def agenda_items(story: Story, person: str) -> list:  # type: ignore[type-arg]
-    return [s for s in story.gateway.sent if s.destination.kind == "user" and s.destination.id == person and "불채택 사유" in s.text]
+    return [
+        s
+        for s in story.gateway.sent
+        if s.destination.kind == "user" and s.destination.id == person and "불채택 사유" in s.text
+    ]
 
 
 async def test_proposers_and_the_deciding_head_do_not_vote_on_it(clocked: ClockedStory) -> None:
@@ -144,11 +148,19 @@ async def test_the_chair_closes_the_vote_and_the_minutes_go_to_the_room(clocked:
     shade = await maturing_proposal(story, "횡단보도 그늘막 확대", "횡단보도 그늘막", "여름철 한정 사업")
 
     assert "담당자만" in (await story.say("minji", "/committee chair @jiwoo"))[0]
-    assert "자문단 위원이 아니어서 위원장으로 지정할 수 없습니다" in (await story.say("sujin", "/committee chair @minji"))[0]
+    assert (
+        "자문단 위원이 아니어서 위원장으로 지정할 수 없습니다"
+        in (await story.say("sujin", "/committee chair @minji"))[0]
+    )
     assert "아직 위원장이 없습니다" in (await story.say("sujin", "/committee close"))[0]
-    assert (await story.say("sujin", "/committee chair @jiwoo"))[0] == "✅ 한지우 주무관님을 자문단 위원장으로 지정했습니다."
+    assert (await story.say("sujin", "/committee chair @jiwoo"))[
+        0
+    ] == "✅ 한지우 주무관님을 자문단 위원장으로 지정했습니다."
     assert any("/committee close" in t for t in story.to_person("jiwoo"))
-    assert "2. 한지우 (위원장)" not in (listing := (await story.say("minji", "/committee"))[0]) and "한지우 (위원장)" in listing
+    assert (
+        "2. 한지우 (위원장)" not in (listing := (await story.say("minji", "/committee"))[0])
+        and "한지우 (위원장)" in listing
+    )
     assert "마감할 투표가 없습니다" in (await story.dm("jiwoo", "/committee close"))[0]
 
     await clocked.move_to("2026-06-08T09:00")
@@ -171,7 +183,9 @@ async def test_the_chair_closes_the_vote_and_the_minutes_go_to_the_room(clocked:
     assert "재상정 2표 · 유지 1표 · 투표 3/3명(정족수 2명 충족)" in minutes
     assert "투표한 위원: 한지우, 정서연, 최준호" in minutes
     assert "🌱 제안 #2 횡단보도 그늘막 — 숙성 유지" in minutes and "재상정 0표 · 유지 2표 · 투표 2/3명" in minutes
-    assert any(t.startswith("📝") for t in story.to_person("sujin")) and any(t.startswith("📝") for t in story.to_person("junho"))
+    assert any(t.startswith("📝") for t in story.to_person("sujin")) and any(
+        t.startswith("📝") for t in story.to_person("junho")
+    )
     assert "이미 집계되어" in (await story.press("junho", f"{vote}:{shade}:revive", room="dm:junho") or "")
     # The committee decided, not its chair: the history says so as when the clock closes the vote.
     history = (await story.say("sujin", f"/proposal {heated}"))[0]
@@ -203,7 +217,10 @@ async def test_members_who_have_not_voted_are_reminded_the_business_day_before(c
         "🗳️ 2026. 6. 15.(월) 2026년 2분기 자문단 회의 전에 아직 투표하지 않으신 안건이 1건 있습니다. 아래 버튼으로 투표해 주세요.",
         "  · 제안 #1 버스정류장 온열의자",
     ]
-    assert nudge.actions == [f"vote:{(await meeting(story)).id}:{heated}:revive", f"vote:{(await meeting(story)).id}:{heated}:keep"]
+    assert nudge.actions == [
+        f"vote:{(await meeting(story)).id}:{heated}:revive",
+        f"vote:{(await meeting(story)).id}:{heated}:keep",
+    ]
     assert not any(t.startswith("🗳️") for t in story.to_person("jiwoo"))  # she voted
     assert not any(t.startswith("🗳️") for t in story.to_person("minji"))  # she proposed it: recused
 
@@ -223,9 +240,9 @@ async def test_an_agenda_with_no_members_or_no_proposals_tells_the_organizer(clo
 
 
 def test_the_minutes_export_as_csv_and_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    from idearoom.wiring import build_app
-    from idearoom.cli import main
     from bot.ports import ManualClock
+    from idearoom.cli import main
+    from idearoom.wiring import build_app
     from tests.harness import test_settings
     from tests.scheduler.clocked import seoul
 
@@ -256,8 +273,32 @@ def test_the_minutes_export_as_csv_and_xlsx_from_the_command_line(tmp_path: Path
     raw = (tmp_path / "m.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["분기", "제안 번호", "제목", "결과", "재상정", "유지", "투표 가능 위원", "정족수", "정족수 충족", "투표한 위원", "회피 위원"]
-    assert rows[1] == ["2026-Q2", "1", "버스정류장 온열의자", "재상정 결정", "2", "1", "3", "2", "예", "한지우, 정서연, 최준호", "박민지(제안자)"]
+    assert rows[0] == [
+        "분기",
+        "제안 번호",
+        "제목",
+        "결과",
+        "재상정",
+        "유지",
+        "투표 가능 위원",
+        "정족수",
+        "정족수 충족",
+        "투표한 위원",
+        "회피 위원",
+    ]
+    assert rows[1] == [
+        "2026-Q2",
+        "1",
+        "버스정류장 온열의자",
+        "재상정 결정",
+        "2",
+        "1",
+        "3",
+        "2",
+        "예",
+        "한지우, 정서연, 최준호",
+        "박민지(제안자)",
+    ]
     out = tmp_path / "m.xlsx"
     assert main(["committee", "minutes", "--quarter", "2026-q2", "--format", "xlsx", "--output", str(out)]) == 0
     sheet = load_workbook(out)["2026-Q2"]

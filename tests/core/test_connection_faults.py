@@ -90,7 +90,9 @@ async def test_ideas_are_stored_once_and_never_apologized_for_while_postgres_dro
         assert ko("error.internal") not in said
         assert sorted(said) == sorted(ko("idea.recorded", number=i.id) for i in ideas)
         assert story.app.core.failed_count == 0
-        assert any("database connection lost" in r.getMessage() for r in caplog.records), "no event met a dropped connection"
+        assert any("database connection lost" in r.getMessage() for r in caplog.records), (
+            "no event met a dropped connection"
+        )
     finally:
         await story.close()
 
@@ -127,7 +129,9 @@ async def test_a_database_that_stays_away_gets_one_apology_and_the_event_is_left
     assert story.in_room() == [ko("error.internal"), ko("idea.recorded", number=1)]
 
 
-async def test_a_bug_is_apologized_for_at_once_and_not_asked_for_again(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_bug_is_apologized_for_at_once_and_not_asked_for_again(
+    story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
     idea = fail_command(monkeypatch, story.app.core, "idea", RuntimeError("a bug"))
     outcome = await story.app.core.handle(idea_event(2))
     assert idea.calls == 1

@@ -39,7 +39,10 @@ async def test_the_author_edits_the_idea_message_and_the_idea_follows(office: tu
     assert "#1" in (await story.say("jiwoo", "/ideas search 우산"))[0]
     assert "찾지 못했습니다" in (await story.say("jiwoo", "/ideas search 온열의자"))[0]
     [audit] = await story.rows(AuditEntry, AuditEntry.action == "idea.edited")
-    assert audit.subject_id == 1 and audit.detail == {"before": "버스정류장에 온열의자를 설치해 주세요", "via": "message"}
+    assert audit.subject_id == 1 and audit.detail == {
+        "before": "버스정류장에 온열의자를 설치해 주세요",
+        "via": "message",
+    }
 
     # The tag taken out, the message is still the idea; turned into another command, it no longer is.
     await story.edit("minji", "p1", "지하철역에 공용 우산과 우산 비닐을 비치합시다")
@@ -48,7 +51,9 @@ async def test_the_author_edits_the_idea_message_and_the_idea_follows(office: tu
     assert await idea_text(story) == "지하철역에 공용 우산과 우산 비닐을 비치합시다"
 
 
-async def test_edits_by_someone_else_or_of_other_messages_are_ignored_quietly(office: tuple[Story, ManualClock]) -> None:
+async def test_edits_by_someone_else_or_of_other_messages_are_ignored_quietly(
+    office: tuple[Story, ManualClock],
+) -> None:
     story, _ = office
     await story.say("minji", "#아이디어 공원에 그늘막을 늘려 주세요", message_id="p1")
     await story.say("minji", "점심 뭐 먹죠?", message_id="p2")
@@ -60,24 +65,37 @@ async def test_edits_by_someone_else_or_of_other_messages_are_ignored_quietly(of
     assert await story.count(AuditEntry, AuditEntry.action == "idea.edited") == 0
 
 
-async def test_of_two_edits_the_latest_wins_even_when_they_arrive_out_of_order(office: tuple[Story, ManualClock]) -> None:
+async def test_of_two_edits_the_latest_wins_even_when_they_arrive_out_of_order(
+    office: tuple[Story, ManualClock],
+) -> None:
     story, clock = office
     await story.say("minji", "#아이디어 민원실 대기번호를 문자로 알려 주세요", message_id="p1")
     first, second = clock.now() + timedelta(minutes=1), clock.now() + timedelta(minutes=2)
 
-    await story.edit("minji", "p1", "#아이디어 민원실 대기번호를 카카오톡으로 알려 주세요", edited_at=first, event_id="e1")
-    await story.edit("minji", "p1", "#아이디어 민원실 대기 순번을 앱 알림으로 알려 주세요", edited_at=second, event_id="e2")
+    await story.edit(
+        "minji", "p1", "#아이디어 민원실 대기번호를 카카오톡으로 알려 주세요", edited_at=first, event_id="e1"
+    )
+    await story.edit(
+        "minji", "p1", "#아이디어 민원실 대기 순번을 앱 알림으로 알려 주세요", edited_at=second, event_id="e2"
+    )
     assert await idea_text(story) == "민원실 대기 순번을 앱 알림으로 알려 주세요"
 
     # The first edit delivered again (a platform's retry), and a third, older edit arriving late: neither wins.
-    assert await story.edit("minji", "p1", "#아이디어 민원실 대기번호를 카카오톡으로 알려 주세요", edited_at=first, event_id="e1") == []
+    assert (
+        await story.edit(
+            "minji", "p1", "#아이디어 민원실 대기번호를 카카오톡으로 알려 주세요", edited_at=first, event_id="e1"
+        )
+        == []
+    )
     late = clock.now() + timedelta(seconds=90)
     assert await story.edit("minji", "p1", "#아이디어 민원실 대기표를 없앱시다", edited_at=late, event_id="e3") == []
     assert await idea_text(story) == "민원실 대기 순번을 앱 알림으로 알려 주세요"
     assert await story.count(AuditEntry, AuditEntry.action == "idea.edited") == 2
 
 
-async def test_an_edit_of_an_idea_already_in_a_proposal_is_answered_and_not_applied(office: tuple[Story, ManualClock]) -> None:
+async def test_an_edit_of_an_idea_already_in_a_proposal_is_answered_and_not_applied(
+    office: tuple[Story, ManualClock],
+) -> None:
     story, _ = office
     await story.say("minji", "#아이디어 청사 옥상에 태양광 패널을 설치합시다", message_id="p1")
     await story.say("sujin", "/proposal new 1 청사 태양광")
@@ -93,7 +111,9 @@ async def test_an_edit_of_a_withdrawn_idea_is_answered_and_not_applied(office: t
     story, _ = office
     await story.say("minji", "#아이디어 도서관 운영시간을 밤 10시까지 늘려 주세요", message_id="p1")
     await story.say("minji", "/idea withdraw 1")
-    assert await story.edit("minji", "p1", "#아이디어 도서관 운영시간을 밤 11시까지 늘려 주세요") == ["#1번 아이디어는 철회되었습니다."]
+    assert await story.edit("minji", "p1", "#아이디어 도서관 운영시간을 밤 11시까지 늘려 주세요") == [
+        "#1번 아이디어는 철회되었습니다."
+    ]
     assert await idea_text(story) == "도서관 운영시간을 밤 10시까지 늘려 주세요"
 
 

@@ -21,12 +21,16 @@ async def office(database_url: str) -> AsyncIterator[Story]:
 
 async def paid(story: Story, handle: str, stage: str) -> list[int]:
     [person] = await story.rows(Person, Person.handle == handle)
-    return [e.points for e in await story.rows(PointEntry, PointEntry.person_id == person.id, PointEntry.stage == stage)]
+    return [
+        e.points for e in await story.rows(PointEntry, PointEntry.person_id == person.id, PointEntry.stage == stage)
+    ]
 
 
 async def balance(story: Story, handle: str) -> int:
     [person] = await story.rows(Person, Person.handle == handle)
-    totals = await story.rows(PointTotal, PointTotal.person_id == person.id, PointTotal.period == "all", order=PointTotal.period)
+    totals = await story.rows(
+        PointTotal, PointTotal.person_id == person.id, PointTotal.period == "all", order=PointTotal.period
+    )
     return totals[0].points if totals else 0
 
 

@@ -42,11 +42,15 @@ async def test_after_a_topic_closes_its_ideas_are_listed_and_can_become_a_propos
     ]
     [by_month] = await march.say("seoyeon", "/ideas 2026-03")
     assert by_month.splitlines()[0] == "📋 2026-03 아이디어 목록 (공감순, 총 2건)"
-    assert (await march.say("seoyeon", "/ideas 2026-04"))[0].startswith("2026-04에는 이 방에 올라온 아이디어가 없습니다.")
+    assert (await march.say("seoyeon", "/ideas 2026-04"))[0].startswith(
+        "2026-04에는 이 방에 올라온 아이디어가 없습니다."
+    )
     assert (await march.say("seoyeon", "/ideas 9"))[0].startswith("이 방에는 #9번 토론주제가 없습니다.")
     assert (await march.say("seoyeon", "/ideas 지난달"))[0].startswith("사용법: /ideas")
     created, *_ = await march.say("sujin", "/proposal new 1,2 정류장 온열의자와 신호 시간")
-    assert created.startswith("📄 제안 #1 '정류장 온열의자와 신호 시간'을 만들었습니다 (아이디어 2건, 제안자: 박민지, 최준호).")
+    assert created.startswith(
+        "📄 제안 #1 '정류장 온열의자와 신호 시간'을 만들었습니다 (아이디어 2건, 제안자: 박민지, 최준호)."
+    )
     [made] = await march.rows(Proposal)
     assert made.topic_id == 1
 
@@ -54,17 +58,29 @@ async def test_after_a_topic_closes_its_ideas_are_listed_and_can_become_a_propos
 async def test_the_organizer_picks_a_topic_nobody_suggested(march: Story) -> None:
     assert "담당자만" in (await march.say("minji", "/topic pick 청사 주차난 | 민원인 주차 공간이 부족합니다"))[0]
     posted = await march.say("sujin", "/topic pick 청사 주차난 | 민원인 주차 공간이 부족합니다")
-    assert posted[0].splitlines()[:2] == ["📢 이번 달 토론주제가 정해졌습니다: '청사 주차난'", "민원인 주차 공간이 부족합니다"]
+    assert posted[0].splitlines()[:2] == [
+        "📢 이번 달 토론주제가 정해졌습니다: '청사 주차난'",
+        "민원인 주차 공간이 부족합니다",
+    ]
     [topic] = await march.rows(Topic)
-    assert (topic.title, topic.description, topic.state) == ("청사 주차난", "민원인 주차 공간이 부족합니다", TopicState.active)
-    assert (await march.say("sujin", "/topic pick 다른 주제"))[0].startswith("이 방에는 이미 진행 중인 토론주제 '청사 주차난'")
+    assert (topic.title, topic.description, topic.state) == (
+        "청사 주차난",
+        "민원인 주차 공간이 부족합니다",
+        TopicState.active,
+    )
+    assert (await march.say("sujin", "/topic pick 다른 주제"))[0].startswith(
+        "이 방에는 이미 진행 중인 토론주제 '청사 주차난'"
+    )
     assert await march.count(Topic) == 1
     await march.say("sujin", "/topic close")
     assert (await march.say("junho", "/ideas 1"))[0] == "지난 주제 '청사 주차난'에는 올라온 아이디어가 없습니다."
     # A title that is already a candidate picks that candidate instead of a copy.
     await march.say("minji", "/topic suggest 일회용 컵 줄이기")
     await march.say("sujin", "/topic pick 일회용 컵 줄이기")
-    assert [(t.title, t.state) for t in await march.rows(Topic)] == [("청사 주차난", "closed"), ("일회용 컵 줄이기", "active")]
+    assert [(t.title, t.state) for t in await march.rows(Topic)] == [
+        ("청사 주차난", "closed"),
+        ("일회용 컵 줄이기", "active"),
+    ]
     [shown] = await march.say("junho", "/topic")
     assert "일회용 컵 줄이기" in shown
 

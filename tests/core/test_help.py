@@ -22,7 +22,11 @@ async def test_staff_see_only_what_staff_can_do(story: Story) -> None:
 async def test_a_head_sees_the_review_but_not_the_organizer_lines(story: Story) -> None:
     shown = (await story.say("dohyun", "/help"))[0]
 
-    assert "/proposal adopt <번호>(/제안 채택)" in shown and "/visit <초대번호>" in shown and "/visit held <방문번호>(/방문 진행)" in shown
+    assert (
+        "/proposal adopt <번호>(/제안 채택)" in shown
+        and "/visit <초대번호>" in shown
+        and "/visit held <방문번호>(/방문 진행)" in shown
+    )
     assert shown.count("/proposal done") == 1
     assert "★" not in shown and "/주제 선정" not in shown
 
@@ -33,7 +37,12 @@ async def test_committee_members_see_revival_and_organizers_see_everything(story
     organizer = (await story.say("sujin", "/help"))[0]
 
     assert "/proposal revive <번호> [사유](/제안 재상정)" in member and "/proposal adopt" not in member
-    for line in ("★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정)", "/proposal adopt", "/proposal revive", "/visit <초대번호>"):
+    for line in (
+        "★ /topic pick [번호] [until YYYY-MM-DD](/주제 선정)",
+        "/proposal adopt",
+        "/proposal revive",
+        "/visit <초대번호>",
+    ):
         assert organizer.count(line) == 1
     assert "(★ 표시는 혁신담당관실 담당자 전용 명령어입니다)" in organizer
 

@@ -9,7 +9,6 @@ from storage.tables import AuditEntry, Idea, Identity, MessageLink, Person, Proc
 from tests.faults import fail_command
 from tests.harness import Story
 
-
 count = Story.count
 
 
@@ -87,7 +86,9 @@ async def test_a_thumbs_up_on_your_own_idea_is_answered_once_in_your_direct_chat
     await story.react("junho", reply.message_id)
     await story.react("junho", "u1")  # already supported: nobody is told
 
-    assert story.to_person("minji") == ["👍 #1번은 직접 올리신 아이디어라 공감으로 세지 않았습니다. 다른 분들의 공감을 기다려 주세요."]
+    assert story.to_person("minji") == [
+        "👍 #1번은 직접 올리신 아이디어라 공감으로 세지 않았습니다. 다른 분들의 공감을 기다려 주세요."
+    ]
     assert story.to_person("junho") == []
     assert story.in_room()[1:] == []  # the room hears nothing after the idea's confirmation
     async with story.app.db.session() as session:
@@ -162,7 +163,9 @@ async def test_english_locale(sqlite_url: str) -> None:
         await story.close()
 
 
-async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_running(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failing_handler_gets_an_apology_and_the_bot_keeps_running(
+    story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fail_command(monkeypatch, story.app.core, "ideas", RuntimeError("a bug"))
     assert await story.say("minji", "/ideas") == ["죄송합니다. 처리 중 문제가 생겼습니다. 잠시 후 다시 시도해 주세요."]
     assert story.app.core.failed_count == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from bot.registry import registry
 from storage.tables import AuditEntry, FieldVisit, Invitation, OutboxMessage, PendingInput, PointEntry, Reminder
 from tests.core.march import BUS_STOPS, SEOUL, START
 from tests.harness import Story, test_settings
+
 
 @pytest.fixture
 async def month(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Story]:
@@ -65,17 +66,25 @@ async def test_invite_alone_shows_the_suggestions_and_a_name_invites_the_head(mo
     assert letter.message.payload["start_payload"] == "inv_1"
     fallback = letter.message.payload["on_failed"]
     assert fallback.to == Destination("test", "user", "sujin")
-    assert "김도현 부서장님께 초대장을 직접 보내지 못했습니다" in word(fallback.wording, link="https://t.me/idearoom_bot?start=inv_1")
+    assert "김도현 부서장님께 초대장을 직접 보내지 못했습니다" in word(
+        fallback.wording, link="https://t.me/idearoom_bot?start=inv_1"
+    )
     assert word(fallback.wording, link="https://t.me/idearoom_bot?start=inv_1").endswith(
         "아래 링크로 봇을 열어 답해 주세요: https://t.me/idearoom_bot?start=inv_1"
     )
     invited = await invitation(month)
     assert (invited.state, invited.department_id, invited.topic_id) == ("pending", 1, 1)
     assert invited.expires_at == datetime(2026, 3, 9, 23, 59, tzinfo=SEOUL)  # the end of the day the letter names
-    due = {r.dedupe_key: (r.kind, r.due_at) for r in await rows(month, Reminder, Reminder.dedupe_key.startswith("invitation:"))}  # type: ignore[attr-defined]
+    due = {
+        r.dedupe_key: (r.kind, r.due_at)
+        for r in await rows(month, Reminder, Reminder.dedupe_key.startswith("invitation:"))
+    }  # type: ignore[attr-defined]
     assert due == {
         "invitation:1:follow_up": ("invitation.follow_up", START + timedelta(days=3)),
-        "invitation:1:expire": ("invitation.expire", datetime(2026, 3, 10, 0, 0, tzinfo=SEOUL)),  # once that day has ended
+        "invitation:1:expire": (
+            "invitation.expire",
+            datetime(2026, 3, 10, 0, 0, tzinfo=SEOUL),
+        ),  # once that day has ended
     }
     [audit] = await rows(month, AuditEntry, AuditEntry.action == "invitation.sent")
     assert audit.subject_id == 1
@@ -101,7 +110,9 @@ async def test_bad_invitations_get_a_clear_answer_and_store_nothing(month: Story
     await month.say("sujin", "/topic close")
     [no_topic] = await month.say("sujin", "/invite 도로과")
     assert no_topic.startswith("진행 중인 토론주제가 없어 초대할 수 없습니다")
-    assert await month.press("sujin", "invite:1:2") == "'버스정류장 신호등 안전' 토론은 이미 마감되어 초대할 수 없습니다."
+    assert (
+        await month.press("sujin", "invite:1:2") == "'버스정류장 신호등 안전' 토론은 이미 마감되어 초대할 수 없습니다."
+    )
     assert await count(month, Invitation) == 1
 
 
@@ -121,10 +132,19 @@ async def test_accepting_tells_the_room_and_the_organizer_and_brings_the_head_in
     assert toast == "감사합니다! 곧 토론방으로 모시겠습니다."
     invited = await invitation(month)
     assert invited.state == "accepted" and invited.answered_at == START
-    assert month.in_room()[-1] == "🎉 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론에 함께하십니다. 환영합니다!"
-    assert month.to_person("sujin")[-1] == "✅ 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론 초대를 수락하셨습니다."
+    assert (
+        month.in_room()[-1]
+        == "🎉 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론에 함께하십니다. 환영합니다!"
+    )
+    assert (
+        month.to_person("sujin")[-1]
+        == "✅ 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론 초대를 수락하셨습니다."
+    )
     assert month.gateway.invites == [("dohyun", "room")]
-    assert month.to_person("dohyun")[-1] == "'room' 토론방 입장 링크입니다 (한 번만 쓸 수 있습니다): https://t.me/+single-use"
+    assert (
+        month.to_person("dohyun")[-1]
+        == "'room' 토론방 입장 링크입니다 (한 번만 쓸 수 있습니다): https://t.me/+single-use"
+    )
     states = {r.dedupe_key: r.state for r in await rows(month, Reminder, Reminder.dedupe_key.startswith("invitation:"))}  # type: ignore[attr-defined]
     assert set(states.values()) == {"cancelled"}
     assert await count(month, AuditEntry, AuditEntry.action == "invitation.accepted") == 1
@@ -134,21 +154,35 @@ async def test_accepting_tells_the_room_and_the_organizer_and_brings_the_head_in
 
 async def test_declining_tells_the_room_and_the_organizer(month: Story) -> None:
     await month.say("sujin", "/invite 교통")
-    assert await month.press("dohyun", "inv:1:decline", room="dm:dohyun") == "답변 감사합니다. 담당자에게 전해 드리겠습니다."
+    assert (
+        await month.press("dohyun", "inv:1:decline", room="dm:dohyun")
+        == "답변 감사합니다. 담당자에게 전해 드리겠습니다."
+    )
     assert (await invitation(month)).state == "declined"
-    assert month.in_room()[-1] == "교통정책과 김도현 부서장님은 이번 '버스정류장 신호등 안전' 토론에는 함께하기 어렵다고 답하셨습니다."
-    assert month.to_person("sujin")[-1] == "🙏 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론 초대를 사양하셨습니다."
+    assert (
+        month.in_room()[-1]
+        == "교통정책과 김도현 부서장님은 이번 '버스정류장 신호등 안전' 토론에는 함께하기 어렵다고 답하셨습니다."
+    )
+    assert (
+        month.to_person("sujin")[-1]
+        == "🙏 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론 초대를 사양하셨습니다."
+    )
     assert month.gateway.invites == []
     assert await count(month, AuditEntry, AuditEntry.action == "invitation.declined") == 1
 
 
 async def test_a_field_visit_is_asked_for_in_the_direct_chat_and_a_bad_date_is_asked_again(month: Story) -> None:
     await month.say("sujin", "/invite 교통")
-    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "봇과의 1:1 대화에 현장 방문 일정을 적어 주세요."
+    assert (
+        await month.press("dohyun", "inv:1:visit", room="dm:dohyun")
+        == "봇과의 1:1 대화에 현장 방문 일정을 적어 주세요."
+    )
     question = month.to_person("dohyun")[-1]
     assert question.startswith("📍 현장 방문 일정을 알려 주세요 (초대 #1).") and "2026-03-09 14:00" in question
     [unreadable] = await month.dm("dohyun", "다음 주 화요일 오후")
-    assert unreadable.startswith("일정을 알아보지 못했습니다. 'YYYY-MM-DD HH:MM 장소 (메모)' 형식으로 다시 적어 주세요.")
+    assert unreadable.startswith(
+        "일정을 알아보지 못했습니다. 'YYYY-MM-DD HH:MM 장소 (메모)' 형식으로 다시 적어 주세요."
+    )
     [impossible] = await month.dm("dohyun", "2026-02-30 14:00 시청역")
     assert impossible.startswith("'2026-02-30 14:00'은 없는 날짜나 시각입니다.")
     [past] = await month.dm("dohyun", "2026-03-01 14:00 시청역")
@@ -159,17 +193,27 @@ async def test_a_field_visit_is_asked_for_in_the_direct_chat_and_a_bad_date_is_a
     assert no_place.startswith("방문 장소를 함께 적어 주세요.")
     assert await count(month, FieldVisit) == 0 and (await invitation(month)).state == "pending"
     answer = await month.dm("dohyun", "2026-03-20 14:00 시청역 버스정류장 (신호등 함께 점검)")
-    assert answer[0] == "📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장. 토론방과 담당자에게 알렸습니다. 감사합니다!"
+    assert (
+        answer[0]
+        == "📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장. 토론방과 담당자에게 알렸습니다. 감사합니다!"
+    )
     assert month.in_room()[-1].splitlines() == [
         "📍 현장 방문 안내: 교통정책과 김도현 부서장님이 '버스정류장 신호등 안전' 토론에 함께하시며 현장 방문을 제안하셨습니다.",
         "일시: 2026. 3. 20.(금) 14:00",
         "장소: 시청역 버스정류장",
         "메모: 신호등 함께 점검",
     ]
-    assert month.to_person("sujin")[-1].startswith("✅ 교통정책과 김도현 부서장님이 초대를 수락하고 현장 방문을 제안하셨습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장")
+    assert month.to_person("sujin")[-1].startswith(
+        "✅ 교통정책과 김도현 부서장님이 초대를 수락하고 현장 방문을 제안하셨습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장"
+    )
     [visit] = await rows(month, FieldVisit)
-    assert (visit.place, visit.note, visit.state, visit.topic_id) == ("시청역 버스정류장", "신호등 함께 점검", "planned", 1)
-    assert visit.visit_at == datetime(2026, 3, 20, 5, 0, tzinfo=timezone.utc)
+    assert (visit.place, visit.note, visit.state, visit.topic_id) == (
+        "시청역 버스정류장",
+        "신호등 함께 점검",
+        "planned",
+        1,
+    )
+    assert visit.visit_at == datetime(2026, 3, 20, 5, 0, tzinfo=UTC)
     assert (await invitation(month)).state == "accepted"
     assert month.gateway.invites == [("dohyun", "room")]
     assert await count(month, PendingInput) == 0
@@ -265,9 +309,13 @@ async def test_no_answer_in_three_days_reminds_the_head_and_in_seven_the_invitat
     assert (await invitation(month)).followed_up_at == START + timedelta(days=3)
     await fire(month, clock, "invitation:1:expire")
     assert (await invitation(month)).state == "expired"
-    assert month.to_person("sujin")[-1].startswith("⌛ 교통정책과 김도현 부서장님 초대가 기한 안에 답이 없어 만료되었습니다.")
+    assert month.to_person("sujin")[-1].startswith(
+        "⌛ 교통정책과 김도현 부서장님 초대가 기한 안에 답이 없어 만료되었습니다."
+    )
     # He never answered: he is told the deadline passed, not that he "already answered".
-    too_late = "답변 기한(2026. 3. 9.(월))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+    too_late = (
+        "답변 기한(2026. 3. 9.(월))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+    )
     assert await month.press("dohyun", "inv:1:accept", room="dm:dohyun") == too_late
     assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == too_late
     assert (await month.dm("dohyun", "/visit 1 2026-03-20 14:00 시청역"))[0] == too_late
@@ -285,11 +333,16 @@ async def test_reminders_of_an_answered_invitation_do_nothing(month: Story, cloc
     assert len(month.gateway.sent) == sent and (await invitation(month)).state == "declined"
 
 
-async def test_answering_after_the_deadline_is_refused_even_before_the_expiry_runs(month: Story, clock: ManualClock) -> None:
+async def test_answering_after_the_deadline_is_refused_even_before_the_expiry_runs(
+    month: Story, clock: ManualClock
+) -> None:
     await month.say("sujin", "/invite 교통")
     clock.advance(days=8)
     toast = await month.press("dohyun", "inv:1:accept", room="dm:dohyun")
-    assert toast == "답변 기한(2026. 3. 9.(월))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+    assert (
+        toast
+        == "답변 기한(2026. 3. 9.(월))이 지나 이 초대장에는 더 이상 답하실 수 없습니다. 담당자에게 다시 요청해 주세요."
+    )
     assert (await invitation(month)).state == "pending"
 
 
@@ -299,15 +352,23 @@ async def test_the_day_before_the_visit_the_room_and_the_head_are_reminded_and_t
     await month.say("sujin", "/invite 교통")
     await month.dm("dohyun", "/visit 1 2026-03-20 14:00 시청역 버스정류장")
     await fire(month, clock, "field_visit:1:tomorrow")
-    assert month.in_room()[-1] == "📍 내일 현장 방문이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장 (김도현 부서장님과 함께)"
-    assert month.to_person("dohyun")[-1] == "📍 내일 'room' 토론방 현장 방문 일정이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장"
+    assert (
+        month.in_room()[-1]
+        == "📍 내일 현장 방문이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장 (김도현 부서장님과 함께)"
+    )
+    assert (
+        month.to_person("dohyun")[-1]
+        == "📍 내일 'room' 토론방 현장 방문 일정이 있습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장"
+    )
     await fire(month, clock, "field_visit:1:held")
     # The scheduled time alone proves nothing: the head and the organizer are asked, nothing is paid yet.
     [visit] = await rows(month, FieldVisit)
     assert visit.state == "planned"
     assert await count(month, PointEntry, PointEntry.stage == "field_visit_held") == 0
     [question] = sent_to(month, "dohyun")[-1:]
-    assert question.text.startswith("📍 현장 방문 #1이 예정대로 진행되었는지 알려 주시기 바랍니다 (2026. 3. 20.(금) 14:00 시청역 버스정류장).")
+    assert question.text.startswith(
+        "📍 현장 방문 #1이 예정대로 진행되었는지 알려 주시기 바랍니다 (2026. 3. 20.(금) 14:00 시청역 버스정류장)."
+    )
     assert question.actions == ["visit:1:held", "visit:1:cancel"]
     assert sent_to(month, "sujin")[-1].actions == ["visit:1:held", "visit:1:cancel"]
     assert "해당 부서장님 또는" in await month.press("minji", "visit:1:held")  # type: ignore[operator]
@@ -315,7 +376,10 @@ async def test_the_day_before_the_visit_the_room_and_the_head_are_reminded_and_t
     assert toast == "✅ 현장 방문 #1의 진행을 확인했습니다 (2026. 3. 20.(금) 14:00 시청역 버스정류장). 감사합니다."
     [visit] = await rows(month, FieldVisit)
     assert (visit.state, visit.confirmed_at) == ("held", clock.now())
-    assert month.in_room()[-1] == "📍 2026. 3. 20.(금) 14:00 시청역 버스정류장 현장 방문이 진행되었습니다. 함께해 주신 모든 분께 감사드립니다."
+    assert (
+        month.in_room()[-1]
+        == "📍 2026. 3. 20.(금) 14:00 시청역 버스정류장 현장 방문이 진행되었습니다. 함께해 주신 모든 분께 감사드립니다."
+    )
     assert await count(month, AuditEntry, AuditEntry.action == "field_visit.held") == 1
     [paid] = await rows(month, PointEntry, PointEntry.stage == "field_visit_held")
     assert paid.points == 10
@@ -332,7 +396,10 @@ async def test_a_visit_is_confirmed_by_command_only_after_it_and_one_that_did_no
     await month.say("sujin", "/invite 교통")
     await month.dm("dohyun", "/visit 1 2026-03-20 14:00 시청역 버스정류장")
     [early] = await month.dm("dohyun", "/visit held 1")
-    assert early == "현장 방문 #1은 2026. 3. 20.(금) 14:00에 예정되어 있습니다. 방문이 끝난 뒤에 진행 여부를 확인해 주시기 바랍니다."
+    assert (
+        early
+        == "현장 방문 #1은 2026. 3. 20.(금) 14:00에 예정되어 있습니다. 방문이 끝난 뒤에 진행 여부를 확인해 주시기 바랍니다."
+    )
     assert "사용법: /visit held" in (await month.dm("dohyun", "/visit held"))[0]
     assert "#7번 현장 방문이 없습니다" in (await month.dm("dohyun", "/visit held 7"))[0]
     clock.set(datetime(2026, 3, 20, 16, 0, tzinfo=SEOUL))
@@ -341,13 +408,18 @@ async def test_a_visit_is_confirmed_by_command_only_after_it_and_one_that_did_no
     assert month.in_room()[-1] == "📍 2026. 3. 20.(금) 14:00 시청역 버스정류장 현장 방문은 진행되지 않았습니다."
     assert "이미 '진행되지 않음'으로 처리되었습니다" in (await month.dm("dohyun", "/visit held 1"))[0]
     assert await count(month, PointEntry, PointEntry.stage == "field_visit_held") == 0
-    assert {r.state for r in await rows(month, Reminder, Reminder.dedupe_key.startswith("field_visit:"))} == {"cancelled"}  # type: ignore[attr-defined]
+    assert {r.state for r in await rows(month, Reminder, Reminder.dedupe_key.startswith("field_visit:"))} == {
+        "cancelled"
+    }  # type: ignore[attr-defined]
 
 
 async def test_a_head_who_accepted_can_still_propose_a_field_visit(month: Story) -> None:
     await month.say("sujin", "/invite 교통")
     await month.press("dohyun", "inv:1:accept", room="dm:dohyun")
-    assert await month.press("dohyun", "inv:1:visit", room="dm:dohyun") == "봇과의 1:1 대화에 현장 방문 일정을 적어 주세요."
+    assert (
+        await month.press("dohyun", "inv:1:visit", room="dm:dohyun")
+        == "봇과의 1:1 대화에 현장 방문 일정을 적어 주세요."
+    )
     answer, *_ = await month.dm("dohyun", "2026-03-20 14:00 시청역 버스정류장")
     assert answer.startswith("📍 현장 방문 일정을 등록했습니다: 2026. 3. 20.(금) 14:00 시청역 버스정류장.")
     assert month.in_room()[-1].startswith("📍 현장 방문 안내: 교통정책과 김도현 부서장님이")
@@ -388,6 +460,9 @@ async def test_the_head_reads_the_invitation_in_english(sqlite_url: str, clock: 
         confirmation, letter = await story.say("sujin", "/invite 교통")
         assert confirmation == "✉️ Invitation #1 sent to 김도현, head of 교통정책과. Answer due by 2026-03-09 (Mon)."
         assert letter.startswith("✉️ Dear 김도현, this is 이수진 from the Innovation Office.")
-        assert await story.press("minji", "inv:1:accept") == "Sorry, this invitation was sent to 김도현; only they can answer it."
+        assert (
+            await story.press("minji", "inv:1:accept")
+            == "Sorry, this invitation was sent to 김도현; only they can answer it."
+        )
     finally:
         await story.close()

@@ -23,7 +23,11 @@ def japanese(folder: Path) -> Path:
     for name, old, new in (
         ("core.po", 'msgstr "📖 Idea room commands"', 'msgstr "📖 アイデアルームのコマンド"'),
         ("commands.po", 'msgid "command.idea"\nmsgstr "idea"', 'msgid "command.idea"\nmsgstr "アイデア"'),
-        ("commands.po", 'msgid "command.topic.suggest"\nmsgstr "suggest"', 'msgid "command.topic.suggest"\nmsgstr "提案"'),
+        (
+            "commands.po",
+            'msgid "command.topic.suggest"\nmsgstr "suggest"',
+            'msgid "command.topic.suggest"\nmsgstr "提案"',
+        ),
     ):
         path = target / name
         text = path.read_text(encoding="utf-8")
@@ -34,7 +38,9 @@ def japanese(folder: Path) -> Path:
 
 @pytest.fixture
 async def in_japanese(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Story]:
-    story = await Story.start(test_settings(sqlite_url, IDEAROOM_CATALOGS=str(japanese(tmp_path)), IDEAROOM_LOCALE="ja"))
+    story = await Story.start(
+        test_settings(sqlite_url, IDEAROOM_CATALOGS=str(japanese(tmp_path)), IDEAROOM_LOCALE="ja")
+    )
     yield story
     await story.close()
     use_catalogs(())  # the next app reads its own settings; tests without one see the package's locales

@@ -49,7 +49,9 @@ async def test_a_duplicates_bonus_is_taken_back_and_the_target_earns_its_own_onc
     ]
     # Append-only: every entry written before the merge is still there, unchanged.
     after = await story.rows(PointEntry)
-    assert [(e.id, e.points, e.award_key) for e in after[: len(before)]] == [(e.id, e.points, e.award_key) for e in before]
+    assert [(e.id, e.points, e.award_key) for e in after[: len(before)]] == [
+        (e.id, e.points, e.award_key) for e in before
+    ]
     [shown] = await story.dm("minji", "/points")
     assert "누적 5점" in shown  # two ideas posted and one bonus, not two
     # Merged ideas answer for the idea they joined: more supports pay nothing more.

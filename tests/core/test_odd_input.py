@@ -66,7 +66,9 @@ async def test_withdraw_and_revive_reasons_lose_their_control_characters(office:
 
 
 async def test_start_with_anything_but_an_invitation_link_is_welcomed(office: Story) -> None:
-    assert await office.dm("minji", "/start hello") == ["안녕하세요, 박민지 주무관님! 혁신 아이디어방 봇입니다. 쓸 수 있는 명령어는 /help 로 확인해 주세요."]
+    assert await office.dm("minji", "/start hello") == [
+        "안녕하세요, 박민지 주무관님! 혁신 아이디어방 봇입니다. 쓸 수 있는 명령어는 /help 로 확인해 주세요."
+    ]
     assert (await office.dm("junho", "/start"))[0].startswith("안녕하세요, 최준호 주무관님!")
 
 
@@ -74,12 +76,20 @@ async def test_names_and_room_titles_a_platform_passes_on_are_cleaned_like_ideas
     """A display name, username or room title with a NUL, an RTL override or an escape code (Matrix and
     Telegram let people choose them): the idea is stored and the name shown without them."""
     odd = [
-        (Actor("test", "u-nul", display_name="김\x00철수", username="kim\x00"), Place("test", "r-nul", title="아이디어\x00방")),
-        (Actor("test", "u-rtl", display_name="\u202e악당\x1b[31m\x07", username="evil\u202e"), Place("test", "r-rtl", title="\u202e방\x1b\n공지")),
+        (
+            Actor("test", "u-nul", display_name="김\x00철수", username="kim\x00"),
+            Place("test", "r-nul", title="아이디어\x00방"),
+        ),
+        (
+            Actor("test", "u-rtl", display_name="\u202e악당\x1b[31m\x07", username="evil\u202e"),
+            Place("test", "r-rtl", title="\u202e방\x1b\n공지"),
+        ),
     ]
     answers = []
     for n, (actor, place) in enumerate(odd):
-        await office.app.core.handle(IncomingMessage(f"odd-{n}", actor, place, f"/idea 이름이 이상한 사람의 아이디어 {n}", f"m{n}"))
+        await office.app.core.handle(
+            IncomingMessage(f"odd-{n}", actor, place, f"/idea 이름이 이상한 사람의 아이디어 {n}", f"m{n}")
+        )
         before = len(office.gateway.sent)
         await office.app.sender.drain()
         answers += [s.text for s in office.gateway.sent[before:]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -19,7 +19,7 @@ from storage.tables import AuditEntry, Idea, OutboxMessage, OutboxState, Person
 from tests.harness import RecordingGateway, Story, test_settings
 from tests.templates import prepared_app
 
-T0 = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)  # 10:00 in Seoul, during the innovation workshop
+T0 = datetime(2026, 8, 20, 1, 0, tzinfo=UTC)  # 10:00 in Seoul, during the innovation workshop
 # What a Telegram group allows: one message a second, twenty a minute.
 GROUP_LIMITS = PlatformLimits(per_chat=Window(1, 1.0), per_group=Window(20, 60.0))
 
@@ -70,9 +70,13 @@ async def start_story(url: str, gateway: RecordingGateway | None = None, clock: 
     return Story(app, gateway)
 
 
-async def post_without_sending(story: Story, person: str, text: str, room: str = "room", message_id: str | None = None) -> None:
+async def post_without_sending(
+    story: Story, person: str, text: str, room: str = "room", message_id: str | None = None
+) -> None:
     """A message reaches the core; the sender has not run yet."""
-    event = IncomingMessage(uuid.uuid4().hex, story.actor(person), story.place(room), text, message_id or uuid.uuid4().hex[:8])
+    event = IncomingMessage(
+        uuid.uuid4().hex, story.actor(person), story.place(room), text, message_id or uuid.uuid4().hex[:8]
+    )
     await story.app.core.handle(event)
 
 
@@ -81,10 +85,22 @@ async def entries(db: Database) -> list[OutboxMessage]:
         return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
-async def put(db: Database, dest_id: str, text: str, *, priority: int = 5, kind: str = "room", payload: MessagePayload | None = None) -> int:
+async def put(
+    db: Database,
+    dest_id: str,
+    text: str,
+    *,
+    priority: int = 5,
+    kind: str = "room",
+    payload: MessagePayload | None = None,
+) -> int:
     async with db.session() as session:
         entry = enqueue(
-            session, Destination("test", kind, dest_id), Outgoing(text, payload=payload or MessagePayload()), priority=priority, now=T0
+            session,
+            Destination("test", kind, dest_id),
+            Outgoing(text, payload=payload or MessagePayload()),
+            priority=priority,
+            now=T0,
         )
         await session.flush()
         return entry.id  # type: ignore[return-value]
@@ -108,7 +124,9 @@ async def test_a_sender_killed_mid_send_leaves_the_message_for_the_restart_which
         clock.advance(seconds=61)
         assert await restarted.drain() == 1
         assert await restarted.drain() == 0
-        assert [s.text for s in after_restart.sent] == ["💡 아이디어 #1번을 등록했습니다. 공감하시면 👍 버튼을 눌러 주세요."]
+        assert [s.text for s in after_restart.sent] == [
+            "💡 아이디어 #1번을 등록했습니다. 공감하시면 👍 버튼을 눌러 주세요."
+        ]
         [entry] = await entries(story.app.db)
         assert entry.state == OutboxState.sent and entry.platform_message_id == "m1" and entry.claimed_by == "restarted"
     finally:
@@ -177,7 +195,10 @@ async def test_a_429_holds_back_only_that_destination(sqlite_url: str) -> None:
         await put(story.app.db, "quiet-room", "다른 방")
         await put(story.app.db, "minji", "개인 메시지", kind="user")
         await story.app.sender.drain()
-        assert [(s.destination.id, s.text) for s in gateway.sent] == [("quiet-room", "다른 방"), ("minji", "개인 메시지")]
+        assert [(s.destination.id, s.text) for s in gateway.sent] == [
+            ("quiet-room", "다른 방"),
+            ("minji", "개인 메시지"),
+        ]
         waiting = [e for e in await entries(story.app.db) if e.dest_id == "busy-room"]
         assert {e.state for e in waiting} == {OutboxState.pending}
         assert {e.next_attempt_at for e in waiting} == {T0 + timedelta(seconds=30)}
@@ -244,7 +265,9 @@ async def test_a_burst_of_ideas_gets_reactions_at_once_and_one_merged_confirmati
 
         async with story.app.db.session() as session:
             assert len((await session.exec(select(Idea))).all()) == 8  # every idea stored at once
-        assert story.in_room() == ["💡 아이디어 #1, #2, #3, #4, #5, #6, #7, #8번을 등록했습니다. 공감은 /support <번호> 로 해 주세요."]
+        assert story.in_room() == [
+            "💡 아이디어 #1, #2, #3, #4, #5, #6, #7, #8번을 등록했습니다. 공감은 /support <번호> 로 해 주세요."
+        ]
         assert sorted(story.gateway.reactions) == sorted(("room", f"u{n}", "👀") for n in range(1, 9))
         merged_id = story.gateway.sent[0].message_id
         acks = [e for e in await entries(story.app.db) if e.coalesce_key == "idea-ack"]
@@ -272,7 +295,9 @@ async def test_with_budget_to_spare_each_idea_gets_its_own_confirmation(sqlite_u
         story.app.clock.advance(seconds=1.2)  # type: ignore[attr-defined]
         await story.app.sender.drain()
         [first, second] = story.in_room()
-        assert first.startswith("💡 아이디어 #1번을 등록했습니다") and second.startswith("💡 아이디어 #2번을 등록했습니다")
+        assert first.startswith("💡 아이디어 #1번을 등록했습니다") and second.startswith(
+            "💡 아이디어 #2번을 등록했습니다"
+        )
         assert story.gateway.reactions == []
     finally:
         await story.close()
@@ -281,7 +306,9 @@ async def test_with_budget_to_spare_each_idea_gets_its_own_confirmation(sqlite_u
 # --- failures ---------------------------------------------------------------------------------------
 
 
-async def test_a_final_failure_is_logged_and_told_to_the_organizers(story: Story, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_final_failure_is_logged_and_told_to_the_organizers(
+    story: Story, caplog: pytest.LogCaptureFixture
+) -> None:
     story.app.sender.settings = story.app.settings
     await story.say("sujin", "/help", room="dm:sujin")  # the organizer can be reached directly
     story.gateway.failures = [DeliveryError("Forbidden: bot was kicked from the group chat", permanent=True)]
@@ -350,7 +377,9 @@ async def test_outbox_shows_failures_and_retries_one(story: Story) -> None:
     assert await story.say("sujin", "/outbox retry") == ["다시 보낼 메시지 번호를 적어 주세요. 예: /outbox retry 12"]
     assert "번호가 아닙니다" in (await story.say("sujin", "/outbox retry abc"))[0]
     assert await story.say("sujin", "/outbox retry 999") == ["#999번 메시지가 발송 대기열에 없습니다."]
-    assert "실패한 메시지가 아닙니다 (상태: 발송 완료)" in (await story.say("sujin", f"/outbox retry {failed.id - 1}"))[0]
+    assert (
+        "실패한 메시지가 아닙니다 (상태: 발송 완료)" in (await story.say("sujin", f"/outbox retry {failed.id - 1}"))[0]
+    )
     assert "사용법" in (await story.say("sujin", "/outbox frobnicate"))[0]
 
     answer = await story.say("sujin", f"/outbox retry {failed.id}", room="혁신방")

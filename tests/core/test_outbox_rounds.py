@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.tables import OutboxMessage, OutboxState
 from tests.harness import RecordingGateway, test_settings
 
-T0 = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 8, 20, 1, 0, tzinfo=UTC)
 
 
 class FailingFor(RecordingGateway):
@@ -99,7 +99,12 @@ async def test_one_failed_send_in_a_round_leaves_the_others_recorded_as_sent(dat
         transactions.clear()
         assert await app.sender.drain() == 4
         stored = await rows(app.db)
-        assert {text for text, row in stored.items() if row.state == OutboxState.sent} == {"공지 0", "공지 1", "공지 3", "공지 4"}
+        assert {text for text, row in stored.items() if row.state == OutboxState.sent} == {
+            "공지 0",
+            "공지 1",
+            "공지 3",
+            "공지 4",
+        }
         assert all(stored[f"공지 {n}"].platform_message_id for n in (0, 1, 3, 4))
         failed = stored["공지 2"]
         assert (failed.state, failed.attempts, failed.error) == (OutboxState.pending, 1, "503 Service Unavailable")
@@ -147,7 +152,9 @@ async def test_a_message_another_worker_enqueues_is_still_sent(database_url: str
         await app.close()
 
 
-async def test_paced_by_the_answers_the_platform_never_says_too_many_and_each_room_keeps_its_order(sqlite_url: str) -> None:
+async def test_paced_by_the_answers_the_platform_never_says_too_many_and_each_room_keeps_its_order(
+    sqlite_url: str,
+) -> None:
     settings = test_settings(sqlite_url)
     app = build_app(settings)
     await app.prepare(migrate=False)
@@ -162,7 +169,9 @@ async def test_paced_by_the_answers_the_platform_never_says_too_many_and_each_ro
         await wait_until_sent(app.db, 12, seconds=60)
         assert gateway.rejected == 0
         for room in range(3):
-            assert [s.text for s in gateway.sent if s.destination.id == f"room-{room}"] == [f"{room}-{n}" for n in range(4)]
+            assert [s.text for s in gateway.sent if s.destination.id == f"room-{room}"] == [
+                f"{room}-{n}" for n in range(4)
+            ]
     finally:
         sender.stop()
         await runner

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pytest import approx
 
@@ -12,12 +12,14 @@ from bot.outbox.pacing import Budget, limits_for
 from bot.ports import NO_LIMITS, PlatformLimits, Window
 from tests.harness import RecordingGateway, test_settings
 
-T0 = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 8, 20, 1, 0, tzinfo=UTC)
 TELEGRAM_GROUP = ("telegram", "room", "-100200")
 
 
 def telegram_budget(margin: float = 0.0) -> Budget:
-    return Budget({"telegram": TelegramSettings.of(test_settings("sqlite+aiosqlite://")).telegram_limits}, margin=margin)
+    return Budget(
+        {"telegram": TelegramSettings.of(test_settings("sqlite+aiosqlite://")).telegram_limits}, margin=margin
+    )
 
 
 def at(seconds: float) -> datetime:

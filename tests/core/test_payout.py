@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from idearoom.cli import main
 from bot.directory import import_directory
 from bot.exports import export_points_file
 from bot.points.rules import RulesError, load_rules
 from bot.ports import ManualClock
+from idearoom.cli import main
 from tests.core.march import SEOUL
 from tests.harness import Story, test_settings
 
@@ -68,7 +68,22 @@ async def test_the_csv_has_rank_department_points_per_stage_total_and_grade_with
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert count == 3 and rows[0] == HEADER
     # 박직원: idea 1 + proposal 5 + submitted 5, adopted 20, implemented 30, deducted 3; 장려상 from 30 points.
-    assert rows[1] == ["1", "박직원", "주무관", "교통정책과", "11", "20", "30", "0", "0", "0", "-3", "58", "장려상", "parkstaff"]
+    assert rows[1] == [
+        "1",
+        "박직원",
+        "주무관",
+        "교통정책과",
+        "11",
+        "20",
+        "30",
+        "0",
+        "0",
+        "0",
+        "-3",
+        "58",
+        "장려상",
+        "parkstaff",
+    ]
     # 이직원: the implementer's 30, an idea not in the proposal, an award of 15.
     assert rows[2] == ["2", "이직원", "팀장", "도로과", "1", "0", "30", "0", "0", "0", "15", "46", "장려상", "leestaff"]
     # Someone outside the directory: no rank, no department, too few points for a grade.
@@ -100,7 +115,10 @@ async def test_grades_by_rank_come_from_the_points_rules_file(quarter, tmp_path:
 
 def test_a_bad_awards_table_is_refused_with_what_is_wrong(tmp_path: Path) -> None:
     rules = tmp_path / "bad.toml"
-    rules.write_text('[awards]\nby = "points"\ngrades = [{ name = "금상", at_least = 10 }, { name = "은상", at_least = 20 }]\n', encoding="utf-8")
+    rules.write_text(
+        '[awards]\nby = "points"\ngrades = [{ name = "금상", at_least = 10 }, { name = "은상", at_least = 20 }]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(RulesError, match="highest"):
         load_rules(str(rules))
     rules.write_text('[awards]\nby = "votes"\n', encoding="utf-8")
@@ -118,7 +136,9 @@ def test_the_command_line_writes_both_formats_and_refuses_a_bad_period(tmp_path:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("IDEAROOM_DATABASE_URL", url)
     monkeypatch.setenv("IDEAROOM_LOCALE", "ko")
-    assert main(["points", "export", "--period", "2026-Q1", "--format", "xlsx", "--output", str(tmp_path / "p.xlsx")]) == 0
+    assert (
+        main(["points", "export", "--period", "2026-Q1", "--format", "xlsx", "--output", str(tmp_path / "p.xlsx")]) == 0
+    )
     assert load_workbook(tmp_path / "p.xlsx")["2026년 1분기"]["A1"].value == "2026년 1분기 미소포인트 지급 내역"
     assert main(["points", "export", "--period", "2026-03", "--output", str(tmp_path / "p.csv")]) == 0
     assert (tmp_path / "p.csv").read_bytes().startswith(b"\xef\xbb\xbf")

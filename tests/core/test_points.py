@@ -54,7 +54,9 @@ def test_the_shipped_rules_and_an_override_file(tmp_path) -> None:  # type: igno
 def test_a_bad_rules_file_is_a_clear_error(tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.toml"
     bad.write_text(text)
-    with pytest.raises(RulesError, match=message.replace("(", r"\(").replace(")", r"\)").replace("{", r"\{").replace("}", r"\}")):
+    with pytest.raises(
+        RulesError, match=message.replace("(", r"\(").replace(")", r"\)").replace("{", r"\{").replace("}", r"\}")
+    ):
         load_rules(str(bad))
     with pytest.raises(RulesError, match="not found"):
         load_rules(str(tmp_path / "missing.toml"))
@@ -122,7 +124,10 @@ async def test_organizers_award_and_deduct_with_a_reason(story: Story) -> None:
     assert story.to_person("minji")[-1] == "😊 미소포인트 10점이 지급되었습니다. 사유: 혁신 워크숍 발표 (누적 10점)"
     await story.say("sujin", "/points deduct minji 3 중복 제출")
     manual = await entries(story)
-    assert [(e.points, e.reason, e.stage) for e in manual] == [(10, "혁신 워크숍 발표", "manual"), (-3, "중복 제출", "manual")]
+    assert [(e.points, e.reason, e.stage) for e in manual] == [
+        (10, "혁신 워크숍 발표", "manual"),
+        (-3, "중복 제출", "manual"),
+    ]
     assert [e.award_key for e in manual] == [f"manual:person:{manual[0].person_id}:{n}" for n in (1, 2)]
     async with story.app.db.session() as session:
         actions = [a.action for a in (await session.exec(select(AuditEntry).order_by(AuditEntry.id))).all()]
@@ -150,7 +155,9 @@ async def test_leaderboard_for_people_and_departments(story: Story) -> None:
     ]
     assert "사용법: /leaderboard" in (await story.say("minji", "/leaderboard weekly"))[0]
     # Asked in Korean, answered with the Korean words that work (not "/leaderboard [month|quarter|year]").
-    assert (await story.say("minji", "/순위 주간"))[0] == "사용법: /순위 [이번달|분기|올해] 또는 /순위 부서 [이번달|분기|올해]"
+    assert (await story.say("minji", "/순위 주간"))[
+        0
+    ] == "사용법: /순위 [이번달|분기|올해] 또는 /순위 부서 [이번달|분기|올해]"
 
 
 async def test_invitation_accepted_and_field_visit_held_pay_the_head(story: Story) -> None:
@@ -162,7 +169,9 @@ async def test_invitation_accepted_and_field_visit_held_pay_the_head(story: Stor
         room = Room(platform="test", external_id="room")
         session.add(room)
         await session.flush()
-        invitation = Invitation(room_id=room.id, department_id=head.department_id, head_person_id=head.id, invited_by=head.id)  # type: ignore[arg-type]
+        invitation = Invitation(
+            room_id=room.id, department_id=head.department_id, head_person_id=head.id, invited_by=head.id
+        )  # type: ignore[arg-type]
         session.add(invitation)
         await session.flush()
         visit = FieldVisit(invitation_id=invitation.id, room_id=room.id, visit_at=story.app.clock.now())  # type: ignore[arg-type]
@@ -186,7 +195,9 @@ async def test_ideas_posted_at_once_by_one_person_earn_no_more_than_the_daily_ca
     try:
         await story.say("minji", "/idea 첫 아이디어")  # the person and room exist before the burst
         ideas = [
-            IncomingMessage(f"burst{n}", story.actor("minji"), story.place("room"), f"/idea plan{n}q{n * 7}", f"burst-message{n}")
+            IncomingMessage(
+                f"burst{n}", story.actor("minji"), story.place("room"), f"/idea plan{n}q{n * 7}", f"burst-message{n}"
+            )
             for n in range(8)
         ]
         await asyncio.gather(*(story.app.core.handle(idea) for idea in ideas))

@@ -51,7 +51,11 @@ async def test_new_bundles_ideas_and_makes_their_authors_proposers(story: Story)
     assert [pi.idea_id for pi in await rows(story, ProposalIdea)] == [1, 2, 3]
     [shown] = await story.say("jiwoo", "/proposal 1")
     assert "상태: 초안 · 담당 부서는 아직 정해지지 않았습니다\n" in shown  # not "담당 부서: 담당 부서 미정"
-    assert "상태: 초안" in shown and "제안자: 박민지, 최준호" in shown and "#2 버스정류장에 바람막이를 설치해 주세요 (👍 0)" in shown
+    assert (
+        "상태: 초안" in shown
+        and "제안자: 박민지, 최준호" in shown
+        and "#2 버스정류장에 바람막이를 설치해 주세요 (👍 0)" in shown
+    )
     assert any("제안 #1 '버스정류장 온열의자 도입'에 반영" in t for t in story.to_person("junho"))
 
 
@@ -82,9 +86,16 @@ async def test_submit_suggests_the_department_and_sends_it_there_on_one_tap(cloc
     assert (await proposal(story)).state == ProposalState.draft  # nothing sent before the organizer confirms
     assert [s for s in story.gateway.sent if s.destination.id == "dohyun"] == []
     assert await story.press("sujin", "route:1:1") == "제안 #1, 교통정책과에 제출했습니다."
-    assert story.in_room()[-1] == "📨 제안 #1 '버스정류장 온열의자 도입'을 교통정책과에 제출했습니다. 검토 기한: 2026. 4. 1.(수)"
+    assert (
+        story.in_room()[-1]
+        == "📨 제안 #1 '버스정류장 온열의자 도입'을 교통정책과에 제출했습니다. 검토 기한: 2026. 4. 1.(수)"
+    )
     [request] = [s for s in story.gateway.sent if s.destination.id == "dohyun"]
-    assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == ["prop:1:adopt", "prop:1:reject", "prop:1:supplement"]
+    assert "교통정책과 부서장님, 제안 #1" in request.text and request.actions == [
+        "prop:1:adopt",
+        "prop:1:reject",
+        "prop:1:supplement",
+    ]
     p = await proposal(story)
     # Due at the end of the 30th day (a Wednesday); the head is reminded on the mornings of the
     # business days a week and a day before, the organizers once the due day has ended.
@@ -269,6 +280,9 @@ async def test_english_proposers_are_told_in_english(sqlite_url: str) -> None:
             session.add(junho)
         await story.say("junho", "/idea Heated benches")
         await story.say("sujin", "/proposal new 1 Heated benches")
-        assert story.to_person("junho")[-1] == "📄 최준호, your idea is now part of proposal #1 'Heated benches'. We will keep you posted."
+        assert (
+            story.to_person("junho")[-1]
+            == "📄 최준호, your idea is now part of proposal #1 'Heated benches'. We will keep you posted."
+        )
     finally:
         await story.close()

@@ -118,7 +118,9 @@ async def test_english_answers(sqlite_url: str) -> None:
         [bad] = await clocked.story.say("sujin", '/remind add "someday" here standup')
         assert bad.startswith("'someday' is not a schedule I understand.") and '/remind add "mon 09:00"' in bad
         [added] = await clocked.story.say("sujin", '/remind add "mon 09:00" here weekly task force meeting')
-        assert added.startswith("⏰ Recurring reminder added: [mon 09:00] → this room (room)\nNext: 2026-04-06 (Mon) 09:00\n")
+        assert added.startswith(
+            "⏰ Recurring reminder added: [mon 09:00] → this room (room)\nNext: 2026-04-06 (Mon) 09:00\n"
+        )
         assert "outside office hours (09:00-18:00, weekends and public holidays excluded)" in added
         [committee] = await clocked.story.say("minji", "/committee")
         assert committee.startswith("🏛️ Advisory committee members (0)")

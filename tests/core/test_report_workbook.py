@@ -63,7 +63,10 @@ def assert_office_look(sheet: Worksheet) -> None:
         texts = [c.value for c in column if isinstance(c.value, str)]
         if texts and column[0].column_letter in sheet.column_dimensions:
             needed = max(sum(2 if "\uac00" <= ch <= "\ud7a3" else 1 for ch in text) for text in texts)
-            assert sheet.column_dimensions[column[0].column_letter].width >= min(needed, 50), (sheet.title, column[0].column_letter)
+            assert sheet.column_dimensions[column[0].column_letter].width >= min(needed, 50), (
+                sheet.title,
+                column[0].column_letter,
+            )
 
 
 async def test_a_busy_month_gives_one_sheet_per_subject_ready_for_a_gyeoljae(database_url: str, tmp_path: Path) -> None:
@@ -98,7 +101,10 @@ async def test_a_busy_month_gives_one_sheet_per_subject_ready_for_a_gyeoljae(dat
     assert departments[0] == ("부서", "소속 직원 아이디어(건)", "부서로 보낸 제안(건)", "소속 직원 미소포인트(점)")
     by_name = {row[0]: row[1:] for row in departments[1:]}
     assert by_name["교통정책과"][:2] == (1, 2)  # minji's idea; both proposals were sent to it
-    assert by_name["도로과"][:2] == (1, 0) and by_name["환경정책과"][:2] == (1, 0)  # junho's, seoyeon's ideas; nothing sent
+    assert by_name["도로과"][:2] == (1, 0) and by_name["환경정책과"][:2] == (
+        1,
+        0,
+    )  # junho's, seoyeon's ideas; nothing sent
     assert departments[-1][0] == "합계"
     assert departments[-1][1:] == tuple(sum(row[i] for row in departments[1:-1]) for i in (1, 2, 3))
     assert departments[-1][1] == 3
@@ -118,13 +124,19 @@ async def test_a_busy_month_gives_one_sheet_per_subject_ready_for_a_gyeoljae(dat
     assert sheet.cell(row=first, column=5).number_format == "yyyy. m. d."  # shown as 공문 write dates
 
     topic = table(book["토론주제·부서장 초대"])
-    assert "토론주제: 버스정류장 신호등 안전 (2026. 3. 2. ~ 2026. 3. 31.)" in [c.value for c in book["토론주제·부서장 초대"]["A"]]
+    assert "토론주제: 버스정류장 신호등 안전 (2026. 3. 2. ~ 2026. 3. 31.)" in [
+        c.value for c in book["토론주제·부서장 초대"]["A"]
+    ]
     assert topic[0] == ("토론주제", "부서", "부서장", "초대일", "답변", "답변일")
     assert topic[1][:3] == ("버스정류장 신호등 안전", "교통정책과", "김도현") and topic[1][4] == "수락"
     assert topic[2][:2] == ("합계", "1명") and topic[2][4] == "수락 1명"
 
     visits = table(book["현장 방문"])
-    assert visits[1][0] == datetime(2026, 3, 20, 14, 0) and visits[1][1:4] == ("시청역 버스정류장", "교통정책과", "김도현")
+    assert visits[1][0] == datetime(2026, 3, 20, 14, 0) and visits[1][1:4] == (
+        "시청역 버스정류장",
+        "교통정책과",
+        "김도현",
+    )
     assert visits[1][5] == "예정" and visits[2][:2] == ("합계", "1건") and visits[2][5] == "예정 1건"
 
     assert book["자문단 심의 결과"]["A5"].value == EMPTY  # no meeting in March: said, not a header alone
@@ -150,14 +162,24 @@ async def test_the_committee_sheet_shows_the_votes_and_what_the_tally_decided(sq
             await story.dm(person, "/help")
         for person in ("jiwoo", "seoyeon", "junho"):
             await story.say("sujin", f"/committee add @{person}")
-        proposals = (("버스정류장 온열의자", "예산 부족"), ("횡단보도 그늘막", "여름철 한정"), ("공원 야간 조명", "타 부서 소관"))
+        proposals = (
+            ("버스정류장 온열의자", "예산 부족"),
+            ("횡단보도 그늘막", "여름철 한정"),
+            ("공원 야간 조명", "타 부서 소관"),
+        )
         for number, (idea, reason) in enumerate(proposals, start=1):
             await story.say("minji", f"/idea {idea}")
             await story.say("sujin", f"/proposal new {number} {idea}")
             await story.say("sujin", f"/proposal submit {number} 교통정책과")
             await story.say("dohyun", f"/proposal reject {number} {reason}")
         await clocked.move_to("2026-06-08T09:00")
-        [meeting_id] = {a.split(":")[1] for s in story.gateway.sent for row in s.message.buttons for a in [b.action for b in row] if a.startswith("vote:")}
+        [meeting_id] = {
+            a.split(":")[1]
+            for s in story.gateway.sent
+            for row in s.message.buttons
+            for a in [b.action for b in row]
+            if a.startswith("vote:")
+        }
         for person in ("jiwoo", "seoyeon"):
             await story.press(person, f"vote:{meeting_id}:1:revive", room=f"dm:{person}")
         await story.press("junho", f"vote:{meeting_id}:1:keep", room="dm:junho")

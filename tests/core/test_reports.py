@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from idearoom.cli import main
 from bot.ports import ManualClock
+from idearoom.cli import main
 from storage.tables import OutboxMessage
 from tests.harness import Story, test_settings
 
@@ -47,7 +47,9 @@ async def test_report_posts_the_figures_and_a_chart(sqlite_url: str, tmp_path: P
         ]
         assert chart.message.kind == "photo" and chart.destination.id == "room"
         image = Path(chart.message.payload["path"])
-        assert image.parent == (tmp_path / "reports").resolve() and chart.file is not None and chart.file[:4] == b"\x89PNG"
+        assert (
+            image.parent == (tmp_path / "reports").resolve() and chart.file is not None and chart.file[:4] == b"\x89PNG"
+        )
         assert not image.exists()  # sent, so removed: no copy of the figures is left behind
         # The command queued the figures; the sender drew them into that PNG when it sent the photo.
         async with story.app.db.session() as session:
@@ -105,7 +107,12 @@ def test_report_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) 
     assert book["요약"]["A3"].value == f"작성일: {today.year}. {today.month}. {today.day}."  # the day it was written
     summary = {row[0]: row[1] for row in book["요약"].iter_rows(min_row=6, values_only=True)}
     assert summary["아이디어"] == 2 and summary["채택"] == 1 and summary["채택률"] == 100.0
-    assert [row for row in book["부서별 아이디어"].iter_rows(min_row=7, values_only=True)][0] == ("교통정책과", 1, 1, 31)
+    assert [row for row in book["부서별 아이디어"].iter_rows(min_row=7, values_only=True)][0] == (
+        "교통정책과",
+        1,
+        1,
+        31,
+    )
     assert main(["report", "--month", "2026-Q4"]) == 2
     assert "not a month" in capsys.readouterr().err
     (tmp_path / "taken").write_text("a file, not a folder")
@@ -115,7 +122,9 @@ def test_report_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) 
     assert len(errors) == 2 and all(line.startswith("cannot write the file:") for line in errors)  # no traceback
 
 
-async def test_the_chart_counts_what_the_month_decided_even_for_proposals_made_before(sqlite_url: str, tmp_path: Path) -> None:
+async def test_the_chart_counts_what_the_month_decided_even_for_proposals_made_before(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     clock = ManualClock(datetime(2026, 3, 25, 10, 0, tzinfo=SEOUL))
     story = await Story.start(test_settings(sqlite_url, IDEAROOM_REPORT_DIR=str(tmp_path)), clock)
     try:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlmodel import select
 
 from bot import routing
 from bot.ranker import Ranker
-from sqlmodel import select
-
 from storage.tables import Department, Proposal, ProposalState
 from tests.harness import Story
 

@@ -70,10 +70,14 @@ async def test_the_same_idea_twice_from_one_person_is_refused_kindly_and_stored_
     assert "#2번을 등록했습니다" in near_copy
     [refused] = await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주면 좋겠습니다.")
     assert "최근에 올리신 #2번 아이디어와 같은 내용" in refused
-    [other_number] = await story.say("minji", "/idea 민원실 대기번호를 문자로 알려 주세요 2")  # another number: another idea
+    [other_number] = await story.say(
+        "minji", "/idea 민원실 대기번호를 문자로 알려 주세요 2"
+    )  # another number: another idea
     assert "#3번을 등록했습니다" in other_number
     assert [i.text for i in await story.rows(Idea, order=Idea.id)] == [
-        "하나", "민원실 대기번호를 문자로 알려 주세요", "민원실 대기번호를 문자로 알려 주세요 2"
+        "하나",
+        "민원실 대기번호를 문자로 알려 주세요",
+        "민원실 대기번호를 문자로 알려 주세요 2",
     ]
 
     [other_person] = await story.say("junho", "/idea 하나")  # someone else's: recorded, with a pointer
@@ -89,7 +93,9 @@ async def test_the_same_idea_in_other_words_is_named_휴대폰_or_스마트폰(o
     await story.say("junho", "/idea 공원 화장실에 비상벨을 달아 주세요", room="복지방")
 
     # They share hardly a syllable pair (보건소, 충전): the words' meaning says they are one idea.
-    [answer] = await story.say_sent("seoyeon", "/idea 보건소에서 스마트폰 충전을 할 수 있으면 좋겠습니다", room="교통방")
+    [answer] = await story.say_sent(
+        "seoyeon", "/idea 보건소에서 스마트폰 충전을 할 수 있으면 좋겠습니다", room="교통방"
+    )
 
     assert "비슷한 아이디어가 있습니다: #1." in answer.text
     assert answer.actions == ["support:3", "support:1"]
@@ -121,7 +127,10 @@ async def test_while_the_analyser_cannot_answer_ideas_are_recorded_and_compared_
     [answer] = await story.say_sent("junho", "/idea 공원 화장실마다 비상벨을 달아 주세요")
 
     assert "아이디어 #2번을 등록했습니다" in answer.text and "비슷한 아이디어가 있습니다: #1." in answer.text
-    assert [i.text for i in await story.rows(Idea, order=Idea.id)] == ["공원 화장실에 비상벨을 설치해 주세요", "공원 화장실마다 비상벨을 달아 주세요"]
+    assert [i.text for i in await story.rows(Idea, order=Idea.id)] == [
+        "공원 화장실에 비상벨을 설치해 주세요",
+        "공원 화장실마다 비상벨을 달아 주세요",
+    ]
 
 
 async def test_ideas_stored_before_the_index_existed_are_found(database_url: str) -> None:
@@ -129,17 +138,23 @@ async def test_ideas_stored_before_the_index_existed_are_found(database_url: str
     db = Database(database_url)
     try:
         async with db.engine.begin() as connection:
-            await connection.execute(sa.text(
-                "INSERT INTO room (id, platform, external_id, title, is_direct, created_at)"
-                " VALUES (1, 'test', 'room', '', false, CURRENT_TIMESTAMP)"
-            ))
-            await connection.execute(sa.text(
-                "INSERT INTO person (id, name, is_organizer, created_at) VALUES (1, '박민지', false, CURRENT_TIMESTAMP)"
-            ))
-            await connection.execute(sa.text(
-                "INSERT INTO idea (id, room_id, author_id, text, support_count, created_at)"
-                " VALUES (1, 1, 1, '지하철역에 공용 우산을 비치합시다', 0, CURRENT_TIMESTAMP)"
-            ))
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO room (id, platform, external_id, title, is_direct, created_at)"
+                    " VALUES (1, 'test', 'room', '', false, CURRENT_TIMESTAMP)"
+                )
+            )
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO person (id, name, is_organizer, created_at) VALUES (1, '박민지', false, CURRENT_TIMESTAMP)"
+                )
+            )
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO idea (id, room_id, author_id, text, support_count, created_at)"
+                    " VALUES (1, 1, 1, '지하철역에 공용 우산을 비치합시다', 0, CURRENT_TIMESTAMP)"
+                )
+            )
         await asyncio.to_thread(upgrade, database_url)
         async with db.session() as session:
             [match] = await similar_ideas(session, "공용 우산 대여함을 지하철역에 두면 좋겠습니다")
@@ -260,7 +275,6 @@ async def test_replies_to_the_idea_message_become_its_comments_shown_with_suppor
     ]
     assert await story.say("jiwoo", "/idea #9") == ["#9번 아이디어가 없습니다."]
 
-
     # Bundled, the discussion goes with the idea: on the proposal's page and to the reviewing head.
     [proposal] = await story.say("jiwoo", "/proposal 1")
     assert "   💬 최준호: 반납을 안 하면 어떻게 하나요?\n   💬 정서연: 역무실과 협의하면 됩니다" in proposal
@@ -280,7 +294,9 @@ async def test_an_organizer_merges_a_duplicate_supports_move_once_authors_become
     points_before = sorted((e.person_id, e.points, e.award_key) for e in await story.rows(PointEntry))
 
     assert "담당자만" in (await story.say("junho", "/idea merge 2 into 1"))[0]
-    assert await story.say("sujin", "/idea merge 2 2") == ["#2번을 자기 자신과 합칠 수는 없습니다. 서로 다른 두 번호를 적어 주세요."]
+    assert await story.say("sujin", "/idea merge 2 2") == [
+        "#2번을 자기 자신과 합칠 수는 없습니다. 서로 다른 두 번호를 적어 주세요."
+    ]
     [merged] = await story.say("sujin", "/idea merge 2 into 1")
 
     assert merged.splitlines() == [
@@ -296,7 +312,11 @@ async def test_an_organizer_merges_a_duplicate_supports_move_once_authors_become
     assert sorted((e.person_id, e.points, e.award_key) for e in await story.rows(PointEntry)) == points_before
 
     [shown] = await story.say("jiwoo", "/idea 2")
-    assert shown.splitlines()[:3] == ["↪ #2번 아이디어는 #1번에 합쳐졌습니다.", "💡 아이디어 #1", "지하철역에 공용 우산을 비치합시다"]
+    assert shown.splitlines()[:3] == [
+        "↪ #2번 아이디어는 #1번에 합쳐졌습니다.",
+        "💡 아이디어 #1",
+        "지하철역에 공용 우산을 비치합시다",
+    ]
     assert "공동 제안자: 최준호" in shown
     assert await story.say("jiwoo", "/support 2") == ["이미 #1번 아이디어에 공감하셨습니다."]
     assert (await story.say("junho", "/support 1"))[0].startswith("본인이 올린 아이디어(#1)")
@@ -319,7 +339,9 @@ async def test_a_comparison_the_analyser_fails_on_is_no_answer_and_the_analyser_
     assert close is not None and close > 0.5
 
 
-async def test_a_comparison_slower_than_its_limit_is_no_answer_and_the_next_one_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_comparison_slower_than_its_limit_is_no_answer_and_the_next_one_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from bot import ranker as ranker_module
 
     ranker = idea_feature.ranker

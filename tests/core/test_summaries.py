@@ -17,9 +17,19 @@ from sqlmodel import select
 from bot.points.ledger import period_keys
 from bot.ports import ManualClock
 from idearoom.cli import main
-from storage.migrate import upgrade
 from storage.db import Database
-from storage.tables import Department, DepartmentMonth, DepartmentPoints, Idea, MonthActivity, Person, PointEntry, PointTotal, Support
+from storage.migrate import upgrade
+from storage.tables import (
+    Department,
+    DepartmentMonth,
+    DepartmentPoints,
+    Idea,
+    MonthActivity,
+    Person,
+    PointEntry,
+    PointTotal,
+    Support,
+)
 from tests.harness import Story, test_settings
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -35,7 +45,9 @@ async def month(database_url: str) -> AsyncIterator[tuple[Story, ManualClock, st
     await story.close()
 
 
-async def recount(story: Story) -> tuple[dict[tuple[str, int], int], dict[str, int], dict[tuple[str, int], tuple[int, int]]]:
+async def recount(
+    story: Story,
+) -> tuple[dict[tuple[str, int], int], dict[str, int], dict[tuple[str, int], tuple[int, int]]]:
     """From the raw rows, as the report counted before: ideas per Seoul month and current department,
     participants per month, and per period each department's points and how many totals it adds."""
     async with story.app.db.session() as session:
@@ -46,7 +58,9 @@ async def recount(story: Story) -> tuple[dict[tuple[str, int], int], dict[str, i
     local = lambda moment: moment.astimezone(SEOUL).strftime("%Y-%m")  # noqa: E731
     by_department = Counter((local(i.created_at), department[i.author_id]) for i in ideas)
     people: dict[str, set[int]] = {}
-    for month, person in [(local(i.created_at), i.author_id) for i in ideas] + [(local(s.created_at), s.person_id) for s in supports]:
+    for month, person in [(local(i.created_at), i.author_id) for i in ideas] + [
+        (local(s.created_at), s.person_id) for s in supports
+    ]:
         people.setdefault(month, set()).add(person)
     points: dict[tuple[str, int], tuple[int, int]] = {}
     for t in totals:
@@ -56,11 +70,16 @@ async def recount(story: Story) -> tuple[dict[tuple[str, int], int], dict[str, i
     return dict(by_department), {m: len(p) for m, p in people.items()}, points
 
 
-async def summaries(story: Story) -> tuple[dict[tuple[str, int], int], dict[str, int], dict[tuple[str, int], tuple[int, int]]]:
+async def summaries(
+    story: Story,
+) -> tuple[dict[tuple[str, int], int], dict[str, int], dict[tuple[str, int], tuple[int, int]]]:
     async with story.app.db.session() as session:
         ideas = {(r.month, r.department_key): r.ideas for r in (await session.exec(select(DepartmentMonth))).all()}
         activity = Counter(r.month for r in (await session.exec(select(MonthActivity))).all())
-        points = {(r.period, r.department_key): (r.points, r.people) for r in (await session.exec(select(DepartmentPoints))).all()}
+        points = {
+            (r.period, r.department_key): (r.points, r.people)
+            for r in (await session.exec(select(DepartmentPoints))).all()
+        }
     return ideas, dict(activity), points
 
 
@@ -76,7 +95,9 @@ def move_to(path: Path, url: str, handle: str, name: str, department: str) -> in
         del os.environ["IDEAROOM_DATABASE_URL"]
 
 
-async def test_a_scripted_month_leaves_the_summaries_equal_to_a_recount(month: tuple[Story, ManualClock, str], tmp_path: Path) -> None:
+async def test_a_scripted_month_leaves_the_summaries_equal_to_a_recount(
+    month: tuple[Story, ManualClock, str], tmp_path: Path
+) -> None:
     story, clock, url = month
     await story.say("minji", "/idea 민원실 대기표를 문자로 알려 주세요")  # 31 October, 23:50 in Seoul
     clock.advance(minutes=40)  # 1 November 00:30 in Seoul, still October in UTC: a November idea
@@ -101,7 +122,9 @@ async def test_a_scripted_month_leaves_the_summaries_equal_to_a_recount(month: t
     assert (await story.rows(Person, Person.handle == "minji"))[0].department_id == road
     ideas, participants, points = await recount(story)
     assert await summaries(story) == (ideas, participants, points)
-    assert ideas[("2026-11", road)] == 2 and ideas[("2026-10", road)] == 1  # junho's and minji's November ideas, her October one
+    assert (
+        ideas[("2026-11", road)] == 2 and ideas[("2026-10", road)] == 1
+    )  # junho's and minji's November ideas, her October one
 
     # What people see is the recount.
     [text, *_] = await story.say("sujin", "/report 2026-11")
@@ -109,17 +132,25 @@ async def test_a_scripted_month_leaves_the_summaries_equal_to_a_recount(month: t
     assert f"아이디어 {november}건 · 참여자 {participants['2026-11']}명" in text
     assert f"지급된 미소포인트: {sum(p for (period, _), (p, _) in points.items() if period == '2026-11')}점" in text
     road_line = next(line for line in text.splitlines() if "도로과" in line)
-    assert f"직원 아이디어 {ideas[('2026-11', road)]}건" in road_line and f"포인트 {points[('2026-11', road)][0]}점" in road_line
+    assert (
+        f"직원 아이디어 {ideas[('2026-11', road)]}건" in road_line
+        and f"포인트 {points[('2026-11', road)][0]}점" in road_line
+    )
     [board] = await story.say("minji", "/leaderboard departments")
     by_name = {d.id: d.name for d in await story.rows(Department)}
-    expected = sorted(((p, by_name[k]) for (period, k), (p, _) in points.items() if period == "2026-11" and k), key=lambda x: (-x[0], x[1]))
+    expected = sorted(
+        ((p, by_name[k]) for (period, k), (p, _) in points.items() if period == "2026-11" and k),
+        key=lambda x: (-x[0], x[1]),
+    )
     shown = re.findall(r"^\d+위 (.+?) — (-?\d+)점", board, flags=re.M)
     assert [(name, int(p)) for name, p in shown] == [(name, p) for p, name in expected][:10]
     own = board.splitlines()[-1]  # minji's own department, now 도로과
     assert own.startswith("우리 부서:") and own.endswith(f"({points[('2026-11', road)][0]}점)"), own
 
 
-async def test_a_reversed_award_and_a_merge_of_people_keep_the_department_points(month: tuple[Story, ManualClock, str]) -> None:
+async def test_a_reversed_award_and_a_merge_of_people_keep_the_department_points(
+    month: tuple[Story, ManualClock, str],
+) -> None:
     story, clock, _ = month
     clock.advance(days=2)
     await story.say("minji", "/idea 버스정류장에 온열의자를 설치해 주세요")
@@ -131,7 +162,11 @@ async def test_a_reversed_award_and_a_merge_of_people_keep_the_department_points
     _, _, points = await recount(story)
     junho = (await story.rows(Person, Person.handle == "junho"))[0]
     async with story.app.db.session() as session:
-        own = (await session.exec(select(PointTotal.points).where(PointTotal.person_id == junho.id, PointTotal.period == "2026-11"))).one()
+        own = (
+            await session.exec(
+                select(PointTotal.points).where(PointTotal.person_id == junho.id, PointTotal.period == "2026-11")
+            )
+        ).one()
     assert points[("2026-11", junho.department_id)][0] >= own
 
 
@@ -142,20 +177,41 @@ async def test_the_migration_backfills_the_summaries_from_existing_rows(database
     boundary = datetime(2026, 11, 1, 0, 30, tzinfo=SEOUL)  # October in UTC, November in Seoul
     try:
         async with db.engine.begin() as connection:
-            await connection.execute(sa.insert(Department.__table__), [dict(id=1, name="교통정책과", duties="", created_at=at)])  # type: ignore[attr-defined]
+            await connection.execute(
+                sa.insert(Department.__table__), [dict(id=1, name="교통정책과", duties="", created_at=at)]
+            )  # type: ignore[attr-defined]
             await connection.execute(
                 sa.insert(Person.__table__),  # type: ignore[attr-defined]
-                [dict(id=n, name=f"직원{n}", department_id=1 if n < 3 else None, is_organizer=False, created_at=at) for n in (1, 2, 3)],
+                [
+                    dict(id=n, name=f"직원{n}", department_id=1 if n < 3 else None, is_organizer=False, created_at=at)
+                    for n in (1, 2, 3)
+                ],
             )
-            await connection.execute(sa.text("INSERT INTO room (id, platform, external_id, title, is_direct, created_at) VALUES (1, 'console', 'r', 'r', false, :at)"), {"at": at})
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO room (id, platform, external_id, title, is_direct, created_at) VALUES (1, 'console', 'r', 'r', false, :at)"
+                ),
+                {"at": at},
+            )
             await connection.execute(
                 sa.insert(Idea.__table__),  # type: ignore[attr-defined]
-                [dict(id=n, room_id=1, author_id=a, text="x", support_count=0, created_at=when) for n, (a, when) in enumerate([(1, at), (2, boundary), (3, at)], 1)],
+                [
+                    dict(id=n, room_id=1, author_id=a, text="x", support_count=0, created_at=when)
+                    for n, (a, when) in enumerate([(1, at), (2, boundary), (3, at)], 1)
+                ],
             )
-            await connection.execute(sa.insert(Support.__table__), [dict(idea_id=1, person_id=3, created_at=at), dict(idea_id=3, person_id=1, created_at=at)])  # type: ignore[attr-defined]
+            await connection.execute(
+                sa.insert(Support.__table__),
+                [dict(idea_id=1, person_id=3, created_at=at), dict(idea_id=3, person_id=1, created_at=at)],
+            )  # type: ignore[attr-defined]
             await connection.execute(
                 sa.insert(PointEntry.__table__),  # type: ignore[attr-defined]
-                [dict(person_id=p, points=v, stage="manual", ref_kind="", award_key=f"k{p}", reason="", created_at=at) for p, v in ((1, 5), (2, 3), (3, 7))],
+                [
+                    dict(
+                        person_id=p, points=v, stage="manual", ref_kind="", award_key=f"k{p}", reason="", created_at=at
+                    )
+                    for p, v in ((1, 5), (2, 3), (3, 7))
+                ],
             )
             await connection.execute(
                 sa.insert(PointTotal.__table__),  # type: ignore[attr-defined]
@@ -164,8 +220,13 @@ async def test_the_migration_backfills_the_summaries_from_existing_rows(database
         await asyncio.to_thread(upgrade, database_url)
         async with db.session() as session:
             ideas = {(r.month, r.department_key): r.ideas for r in (await session.exec(select(DepartmentMonth))).all()}
-            activity = sorted((r.month, r.person_id, r.ideas, r.supports) for r in (await session.exec(select(MonthActivity))).all())
-            points = {(r.period, r.department_key): (r.points, r.people) for r in (await session.exec(select(DepartmentPoints))).all()}
+            activity = sorted(
+                (r.month, r.person_id, r.ideas, r.supports) for r in (await session.exec(select(MonthActivity))).all()
+            )
+            points = {
+                (r.period, r.department_key): (r.points, r.people)
+                for r in (await session.exec(select(DepartmentPoints))).all()
+            }
         assert ideas == {("2026-11", 1): 2, ("2026-11", 0): 1}
         assert activity == [("2026-11", 1, 1, 1), ("2026-11", 2, 1, 0), ("2026-11", 3, 1, 1)]
         assert points[("2026-11", 1)] == (8, 2) and points[("all", 0)] == (7, 1) and len(points) == 8
@@ -173,7 +234,9 @@ async def test_the_migration_backfills_the_summaries_from_existing_rows(database
         await db.dispose()
 
 
-async def test_the_report_and_the_departments_leaderboard_read_only_the_summaries(month: tuple[Story, ManualClock, str]) -> None:
+async def test_the_report_and_the_departments_leaderboard_read_only_the_summaries(
+    month: tuple[Story, ManualClock, str],
+) -> None:
     """At a city's size, counting the month's ideas and totals took 40–100 ms; the summaries are a few rows."""
     story, clock, _ = month
     clock.advance(days=2)
@@ -197,7 +260,9 @@ async def test_the_report_and_the_departments_leaderboard_read_only_the_summarie
     async with story.app.db.session() as session:
         connection = await session.connection()
         if engine.dialect.name == "postgresql":
-            await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # tiny tables: see whether an index can serve
+            await connection.exec_driver_sql(
+                "SET LOCAL enable_seqscan = off"
+            )  # tiny tables: see whether an index can serve
         for statement, parameters in reads:
             explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
             rows = (await connection.exec_driver_sql(explain + statement, parameters)).all()  # type: ignore[arg-type]

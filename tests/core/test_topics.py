@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,6 +12,7 @@ from bot.registry import registry
 from storage.tables import AuditEntry, Idea, Invitation, Reminder, Topic, TopicSupport
 from tests.core.march import BUS_STOPS, START
 from tests.harness import Story, test_settings
+
 
 @pytest.fixture
 async def month(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Story]:
@@ -99,12 +100,12 @@ async def test_pick_takes_the_most_supported_candidate_ties_to_the_oldest_until_
     [topic] = await rows(month, Topic, Topic.id == 2)
     assert topic.state == "active" and topic.picked_at == START
     # The last second of 31 March in Seoul.
-    assert topic.closes_at == datetime(2026, 3, 31, 14, 59, 59, tzinfo=timezone.utc)
+    assert topic.closes_at == datetime(2026, 3, 31, 14, 59, 59, tzinfo=UTC)
     reminders = {r.dedupe_key: r for r in await rows(month, Reminder)}
     assert reminders["topic:2:close"].due_at == topic.closes_at
     assert reminders["topic:2:close"].payload == {"topic_id": 2}
     # Three days before is Saturday 28 March: the warning comes on Friday morning instead.
-    assert reminders["topic:2:closing_soon"].due_at == datetime(2026, 3, 27, 0, 0, tzinfo=timezone.utc)
+    assert reminders["topic:2:closing_soon"].due_at == datetime(2026, 3, 27, 0, 0, tzinfo=UTC)
     await month.say("minji", "/idea 정류장에 온열의자를 놓아 주세요")
     [idea] = await rows(month, Idea)
     assert idea.topic_id == 2
@@ -208,7 +209,9 @@ async def test_closing_posts_the_summary_and_cancels_the_reminders(month: Story)
     assert late.topic_id is None
 
 
-async def test_the_topic_closes_by_itself_when_due_and_warns_three_days_before(month: Story, clock: ManualClock) -> None:
+async def test_the_topic_closes_by_itself_when_due_and_warns_three_days_before(
+    month: Story, clock: ManualClock
+) -> None:
     await month.say("minji", BUS_STOPS)
     await month.say("sujin", "/topic pick")
     await month.say("junho", "/idea 정류장에 그늘막")

@@ -193,7 +193,9 @@ def reaction_added_event(
     }
 
 
-def reaction_removed_event(user: str, channel: str, ts: str, reaction: str = "thumbsup", *, item_user: str = "UBOT") -> JSON:
+def reaction_removed_event(
+    user: str, channel: str, ts: str, reaction: str = "thumbsup", *, item_user: str = "UBOT"
+) -> JSON:
     """A `reaction_removed` event: `user` took `reaction` off message `ts` in `channel`."""
     return {**reaction_added_event(user, channel, ts, reaction, item_user=item_user), "type": "reaction_removed"}
 
@@ -210,7 +212,13 @@ def message_changed_event(
     """A `message` event of subtype `message_changed`, as Slack sends it when `original` (a message
     event) is edited; `stamped=False` is Slack's own update (a link preview), with no `edited` stamp."""
     now = f"{time.time():.6f}"
-    message: JSON = {"type": "message", "user": original["user"], "text": text, "ts": original["ts"], "team": original.get("team", "T1")}
+    message: JSON = {
+        "type": "message",
+        "user": original["user"],
+        "text": text,
+        "ts": original["ts"],
+        "team": original.get("team", "T1"),
+    }
     if stamped:
         message["edited"] = {"user": editor or original["user"], "ts": edited_ts or now}
     return {
@@ -320,7 +328,9 @@ class FakeSlackAPI(FakeServer[Call]):
         Returns after the first try; `delivery.done` is set when Slack stops trying.
         """
         body = json.dumps(
-            event_callback(event, team_id=self.team_id, api_app_id=self.app_id, event_id=event_id, bot_user_id=self.user_id),
+            event_callback(
+                event, team_id=self.team_id, api_app_id=self.app_id, event_id=event_id, bot_user_id=self.user_id
+            ),
             ensure_ascii=False,
         )
         key = json.loads(body)["event_id"]
@@ -328,14 +338,16 @@ class FakeSlackAPI(FakeServer[Call]):
 
     async def send_command(self, url: str, form: dict[str, str]) -> AppDelivery:
         """POST a slash command; Slack never resends one (the person sees an error when it is not answered in time)."""
-        return await self._send("command", str(form.get("trigger_id", "")), url, urlencode(form),
-                                "application/x-www-form-urlencoded", ())
+        return await self._send(
+            "command", str(form.get("trigger_id", "")), url, urlencode(form), "application/x-www-form-urlencoded", ()
+        )
 
     async def send_action(self, url: str, payload: JSON) -> AppDelivery:
         """POST a button press (interactivity); not resent either."""
         body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
-        return await self._send("action", str(payload.get("trigger_id", "")), url, body,
-                                "application/x-www-form-urlencoded", ())
+        return await self._send(
+            "action", str(payload.get("trigger_id", "")), url, body, "application/x-www-form-urlencoded", ()
+        )
 
     async def _send(
         self, kind: str, key: str, url: str, body: str, content_type: str, retry_delays: tuple[float, ...]

@@ -24,10 +24,29 @@ NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "messag
 # Form fields that are plain strings even when they look like JSON (e.g. text "42").
 TEXT_FIELDS = frozenset(
     {
-        "text", "caption", "data", "callback_query_id", "url", "name", "description",
-        "short_description", "parse_mode", "secret_token", "ip_address", "inline_message_id",
-        "language_code", "title", "first_name", "last_name", "username", "emoji",
-        "business_connection_id", "message_effect_id", "query", "file_id", "file_name",
+        "text",
+        "caption",
+        "data",
+        "callback_query_id",
+        "url",
+        "name",
+        "description",
+        "short_description",
+        "parse_mode",
+        "secret_token",
+        "ip_address",
+        "inline_message_id",
+        "language_code",
+        "title",
+        "first_name",
+        "last_name",
+        "username",
+        "emoji",
+        "business_connection_id",
+        "message_effect_id",
+        "query",
+        "file_id",
+        "file_name",
     }
 )
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
@@ -139,9 +158,7 @@ class FakeServer(Generic[CallT]):
         """All recorded calls of `method`, oldest first."""
         return [c for c in self.calls if c.method == method]  # type: ignore[attr-defined]
 
-    async def wait_for(
-        self, match: str | Callable[[CallT], bool], timeout: float = 5.0, *, count: int = 1
-    ) -> CallT:
+    async def wait_for(self, match: str | Callable[[CallT], bool], timeout: float = 5.0, *, count: int = 1) -> CallT:
         """Wait until `count` calls match (a method name or predicate); return the count-th one."""
         predicate = (lambda c: c.method == match) if isinstance(match, str) else match
         loop = asyncio.get_running_loop()
@@ -846,9 +863,17 @@ class FakeTelegramAPI(FakeServer[Call]):
             member.update(
                 dict.fromkeys(
                     (
-                        "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-                        "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-                        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_promote_members",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_post_stories",
+                        "can_edit_stories",
                         "can_delete_stories",
                     ),
                     False,

@@ -116,7 +116,9 @@ async def test_get_updates_serves_queue_and_honours_offset(tg: FakeTelegramAPI, 
     assert tg.pending_updates == []
 
 
-async def test_get_updates_keeps_every_update_until_an_offset_confirms_it(tg: FakeTelegramAPI, bot: telegram.Bot) -> None:
+async def test_get_updates_keeps_every_update_until_an_offset_confirms_it(
+    tg: FakeTelegramAPI, bot: telegram.Bot
+) -> None:
     first = tg.push_message(GROUP, ALICE, "first")
     second = tg.push_message(GROUP, ALICE, "second")
 
@@ -134,7 +136,9 @@ async def test_get_updates_keeps_every_update_until_an_offset_confirms_it(tg: Fa
     assert tg.confirmed == [first["update_id"], second["update_id"]]
 
 
-async def test_get_updates_answers_429_with_retry_after_and_keeps_the_updates(tg: FakeTelegramAPI, bot: telegram.Bot) -> None:
+async def test_get_updates_answers_429_with_retry_after_and_keeps_the_updates(
+    tg: FakeTelegramAPI, bot: telegram.Bot
+) -> None:
     pushed = tg.push_message(GROUP, ALICE, "kept through flood control")
     tg.fail_next("getUpdates", status=429, retry_after=2)
     with pytest.raises(RetryAfter) as caught:
@@ -542,7 +546,10 @@ class SlowApp:
 
 
 async def test_slack_never_resends_an_event_answered_200() -> None:
-    async with FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.3, retry_delays=(0.0, 0.05)) as fake, SlowApp(0.0) as app:
+    async with (
+        FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.3, retry_delays=(0.0, 0.05)) as fake,
+        SlowApp(0.0) as app,
+    ):
         delivery = await fake.send_event(app.url, message_event("C1", "U1", "hi"))
         await asyncio.wait_for(delivery.done.wait(), 2)
         await asyncio.sleep(0.2)
@@ -553,21 +560,30 @@ async def test_slack_never_resends_an_event_answered_200() -> None:
 
 
 async def test_slack_resends_an_event_not_answered_in_time_saying_why() -> None:
-    async with FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.3, retry_delays=(0.0, 0.05, 0.05)) as fake, \
-            SlowApp(1.0, 503, 0.0) as app:
+    async with (
+        FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.3, retry_delays=(0.0, 0.05, 0.05)) as fake,
+        SlowApp(1.0, 503, 0.0) as app,
+    ):
         delivery = await fake.send_event(app.url, message_event("C1", "U1", "slow"), event_id="EvSLOW")
         await asyncio.wait_for(delivery.done.wait(), 3)
     assert [(a.retry_num, a.status, a.reason) for a in delivery.attempts] == [
-        (0, None, ""), (1, 503, "http_timeout"), (2, 200, "http_error")
+        (0, None, ""),
+        (1, 503, "http_timeout"),
+        (2, 200, "http_error"),
     ]
     assert [(h.get("X-Slack-Retry-Num"), h.get("X-Slack-Retry-Reason")) for h in app.seen] == [
-        (None, None), ("1", "http_timeout"), ("2", "http_error")
+        (None, None),
+        ("1", "http_timeout"),
+        ("2", "http_error"),
     ]
     assert {json.loads(b)["event_id"] for b in app.bodies} == {"EvSLOW"}  # every copy is the same event
 
 
 async def test_slack_never_resends_a_slash_command_or_a_button_press() -> None:
-    async with FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.2, retry_delays=(0.0,)) as fake, SlowApp(1.0, 1.0) as app:
+    async with (
+        FakeSlackAPI(signing_secret="s3cret", ack_timeout=0.2, retry_delays=(0.0,)) as fake,
+        SlowApp(1.0, 1.0) as app,
+    ):
         command = await fake.send_command(app.url, {"command": "/idea", "text": "x", "trigger_id": "t1"})
         press = await fake.send_action(app.url, {"type": "block_actions", "trigger_id": "t2", "actions": []})
         await asyncio.sleep(0.3)
@@ -594,5 +610,6 @@ async def test_slack_socket_mode_resends_an_envelope_until_it_is_acknowledged() 
         finally:
             await socket_client.close()
     assert [(r.envelope_id, r.retry_attempt, r.retry_reason) for r in received] == [
-        (envelope_id, 0, ""), (envelope_id, 1, "timeout")
+        (envelope_id, 0, ""),
+        (envelope_id, 1, "timeout"),
     ]

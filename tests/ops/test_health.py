@@ -40,7 +40,9 @@ async def test_healthz_and_metrics(sqlite_url: str) -> None:
 
 async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
     story = await Story.start(
-        test_settings(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT="0")
+        test_settings(
+            f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT="0"
+        )
     )
     app = story.app
     Observability(app).install()
@@ -61,7 +63,9 @@ async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:  # typ
 
 
 async def test_metrics_need_the_token_when_one_is_set(sqlite_url: str) -> None:
-    settings = test_settings(sqlite_url, IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT="0", IDEAROOM_METRICS_TOKEN="s3cret")
+    settings = test_settings(
+        sqlite_url, IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT="0", IDEAROOM_METRICS_TOKEN="s3cret"
+    )
     story = await Story.start(settings)
     app = story.app
     Observability(app).install()
@@ -81,12 +85,17 @@ async def test_metrics_need_the_token_when_one_is_set(sqlite_url: str) -> None:
 
 async def test_health_and_metrics_on_their_own_port_and_not_on_the_webhooks_port(sqlite_url: str) -> None:
     settings = test_settings(
-        sqlite_url, IDEAROOM_HTTP_HOST="127.0.0.1", IDEAROOM_HTTP_PORT="0", IDEAROOM_OPS_HOST="127.0.0.1", IDEAROOM_OPS_PORT="0"
+        sqlite_url,
+        IDEAROOM_HTTP_HOST="127.0.0.1",
+        IDEAROOM_HTTP_PORT="0",
+        IDEAROOM_OPS_HOST="127.0.0.1",
+        IDEAROOM_OPS_PORT="0",
     )
     story = await Story.start(settings)
     app = story.app
     observability = Observability(app)
     observability.install()
+
     async def webhook(request):  # type: ignore[no-untyped-def]  # an adapter's route
         return httpx.Response  # never called here
 

@@ -17,8 +17,8 @@ from sqlmodel import select
 
 from storage.db import Database
 from storage.tables import Idea, InboxEvent
-from tests.harness import distinct_text
 from tests.fakes.slack_api import AppDelivery, FakeSlackAPI, message_event
+from tests.harness import distinct_text
 from tests.ops.worker_processes import WorkerProcess, clean_environment, eventually, free_port
 
 SECRET = "crash-test-signing-secret"
@@ -71,9 +71,15 @@ def confirmed(fake: FakeSlackAPI, idea_ids: list[int]) -> set[int]:
 
 def command_form(n: int) -> dict[str, str]:
     return {
-        "token": "x", "team_id": "T1", "channel_id": ROOM, "channel_name": "아이디어방",
-        "user_id": USERS[n % len(USERS)], "user_name": f"crash{n}", "command": "/idea",
-        "text": idea_text("cmd", n), "trigger_id": f"trig-{uuid.uuid4().hex}",
+        "token": "x",
+        "team_id": "T1",
+        "channel_id": ROOM,
+        "channel_name": "아이디어방",
+        "user_id": USERS[n % len(USERS)],
+        "user_name": f"crash{n}",
+        "command": "/idea",
+        "text": idea_text("cmd", n),
+        "trigger_id": f"trig-{uuid.uuid4().hex}",
         "response_url": "https://hooks.slack.invalid/commands/1",
     }
 
@@ -100,22 +106,22 @@ async def check_everything_once(db: Database, fake: FakeSlackAPI, deliveries: di
     return stored
 
 
-async def burst(
-    fake: FakeSlackAPI, url: str, stop_at: int, stop: Any
-) -> dict[str, AppDelivery]:
+async def burst(fake: FakeSlackAPI, url: str, stop_at: int, stop: Any) -> dict[str, AppDelivery]:
     """Events and commands, a few at a time; after `stop_at` have been sent, `stop()` the worker."""
     deliveries: dict[str, AppDelivery] = {}
     sent = 0
 
     async def one(kind: str, n: int) -> None:
         if kind == "event":
-            event = message_event(ROOM, USERS[n % len(USERS)], f"#아이디어 {idea_text('event', n)}", ts=f"1700001{n:03d}.000100")
+            event = message_event(
+                ROOM, USERS[n % len(USERS)], f"#아이디어 {idea_text('event', n)}", ts=f"1700001{n:03d}.000100"
+            )
             deliveries[idea_text("event", n)] = await fake.send_event(url, event)
         else:
             deliveries[idea_text("cmd", n)] = await fake.send_command(url, command_form(n))
 
     work = [("event", n) for n in range(EVENTS)] + [("cmd", n) for n in range(COMMANDS)]
-    work.sort(key=lambda item: (item[1] * 3 + (1 if item[0] == "cmd" else 0)))  # commands spread among events
+    work.sort(key=lambda item: item[1] * 3 + (1 if item[0] == "cmd" else 0))  # commands spread among events
     pending = []
     for kind, n in work:
         pending.append(asyncio.create_task(one(kind, n)))
@@ -166,8 +172,10 @@ async def run_http_scenario(database_url: str, tmp_path: Path, *, signal_name: s
             assert len(events_acknowledged) == EVENTS, "Slack resends every event until it hears 200"
             stored = await check_everything_once(db, fake, deliveries)
             lost_commands = [t for t, d in deliveries.items() if not d.acknowledged and t not in stored]
-            print(f"\n{signal_name} mid-burst: {len(acknowledged)} of {len(deliveries)} answered 200, "
-                  f"all {len(acknowledged)} stored once; {len(lost_commands)} command(s) the person saw fail")
+            print(
+                f"\n{signal_name} mid-burst: {len(acknowledged)} of {len(deliveries)} answered 200, "
+                f"all {len(acknowledged)} stored once; {len(lost_commands)} command(s) the person saw fail"
+            )
     except BaseException:
         print("\n\n".join(worker.log_tail(80) for worker in workers))
         raise
@@ -191,7 +199,9 @@ async def test_http_mode_sigterm_drains_and_loses_nothing(database_url: str, tmp
 
 @pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-async def test_socket_mode_stopped_mid_burst_loses_nothing_acknowledged(database_url: str, tmp_path: Path, signal_name: str) -> None:
+async def test_socket_mode_stopped_mid_burst_loses_nothing_acknowledged(
+    database_url: str, tmp_path: Path, signal_name: str
+) -> None:
     workers: list[WorkerProcess] = []
     fake = FakeSlackAPI(ack_timeout=3.0, retry_delays=(1.0, 3.0, 6.0))
     await fake.start()
@@ -201,7 +211,11 @@ async def test_socket_mode_stopped_mid_burst_loses_nothing_acknowledged(database
         async with asyncio.timeout(TEST_TIMEOUT):
             fake.add_channel(ROOM, "아이디어방", members=("UBOT", *USERS))
             env = environment(
-                database_url, fake, SLACK_APP_TOKEN="xapp-crash-test", SLACK_SIGNING_SECRET="", IDEAROOM_DRAIN_SECONDS="5"
+                database_url,
+                fake,
+                SLACK_APP_TOKEN="xapp-crash-test",
+                SLACK_SIGNING_SECRET="",
+                IDEAROOM_DRAIN_SECONDS="5",
             )
             first = WorkerProcess.start("first", env, tmp_path)
             workers.append(first)
@@ -209,7 +223,9 @@ async def test_socket_mode_stopped_mid_burst_loses_nothing_acknowledged(database
             await fake.wait_for_socket(30)
             envelopes: dict[str, str] = {}
             for n in range(EVENTS):
-                event = message_event(ROOM, USERS[n % len(USERS)], f"#아이디어 {idea_text('socket', n)}", ts=f"1700002{n:03d}.000100")
+                event = message_event(
+                    ROOM, USERS[n % len(USERS)], f"#아이디어 {idea_text('socket', n)}", ts=f"1700002{n:03d}.000100"
+                )
                 envelopes[idea_text("socket", n)] = await fake.push_event(event)
                 if n == EVENTS // 2:
                     signalled = time.monotonic()
@@ -229,7 +245,9 @@ async def test_socket_mode_stopped_mid_burst_loses_nothing_acknowledged(database
             acknowledged = [t for t, d in deliveries.items() if d.acknowledged]
             assert len(acknowledged) == EVENTS, "Slack resends every envelope until it is acknowledged"
             await check_everything_once(db, fake, deliveries)
-            print(f"\nSocket Mode {signal_name} mid-burst: {len(acknowledged)} of {EVENTS} acknowledged, all stored once")
+            print(
+                f"\nSocket Mode {signal_name} mid-burst: {len(acknowledged)} of {EVENTS} acknowledged, all stored once"
+            )
     except BaseException:
         print("\n\n".join(worker.log_tail(80) for worker in workers))
         raise

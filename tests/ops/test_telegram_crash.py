@@ -19,8 +19,8 @@ from sqlmodel import func, select
 from bot.i18n import Translator
 from storage.db import Database
 from storage.tables import Idea, ProcessedEvent
-from tests.harness import distinct_text
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.harness import distinct_text
 from tests.ops.telegram_updates import GroupStream, TelegramUser
 from tests.ops.worker_processes import (
     SECRET_HEADER,
@@ -71,7 +71,9 @@ class Stand:
     async def claimed(self) -> Counter[str]:
         """Update ids the core claimed (committed), with how often each was claimed."""
         async with self.db.session() as session:
-            rows = (await session.exec(select(ProcessedEvent.event_id).where(ProcessedEvent.platform == "telegram"))).all()
+            rows = (
+                await session.exec(select(ProcessedEvent.event_id).where(ProcessedEvent.platform == "telegram"))
+            ).all()
         return Counter(rows)
 
     async def ideas(self) -> Counter[str]:
@@ -88,7 +90,9 @@ class Stand:
         return Counter(
             c.params["reply_parameters"]["message_id"]
             for c in self.fake.calls_to("sendMessage")
-            if c.status == 200 and html.unescape(c.params["text"]).startswith(recorded) and c.params.get("reply_parameters")
+            if c.status == 200
+            and html.unescape(c.params["text"]).startswith(recorded)
+            and c.params.get("reply_parameters")
         )
 
     async def everything_done(self, message_ids: list[int]) -> bool:
@@ -158,7 +162,9 @@ async def test_polling_worker_stopped_mid_burst_stores_every_confirmed_update_on
 
         await stand.start_worker()
         message_ids = [u["message"]["message_id"] for u in updates]
-        await eventually(lambda: stand.everything_done(message_ids), 30, "every idea stored and confirmed after the restart")
+        await eventually(
+            lambda: stand.everything_done(message_ids), 30, "every idea stored and confirmed after the restart"
+        )
         await fake.wait_until(lambda: fake.pending_updates == [], timeout=15)
 
     assert await stand.ideas() == Counter(idea_text(n) for n in range(IDEAS))
@@ -178,8 +184,15 @@ async def _post_slowly(fake: FakeTelegramAPI, into: list[dict[str, Any]], stoppe
             await stopped.wait()
         user = USERS[n % len(USERS)]
         into.append(
-            fake.push_message(GROUP_ID, user.id, f"/idea {idea_text(n)}", chat_type="supergroup", chat_title="아이디어방",
-                              first_name=user.first_name, username=user.username)
+            fake.push_message(
+                GROUP_ID,
+                user.id,
+                f"/idea {idea_text(n)}",
+                chat_type="supergroup",
+                chat_title="아이디어방",
+                first_name=user.first_name,
+                username=user.username,
+            )
         )
         await asyncio.sleep(0.03)
 
@@ -189,7 +202,9 @@ async def _true(value: bool) -> bool:
 
 
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
-async def test_webhook_worker_stopped_mid_burst_stores_every_update_it_answered_200_once(stand: Stand, how: str) -> None:
+async def test_webhook_worker_stopped_mid_burst_stores_every_update_it_answered_200_once(
+    stand: Stand, how: str
+) -> None:
     stand.env = stand.env | {
         "TELEGRAM_WEBHOOK_URL": "https://idearoom.example.go.kr/telegram/webhook",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -203,7 +218,9 @@ async def test_webhook_worker_stopped_mid_burst_stores_every_update_it_answered_
         async def post(update: dict[str, Any]) -> None:
             try:
                 async with stand.http.post(
-                    f"{worker.url}{WEBHOOK_PATH}", json=update, headers={SECRET_HEADER: SECRET},
+                    f"{worker.url}{WEBHOOK_PATH}",
+                    json=update,
+                    headers={SECRET_HEADER: SECRET},
                     timeout=aiohttp.ClientTimeout(total=20),
                 ) as response:
                     if response.status == 200:
@@ -233,7 +250,9 @@ async def test_webhook_worker_stopped_mid_burst_stores_every_update_it_answered_
         webhook = Webhook(stand.http, SECRET)
         await asyncio.gather(*(webhook.deliver(u, [again]) for u in updates if u["update_id"] not in answered_200))
         message_ids = [u["message"]["message_id"] for u in updates]
-        await eventually(lambda: stand.everything_done(message_ids), 30, "every idea stored and confirmed after the restart")
+        await eventually(
+            lambda: stand.everything_done(message_ids), 30, "every idea stored and confirmed after the restart"
+        )
 
     assert await stand.ideas() == Counter(idea_text(n) for n in range(IDEAS))
     assert sorted(await stand.claimed()) == sorted(str(u["update_id"]) for u in updates)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,25 +16,25 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
+from bot.jobs import RECURRING
 from bot.points.periods import local_day
 from bot.points.rules import load_rules
 from bot.reminders import schedule
-from bot.jobs import RECURRING
 from storage.db import Database
 from storage.tables import (
     Idea,
     Identity,
+    Person,
     PointEntry,
     ProcessedEvent,
     RecurringReminder,
-    Person,
     Reminder,
     ReminderState,
     Room,
     Support,
 )
-from tests.harness import distinct_text
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.harness import distinct_text
 from tests.ops.telegram_updates import GroupStream, TelegramUser
 from tests.ops.worker_processes import Webhook, WorkerProcess, clean_environment, eventually, run_command
 
@@ -74,20 +74,30 @@ def reminder_text(label: str) -> str:
 
 async def seed_reminders(db: Database, room_id: int, person_id: int, due: dict[str, datetime]) -> None:
     """Reminders straight into the database: a custom reminder for the room per label, due when given."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with db.session() as session:
         for label, due_at in due.items():
             # `anytime`: the workers run on the wall clock, which may be outside office hours.
             recurring = RecurringReminder(
-                schedule=YEARLY, audience=f"room:{room_id}", text=reminder_text(label),
-                room_id=room_id, created_by=person_id, created_at=now, anytime=True,
+                schedule=YEARLY,
+                audience=f"room:{room_id}",
+                text=reminder_text(label),
+                room_id=room_id,
+                created_by=person_id,
+                created_at=now,
+                anytime=True,
             )
             session.add(recurring)
             await session.flush()
             key = f"recurring:{recurring.id}:{due_at.isoformat()}"
             assert await schedule(
-                session, kind=RECURRING, due_at=due_at, audience=recurring.audience, dedupe_key=key,
-                payload={"recurring_id": recurring.id, "anytime": True}, now=now,
+                session,
+                kind=RECURRING,
+                due_at=due_at,
+                audience=recurring.audience,
+                dedupe_key=key,
+                payload={"recurring_id": recurring.id, "anytime": True},
+                now=now,
             )
             await session.exec(sa.update(Reminder).where(Reminder.dedupe_key == key).values(recurring_id=recurring.id))  # type: ignore[call-overload]
 
@@ -126,7 +136,9 @@ def sends_of(fake: FakeTelegramAPI, text: str) -> int:
     return sum(1 for c in fake.calls_to("sendMessage") if c.status == 200 and text in str(c.params.get("text")))
 
 
-async def deliver_all(webhook: Webhook, updates: list[dict[str, Any]], workers: list[WorkerProcess]) -> list[asyncio.Task[Any]]:
+async def deliver_all(
+    webhook: Webhook, updates: list[dict[str, Any]], workers: list[WorkerProcess]
+) -> list[asyncio.Task[Any]]:
     """Each update two or three times, each copy first offered to a different worker, all at once."""
     tasks = []
     for index, update in enumerate(updates):
@@ -177,7 +189,7 @@ async def _run_scenario(postgres_url: str, tmp_path: Path, workers: list[WorkerP
         # As the README says: migrations once, before the workers start.
         await run_command(["db", "upgrade"], env, tmp_path, timeout=60)
         room_id, organizer_id = await seed_room_and_person(db)
-        start = datetime.now(timezone.utc)
+        start = datetime.now(UTC)
         early = {f"early-{n}": start + timedelta(seconds=n) for n in range(1, 4)}
         await seed_reminders(db, room_id, organizer_id, early)
 
@@ -244,7 +256,7 @@ async def _run_scenario(postgres_url: str, tmp_path: Path, workers: list[WorkerP
         await asyncio.gather(*await deliver_all(webhook, before_kill, workers))
 
         # 3. Reminders that fall due only after the leader is gone; then the leader dies mid-stream.
-        later = datetime.now(timezone.utc)
+        later = datetime.now(UTC)
         late = {f"late-{n}": later + timedelta(seconds=n) for n in (1, 2, 3)}
         await seed_reminders(db, room_id, organizer_id, late)
         pending = await deliver_all(webhook, after_kill, workers)
@@ -268,8 +280,13 @@ async def _run_scenario(postgres_url: str, tmp_path: Path, workers: list[WorkerP
 
         # Every worker but the killed one is still up.
         assert all(w.alive for w in survivors)
-        await _check_everything_once(db, fake, stream_updates=idea_updates + support_updates + late_updates,
-                                     wanted=wanted, reminder_labels=[*early, *late])
+        await _check_everything_once(
+            db,
+            fake,
+            stream_updates=idea_updates + support_updates + late_updates,
+            wanted=wanted,
+            reminder_labels=[*early, *late],
+        )
         async with http.get(f"{new_leader.url}/metrics") as response:
             assert "idearoom_scheduler_leader 1.0" in await response.text()
     finally:
@@ -298,13 +315,17 @@ async def _check_everything_once(
     rules = load_rules("")
     async with db.session() as session:
         # No update lost: every distinct update id was claimed, once.
-        claimed = (await session.exec(select(ProcessedEvent.event_id).where(ProcessedEvent.platform == "telegram"))).all()
+        claimed = (
+            await session.exec(select(ProcessedEvent.event_id).where(ProcessedEvent.platform == "telegram"))
+        ).all()
         assert sorted(claimed) == sorted(str(u["update_id"]) for u in stream_updates)
 
         person_of = {
             int(external_id): person_id
             for external_id, person_id in (
-                await session.exec(select(Identity.external_id, Identity.person_id).where(Identity.platform == "telegram"))
+                await session.exec(
+                    select(Identity.external_id, Identity.person_id).where(Identity.platform == "telegram")
+                )
             ).all()
         }
         assert set(person_of) == {u.id for u in USERS}, "each Telegram user is one person"
@@ -316,15 +337,21 @@ async def _check_everything_once(
 
         # Every support once: the rows, and the counter kept on the idea.
         supports = (await session.exec(select(Support.idea_id, Support.person_id))).all()
-        assert Counter(supports) == Counter((idea_id, person_of[USERS[u].id]) for idea_id, us in wanted.items() for u in us)
+        assert Counter(supports) == Counter(
+            (idea_id, person_of[USERS[u].id]) for idea_id, us in wanted.items() for u in us
+        )
         for idea in ideas:
             assert idea.support_count == len(wanted.get(idea.id, set())), f"idea {idea.id} support count"  # type: ignore[arg-type]
 
         # Every due reminder sent exactly once.
         reminders = await reminders_by_label(db, reminder_labels)
-        assert {label: r.state for label, r in reminders.items()} == {label: ReminderState.sent for label in reminder_labels}
+        assert {label: r.state for label, r in reminders.items()} == {
+            label: ReminderState.sent for label in reminder_labels
+        }
         pending_count = (
-            await session.exec(select(func.count()).select_from(Reminder).where(Reminder.state == ReminderState.claimed))
+            await session.exec(
+                select(func.count()).select_from(Reminder).where(Reminder.state == ReminderState.claimed)
+            )
         ).one()
         assert pending_count == 0, "a reminder was left claimed"
         sends = {label: sends_of(fake, reminder_text(label)) for label in reminder_labels}
@@ -344,7 +371,9 @@ async def _check_everything_once(
                 expected_balance[idea.author_id] += rules.idea_supported_threshold.points
         stages = Counter(e.stage for e in entries)
         # The first user's seven ideas arrive at three workers at once; only five may earn points.
-        posted = Counter((e.person_id, local_day(e.created_at, SEOUL).start) for e in entries if e.stage == "idea_posted")
+        posted = Counter(
+            (e.person_id, local_day(e.created_at, SEOUL).start) for e in entries if e.stage == "idea_posted"
+        )
         assert max(posted.values()) <= rules.idea_posted_daily_cap, f"daily cap exceeded: {posted}"
         assert stages["idea_supported_threshold"] == 2
         balances: Counter[int] = Counter()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+
 from tests.commands import IDEAROOM, command_env
 
 T = TypeVar("T")
@@ -39,8 +40,12 @@ def clean_environment(settings: dict[str, str]) -> dict[str, str]:
 async def run_command(args: Sequence[str], env: dict[str, str], cwd: Path, timeout: float) -> str:
     """Run `python -m idearoom.cli <args>` to the end; its output, or an AssertionError saying why it failed."""
     process = await asyncio.create_subprocess_exec(
-        *IDEAROOM, *args,
-        env=command_env(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        *IDEAROOM,
+        *args,
+        env=command_env(env),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)
@@ -63,7 +68,9 @@ class WorkerProcess:
     log_path: Path
 
     @classmethod
-    def start(cls, name: str, env: dict[str, str], cwd: Path, role: str = "all", port: int | None = None) -> WorkerProcess:
+    def start(
+        cls, name: str, env: dict[str, str], cwd: Path, role: str = "all", port: int | None = None
+    ) -> WorkerProcess:
         """Start a worker; `port` lets a restarted worker take the address its predecessor had."""
         port = port or free_port()
         log_path = cwd / f"{name}.log"

@@ -12,7 +12,6 @@ from sqlmodel import SQLModel, func, select
 
 from bot.messages import Actor, IncomingMessage, Place
 from bot.ports import DeliveryError
-
 from storage.tables import (
     AuditEntry,
     Idea,
@@ -36,10 +35,22 @@ from tests.harness import RecordingGateway, Story, link_accounts, test_settings
 async def sums(story: Story) -> dict[str, object]:
     async with story.app.db.session() as session:
         ledger = (await session.exec(select(func.sum(PointEntry.points)))).one()
-        totals = (await session.exec(select(PointTotal.period, func.sum(PointTotal.points)).group_by(PointTotal.period).order_by(PointTotal.period))).all()
+        totals = (
+            await session.exec(
+                select(PointTotal.period, func.sum(PointTotal.points))
+                .group_by(PointTotal.period)
+                .order_by(PointTotal.period)
+            )
+        ).all()
         supports = (await session.exec(select(Idea.id, Idea.support_count).order_by(Idea.id))).all()
         proposals = (await session.exec(select(Proposal.id, Proposal.state).order_by(Proposal.id))).all()
-    return {"ledger": ledger, "totals": list(totals), "supports": list(supports), "proposals": list(proposals), "count": await story.count(Support)}
+    return {
+        "ledger": ledger,
+        "totals": list(totals),
+        "supports": list(supports),
+        "proposals": list(proposals),
+        "count": await story.count(Support),
+    }
 
 
 async def activity(story: Story) -> int:
@@ -122,9 +133,15 @@ class ThreePlatforms:
     async def say(self, platform: str, text: str, direct: bool = False, reply_to: str | None = None) -> list[str]:
         gateway = self.gateways[platform]
         before = len(gateway.sent)
-        place = Place(platform, self.DIRECT[platform], is_direct=True) if direct else Place(platform, "C-ideas", title="아이디어방")
+        place = (
+            Place(platform, self.DIRECT[platform], is_direct=True)
+            if direct
+            else Place(platform, "C-ideas", title="아이디어방")
+        )
         actor = Actor(platform, self.ACCOUNT[platform], display_name="박민지", username="minji.park")
-        await self.story.app.core.handle(IncomingMessage(uuid.uuid4().hex, actor, place, text, uuid.uuid4().hex, reply_to=reply_to))
+        await self.story.app.core.handle(
+            IncomingMessage(uuid.uuid4().hex, actor, place, text, uuid.uuid4().hex, reply_to=reply_to)
+        )
         await self.story.app.sender.drain()
         return [s.text for s in gateway.sent[before:]]
 
@@ -145,8 +162,12 @@ async def everything_stored(story: Story) -> str:
     return "\n".join(dump)
 
 
-async def test_nothing_identifying_is_left_in_any_table_of_a_person_on_three_platforms(database_url: str, tmp_path: Path) -> None:
-    story = await Story.start(test_settings(database_url, IDEAROOM_ERASURE_IDEAS="remove", IDEAROOM_REPORT_DIR=str(tmp_path)))
+async def test_nothing_identifying_is_left_in_any_table_of_a_person_on_three_platforms(
+    database_url: str, tmp_path: Path
+) -> None:
+    story = await Story.start(
+        test_settings(database_url, IDEAROOM_ERASURE_IDEAS="remove", IDEAROOM_REPORT_DIR=str(tmp_path))
+    )
     try:
         minji = await activity(story)
         await link_accounts(story.app, "slack", {"minji": ThreePlatforms.ACCOUNT["slack"]})
@@ -160,24 +181,56 @@ async def test_nothing_identifying_is_left_in_any_table_of_a_person_on_three_pla
         [junhos] = await story.rows(Idea, Idea.id == 2)
         await office.say("matrix", f"/support {junhos.id}")
         # A reply to the bot's message of an idea in the Slack channel: her comment on it.
-        shown, *_ = await story.rows(MessageLink, MessageLink.platform == "slack", MessageLink.ref_kind == "idea", MessageLink.ref_id == 3)
+        shown, *_ = await story.rows(
+            MessageLink, MessageLink.platform == "slack", MessageLink.ref_kind == "idea", MessageLink.ref_id == 3
+        )
         await office.say("slack", "우리 과 대기 민원이 하루 80건입니다", reply_to=shown.message_id)
         assert await story.count(IdeaComment) == 1
         await story.say("sujin", "/points award minji 10 박민지 주무관 설문 정리")
         # Waiting to go out when she is erased: a message to her Slack DM (Slack is down for a moment).
         office.gateways["slack"].failures.append(DeliveryError("timeout"))
         await office.say("slack", "/points", direct=True)
-        assert await story.count(OutboxMessage, OutboxMessage.dest_id == "D0MINJI77", OutboxMessage.state == OutboxState.pending) == 1
+        assert (
+            await story.count(
+                OutboxMessage, OutboxMessage.dest_id == "D0MINJI77", OutboxMessage.state == OutboxState.pending
+            )
+            == 1
+        )
         # Slack requests a crash left in the inbox: hers, and someone else's (which stays).
         async with story.app.db.session() as session:
-            hers = {"event": {"user": "U0MINJI77", "channel": "D0MINJI77", "text": "대기표 문의", "user_profile": {"real_name": "박민지"}}}
+            hers = {
+                "event": {
+                    "user": "U0MINJI77",
+                    "channel": "D0MINJI77",
+                    "text": "대기표 문의",
+                    "user_profile": {"real_name": "박민지"},
+                }
+            }
             others = {"event": {"user": "U0JUNHO11", "channel": "C-ideas", "text": "자전거"}}
             for delivery, payload in (("EvHERS", hers), ("EvOTHER", others)):
-                session.add(InboxEvent(platform="slack", delivery_id=delivery, kind="event", payload=payload, state=InboxState.failed, attempts=5))
+                session.add(
+                    InboxEvent(
+                        platform="slack",
+                        delivery_id=delivery,
+                        kind="event",
+                        payload=payload,
+                        state=InboxState.failed,
+                        attempts=5,
+                    )
+                )
         [room] = await story.rows(Room, Room.external_id == "D0MINJI77")
         assert room.person_id == minji  # the DM channel is known to be hers
         before = await sums(story)
-        traces = ["박민지", "minji", *ThreePlatforms.ACCOUNT.values(), *ThreePlatforms.DIRECT.values(), "민원실 대기표", "주차장 빈자리", "하루 80건", "대기표 문의"]
+        traces = [
+            "박민지",
+            "minji",
+            *ThreePlatforms.ACCOUNT.values(),
+            *ThreePlatforms.DIRECT.values(),
+            "민원실 대기표",
+            "주차장 빈자리",
+            "하루 80건",
+            "대기표 문의",
+        ]
         stored = (await everything_stored(story)).lower()
         assert [trace for trace in traces if trace.lower() not in stored] == []  # each is there before
 

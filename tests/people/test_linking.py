@@ -40,12 +40,21 @@ class TwoPlatforms:
         for gateway in self.gateways.values():
             story.app.add_gateway(gateway)
 
-    async def say(self, platform: str, user: str, text: str, room: str = "C-ideas", reply_to: str | None = None) -> list[str]:
+    async def say(
+        self, platform: str, user: str, text: str, room: str = "C-ideas", reply_to: str | None = None
+    ) -> list[str]:
         gateway = self.gateways[platform]
         before = len(gateway.sent)
         direct = room == "dm"
         place = Place(platform, f"D-{user}" if direct else room, title="" if direct else "아이디어방", is_direct=direct)
-        event = IncomingMessage(uuid.uuid4().hex, Actor(platform, user, display_name=user, username=user), place, text, uuid.uuid4().hex, reply_to=reply_to)
+        event = IncomingMessage(
+            uuid.uuid4().hex,
+            Actor(platform, user, display_name=user, username=user),
+            place,
+            text,
+            uuid.uuid4().hex,
+            reply_to=reply_to,
+        )
         await self.story.app.core.handle(event)
         await self.story.app.sender.drain()
         return [s.text for s in gateway.sent[before:]]
@@ -106,13 +115,21 @@ async def test_a_person_links_slack_and_telegram_and_sees_one_total(office) -> N
     telegram_points = await bot.dm("telegram", "7001", "/points")
     assert slack_points == telegram_points
     assert "누적 3점(이번 달 3점)" in slack_points[0]
-    totals = await story.rows(PointTotal, PointTotal.person_id == person.id, PointTotal.period == "all", order=PointTotal.person_id)
+    totals = await story.rows(
+        PointTotal, PointTotal.person_id == person.id, PointTotal.period == "all", order=PointTotal.person_id
+    )
     assert totals[0].points == 3
     # The ledger only grew: the stranger's entries are still there, balanced by the merge's entries.
     stranger = (await story.rows(Person, Person.merged_into_id == person.id))[0]
     async with story.app.db.session() as session:
-        left = (await session.exec(select(func.sum(PointEntry.points)).where(PointEntry.person_id == stranger.id))).one()
-        month = (await session.exec(select(PointTotal.points).where(PointTotal.person_id == person.id, PointTotal.period == "2026-11"))).one()
+        left = (
+            await session.exec(select(func.sum(PointEntry.points)).where(PointEntry.person_id == stranger.id))
+        ).one()
+        month = (
+            await session.exec(
+                select(PointTotal.points).where(PointTotal.person_id == person.id, PointTotal.period == "2026-11")
+            )
+        ).one()
     assert left == 0 and month == 3
     merges = await story.rows(AuditEntry, AuditEntry.action == "person.merged")
     assert [(m.subject_id, m.detail["merged"]) for m in merges] == [(person.id, stranger.id)]
@@ -127,13 +144,19 @@ async def test_a_code_replayed_expired_or_guessed_is_refused_and_attempts_are_co
     code = code_in(await bot.dm("slack", "U-MINJI", "/link"))
     clock.advance(minutes=11)
     assert "유효 시간이 지난" in (await bot.dm("telegram", "7001", f"/link {code}"))[0]
-    assert await story.count(Identity, Identity.external_id == "7001", Identity.person_id == (await minji(story)).id) == 0
+    assert (
+        await story.count(Identity, Identity.external_id == "7001", Identity.person_id == (await minji(story)).id) == 0
+    )
 
     fresh = code_in(await bot.dm("slack", "U-MINJI", "/link"))
-    assert "계정을 연결했습니다" in (await bot.dm("telegram", "7001", f"/link {fresh[:4]} {fresh[4:]}"))[0]  # typed as read
+    assert (
+        "계정을 연결했습니다" in (await bot.dm("telegram", "7001", f"/link {fresh[:4]} {fresh[4:]}"))[0]
+    )  # typed as read
     # Replayed from another Telegram account: refused, nothing taken over.
     assert "이미 사용된" in (await bot.dm("telegram", "6666", f"/link {fresh}"))[0]
-    assert await story.count(Identity, Identity.person_id == (await minji(story)).id, Identity.platform == "telegram") == 1
+    assert (
+        await story.count(Identity, Identity.person_id == (await minji(story)).id, Identity.platform == "telegram") == 1
+    )
 
     # Guessing: each wrong code is counted; after five, even a right one is refused for an hour.
     for guess in ("AAAAAAAA", "BBBBBBBB", "CCCCCCCC", "DDDDDDDD"):
@@ -156,7 +179,9 @@ async def test_a_code_never_takes_over_a_directory_person_with_an_account_there(
     code = code_in(await bot.dm("slack", "U-STRANGER", "/link"))
     assert "같은 메신저의 계정이 이미 등록되어" in (await bot.dm("telegram", "7001", f"/link {code}"))[0]
     person = await minji(story)
-    assert {a.external_id for a in await story.rows(Identity, Identity.person_id == person.id, Identity.platform == "slack")} == {"U-MINJI"}
+    assert {
+        a.external_id for a in await story.rows(Identity, Identity.person_id == person.id, Identity.platform == "slack")
+    } == {"U-MINJI"}
     # Two directory people are never joined either.
     code = code_in(await bot.dm("slack", "U-JUNHO", "/link"))
     assert "직원 명부의 서로 다른 사람" in (await bot.dm("telegram", "7001", f"/link {code}"))[0]
@@ -242,8 +267,13 @@ async def test_with_strangers_set_to_staff_only_the_directory_posts_supports_and
     stranger = (await story.rows(Identity, Identity.external_id == "7001"))[0].person_id
     assert await story.count(PointEntry, PointEntry.person_id == stranger) == 0
     # Nor comment on an idea (a reply to its message), suggest a topic or support one.
-    shown, *_ = await story.rows(MessageLink, MessageLink.platform == "slack", MessageLink.ref_kind == "idea", MessageLink.ref_id == idea.id)
-    assert "직원 명부에 등록된 분만" in (await bot.say("slack", "U-STRANGER", "저도 찬성합니다", reply_to=shown.message_id))[0]
+    shown, *_ = await story.rows(
+        MessageLink, MessageLink.platform == "slack", MessageLink.ref_kind == "idea", MessageLink.ref_id == idea.id
+    )
+    assert (
+        "직원 명부에 등록된 분만"
+        in (await bot.say("slack", "U-STRANGER", "저도 찬성합니다", reply_to=shown.message_id))[0]
+    )
     assert "직원 명부에 등록된 분만" in (await bot.say("telegram", "7001", "/topic suggest 외부인의 주제 | 설명"))[0]
     await bot.say("slack", "U-MINJI", "/topic suggest 청사 주차 | 주차 공간")
     [topic] = await story.rows(Topic)

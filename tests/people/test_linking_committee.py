@@ -33,8 +33,16 @@ async def test_a_merge_keeps_one_committee_seat_and_one_vote_per_item(sqlite_url
             jiwoo = (await session.exec(select(Person).where(Person.handle == "jiwoo"))).one()
             await linking.merge(session, junho, jiwoo, now=clocked.clock.now(), actor_id=None)
         async with story.app.db.session() as session:
-            votes = (await session.exec(select(CommitteeVote.proposal_id, CommitteeVote.choice, CommitteeVote.person_id).order_by(CommitteeVote.proposal_id))).all()
-            seats = (await session.exec(select(CommitteeMember).where(CommitteeMember.person_id.in_([junho.id, jiwoo.id])))).all()  # type: ignore[union-attr]
+            votes = (
+                await session.exec(
+                    select(CommitteeVote.proposal_id, CommitteeVote.choice, CommitteeVote.person_id).order_by(
+                        CommitteeVote.proposal_id
+                    )
+                )
+            ).all()
+            seats = (
+                await session.exec(select(CommitteeMember).where(CommitteeMember.person_id.in_([junho.id, jiwoo.id])))
+            ).all()  # type: ignore[union-attr]
     finally:
         await clocked.close()
     assert [tuple(v) for v in votes] == [(proposal, "keep", junho.id), (other, "revive", junho.id)]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import select
-
-from datetime import datetime, timezone
 
 from bot.ports import DeliveryError, ManualClock
 from storage.tables import CommitteeMeeting, Idea, OutboxMessage, OutboxState
@@ -23,7 +22,9 @@ async def test_mydata_holds_everything_about_a_person_with_activity_everywhere(s
         for person in ("sujin", "dohyun", "jiwoo", "seoyeon", "junho"):
             await story.dm(person, "/help")
         await add_members(story)  # 준호 sits on the committee
-        proposal = await maturing_proposal(story, "버스정류장에 온열의자를 설치", "버스정류장 온열의자", "예산 부족")  # he supports it
+        proposal = await maturing_proposal(
+            story, "버스정류장에 온열의자를 설치", "버스정류장 온열의자", "예산 부족"
+        )  # he supports it
         await story.say("junho", "/idea 청사 자전거 보관소를 늘려 주세요")
         async with story.app.db.session() as session:
             his_idea = (await session.exec(select(Idea).where(Idea.text == "청사 자전거 보관소를 늘려 주세요"))).one()
@@ -56,14 +57,15 @@ async def test_mydata_holds_everything_about_a_person_with_activity_everywhere(s
     assert [(v["proposal_id"], v["choice"]) for v in data["committeevote"]] == [(proposal, "keep")]
     assert data["auditentry"] and all("code_hash" not in str(row) for row in data["auditentry"])
     assert any("회의 안건" in m["text"] for m in data["messages_to_them"])
-    assert any(m["dest_id"] == "dm:junho" and "/idea" in m["text"] for m in data["messages_to_them"])  # the /help he asked for
+    assert any(
+        m["dest_id"] == "dm:junho" and "/idea" in m["text"] for m in data["messages_to_them"]
+    )  # the /help he asked for
     assert [(r["external_id"], r["is_direct"]) for r in data["room"]] == [("dm:junho", True)]
     assert "linkcode" not in data
 
 
-
 async def test_the_file_stays_for_a_retry_and_goes_once_sent_or_given_up(sqlite_url: str, tmp_path: Path) -> None:
-    clock = ManualClock(datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2026, 11, 16, 10, 0, tzinfo=UTC))
     story = await Story.start(test_settings(sqlite_url, IDEAROOM_REPORT_DIR=str(tmp_path)), clock)
     try:
         await files_are_removed(story, clock, tmp_path)

@@ -41,6 +41,7 @@ async def test_old_rows_are_purged_in_batches_while_ideas_keep_coming(database_u
 
         await clocked.move_to("2026-02-10T02:59")  # more than 30 days later, just before the night's purge
         clocked.clock.advance(minutes=1)
+
         # The purge runs (03:00, then a batch a minute for the rest) while people keep posting.
         async def post_ideas() -> None:
             for number in range(4):
@@ -53,7 +54,9 @@ async def test_old_rows_are_purged_in_batches_while_ideas_keep_coming(database_u
             events = (await session.exec(select(ProcessedEvent))).all()
             sent = (await session.exec(select(OutboxMessage).where(OutboxMessage.state == OutboxState.sent))).all()
             audit = (await session.exec(select(AuditEntry).where(AuditEntry.action != "retention.purged"))).all()
-            batches = (await session.exec(select(Reminder).where(Reminder.kind == "retention.purge", Reminder.state == "sent"))).all()
+            batches = (
+                await session.exec(select(Reminder).where(Reminder.kind == "retention.purge", Reminder.state == "sent"))
+            ).all()
         cutoff = seoul("2026-01-11T03:00")
         assert all(e.processed_at > cutoff for e in events) and len(events) >= 4
         assert all(m.created_at > cutoff for m in sent) and len(sent) >= 4
@@ -74,7 +77,11 @@ async def test_inbox_rows_left_behind_and_leftover_files_are_purged_but_recent_o
 ) -> None:
     reports = tmp_path / "reports"
     clocked = await ClockedStory.start(
-        database_url, at="2026-01-05T10:00", IDEAROOM_RETAIN_INBOX_DAYS="7", IDEAROOM_RETAIN_FILES_DAYS="1", IDEAROOM_REPORT_DIR=str(reports)
+        database_url,
+        at="2026-01-05T10:00",
+        IDEAROOM_RETAIN_INBOX_DAYS="7",
+        IDEAROOM_RETAIN_FILES_DAYS="1",
+        IDEAROOM_REPORT_DIR=str(reports),
     )
     story = clocked.story
     try:
@@ -82,18 +89,39 @@ async def test_inbox_rows_left_behind_and_leftover_files_are_purged_but_recent_o
         assert not list(reports.rglob("mydata-*"))
 
         # What a crash or a platform outage leaves: requests given up (raw payloads: names, texts) and files.
-        payload = {"event": {"user": "U-MINJI", "text": "민원실 대기표를 문자로", "user_profile": {"real_name": "박민지"}}}
+        payload = {
+            "event": {"user": "U-MINJI", "text": "민원실 대기표를 문자로", "user_profile": {"real_name": "박민지"}}
+        }
         async with story.app.db.session() as session:
             for number, (received, state) in enumerate(
-                [("2026-01-20T10:00", InboxState.failed), ("2026-01-21T10:00", InboxState.pending), ("2026-02-09T20:00", InboxState.failed)]
+                [
+                    ("2026-01-20T10:00", InboxState.failed),
+                    ("2026-01-21T10:00", InboxState.pending),
+                    ("2026-02-09T20:00", InboxState.failed),
+                ]
             ):
-                session.add(InboxEvent(platform="slack", delivery_id=f"Ev{number}", kind="event", payload=payload, state=state,
-                                       attempts=5, lease_until=seoul(received), received_at=seoul(received)))
+                session.add(
+                    InboxEvent(
+                        platform="slack",
+                        delivery_id=f"Ev{number}",
+                        kind="event",
+                        payload=payload,
+                        state=state,
+                        attempts=5,
+                        lease_until=seoul(received),
+                        received_at=seoul(received),
+                    )
+                )
         (reports / "mydata").mkdir(parents=True, exist_ok=True)
         left = [reports / "mydata" / "mydata-7-20260201T100000.json", reports / "report-2026-01-1a2b3c4d.png"]
         recent = reports / "mydata" / "mydata-7-20260209T230000.json"
         organizers_own = reports / "report-2026-01.xlsx"  # put there by an organizer (idearoom report --output)
-        for path, written in [(left[0], "2026-02-01T10:00"), (left[1], "2026-02-01T11:00"), (recent, "2026-02-09T23:00"), (organizers_own, "2026-01-10T10:00")]:
+        for path, written in [
+            (left[0], "2026-02-01T10:00"),
+            (left[1], "2026-02-01T11:00"),
+            (recent, "2026-02-09T23:00"),
+            (organizers_own, "2026-01-10T10:00"),
+        ]:
             path.write_text("{}")
             os.utime(path, (seoul(written).timestamp(), seoul(written).timestamp()))
 

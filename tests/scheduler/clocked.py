@@ -31,7 +31,7 @@ class ClockedStory:
     runner: SchedulerRunner
 
     @classmethod
-    async def start(cls, database_url: str, at: str = "2026-03-31T08:00", **settings: object) -> "ClockedStory":
+    async def start(cls, database_url: str, at: str = "2026-03-31T08:00", **settings: object) -> ClockedStory:
         clock = ManualClock(seoul(at))
         story = await Story.start(test_settings(database_url, **settings), clock)
         return cls(story, clock, SchedulerRunner(story.app.core))

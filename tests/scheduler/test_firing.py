@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlmodel import func, select
 
-from idearoom.wiring import build_app
-from bot.reminders import schedule
 from bot.registry import registry
+from bot.reminders import schedule
+from idearoom.wiring import build_app
 from scheduler.firing import MAX_ATTEMPTS, fire_due
 from scheduler.runner import SchedulerRunner
 from storage.tables import OutboxMessage, Reminder, ReminderState, Room
@@ -81,7 +81,11 @@ async def test_a_due_reminder_is_sent_once_and_marked_sent(clocked: ClockedStory
     assert len(report.sent) == 1 and test_kinds == ["a"]
     assert clocked.story.in_room("room")[-1] == "알림 a"
     [a, b] = await clocked.reminders()
-    assert (a.state, a.sent_at, a.claimed_at) == (ReminderState.sent, seoul("2026-03-31T09:30"), seoul("2026-03-31T09:30"))
+    assert (a.state, a.sent_at, a.claimed_at) == (
+        ReminderState.sent,
+        seoul("2026-03-31T09:30"),
+        seoul("2026-03-31T09:30"),
+    )
     assert b.state == ReminderState.pending
 
 
@@ -121,11 +125,18 @@ async def test_a_reminder_of_an_unknown_kind_is_marked_missed(clocked: ClockedSt
     assert "unknown kind" in reminder.payload["_error"]
 
 
-async def test_killing_the_bot_and_starting_it_again_neither_loses_nor_repeats(sqlite_url: str, test_kinds: list[str]) -> None:
+async def test_killing_the_bot_and_starting_it_again_neither_loses_nor_repeats(
+    sqlite_url: str, test_kinds: list[str]
+) -> None:
     first = await ClockedStory.start(sqlite_url, at="2026-03-31T08:00")
     await first.story.say("sujin", "/help", room="dm:sujin")  # the organizer can be told directly
     room = await room_id(first.story)
-    for key, local in (("a", "2026-03-31T09:00"), ("b", "2026-03-31T10:00"), ("c", "2026-03-31T11:00"), ("d", "2026-04-01T09:00")):
+    for key, local in (
+        ("a", "2026-03-31T09:00"),
+        ("b", "2026-03-31T10:00"),
+        ("c", "2026-03-31T11:00"),
+        ("d", "2026-04-01T09:00"),
+    ):
         await add(first.story, key, local, room=room)
     await first.runner.recover()
     await first.move_to("2026-03-31T09:30")
@@ -197,7 +208,7 @@ async def test_a_reminder_falling_due_during_a_wake_up_is_sent_without_waiting_f
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The worker-failover race: the next wake-up is planned for "now" while the last one still runs."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.ports import SystemClock
 
@@ -212,11 +223,18 @@ async def test_a_reminder_falling_due_during_a_wake_up_is_sent_without_waiting_f
     runner = SchedulerRunner(app.core, tick_seconds=3600)  # only the wake-ups can send in time
     try:
         await runner.start()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with app.db.session() as session:
             for key, after in (("first", 0.3), ("second", 0.5)):
-                await schedule(session, kind="test.slow", due_at=now + timedelta(seconds=after),
-                               audience="room:1", dedupe_key=key, payload={"anytime": True}, now=now)
+                await schedule(
+                    session,
+                    kind="test.slow",
+                    due_at=now + timedelta(seconds=after),
+                    audience="room:1",
+                    dedupe_key=key,
+                    payload={"anytime": True},
+                    now=now,
+                )
         await runner._plan_next_due()
         async with asyncio.timeout(10):
             while len(sent) < 2:
@@ -231,7 +249,7 @@ async def test_a_reminder_stored_by_this_process_fires_at_its_time_without_a_tic
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Nothing tells the runner but the stored reminder itself: its commit makes the runner look again."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.ports import SystemClock
 
@@ -247,10 +265,17 @@ async def test_a_reminder_stored_by_this_process_fires_at_its_time_without_a_tic
     try:
         await runner.start()
         await asyncio.sleep(0.2)  # started, with nothing due: it would next look in an hour
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with app.db.session() as session:
-            await schedule(session, kind="test.note", due_at=now + timedelta(seconds=0.3),
-                           audience="room:1", dedupe_key="later", payload={"anytime": True}, now=now)
+            await schedule(
+                session,
+                kind="test.note",
+                due_at=now + timedelta(seconds=0.3),
+                audience="room:1",
+                dedupe_key="later",
+                payload={"anytime": True},
+                now=now,
+            )
         async with asyncio.timeout(10):
             while not sent:
                 await asyncio.sleep(0.05)
@@ -280,7 +305,13 @@ async def test_two_workers_on_postgresql_fire_each_reminder_once(postgres_url: s
         assert sorted(fired) == sorted(set(fired)) and len(fired) == 20
         assert sorted(test_kinds) == sorted(f"r{n}" for n in range(20))
         async with apps[0].db.session() as session:
-            assert (await session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dest_kind == "room", OutboxMessage.text.startswith("알림")))).one() == 20  # type: ignore[attr-defined]
+            assert (
+                await session.exec(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.dest_kind == "room", OutboxMessage.text.startswith("알림"))
+                )
+            ).one() == 20  # type: ignore[attr-defined]
             states = (await session.exec(select(Reminder.state))).all()
         assert set(states) == {ReminderState.sent}
     finally:

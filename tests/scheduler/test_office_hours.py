@@ -135,7 +135,9 @@ async def test_a_topic_closes_on_sunday_night_and_its_summary_waits_for_monday(c
     await clocked.move_to("2026-05-27T18:00")
     assert reminders_in(story, "마감됩니다") == []
     await clocked.move_to("2026-05-28T09:00")  # Thursday, three days before
-    assert reminders_in(story, "마감됩니다") == ["⏰ '버스정류장 안전' 토론이 3일 뒤(2026. 5. 31.(일)) 마감됩니다. 아직 아이디어를 올리지 않으셨다면 /idea 로 참여해 주세요!"]
+    assert reminders_in(story, "마감됩니다") == [
+        "⏰ '버스정류장 안전' 토론이 3일 뒤(2026. 5. 31.(일)) 마감됩니다. 아직 아이디어를 올리지 않으셨다면 /idea 로 참여해 주세요!"
+    ]
     await clocked.move_to("2026-06-01T00:30")
     [topic] = await story.rows(Topic)
     assert topic.state == "closed"  # closed at its time, Sunday 23:59
@@ -187,7 +189,9 @@ async def test_at_the_console_the_weekend_passes_quietly_and_monday_brings_the_r
         "/clock 2026-04-12T23:00\n"
         "/clock 2026-04-13T09:00\n"
     )
-    transcript = await run_console(sqlite_url, script, clock=ManualClock(seoul("2026-04-10T17:00")), with_scheduler=True)
+    transcript = await run_console(
+        sqlite_url, script, clock=ManualClock(seoul("2026-04-10T17:00")), with_scheduler=True
+    )
     before_monday, monday = transcript.split("/clock 2026-04-13T09:00")
     weekend = before_monday.split("/clock 2026-04-12T23:00")[1]
     assert "그 사이 알림 0건을 보냈습니다" in weekend and "⏰ 알림: 주간 보고서를 올려 주세요" not in weekend
@@ -214,8 +218,12 @@ async def test_a_new_kind_of_reminder_keeps_office_hours_without_doing_anything(
         async with story.app.db.session() as session:
             for kind in ("test.new_notice", "test.new_deadline"):
                 await schedule(
-                    session, kind=kind, due_at=seoul("2026-04-11T10:00"), audience=f"room:{room.id}",
-                    dedupe_key=kind, now=story.app.clock.now(),
+                    session,
+                    kind=kind,
+                    due_at=seoul("2026-04-11T10:00"),
+                    audience=f"room:{room.id}",
+                    dedupe_key=kind,
+                    now=story.app.clock.now(),
                 )
         await clocked.move_to("2026-04-12T12:00")
         assert ran_at == {"test.new_deadline": seoul("2026-04-11T10:00")}  # the exact one ran on Saturday
@@ -244,7 +252,9 @@ async def test_an_invitation_is_answerable_all_of_its_last_day_and_a_holiday_mov
         assert "2026. 5. 6.(수)까지 아래 버튼으로 답해 주세요. (초대 #2)" in letter
         # On the last day, long after the hour the invitation was sent, the head may still answer.
         await clocked.move_to("2026-05-06T17:30")
-        assert await story.press("dohyun", "inv:1:accept", room="dm:dohyun") == "감사합니다! 곧 토론방으로 모시겠습니다."
+        assert (
+            await story.press("dohyun", "inv:1:accept", room="dm:dohyun") == "감사합니다! 곧 토론방으로 모시겠습니다."
+        )
         expired = "초대가 기한 안에 답이 없어 만료되었습니다"
         assert not any(expired in t for t in story.to_person("sujin"))
         # The day has ended: the other invitation expires, and the organizer hears it at the next opening.

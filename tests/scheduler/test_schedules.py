@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from scheduler.clock import parse_target
 from bot.periods import Quarter, committee_times, monthly_topic_due
 from bot.schedules import ScheduleError, next_occurrence, parse_schedule
+from scheduler.clock import parse_target
 from tests.scheduler.clocked import SEOUL, seoul
 
 NOW = seoul("2026-03-31T09:00")  # a Tuesday
@@ -35,7 +35,9 @@ def test_schedules_people_type(text: str, expected: str) -> None:
     assert next_occurrence(parse_schedule(text, SEOUL), NOW) == seoul(expected)
 
 
-@pytest.mark.parametrize("text", ["", "월", "09:00", "월 25:00", "월 9시", "뭐 09:00", "0 9 * *", "0 9 * * 8", "61 9 * * *"])
+@pytest.mark.parametrize(
+    "text", ["", "월", "09:00", "월 25:00", "월 9시", "뭐 09:00", "0 9 * *", "0 9 * * 8", "61 9 * * *"]
+)
 def test_bad_schedules_are_refused(text: str) -> None:
     with pytest.raises(ScheduleError):
         parse_schedule(text, SEOUL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from storage.migrate import upgrade
 from storage.tables import Person, PointEntry, PointTotal
 from tests.harness import Story, test_settings
 
-NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -66,9 +66,9 @@ async def ledger_sums(db: Database) -> dict[tuple[int, str], int]:
 
 
 # Either side of Seoul's midnight at a quarter's end (UTC 15:00 is 00:00 the next day in Seoul).
-END_OF_MARCH = datetime(2026, 3, 31, 14, 59, tzinfo=timezone.utc)
-START_OF_APRIL = datetime(2026, 3, 31, 15, 0, tzinfo=timezone.utc)
-NEW_YEAR = datetime(2025, 12, 31, 15, 30, tzinfo=timezone.utc)
+END_OF_MARCH = datetime(2026, 3, 31, 14, 59, tzinfo=UTC)
+START_OF_APRIL = datetime(2026, 3, 31, 15, 0, tzinfo=UTC)
+NEW_YEAR = datetime(2025, 12, 31, 15, 30, tzinfo=UTC)
 
 
 async def test_the_same_award_twice_is_one_entry(db_story: Story) -> None:
@@ -94,14 +94,32 @@ async def test_a_reversed_award_can_be_earned_again_under_a_new_key(db_story: St
     base = "proposal_adopted:proposal:1:person:1"
     await give(db_story, minji, base)
     async with db_story.app.db.session() as session:
-        assert await ledger.reverse_live(
-            session, ref_kind="proposal", ref_id=1, stages={"proposal_adopted"}, reason="undo", awarded_by=None, now=NOW
-        ) == 1
+        assert (
+            await ledger.reverse_live(
+                session,
+                ref_kind="proposal",
+                ref_id=1,
+                stages={"proposal_adopted"},
+                reason="undo",
+                awarded_by=None,
+                now=NOW,
+            )
+            == 1
+        )
     async with db_story.app.db.session() as session:
         # Reversing twice appends nothing more.
-        assert await ledger.reverse_live(
-            session, ref_kind="proposal", ref_id=1, stages={"proposal_adopted"}, reason="undo", awarded_by=None, now=NOW
-        ) == 0
+        assert (
+            await ledger.reverse_live(
+                session,
+                ref_kind="proposal",
+                ref_id=1,
+                stages={"proposal_adopted"},
+                reason="undo",
+                awarded_by=None,
+                now=NOW,
+            )
+            == 0
+        )
         again = await ledger.next_key(session, base)
     assert again == base + ":redo1"
     assert await give(db_story, minji, again) is True
@@ -143,7 +161,9 @@ async def test_two_workers_adopting_at_once_pay_once(db_story: Story) -> None:
     assert await balance(db_story, "minji") == before + 20
     async with db_story.app.db.session() as session:
         adopted = (
-            await session.exec(select(func.count()).select_from(PointEntry).where(PointEntry.stage == "proposal_adopted"))
+            await session.exec(
+                select(func.count()).select_from(PointEntry).where(PointEntry.stage == "proposal_adopted")
+            )
         ).one()
     assert adopted == 1
 
@@ -157,10 +177,19 @@ async def test_totals_are_the_ledger_summed_per_person_and_seoul_period(db_story
     await asyncio.gather(*(give(db_story, junho, "d", 10, END_OF_MARCH) for _ in range(10)))
     await asyncio.gather(*(give(db_story, junho, f"e{n}", 1, START_OF_APRIL) for n in range(10)))
     async with db_story.app.db.session() as session:  # reversed in April, the award was in March
-        assert await ledger.reverse_live(
-            session, ref_kind="proposal", ref_id=1, stages={"proposal_adopted"}, key_contains="a",
-            reason="undo", awarded_by=None, now=START_OF_APRIL,
-        ) == 1
+        assert (
+            await ledger.reverse_live(
+                session,
+                ref_kind="proposal",
+                ref_id=1,
+                stages={"proposal_adopted"},
+                key_contains="a",
+                reason="undo",
+                awarded_by=None,
+                now=START_OF_APRIL,
+            )
+            == 1
+        )
     totals = await stored_totals(db_story.app.db)
     assert totals == await ledger_sums(db_story.app.db)
     assert totals[(minji, "2026-03")] == 20 and totals[(minji, "2026-04")] == 5 - 20
@@ -176,25 +205,52 @@ async def test_migration_backfills_the_totals_from_an_existing_ledger(database_u
     db = Database(database_url)
     try:
         entries = [
-            (1, 20, END_OF_MARCH), (1, 5, START_OF_APRIL), (1, -20, START_OF_APRIL),
-            (2, 3, NEW_YEAR), (2, 7, NEW_YEAR - timedelta(hours=1)), (2, 1, datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)),
+            (1, 20, END_OF_MARCH),
+            (1, 5, START_OF_APRIL),
+            (1, -20, START_OF_APRIL),
+            (2, 3, NEW_YEAR),
+            (2, 7, NEW_YEAR - timedelta(hours=1)),
+            (2, 1, datetime(2026, 11, 30, 15, 0, tzinfo=UTC)),
         ]
         async with db.engine.begin() as connection:
             await connection.execute(
-                sa.insert(Person.__table__), [dict(id=n, name=f"직원{n}", is_organizer=False, created_at=NOW) for n in (1, 2)]  # type: ignore[attr-defined]
+                sa.insert(Person.__table__),
+                [dict(id=n, name=f"직원{n}", is_organizer=False, created_at=NOW) for n in (1, 2)],  # type: ignore[attr-defined]
             )
             await connection.execute(
                 sa.insert(PointEntry.__table__),  # type: ignore[attr-defined]
-                [dict(person_id=p, points=points, stage="manual", ref_kind="", award_key=f"k{n}", reason="", created_at=at)
-                 for n, (p, points, at) in enumerate(entries)],
+                [
+                    dict(
+                        person_id=p,
+                        points=points,
+                        stage="manual",
+                        ref_kind="",
+                        award_key=f"k{n}",
+                        reason="",
+                        created_at=at,
+                    )
+                    for n, (p, points, at) in enumerate(entries)
+                ],
             )
         await asyncio.to_thread(upgrade, database_url)
         totals = await stored_totals(db)
         assert totals == await ledger_sums(db)
         assert totals == {
-            (1, "all"): 5, (1, "2026"): 5, (1, "2026-Q1"): 20, (1, "2026-03"): 20, (1, "2026-Q2"): -15, (1, "2026-04"): -15,
-            (2, "all"): 11, (2, "2025"): 7, (2, "2025-Q4"): 7, (2, "2025-12"): 7,
-            (2, "2026"): 4, (2, "2026-Q1"): 3, (2, "2026-01"): 3, (2, "2026-Q4"): 1, (2, "2026-12"): 1,
+            (1, "all"): 5,
+            (1, "2026"): 5,
+            (1, "2026-Q1"): 20,
+            (1, "2026-03"): 20,
+            (1, "2026-Q2"): -15,
+            (1, "2026-04"): -15,
+            (2, "all"): 11,
+            (2, "2025"): 7,
+            (2, "2025-Q4"): 7,
+            (2, "2025-12"): 7,
+            (2, "2026"): 4,
+            (2, "2026-Q1"): 3,
+            (2, "2026-01"): 3,
+            (2, "2026-Q4"): 1,
+            (2, "2026-12"): 1,
         }
     finally:
         await db.dispose()
@@ -206,7 +262,9 @@ async def test_finding_an_awards_next_key_reads_the_award_key_index_not_the_whol
     base = "idea_posted:idea:1"
     await give(db_story, minji, base)
     async with db_story.app.db.session() as session:
-        await ledger.reverse_live(session, ref_kind="proposal", ref_id=1, stages={"proposal_adopted"}, reason="undo", awarded_by=None, now=NOW)
+        await ledger.reverse_live(
+            session, ref_kind="proposal", ref_id=1, stages={"proposal_adopted"}, reason="undo", awarded_by=None, now=NOW
+        )
     engine = db_story.app.db.engine
     probes: list[tuple[str, object]] = []
 
@@ -225,7 +283,10 @@ async def test_finding_an_awards_next_key_reads_the_award_key_index_not_the_whol
         connection = await session.connection()
         for statement, parameters in probes:
             if engine.dialect.name == "sqlite":
-                plan = " ".join(str(row[-1]) for row in (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all())
+                plan = " ".join(
+                    str(row[-1])
+                    for row in (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
+                )
                 assert plan.startswith("SEARCH") and "award_key=?" in plan and "SCAN" not in plan, plan
             else:
                 # A test ledger is small enough for PostgreSQL to prefer scanning it; forbid that to see if an index can serve it.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -17,7 +17,7 @@ from storage.migrate import upgrade
 from storage.tables import OutboxMessage
 from tests.harness import RecordingGateway, test_settings
 
-T0 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:
@@ -41,8 +41,17 @@ async def test_follow_ups_queued_before_the_upgrade_still_reach_their_reader(dat
     try:
         async with db.session() as session:
             old = dict(platform="test", dest_kind="user", dest_id="dohyun", next_attempt_at=T0, created_at=T0)
-            forward = {"platform": "test", "dest_kind": "room", "dest_id": "room", "text": "전달해 주세요: {start_link}"}
-            session.add(OutboxMessage(**old, kind="message", text="초대장", payload={"start_payload": "inv_3", "on_failed": forward}))
+            forward = {
+                "platform": "test",
+                "dest_kind": "room",
+                "dest_id": "room",
+                "text": "전달해 주세요: {start_link}",
+            }
+            session.add(
+                OutboxMessage(
+                    **old, kind="message", text="초대장", payload={"start_payload": "inv_3", "on_failed": forward}
+                )
+            )
             join = {"platform": "test", "dest_kind": "user", "dest_id": "dohyun", "text": "입장 링크: {link} (한 번만)"}
             session.add(OutboxMessage(**old, kind="invite", text="", payload={"room_id": "room", "on_sent": join}))
     finally:

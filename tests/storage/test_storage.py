@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +43,7 @@ async def test_times_come_back_aware_in_utc(db: Database) -> None:
         idea = (await session.exec(select(Idea))).one()
     assert idea.created_at.tzinfo is not None
     assert idea.created_at.utcoffset() == timedelta(0)
-    assert idea.created_at == datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
+    assert idea.created_at == datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
 async def test_naive_datetimes_are_refused(db: Database) -> None:
@@ -169,7 +169,9 @@ async def test_a_head_answering_twice_at_once_is_answered_once(database_url: str
             story.press("dohyun", "inv:1:decline", room="dm:dohyun"),
         )
         async with story.app.db.session() as session:
-            audits = (await session.exec(select(AuditEntry.action).where(AuditEntry.subject_kind == "invitation"))).all()
+            audits = (
+                await session.exec(select(AuditEntry.action).where(AuditEntry.subject_kind == "invitation"))
+            ).all()
         answers = [a for a in audits if a in ("invitation.accepted", "invitation.declined")]
         assert len(answers) == 1
         assert sum("이미 답하신 초대장" in (toast or "") for toast in toasts) == 1

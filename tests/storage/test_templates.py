@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from idearoom.wiring import App
 from tests import templates
 from tests.conftest import POSTGRES_URL
-from idearoom.wiring import App
 from tests.harness import Story, test_settings
 from tests.templates import prepared_app
 
@@ -54,7 +54,10 @@ async def test_a_sqlite_copy_holds_what_prepare_builds(tmp_path: Path, migrate: 
 
 def _tables(path: Path) -> list[str]:
     with sqlite3.connect(path) as connection:
-        return [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")]
+        return [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")
+        ]
 
 
 @pytest.fixture

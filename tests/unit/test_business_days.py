@@ -1,6 +1,6 @@
 """Tests for Korean business-day arithmetic."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -109,21 +109,15 @@ def test_end_of_month(d: date, expected: date) -> None:
 
 def test_seoul_nine_am_is_midnight_utc() -> None:
     result = local_datetime_to_utc(date(2026, 3, 3), 9, 0)
-    assert result == datetime(2026, 3, 3, 0, 0, tzinfo=timezone.utc)
+    assert result == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
     assert result.utcoffset() == timedelta(0)
 
 
 def test_seoul_early_morning_is_previous_day_utc() -> None:
-    assert local_datetime_to_utc(date(2026, 3, 3), 8, 30, SEOUL) == datetime(
-        2026, 3, 2, 23, 30, tzinfo=timezone.utc
-    )
+    assert local_datetime_to_utc(date(2026, 3, 3), 8, 30, SEOUL) == datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
 
 
 def test_other_timezone_respects_dst() -> None:
     new_york = ZoneInfo("America/New_York")
-    assert local_datetime_to_utc(date(2026, 7, 1), 9, 0, new_york) == datetime(
-        2026, 7, 1, 13, 0, tzinfo=timezone.utc
-    )
-    assert local_datetime_to_utc(date(2026, 1, 5), 9, 0, new_york) == datetime(
-        2026, 1, 5, 14, 0, tzinfo=timezone.utc
-    )
+    assert local_datetime_to_utc(date(2026, 7, 1), 9, 0, new_york) == datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
+    assert local_datetime_to_utc(date(2026, 1, 5), 9, 0, new_york) == datetime(2026, 1, 5, 14, 0, tzinfo=UTC)

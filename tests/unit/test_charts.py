@@ -55,7 +55,9 @@ def dark_pixels(image: Image.Image, box: tuple[int, int, int, int]) -> int:
     return sum(image.crop(box).convert("L").histogram()[:128])
 
 
-def test_an_empty_month_draws_its_empty_state_not_axes_around_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_empty_month_draws_its_empty_state_not_axes_around_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     image = draw(quiet_month(), tmp_path, caplog)
     assert image.size == (1000, 450)
     assert sum(ImageStat.Stat(image).var) > 0  # something is drawn
@@ -71,7 +73,9 @@ def test_a_busy_month_draws_both_sets_of_bars(tmp_path: Path, caplog: pytest.Log
     assert has_colour(image, BLUE) and has_colour(image, GREEN)
 
 
-def test_april_counts_what_the_month_decided_and_a_panel_without_data_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_april_counts_what_the_month_decided_and_a_panel_without_data_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     figures = chart_figures(busy_month(), Translator("ko"))
     assert figures["decisions"] == [["채택", 1], ["불채택", 2]]
     ideas_only = busy_month()
@@ -82,7 +86,9 @@ def test_april_counts_what_the_month_decided_and_a_panel_without_data_says_so(tm
     assert dark_pixels(image, (600, 180, 900, 270)) > 50  # "아직 자료가 없습니다" in the right panel
 
 
-def test_a_month_of_points_alone_is_not_drawn_as_a_month_without_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_month_of_points_alone_is_not_drawn_as_a_month_without_data(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """June: a proposal revived by the committee and its points, no idea and no decision. The text lists
     the department, so the chart must not say "이번 달은 아직 자료가 없습니다": each panel says it has nothing."""
     june = quiet_month()
@@ -92,6 +98,10 @@ def test_a_month_of_points_alone_is_not_drawn_as_a_month_without_data(tmp_path: 
     image = draw(june, tmp_path, caplog)
     empty = draw(quiet_month(), tmp_path, caplog)
     assert image.size == (1000, 450) and not has_colour(image, BLUE) and not has_colour(image, GREEN)
-    assert dark_pixels(image, (100, 180, 400, 270)) > 50 and dark_pixels(image, (600, 180, 900, 270)) > 50  # both panels
-    assert dark_pixels(image, (420, 180, 580, 270)) < dark_pixels(empty, (420, 180, 580, 270))  # not the one sentence across
+    assert (
+        dark_pixels(image, (100, 180, 400, 270)) > 50 and dark_pixels(image, (600, 180, 900, 270)) > 50
+    )  # both panels
+    assert dark_pixels(image, (420, 180, 580, 270)) < dark_pixels(
+        empty, (420, 180, 580, 270)
+    )  # not the one sentence across
     assert dark_pixels(image, (0, 40, 1000, 80)) > dark_pixels(empty, (0, 40, 1000, 80))  # the panels' titles

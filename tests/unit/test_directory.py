@@ -83,7 +83,9 @@ def test_missing_columns_and_missing_files_are_explained(tmp_path: Path) -> None
     assert result.returncode == 1 and "missing columns: handle, role" in result.stderr
     result = run_cli(tmp_path, "directory", "import", "nope.csv")
     assert result.returncode == 2 and "no such file" in result.stderr
-    (tmp_path / "excel.csv").write_bytes(GOOD.lstrip("\ufeff").encode("cp949"))  # Excel's plain "CSV" on a Korean Windows
+    (tmp_path / "excel.csv").write_bytes(
+        GOOD.lstrip("\ufeff").encode("cp949")
+    )  # Excel's plain "CSV" on a Korean Windows
     result = run_cli(tmp_path, "directory", "import", "excel.csv")
     assert result.returncode == 1 and "excel.csv:1: not UTF-8 text: save it from Excel as 'CSV UTF-8'" in result.stderr
 

@@ -25,7 +25,9 @@ def test_buttons_become_reactions_and_command_lines() -> None:
         {"key": "✅", "action": "inv:1:accept"},
         {"key": "🙏", "action": "inv:1:decline"},
     ]
-    assert content["body"].endswith("✅ 참여하겠습니다 · /press inv:1:accept\n🙏 이번에는 어렵습니다 · /press inv:1:decline")
+    assert content["body"].endswith(
+        "✅ 참여하겠습니다 · /press inv:1:accept\n🙏 이번에는 어렵습니다 · /press inv:1:decline"
+    )
 
 
 def test_buttons_sharing_an_emoji_get_keycap_digits() -> None:

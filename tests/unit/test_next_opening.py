@@ -39,7 +39,11 @@ def test_office_hours_are_settings_and_bad_ones_are_refused(sqlite_url: str) -> 
     settings = test_settings(sqlite_url, IDEAROOM_OFFICE_OPENS="8:30", IDEAROOM_OFFICE_CLOSES="17:30")
     assert (settings.office_opens, settings.office_closes) == ("08:30", "17:30")
     assert OfficeHours.of(settings).next_open(at("2026-04-08T17:45")) == at("2026-04-09T08:30")
-    for bad in ({"IDEAROOM_OFFICE_OPENS": "25:00"}, {"IDEAROOM_OFFICE_CLOSES": "six"}, {"IDEAROOM_OFFICE_OPENS": "19:00"}):
+    for bad in (
+        {"IDEAROOM_OFFICE_OPENS": "25:00"},
+        {"IDEAROOM_OFFICE_CLOSES": "six"},
+        {"IDEAROOM_OFFICE_OPENS": "19:00"},
+    ):
         with pytest.raises(ValidationError):
             test_settings(sqlite_url, **bad)
     with pytest.raises(ValidationError):

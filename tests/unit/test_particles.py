@@ -57,7 +57,9 @@ def test_object_particle(word: str, expected: str) -> None:
         ("0", "은", "이", "으로", "이라", "과"),  # 영
     ],
 )
-def test_every_pair_follows_the_sound(word: str, topic: str, subject: str, direction: str, copula: str, with_: str) -> None:
+def test_every_pair_follows_the_sound(
+    word: str, topic: str, subject: str, direction: str, copula: str, with_: str
+) -> None:
     assert [particle(word, p) for p in ("는", "가", "로", "라", "와")] == [topic, subject, direction, copula, with_]
     assert [particle(word, p) for p in ("은", "이", "으로", "이라", "과")] == [topic, subject, direction, copula, with_]
 
@@ -71,13 +73,19 @@ def test_a_catalog_writes_the_particle_once_on_the_placeholder() -> None:
 
 
 def test_english_counts_name_their_noun_in_the_right_number() -> None:
-    assert render("{ideas:idea|ideas} · {people:participant|participants}", ideas=1, people=3) == "1 idea · 3 participants"
+    assert (
+        render("{ideas:idea|ideas} · {people:participant|participants}", ideas=1, people=3) == "1 idea · 3 participants"
+    )
     assert render("closes in {days:day|days}", days=1) == "closes in 1 day"
     english = Translator("en")
     assert english("topic.closed_counts", ideas=1, people=1) == "1 idea · 1 participant"
     assert "(s)" not in "".join(load_messages("en").values())
-    assert english("points.deduct_below_zero", name="최준호", balance=1, points=3).startswith("최준호 has 1 point in total")
-    assert english("proposal.show_under_review", department="교통정책과", due="2026-04-01 (Wed)", days=1).endswith("(1 day left)")
+    assert english("points.deduct_below_zero", name="최준호", balance=1, points=3).startswith(
+        "최준호 has 1 point in total"
+    )
+    assert english("proposal.show_under_review", department="교통정책과", due="2026-04-01 (Wed)", days=1).endswith(
+        "(1 day left)"
+    )
 
 
 def test_no_english_message_puts_a_bare_count_before_a_plural_noun() -> None:

@@ -18,7 +18,7 @@ from idearoom.settings import compose
 from idearoom.wiring import build_app
 
 # A whole platform as a newcomer would write it against bot/ports.py, nothing else touched.
-DOORAY = '''
+DOORAY = """
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
@@ -70,7 +70,7 @@ plugin = AdapterPlugin(
     configured=lambda settings: bool(getattr(settings, "dooray_bot_token", "")),
     settings=DooraySettings,
 )
-'''
+"""
 
 
 @pytest.fixture
@@ -112,7 +112,9 @@ async def test_an_installed_platform_is_found_configured_and_answers_through_the
         app.add_gateway(adapter.gateway)
         assert limits_for(adapter.gateway, settings).per_chat == Window(2, 1.0)
         actor = Actor("dooray", "u-1", display_name="이두레")
-        await app.core.handle(IncomingMessage("e1", actor, Place("dooray", "room-1", title="아이디어방"), "/idea 두레이에서도 됩니다"))
+        await app.core.handle(
+            IncomingMessage("e1", actor, Place("dooray", "room-1", title="아이디어방"), "/idea 두레이에서도 됩니다")
+        )
         await app.sender.drain()
     finally:
         await app.close()

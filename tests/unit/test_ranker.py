@@ -35,15 +35,20 @@ async def test_a_ranking_process_killed_for_memory_is_replaced_and_the_ranking_a
 def test_the_ranking_process_ends_when_the_bot_process_is_killed() -> None:
     """A SIGKILLed bot (no shutdown runs) must not leave its analyser process behind."""
     bot = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent("""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
             import asyncio, time
             from bot.ranker import Ranker
             ranker = Ranker()
             asyncio.run(ranker.wait_ready())
             print(ranker.process_ids[0], flush=True)
             time.sleep(600)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert bot.stdout is not None

@@ -48,7 +48,11 @@ def test_waiting_at_the_service_desk_is_not_air_quality() -> None:
 
 @pytest.mark.parametrize(
     "topic, department",
-    [("민원 대기시간 단축", "민원봉사과"), ("민원실 번호표 대기 개선", "민원봉사과"), ("택시 대기 시간 줄이기", "택시화물과")],
+    [
+        ("민원 대기시간 단축", "민원봉사과"),
+        ("민원실 번호표 대기 개선", "민원봉사과"),
+        ("택시 대기 시간 줄이기", "택시화물과"),
+    ],
 )
 def test_waiting_is_not_air_however_the_topic_puts_it(topic: str, department: str) -> None:
     assert shown(topic)[0] == department and "대기보전과" not in shown(topic)
@@ -72,7 +76,10 @@ def test_improvement_ideas_are_not_the_innovation_offices_business() -> None:
 
 
 def test_the_innovation_office_is_named_when_its_duties_fit() -> None:
-    assert shown("채택 제안, 실행까지 챙기기 채택된 제안이 실제 업무에 반영되지 않고 사장되는 경우가 많습니다.")[0] == "혁신담당관"
+    assert (
+        shown("채택 제안, 실행까지 챙기기 채택된 제안이 실제 업무에 반영되지 않고 사장되는 경우가 많습니다.")[0]
+        == "혁신담당관"
+    )
 
 
 def test_a_close_call_goes_to_the_other_department_not_the_organizers_office() -> None:
@@ -89,8 +96,14 @@ def test_a_close_call_goes_to_the_other_department_not_the_organizers_office() -
     ("topic", "department"),
     [
         ("전세사기 피해자 지원", "주택정책과"),
-        ("노후 경유차 조기폐차 지원 배출가스 5등급 노후 경유차의 조기폐차 보조금 신청이 몰리고 있습니다.", "대기보전과"),
-        ("외국인 투자기업 유치 전략 바이오·첨단 제조 분야 해외 기업의 투자를 끌어오기 위한 인센티브를 논의합니다.", "산업진흥과"),
+        (
+            "노후 경유차 조기폐차 지원 배출가스 5등급 노후 경유차의 조기폐차 보조금 신청이 몰리고 있습니다.",
+            "대기보전과",
+        ),
+        (
+            "외국인 투자기업 유치 전략 바이오·첨단 제조 분야 해외 기업의 투자를 끌어오기 위한 인센티브를 논의합니다.",
+            "산업진흥과",
+        ),
     ],
 )
 def test_a_topic_one_department_fits_names_only_that_one(topic: str, department: str) -> None:
@@ -193,7 +206,11 @@ def test_limit_and_cutoff_bound_what_is_shown() -> None:
 
 
 def test_results_carry_ids_and_ties_are_broken_by_name() -> None:
-    departments = [DepartmentDoc(1, "B", "정류장 관리"), DepartmentDoc(2, "C", "정류장 관리"), DepartmentDoc(3, "A", "정류장 관리")]
+    departments = [
+        DepartmentDoc(1, "B", "정류장 관리"),
+        DepartmentDoc(2, "C", "정류장 관리"),
+        DepartmentDoc(3, "A", "정류장 관리"),
+    ]
     ranked = rank_departments("정류장", departments)
     assert [(r.id, r.name) for r in ranked] == [(3, "A"), (1, "B"), (2, "C")]
     assert all(isinstance(r, RankedDepartment) for r in ranked) and len({r.score for r in ranked}) == 1
@@ -202,7 +219,9 @@ def test_results_carry_ids_and_ties_are_broken_by_name() -> None:
 def test_compounds_match_their_parts_both_ways() -> None:
     departments = [DepartmentDoc(1, "교통과", "버스정류장 관리"), DepartmentDoc(2, "환경과", "하천 수질 관리")]
     assert [r.id for r in rank_departments("정류장", departments)] == [1]
-    assert [r.id for r in rank_departments("버스정류장", [DepartmentDoc(1, "교통과", "버스 정류장 관리"), departments[1]])] == [1]
+    assert [
+        r.id for r in rank_departments("버스정류장", [DepartmentDoc(1, "교통과", "버스 정류장 관리"), departments[1]])
+    ] == [1]
 
 
 def test_tokenize_keeps_content_morphemes_and_meaningful_parts() -> None:

@@ -38,7 +38,14 @@ def start_chromium() -> Any:
         unavailable("headless Chromium or its driver is not installed (apt-get install chromium chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = binary  # type: ignore[assignment]
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=ko-KR"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--lang=ko-KR",
+    ):
         options.add_argument(argument)
     return webdriver.Chrome(options=options, service=Service(executable_path=driver))
 

@@ -11,7 +11,6 @@ from browser import Chrome, axe_source, start_chromium
 from web_client import Browser, dashboard_client
 
 from idearoom.http import mount_dashboard
-
 from tests.harness import Story
 
 

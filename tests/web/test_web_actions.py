@@ -85,7 +85,14 @@ async def test_awarding_points_on_the_web_is_a_ledger_entry_and_the_person_is_to
 async def test_the_same_form_sent_twice_is_done_once(site: Browser) -> None:
     await site.sign_in("sujin")
     nonce = uuid.uuid4().hex
-    fields = {"action": "points_award", "person": "junho", "points": "5", "reason": "두 번 누름", "nonce": nonce, "back": "/web/points"}
+    fields = {
+        "action": "points_award",
+        "person": "junho",
+        "points": "5",
+        "reason": "두 번 누름",
+        "nonce": nonce,
+        "back": "/web/points",
+    }
     first = await site.post("/web/act", fields)
     second = await site.post("/web/act", fields)
     assert first.status == second.status == 200
@@ -106,7 +113,12 @@ async def test_a_bad_directory_file_is_refused_with_its_line_numbers_and_nothing
     await site.sign_in("sujin")
     departments = await site.story.count(Department)
     bad = "handle,name,department,role\nnewbie,신입,복지정책과,staff\n,이름없음,복지정책과,staff\nboss,과장,복지정책과,chief\n"
-    response = await site.post("/web/directory", {"file": io.BytesIO(bad.encode()), })
+    response = await site.post(
+        "/web/directory",
+        {
+            "file": io.BytesIO(bad.encode()),
+        },
+    )
     text = await response.text()
     assert response.status == 400
     assert "3번째 줄" in text and "4번째 줄" in text and "아무것도 저장하지 않았습니다" in text
@@ -114,7 +126,10 @@ async def test_a_bad_directory_file_is_refused_with_its_line_numbers_and_nothing
     assert "아이디는 영문자, 숫자, &#39;.&#39;, &#39;-&#39;, &#39;_&#39;만 쓸 수 있습니다" in text
     assert "역할(role)은 staff, head, organizer 중 하나여야 합니다: &#39;chief&#39;" in text
     assert "handle must be" not in text and "role must be" not in text
-    assert await site.story.count(Person, Person.handle == "newbie") == 0 and await site.story.count(Department) == departments
+    assert (
+        await site.story.count(Person, Person.handle == "newbie") == 0
+        and await site.story.count(Department) == departments
+    )
     good = "handle,name,department,role,rank\nnewbie,신입,복지정책과,staff,주무관\n"
     response = await site.post("/web/directory", {"file": io.BytesIO(good.encode())})
     assert response.status == 200 and "1개 부서의 1명을 가져왔습니다" in await response.text()
@@ -151,10 +166,14 @@ async def test_sign_in_and_adopt_on_both_databases(database_url: str) -> None:
         assert (await site.get(site.last_link)).status == 410
         nonce = uuid.uuid4().hex
         for _ in range(2):
-            await site.post("/web/act", {"action": "proposal_adopt", "number": "1", "nonce": nonce, "back": "/web/review"})
+            await site.post(
+                "/web/act", {"action": "proposal_adopt", "number": "1", "nonce": nonce, "back": "/web/review"}
+            )
         [proposal] = await story.rows(Proposal)
         assert proposal.state == "adopted"
-        assert [e.action for e in await story.rows(AuditEntry) if e.action.startswith("proposal.adopted")] == ["proposal.adopted"]
+        assert [e.action for e in await story.rows(AuditEntry) if e.action.startswith("proposal.adopted")] == [
+            "proposal.adopted"
+        ]
     finally:
         await client.close()
         await story.close()

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from browser import Chrome
 from month import ROOM, SCRIPT_IDEA, a_month
-
 from sqlmodel import col, update
 
 from storage.tables import PointEntry, Proposal, WebLoginLink
 from tests.harness import Story
 
 URL = re.compile(r"(https?://\S+/web/login/[A-Za-z0-9_-]+)")
-PAGES = ["/web/overview", "/web/ideas", "/web/proposals", "/web/proposals/1", "/web/topics", "/web/points", "/web/reports", "/web/committee", "/web/directory", "/web/audit", "/web/review", "/web/me"]
+PAGES = [
+    "/web/overview",
+    "/web/ideas",
+    "/web/proposals",
+    "/web/proposals/1",
+    "/web/topics",
+    "/web/points",
+    "/web/reports",
+    "/web/committee",
+    "/web/directory",
+    "/web/audit",
+    "/web/review",
+    "/web/me",
+]
 
 
 async def sign_in(story: Story, chrome: Chrome, person: str) -> tuple[str, str]:
@@ -89,7 +101,9 @@ async def test_one_action_of_each_kind_shows_in_the_chat(story: Story, live: Chr
     assert any("이번 달 토론주제가 정해졌습니다: '경로당 무더위 쉼터'" in text for text in story.in_room("복지방"))
     # A bad directory file: the line numbers, nothing stored.
     bad = tmp_path / "directory.csv"
-    bad.write_text("handle,name,department,role\nok,가나다,복지정책과,staff\nno way,라마바,복지정책과,staff\n", encoding="utf-8")
+    bad.write_text(
+        "handle,name,department,role\nok,가나다,복지정책과,staff\nno way,라마바,복지정책과,staff\n", encoding="utf-8"
+    )
     await live.open("/web/directory")
     await live.fill("#file", str(bad))
     text = await live.click("form.card button[type=submit]")
@@ -104,7 +118,9 @@ async def test_one_action_of_each_kind_shows_in_the_chat(story: Story, live: Chr
     # He accepts the invitation: the room hears it, as from the chat's button.
     await live.click("td form.inline button[type=submit]")  # 수락
     await story.app.sender.drain()
-    assert any("김도현 부서장님이 '버스정류장 폭염 대책' 토론에 함께하십니다" in text for text in story.in_room(ROOM)), story.in_room(ROOM)[-3:]
+    assert any(
+        "김도현 부서장님이 '버스정류장 폭염 대책' 토론에 함께하십니다" in text for text in story.in_room(ROOM)
+    ), story.in_room(ROOM)[-3:]
     await live.open("/web/proposals/1")
     await live.click("div.card form.inline button[type=submit]")  # 채택
     await story.app.sender.drain()
@@ -127,7 +143,11 @@ async def test_refusals_in_the_browser(story: Story, live: Chrome) -> None:
     assert "이미 사용한 링크입니다" in text
     [fresh] = URL.findall("\n".join(await story.dm("dohyun", "/web")))
     async with story.app.db.session() as session:
-        await session.exec(update(WebLoginLink).where(col(WebLoginLink.used_at).is_(None)).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))  # type: ignore[call-overload]
+        await session.exec(
+            update(WebLoginLink)
+            .where(col(WebLoginLink.used_at).is_(None))
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )  # type: ignore[call-overload]
     assert "만료된 링크입니다" in await live.open(fresh)
     await live.open("/web/proposals/1")  # not his department's: refused
     assert "다른 부서의 제안입니다" in await live.text()

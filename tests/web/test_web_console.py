@@ -23,10 +23,23 @@ def free_port() -> int:
 
 def test_the_console_prints_the_dashboard_address_and_its_link_opens(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "IDEAROOM_HTTP_HOST": "127.0.0.1", "IDEAROOM_HTTP_PORT": str(port)}
+    env = {
+        **os.environ,
+        "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "IDEAROOM_HTTP_HOST": "127.0.0.1",
+        "IDEAROOM_HTTP_PORT": str(port),
+    }
     for token in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "MATRIX_HOMESERVER_URL"):
         env.pop(token, None)
-    process = subprocess.Popen([*IDEAROOM, "run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=command_env(env))
+    process = subprocess.Popen(
+        [*IDEAROOM, "run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=command_env(env),
+    )
     assert process.stdin is not None and process.stdout is not None
     try:
         process.stdin.write("/as sujin\n/in dm\n/web\n")
@@ -39,7 +52,9 @@ def test_the_console_prints_the_dashboard_address_and_its_link_opens(tmp_path: P
                 link = found.group(1)
                 break
         assert link, "".join(seen)
-        assert f"웹 대시보드: http://127.0.0.1:{port}/web — 로그인: /in dm 에서 /web" in "".join(seen)  # in the bot's language
+        assert f"웹 대시보드: http://127.0.0.1:{port}/web — 로그인: /in dm 에서 /web" in "".join(
+            seen
+        )  # in the bot's language
         with urllib.request.urlopen(link, timeout=30) as page:
             body = page.read().decode()
         assert page.status == 200 and "로그인" in body
@@ -55,13 +70,38 @@ def test_the_console_prints_the_dashboard_address_and_its_link_opens(tmp_path: P
 
 
 def test_operators_print_a_link_with_idearoom_web_link(tmp_path: Path) -> None:
-    env = {**os.environ, "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "IDEAROOM_WEB_BASE_URL": "https://idearoom.example.go.kr"}
+    env = {
+        **os.environ,
+        "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "IDEAROOM_WEB_BASE_URL": "https://idearoom.example.go.kr",
+    }
     directory = tmp_path / "people.csv"
     directory.write_text("handle,name,department,role\nkimhead,김부장,교통정책과,head\n", encoding="utf-8")
-    subprocess.run([*IDEAROOM, "directory", "import", str(directory)], check=True, capture_output=True, cwd=tmp_path, env=command_env(env), timeout=120)
-    done = subprocess.run([*IDEAROOM, "web", "link", "kimhead"], capture_output=True, text=True, cwd=tmp_path, env=command_env(env), timeout=120)
+    subprocess.run(
+        [*IDEAROOM, "directory", "import", str(directory)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+        env=command_env(env),
+        timeout=120,
+    )
+    done = subprocess.run(
+        [*IDEAROOM, "web", "link", "kimhead"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=command_env(env),
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"https://idearoom\.example\.go\.kr/web/login/[A-Za-z0-9_-]{20,}\n", done.stdout)
     assert "works once, for 10 minutes" in done.stderr
-    unknown = subprocess.run([*IDEAROOM, "web", "link", "nobody"], capture_output=True, text=True, cwd=tmp_path, env=command_env(env), timeout=120)
+    unknown = subprocess.run(
+        [*IDEAROOM, "web", "link", "nobody"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=command_env(env),
+        timeout=120,
+    )
     assert unknown.returncode == 2 and "no such person: nobody" in unknown.stderr

@@ -6,9 +6,8 @@ import html
 
 from markupsafe import escape
 from month import ROOM, SCRIPT_IDEA, a_month
-from web_client import Browser, other_browser
-
 from sqlmodel import select
+from web_client import Browser, other_browser
 
 from bot.dates import official_date
 from storage.tables import AuditEntry, Idea, Person, Proposal
@@ -54,7 +53,14 @@ async def test_a_head_is_refused_organizer_pages_and_other_departments(site: Bro
     await a_month(site.story)
     await site.story.say("sujin", "/proposal submit 1 도로과", room=ROOM)
     await site.sign_in("dohyun")  # head of 교통정책과
-    for path in ("/web/overview", "/web/ideas", "/web/points", "/web/directory", "/web/audit", "/web/points/export?period=2026-Q4"):
+    for path in (
+        "/web/overview",
+        "/web/ideas",
+        "/web/points",
+        "/web/directory",
+        "/web/audit",
+        "/web/points/export?period=2026-Q4",
+    ):
         response = await site.get(path)
         assert response.status == 403, path
         assert "혁신담당관실 담당자만 볼 수 있습니다" in await response.text()
@@ -67,7 +73,9 @@ async def test_a_head_is_refused_organizer_pages_and_other_departments(site: Bro
     assert "부서장" in refused or "담당자" in refused
     [proposal] = await site.story.rows(Proposal)
     assert proposal.state == "submitted"
-    assert [e.detail["attempted"] for e in await site.story.rows(AuditEntry) if e.action == "refused"] == ["proposal.adopt"]
+    assert [e.detail["attempted"] for e in await site.story.rows(AuditEntry) if e.action == "refused"] == [
+        "proposal.adopt"
+    ]
 
 
 async def test_staff_see_their_own_ideas_and_points_only(site: Browser) -> None:
@@ -91,7 +99,11 @@ async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(site
     await a_month(site.story)
     await site.sign_in("sujin")
     for fields in ({}, {"csrf": "forged"}):
-        response = await site.post("/web/act", {"action": "proposal_submit", "number": "1", "department": "교통정책과", "nonce": "n", **fields}, csrf=False)
+        response = await site.post(
+            "/web/act",
+            {"action": "proposal_submit", "number": "1", "department": "교통정책과", "nonce": "n", **fields},
+            csrf=False,
+        )
         assert response.status == 403
         assert "이 화면에서 보낸 것이 아니거나" in await response.text()
     [proposal] = await site.story.rows(Proposal)
@@ -137,9 +149,13 @@ async def test_a_person_who_reads_english_gets_the_pages_in_english(site: Browse
     me = await site.page("/web/me")
     assert '<html lang="en">' in me and "My ideas" in me and "Sign out" in me and "내 아이디어" not in me
     [idea, *_] = await site.story.rows(Idea, Idea.author_id == minji.id)
-    assert official_date(idea.created_at.astimezone(site.story.app.settings.tz).date(), "en") in me  # '2026-12-01 (Tue)'
+    assert (
+        official_date(idea.created_at.astimezone(site.story.app.settings.tz).date(), "en") in me
+    )  # '2026-12-01 (Tue)'
     refused = await site.get("/web/overview")
-    assert refused.status == 403 and "Only organizers of the innovation office may open this page." in await refused.text()
+    assert (
+        refused.status == 403 and "Only organizers of the innovation office may open this page." in await refused.text()
+    )
 
 
 async def test_the_committee_page_shows_members_votes_and_minutes(site: Browser) -> None:

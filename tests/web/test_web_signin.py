@@ -26,7 +26,10 @@ async def test_web_in_a_direct_chat_sends_a_link_that_signs_the_organizer_in(sit
     assert "현황" in overview and "이수진 주무관님" in overview
     cookie = response.history[0].headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie and "Max-Age=28800" in cookie
-    assert [e.action for e in await site.story.rows(AuditEntry) if e.action.startswith("web.")] == ["web.link_issued", "web.signed_in"]
+    assert [e.action for e in await site.story.rows(AuditEntry) if e.action.startswith("web.")] == [
+        "web.link_issued",
+        "web.signed_in",
+    ]
 
 
 async def test_a_used_link_is_refused_and_says_what_to_do(site: Browser) -> None:
@@ -78,7 +81,10 @@ async def test_behind_https_the_cookie_is_secure(site: Browser) -> None:
     assert "Secure" in login.headers["Set-Cookie"]
     # The test server speaks plain HTTP, so its client keeps Secure cookies to itself: sent by hand.
     response = await site.client.post(
-        "/web/login", data={"token": path.rsplit("/", 1)[1], "csrf": csrf}, cookies={"idearoom_login": csrf}, allow_redirects=False
+        "/web/login",
+        data={"token": path.rsplit("/", 1)[1], "csrf": csrf},
+        cookies={"idearoom_login": csrf},
+        allow_redirects=False,
     )
     assert response.status == 303
     cookie = response.headers["Set-Cookie"]
@@ -108,12 +114,23 @@ async def _raw_status(site: Browser, request: bytes) -> int:
 
 async def test_cookies_of_bytes_that_are_not_utf8_are_an_unknown_session_not_a_500(site: Browser) -> None:
     def get(cookie: bytes) -> bytes:
-        return b"GET /web/overview HTTP/1.1\r\nHost: x\r\nCookie: idearoom_session=" + cookie + b"\r\nConnection: close\r\n\r\n"
+        return (
+            b"GET /web/overview HTTP/1.1\r\nHost: x\r\nCookie: idearoom_session="
+            + cookie
+            + b"\r\nConnection: close\r\n\r\n"
+        )
 
     def login(cookie: bytes) -> bytes:
         body = b"token=abc&csrf=%FF"
-        return (b"POST /web/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                b"Cookie: idearoom_login=" + cookie + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        return (
+            b"POST /web/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Cookie: idearoom_login="
+            + cookie
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
 
     assert await _raw_status(site, get(b"\xff\xfe")) == await _raw_status(site, get(b"unknown"))
     assert await _raw_status(site, login(b"\xff\xfe")) == await _raw_status(site, login(b"unknown")) == 403

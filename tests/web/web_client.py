@@ -61,7 +61,9 @@ class Browser:
         """`/web` in the person's direct chat, then the link opened and its button pressed."""
         path = self.last_link = link_path(await self.story.dm(person, "/web"))
         login = await self.page(path)
-        response = await self.client.post("/web/login", data={"token": path.rsplit("/", 1)[1], "csrf": CSRF.search(login).group(1)})  # type: ignore[union-attr]
+        response = await self.client.post(
+            "/web/login", data={"token": path.rsplit("/", 1)[1], "csrf": CSRF.search(login).group(1)}
+        )  # type: ignore[union-attr]
         text = await response.text()
         assert response.status == 200, text[:2000]
         self.csrf = CSRF.search(text).group(1)  # type: ignore[union-attr]

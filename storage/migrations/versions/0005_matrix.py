@@ -4,19 +4,20 @@ Revision ID: 0005_matrix
 Revises: 0005_slack
 Create Date: 2026-12-01 20:55:00.000000
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+from typing import Union
+
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 from storage.types import UTCDateTime
 
-
-revision: str = '0005_matrix'
-down_revision: Union[str, None] = '0005_slack'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0005_matrix"
+down_revision: str | None = "0005_slack"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

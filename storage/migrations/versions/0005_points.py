@@ -4,17 +4,19 @@ Revision ID: 0005_points
 Revises: 0005_sched
 Create Date: 2026-12-01 20:20:00.000000
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+from typing import Union
+
 import sqlalchemy as sa
+from alembic import op
+
 import storage.types
 
-
-revision: str = '0005_points'
-down_revision: Union[str, None] = '0005_sched'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0005_points"
+down_revision: str | None = "0005_sched"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

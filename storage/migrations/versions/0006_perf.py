@@ -4,15 +4,16 @@ Revision ID: 0006_perf
 Revises: 0007_people
 Create Date: 2026-12-01 21:40:00.000000
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
+from typing import Union
 
 from alembic import op
 
-
-revision: str = '0006_perf'
-down_revision: Union[str, None] = '0007_people'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0006_perf"
+down_revision: str | None = "0007_people"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,18 +4,20 @@ Revision ID: 0007_people
 Revises: 0005_similar
 Create Date: 2026-12-01 21:15:00.000000
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+from typing import Union
+
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import storage.types
 
-revision: str = '0007_people'
-down_revision: Union[str, None] = '0005_similar'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0007_people"
+down_revision: str | None = "0005_similar"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

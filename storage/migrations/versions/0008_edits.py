@@ -4,19 +4,20 @@ Revision ID: 0008_edits
 Revises: 0008_privacy
 Create Date: 2026-12-01 23:30:00.000000
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+from typing import Union
+
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import storage.types
 
-
-revision: str = '0008_edits'
-down_revision: Union[str, None] = '0008_privacy'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0008_edits"
+down_revision: str | None = "0008_privacy"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,17 +4,18 @@ Revision ID: 0008_outbox
 Revises: 0006_perf
 Create Date: 2026-12-01 23:50:00.000000
 """
+
 import json
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 import sqlalchemy as sa
 from alembic import op
 
-
-revision: str = '0008_outbox'
-down_revision: Union[str, None] = '0006_perf'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0008_outbox"
+down_revision: str | None = "0006_perf"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 # The placeholder each follow-up's text had, and the catalog text that words the old ones the same way.
 PLACEHOLDERS = {"on_sent": "{link}", "on_failed": "{start_link}"}

@@ -19,7 +19,9 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
     except SynapseUnavailable as error:
         if os.environ.get("CI"):
             pytest.fail(f"Synapse could not be installed or started; CI must run the Matrix tests: {error}")
-        pytest.skip(f"Synapse could not be installed or started here (it is required, and never skipped, in CI): {error}")
+        pytest.skip(
+            f"Synapse could not be installed or started here (it is required, and never skipped, in CI): {error}"
+        )
     yield server
     server.stop()
 

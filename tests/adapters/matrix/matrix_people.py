@@ -94,7 +94,9 @@ class MatrixUser:
         return list(reversed(events))
 
     async def messages_from(self, room_id: str, sender: str) -> list[dict[str, Any]]:
-        return [e for e in await self.timeline(room_id) if e.get("sender") == sender and e.get("type") == "m.room.message"]
+        return [
+            e for e in await self.timeline(room_id) if e.get("sender") == sender and e.get("type") == "m.room.message"
+        ]
 
     async def wait_for_message(
         self, room_id: str, sender: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0

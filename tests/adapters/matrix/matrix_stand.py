@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from matrix_people import MatrixUser
 from sqlmodel import func, select
@@ -15,7 +15,7 @@ from idearoom.wiring import App
 from tests.harness import link_accounts, test_settings
 from tests.templates import prepared_app
 
-START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 in Seoul
+START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # Monday 09:00 in Seoul
 # The demo organisation's handles the test accounts stand for.
 HANDLES = ("sujin", "minji", "junho", "seoyeon", "dohyun")
 
@@ -45,7 +45,9 @@ class Stand:
         }
         values.update(settings)
         self.app = await prepared_app(test_settings(database_url, **values), self.clock, migrate=True)
-        await link_accounts(self.app, "matrix", {handle: user.user_id for handle, user in self.people.items() if handle in HANDLES})
+        await link_accounts(
+            self.app, "matrix", {handle: user.user_id for handle, user in self.people.items() if handle in HANDLES}
+        )
         self.adapter = MatrixAdapter(self.app)
         self.app.add_gateway(self.adapter.gateway)
         await self.adapter.start()

@@ -33,7 +33,10 @@ def venv_python() -> Path:
 def ensure_installed() -> Path:
     """The venv's python with Synapse importable; installs it the first time (about a minute)."""
     python = venv_python()
-    if python.exists() and subprocess.run([python, "-c", "import synapse, signedjson"], capture_output=True).returncode == 0:
+    if (
+        python.exists()
+        and subprocess.run([python, "-c", "import synapse, signedjson"], capture_output=True).returncode == 0
+    ):
         return python
     base = sys.executable if sys.version_info[:2] == (3, 11) else "python3.11"
     steps = [[base, "-m", "venv", "--clear", str(VENV)], [str(python), "-m", "pip", "install", "-q", SYNAPSE_VERSION]]
@@ -51,10 +54,15 @@ def write_config(directory: Path, port: int, python: Path) -> Path:
     """A homeserver.yaml for one test session: SQLite, loopback only, no federation, quick bcrypt."""
     key = directory / "signing.key"
     subprocess.run(
-        [str(python), "-c", (
-            "import signedjson.key as k, sys;"
-            "f=open(sys.argv[1],'w'); k.write_signing_keys(f,[k.generate_signing_key('a_test')]); f.close()"
-        ), str(key)],
+        [
+            str(python),
+            "-c",
+            (
+                "import signedjson.key as k, sys;"
+                "f=open(sys.argv[1],'w'); k.write_signing_keys(f,[k.generate_signing_key('a_test')]); f.close()"
+            ),
+            str(key),
+        ],
         check=True,
     )
     (directory / "log.yaml").write_text(
@@ -65,7 +73,7 @@ def write_config(directory: Path, port: int, python: Path) -> Path:
     relaxed = "{per_second: 1000, burst_count: 1000}"
     config = f"""
 server_name: {SERVER_NAME}
-pid_file: {directory / 'homeserver.pid'}
+pid_file: {directory / "homeserver.pid"}
 public_baseurl: http://127.0.0.1:{port}/
 listeners:
   - port: {port}
@@ -76,9 +84,9 @@ listeners:
     resources: [{{names: [client], compress: false}}]
 database:
   name: sqlite3
-  args: {{database: {directory / 'homeserver.db'}}}
-log_config: {directory / 'log.yaml'}
-media_store_path: {directory / 'media'}
+  args: {{database: {directory / "homeserver.db"}}}
+log_config: {directory / "log.yaml"}
+media_store_path: {directory / "media"}
 signing_key_path: {key}
 report_stats: false
 registration_shared_secret: {SHARED_SECRET}
@@ -131,7 +139,10 @@ class Synapse:
         log = (directory / "stdout.log").open("wb")
         process = subprocess.Popen(
             [str(python), "-m", "synapse.app.homeserver", "--config-path", str(config)],
-            cwd=directory, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=directory,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         server = cls(f"http://127.0.0.1:{port}", process, directory)
         server.wait_ready()
@@ -152,7 +163,11 @@ class Synapse:
         raise SynapseUnavailable(f"Synapse not ready after {timeout}s:\n{self.log_tail()}")
 
     def log_tail(self) -> str:
-        texts = [p.read_text(errors="replace")[-3000:] for p in (self.directory / "stdout.log", self.directory / "synapse.log") if p.exists()]
+        texts = [
+            p.read_text(errors="replace")[-3000:]
+            for p in (self.directory / "stdout.log", self.directory / "synapse.log")
+            if p.exists()
+        ]
         return "\n".join(texts)
 
     def register(self, localpart: str, *, admin: bool = False) -> Account:

@@ -9,14 +9,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from matrix_people import MatrixUser, text_of
 from matrix_stand import make_stand
 from synapse_server import Synapse
 
 from adapters.matrix.adapter import MatrixAdapter
-from bot.ports import SystemClock
 from bot.i18n import Translator
+from bot.ports import SystemClock
 from storage.tables import Idea, OutboxMessage
 from tests.ops.worker_processes import (
     WorkerProcess,

@@ -50,7 +50,9 @@ async def test_an_edit_updates_the_idea_and_a_redacted_thumbs_up_withdraws_its_s
 
     # Minji edits her message: the idea follows and the room is told. Junho's "edit" of her message is no edit.
     await minji.edit(room, posted, "#아이디어 하천 산책로에 야간 조명과 비상벨을 설치해 주세요")
-    await minji.wait_for_text(room, bot, "✏️ #1번 아이디어를 고쳤습니다: 하천 산책로에 야간 조명과 비상벨을 설치해 주세요")
+    await minji.wait_for_text(
+        room, bot, "✏️ #1번 아이디어를 고쳤습니다: 하천 산책로에 야간 조명과 비상벨을 설치해 주세요"
+    )
     forged = await junho.edit(room, posted, "#아이디어 남이 고친 글")
 
     # Un-reacting (redacting the reaction) withdraws each support; reacting again gives it again, once.

@@ -46,23 +46,33 @@ async def test_a_month_in_a_matrix_room_from_ideas_to_the_head_in_the_room(stand
     await minji.say(room, "/topic suggest 버스정류장 환경 개선 | 겨울철 한파와 미세먼지에 대비한 정류장")
     await minji.wait_for_text(room, bot, "버스정류장 환경 개선")
     await junho.say(room, "/topic support 1")
-    await junho.wait_for_message(room, bot, lambda e: "#1" in text_of(e) and "공감" in text_of(e) and e["sender"] == bot)
+    await junho.wait_for_message(
+        room, bot, lambda e: "#1" in text_of(e) and "공감" in text_of(e) and e["sender"] == bot
+    )
     stand.clock.advance(days=3)
     await sujin.say(room, "/topic pick")
-    offer = await sujin.wait_for_message(room, bot, lambda e: "교통정책과" in text_of(e) and "/press invite:" in text_of(e), timeout=60)
+    offer = await sujin.wait_for_message(
+        room, bot, lambda e: "교통정책과" in text_of(e) and "/press invite:" in text_of(e), timeout=60
+    )
 
     # The offer's invite buttons are reactions the bot put under it, and /press lines in the text.
     [line] = [line for line in text_of(offer).splitlines() if "교통정책과" in line and "/press invite:" in line]
     await sujin.react(room, offer["event_id"], button_key(offer, line.split("/press ")[1].strip()))
     # Matrix has no toast: the button's short answer comes as a notice replying to the pressed message.
-    await sujin.wait_for_message(room, bot, lambda e: e["content"].get("msgtype") == "m.notice" and "김도현" in text_of(e))
+    await sujin.wait_for_message(
+        room, bot, lambda e: e["content"].get("msgtype") == "m.notice" and "김도현" in text_of(e)
+    )
 
     # The head gets a direct room from the bot (is_direct, in the bot's m.direct), with the invitation.
     direct = await dohyun.wait_invited()
     await dohyun.join(direct)
     invitation = await dohyun.wait_for_text(direct, bot, "버스정류장 환경 개선")
     assert "아이디어방" in text_of(invitation) and room not in text_of(invitation)  # the room by its name
-    invites = [e["content"] for e in await dohyun.timeline(direct) if e["type"] == "m.room.member" and e["state_key"] == dohyun.user_id]
+    invites = [
+        e["content"]
+        for e in await dohyun.timeline(direct)
+        if e["type"] == "m.room.member" and e["state_key"] == dohyun.user_id
+    ]
     assert invites[0] == {"displayname": dohyun.user_id[1:].split(":")[0], "is_direct": True, "membership": "invite"}
     assert stand.adapter.gateway.direct == {dohyun.user_id: direct}  # type: ignore[union-attr]
     await dohyun.react(direct, invitation["event_id"], button_key(invitation, "inv:1:accept"))
@@ -119,7 +129,13 @@ async def test_the_report_chart_arrives_as_an_image_and_an_encrypted_room_is_ref
     # An end-to-end encrypted room: the bot says once that it cannot read it, and records nothing from it.
     secret = await sujin.create_room("비밀방", [bot], encrypted=True)
     await sujin.wait_for_text(secret, bot, "암호화")
-    ciphertext = {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEn...", "session_id": "s", "sender_key": "k", "device_id": "D"}
+    ciphertext = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "ciphertext": "AwgAEn...",
+        "session_id": "s",
+        "sender_key": "k",
+        "device_id": "D",
+    }
     await sujin.http.put(f"/rooms/{secret}/send/m.room.encrypted/e1", json=ciphertext)
     await sujin.say(secret, "/idea 암호화된 방에서 보낸 아이디어")
     for _ in range(3):

@@ -40,8 +40,15 @@ ODD = [
     ("m.room.message", {"msgtype": "m.text", "body": "#아이디어 관계가 글자", "m.relates_to": "x"}),
     ("m.room.message", {"msgtype": "m.text", "body": 12345}),
     ("m.room.message", {"msgtype": "m.text", "body": "#아이디어 널\u0000문자 \u202e아이디어"}),
-    ("m.room.message", {"msgtype": "m.text", "body": "고침", "m.relates_to": {"rel_type": "m.replace", "event_id": 7},
-                        "m.new_content": "not an object"}),
+    (
+        "m.room.message",
+        {
+            "msgtype": "m.text",
+            "body": "고침",
+            "m.relates_to": {"rel_type": "m.replace", "event_id": 7},
+            "m.new_content": "not an object",
+        },
+    ),
     ("m.reaction", {"m.relates_to": ["not", "an", "object"]}),
     ("m.reaction", {"m.relates_to": {"rel_type": "m.annotation", "event_id": {"x": 1}, "key": ["👍"]}}),
     ("org.matrix.msc3381.poll.response", {"m.relates_to": {"event_id": "$x"}, "org.matrix.msc3381.poll.response": "x"}),

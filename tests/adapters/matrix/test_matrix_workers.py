@@ -93,7 +93,9 @@ async def test_workers_sync_one_at_a_time_and_a_killed_syncer_loses_and_doubles_
         await asyncio.sleep(2)  # anything doubled would have arrived by now
         ideas = await stored_ideas(db)
         counts = Counter(ideas)
-        assert sorted(counts) == sorted(["워크숍 전에 올린 아이디어", *[f"워크숍 아이디어 {n:02d}" for n in range(BURST)]])
+        assert sorted(counts) == sorted(
+            ["워크숍 전에 올린 아이디어", *[f"워크숍 아이디어 {n:02d}" for n in range(BURST)]]
+        )
         assert set(counts.values()) == {1}, counts
         assert syncing(survivors, bot.user_id) == [second]
         # The worker that took over confirms what it recorded (its sender, or the standby's, sends it).

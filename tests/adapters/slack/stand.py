@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,8 +17,8 @@ from sqlmodel import func, select
 
 from adapters.slack import SlackAdapter
 from adapters.slack.gateway import make_client
-from idearoom.wiring import App
 from bot.ports import ManualClock
+from idearoom.wiring import App
 from storage.tables import OutboxMessage, OutboxState
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, signed_request_headers
 from tests.harness import link_accounts, test_settings
@@ -26,7 +26,7 @@ from tests.templates import prepared_app
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
-START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 in Seoul
+START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # Monday 09:00 in Seoul
 # Slack user ids of the demo people (their Slack handle is their directory handle).
 USERS = {
     "minji": ("UMINJI", "박민지"),

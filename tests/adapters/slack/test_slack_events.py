@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from storage.tables import Idea, IdeaComment, Identity, InboxEvent, Person, PointEntry, ProcessedEvent, Support
 from tests.adapters.slack.stand import ROOM, SlackStand, eventually
-from tests.faults import fail_command
 from tests.fakes.slack_api import (
     event_callback,
     message_changed_event,
@@ -19,15 +18,23 @@ from tests.fakes.slack_api import (
     reaction_removed_event,
     signed_request_headers,
 )
+from tests.faults import fail_command
 
 
 async def test_a_message_with_the_idea_tag_is_stored_and_answered_in_the_channel(slack: SlackStand) -> None:
-    assert await slack.event(message_event(ROOM, slack.user("minji"), "#아이디어 버스정류장에 온열의자", ts="1700000001.000100")) == 200
+    assert (
+        await slack.event(
+            message_event(ROOM, slack.user("minji"), "#아이디어 버스정류장에 온열의자", ts="1700000001.000100")
+        )
+        == 200
+    )
     await slack.settle()
     async with slack.app.db.session() as session:
         idea = (await session.exec(select(Idea))).one()
         author = await session.get(Person, idea.author_id)
-        identity = (await session.exec(select(Identity).where(Identity.person_id == author.id, Identity.platform == "slack"))).one()
+        identity = (
+            await session.exec(select(Identity).where(Identity.person_id == author.id, Identity.platform == "slack"))
+        ).one()
     assert idea.text == "버스정류장에 온열의자"
     assert author is not None and author.name == "박민지"  # her Slack id is in the directory
     assert identity.external_id == slack.user("minji")
@@ -157,10 +164,14 @@ async def test_a_thumbs_up_taken_off_withdraws_its_support_once_and_a_button_sup
 
 
 async def test_an_edited_idea_message_updates_the_idea_and_the_latest_edit_wins(slack: SlackStand) -> None:
-    posted = message_event(ROOM, slack.user("minji"), "#아이디어 도서관 운영시간을 밤 10시까지 늘려 주세요", ts="1700000010.000100")
+    posted = message_event(
+        ROOM, slack.user("minji"), "#아이디어 도서관 운영시간을 밤 10시까지 늘려 주세요", ts="1700000010.000100"
+    )
     await slack.event(posted)
     await slack.settle()
-    later = message_changed_event(ROOM, posted, "#아이디어 도서관 운영시간을 밤 11시까지 늘려 주세요", edited_ts="1700000030.000000")
+    later = message_changed_event(
+        ROOM, posted, "#아이디어 도서관 운영시간을 밤 11시까지 늘려 주세요", edited_ts="1700000030.000000"
+    )
     earlier = message_changed_event(ROOM, posted, "#아이디어 도서관을 주말에도 엽시다", edited_ts="1700000020.000000")
     preview = message_changed_event(ROOM, posted, "#아이디어 도서관 운영시간을 밤 10시까지 늘려 주세요", stamped=False)
     by_admin = message_changed_event(ROOM, posted, "#아이디어 관리자가 고친 글", editor=slack.user("sujin"))

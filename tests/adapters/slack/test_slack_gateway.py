@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 from bot.messages import Destination, Outgoing
 from bot.outbox import enqueue
 from storage.tables import OutboxMessage, OutboxState
@@ -89,18 +88,31 @@ async def test_direct_messages_open_the_conversation_once(slack: SlackStand) -> 
 
 async def test_invite_adds_the_person_and_an_existing_member_is_no_error(slack: SlackStand) -> None:
     slack.fake.add_channel("CNEW", "새토론방", members=("UBOT",))
-    first = await queue(slack, Destination("slack", "user", slack.user("dohyun")), Outgoing("", kind="invite", payload={"room_id": "CNEW"}))
-    again = await queue(slack, Destination("slack", "user", slack.user("dohyun")), Outgoing("", kind="invite", payload={"room_id": "CNEW"}))
+    first = await queue(
+        slack,
+        Destination("slack", "user", slack.user("dohyun")),
+        Outgoing("", kind="invite", payload={"room_id": "CNEW"}),
+    )
+    again = await queue(
+        slack,
+        Destination("slack", "user", slack.user("dohyun")),
+        Outgoing("", kind="invite", payload={"room_id": "CNEW"}),
+    )
     assert await slack.app.sender.drain() == 2
     assert slack.user("dohyun") in slack.fake.members["CNEW"]
-    assert [c.response.get("error") for c in slack.fake.calls_to("conversations.invite")] == [None, "already_in_channel"]
+    assert [c.response.get("error") for c in slack.fake.calls_to("conversations.invite")] == [
+        None,
+        "already_in_channel",
+    ]
     assert (await entry(slack, first)).state == (await entry(slack, again)).state == OutboxState.sent
 
 
 async def test_reactions_and_photos(slack: SlackStand, tmp_path) -> None:  # type: ignore[no-untyped-def]
     chart = tmp_path / "chart.png"
     chart.write_bytes(b"\x89PNG fake chart")
-    await queue(slack, room(), Outgoing("", kind="reaction", payload={"message_id": "1700000000.000100", "emoji": "✅"}))
+    await queue(
+        slack, room(), Outgoing("", kind="reaction", payload={"message_id": "1700000000.000100", "emoji": "✅"})
+    )
     await queue(slack, room(), Outgoing("3월 실적", kind="photo", payload={"path": str(chart)}))
     assert await slack.deliver_all() == 2
     assert slack.fake.reactions[(ROOM, "1700000000.000100")] == ["white_check_mark"]
@@ -113,11 +125,18 @@ async def test_reactions_and_photos(slack: SlackStand, tmp_path) -> None:  # typ
 async def test_buttons_become_block_kit_with_escaped_text(slack: SlackStand) -> None:
     from bot.messages import Button
 
-    await queue(slack, room(), Outgoing("<!here> 투표 & 의견", [[Button("찬성", "vote:1:revive"), Button("유지", "vote:1:keep")]]))
+    await queue(
+        slack,
+        room(),
+        Outgoing("<!here> 투표 & 의견", [[Button("찬성", "vote:1:revive"), Button("유지", "vote:1:keep")]]),
+    )
     await slack.app.sender.drain()
     [message] = slack.fake.posted_messages(ROOM)
     assert message["text"] == "&lt;!here&gt; 투표 &amp; 의견"
     section, actions = message["blocks"]
     assert section["text"]["text"] == "&lt;!here&gt; 투표 &amp; 의견"
-    assert [(e["text"]["text"], e["value"]) for e in actions["elements"]] == [("찬성", "vote:1:revive"), ("유지", "vote:1:keep")]
+    assert [(e["text"]["text"], e["value"]) for e in actions["elements"]] == [
+        ("찬성", "vote:1:revive"),
+        ("유지", "vote:1:keep"),
+    ]
     assert len({e["action_id"] for e in actions["elements"]}) == 2

@@ -21,7 +21,9 @@ async def test_a_slack_name_equal_to_a_directory_handle_shows_only_that_accounts
     own = await home_of(slack, slack.user("minji"))
     assert "박민지 주무관님의 아이디어방" in own
     # The tab's dates as 공문 write them ("2026. 3. 2.(월) 09:00"), not "2026-03-02 09:00".
-    assert re.search(r"\d{4}\. \d{1,2}\. \d{1,2}\.\([월화수목금토일]\) \d\d:\d\d", own) and not re.search(r"\d{4}-\d\d-\d\d", own)
+    assert re.search(r"\d{4}\. \d{1,2}\. \d{1,2}\.\([월화수목금토일]\) \d\d:\d\d", own) and not re.search(
+        r"\d{4}-\d\d-\d\d", own
+    )
 
     # Someone else names their unlinked Slack account "minji".
     slack.fake.add_user("UOTHER", name="minji", real_name="다른사람")

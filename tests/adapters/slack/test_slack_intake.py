@@ -40,7 +40,9 @@ async def test_the_request_is_in_the_inbox_before_slack_hears_200(slack: SlackSt
     assert await slack.command("junho", "/idea", "민원실 보조배터리") == 200
     assert await slack.press("seoyeon", "support:1") == 200
     async with slack.app.db.session() as session:
-        kinds = [(r.kind, r.delivery_id[:4]) for r in (await session.exec(select(InboxEvent).order_by(InboxEvent.id))).all()]
+        kinds = [
+            (r.kind, r.delivery_id[:4]) for r in (await session.exec(select(InboxEvent).order_by(InboxEvent.id))).all()
+        ]
     assert kinds == [("event", "EvKE"), ("command", "cmd:"), ("action", "act:")]
     gate.set()
     await slack.settle()
@@ -63,11 +65,21 @@ async def test_a_request_that_cannot_be_stored_is_not_answered_200(slack: SlackS
 
 async def test_requests_a_previous_run_left_in_the_inbox_are_handled_at_start(sqlite_url: str) -> None:
     async def left_by_a_crash(app: App) -> None:
-        body = event_callback(message_event(ROOM, "UJUNHO", "#아이디어 재시작 뒤에도 남은 아이디어", ts="1700000007.000100"),
-                              event_id="EvLEFT")
+        body = event_callback(
+            message_event(ROOM, "UJUNHO", "#아이디어 재시작 뒤에도 남은 아이디어", ts="1700000007.000100"),
+            event_id="EvLEFT",
+        )
         async with app.db.session() as session:
-            session.add(InboxEvent(platform="slack", delivery_id="EvLEFT", kind="event", payload=body,
-                                   attempts=1, lease_until=utcnow() - timedelta(seconds=1)))
+            session.add(
+                InboxEvent(
+                    platform="slack",
+                    delivery_id="EvLEFT",
+                    kind="event",
+                    payload=body,
+                    attempts=1,
+                    lease_until=utcnow() - timedelta(seconds=1),
+                )
+            )
 
     async with FakeSlackAPI() as fake:
         add_demo_users(fake)
@@ -114,7 +126,11 @@ async def test_a_bad_timestamp_or_signature_gets_401_before_anything_is_read(sla
     odd_headers = [(timestamp, "v0=00") for timestamp in ("abc", "", "1e9", "١٧٠٠٠٠٠٠٠٠", now + "0" * 20)]
     odd_headers += [(now, "v0=서명"), (now, "v0=é" + "0" * 63)]  # not ASCII: compare_digest would raise on str
     for timestamp, signature in odd_headers:
-        headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature, "Content-Type": "application/json"}
+        headers = {
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+            "Content-Type": "application/json",
+        }
         status, text = await slack.post_raw(body, headers)
         assert status == 401 and "Traceback" not in text, (timestamp, signature)
     assert await slack.count(InboxEvent) == 0 and await slack.count(Idea) == 0
@@ -124,13 +140,25 @@ async def test_a_bad_timestamp_or_signature_gets_401_before_anything_is_read(sla
 async def test_signed_bytes_that_are_not_utf8_are_a_malformed_body(slack: SlackStand) -> None:
     raw = b"\xff\xfe{"
     now = str(int(time.time()))
-    async with slack.http.post(slack.url, data=raw, headers={
-        "X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign_bytes(raw, now), "Content-Type": "application/json",
-    }) as response:
+    async with slack.http.post(
+        slack.url,
+        data=raw,
+        headers={
+            "X-Slack-Request-Timestamp": now,
+            "X-Slack-Signature": sign_bytes(raw, now),
+            "Content-Type": "application/json",
+        },
+    ) as response:
         assert response.status == 400, await response.text()  # the signature holds: malformed, not forged
-    async with slack.http.post(slack.url, data=raw, headers={
-        "X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign_bytes(b"other", now), "Content-Type": "application/json",
-    }) as response:
+    async with slack.http.post(
+        slack.url,
+        data=raw,
+        headers={
+            "X-Slack-Request-Timestamp": now,
+            "X-Slack-Signature": sign_bytes(b"other", now),
+            "Content-Type": "application/json",
+        },
+    ) as response:
         assert response.status == 401
     assert await slack.count(InboxEvent) == 0 and await slack.count(Idea) == 0
 
@@ -160,7 +188,9 @@ async def test_socket_mode_acknowledges_only_after_the_commit(sqlite_url: str, m
                 return await put(*args, **kwargs)
 
             monkeypatch.setattr(stand.app.inbox, "put", slow_commit)
-            envelope = await fake.push_event(message_event(ROOM, "UMINJI", "#아이디어 소켓 아이디어", ts="1700000008.000100"))
+            envelope = await fake.push_event(
+                message_event(ROOM, "UMINJI", "#아이디어 소켓 아이디어", ts="1700000008.000100")
+            )
             await asyncio.sleep(0.3)
             assert not fake.calls_to("socket_mode.ack")  # not stored yet, so not acknowledged
             commit.set()
@@ -172,7 +202,9 @@ async def test_socket_mode_acknowledges_only_after_the_commit(sqlite_url: str, m
             await stand.close()
 
 
-async def test_socket_mode_leaves_an_envelope_it_could_not_store_for_slack_to_resend(sqlite_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_socket_mode_leaves_an_envelope_it_could_not_store_for_slack_to_resend(
+    sqlite_url: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     async with FakeSlackAPI(ack_timeout=0.3, retry_delays=(0.0,)) as fake:
         add_demo_users(fake)
         stand = await start_stand(sqlite_url, fake, SLACK_APP_TOKEN="xapp-test", SLACK_SIGNING_SECRET="")
@@ -187,7 +219,9 @@ async def test_socket_mode_leaves_an_envelope_it_could_not_store_for_slack_to_re
                 return await put(*args, **kwargs)
 
             monkeypatch.setattr(stand.app.inbox, "put", down_once)
-            envelope = await fake.push_event(message_event(ROOM, "UMINJI", "#아이디어 다시 온 소켓 아이디어", ts="1700000009.000100"))
+            envelope = await fake.push_event(
+                message_event(ROOM, "UMINJI", "#아이디어 다시 온 소켓 아이디어", ts="1700000009.000100")
+            )
             await fake.wait_for_ack(envelope, timeout=5)
             await eventually(lambda: stand.count(Idea))
             await stand.settle()

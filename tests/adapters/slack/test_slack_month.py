@@ -20,7 +20,9 @@ def home_text(slack: SlackStand, handle: str) -> str:
 
 async def open_home(slack: SlackStand, handle: str) -> str:
     before = len(slack.fake.calls_to("views.publish"))
-    await slack.event({"type": "app_home_opened", "user": slack.user(handle), "channel": f"D{slack.user(handle)}", "tab": "home"})
+    await slack.event(
+        {"type": "app_home_opened", "user": slack.user(handle), "channel": f"D{slack.user(handle)}", "tab": "home"}
+    )
     await slack.fake.wait_for("views.publish", count=before + 1)
     return home_text(slack, handle)
 
@@ -61,14 +63,28 @@ async def test_a_month_in_the_slack_idea_room(slack: SlackStand) -> None:
     # Ideas and supports: a slash command, a tagged message, a button and a 👍.
     await slack.command("minji", "/idea", "정류장에 온열의자를 설치합시다")
     await slack.settle()
-    await slack.event({"type": "message", "channel": ROOM, "user": slack.user("junho"), "text": "#아이디어 정류장 그늘막 확대",
-                       "ts": "1700000100.000100", "channel_type": "channel"})
+    await slack.event(
+        {
+            "type": "message",
+            "channel": ROOM,
+            "user": slack.user("junho"),
+            "text": "#아이디어 정류장 그늘막 확대",
+            "ts": "1700000100.000100",
+            "channel_type": "channel",
+        }
+    )
     await slack.settle()
     async with slack.app.db.session() as session:
         first, second = (await session.exec(select(Idea).order_by(Idea.id))).all()
     await slack.press("seoyeon", f"support:{first.id}")
-    await slack.event({"type": "reaction_added", "user": slack.user("jiwoo"), "reaction": "thumbsup",
-                       "item": {"type": "message", "channel": ROOM, "ts": "1700000100.000100"}})
+    await slack.event(
+        {
+            "type": "reaction_added",
+            "user": slack.user("jiwoo"),
+            "reaction": "thumbsup",
+            "item": {"type": "message", "channel": ROOM, "ts": "1700000100.000100"},
+        }
+    )
     await slack.settle()
     async with slack.app.db.session() as session:
         supports = [i.support_count for i in (await session.exec(select(Idea).order_by(Idea.id))).all()]

@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from adapters.slack import SlackAdapter, SlackConfigError
 from adapters.slack.manifest import build_manifest
-from idearoom.wiring import build_app
-from idearoom.cli import main
 from bot.registry import registry
+from idearoom.cli import main
+from idearoom.wiring import build_app
 from storage.tables import Idea
 from tests.adapters.slack.stand import ROOM, add_demo_users, start_stand
 from tests.fakes.slack_api import FakeSlackAPI, message_event
@@ -48,7 +48,12 @@ def test_manifest_for_http_points_every_request_at_the_events_url() -> None:
     assert settings["event_subscriptions"]["request_url"] == url and settings["interactivity"]["request_url"] == url
     assert settings["socket_mode_enabled"] is False
     assert set(settings["event_subscriptions"]["bot_events"]) == {
-        "message.channels", "message.groups", "message.im", "reaction_added", "reaction_removed", "app_home_opened"
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "reaction_added",
+        "reaction_removed",
+        "app_home_opened",
     }
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
     assert {"/idea", "/ideas", "/support", "/todo", "/help"} <= set(commands)

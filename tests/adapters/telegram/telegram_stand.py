@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-
 import html
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import func, select
 
 from adapters.telegram import TelegramAdapter
-from idearoom.wiring import App
 from bot.i18n import Translator
 from bot.ports import ManualClock
+from idearoom.wiring import App
 from storage.tables import OutboxMessage
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
 from tests.harness import link_accounts, test_settings
@@ -33,7 +32,7 @@ NAMES = {
     DOHYUN: ("도현", "dohyun"),
 }
 BYSTANDER = 4242  # asks for /help in a direct chat to mark "everything before is handled"
-START = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 in Seoul
+START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # Monday 09:00 in Seoul
 
 ko = Translator("ko")
 
@@ -56,8 +55,14 @@ class Bot:
         first_name, username = NAMES.get(user, (f"User {user}", None))
         chat_type = "private" if chat == user else "supergroup"
         return self.tg.push_message(
-            chat, user, text, chat_type=chat_type, chat_title="아이디어방" if chat < 0 else None,
-            first_name=first_name, username=username, **fields,
+            chat,
+            user,
+            text,
+            chat_type=chat_type,
+            chat_title="아이디어방" if chat < 0 else None,
+            first_name=first_name,
+            username=username,
+            **fields,
         )
 
     def sends(self, chat: int | None = None, method: str = "sendMessage") -> list[Call]:
@@ -118,7 +123,9 @@ class Bot:
             return list((await session.exec(select(table).where(*where))).all())
 
 
-async def start_bot(tg: FakeTelegramAPI, database_url: str, clock: ManualClock | None = None, **settings: object) -> Bot:
+async def start_bot(
+    tg: FakeTelegramAPI, database_url: str, clock: ManualClock | None = None, **settings: object
+) -> Bot:
     """The bot on a clock that only moves when told; pacing is off unless asked for (the clock would never free it)."""
     clock = clock or ManualClock(START)
     for user_id, (first_name, username) in NAMES.items():
@@ -132,7 +139,9 @@ async def start_bot(tg: FakeTelegramAPI, database_url: str, clock: ManualClock |
     }
     values.update(settings)
     app = await prepared_app(test_settings(database_url, **values), clock)
-    await link_accounts(app, "telegram", {username: str(user_id) for user_id, (_, username) in NAMES.items() if username})
+    await link_accounts(
+        app, "telegram", {username: str(user_id) for user_id, (_, username) in NAMES.items() if username}
+    )
     adapter = TelegramAdapter(app)
     app.add_gateway(adapter.gateway)
     await adapter.start()

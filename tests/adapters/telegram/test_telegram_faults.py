@@ -52,7 +52,9 @@ async def test_a_500_is_retried_with_backoff_and_delivered_once(bot: Bot) -> Non
 
 async def test_a_direct_message_to_someone_who_never_started_the_bot_fails_and_goes_to_the_organizer(bot: Bot) -> None:
     bot.tg.block_private_chat(DOHYUN)
-    fallback = FollowUp(Destination("telegram", "user", str(SUJIN)), Wording("invitation.forward", "ko", {"text": "초대장입니다"}))
+    fallback = FollowUp(
+        Destination("telegram", "user", str(SUJIN)), Wording("invitation.forward", "ko", {"text": "초대장입니다"})
+    )
     async with bot.app.db.session() as session:
         enqueue(
             session,
@@ -64,7 +66,10 @@ async def test_a_direct_message_to_someone_who_never_started_the_bot_fails_and_g
     bot.app.sender.notify()
 
     forwarded = await bot.reply_to(SUJIN)
-    assert forwarded.params["text"] == "초대장입니다\n\n아래 링크로 봇을 열어 답해 주세요: https://t.me/idearoom_bot?start=inv_5"
+    assert (
+        forwarded.params["text"]
+        == "초대장입니다\n\n아래 링크로 봇을 열어 답해 주세요: https://t.me/idearoom_bot?start=inv_5"
+    )
     [refused] = bot.tg.calls_to("sendMessage")[:1]
     assert (refused.params["chat_id"], refused.status) == (DOHYUN, 403)
     [entry] = await bot.rows(OutboxMessage, OutboxMessage.dest_id == str(DOHYUN))
@@ -73,7 +78,9 @@ async def test_a_direct_message_to_someone_who_never_started_the_bot_fails_and_g
 
 
 async def test_an_invite_gives_a_personal_single_use_link_valid_for_a_week(bot: Bot) -> None:
-    follow_up = FollowUp(Destination("telegram", "user", str(DOHYUN)), Wording("invitation.join_link", "ko", {"room": "아이디어방"}))
+    follow_up = FollowUp(
+        Destination("telegram", "user", str(DOHYUN)), Wording("invitation.join_link", "ko", {"room": "아이디어방"})
+    )
     async with bot.app.db.session() as session:
         enqueue(
             session,

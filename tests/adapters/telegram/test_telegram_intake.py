@@ -9,8 +9,8 @@ from telegram_stand import GROUP, JUNHO, MINJI, Bot, ko, plain, start_bot
 
 from bot.messages import Outcome
 from storage.tables import Idea
-from tests.faults import fail_command
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.faults import fail_command
 
 
 class Gate:
@@ -36,7 +36,9 @@ def confirmed_past(bot: Bot, update_id: int):  # type: ignore[no-untyped-def]
     return lambda c: c.method == "getUpdates" and (c.params.get("offset") or 0) > update_id
 
 
-async def test_an_idea_is_confirmed_to_telegram_only_after_it_is_stored(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_idea_is_confirmed_to_telegram_only_after_it_is_stored(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gate = Gate(bot, monkeypatch)
     said = bot.say(MINJI, "/idea 저장된 뒤에야 확인되는 아이디어")
     await gate.wait_entered()
@@ -68,7 +70,10 @@ async def test_a_stop_finishes_the_ideas_in_hand_and_confirms_them(bot: Bot, mon
     gate.open.set()
     await asyncio.wait_for(stopping, 5)
 
-    assert sorted(i.text for i in await bot.rows(Idea)) == ["종료 중에도 끝내는 둘째 아이디어", "종료 중에도 끝내는 첫째 아이디어"]
+    assert sorted(i.text for i in await bot.rows(Idea)) == [
+        "종료 중에도 끝내는 둘째 아이디어",
+        "종료 중에도 끝내는 첫째 아이디어",
+    ]
     last_poll = bot.tg.calls_to("getUpdates")[-1]
     assert last_poll.params["offset"] == second["update_id"] + 1 and last_poll.params["timeout"] == 0
     assert bot.tg.confirmed == [first["update_id"], second["update_id"]]
@@ -126,7 +131,7 @@ async def test_polling_rides_out_a_conflict_and_network_errors(bot: Bot, monkeyp
 
     assert plain(said) == ko("idea.recorded", number=1)
     statuses = [c.status for c in bot.tg.calls_to("getUpdates")]
-    assert statuses[statuses.index(409):statuses.index(409) + 4] == [409, 502, 502, 200]
+    assert statuses[statuses.index(409) : statuses.index(409) + 4] == [409, 502, 502, 200]
 
 
 async def test_an_idea_that_met_a_database_outage_is_not_confirmed_until_it_is_stored(
@@ -150,6 +155,11 @@ async def test_an_update_the_library_cannot_read_is_skipped_and_the_ideas_around
     after = bot.say(JUNHO, "/idea 읽을 수 없는 업데이트 뒤의 아이디어")
     await bot.reply_to(GROUP, 2)
 
-    assert sorted(i.text for i in await bot.rows(Idea)) == ["읽을 수 없는 업데이트 뒤의 아이디어", "읽을 수 없는 업데이트 앞의 아이디어"]
-    await bot.tg.wait_until(lambda: bot.tg.confirmed == [before["update_id"], unreadable["update_id"], after["update_id"]])
+    assert sorted(i.text for i in await bot.rows(Idea)) == [
+        "읽을 수 없는 업데이트 뒤의 아이디어",
+        "읽을 수 없는 업데이트 앞의 아이디어",
+    ]
+    await bot.tg.wait_until(
+        lambda: bot.tg.confirmed == [before["update_id"], unreadable["update_id"], after["update_id"]]
+    )
     assert bot.adapter.poller is not None and bot.adapter.poller.running

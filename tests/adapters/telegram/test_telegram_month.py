@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 from telegram_stand import DOHYUN, GROUP, JIWOO, JUNHO, MINJI, OTHER_GROUP, SEOYEON, SUJIN, Bot, plain
 
-from storage.tables import Idea, Invitation, PointEntry, Person, Proposal, Topic
+from storage.tables import Idea, Invitation, Person, PointEntry, Proposal, Topic
 
 
 async def test_a_month_from_topic_to_points(bot: Bot) -> None:

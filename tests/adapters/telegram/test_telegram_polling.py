@@ -8,7 +8,7 @@ from dataclasses import replace
 from telegram_stand import DOHYUN, GROUP, JIWOO, JUNHO, MINJI, SEOYEON, SUJIN, Bot, ko, plain
 
 from bot.messages import Button, Destination, Outgoing
-from storage.tables import Identity, Idea, MessageLink, ProcessedEvent, Room, Support
+from storage.tables import Idea, Identity, MessageLink, ProcessedEvent, Room, Support
 
 
 async def test_start_sets_the_command_menus_and_polls_for_every_update_kind(bot: Bot) -> None:
@@ -133,7 +133,16 @@ async def test_an_edited_idea_message_updates_the_idea_and_the_author_is_told(bo
     said = bot.say(MINJI, "#아이디어 공원에 그늘막을 늘려 주세요")
     await bot.reply_to(GROUP)
     original = said["message"]
-    bot.tg.push_raw({"edited_message": {**original, "from": {**original["from"]}, "text": "#아이디어 공원과 놀이터에 그늘막을 늘려 주세요", "edit_date": original["date"] + 60}})
+    bot.tg.push_raw(
+        {
+            "edited_message": {
+                **original,
+                "from": {**original["from"]},
+                "text": "#아이디어 공원과 놀이터에 그늘막을 늘려 주세요",
+                "edit_date": original["date"] + 60,
+            }
+        }
+    )
     answer = await bot.reply_to(GROUP, count=2)
     assert plain(answer) == "✏️ #1번 아이디어를 고쳤습니다: 공원과 놀이터에 그늘막을 늘려 주세요"
     assert answer.params["reply_parameters"]["message_id"] == original["message_id"]  # under the edited message
@@ -142,7 +151,15 @@ async def test_an_edited_idea_message_updates_the_idea_and_the_author_is_told(bo
 
     # Someone else's message edited, and Junho's edit of a message that posted no idea: nothing changes.
     chat = bot.say(JUNHO, "오늘 회의는 3시입니다")
-    bot.tg.push_raw({"edited_message": {**chat["message"], "text": "#아이디어 회의는 4시로", "edit_date": chat["message"]["date"] + 5}})
+    bot.tg.push_raw(
+        {
+            "edited_message": {
+                **chat["message"],
+                "text": "#아이디어 회의는 4시로",
+                "edit_date": chat["message"]["date"] + 5,
+            }
+        }
+    )
     await bot.settle()
     assert [i.text for i in await bot.rows(Idea)] == ["공원과 놀이터에 그늘막을 늘려 주세요"]
     assert len(bot.sends(GROUP)) == 2
@@ -173,7 +190,9 @@ async def test_user_text_cannot_break_the_markup_or_mention_everyone(bot: Bot) -
     assert stored.text == idea
 
 
-async def test_start_in_a_direct_chat_makes_the_person_reachable_and_passes_the_deep_link(bot: Bot, monkeypatch) -> None:
+async def test_start_in_a_direct_chat_makes_the_person_reachable_and_passes_the_deep_link(
+    bot: Bot, monkeypatch
+) -> None:
     payloads: list[str] = []
 
     async def remember(ctx, payload: str, answered: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -195,13 +214,26 @@ async def test_start_in_a_direct_chat_makes_the_person_reachable_and_passes_the_
 async def test_edits_of_messages_that_posted_no_idea_service_and_bot_messages_are_ignored(bot: Bot) -> None:
     bot.tg.push_raw({"edited_message": {**bot.say(MINJI, "/ideas")["message"], "text": "/idea 수정본", "edit_date": 1}})
     bot.tg.push_raw(
-        {"message": {"message_id": 99, "date": 1, "chat": {"id": GROUP, "type": "supergroup", "title": "아이디어방"},
-                     "from": {"id": JUNHO, "is_bot": False, "first_name": "준호"},
-                     "new_chat_members": [{"id": JIWOO, "is_bot": False, "first_name": "지우"}]}}
+        {
+            "message": {
+                "message_id": 99,
+                "date": 1,
+                "chat": {"id": GROUP, "type": "supergroup", "title": "아이디어방"},
+                "from": {"id": JUNHO, "is_bot": False, "first_name": "준호"},
+                "new_chat_members": [{"id": JIWOO, "is_bot": False, "first_name": "지우"}],
+            }
+        }
     )
     bot.tg.push_raw(
-        {"message": {"message_id": 100, "date": 1, "chat": {"id": GROUP, "type": "supergroup", "title": "아이디어방"},
-                     "from": {"id": 777, "is_bot": True, "first_name": "Other bot"}, "text": "/idea 봇이 올린 글"}}
+        {
+            "message": {
+                "message_id": 100,
+                "date": 1,
+                "chat": {"id": GROUP, "type": "supergroup", "title": "아이디어방"},
+                "from": {"id": 777, "is_bot": True, "first_name": "Other bot"},
+                "text": "/idea 봇이 올린 글",
+            }
+        }
     )
     await bot.settle()
     assert await bot.count(Idea) == 0

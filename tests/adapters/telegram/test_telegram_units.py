@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -11,9 +13,16 @@ from adapters.telegram.convert import to_event
 from adapters.telegram.gateway import delivery_errors
 from adapters.telegram.markup import MarkupError, escape, keyboard, reaction_emoji, split_text
 from bot.i18n import Translator
-from datetime import UTC, datetime
-
-from bot.messages import Actor, Button, ButtonPress, IncomingMessage, MessageEdited, Place, ReactionAdded, ReactionRemoved
+from bot.messages import (
+    Actor,
+    Button,
+    ButtonPress,
+    IncomingMessage,
+    MessageEdited,
+    Place,
+    ReactionAdded,
+    ReactionRemoved,
+)
 from bot.ports import DeliveryError
 from bot.registry import Registry
 
@@ -33,7 +42,11 @@ def message(**fields: object) -> dict:
 def test_a_text_message_becomes_an_incoming_message() -> None:
     event = to_event(update(message=message(text="/idea 온열의자")))
     assert event == IncomingMessage(
-        "41", Actor("telegram", "7", "민지 김", "minji"), Place("telegram", "-100", "아이디어방", False), "/idea 온열의자", "5"
+        "41",
+        Actor("telegram", "7", "민지 김", "minji"),
+        Place("telegram", "-100", "아이디어방", False),
+        "/idea 온열의자",
+        "5",
     )
 
 
@@ -46,7 +59,11 @@ def test_a_caption_counts_as_text_and_a_private_chat_is_direct() -> None:
 @pytest.mark.parametrize(
     "fields",
     [
-        {"edited_message": message(**{"from": {"id": 9, "is_bot": True, "first_name": "bot"}}, text="#아이디어 x", edit_date=2)},
+        {
+            "edited_message": message(
+                **{"from": {"id": 9, "is_bot": True, "first_name": "bot"}}, text="#아이디어 x", edit_date=2
+            )
+        },
         {"message": message(new_chat_members=[USER])},
         {"message": message(**{"from": {"id": 9, "is_bot": True, "first_name": "bot"}}, text="/idea x")},
         {"channel_post": {"message_id": 1, "date": 1, "chat": {"id": -5, "type": "channel"}, "text": "/idea"}},
@@ -79,10 +96,16 @@ def test_an_edited_message_names_the_message_and_when_it_was_edited() -> None:
 def test_a_thumbs_up_given_or_taken_back_is_what_a_reaction_update_says() -> None:
     def reaction(new: list[str], old: list[str]) -> Update:
         as_types = lambda emojis: [{"type": "emoji", "emoji": e} for e in emojis]  # noqa: E731
-        return update(message_reaction={
-            "chat": CHAT, "message_id": 5, "user": USER, "date": 1,
-            "new_reaction": as_types(new), "old_reaction": as_types(old),
-        })
+        return update(
+            message_reaction={
+                "chat": CHAT,
+                "message_id": 5,
+                "user": USER,
+                "date": 1,
+                "new_reaction": as_types(new),
+                "old_reaction": as_types(old),
+            }
+        )
 
     added = to_event(reaction(["🔥", "👍"], ["🔥"]))
     assert isinstance(added, ReactionAdded) and (added.emoji, added.message_id) == ("👍", "5")
@@ -104,7 +127,9 @@ def test_escaping_and_splitting_keep_every_character_within_the_limit() -> None:
 
 def test_keyboards_refuse_callback_data_over_64_bytes() -> None:
     markup = keyboard([[Button("👍 공감", "support:1"), Button("보기", "show:1")], []])
-    assert markup is not None and [[b.callback_data for b in row] for row in markup.inline_keyboard] == [["support:1", "show:1"]]
+    assert markup is not None and [[b.callback_data for b in row] for row in markup.inline_keyboard] == [
+        ["support:1", "show:1"]
+    ]
     assert keyboard([]) is None
     with pytest.raises(MarkupError):
         keyboard([[Button("긴 버튼", "x" * 65)]])
@@ -124,7 +149,9 @@ def test_reactions_fall_back_to_an_emoji_telegram_allows() -> None:
         (NetworkError("Internal Server Error"), False, None),
     ],
 )
-def test_telegram_errors_map_to_what_the_sender_should_do(error: Exception, permanent: bool, retry_after: float | None) -> None:
+def test_telegram_errors_map_to_what_the_sender_should_do(
+    error: Exception, permanent: bool, retry_after: float | None
+) -> None:
     with pytest.raises(DeliveryError) as caught, delivery_errors():
         raise error
     assert (caught.value.permanent, caught.value.retry_after) == (permanent, retry_after)
@@ -142,7 +169,9 @@ def test_menus_list_public_commands_and_organizer_ones_only_for_organizers() -> 
     registry.command("아이디어", help=("help.idea",), order=30)(handler)  # Telegram menus take only a-z0-9_
     ko = Translator("ko")
 
-    assert [(c.command, c.description) for c in menu(registry, ko)] == [("idea", "아이디어 올리기 (#아이디어 로 시작하는 글도 됩니다)")]
+    assert [(c.command, c.description) for c in menu(registry, ko)] == [
+        ("idea", "아이디어 올리기 (#아이디어 로 시작하는 글도 됩니다)")
+    ]
     assert [c.command for c in menu(registry, ko, organizer=True)] == ["idea", "pick"]
     assert menu(registry, ko, organizer=True)[1].description.startswith("★ ")
 

@@ -13,8 +13,8 @@ from telegram_stand import GROUP, MINJI, Bot, ko, plain, start_bot
 from adapters.telegram import TelegramAdapter, TelegramSetupError
 from idearoom.wiring import build_app
 from storage.tables import Idea, ProcessedEvent
-from tests.faults import fail_command
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.faults import fail_command
 from tests.harness import test_settings
 
 URL = "https://idearoom.example.go.kr/telegram/webhook"
@@ -117,7 +117,12 @@ async def test_updates_the_bot_cannot_read_are_answered_200_so_telegram_does_not
     no_sender_name = {"update_id": 903, "message": {**message, "from": {"id": MINJI, "is_bot": False}}}
     odd_types = {"update_id": 904, "message": {**message, "from": {**message["from"], "id": "minji"}}}
 
-    for body in (json.dumps(number_text).encode(), deep, json.dumps(no_sender_name).encode(), json.dumps(odd_types).encode()):
+    for body in (
+        json.dumps(number_text).encode(),
+        deep,
+        json.dumps(no_sender_name).encode(),
+        json.dumps(odd_types).encode(),
+    ):
         assert await post(hooked, body, SECRET) == 200
         assert await post(hooked, body, SECRET) == 200  # and again, should Telegram resend it
 

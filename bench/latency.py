@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bench.common import Transactions
-from bench.overhead import PEOPLE, TELEGRAM_TOKEN, bot_settings, start_bot
+from bench.overhead import PEOPLE, TELEGRAM_TOKEN, bare_ptb_echo, bot_settings, start_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import distinct_text
 
@@ -59,31 +59,6 @@ async def one_at_a_time(fake: FakeTelegramAPI, chat: int, ideas: int, pause: flo
     return latencies
 
 
-@asynccontextmanager
-async def bare_echo(fake: FakeTelegramAPI) -> AsyncIterator[None]:
-    from telegram import Update
-    from telegram.ext import Application, ContextTypes, MessageHandler, filters
-
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text(update.effective_message.text or "")
-
-    application = (
-        Application.builder().token(TELEGRAM_TOKEN).base_url(fake.base_url).base_file_url(fake.base_file_url).build()
-    )
-    application.add_handler(MessageHandler(filters.TEXT, echo))
-    await application.initialize()
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(timeout=10)
-    try:
-        yield
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-
-
 COUNTED: list[Transactions] = []
 
 
@@ -118,7 +93,7 @@ async def run(ideas: int, pause: float) -> None:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as folder:
         async with FakeTelegramAPI(token=TELEGRAM_TOKEN, long_poll_cap=10.0) as fake:
-            bare, _ = await measure(fake, -1002000000000, lambda: bare_echo(fake), ideas, pause)
+            bare, _ = await measure(fake, -1002000000000, lambda: bare_ptb_echo(fake), ideas, pause)
             ours, transactions = await measure(fake, -1002000000001, lambda: idearoom(fake, folder), ideas, pause)
     print(
         f"{ideas} ideas one at a time ({pause * 1000:.0f} ms apart, after 10 warm-up ideas), Telegram polling, SQLite;"

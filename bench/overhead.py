@@ -126,7 +126,9 @@ async def telegram_burst(fake: FakeTelegramAPI, chat: int, count: int, tag: str)
     return _timed(count, start, cpu)
 
 
-async def telegram_bare(fake: FakeTelegramAPI, chat: int, ideas: int) -> float:
+@asynccontextmanager
+async def bare_ptb_echo(fake: FakeTelegramAPI) -> AsyncIterator[None]:
+    """A bare python-telegram-bot echo, long polling the fake, for as long as the block runs."""
     from telegram import Update
     from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -143,12 +145,17 @@ async def telegram_bare(fake: FakeTelegramAPI, chat: int, ideas: int) -> float:
     assert application.updater is not None
     await application.updater.start_polling(timeout=10)
     try:
-        await telegram_burst(fake, chat, WARMUP, "warmup")
-        return await telegram_burst(fake, chat, ideas, "bench")
+        yield
     finally:
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+
+
+async def telegram_bare(fake: FakeTelegramAPI, chat: int, ideas: int) -> float:
+    async with bare_ptb_echo(fake):
+        await telegram_burst(fake, chat, WARMUP, "warmup")
+        return await telegram_burst(fake, chat, ideas, "bench")
 
 
 async def telegram_bot(fake: FakeTelegramAPI, chat: int, ideas: int, folder: str) -> float:

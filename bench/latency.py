@@ -22,9 +22,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bench.common import Transactions
-from bench.overhead import PEOPLE, TELEGRAM_TOKEN, bare_ptb_echo, bot_settings, start_bot
+from bench.overhead import TELEGRAM_TOKEN, bare_ptb_echo, bot_settings, push_idea, start_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.harness import distinct_text
 
 P50, P95 = 15.0, 40.0
 
@@ -39,17 +38,8 @@ async def one_at_a_time(fake: FakeTelegramAPI, chat: int, ideas: int, pause: flo
     latencies = []
     for n in range(ideas):
         seen = len(fake.delivered)
-        person = n % PEOPLE
         pushed = fake.clock()
-        fake.push_message(
-            chat,
-            100000 + person,
-            f"/idea {distinct_text(tag, n)}",
-            chat_type="supergroup",
-            chat_title="아이디어방",
-            first_name=f"직원{person}",
-            username=f"staff{person}",
-        )
+        push_idea(fake, chat, n, tag)
         await fake.wait_until(
             lambda seen=seen: any(str(d.chat_id) == str(chat) for d in fake.delivered[seen:]), timeout=30
         )  # type: ignore[misc]

@@ -101,18 +101,23 @@ async def start_bot(settings: Any, make_adapter: Callable[[App], Any]) -> tuple[
 # --- Telegram --------------------------------------------------------------------------------
 
 
+def push_idea(fake: FakeTelegramAPI, chat: int, n: int, tag: str) -> None:
+    """The n-th idea of a run, from one of PEOPLE staff members in turn, into the group `chat`."""
+    person = n % PEOPLE
+    fake.push_message(
+        chat,
+        100000 + person,
+        f"/idea {distinct_text(tag, n)}",
+        chat_type="supergroup",
+        chat_title="아이디어방",
+        first_name=f"직원{person}",
+        username=f"staff{person}",
+    )
+
+
 def push_ideas(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> None:
     for n in range(count):
-        person = n % PEOPLE
-        fake.push_message(
-            chat,
-            100000 + person,
-            f"/idea {distinct_text(tag, n)}",
-            chat_type="supergroup",
-            chat_title="아이디어방",
-            first_name=f"직원{person}",
-            username=f"staff{person}",
-        )
+        push_idea(fake, chat, n, tag)
 
 
 async def telegram_burst(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> float:

@@ -182,23 +182,19 @@ class Context:
 
     def audit(self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any) -> None:
         """Record a state change or a refused attempt in the audit log."""
-        self.session.add(
-            AuditEntry(
-                at=self.now(),
-                actor_id=self.person.id,
-                action=action,
-                subject_kind=subject_kind,
-                subject_id=subject_id,
-                detail=detail,
-            )
-        )
+        self.session.add(AuditEntry(**self._audit_row(action, subject_kind, subject_id, detail)))
 
     async def audit_now(
         self, action: str, subject_kind: str = "", subject_id: int | None = None, **detail: Any
     ) -> None:
         """`audit`, written at once by a Core insert (no ORM object to flush): for the busiest
         commands, whose entry nothing in the same transaction reads back as an object."""
-        row = dict(
+        await self.session.exec(_AUDIT_INSERT, params=self._audit_row(action, subject_kind, subject_id, detail))
+
+    def _audit_row(
+        self, action: str, subject_kind: str, subject_id: int | None, detail: dict[str, Any]
+    ) -> dict[str, Any]:
+        return dict(
             at=self.now(),
             actor_id=self.person.id,
             action=action,
@@ -206,7 +202,6 @@ class Context:
             subject_id=subject_id,
             detail=detail,
         )
-        await self.session.exec(_AUDIT_INSERT, params=row)
 
     async def publish(self, event: str, **data: Any) -> None:
         """Tell the features listening to `event` (points, reminders) in this transaction."""

@@ -54,6 +54,9 @@ class Claims:
         self.worker = worker
         self._budget_wait: float | None = None
         self._reclaimed_at: datetime | None = None
+        # When the oldest lease another worker holds runs out: a worker that died mid-send leaves it,
+        # and an idle sender must look again then, not at its next idle poll (minutes on SQLite).
+        self._lease_ends: datetime | None = None
 
     def limits(self) -> dict[str, PlatformLimits]:
         """What each platform's gateway declares (none at all when the setting switches limits off)."""
@@ -105,6 +108,8 @@ class Claims:
                 )
             ).one()
         due = [t for t in (soonest,) if t is not None]
+        if self._lease_ends is not None and self._reclaimed_at is not None:
+            due.append(max(self._lease_ends, self._reclaimed_at + timedelta(seconds=RECLAIM_EVERY_SECONDS)))
         if self._budget_wait is not None:
             due.append(now + timedelta(seconds=self._budget_wait))
             found.blocked = True
@@ -121,6 +126,16 @@ class Claims:
         )
         if result.rowcount:
             log.warning("reclaimed %d outbox entries a stopped worker left unsent", result.rowcount)
+        oldest = (
+            await session.exec(
+                select(sa.func.min(col(OutboxMessage.claimed_at))).where(
+                    col(OutboxMessage.state) == OutboxState.sending,
+                    col(OutboxMessage.claimed_by) != self.worker.worker_id,
+                )
+            )
+        ).one()
+        lease = timedelta(seconds=self.worker.settings.send_lease_seconds)
+        self._lease_ends = oldest + lease if oldest is not None else None
 
     async def _recent_budget(self, session: AsyncSession, limits: dict[str, PlatformLimits], now: datetime) -> Budget:
         """The budget as every worker spent it: entries claimed within the longest window."""

@@ -133,6 +133,24 @@ async def test_a_sender_killed_mid_send_leaves_the_message_for_the_restart_which
         await story.close()
 
 
+async def test_an_idle_restarted_sender_looks_again_when_the_dead_workers_lease_runs_out(sqlite_url: str) -> None:
+    clock = ManualClock(T0)
+    story = await start_story(sqlite_url, CrashingGateway(), clock)
+    try:
+        with pytest.raises(Crash):
+            await story.say("minji", "/idea 워크숍 중에 죽는 서버")
+        [entry] = await entries(story.app.db)
+        clock.advance(seconds=10)
+        restarted = Sender(story.app.db, {"test": RecordingGateway()}, clock, "restarted", story.app.settings)
+        # Nothing else is due: without the lease, the restarted sender would sleep until its idle poll.
+        round_ = await restarted.claims.claim(500)
+        assert round_.claimed == []
+        assert entry.claimed_at is not None
+        assert round_.next_due == entry.claimed_at + timedelta(seconds=story.app.settings.send_lease_seconds)
+    finally:
+        await story.close()
+
+
 async def test_a_cancelled_sender_task_loses_nothing(sqlite_url: str) -> None:
     clock = ManualClock(T0)
     entered = asyncio.Event()

@@ -101,6 +101,35 @@ async def test_the_same_idea_in_other_words_is_named_휴대폰_or_스마트폰(o
     assert answer.actions == ["support:3", "support:1"]
 
 
+async def test_a_rewording_sharing_one_word_is_found_by_the_meaning_of_the_others(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 도서관 열람실 좌석 예약을 온라인으로 받아 주세요", room="복지방")
+    await story.say("junho", "/idea 공원 화장실에 비상벨을 달아 주세요", room="복지방")
+    await story.say("sujin", "/idea 청사 주차장에 전기차 충전기를 늘려 주세요", room="복지방")
+
+    # Only 열람실 is shared; 자리 ~ 좌석, 인터넷 ~ 온라인 are found by what they mean.
+    [answer] = await story.say_sent("seoyeon", "/idea 열람실 자리를 인터넷으로 미리 잡게 해 주세요", room="교통방")
+
+    assert "아이디어 #4번을 등록했습니다" in answer.text
+    assert "비슷한 아이디어가 있습니다: #1." in answer.text
+    assert answer.actions == ["support:4", "support:1"]
+
+
+async def test_a_near_miss_on_the_same_subject_asking_for_something_else_is_not_named(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 도서관 열람실 좌석 예약을 온라인으로 받아 주세요")
+
+    # The same library reading room, another request: not the same idea.
+    [answer] = await story.say_sent("junho", "/idea 도서관 열람실 냉방을 세게 틀어 주세요")
+
+    assert "아이디어 #2번을 등록했습니다" in answer.text
+    assert "비슷한" not in answer.text and answer.actions == ["support:2"]
+
+
 async def test_ideas_sharing_only_a_place_and_generic_words_are_not_named(office: tuple[Story, ManualClock]) -> None:
     story, _ = office
     await story.say("minji", "/idea 청사 민원 안내 서비스를 늘려 주세요")
@@ -122,7 +151,11 @@ async def test_while_the_analyser_cannot_answer_ideas_are_recorded_and_compared_
     async def no_answer(query: str, texts: list[str], weight: dict[str, float]) -> None:
         return None  # what Ranker.meaning says before the analyser is built or after its process died
 
+    async def no_words(query: str) -> None:
+        return None  # what Ranker.neighbours says then
+
     monkeypatch.setattr(idea_feature.ranker, "meaning", no_answer)
+    monkeypatch.setattr(idea_feature.ranker, "neighbours", no_words)
     await story.say("minji", "/idea 공원 화장실에 비상벨을 설치해 주세요")
     [answer] = await story.say_sent("junho", "/idea 공원 화장실마다 비상벨을 달아 주세요")
 

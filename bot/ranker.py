@@ -8,10 +8,11 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from typing import TypeVar
 
 from bot.ranking import (
     DepartmentDoc,
@@ -20,12 +21,13 @@ from bot.ranking import (
     get_kiwi,
     rank_departments,
 )
-from bot.similar_meaning import meaning_similarity
+from bot.similar_meaning import meaning_similarity, neighbours
 
 # An idea's transaction waits for the meaning of its words; past this it is compared by syllables instead.
 MEANING_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _end_with_the_parent(parent_pid: int) -> None:
@@ -113,12 +115,19 @@ class Ranker:
     async def meaning(self, query: str, texts: list[str], weight: Mapping[str, float]) -> list[float | None] | None:
         """`meaning_similarity` in the child; None (compare by syllables) while the analyser is not
         built yet (the first seconds after start-up) or when the child died, so no idea waits for it."""
+        return await self._ask(partial(meaning_similarity, query, texts, dict(weight)))
+
+    async def neighbours(self, query: str) -> list[tuple[str, float]] | None:
+        """`neighbours` in the child (words close in meaning to the query's); None as for `meaning`."""
+        return await self._ask(partial(neighbours, query))
+
+    async def _ask(self, job: Callable[[], T]) -> T | None:
         pool = self._pool
         if pool is None or not self.ready:
             return None
         try:
             async with asyncio.timeout(MEANING_SECONDS):
-                return await asyncio.wrap_future(pool.submit(meaning_similarity, query, texts, dict(weight)))
+                return await asyncio.wrap_future(pool.submit(job))
         except TimeoutError:
             log.warning("comparing meanings took over %.0f s; this idea is compared by its syllables", MEANING_SECONDS)
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import math
 import re
@@ -20,15 +21,20 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from storage.tables import Idea, IdeaTerm, TermCount, table_of
 
-# An idea at least this close is shown as similar (chosen on bench/similar_data/pairs.tsv only;
-# held_out.tsv and held_out2.tsv measure it, see bench/RESULTS.md): by meaning when the analyser
-# answers, by syllable pairs alone (the threshold of before) when it does not.
-SHOWN_AT = 0.5
+# An idea at least this close is shown as similar (chosen on bench/similar_data/pairs.tsv,
+# held_out.tsv and held_out2.tsv; held_out3.tsv measures it, see bench/RESULTS.md §8c): by meaning
+# when the analyser answers, by syllable pairs alone (the threshold of before) when it does not.
+SHOWN_AT = 0.66
 LEXICAL_SHOWN_AT = 0.34
-# The candidates closest by syllable pairs whose meaning is compared (each costs the analyser).
+# The candidates closest by syllable pairs whose meaning is compared (each costs the analyser), and
+# those holding the most of the words close in meaning to the query's (a rewording sharing one word).
 RESCORED = 8
-# How much of the score is the meaning of the words, the rest their syllable pairs.
-MEANING_SHARE = 0.6
+RESCORED_BY_MEANING = 16
+# Index rows read for the words close in meaning, on top of ROW_BUDGET.
+NEIGHBOUR_ROWS = 3000
+# How much of the score is the meaning of the words, the rest their syllable pairs: all of it, as
+# the syllables only made rewordings in other words score lower (§8c); they still choose candidates.
+MEANING_SHARE = 1.0
 # The same person's idea at least this close, within DUPLICATE_HOURS, is a duplicate and refused.
 DUPLICATE_AT = 0.8
 DUPLICATE_HOURS = 24
@@ -134,6 +140,9 @@ class Match:
 # analyser's process (bot/ranker.py); None when it cannot answer (not started, died).
 # None for a text only its syllables can compare ("하나").
 Meaning = Callable[[str, list[str], dict[str, float]], Awaitable[list[float | None] | None]]
+# Words close in meaning to the query's, with how close (0-1), from the analyser's process; None
+# when it cannot answer.
+Neighbours = Callable[[str], Awaitable[list[tuple[str, float]] | None]]
 
 
 def _live(statement: SelectOfScalar[Idea]) -> SelectOfScalar[Idea]:
@@ -195,22 +204,38 @@ def _candidates_statement(terms_chosen: int, limit: int) -> Select[int, Any]:
     )
 
 
-async def _candidates(
-    session: AsyncSession, query: AbstractSet[str], counts: dict[str, int], total: int, limit: int
-) -> list[tuple[int, int]]:
-    """Ideas holding the query's rarest terms, best first, as (id, weight of the terms held)."""
+def _rarest(wanted: Iterable[str], counts: dict[str, int], budget: int) -> list[str]:
     chosen: list[str] = []
     rows = 0
-    for term in sorted((t for t in query if t in counts), key=lambda t: counts[t]):
-        if chosen and rows + counts[term] > ROW_BUDGET:
+    for term in sorted((t for t in wanted if counts.get(t)), key=lambda t: counts[t]):
+        if chosen and rows + counts[term] > budget:
             break
         chosen.append(term)
         rows += counts[term]
-    if not chosen:
+    return chosen
+
+
+async def _candidates(
+    session: AsyncSession,
+    query: AbstractSet[str],
+    counts: dict[str, int],
+    total: int,
+    limit: int,
+    near: dict[str, float] | None = None,
+) -> list[tuple[int, int]]:
+    """Ideas holding the query's rarest terms, best first, as (id, weight of the terms held); with
+    `near`, also the terms of words close in meaning, each weighing its closeness."""
+    chosen = _rarest(query, counts, ROW_BUDGET)
+    closeness = dict.fromkeys(chosen, 1.0)
+    if near:
+        for term in _rarest(near.keys() - query, counts, NEIGHBOUR_ROWS):
+            closeness[term] = near[term]
+    if not closeness:
         return []
+    chosen = list(closeness)
     # By the weight of the rare terms shared, not their number, so a long idea is not favoured.
     params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(chosen)}
-    params.update({f"w{i}": round(_weight(counts[t], total) * 100) for i, t in enumerate(chosen)})
+    params.update({f"w{i}": round(_weight(counts[t], total) * closeness[t] * 100) for i, t in enumerate(chosen)})
     found = await session.exec(_candidates_statement(len(chosen), limit), params=params)
     return [(row[0], row[1]) for row in found.all()]
 
@@ -235,20 +260,30 @@ async def similar_ideas(
     limit: int = SHOWN,
     at_least: float | None = None,
     meaning: Meaning | None = None,
+    neighbours: Neighbours | None = None,
 ) -> list[Match]:
     """The earlier ideas closest to `text`, of every room, topic and state, best first.
 
-    Candidates come from the term index and are scored by their syllable pairs; with `meaning`,
-    the closest few are scored again by what their words mean (휴대폰 ~ 스마트폰), which also
-    keeps ideas sharing only a place and a way of asking (민원실에 … 설치해 주세요) apart."""
+    Candidates come from the term index, also by the words `neighbours` names close in meaning
+    (스마트폰 for 휴대폰), and are scored by their syllable pairs; with `meaning`, the closest few
+    are scored again by what their words mean, which also keeps ideas sharing only a place and a
+    way of asking (민원실에 … 설치해 주세요) apart."""
     query = terms(text)
     if not query:
         return []
-    total = (await session.exec(_NEWEST)).one() or 0
+    near_words = asyncio.ensure_future(neighbours(text)) if neighbours is not None else None
+    try:
+        total = (await session.exec(_NEWEST)).one() or 0
+        counts = await _counts(session, query) if total else {}
+    except BaseException:
+        if near_words is not None:
+            near_words.cancel()
+        raise
+    near = await _near_terms(session, await near_words if near_words is not None else None, counts)
     if not total:
         return []
-    counts = await _counts(session, query)
-    candidate_ids = [idea_id for idea_id, _ in await _candidates(session, query, counts, total, CANDIDATES)]
+    found = await _candidates(session, query, counts, total, CANDIDATES, near)
+    candidate_ids = [idea_id for idea_id, _ in found]
     candidates = await _live_ideas(session, candidate_ids)
     their_terms = {idea.id: terms(idea.text) for idea in candidates}
     counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
@@ -258,6 +293,12 @@ async def similar_ideas(
     threshold = LEXICAL_SHOWN_AT
     if meaning is not None and scored:
         closest = scored[:RESCORED]
+        if near:
+            # The candidates holding most of the words close in meaning, whatever their syllables.
+            rank = {idea_id: i for i, idea_id in enumerate(candidate_ids)}
+            chosen = {m.idea.id for m in closest}
+            by_near = sorted((m for m in scored if m.idea.id not in chosen), key=lambda m: rank.get(m.idea.id or 0, 0))
+            closest += by_near[:RESCORED_BY_MEANING]
         wanted = query.union(*(their_terms[m.idea.id] for m in closest))
         meant = await meaning(text, [m.idea.text for m in closest], {t: weight[t] for t in wanted})
         if meant is not None:
@@ -270,6 +311,23 @@ async def similar_ideas(
     if at_least is not None:
         threshold = at_least
     return [m for m in scored if m.score >= threshold][:limit]
+
+
+async def _near_terms(
+    session: AsyncSession, words: list[tuple[str, float]] | None, counts: dict[str, int]
+) -> dict[str, float]:
+    """The terms of the words close in meaning that the index holds all of (a word no idea can hold
+    is left out), each with its word's closeness; `counts` gains their counts."""
+    if not words:
+        return {}
+    their_terms = {word: terms(word) for word, _ in words}
+    counts.update(await _counts(session, set().union(*their_terms.values()) - counts.keys()))
+    near: dict[str, float] = {}
+    for word, close in words:
+        if their_terms[word] and all(counts.get(t) for t in their_terms[word]):
+            for term in their_terms[word]:
+                near[term] = max(near.get(term, 0.0), close)
+    return near
 
 
 def _numbers(text: str) -> list[str]:

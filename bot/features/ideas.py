@@ -73,7 +73,7 @@ async def post_idea(ctx: Context, command: ParsedCommand) -> None:
         empty_key="idea.empty",
         too_long_key="idea.too_long",
     )
-    similar = await similar_ideas(ctx.session, text, meaning=ranker.meaning)
+    similar = await similar_ideas(ctx.session, text, meaning=ranker.meaning, neighbours=ranker.neighbours)
     for match in similar:
         if is_duplicate(match, text, id_of(ctx.person), (ctx.now() - match.idea.created_at).total_seconds() / 3600):
             raise UserError("idea.duplicate_own", number=match.idea.id)
@@ -175,7 +175,9 @@ async def edit_idea(ctx: Context, idea_id: int, new_text: str, *, action: str = 
     idea = await _own_free_idea(ctx, idea_id, action)
     similar = [
         m
-        for m in await similar_ideas(ctx.session, text, limit=SHOWN + 1, meaning=ranker.meaning)
+        for m in await similar_ideas(
+            ctx.session, text, limit=SHOWN + 1, meaning=ranker.meaning, neighbours=ranker.neighbours
+        )
         if m.idea.id != idea_id
     ][:SHOWN]
     for match in similar:

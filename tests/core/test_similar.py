@@ -101,6 +101,50 @@ async def test_the_same_idea_in_other_words_is_named_휴대폰_or_스마트폰(o
     assert answer.actions == ["support:3", "support:1"]
 
 
+async def test_a_rewording_sharing_one_word_is_found_by_the_meaning_of_the_others(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 도서관 열람실 좌석 예약을 온라인으로 받아 주세요", room="복지방")
+    # Other requests for the reading room share more of the new idea's syllables than the earlier
+    # one does, so the syllables alone would not even compare it.
+    for n, other in enumerate(
+        [
+            "열람실 냉방을 세게 틀어 주세요",
+            "열람실 조명을 밝게 해 주세요",
+            "열람실 책상을 넓은 것으로 바꿔 주세요",
+            "열람실에 정수기를 놓아 주세요",
+            "열람실 소음을 줄이게 안내문을 붙여 주세요",
+            "열람실 운영 시간을 밤까지 늘려 주세요",
+            "열람실 의자를 푹신한 것으로 바꿔 주세요",
+            "열람실 창문에 블라인드를 달아 주세요",
+            "열람실 바닥을 조용한 재질로 바꿔 주세요",
+            "열람실 콘센트를 늘려 주세요",
+        ]
+    ):
+        await story.say(f"staff{n}", f"/idea {other}", room="복지방")
+
+    # Only 열람실 is shared; 자리 ~ 좌석 and 인터넷 ~ 온라인 are found by what they mean.
+    [answer] = await story.say_sent("seoyeon", "/idea 열람실 자리를 인터넷으로 미리 잡게 해 주세요", room="교통방")
+
+    assert "아이디어 #12번을 등록했습니다" in answer.text
+    assert "비슷한 아이디어가 있습니다: #1." in answer.text
+    assert answer.actions == ["support:12", "support:1"]
+
+
+async def test_a_near_miss_on_the_same_subject_asking_for_something_else_is_not_named(
+    office: tuple[Story, ManualClock],
+) -> None:
+    story, _ = office
+    await story.say("minji", "/idea 도서관 열람실 좌석 예약을 온라인으로 받아 주세요")
+
+    # The same library reading room, another request: not the same idea.
+    [answer] = await story.say_sent("junho", "/idea 도서관 열람실 냉방을 세게 틀어 주세요")
+
+    assert "아이디어 #2번을 등록했습니다" in answer.text
+    assert "비슷한" not in answer.text and answer.actions == ["support:2"]
+
+
 async def test_ideas_sharing_only_a_place_and_generic_words_are_not_named(office: tuple[Story, ManualClock]) -> None:
     story, _ = office
     await story.say("minji", "/idea 청사 민원 안내 서비스를 늘려 주세요")
@@ -122,7 +166,11 @@ async def test_while_the_analyser_cannot_answer_ideas_are_recorded_and_compared_
     async def no_answer(query: str, texts: list[str], weight: dict[str, float]) -> None:
         return None  # what Ranker.meaning says before the analyser is built or after its process died
 
+    async def no_words(query: str) -> None:
+        return None  # what Ranker.neighbours says then
+
     monkeypatch.setattr(idea_feature.ranker, "meaning", no_answer)
+    monkeypatch.setattr(idea_feature.ranker, "neighbours", no_words)
     await story.say("minji", "/idea 공원 화장실에 비상벨을 설치해 주세요")
     [answer] = await story.say_sent("junho", "/idea 공원 화장실마다 비상벨을 달아 주세요")
 

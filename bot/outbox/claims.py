@@ -166,12 +166,13 @@ class Claims:
                 dest_kind,
                 dest_id,
                 kind,
+                claimed_at,  # when it was planned to leave
             )
             for row_id, platform, dest_kind, dest_id, kind, state, claimed_at, sent_at in rows
             if row_id is not None and claimed_at is not None
         )
-        for at, platform, dest_kind, dest_id, kind in sends:
-            budget.record(platform, dest_kind, dest_id, kind, at)
+        for at, platform, dest_kind, dest_id, kind, planned in sends:
+            budget.record(platform, dest_kind, dest_id, kind, at, planned)
         return budget
 
     @staticmethod

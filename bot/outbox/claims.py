@@ -144,7 +144,12 @@ class Claims:
                     col(OutboxMessage.sent_at),
                 )
                 .where(
-                    col(OutboxMessage.claimed_at) >= since,
+                    # A send claimed earlier may have reached the platform (or be on its way) since.
+                    sa.or_(
+                        col(OutboxMessage.claimed_at) >= since,
+                        col(OutboxMessage.sent_at) >= since,
+                        col(OutboxMessage.state) == OutboxState.sending,
+                    ),
                     col(OutboxMessage.platform).in_(list(limits)),
                 )
                 .order_by(col(OutboxMessage.claimed_at))

@@ -269,3 +269,37 @@ async def test_two_senders_keep_a_bursting_platforms_cadence_by_plan_never_too_m
         await asyncio.gather(*runners)
         await other_db.dispose()
         await app.close()
+
+
+class SlowFirst(Strict):
+    """Strict, but the first sends are held up on their way (a loaded host) and the answers are quick."""
+
+    def __init__(self, limits: PlatformLimits, held_up: list[float]) -> None:
+        super().__init__(limits, latency=0.0)
+        self.held_up = held_up
+
+    async def send(self, destination: Destination, message: Outgoing) -> SendResult:
+        await asyncio.sleep(self.held_up.pop(0) if self.held_up else 0.01)
+        return await super().send(destination, message)
+
+
+async def test_a_send_claimed_longer_ago_than_the_window_still_counts_until_it_is_answered(sqlite_url: str) -> None:
+    settings = test_settings(sqlite_url)
+    app = build_app(settings)
+    await app.prepare(migrate=False)
+    # The first two sends reach the platform 1.2 s after they were claimed, more than the window:
+    # they count there from then on, and so must they in the budget.
+    gateway = SlowFirst(PlatformLimits(overall=Window(2, 1.0), per_chat=Window(1, 1.0)), [1.2, 1.2])
+    sender = Sender(app.db, {"test": gateway}, SystemClock(), "worker-1", settings)
+    now = app.clock.now()
+    for room in range(6):
+        await put(app.db, f"room-{room}", f"공지 {room}", now=now)
+    runner = asyncio.create_task(sender.run(idle_seconds=0.2))
+    try:
+        await wait_until_sent(app.db, 6, seconds=60)
+        assert gateway.rejected == 0
+        assert sorted(s.message.text for s in gateway.sent) == sorted(f"공지 {room}" for room in range(6))
+    finally:
+        sender.stop()
+        await runner
+        await app.close()

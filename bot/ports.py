@@ -32,15 +32,21 @@ class DeliveryError(Exception):
 
 @dataclass(frozen=True)
 class Window:
-    """At most `count` sends in any `seconds` long stretch of time."""
+    """At most `count` sends in any `seconds` long stretch of time.
+
+    `early`: how many seconds sooner than the window a send may reach the platform and still be
+    taken, as long as the sends keep to the window on average (a token bucket that admits a short
+    burst, as Slack's one message a second per channel does); 0 for a strict sliding window.
+    """
 
     count: int
     seconds: float
+    early: float = 0.0
 
 
-def window(count: int, seconds: float) -> Window | None:
+def window(count: int, seconds: float, early: float = 0.0) -> Window | None:
     """A window, or None for a count of 0 (a limit switched off in the settings)."""
-    return Window(count, seconds) if count > 0 else None
+    return Window(count, seconds, early) if count > 0 else None
 
 
 def any_room_is_a_group(dest_kind: str, dest_id: str) -> bool:

@@ -7,6 +7,14 @@ from pydantic import Field
 from bot.config import PlatformSettings
 from bot.ports import PlatformLimits, window
 
+# chat.postMessage takes one message a second per channel and "short bursts > 1": a message may
+# arrive up to this much sooner than a second after the one before, so long as the average keeps.
+# Half of the smallest burst Slack documents (two at once).
+CHANNEL_EARLY_SECONDS = 0.5
+# Above the channels, Slack keeps the app's posts to "several hundred messages per minute" per
+# workspace; its figure is not published, so this is a low reading of it.
+WORKSPACE_POSTS_PER_MINUTE = 600
+
 
 class SlackSettings(PlatformSettings):
     """Slack's tokens and sending pace; names match `.env.example`."""
@@ -20,9 +28,11 @@ class SlackSettings(PlatformSettings):
 
     @property
     def slack_limits(self) -> PlatformLimits:
-        """About one message a second per channel, and Slack's reactions.add tier, as set."""
+        """About one message a second per channel (with its short bursts), several hundred a minute
+        in the workspace, and Slack's reactions.add tier, as set."""
         return PlatformLimits(
-            per_chat=window(self.slack_channel_max_per_second, 1.0),
+            overall=window(WORKSPACE_POSTS_PER_MINUTE, 60.0),
+            per_chat=window(self.slack_channel_max_per_second, 1.0, CHANNEL_EARLY_SECONDS),
             reactions=window(self.slack_reactions_max_per_minute, 60.0),
         )
 

@@ -159,7 +159,12 @@ class Claims:
                     col(OutboxMessage.sent_at),
                 )
                 .where(
-                    col(OutboxMessage.claimed_at) >= since,
+                    # A send claimed earlier may have reached the platform (or be on its way) since.
+                    sa.or_(
+                        col(OutboxMessage.claimed_at) >= since,
+                        col(OutboxMessage.sent_at) >= since,
+                        col(OutboxMessage.state) == OutboxState.sending,
+                    ),
                     col(OutboxMessage.platform).in_(list(limits)),
                 )
                 .order_by(col(OutboxMessage.claimed_at))
@@ -181,12 +186,13 @@ class Claims:
                 dest_kind,
                 dest_id,
                 kind,
+                claimed_at,  # when it was planned to leave
             )
             for row_id, platform, dest_kind, dest_id, kind, state, claimed_at, sent_at in rows
             if row_id is not None and claimed_at is not None
         )
-        for at, platform, dest_kind, dest_id, kind in sends:
-            budget.record(platform, dest_kind, dest_id, kind, at)
+        for at, platform, dest_kind, dest_id, kind, planned in sends:
+            budget.record(platform, dest_kind, dest_id, kind, at, planned)
         return budget
 
     @staticmethod

@@ -1,9 +1,9 @@
-"""Per-destination send budgets: the limits each gateway declares, as sliding windows of recent sends."""
+"""Per-destination send budgets: the limits each gateway declares, as windows of recent sends."""
 
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from bot.config import Settings
@@ -47,34 +47,51 @@ class Budget:
     It is rebuilt every round from the outbox table (when recent entries were sent or claimed), so
     several workers draining one database share one budget; their claiming rounds are
     serialized (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite).
+
+    Each send is known by when it counted at the platform at the latest (its answer's return) and
+    by when it was planned to leave. A strict window is kept by the first. A window that admits
+    sends `early` is kept by both: the planned moments keep to the window, and each send leaves
+    at most `early` seconds before the window after the latest moment its predecessors counted.
+    Against a token bucket of that burst, a send that left late never lets the next one arrive too
+    soon, and neither does the round trip: the cadence stays the window's, at any load.
     """
 
     def __init__(self, limits: Mapping[str, PlatformLimits], margin: float = SAFETY_MARGIN_SECONDS) -> None:
         self.limits = limits
         self.margin = margin
         self._sends: dict[tuple[str, ...], list[float]] = {}
+        self._planned: dict[tuple[str, ...], list[float]] = {}
 
     def _scopes(self, platform: str, dest_kind: str, dest_id: str, kind: str) -> list[tuple[tuple[str, ...], Window]]:
         return scopes(self.limits.get(platform, NO_LIMITS), platform, dest_kind, dest_id, kind)
 
-    def record(self, platform: str, dest_kind: str, dest_id: str, kind: str, at: datetime) -> None:
-        """Count one send made (or planned) at `at`."""
+    def record(
+        self, platform: str, dest_kind: str, dest_id: str, kind: str, at: datetime, planned: datetime | None = None
+    ) -> None:
+        """Count one send made (or planned) that counted at the platform by `at`, planned to leave
+        at `planned` (`at` unless told)."""
+        left = (planned or at).timestamp()
         for key, _ in self._scopes(platform, dest_kind, dest_id, kind):
             insort(self._sends.setdefault(key, []), at.timestamp())
+            insort(self._planned.setdefault(key, []), left)
 
     def wait(self, platform: str, dest_kind: str, dest_id: str, kind: str, now: datetime) -> float:
         """Seconds until one more send fits every window (0 when it fits now)."""
-        return self._wait(self._scopes(platform, dest_kind, dest_id, kind), now.timestamp(), self._sends)
+        return self._wait(self._scopes(platform, dest_kind, dest_id, kind), now.timestamp(), self._sends, self._planned)
 
     def _wait(
-        self, scopes: list[tuple[tuple[str, ...], Window]], now: float, sends: dict[tuple[str, ...], list[float]]
+        self,
+        scopes: list[tuple[tuple[str, ...], Window]],
+        now: float,
+        sends: dict[tuple[str, ...], list[float]],
+        planned: dict[tuple[str, ...], list[float]],
     ) -> float:
         longest = 0.0
         for key, window in scopes:
             period = window.seconds + self.margin
-            recent = [t for t in sends.get(key, ()) if t > now - period]
-            if len(recent) >= window.count:
-                longest = max(longest, recent[len(recent) - window.count] + period - now)
+            longest = max(longest, _free_in(sends.get(key, ()), window.count, period - window.early, now))
+            if window.early:
+                longest = max(longest, _free_in(planned.get(key, ()), window.count, period, now))
         return longest
 
     def capacity(
@@ -85,14 +102,16 @@ class Budget:
         if not scopes:
             return most
         sends = {key: list(self._sends.get(key, ())) for key, _ in scopes}
+        planned = {key: list(self._planned.get(key, ())) for key, _ in scopes}
         start = t = now.timestamp()
         fitted = 0
         while fitted < most:
-            t += self._wait(scopes, t, sends)
+            t += self._wait(scopes, t, sends, planned)
             if t > start + horizon:
                 break
             for key, _ in scopes:
-                sends[key].append(t)
+                insort(sends[key], t)
+                insort(planned[key], t)
             fitted += 1
         return fitted
 
@@ -110,3 +129,9 @@ class Budget:
             if key[1] in ("chat", "group")
         ]
         return now.timestamp() - max(times) if times else float("inf")
+
+
+def _free_in(times: Iterable[float], count: int, period: float, now: float) -> float:
+    """Seconds until fewer than `count` of `times` lie within `period` before a send (0: now)."""
+    recent = [t for t in times if t > now - period]
+    return recent[len(recent) - count] + period - now if len(recent) >= count else 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from bot.ports import DeliveryError, ManualClock, PlatformLimits, SystemClock, W
 from idearoom.wiring import build_app
 from storage.db import Database
 from storage.tables import OutboxMessage, OutboxState
+from tests.fakes.slack_api import TokenBucket
 from tests.harness import RecordingGateway, test_settings
 
 T0 = datetime(2026, 8, 20, 1, 0, tzinfo=UTC)
@@ -57,6 +59,29 @@ class Strict(RecordingGateway):
                 raise DeliveryError("429 Too Many Requests", retry_after=1)
         self.received.append((destination.id, now))
         await asyncio.sleep(self.latency)  # the answer on its way back
+        return await super().send(destination, message)
+
+
+class Bucketed(RecordingGateway):
+    """A platform that counts each room's sends as a token bucket (one a second, half a second early
+    at most: the least Slack could take that the sender counts on), with uneven round trips."""
+
+    def __init__(self, limits: PlatformLimits, seed: int, buckets: dict[str, TokenBucket]) -> None:
+        super().__init__()
+        self.limits = limits
+        self.chance = random.Random(seed)
+        self.buckets = buckets
+        self.rejected = 0
+
+    async def send(self, destination: Destination, message: Outgoing) -> SendResult:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(self.chance.uniform(0, 0.15))  # on its way
+        bucket = self.buckets.setdefault(destination.id, TokenBucket(1.0, 1.5))
+        if bucket.wait_time(loop.time()) > 0:
+            self.rejected += 1
+            raise DeliveryError("429 Too Many Requests", retry_after=1)
+        bucket.add(loop.time())
+        await asyncio.sleep(self.chance.uniform(0, 0.15))  # the answer on its way back
         return await super().send(destination, message)
 
 
@@ -204,4 +229,77 @@ async def test_two_running_senders_share_the_budget_and_send_each_entry_once(dat
             sender.stop()
         await asyncio.gather(*runners)
         await other_db.dispose()
+        await app.close()
+
+
+async def test_two_senders_keep_a_bursting_platforms_cadence_by_plan_never_too_many_and_in_order(
+    database_url: str,
+) -> None:
+    settings = test_settings(database_url)
+    app = build_app(settings)
+    await app.prepare(migrate=False)
+    other_db = Database(database_url)
+    limits = PlatformLimits(per_chat=Window(1, 1.0, early=0.5))
+    buckets: dict[str, TokenBucket] = {}  # one platform: both workers' sends count in the same buckets
+    first, second = Bucketed(limits, 1, buckets), Bucketed(limits, 2, buckets)
+    senders = [
+        Sender(app.db, {"test": first}, SystemClock(), "worker-1", settings),
+        Sender(other_db, {"test": second}, SystemClock(), "worker-2", settings),
+    ]
+    now = app.clock.now() - timedelta(seconds=1)
+    for n in range(4):
+        for room in range(3):
+            await put(app.db, f"room-{room}", f"{room}-{n}", now=now)
+    runners = [asyncio.create_task(s.run(idle_seconds=0.2)) for s in senders]
+    try:
+        await wait_until_sent(app.db, 12, seconds=60)
+        assert first.rejected == second.rejected == 0
+        stored = await rows(app.db)
+        for room in range(3):
+            sent = sorted(
+                (s for s in first.sent + second.sent if s.destination.id == f"room-{room}"),
+                key=lambda s: stored[s.message.text].sent_at,
+            )
+            assert [s.message.text for s in sent] == [f"{room}-{n}" for n in range(4)]
+            planned = [stored[f"{room}-{n}"].claimed_at for n in range(4)]
+            assert all((b - a).total_seconds() >= 1.0 for a, b in zip(planned, planned[1:], strict=False))
+    finally:
+        for sender in senders:
+            sender.stop()
+        await asyncio.gather(*runners)
+        await other_db.dispose()
+        await app.close()
+
+
+class SlowFirst(Strict):
+    """Strict, but the first sends are held up on their way (a loaded host) and the answers are quick."""
+
+    def __init__(self, limits: PlatformLimits, held_up: list[float]) -> None:
+        super().__init__(limits, latency=0.0)
+        self.held_up = held_up
+
+    async def send(self, destination: Destination, message: Outgoing) -> SendResult:
+        await asyncio.sleep(self.held_up.pop(0) if self.held_up else 0.01)
+        return await super().send(destination, message)
+
+
+async def test_a_send_claimed_longer_ago_than_the_window_still_counts_until_it_is_answered(sqlite_url: str) -> None:
+    settings = test_settings(sqlite_url)
+    app = build_app(settings)
+    await app.prepare(migrate=False)
+    # The first two sends reach the platform 1.2 s after they were claimed, more than the window:
+    # they count there from then on, and so must they in the budget.
+    gateway = SlowFirst(PlatformLimits(overall=Window(2, 1.0), per_chat=Window(1, 1.0)), [1.2, 1.2])
+    sender = Sender(app.db, {"test": gateway}, SystemClock(), "worker-1", settings)
+    now = app.clock.now()
+    for room in range(6):
+        await put(app.db, f"room-{room}", f"공지 {room}", now=now)
+    runner = asyncio.create_task(sender.run(idle_seconds=0.2))
+    try:
+        await wait_until_sent(app.db, 6, seconds=60)
+        assert gateway.rejected == 0
+        assert sorted(s.message.text for s in gateway.sent) == sorted(f"공지 {room}" for room in range(6))
+    finally:
+        sender.stop()
+        await runner
         await app.close()

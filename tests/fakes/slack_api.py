@@ -95,6 +95,32 @@ class _Fault:
     times: int
 
 
+class TokenBucket:
+    """`rate` sends a second on average, up to `burst` at once after a quiet spell: how Slack
+    counts chat.postMessage per channel ("1 per second, short bursts > 1 allowed")."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = float(burst)
+        self._at: float | None = None
+
+    def _refill(self, now: float) -> None:
+        if self._at is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one more send is taken (0 if it is taken now)."""
+        self._refill(now)
+        missing = 1.0 - self._tokens
+        return missing / self.rate if missing > 1e-9 else 0.0
+
+    def add(self, now: float) -> None:
+        self._refill(now)
+        self._tokens -= 1.0
+
+
 def _ratelimited(retry_after: int) -> SlackError:
     return SlackError("ratelimited", 429, {"Retry-After": str(retry_after)})
 
@@ -248,6 +274,8 @@ class FakeSlackAPI(FakeServer[Call]):
         bot_name: str = "idearoom",
         enforce_limits: bool = False,
         per_channel_per_second: int = 1,
+        per_channel_burst: int = 2,
+        workspace_per_minute: int = 600,
         clock: Clock = time.monotonic,
         ack_timeout: float = 3.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
@@ -268,7 +296,11 @@ class FakeSlackAPI(FakeServer[Call]):
         self.app_id = app_id
         self.bot_name = bot_name
         self.enforce_limits = enforce_limits
+        # Slack's chat.postMessage: about one a second per channel with short bursts (a token
+        # bucket), and "several hundred a minute" per workspace (a sliding minute, for any channel).
         self.per_channel_per_second = per_channel_per_second
+        self.per_channel_burst = per_channel_burst
+        self.workspace_per_minute = workspace_per_minute
         self.rejections = 0
         self.delivered: list[Delivery] = []
         self.channels: dict[str, JSON] = {}
@@ -284,7 +316,8 @@ class FakeSlackAPI(FakeServer[Call]):
         self._ts_counter = itertools.count(100, 100)
         self._ids = itertools.count(1)
         self._faults: dict[str, list[_Fault]] = {}
-        self._windows: dict[str, SlidingWindow] = {}
+        self._windows: dict[str, TokenBucket] = {}
+        self._workspace = SlidingWindow(workspace_per_minute, 60.0)
         self._handlers: dict[str, Any] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -573,7 +606,7 @@ class FakeSlackAPI(FakeServer[Call]):
                 raise SlackError("not_authed")
             self._raise_fault(method)
             if method in POST_METHODS:
-                self._check_limits(params)
+                self._check_limits(method, params)
             status, body = 200, {"ok": True, **handler(params, token)}
         except SlackError as error:
             status, body, response_headers = error.status, error.body(), error.headers
@@ -626,19 +659,25 @@ class FakeSlackAPI(FakeServer[Call]):
             raise _ratelimited(fault.retry_after)
         raise SlackError(fault.error, fault.status)
 
-    def _check_limits(self, params: JSON) -> None:
+    def _check_limits(self, method: str, params: JSON) -> None:
         if not self.enforce_limits:
             return
-        channel = str(params.get("channel", ""))
-        window = self._windows.setdefault(channel, SlidingWindow(self.per_channel_per_second, 1.0))
-        wait = window.wait_time(self.clock())
-        if wait > 0:
-            raise _ratelimited(max(1, math.ceil(wait)))
+        now = self.clock()
+        waits = [self._bucket(str(params.get("channel", ""))).wait_time(now)]
+        if method == "chat.postMessage":
+            waits.append(self._workspace.wait_time(now))
+        if max(waits) > 0:
+            raise _ratelimited(max(1, math.ceil(max(waits))))
 
-    def _deliver(self, channel: str, text: str | None) -> None:
+    def _bucket(self, channel: str) -> TokenBucket:
+        return self._windows.setdefault(channel, TokenBucket(self.per_channel_per_second, self.per_channel_burst))
+
+    def _deliver(self, channel: str, text: str | None, method: str = "chat.postMessage") -> None:
         now = self.clock()
         if self.enforce_limits:
-            self._windows[channel].add(now)
+            self._bucket(channel).add(now)
+            if method == "chat.postMessage":
+                self._workspace.add(now)
         self.delivered.append(Delivery(channel, text, now))
 
     # ---- object helpers ---------------------------------------------------
@@ -728,7 +767,7 @@ class FakeSlackAPI(FakeServer[Call]):
             raise SlackError("no_text")
         ts = self._next_ts()
         self.ephemeral.append({**self._bot_message(params, ts), "channel": channel, "to_user": params["user"]})
-        self._deliver(channel, params.get("text"))
+        self._deliver(channel, params.get("text"), "chat.postEphemeral")
         return {"message_ts": ts}
 
     def _conversations_open(self, params: JSON, token: str) -> JSON:

@@ -455,19 +455,49 @@ async def test_slack_error_faults_and_unknown_method(slack: FakeSlackAPI, client
     assert caught.value.response["error"] == "unknown_method"
 
 
-async def test_slack_enforced_channel_limit() -> None:
+async def test_slack_enforced_channel_limit_takes_a_short_burst_then_one_a_second() -> None:
     clock = FakeClock()
     async with FakeSlackAPI(enforce_limits=True, clock=clock) as slack:
         client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
         await client.chat_postMessage(channel="C1", text="1")
+        await client.chat_postMessage(channel="C1", text="2")  # a burst of two after a quiet spell
         await client.chat_postMessage(channel="C2", text="other channel")
         with pytest.raises(SlackApiError) as caught:
-            await client.chat_postMessage(channel="C1", text="2")
+            await client.chat_postMessage(channel="C1", text="3")
+        assert caught.value.response.status_code == 429
         assert caught.value.response.headers["Retry-After"] == "1"
-        clock.now += 1.0
-        await client.chat_postMessage(channel="C1", text="2")
+        clock.now += 0.6
+        with pytest.raises(SlackApiError):  # the bucket refills at one a second, not sooner
+            await client.chat_postMessage(channel="C1", text="3")
+        clock.now += 0.4
+        await client.chat_postMessage(channel="C1", text="3")
+        clock.now += 0.5
+        with pytest.raises(SlackApiError):  # kept to one a second: no second burst without a pause
+            await client.chat_postMessage(channel="C1", text="4")
+    assert slack.rejections == 3
+    assert [(d.channel, d.text) for d in slack.delivered] == [
+        ("C1", "1"),
+        ("C1", "2"),
+        ("C2", "other channel"),
+        ("C1", "3"),
+    ]
+
+
+async def test_slack_enforced_workspace_limit_counts_every_channel_for_a_minute() -> None:
+    clock = FakeClock()
+    async with FakeSlackAPI(enforce_limits=True, workspace_per_minute=3, clock=clock) as slack:
+        client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
+        for channel in ("C1", "C2", "C3"):
+            await client.chat_postMessage(channel=channel, text=channel)
+        clock.now += 30
+        with pytest.raises(SlackApiError) as caught:
+            await client.chat_postMessage(channel="C4", text="C4")
+        assert caught.value.response.status_code == 429
+        assert caught.value.response.headers["Retry-After"] == "30"
+        clock.now += 30
+        await client.chat_postMessage(channel="C4", text="C4")
     assert slack.rejections == 1
-    assert [(d.channel, d.text) for d in slack.delivered] == [("C1", "1"), ("C2", "other channel"), ("C1", "2")]
+    assert [d.channel for d in slack.delivered] == ["C1", "C2", "C3", "C4"]
 
 
 async def test_slack_wait_for_counts(slack: FakeSlackAPI, client: AsyncWebClient) -> None:

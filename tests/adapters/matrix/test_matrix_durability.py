@@ -66,9 +66,6 @@ async def test_a_worker_stopped_in_the_middle_of_a_burst_loses_and_doubles_nothi
             "MATRIX_PASSWORD": bot.password,  # logs in once; the kept token is reused after the restart
             "IDEAROOM_MATRIX_SYNC_TIMEOUT_SECONDS": "1",
             "IDEAROOM_MATRIX_ROOM_MAX_PER_SECOND": "20",
-            # A confirmation the killed worker had claimed is sent by the restarted one after this lease (60 s
-            # by default); one worker runs at a time, so a short lease cannot send anything twice.
-            "IDEAROOM_SEND_LEASE_SECONDS": "3",
         }
     )
     first = WorkerProcess.start("first", env, tmp_path)

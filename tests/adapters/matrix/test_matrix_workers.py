@@ -56,9 +56,6 @@ async def test_workers_sync_one_at_a_time_and_a_killed_syncer_loses_and_doubles_
             "MATRIX_ACCESS_TOKEN": bot.access_token,
             "IDEAROOM_MATRIX_SYNC_TIMEOUT_SECONDS": "1",
             "IDEAROOM_MATRIX_ROOM_MAX_PER_SECOND": "20",
-            # A confirmation the killed worker had claimed goes from a survivor after this lease (60 s by
-            # default); long enough that a live worker's round never outlasts it on a loaded host.
-            "IDEAROOM_SEND_LEASE_SECONDS": "10",
         }
     )
     workers = [WorkerProcess.start(f"w{n}", env, tmp_path, role="web") for n in range(WORKERS)]

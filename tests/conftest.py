@@ -15,6 +15,28 @@ from tests.harness import Story, test_settings
 POSTGRES_URL = os.environ.get("IDEAROOM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker under `--dist loadgroup`, give each grouped test the `@group` suffix the scheduler reads.
+
+    pytest-xdist 3.8 writes it to `item._nodeid`, which pytest 9.2's structured node ids no longer read
+    (pytest-xdist issue 1386): the groups were silently ignored, so the Matrix tests started a Synapse on
+    every worker, again after each worker ran dry, and the advisory-lock tests ran side by side."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+            if not item.nodeid.endswith(suffix):
+                raise pytest.UsageError(f"cannot put {item.nodeid} in its xdist group {suffix}: see tests/conftest.py")
+
+
 def _postgres_reachable() -> bool:
     import asyncpg
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,24 +41,44 @@ def clean_environment(settings: dict[str, str]) -> dict[str, str]:
 
 
 async def run_command(args: Sequence[str], env: dict[str, str], cwd: Path, timeout: float) -> str:
-    """Run `python -m idearoom.cli <args>` to the end; its output, or an AssertionError saying why it failed."""
-    process = await asyncio.create_subprocess_exec(
-        *IDEAROOM,
-        *args,
-        env=command_env(env),
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    """`idearoom <args>` to the end, through the command's entry point in this process, with `env` as its whole
+    environment and `cwd` as its directory; its output, or an AssertionError saying why it failed.
+
+    A process of its own would add only the start-up of Python (`idearoom run`, started by `WorkerProcess`,
+    runs the installed command)."""
+    from idearoom.cli import main
+
+    def run() -> tuple[int, str]:
+        with _one_command:
+            return run_here()
+
+    def run_here() -> tuple[int, str]:
+        output = io.StringIO()
+        saved_env, saved_cwd = dict(os.environ), Path.cwd()
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        try:
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                try:
+                    code = main(list(args))
+                except SystemExit as exit:  # argparse refuses the arguments
+                    code = exit.code if isinstance(exit.code, int) else 2
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        return code, output.getvalue()
+
     try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout)
+        code, text = await asyncio.wait_for(asyncio.to_thread(run), timeout)
     except TimeoutError:
-        process.kill()
-        await process.wait()
         raise AssertionError(f"idearoom {' '.join(args)} did not finish within {timeout}s") from None
-    text = output.decode(errors="replace")
-    assert process.returncode == 0, f"idearoom {' '.join(args)} failed ({process.returncode}):\n{text}"
+    assert code == 0, f"idearoom {' '.join(args)} failed ({code}):\n{text}"
     return text
+
+
+_one_command = threading.Lock()  # the environment and the directory are the process's own
 
 
 @dataclass

@@ -6,12 +6,16 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from browser import Chrome
 from month import ROOM, SCRIPT_IDEA, a_month
 from sqlmodel import col, update
 
 from storage.tables import PointEntry, Proposal, WebLoginLink
 from tests.harness import Story
+
+# One Chromium per test process (a session fixture): these tests run together on one xdist worker.
+pytestmark = pytest.mark.xdist_group("chromium")
 
 URL = re.compile(r"(https?://\S+/web/login/[A-Za-z0-9_-]+)")
 PAGES = [

@@ -10,6 +10,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from idearoom.cli import main
 from tests.commands import IDEAROOM, command_env
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/web/login/[A-Za-z0-9_-]+)")
@@ -69,39 +72,20 @@ def test_the_console_prints_the_dashboard_address_and_its_link_opens(tmp_path: P
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
 
 
-def test_operators_print_a_link_with_idearoom_web_link(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "IDEAROOM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "IDEAROOM_WEB_BASE_URL": "https://idearoom.example.go.kr",
-    }
+def test_operators_print_a_link_with_idearoom_web_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the command's entry point, in this process (the test above runs the installed command)."""
+    monkeypatch.setenv("IDEAROOM_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("IDEAROOM_WEB_BASE_URL", "https://idearoom.example.go.kr")
+    monkeypatch.chdir(tmp_path)
     directory = tmp_path / "people.csv"
     directory.write_text("handle,name,department,role\nkimhead,김부장,교통정책과,head\n", encoding="utf-8")
-    subprocess.run(
-        [*IDEAROOM, "directory", "import", str(directory)],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-        env=command_env(env),
-        timeout=120,
-    )
-    done = subprocess.run(
-        [*IDEAROOM, "web", "link", "kimhead"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=command_env(env),
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert re.fullmatch(r"https://idearoom\.example\.go\.kr/web/login/[A-Za-z0-9_-]{20,}\n", done.stdout)
-    assert "works once, for 10 minutes" in done.stderr
-    unknown = subprocess.run(
-        [*IDEAROOM, "web", "link", "nobody"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=command_env(env),
-        timeout=120,
-    )
-    assert unknown.returncode == 2 and "no such person: nobody" in unknown.stderr
+    assert main(["directory", "import", str(directory)]) == 0
+    capsys.readouterr()
+    assert main(["web", "link", "kimhead"]) == 0
+    out, err = capsys.readouterr()
+    assert re.fullmatch(r"https://idearoom\.example\.go\.kr/web/login/[A-Za-z0-9_-]{20,}\n", out)
+    assert "works once, for 10 minutes" in err
+    assert main(["web", "link", "nobody"]) == 2
+    assert "no such person: nobody" in capsys.readouterr().err

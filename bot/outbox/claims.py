@@ -97,7 +97,6 @@ class Claims:
             found = Round(full=len(candidates) >= limit)
             found.claimed = await self._choose(session, candidates, budget, now, horizon, found.planned)
             await session.flush()
-            worker.under_way(found.claimed, now)
             soonest = (
                 await session.exec(
                     select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
@@ -107,6 +106,8 @@ class Claims:
                     )
                 )
             ).one()
+        # Only once committed: a claim that did not commit is no one's, and the next round takes it.
+        worker.under_way(found.claimed, now)
         due = [t for t in (soonest,) if t is not None]
         if self._lease_ends is not None and self._reclaimed_at is not None:
             due.append(max(self._lease_ends, self._reclaimed_at + timedelta(seconds=RECLAIM_EVERY_SECONDS)))
@@ -121,7 +122,15 @@ class Claims:
         stale = now - timedelta(seconds=self.worker.settings.send_lease_seconds)
         result = await session.exec(
             sa.update(OutboxMessage)
-            .where(col(OutboxMessage.state) == OutboxState.sending, col(OutboxMessage.claimed_at) < stale)
+            .where(
+                col(OutboxMessage.state) == OutboxState.sending,
+                col(OutboxMessage.claimed_at) < stale,
+                # This worker's own sends still under way are not lost, however long a round takes.
+                sa.or_(
+                    col(OutboxMessage.claimed_by) != self.worker.worker_id,
+                    col(OutboxMessage.id).not_in(list(self.worker.in_flight)),
+                ),
+            )
             .values(state=OutboxState.pending, next_attempt_at=now)
         )
         if result.rowcount:
@@ -230,7 +239,7 @@ class Claims:
         done: set[int] = set()
         claimed: list[OutboxMessage] = []
         reactions: list[OutboxMessage] = []
-        under_way = worker.busy_destinations(now - timedelta(seconds=worker.settings.send_lease_seconds))
+        under_way = worker.busy_destinations()
         for entry in candidates:
             if entry.id in done:
                 continue

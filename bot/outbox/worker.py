@@ -74,8 +74,6 @@ class Worker:
             if entry.id is not None:
                 self.in_flight.pop(entry.id, None)
 
-    def busy_destinations(self, stale: datetime) -> set[DestKey]:
-        """Destinations with an entry of this worker under way (a lease older than `stale` is forgotten)."""
-        for lost in [i for i, (_, at) in self.in_flight.items() if at < stale]:
-            del self.in_flight[lost]
+    def busy_destinations(self) -> set[DestKey]:
+        """Destinations with an entry of this worker under way (each leaves `in_flight` when it lands)."""
         return {key for key, _ in self.in_flight.values()}

@@ -151,6 +151,43 @@ async def test_an_idle_restarted_sender_looks_again_when_the_dead_workers_lease_
         await story.close()
 
 
+class StalledGateway(RecordingGateway):
+    """The platform takes its time answering: each send waits until `answer` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def send(self, destination: Destination, message: Outgoing) -> SendResult:
+        self.started.set()
+        await self.answer.wait()
+        return await super().send(destination, message)
+
+
+async def test_a_send_that_outlasts_the_lease_is_not_taken_back_by_its_own_sender(sqlite_url: str) -> None:
+    clock = ManualClock(T0)
+    gateway = StalledGateway()
+    story = await start_story(sqlite_url, gateway, clock)
+    try:
+        await post_without_sending(story, "minji", "/idea 느린 플랫폼")
+        sending = asyncio.create_task(story.app.sender.drain())
+        await asyncio.wait_for(gateway.started.wait(), 10)
+        clock.advance(seconds=story.app.settings.send_lease_seconds + 10)
+        # The next round of the same sender, while the first send is still waiting for its answer.
+        again = await story.app.sender.claims.claim(500)
+        assert again.claimed == []
+        gateway.answer.set()
+        assert await asyncio.wait_for(sending, 10) == 1
+        assert await story.app.sender.drain() == 0
+        assert [s.text for s in gateway.sent] == ["💡 아이디어 #1번을 등록했습니다. 공감하시면 👍 버튼을 눌러 주세요."]
+        [entry] = await entries(story.app.db)
+        assert entry.state == OutboxState.sent
+    finally:
+        gateway.answer.set()
+        await story.close()
+
+
 async def test_a_cancelled_sender_task_loses_nothing(sqlite_url: str) -> None:
     clock = ManualClock(T0)
     entered = asyncio.Event()

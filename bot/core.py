@@ -7,8 +7,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -33,8 +32,7 @@ from bot.messages import (
     ReactionRemoved,
     RoomMoved,
 )
-from bot.outbox import OUTBOX_WRITTEN, enqueue
-from bot.outbox.claims import Round
+from bot.outbox import enqueue
 from bot.parsing import closest_command, parse
 from bot.people import resolve_actor, system_person
 from bot.ports import Clock
@@ -64,14 +62,6 @@ GROUP_AT_MOST = 16
 
 # Built once: building a statement costs more CPU than SQLite takes to run it.
 _ROOM = select(Room).where(Room.platform == sa.bindparam("platform"), Room.external_id == sa.bindparam("external_id"))
-
-
-class OutboxClaims(Protocol):
-    """What of the sender a transaction that wrote to the outbox hands its entries to."""
-
-    async def claim_in(self, session: AsyncSession) -> Round | None: ...
-
-    def claimed_in(self, round_: Round, committed: bool) -> None: ...
 
 
 @dataclass
@@ -116,8 +106,6 @@ class Core:
         self.handle_platforms: set[str] = set()
         self.duplicate_count = 0
         self.failed_count = 0
-        # The sender, when it claims the entries an event wrote at the end of the event's transaction.
-        self.claims: OutboxClaims | None = None
         self._waiting: list[tuple[Incoming, asyncio.Future[Outcome]]] = []
         self._grouper: asyncio.Task[None] | None = None
 
@@ -166,68 +154,48 @@ class Core:
     async def _handle_group(self, events: list[Incoming]) -> list[Outcome]:
         """One transaction, a savepoint per event; an event that fails in it is handled on its own after."""
         outcomes: list[Outcome | None] = [None] * len(events)
-        claimed = False
         if len(events) > 1:
-            round_: Round | None = None
             try:
                 async with self.db.session() as session:
                     for index, event in enumerate(events):
                         outcomes[index] = await self._handle_in_savepoint(session, event)
-                    round_ = await self._claim(session)
             except Exception as error:
-                self._claimed(round_, False)
                 # Nothing of the group was committed: every event goes on its own, with its retries.
                 if is_connection_fault(error):
                     log.warning("%d events: database connection lost (%s); one by one", len(events), error)
                 else:
                     log.info("a group of %d events failed (%s); handling them one by one", len(events), error)
                 outcomes = [None] * len(events)
-            else:
-                claimed = self._claimed(round_, True)
         grouped = sum(1 for outcome in outcomes if outcome is not None)
         if grouped:
             for event, outcome in zip(events, outcomes):
                 if outcome is not None:
                     self._count(event, outcome)
-            if not claimed and any(not outcome.duplicate for outcome in outcomes if outcome is not None):
+            if any(not outcome.duplicate for outcome in outcomes if outcome is not None):
                 self.on_outbox()
         done: list[Outcome] = []
         for event, outcome in zip(events, outcomes):
             if outcome is None:
-                outcome, claimed = await self._handle_alone(event)
+                outcome = await self._handle_alone(event)
                 self._count(event, outcome)
-                if not outcome.duplicate and not claimed:
+                if not outcome.duplicate:
                     self.on_outbox()
             done.append(outcome)
         return done
-
-    async def _claim(self, session: AsyncSession) -> Round | None:
-        """The outbox's claiming round at the end of a transaction that wrote to it, if the sender takes it there."""
-        if self.claims is None or not session.info.get(OUTBOX_WRITTEN):
-            return None
-        try:
-            async with session.begin_nested():
-                return await self.claims.claim_in(session)
-        except Exception:  # the event is not lost for it: the sender claims the entries itself
-            log.exception("claiming the outbox in an event's transaction failed")
-            return None
-
-    def _claimed(self, round_: Round | None, committed: bool) -> bool:
-        """Tell the sender how its round's transaction ended; True when it has the entries in hand."""
-        if round_ is None or self.claims is None:
-            return False
-        self.claims.claimed_in(round_, committed)
-        return committed
 
     async def _handle_in_savepoint(self, session: AsyncSession, event: Incoming) -> Outcome | None:
         """The event in its own savepoint of the group's transaction; None when it must be handled alone."""
         try:
             try:
                 async with session.begin_nested():
-                    return await self._handle_in(session, event)
+                    ctx = await self._begin(session, event)
+                    if ctx is None:
+                        return Outcome(duplicate=True)
+                    answer = await self._dispatch(ctx, event)
+                    return Outcome(toast=answer.toast, handled_at=ctx.now())
             except UserError as error:
                 async with session.begin_nested():
-                    return await self._refuse(session, event, error=error)
+                    return await self._refuse(session, event, error)
         except DBAPIError as error:
             if is_connection_fault(error):
                 raise  # the transaction is gone: the whole group goes one by one
@@ -237,13 +205,13 @@ class Core:
         except Exception:
             return None  # a bug: on its own, the event is logged and apologized for
 
-    async def _handle_alone(self, event: Incoming) -> tuple[Outcome, bool]:
-        """The event in a transaction of its own, with its retries; and whether the sender got its entries in hand."""
+    async def _handle_alone(self, event: Incoming) -> Outcome:
         outcome = Outcome()
         races, reconnects = 0, 0
         while True:
             try:
-                return await self._handle_once(event)
+                outcome = await self._handle_once(event)
+                break
             except Exception as error:
                 if is_connection_fault(error) and reconnects < len(RECONNECT_PAUSES):
                     # The claim is in the same transaction, so a run whose commit did reach the
@@ -267,7 +235,8 @@ class Core:
                 outcome.retryable = is_connection_fault(error) or (
                     isinstance(error, DBAPIError) and is_transient(error)
                 )
-                return outcome, False
+                break
+        return outcome
 
     def _count(self, event: Incoming, outcome: Outcome) -> None:
         if outcome.failed:
@@ -293,35 +262,20 @@ class Core:
                 # Only a wait: the event is still handled, as it would have been without it.
                 log.exception("preparing event %s failed", event.event_id)
 
-    async def _handle_once(self, event: Incoming) -> tuple[Outcome, bool]:
-        try:
-            return await self._in_transaction(event, self._handle_in)
-        except UserError as error:
-            # The failed attempt is rolled back whole; the refusal is recorded on its own.
-            return await self._in_transaction(event, partial(self._refuse, error=error))
-
-    async def _in_transaction(
-        self, event: Incoming, work: Callable[[AsyncSession, Incoming], Awaitable[Outcome]]
-    ) -> tuple[Outcome, bool]:
-        round_: Round | None = None
+    async def _handle_once(self, event: Incoming) -> Outcome:
         try:
             async with self.db.session() as session:
-                outcome = await work(session, event)
-                if not outcome.duplicate:
-                    round_ = await self._claim(session)
-        except BaseException:
-            self._claimed(round_, False)
-            raise
-        return outcome, self._claimed(round_, True)
+                ctx = await self._begin(session, event)
+                if ctx is None:
+                    return Outcome(duplicate=True)
+                answer = await self._dispatch(ctx, event)
+                return Outcome(toast=answer.toast, handled_at=ctx.now())
+        except UserError as error:
+            # The failed attempt is rolled back whole; the refusal is recorded on its own.
+            async with self.db.session() as session:
+                return await self._refuse(session, event, error)
 
-    async def _handle_in(self, session: AsyncSession, event: Incoming) -> Outcome:
-        ctx = await self._begin(session, event)
-        if ctx is None:
-            return Outcome(duplicate=True)
-        answer = await self._dispatch(ctx, event)
-        return Outcome(toast=answer.toast, handled_at=ctx.now())
-
-    async def _refuse(self, session: AsyncSession, event: Incoming, *, error: UserError) -> Outcome:
+    async def _refuse(self, session: AsyncSession, event: Incoming, error: UserError) -> Outcome:
         ctx = await self._begin(session, event)
         if ctx is None:
             return Outcome(duplicate=True)

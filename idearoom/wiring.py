@@ -112,7 +112,6 @@ def build_app(settings: Settings, clock: Clock | None = None, **engine_kwargs: A
     # Photos queued as figures (the /report chart) are drawn by the reports' own code when they go out.
     sender = Sender(db, {}, clock, settings=settings, draw=render_chart)
     core = Core(db, settings, clock, registry, on_outbox=sender.notify)
-    core.claims = sender  # on SQLite an event's transaction also claims what it wrote to the outbox
     core.handle_platforms = handle_platforms()
     http = HttpServer(settings.http_host, settings.http_port, shutdown_timeout=settings.drain_seconds)
     inbox = Inbox(db, settings.inbox_lease_seconds)

@@ -6,7 +6,7 @@ Parts: `entries` (writing and reading entries), `payloads` (their stored JSON by
 `failures` (what organizers are told), `sender` (the loop that drains it).
 """
 
-from bot.outbox.entries import OUTBOX_WRITTEN, add_raw, enqueue, remembered_message_ids
+from bot.outbox.entries import add_raw, enqueue, remembered_message_ids
 from bot.outbox.failures import describe_destination
 
-__all__ = ["OUTBOX_WRITTEN", "add_raw", "describe_destination", "enqueue", "remembered_message_ids"]
+__all__ = ["add_raw", "describe_destination", "enqueue", "remembered_message_ids"]

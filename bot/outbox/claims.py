@@ -40,8 +40,6 @@ class Round:
     full: bool = False
     # Some due entries had to wait (a budget, a destination under way): the next round may take them.
     blocked: bool = False
-    # The shortest of those waits, in seconds.
-    budget_wait: float | None = None
 
     @property
     def busy(self) -> bool:
@@ -68,60 +66,47 @@ class Claims:
         now or within `horizon` seconds, and find when the rest fall due; one transaction."""
         worker = self.worker
         now = worker.clock.now()
-        if not worker.gateways:
-            return Round()
-        async with worker.db.session() as session:
-            found = await self.claim_in(session, limit, horizon, now)
-        return self.finish(found, now)
-
-    async def claim_in(self, session: AsyncSession, limit: int, horizon: float, now: datetime) -> Round:
-        """The claiming round inside the caller's transaction; `finish` it once that has committed."""
-        worker = self.worker
         platforms = list(worker.gateways)
         if not platforms:
             return Round()
-        postgres = worker.db.dialect == "postgresql"
-        if postgres:
-            await session.exec(select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
-        if self._reclaimed_at is None or (now - self._reclaimed_at).total_seconds() >= RECLAIM_EVERY_SECONDS:
-            await self._reclaim_stale(session, now)
-            self._reclaimed_at = now
-        limits = self.limits()
-        budget = await self._recent_budget(session, limits, now)
-        query = (
-            select(OutboxMessage)
-            .where(
-                col(OutboxMessage.state) == OutboxState.pending,
-                col(OutboxMessage.platform).in_(platforms),
-                col(OutboxMessage.next_attempt_at) <= now,
-            )
-            .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-            .limit(limit)
-        )
-        if postgres:
-            query = query.with_for_update(skip_locked=True)
-        candidates = list((await session.exec(query)).all())
-        found = Round(full=len(candidates) >= limit)
-        found.claimed = await self._choose(session, candidates, budget, now, horizon, found.planned)
-        found.budget_wait = self._budget_wait
-        await session.flush()
-        worker.under_way(found.claimed, now)
-        found.next_due = (
-            await session.exec(
-                select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
+        async with worker.db.session() as session:
+            postgres = worker.db.dialect == "postgresql"
+            if postgres:
+                await session.exec(select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+            if self._reclaimed_at is None or (now - self._reclaimed_at).total_seconds() >= RECLAIM_EVERY_SECONDS:
+                await self._reclaim_stale(session, now)
+                self._reclaimed_at = now
+            limits = self.limits()
+            budget = await self._recent_budget(session, limits, now)
+            query = (
+                select(OutboxMessage)
+                .where(
                     col(OutboxMessage.state) == OutboxState.pending,
                     col(OutboxMessage.platform).in_(platforms),
-                    col(OutboxMessage.next_attempt_at) > now,
+                    col(OutboxMessage.next_attempt_at) <= now,
                 )
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+                .limit(limit)
             )
-        ).one()
-        return found
-
-    def finish(self, found: Round, now: datetime) -> Round:
-        """When to look again, from what the round left (the soonest due, a budget that frees up)."""
-        due = [t for t in (found.next_due,) if t is not None]
-        if found.budget_wait is not None:
-            due.append(now + timedelta(seconds=found.budget_wait))
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            candidates = list((await session.exec(query)).all())
+            found = Round(full=len(candidates) >= limit)
+            found.claimed = await self._choose(session, candidates, budget, now, horizon, found.planned)
+            await session.flush()
+            worker.under_way(found.claimed, now)
+            soonest = (
+                await session.exec(
+                    select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
+                        col(OutboxMessage.state) == OutboxState.pending,
+                        col(OutboxMessage.platform).in_(platforms),
+                        col(OutboxMessage.next_attempt_at) > now,
+                    )
+                )
+            ).one()
+        due = [t for t in (soonest,) if t is not None]
+        if self._budget_wait is not None:
+            due.append(now + timedelta(seconds=self._budget_wait))
             found.blocked = True
         found.next_due = min(due) if due else None
         return found

@@ -13,8 +13,6 @@ from storage.db import Database
 from storage.tables import MessageLink, OutboxMessage
 
 DestKey = tuple[str, str, str]
-# Set in a session's `info` once it adds an outbox entry: its transaction may hand them to the sender.
-OUTBOX_WRITTEN = "outbox_written"
 
 
 def enqueue(
@@ -77,7 +75,6 @@ def add_raw(
         created_at=now,
     )
     session.add(entry)
-    session.info[OUTBOX_WRITTEN] = True
     return entry
 
 

@@ -9,8 +9,6 @@ import socket
 from datetime import datetime
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.config import Settings
 from bot.outbox.claims import Claims, Round
 from bot.outbox.delivery import deliver_batch
@@ -52,8 +50,6 @@ class Sender:
         self.wakeup = asyncio.Event()
         self.stopping = False
         self._next_due: datetime | None = None
-        self._deliveries: set[asyncio.Task[int]] = set()
-        self._horizon: float | None = None  # set while `run` runs
 
     # What tests and the runtime read and set: the settings in force and the gateways by platform.
     @property
@@ -110,8 +106,7 @@ class Sender:
         claimed, so a fan-out never waits for a claim. A quiet round (one answer) needs no second look.
         """
         horizon = 0.0 if isinstance(self.worker.clock, ManualClock) else PLAN_AHEAD_SECONDS
-        deliveries = self._deliveries
-        self._horizon = horizon
+        deliveries: set[asyncio.Task[int]] = set()
         try:
             while not self.stopping:
                 # Cleared before the round: a notice that comes during it makes the next one follow at once.
@@ -121,44 +116,15 @@ class Sender:
                     round_ = await self.claims.claim(DRAIN_LIMIT, horizon)
                 except Exception:  # keep the loop alive; the entries stay pending and are retried
                     log.exception("outbox claim failed")
-                self._start(round_)
+                if round_.claimed:
+                    task = asyncio.create_task(self._deliver(round_), name="outbox-delivery")
+                    deliveries.add(task)
+                    task.add_done_callback(deliveries.discard)
                 self._next_due = round_.next_due
                 await self._pause(round_, deliveries, idle_seconds)
         finally:
-            self._horizon = None
             if deliveries:
                 await asyncio.gather(*deliveries, return_exceptions=True)
-
-    def _start(self, round_: Round) -> None:
-        if round_.claimed:
-            task = asyncio.create_task(self._deliver(round_), name="outbox-delivery")
-            self._deliveries.add(task)
-            task.add_done_callback(self._deliveries.discard)
-
-    async def claim_in(self, session: AsyncSession) -> Round | None:
-        """A claiming round at the end of the caller's transaction, which wrote to the outbox: its
-        entries leave as soon as it commits, with no claiming transaction of their own.
-
-        Only on SQLite, whose transactions take turns anyway; on PostgreSQL the claims of every
-        worker take turns on a lock, which would make every worker's transactions wait for each
-        other. None when this sender is not running (or there it leaves the claiming to `run`).
-        """
-        if self._horizon is None or self.stopping or self.worker.db.dialect != "sqlite" or not self.gateways:
-            return None
-        return await self.claims.claim_in(session, DRAIN_LIMIT, self._horizon, self.worker.clock.now())
-
-    def claimed_in(self, round_: Round, committed: bool) -> None:
-        """The transaction of a `claim_in` round ended: send what it leased, or forget it (rolled back)."""
-        if not committed:
-            self.worker.landed(round_.claimed)
-            self.notify()  # what the transaction wrote is gone, but a look costs little
-            return
-        now = self.worker.clock.now()
-        self.claims.finish(round_, now)
-        self._start(round_)
-        sooner = round_.next_due is not None and (self._next_due is None or round_.next_due < self._next_due)
-        if round_.busy or sooner:
-            self.notify()  # more is due soon (or sooner than the loop planned to look)
 
     async def _pause(self, round_: Round, deliveries: set[asyncio.Task[int]], idle_seconds: float) -> None:
         """Until the next round: once this one's sends have all left when more is due soon, else

@@ -24,14 +24,15 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from bench.counts import Counts, counting
 from idearoom.wiring import App, build_app
 from tests.fakes.slack_api import FakeSlackAPI, event_callback, message_event, signed_request_headers
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -49,11 +50,15 @@ Run = Callable[[int, int], Awaitable[float]]  # (round, ideas) -> ideas per seco
 # CPU milliseconds per idea of the last measured burst (the process's, fakes included): on a loaded
 # host the rates follow the CPU each idea needs, so this is the steadier figure to compare.
 last_cpu_ms = 0.0
+# The database transactions per idea of the last measured burst of the bot (load-independent).
+last_transactions = 0.0
+_counted: list[Counts] = []
 
 
 def _timed(count: int, start: float, cpu: float) -> float:
-    global last_cpu_ms
+    global last_cpu_ms, last_transactions
     last_cpu_ms = (time.process_time() - cpu) * 1000 / count
+    last_transactions = _counted.pop().transactions / count if _counted else 0.0
     return count / (time.perf_counter() - start)
 
 
@@ -120,15 +125,23 @@ def push_ideas(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> None:
         push_idea(fake, chat, n, tag)
 
 
-async def telegram_burst(fake: FakeTelegramAPI, chat: int, count: int, tag: str) -> float:
-    """Push `count` ideas at once and time until `count` replies reached the chat."""
+async def telegram_burst(fake: FakeTelegramAPI, chat: int, count: int, tag: str, app: App | None = None) -> float:
+    """Push `count` ideas at once and time until `count` replies reached the chat (counting `app`'s transactions)."""
     replies = Replies(fake.delivered, chat)
     replies()
     before = replies.count
-    start, cpu = time.perf_counter(), time.process_time()
-    push_ideas(fake, chat, count, tag)
-    await wait_for_replies(fake, replies, before + count)
+    with counting(app.db.engine) if app is not None else _no_counting() as counts:
+        start, cpu = time.perf_counter(), time.process_time()
+        push_ideas(fake, chat, count, tag)
+        await wait_for_replies(fake, replies, before + count)
+    if app is not None:
+        _counted.append(counts)
     return _timed(count, start, cpu)
+
+
+@contextmanager
+def _no_counting() -> Iterator[Counts]:
+    yield Counts()
 
 
 @asynccontextmanager
@@ -170,7 +183,7 @@ async def telegram_bot(fake: FakeTelegramAPI, chat: int, ideas: int, folder: str
     app, adapter = await start_bot(settings, TelegramAdapter)
     try:
         await telegram_burst(fake, chat, WARMUP, "warmup")  # people and the room become known
-        return await telegram_burst(fake, chat, ideas, "bench")
+        return await telegram_burst(fake, chat, ideas, "bench", app)
     finally:
         await adapter.stop()
         await app.close()
@@ -210,13 +223,18 @@ async def post_events(url: str, channel: str, count: int, tag: str) -> None:
         await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
 
 
-async def slack_burst(fake: FakeSlackAPI, url: str, channel: str, count: int, tag: str) -> float:
+async def slack_burst(
+    fake: FakeSlackAPI, url: str, channel: str, count: int, tag: str, app: App | None = None
+) -> float:
     replies = Replies(fake.delivered, channel)
     replies()
     before = replies.count
-    start, cpu = time.perf_counter(), time.process_time()
-    await post_events(url, channel, count, tag)
-    await wait_for_replies(fake, replies, before + count)
+    with counting(app.db.engine) if app is not None else _no_counting() as counts:
+        start, cpu = time.perf_counter(), time.process_time()
+        await post_events(url, channel, count, tag)
+        await wait_for_replies(fake, replies, before + count)
+    if app is not None:
+        _counted.append(counts)
     return _timed(count, start, cpu)
 
 
@@ -254,6 +272,9 @@ async def bare_bolt_echo(fake: FakeSlackAPI) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+slack_apps: list[App] = []  # the bot of each idearoom_slack block, newest last
+
+
 @asynccontextmanager
 async def idearoom_slack(fake: FakeSlackAPI, folder: str) -> AsyncIterator[str]:
     """idearoom's Slack adapter in HTTP mode against the fake; yields its events address."""
@@ -263,6 +284,7 @@ async def idearoom_slack(fake: FakeSlackAPI, folder: str) -> AsyncIterator[str]:
         folder, SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET, SLACK_API_BASE_URL=fake.api_url
     )
     app, adapter = await start_bot(settings, SlackAdapter)
+    slack_apps.append(app)
     try:
         yield f"http://127.0.0.1:{app.http.port}/slack/events"
     finally:
@@ -279,7 +301,7 @@ async def slack_bare(fake: FakeSlackAPI, channel: str, ideas: int) -> float:
 async def slack_bot(fake: FakeSlackAPI, channel: str, ideas: int, folder: str) -> float:
     async with idearoom_slack(fake, folder) as url:
         await slack_burst(fake, url, channel, WARMUP, "warmup")
-        return await slack_burst(fake, url, channel, ideas, "bench")
+        return await slack_burst(fake, url, channel, ideas, "bench", slack_apps[-1])
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -293,7 +315,8 @@ async def compare(name: str, bare: Run, bot: Run, ideas: int, rounds: int) -> tu
         bot_rates.append(await bot(round_, ideas))
         print(
             f"  {name} round {round_ + 1}: bare {bare_rates[-1]:7.1f}/s ({bare_cpu:.1f} ms CPU per idea), "
-            f"bot {bot_rates[-1]:7.1f}/s ({last_cpu_ms:.1f} ms CPU per idea); load average {os.getloadavg()[0]:.1f}",
+            f"bot {bot_rates[-1]:7.1f}/s ({last_cpu_ms:.1f} ms CPU, {last_transactions:.2f} transactions per idea); "
+            f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     return name, statistics.median(bare_rates), statistics.median(bot_rates)

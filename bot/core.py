@@ -55,6 +55,9 @@ ATTEMPTS = 3  # a lost race or a deadlock: run again at once, this often in all
 # stretched at random by up to half, so events that broke together do not retry in step).
 # About 8-12 s in all: long enough to ride out a PostgreSQL restart or a failover.
 RECONNECT_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+# Events that queued while a transaction ran share the next one, this many at most: more would
+# hold SQLite's one writer (and the sender's next claim) longer than a group saves.
+GROUP_AT_MOST = 16
 
 
 # Built once: building a statement costs more CPU than SQLite takes to run it.
@@ -103,11 +106,107 @@ class Core:
         self.handle_platforms: set[str] = set()
         self.duplicate_count = 0
         self.failed_count = 0
+        self._waiting: list[tuple[Incoming, asyncio.Future[Outcome]]] = []
+        self._grouper: asyncio.Task[None] | None = None
 
     async def handle(self, event: Incoming) -> Outcome:
-        """Handle an event exactly once; a redelivered event changes nothing."""
-        outcome = Outcome()
+        """Handle an event exactly once; a redelivered event changes nothing.
+
+        Events that arrive while a transaction of the core runs wait for it, then share the next
+        one (a group commit); each is still answered only after the commit that stored it.
+        """
         await self._before(event)
+        return (await self._queue([event]))[0]
+
+    async def handle_many(self, events: list[Incoming]) -> list[Outcome]:
+        """Handle events in order, as many as can share one transaction (a batch a platform sent at once)."""
+        for event in events:
+            await self._before(event)
+        return await self._queue(events)
+
+    async def _queue(self, events: list[Incoming]) -> list[Outcome]:
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in events]
+        self._waiting.extend(zip(events, futures))
+        if self._grouper is None or self._grouper.done():
+            self._grouper = asyncio.create_task(self._run_groups(), name="core-groups")
+        # Shielded: a caller that stops waiting does not cancel the others' transaction.
+        return [await asyncio.shield(future) for future in futures]
+
+    async def _run_groups(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:GROUP_AT_MOST], self._waiting[GROUP_AT_MOST:]
+            try:
+                outcomes = await self._handle_group([event for event, _ in batch])
+            except asyncio.CancelledError:
+                for _, future in batch + self._waiting:
+                    future.cancel()
+                raise
+            except Exception as error:  # a bug in the grouping itself: each caller hears of it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), outcome in zip(batch, outcomes):
+                if not future.done():
+                    future.set_result(outcome)
+
+    async def _handle_group(self, events: list[Incoming]) -> list[Outcome]:
+        """One transaction, a savepoint per event; an event that fails in it is handled on its own after."""
+        outcomes: list[Outcome | None] = [None] * len(events)
+        if len(events) > 1:
+            try:
+                async with self.db.session() as session:
+                    for index, event in enumerate(events):
+                        outcomes[index] = await self._handle_in_savepoint(session, event)
+            except Exception as error:
+                # Nothing of the group was committed: every event goes on its own, with its retries.
+                if is_connection_fault(error):
+                    log.warning("%d events: database connection lost (%s); one by one", len(events), error)
+                else:
+                    log.info("a group of %d events failed (%s); handling them one by one", len(events), error)
+                outcomes = [None] * len(events)
+        grouped = sum(1 for outcome in outcomes if outcome is not None)
+        if grouped:
+            for event, outcome in zip(events, outcomes):
+                if outcome is not None:
+                    self._count(event, outcome)
+            if any(not outcome.duplicate for outcome in outcomes if outcome is not None):
+                self.on_outbox()
+        done: list[Outcome] = []
+        for event, outcome in zip(events, outcomes):
+            if outcome is None:
+                outcome = await self._handle_alone(event)
+                self._count(event, outcome)
+                if not outcome.duplicate:
+                    self.on_outbox()
+            done.append(outcome)
+        return done
+
+    async def _handle_in_savepoint(self, session: AsyncSession, event: Incoming) -> Outcome | None:
+        """The event in its own savepoint of the group's transaction; None when it must be handled alone."""
+        try:
+            try:
+                async with session.begin_nested():
+                    ctx = await self._begin(session, event)
+                    if ctx is None:
+                        return Outcome(duplicate=True)
+                    answer = await self._dispatch(ctx, event)
+                    return Outcome(toast=answer.toast, handled_at=ctx.now())
+            except UserError as error:
+                async with session.begin_nested():
+                    return await self._refuse(session, event, error)
+        except DBAPIError as error:
+            if is_connection_fault(error):
+                raise  # the transaction is gone: the whole group goes one by one
+            # A lost race (a person or room two workers created at once) or a deadlock: rolled
+            # back to the savepoint; on its own the event is retried, as any event is.
+            return None
+        except Exception:
+            return None  # a bug: on its own, the event is logged and apologized for
+
+    async def _handle_alone(self, event: Incoming) -> Outcome:
+        outcome = Outcome()
         races, reconnects = 0, 0
         while True:
             try:
@@ -137,12 +236,13 @@ class Core:
                     isinstance(error, DBAPIError) and is_transient(error)
                 )
                 break
+        return outcome
+
+    def _count(self, event: Incoming, outcome: Outcome) -> None:
         if outcome.failed:
             self.failed_count += 1
-            self.on_outbox()
         elif not outcome.duplicate:
             self.handled_count += 1
-            self.on_outbox()
         else:
             self.duplicate_count += 1
         log.info(
@@ -153,7 +253,6 @@ class Core:
             type(event).__name__,
             "failed" if outcome.failed else "duplicate" if outcome.duplicate else "handled",
         )
-        return outcome
 
     async def _before(self, event: Incoming) -> None:
         for hook in self.registry.before_hooks:
@@ -174,15 +273,18 @@ class Core:
         except UserError as error:
             # The failed attempt is rolled back whole; the refusal is recorded on its own.
             async with self.db.session() as session:
-                ctx = await self._begin(session, event)
-                if ctx is None:
-                    return Outcome(duplicate=True)
-                text = ctx.t(error.key, **error.params)
-                if isinstance(error, NotAllowed):
-                    ctx.audit("refused", attempted=error.action)
-                if not isinstance(event, ButtonPress):
-                    ctx.reply(text)
-                return Outcome(toast=text, handled_at=ctx.now())
+                return await self._refuse(session, event, error)
+
+    async def _refuse(self, session: AsyncSession, event: Incoming, error: UserError) -> Outcome:
+        ctx = await self._begin(session, event)
+        if ctx is None:
+            return Outcome(duplicate=True)
+        text = ctx.t(error.key, **error.params)
+        if isinstance(error, NotAllowed):
+            ctx.audit("refused", attempted=error.action)
+        if not isinstance(event, ButtonPress):
+            ctx.reply(text)
+        return Outcome(toast=text, handled_at=ctx.now())
 
     async def _apologize(self, event: Incoming) -> Outcome:
         """Tell the person something went wrong, in their language, if the database allows."""

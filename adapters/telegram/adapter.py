@@ -56,7 +56,12 @@ class TelegramAdapter:
         self.translator = Translator(app.settings.locale)
         self.poller: Poller | None = None
         if not self.webhook_url:
-            self.poller = Poller(self.application.bot, self.handle_update, allowed_updates=ALLOWED_UPDATES)
+            self.poller = Poller(
+                self.application.bot,
+                self.handle_update,
+                allowed_updates=ALLOWED_UPDATES,
+                handle_many=self.handle_updates,
+            )
         self._started = False
 
     @property
@@ -134,6 +139,31 @@ class TelegramAdapter:
             if query is not None:
                 await self._answer(query, toast)
         return done
+
+    async def handle_updates(self, updates: list[Update]) -> list[bool]:
+        """Hand a batch of updates to the core to share transactions; for each, whether it may be confirmed.
+
+        Button presses and updates the bot cannot read go one by one, as `handle_update` does them.
+        """
+        events = []
+        for update in updates:
+            if update.callback_query is not None:
+                break
+            try:
+                event = to_event(update)
+            except Exception:
+                break
+            if event is None:
+                break
+            events.append(event)
+        if not events:
+            return [await self.handle_update(updates[0])]
+        try:
+            outcomes = await self.app.core.handle_many(events)
+        except Exception:  # as in handle_update: logged, and not asked for again
+            log.exception("telegram updates %s..%s could not be handled", updates[0].update_id, updates[-1].update_id)
+            return [True] * len(events)
+        return [not (outcome.failed and outcome.retryable) for outcome in outcomes]
 
     async def _answer(self, query: CallbackQuery, toast: str | None) -> None:
         try:

@@ -39,9 +39,13 @@ class Poller:
         allowed_updates: list[str],
         timeout: int = POLL_TIMEOUT,
         drain_seconds: float = DRAIN_SECONDS,
+        handle_many: Callable[[list[Update]], Awaitable[list[bool]]] | None = None,
     ) -> None:
         self.bot = bot
         self.handle = handle
+        # Takes several updates at once so they share the core's transactions; returns, for each of
+        # a first part of them (at least one), whether it may be confirmed.
+        self.handle_many = handle_many
         self.allowed_updates = allowed_updates
         self.timeout = timeout
         self.drain_seconds = drain_seconds
@@ -118,14 +122,41 @@ class Poller:
             backoff = FIRST_BACKOFF
             # The offset sent with this fetch confirmed what was handled before it.
             self._confirmed = self._asked
-            for update in batch:
-                if isinstance(update, int):  # unreadable: confirming it is all the bot can do
-                    log.warning("telegram update %s ignored: python-telegram-bot cannot read it", update)
-                    self.offset = update + 1
+            await self._handle_batch(list(batch))
+
+    async def _handle_batch(self, batch: list[Update | int]) -> None:
+        """Hand the batch on in order, advancing the offset past each update handled."""
+        while batch:
+            update = batch[0]
+            if isinstance(update, int):  # unreadable: confirming it is all the bot can do
+                log.warning("telegram update %s ignored: python-telegram-bot cannot read it", update)
+                self.offset = update + 1
+                batch.pop(0)
+                continue
+            readable: list[Update] = []
+            for item in batch:
+                if isinstance(item, int):
+                    break
+                readable.append(item)
+            if self.handle_many is not None and len(readable) > 1:
+                try:
+                    dones = await self.handle_many(readable)
+                except Exception:  # a bug in the adapter: these go one by one below
+                    log.exception("telegram updates could not be handled together")
+                    dones = []
+                handled = 0
+                for done in dones[: len(readable)]:
+                    if not done:
+                        break  # this one (and the rest) again, one by one, with their retries
+                    handled += 1
+                if handled:
+                    self.offset = readable[handled - 1].update_id + 1
+                    del batch[:handled]
                     continue
-                if not await self._handle(update):
-                    break  # stopping while the database is away: Telegram keeps this one and the rest
-                self.offset = update.update_id + 1
+            if not await self._handle(update):
+                return  # stopping while the database is away: Telegram keeps this one and the rest
+            self.offset = update.update_id + 1
+            batch.pop(0)
 
     async def _fetch(self) -> tuple[Update, ...] | list[Update | int] | None:
         """The next batch, or None when stopping was asked for while waiting."""

@@ -80,11 +80,13 @@ async def deliver_batch(
     worker: Worker,
     batch: list[OutboxMessage],
     planned: dict[int, datetime],
-    record: Callable[[OutboxMessage, Outcome], None],
+    record: Callable[[OutboxMessage, Outcome], Awaitable[None]],
     release: Callable[[list[OutboxMessage], Any], Awaitable[None]],
 ) -> int:
     """Destinations in parallel, each in order, none before its planned moment; reactions need no
-    order and each go on their own. Each outcome is handed to `record`. Returns how many were delivered."""
+    order and each go on their own. Each outcome is handed to `record`, and a destination's next
+    entry waits until the outcome of the one before is written: a crash then repeats at most one
+    send per destination. Returns how many were delivered."""
     by_destination: dict[tuple[Any, ...], list[OutboxMessage]] = defaultdict(list)
     for entry in batch:
         by_destination[("reaction", entry.id) if entry.kind == "reaction" else key_of(entry)].append(entry)
@@ -102,8 +104,10 @@ async def deliver_batch(
                     await release(entries[index:], held)
                     break
                 outcome = await deliver(worker, entry)
-                record(entry, outcome)
+                written = record(entry, outcome)
                 delivered += isinstance(outcome, SendResult)
+                if index + 1 < len(entries):
+                    await written
         return delivered
 
     counts = await asyncio.gather(*(deliver_in_order(entries) for entries in by_destination.values()))

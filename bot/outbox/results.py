@@ -52,10 +52,12 @@ class Results:
         self.on_change = on_change
         self._waiting: list[tuple[OutboxMessage, SendResult | DeliveryError, datetime]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._written: list[asyncio.Future[None]] = []
         self._changed = False
 
-    def record(self, entry: OutboxMessage, outcome: SendResult | DeliveryError) -> None:
-        """Note how a send went; it is written by the flush under way or the next one."""
+    def record(self, entry: OutboxMessage, outcome: SendResult | DeliveryError) -> asyncio.Future[None]:
+        """Note how a send went; it is written by the flush under way or the next one, which the
+        future returned tells (written, or given up on: then the entry's lease runs out)."""
         now = self.worker.clock.now()
         if isinstance(outcome, SendResult):
             self.worker.counts.sent += 1
@@ -63,8 +65,11 @@ class Results:
             # Before the destination's next entry goes: held back from now on.
             self.worker.held_until[key_of(entry)] = now + timedelta(seconds=outcome.retry_after)
         self._waiting.append((entry, outcome, now))
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._written.append(written)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="outbox-results")
+        return written
 
     async def settle(self) -> None:
         """Wait until every outcome noted so far is written."""
@@ -74,12 +79,17 @@ class Results:
     async def _flush(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
+            written, self._written = self._written, []
             self._changed = False
             try:
                 await self._write(batch)
             except Exception:  # the entries stay "sending": their lease runs out and they go again
                 log.exception("could not record %d outbox results", len(batch))
                 continue
+            finally:
+                for future in written:
+                    if not future.done():
+                        future.set_result(None)
             if self._changed:
                 self.on_change()
 

@@ -26,7 +26,15 @@ class Gate:
             await self.open.wait()
             return await real(event)
 
+        real_many = bot.app.core.handle_many
+
+        async def held_many(events) -> list[Outcome]:  # type: ignore[no-untyped-def]
+            self.entered.set()
+            await self.open.wait()
+            return await real_many(events)
+
         monkeypatch.setattr(bot.app.core, "handle", held)
+        monkeypatch.setattr(bot.app.core, "handle_many", held_many)  # a batch of updates, handled together
 
     async def wait_entered(self) -> None:
         await asyncio.wait_for(self.entered.wait(), 5)

@@ -8,12 +8,16 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
-from bot.config import Settings
 from bot.ports import Clock, ManualClock, SystemClock
-from idearoom.settings import PLUGINS, AppSettings, configured_platforms, handle_platforms
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+# The settings (every platform's plug-in), SQLAlchemy and the rest are imported when a command
+# runs, not with this module: the ranker's child process imports the program's main module again
+# (multiprocessing's spawn), and needs none of them.
 
 log = logging.getLogger("idearoom")
 
@@ -33,6 +37,8 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -44,6 +50,7 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
     """Give (or take back) the organizer role of `platform:user-id`."""
     from bot.people import set_organizer
+    from idearoom.settings import handle_platforms
     from storage.db import Database
 
     platform, sep, external_id = args.who.partition(":")
@@ -258,6 +265,8 @@ async def web_link(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from idearoom.settings import PLUGINS
+
     parser = argparse.ArgumentParser(prog="idearoom", description="The idea-room bot of the innovation office.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -341,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from idearoom.settings import AppSettings, configured_platforms
+
     try:
         settings = AppSettings()
         from bot.points.rules import load_rules

@@ -8,6 +8,7 @@ import signal
 import sys
 from typing import Any
 
+from bot.business_days import look_up_in_background
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.ports import Adapter, AdapterPlugin, Clock
@@ -66,9 +67,8 @@ class Worker:
 
     async def run(self) -> int:
         app = self.app
-        # The Korean analyser takes seconds to build: it starts now, in its own process, so the
-        # first /topic pick finds it ready and nothing waits for it.
-        ranker.start()
+        # The scheduler's first business-day sum needs them; the child that works them out runs meanwhile.
+        look_up_in_background(app.clock.now().astimezone(app.settings.tz).year)
         await prepare_in_turn(app)
         try:
             self._build_adapters()
@@ -78,6 +78,10 @@ class Worker:
         stop = asyncio.Event()
         try:
             await self._start()
+            # The Korean analyser takes seconds to build: it starts in its own process once the bot
+            # is ready (not before: its imports would slow the start on a busy machine), so the
+            # first /topic pick finds it built and nothing waits for it.
+            ranker.start()
             if self.console is not None:
                 await self.console.run()
             else:

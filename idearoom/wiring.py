@@ -22,7 +22,7 @@ from bot.registry import registry
 from idearoom.http import HttpServer
 from idearoom.settings import configured_platforms, handle_platforms
 from storage.db import Database
-from storage.migrate import is_current
+from storage.migrate import is_current, upgrade_in_child
 
 log = logging.getLogger(__name__)
 SQLITE_IDLE_POLL = 300.0  # seconds an idle sender waits between looks at the outbox on SQLite
@@ -61,9 +61,7 @@ class App:
         """Bring the schema up to date and load the demo organisation into an empty database."""
         if migrate:
             if not await is_current(self.db.engine):
-                from storage.migrate import upgrade  # Alembic, only when there is something to do
-
-                await asyncio.to_thread(upgrade, self.settings.database_url)
+                await upgrade_in_child(self.settings.database_url)
         else:
             async with self.db.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)

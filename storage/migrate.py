@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +35,23 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+async def upgrade_in_child(url: str) -> None:
+    """`upgrade(url)` in a short child process (`python -m storage.migrate`), so Alembic, Mako and
+    the migration scripts never take up the bot's resident memory; the URL goes through a pipe,
+    where no process listing shows its password."""
+    env = dict(os.environ)
+    # The child finds these packages where this process found them, whatever its working folder.
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (root, env.get("PYTHONPATH"))))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "storage.migrate", stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
+    )
+    _, errors = await child.communicate(url.encode())
+    if child.returncode != 0:
+        detail = errors.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(f"the migrations failed: {detail[-1] if detail else f'exit status {child.returncode}'}")
+
+
 def head_revisions() -> set[str]:
     """The newest revisions of the migrations, read from their files (Alembic itself is big to import)."""
     revisions: set[str] = set()
@@ -51,3 +71,7 @@ async def is_current(engine: AsyncEngine) -> bool:
     except sa.exc.DBAPIError:  # no schema yet
         return False
     return bool(versions) and versions == head_revisions()
+
+
+if __name__ == "__main__":
+    upgrade(sys.stdin.read().strip())

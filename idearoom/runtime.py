@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from bot.business_days import look_up_in_background
@@ -36,17 +37,17 @@ def platform_adapters(app: App, plugins: list[AdapterPlugin] | None = None) -> l
     return [plugin.create(app) for plugin in configured_platforms(app.settings, plugins)]
 
 
-async def prepare_in_turn(app: App) -> None:
+async def prepare_in_turn(app: App, meanwhile: Callable[[], None] | None = None) -> None:
     """`app.prepare()` under a PostgreSQL advisory lock, so workers started at once do it one by one."""
     if app.settings.is_sqlite:
-        await app.prepare()
+        await app.prepare(meanwhile=meanwhile)
         return
     import asyncpg
 
     connection = await asyncpg.connect(asyncpg_dsn(app.settings.database_url), timeout=10)
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", PREPARE_LOCK_KEY)
-        await app.prepare()
+        await app.prepare(meanwhile=meanwhile)
     finally:
         await connection.close()  # the lock goes with the connection
 
@@ -69,12 +70,24 @@ class Worker:
         app = self.app
         # The scheduler's first business-day sum needs them; the child that works them out runs meanwhile.
         look_up_in_background(app.clock.now().astimezone(app.settings.tz).year)
-        await prepare_in_turn(app)
-        try:
-            self._build_adapters()
-        except Exception as error:
+        built: list[Exception | None] = []
+
+        def build() -> None:
+            try:
+                self._build_adapters()
+            except Exception as error:  # raised once the migrations are done, not in their midst
+                built.append(error)
+            else:
+                built.append(None)
+
+        # The platforms' SDKs are imported (building the adapters) while migrations run in their
+        # own process, if any do: the two take the two cores instead of one after the other.
+        await prepare_in_turn(app, meanwhile=build)
+        if not built:
+            build()
+        if built[0] is not None:
             await app.close()
-            raise SetupError(str(error)) from error
+            raise SetupError(str(built[0])) from built[0]
         stop = asyncio.Event()
         try:
             await self._start()

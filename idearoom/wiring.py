@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,11 +58,14 @@ class App:
         self.gateways[gateway.platform] = gateway
         self.sender.gateways[gateway.platform] = gateway
 
-    async def prepare(self, *, migrate: bool = True) -> None:
-        """Bring the schema up to date and load the demo organisation into an empty database."""
+    async def prepare(self, *, migrate: bool = True, meanwhile: Callable[[], None] | None = None) -> None:
+        """Bring the schema up to date and load the demo organisation into an empty database.
+
+        `meanwhile` is called while the migrations run in their child process, if they run.
+        """
         if migrate:
             if not await is_current(self.db.engine):
-                await upgrade_in_child(self.settings.database_url)
+                await upgrade_in_child(self.settings.database_url, meanwhile)
         else:
             async with self.db.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,10 +36,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-async def upgrade_in_child(url: str) -> None:
+async def upgrade_in_child(url: str, meanwhile: Callable[[], None] | None = None) -> None:
     """`upgrade(url)` in a short child process (`python -m storage.migrate`), so Alembic, Mako and
     the migration scripts never take up the bot's resident memory; the URL goes through a pipe,
-    where no process listing shows its password."""
+    where no process listing shows its password. `meanwhile` is called while the child works, so
+    this process can do its own (CPU-bound) work on the other core; the child is waited for even
+    when it raises."""
     env = dict(os.environ)
     # The child finds these packages where this process found them, whatever its working folder.
     root = str(Path(__file__).resolve().parent.parent)
@@ -46,7 +49,15 @@ async def upgrade_in_child(url: str) -> None:
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "storage.migrate", stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
     )
-    _, errors = await child.communicate(url.encode())
+    assert child.stdin is not None and child.stderr is not None
+    child.stdin.write(url.encode())
+    child.stdin.close()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        errors = await child.stderr.read()
+        await child.wait()
     if child.returncode != 0:
         detail = errors.decode(errors="replace").strip().splitlines()
         raise RuntimeError(f"the migrations failed: {detail[-1] if detail else f'exit status {child.returncode}'}")

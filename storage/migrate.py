@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b")
 _REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=(.*)$", re.MULTILINE)
 
 
@@ -59,8 +60,10 @@ async def upgrade_in_child(url: str, meanwhile: Callable[[], None] | None = None
         errors = await child.stderr.read()
         await child.wait()
     if child.returncode != 0:
-        detail = errors.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"the migrations failed: {detail[-1] if detail else f'exit status {child.returncode}'}")
+        lines = errors.decode(errors="replace").strip().splitlines()
+        # The traceback's last exception line (SQLAlchemy adds the statement and a link after it).
+        reason = next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)), lines[-1] if lines else "")
+        raise RuntimeError(f"the migrations failed: {reason or f'exit status {child.returncode}'}")
 
 
 def head_revisions() -> set[str]:

@@ -30,10 +30,21 @@ def _parse_clock(value: str, settings: Settings) -> datetime:
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     """Start every configured adapter (the console when no platform is configured)."""
+    from storage.migrate import early_upgrade
+
+    # A SQLite file behind the migrations is migrated by a child process from now on, while this
+    # one imports the rest of the bot (most of its start), instead of after it.
+    upgrading = await early_upgrade(settings.database_url)
     from idearoom.runtime import Worker
 
     clock: Clock = ManualClock(_parse_clock(args.clock, settings)) if args.clock else SystemClock()
-    return await Worker(settings, clock, role=args.role, with_console=args.console).run()
+    try:
+        worker = Worker(settings, clock, role=args.role, with_console=args.console)
+    except BaseException:
+        if upgrading is not None:
+            await upgrading.finish()
+        raise
+    return await worker.run(upgrading)
 
 
 async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

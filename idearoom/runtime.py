@@ -19,6 +19,7 @@ from idearoom.observability import Observability
 from idearoom.settings import configured_platforms, fallback_platform
 from idearoom.wiring import App, build_app
 from scheduler.leader import Leadership, asyncpg_dsn
+from storage.migrate import Upgrade
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,19 @@ def platform_adapters(app: App, plugins: list[AdapterPlugin] | None = None) -> l
     return [plugin.create(app) for plugin in configured_platforms(app.settings, plugins)]
 
 
-async def prepare_in_turn(app: App, meanwhile: Callable[[], None] | None = None) -> None:
+async def prepare_in_turn(
+    app: App, meanwhile: Callable[[], None] | None = None, upgrading: Upgrade | None = None
+) -> None:
     """`app.prepare()` under a PostgreSQL advisory lock, so workers started at once do it one by one."""
     if app.settings.is_sqlite:
-        await app.prepare(meanwhile=meanwhile)
+        await app.prepare(meanwhile=meanwhile, upgrading=upgrading)
         return
     import asyncpg
 
     connection = await asyncpg.connect(asyncpg_dsn(app.settings.database_url), timeout=10)
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", PREPARE_LOCK_KEY)
-        await app.prepare(meanwhile=meanwhile)
+        await app.prepare(meanwhile=meanwhile, upgrading=upgrading)
     finally:
         await connection.close()  # the lock goes with the connection
 
@@ -66,13 +69,16 @@ class Worker:
         self.scheduler: Any = None
         self.leadership: Leadership | None = None
 
-    async def run(self) -> int:
+    async def run(self, upgrading: Upgrade | None = None) -> int:
+        """Run until stopped; `upgrading` is a migration already under way (`storage.migrate.early_upgrade`)."""
         app = self.app
         # The scheduler's first business-day sum needs them; the child that works them out runs meanwhile.
         look_up_in_background(app.clock.now().astimezone(app.settings.tz).year)
         built: list[Exception | None] = []
 
         def build() -> None:
+            if built:
+                return
             try:
                 self._build_adapters()
             except Exception as error:  # raised once the migrations are done, not in their midst
@@ -82,7 +88,7 @@ class Worker:
 
         # The platforms' SDKs are imported (building the adapters) while migrations run in their
         # own process, if any do: the two take the two cores instead of one after the other.
-        await prepare_in_turn(app, meanwhile=build)
+        await prepare_in_turn(app, meanwhile=build, upgrading=upgrading)
         if not built:
             build()
         if built[0] is not None:

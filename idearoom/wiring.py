@@ -23,7 +23,7 @@ from bot.registry import registry
 from idearoom.http import HttpServer
 from idearoom.settings import configured_platforms, handle_platforms
 from storage.db import Database
-from storage.migrate import is_current, upgrade_in_child
+from storage.migrate import Upgrade, is_current, upgrade_in_child
 
 log = logging.getLogger(__name__)
 SQLITE_IDLE_POLL = 300.0  # seconds an idle sender waits between looks at the outbox on SQLite
@@ -58,12 +58,17 @@ class App:
         self.gateways[gateway.platform] = gateway
         self.sender.gateways[gateway.platform] = gateway
 
-    async def prepare(self, *, migrate: bool = True, meanwhile: Callable[[], None] | None = None) -> None:
+    async def prepare(
+        self, *, migrate: bool = True, meanwhile: Callable[[], None] | None = None, upgrading: Upgrade | None = None
+    ) -> None:
         """Bring the schema up to date and load the demo organisation into an empty database.
 
-        `meanwhile` is called while the migrations run in their child process, if they run.
+        `meanwhile` is called while the migrations run in their child process, if they run;
+        `upgrading` is that child when it was started already (`storage.migrate.early_upgrade`).
         """
         if migrate:
+            if upgrading is not None:
+                await upgrading.finish(meanwhile)
             if not await is_current(self.db.engine):
                 await upgrade_in_child(self.settings.database_url, meanwhile)
         else:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.migrate import head_revisions, upgrade_in_child
+from storage.migrate import early_upgrade, head_revisions, sqlite_is_current, upgrade_in_child
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,3 +110,13 @@ def test_finding_the_platforms_loads_none_of_their_sdks(tmp_path: Path) -> None:
     )
     assert {"console", "telegram", "slack"} <= set(found["plugins"])  # type: ignore[arg-type]
     assert found["sdks"] == []
+
+
+async def test_a_sqlite_file_behind_is_migrated_early_and_one_at_the_heads_is_not(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'early.db'}"
+    upgrading = await early_upgrade(url)
+    assert upgrading is not None
+    await upgrading.finish()
+    assert sqlite_is_current(tmp_path / "early.db")
+    assert await early_upgrade(url) is None
+    assert await early_upgrade("postgresql+asyncpg://postgres@127.0.0.1:5432/test") is None  # in turn, later

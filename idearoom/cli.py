@@ -381,15 +381,18 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Its one warning ("building the font cache") is no advice for the bot's user; bot.charts says when Hangul is missing.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
-    from idearoom.runtime import SetupError
-
     try:
         return asyncio.run(args.handler(settings, args))
-    except SetupError as error:
-        print(f"cannot start: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        # Imported only now: `run` starts its migrations before it imports the runtime (see run_bot).
+        from idearoom.runtime import SetupError
+
+        if not isinstance(error, SetupError):
+            raise
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ class Upgrade:
             env=env,
         )
         assert child.stdin is not None
-        child.stdin.write(url.encode())
+        # One line, read by the child at once: the pipe's end is closed only when this process's
+        # event loop runs next, which may be after a second of imports.
+        child.stdin.write(url.encode() + b"\n")
         child.stdin.close()
         return cls(child)
 
@@ -141,4 +143,4 @@ async def is_current(engine: AsyncEngine) -> bool:
 
 
 if __name__ == "__main__":
-    upgrade(sys.stdin.read().strip())
+    upgrade(sys.stdin.readline().strip())

@@ -3,21 +3,70 @@
 from __future__ import annotations
 
 import calendar
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import holidays
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
 _ONE_DAY = timedelta(days=1)
+# One look-up covers the year before and these years after the one asked for.
+_YEARS_AHEAD = 3
+_CHILD_SECONDS = 60
+
+log = logging.getLogger(__name__)
+_years: dict[int, frozenset[date]] = {}
+_looking_up = threading.Lock()
 
 
-@lru_cache(maxsize=64)
 def _korean_holidays(year: int) -> frozenset[date]:
+    found = _years.get(year)
+    if found is None:
+        with _looking_up:
+            found = _years.get(year)
+            if found is None:
+                _years.update(_looked_up(range(year - 1, year + _YEARS_AHEAD + 1)))
+                found = _years[year]
+    return found
+
+
+def _from_the_package(years: Iterable[int]) -> dict[int, frozenset[date]]:
+    import holidays
+
     # holidays.KR includes lunar holidays (설날, 추석) and 대체공휴일 substitute days.
-    return frozenset(holidays.country_holidays("KR", years=year))
+    return {year: frozenset(holidays.country_holidays("KR", years=year)) for year in years}
+
+
+def _looked_up(years: range) -> dict[int, frozenset[date]]:
+    """The `holidays` package's Korean holidays of `years`, worked out in a short child process.
+
+    Asking the package for one country imports every country's calendar (11 MiB that the bot
+    would keep resident for good, and a third of a second of its start); the child's answer is a
+    few dates a year. Where no child can be run, the package is imported here after all.
+    """
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (root, env.get("PYTHONPATH"))))
+    command = [sys.executable, "-m", "bot.business_days", *map(str, years)]
+    try:
+        answer = subprocess.run(command, capture_output=True, check=True, timeout=_CHILD_SECONDS, env=env)
+        days = json.loads(answer.stdout)
+        return {int(year): frozenset(map(date.fromisoformat, listed)) for year, listed in days.items()}
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        log.warning("looking up the holidays in a child process failed (%s); importing them here", error)
+        return _from_the_package(years)
+
+
+def look_up_in_background(year: int) -> None:
+    """Start looking up `year`'s holidays now, in a thread, so the first business-day sum finds them."""
+    threading.Thread(target=_korean_holidays, args=(year,), name="holidays", daemon=True).start()
 
 
 def is_holiday(d: date) -> bool:
@@ -70,3 +119,8 @@ def end_of_month(d: date) -> date:
 def local_datetime_to_utc(d: date, hh: int, mm: int, tz: ZoneInfo = SEOUL) -> datetime:
     """Aware UTC datetime for wall-clock `hh:mm` on `d` in `tz`."""
     return datetime.combine(d, time(hh, mm), tzinfo=tz).astimezone(UTC)
+
+
+if __name__ == "__main__":
+    found = _from_the_package(int(year) for year in sys.argv[1:])
+    json.dump({year: sorted(day.isoformat() for day in days) for year, days in found.items()}, sys.stdout)

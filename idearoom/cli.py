@@ -8,12 +8,16 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
-from bot.config import Settings
 from bot.ports import Clock, ManualClock, SystemClock
-from idearoom.settings import PLUGINS, AppSettings, configured_platforms, handle_platforms
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+# The settings (every platform's plug-in), SQLAlchemy and the rest are imported when a command
+# runs, not with this module: the ranker's child process imports the program's main module again
+# (multiprocessing's spawn), and needs none of them.
 
 log = logging.getLogger("idearoom")
 
@@ -26,13 +30,26 @@ def _parse_clock(value: str, settings: Settings) -> datetime:
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     """Start every configured adapter (the console when no platform is configured)."""
+    from storage.migrate import early_upgrade
+
+    # A SQLite file behind the migrations is migrated by a child process from now on, while this
+    # one imports the rest of the bot (most of its start), instead of after it.
+    upgrading = await early_upgrade(settings.database_url)
     from idearoom.runtime import Worker
 
     clock: Clock = ManualClock(_parse_clock(args.clock, settings)) if args.clock else SystemClock()
-    return await Worker(settings, clock, role=args.role, with_console=args.console).run()
+    try:
+        worker = Worker(settings, clock, role=args.role, with_console=args.console)
+    except BaseException:
+        if upgrading is not None:
+            await upgrading.finish()
+        raise
+    return await worker.run(upgrading)
 
 
 async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -44,6 +61,7 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 async def admin_grant(settings: Settings, args: argparse.Namespace) -> int:
     """Give (or take back) the organizer role of `platform:user-id`."""
     from bot.people import set_organizer
+    from idearoom.settings import handle_platforms
     from storage.db import Database
 
     platform, sep, external_id = args.who.partition(":")
@@ -258,6 +276,8 @@ async def web_link(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from idearoom.settings import PLUGINS
+
     parser = argparse.ArgumentParser(prog="idearoom", description="The idea-room bot of the innovation office.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -341,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from idearoom.settings import AppSettings, configured_platforms
+
     try:
         settings = AppSettings()
         from bot.points.rules import load_rules
@@ -359,15 +381,18 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Its one warning ("building the font cache") is no advice for the bot's user; bot.charts says when Hangul is missing.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
-    from idearoom.runtime import SetupError
-
     try:
         return asyncio.run(args.handler(settings, args))
-    except SetupError as error:
-        print(f"cannot start: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        # Imported only now: `run` starts its migrations before it imports the runtime (see run_bot).
+        from idearoom.runtime import SetupError
+
+        if not isinstance(error, SetupError):
+            raise
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from bot.business_days import look_up_in_background
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.ports import Adapter, AdapterPlugin, Clock
@@ -17,6 +19,7 @@ from idearoom.observability import Observability
 from idearoom.settings import configured_platforms, fallback_platform
 from idearoom.wiring import App, build_app
 from scheduler.leader import Leadership, asyncpg_dsn
+from storage.migrate import Upgrade
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +38,19 @@ def platform_adapters(app: App, plugins: list[AdapterPlugin] | None = None) -> l
     return [plugin.create(app) for plugin in configured_platforms(app.settings, plugins)]
 
 
-async def prepare_in_turn(app: App) -> None:
+async def prepare_in_turn(
+    app: App, meanwhile: Callable[[], None] | None = None, upgrading: Upgrade | None = None
+) -> None:
     """`app.prepare()` under a PostgreSQL advisory lock, so workers started at once do it one by one."""
     if app.settings.is_sqlite:
-        await app.prepare()
+        await app.prepare(meanwhile=meanwhile, upgrading=upgrading)
         return
     import asyncpg
 
     connection = await asyncpg.connect(asyncpg_dsn(app.settings.database_url), timeout=10)
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", PREPARE_LOCK_KEY)
-        await app.prepare()
+        await app.prepare(meanwhile=meanwhile, upgrading=upgrading)
     finally:
         await connection.close()  # the lock goes with the connection
 
@@ -64,20 +69,38 @@ class Worker:
         self.scheduler: Any = None
         self.leadership: Leadership | None = None
 
-    async def run(self) -> int:
+    async def run(self, upgrading: Upgrade | None = None) -> int:
+        """Run until stopped; `upgrading` is a migration already under way (`storage.migrate.early_upgrade`)."""
         app = self.app
-        # The Korean analyser takes seconds to build: it starts now, in its own process, so the
-        # first /topic pick finds it ready and nothing waits for it.
-        ranker.start()
-        await prepare_in_turn(app)
-        try:
-            self._build_adapters()
-        except Exception as error:
+        # The scheduler's first business-day sum needs them; the child that works them out runs meanwhile.
+        look_up_in_background(app.clock.now().astimezone(app.settings.tz).year)
+        built: list[Exception | None] = []
+
+        def build() -> None:
+            if built:
+                return
+            try:
+                self._build_adapters()
+            except Exception as error:  # raised once the migrations are done, not in their midst
+                built.append(error)
+            else:
+                built.append(None)
+
+        # The platforms' SDKs are imported (building the adapters) while migrations run in their
+        # own process, if any do: the two take the two cores instead of one after the other.
+        await prepare_in_turn(app, meanwhile=build, upgrading=upgrading)
+        if not built:
+            build()
+        if built[0] is not None:
             await app.close()
-            raise SetupError(str(error)) from error
+            raise SetupError(str(built[0])) from built[0]
         stop = asyncio.Event()
         try:
             await self._start()
+            # The Korean analyser takes seconds to build: it starts in its own process once the bot
+            # is ready (not before: its imports would slow the start on a busy machine), so the
+            # first /topic pick finds it built and nothing waits for it.
+            ranker.start()
             if self.console is not None:
                 await self.console.run()
             else:

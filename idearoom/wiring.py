@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.registry import registry
 from idearoom.http import HttpServer
 from idearoom.settings import configured_platforms, handle_platforms
 from storage.db import Database
-from storage.migrate import is_current
+from storage.migrate import Upgrade, is_current, upgrade_in_child
 
 log = logging.getLogger(__name__)
 SQLITE_IDLE_POLL = 300.0  # seconds an idle sender waits between looks at the outbox on SQLite
@@ -57,13 +58,19 @@ class App:
         self.gateways[gateway.platform] = gateway
         self.sender.gateways[gateway.platform] = gateway
 
-    async def prepare(self, *, migrate: bool = True) -> None:
-        """Bring the schema up to date and load the demo organisation into an empty database."""
-        if migrate:
-            if not await is_current(self.db.engine):
-                from storage.migrate import upgrade  # Alembic, only when there is something to do
+    async def prepare(
+        self, *, migrate: bool = True, meanwhile: Callable[[], None] | None = None, upgrading: Upgrade | None = None
+    ) -> None:
+        """Bring the schema up to date and load the demo organisation into an empty database.
 
-                await asyncio.to_thread(upgrade, self.settings.database_url)
+        `meanwhile` is called while the migrations run in their child process, if they run;
+        `upgrading` is that child when it was started already (`storage.migrate.early_upgrade`).
+        """
+        if migrate:
+            if upgrading is not None:
+                await upgrading.finish(meanwhile)
+            if not await is_current(self.db.engine):
+                await upgrade_in_child(self.settings.database_url, meanwhile)
         else:
             async with self.db.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)

@@ -188,11 +188,7 @@ class Core:
         try:
             try:
                 async with session.begin_nested():
-                    ctx = await self._begin(session, event)
-                    if ctx is None:
-                        return Outcome(duplicate=True)
-                    answer = await self._dispatch(ctx, event)
-                    return Outcome(toast=answer.toast, handled_at=ctx.now())
+                    return await self._run(session, event)
             except UserError as error:
                 async with session.begin_nested():
                     return await self._refuse(session, event, error)
@@ -265,15 +261,19 @@ class Core:
     async def _handle_once(self, event: Incoming) -> Outcome:
         try:
             async with self.db.session() as session:
-                ctx = await self._begin(session, event)
-                if ctx is None:
-                    return Outcome(duplicate=True)
-                answer = await self._dispatch(ctx, event)
-                return Outcome(toast=answer.toast, handled_at=ctx.now())
+                return await self._run(session, event)
         except UserError as error:
             # The failed attempt is rolled back whole; the refusal is recorded on its own.
             async with self.db.session() as session:
                 return await self._refuse(session, event, error)
+
+    async def _run(self, session: AsyncSession, event: Incoming) -> Outcome:
+        """Claim the event and dispatch it in `session`; a duplicate changes nothing."""
+        ctx = await self._begin(session, event)
+        if ctx is None:
+            return Outcome(duplicate=True)
+        answer = await self._dispatch(ctx, event)
+        return Outcome(toast=answer.toast, handled_at=ctx.now())
 
     async def _refuse(self, session: AsyncSession, event: Incoming, error: UserError) -> Outcome:
         ctx = await self._begin(session, event)

@@ -26,6 +26,49 @@ CLAIM_LOCK_KEY = 0x1DEA_0B0C
 # Leases run for a minute: looking for lapsed ones this often, not in every round, loses nothing.
 RECLAIM_EVERY_SECONDS = 5.0
 
+# Built once, values as parameters: building a statement and its cache key cost about as much CPU
+# as running it (0.3 of 0.7 ms for the candidates), in every round of every sender (issue 18).
+_DUE = (
+    select(OutboxMessage)
+    .where(
+        col(OutboxMessage.state) == OutboxState.pending,
+        col(OutboxMessage.platform).in_(sa.bindparam("platforms", expanding=True)),
+        col(OutboxMessage.next_attempt_at) <= sa.bindparam("now"),
+    )
+    .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+    .limit(sa.bindparam("limit"))
+)
+_CLAIM_LOCK = select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK_KEY))
+_DUE_SKIPPING_LOCKED = _DUE.with_for_update(skip_locked=True)
+# Eight columns: more than sqlmodel's select() is typed for, so SQLAlchemy's, on the session's connection.
+_RECENT = (
+    sa.select(
+        col(OutboxMessage.id),
+        col(OutboxMessage.platform),
+        col(OutboxMessage.dest_kind),
+        col(OutboxMessage.dest_id),
+        col(OutboxMessage.kind),
+        col(OutboxMessage.state),
+        col(OutboxMessage.claimed_at),
+        col(OutboxMessage.sent_at),
+    )
+    .where(
+        # A send claimed earlier may have reached the platform (or be on its way) since.
+        sa.or_(
+            col(OutboxMessage.claimed_at) >= sa.bindparam("since"),
+            col(OutboxMessage.sent_at) >= sa.bindparam("since"),
+            col(OutboxMessage.state) == OutboxState.sending,
+        ),
+        col(OutboxMessage.platform).in_(sa.bindparam("platforms", expanding=True)),
+    )
+    .order_by(col(OutboxMessage.claimed_at))
+)
+_SOONEST = select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
+    col(OutboxMessage.state) == OutboxState.pending,
+    col(OutboxMessage.platform).in_(sa.bindparam("platforms", expanding=True)),
+    col(OutboxMessage.next_attempt_at) > sa.bindparam("now"),
+)
+
 
 @dataclass
 class Round:
@@ -75,37 +118,19 @@ class Claims:
         async with worker.db.session() as session:
             postgres = worker.db.dialect == "postgresql"
             if postgres:
-                await session.exec(select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+                await session.exec(_CLAIM_LOCK)
             if self._reclaimed_at is None or (now - self._reclaimed_at).total_seconds() >= RECLAIM_EVERY_SECONDS:
                 await self._reclaim_stale(session, now)
                 self._reclaimed_at = now
             limits = self.limits()
             budget = await self._recent_budget(session, limits, now)
-            query = (
-                select(OutboxMessage)
-                .where(
-                    col(OutboxMessage.state) == OutboxState.pending,
-                    col(OutboxMessage.platform).in_(platforms),
-                    col(OutboxMessage.next_attempt_at) <= now,
-                )
-                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-                .limit(limit)
-            )
-            if postgres:
-                query = query.with_for_update(skip_locked=True)
-            candidates = list((await session.exec(query)).all())
+            query = _DUE_SKIPPING_LOCKED if postgres else _DUE
+            values = {"platforms": platforms, "now": now}
+            candidates = list((await session.exec(query, params={**values, "limit": limit})).all())
             found = Round(full=len(candidates) >= limit)
             found.claimed = await self._choose(session, candidates, budget, now, horizon, found.planned)
             await session.flush()
-            soonest = (
-                await session.exec(
-                    select(sa.func.min(col(OutboxMessage.next_attempt_at))).where(
-                        col(OutboxMessage.state) == OutboxState.pending,
-                        col(OutboxMessage.platform).in_(platforms),
-                        col(OutboxMessage.next_attempt_at) > now,
-                    )
-                )
-            ).one()
+            soonest = (await session.exec(_SOONEST, params=values)).one()
         # Only once committed: a claim that did not commit is no one's, and the next round takes it.
         worker.under_way(found.claimed, now)
         due = [t for t in (soonest,) if t is not None]
@@ -153,32 +178,8 @@ class Claims:
         if longest <= 0:
             return budget
         since = now - timedelta(seconds=longest + budget.margin)
-        # Eight columns: more than sqlmodel's select() is typed for, so SQLAlchemy's, on the session's connection.
         connection = await session.connection()
-        rows = (
-            await connection.execute(
-                sa.select(
-                    col(OutboxMessage.id),
-                    col(OutboxMessage.platform),
-                    col(OutboxMessage.dest_kind),
-                    col(OutboxMessage.dest_id),
-                    col(OutboxMessage.kind),
-                    col(OutboxMessage.state),
-                    col(OutboxMessage.claimed_at),
-                    col(OutboxMessage.sent_at),
-                )
-                .where(
-                    # A send claimed earlier may have reached the platform (or be on its way) since.
-                    sa.or_(
-                        col(OutboxMessage.claimed_at) >= since,
-                        col(OutboxMessage.sent_at) >= since,
-                        col(OutboxMessage.state) == OutboxState.sending,
-                    ),
-                    col(OutboxMessage.platform).in_(list(limits)),
-                )
-                .order_by(col(OutboxMessage.claimed_at))
-            )
-        ).all()
+        rows = (await connection.execute(_RECENT, {"since": since, "platforms": list(limits)})).all()
         finished = self.worker.finished
         for old in [i for i, t in finished.items() if t < since]:
             del finished[old]

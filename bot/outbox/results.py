@@ -26,6 +26,10 @@ from storage.tables import MessageLink, OutboxMessage, OutboxState
 log = logging.getLogger(__name__)
 
 
+# Built once (as the claims' statements): the entries whose outcomes a flush writes.
+_BY_IDS = select(OutboxMessage).where(col(OutboxMessage.id).in_(sa.bindparam("ids", expanding=True)))
+
+
 def backoff(attempts: int) -> float:
     """Seconds before the next try of an entry that failed `attempts` times."""
     return min(2.0**attempts, 300.0)
@@ -96,10 +100,7 @@ class Results:
     async def _write(self, batch: list[tuple[OutboxMessage, SendResult | DeliveryError, datetime]]) -> None:
         async with self.worker.db.session() as session:
             ids = [entry_id(entry) for entry, _, _ in batch]
-            rows = {
-                row.id: row
-                for row in (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))).all()
-            }
+            rows = {row.id: row for row in (await session.exec(_BY_IDS, params={"ids": ids})).all()}
             for entry, outcome, at in batch:
                 row = rows.get(entry_id(entry))
                 if row is None:

@@ -11,6 +11,7 @@ import pytest
 
 from tests import templates
 from tests.harness import Story, test_settings
+from tests.ops import forked_workers
 
 POSTGRES_URL = os.environ.get("IDEAROOM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -97,6 +98,12 @@ def postgres_url(postgres_available: bool) -> Iterator[str]:
 def _drop_postgres_templates() -> Iterator[None]:
     yield
     asyncio.run(templates.drop_postgres_templates(POSTGRES_URL))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_forkserver() -> Iterator[None]:
+    yield
+    forked_workers.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

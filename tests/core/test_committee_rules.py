@@ -242,17 +242,16 @@ async def test_an_agenda_with_no_members_or_no_proposals_tells_the_organizer(clo
 def test_the_minutes_export_as_csv_and_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     from bot.ports import ManualClock
     from idearoom.cli import main
-    from idearoom.wiring import build_app
     from tests.harness import test_settings
     from tests.scheduler.clocked import seoul
+    from tests.templates import prepared_app
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("IDEAROOM_DATABASE_URL", url)
     monkeypatch.setenv("IDEAROOM_LOCALE", "ko")
 
     async def quarter() -> None:
-        app = build_app(test_settings(url), ManualClock(seoul("2026-03-31T08:00")))
-        await app.prepare(migrate=True)
+        app = await prepared_app(test_settings(url), ManualClock(seoul("2026-03-31T08:00")), migrate=True)
         await app.close()
         clocked = await started(url)
         try:

@@ -15,14 +15,13 @@ from storage.db import Database
 from storage.tables import InboxEvent, InboxState
 from tests.adapters.slack.stand import eventually
 from tests.harness import test_settings
+from tests.templates import prepared_app
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    from idearoom.wiring import build_app
-
-    app = build_app(test_settings(database_url))
-    await app.prepare()
+    # A copy of a prepared database: the schema create_all builds, which the migrations match (test_migrations.py).
+    app = await prepared_app(test_settings(database_url))
     yield app.db
     await app.close()
 

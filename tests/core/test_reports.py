@@ -87,11 +87,10 @@ def test_report_xlsx_from_the_command_line(tmp_path: Path, monkeypatch, capsys) 
     monkeypatch.setenv("IDEAROOM_LOCALE", "ko")
 
     async def fill() -> None:
-        from idearoom.wiring import build_app
+        from tests.templates import prepared_app
 
         clock = ManualClock(datetime(2026, 11, 10, 10, 0, tzinfo=SEOUL))
-        app = build_app(test_settings(url), clock)
-        await app.prepare(migrate=True)
+        app = await prepared_app(test_settings(url), clock, migrate=True)  # a copy of a migrated database
         await app.close()
         story = await Story.start(test_settings(url), clock)
         try:

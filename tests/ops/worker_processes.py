@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 import aiohttp
 
 from tests.commands import IDEAROOM, command_env
+from tests.ops import forked_workers
+from tests.ops.forked_workers import ForkedProcess
 
 T = TypeVar("T")
 
@@ -87,7 +89,7 @@ class WorkerProcess:
 
     name: str
     port: int
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedProcess
     log_path: Path
 
     @classmethod
@@ -97,10 +99,15 @@ class WorkerProcess:
         """Start a worker; `port` lets a restarted worker take the address its predecessor had."""
         port = port or free_port()
         log_path = cwd / f"{name}.log"
+        worker_env = command_env(env) | {"IDEAROOM_HTTP_HOST": "127.0.0.1", "IDEAROOM_HTTP_PORT": str(port)}
+        if not forked_workers.EXEC:
+            log_path.write_bytes(b"")
+            process = forked_workers.start(["run", "--role", role], worker_env, cwd, log_path)
+            return cls(name, port, process, log_path)
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [*IDEAROOM, "run", "--role", role],
-                env=command_env(env) | {"IDEAROOM_HTTP_HOST": "127.0.0.1", "IDEAROOM_HTTP_PORT": str(port)},
+                env=worker_env,
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -16,6 +16,17 @@ from tests.ops import forked_workers
 POSTGRES_URL = os.environ.get("IDEAROOM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Write the project's bytecode once, as an installation has it: with PYTHONDONTWRITEBYTECODE set, every
+    `idearoom run` the process tests start (and its migrations' child) would compile ~150 modules from source."""
+    import compileall
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for package in ("adapters", "bot", "idearoom", "scheduler", "storage", "web"):
+        compileall.compile_dir(root / package, quiet=1)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On an xdist worker under `--dist loadgroup`, give each grouped test the `@group` suffix the scheduler reads.

@@ -34,7 +34,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision`; blocking, so call it off the event loop."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    config.attributes["upgrade_only"] = True  # see migrations/env.py
+    command.upgrade(config, revision)
 
 
 class Upgrade:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import pkgutil
 import platform
+import resource
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HELPERS = {"common", "counts", "data"}  # modules the benchmarks share, not benchmarks themselves
@@ -54,6 +56,21 @@ def machine() -> str:
     )
 
 
+def speed() -> str:
+    """How fast this shared host runs Python right now: the same machine has given start-up figures 1.5x
+    apart within an hour at the same load average, so each benchmark prints this beside its figures."""
+    started = time.process_time()
+    total = 0
+    for n in range(5_000_000):
+        total += n
+    loop = time.process_time() - started
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", "import sqlalchemy.orm, aiohttp"], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    imports = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return f"host speed: 5M Python additions {loop:.2f} s, importing SQLAlchemy and aiohttp {imports:.2f} s of CPU"
+
+
 def load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -68,7 +85,7 @@ def main(argv: list[str]) -> int:
     worst = 0
     print(machine(), flush=True)
     for name in names:
-        print(f"=== bench.{name} ({load()}) ===", flush=True)
+        print(f"=== bench.{name} ({load()}; {speed()}) ===", flush=True)
         worst = max(worst, subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode)
     return worst
 

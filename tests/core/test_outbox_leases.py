@@ -91,9 +91,10 @@ async def test_a_stopped_senders_entry_is_taken_back_after_the_lease_and_sent_on
         await asyncio.gather(killed, return_exceptions=True)
 
         alive = RecordingGateway()
-        restarted = Sender(other_db, {"test": alive}, clock, "restarted", settings)
-        assert await restarted.drain() == 0  # the lease still holds: the killed worker might be mid-send
+        early = Sender(other_db, {"test": alive}, clock, "early", settings)
+        assert await early.drain() == 0  # the lease still holds: the killed worker might be mid-send
         await asyncio.sleep(LEASE_SECONDS + 0.2)
+        restarted = Sender(other_db, {"test": alive}, clock, "restarted", settings)
         assert await restarted.drain() == 1
         assert await restarted.drain() == 0
 

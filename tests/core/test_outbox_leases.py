@@ -6,10 +6,10 @@ import asyncio
 
 from bot.messages import Destination, Outgoing, SendResult
 from bot.outbox.sender import Sender
-from bot.ports import SystemClock
+from bot.ports import ManualClock, SystemClock
 from storage.db import Database
 from storage.tables import OutboxState
-from tests.core.test_outbox import entries, put
+from tests.core.test_outbox import T0, StalledGateway, entries, put
 from tests.harness import RecordingGateway, test_settings
 from tests.templates import prepared_app
 
@@ -103,4 +103,33 @@ async def test_a_stopped_senders_entry_is_taken_back_after_the_lease_and_sent_on
         assert (row.id, row.state, row.attempts, row.claimed_by) == (entry_id, OutboxState.sent, 1, "restarted")
     finally:
         await other_db.dispose()
+        await app.close()
+
+
+async def test_a_late_answer_does_not_overwrite_what_the_worker_that_took_over_recorded(sqlite_url: str) -> None:
+    # A clock that only moves when told: the lease lapses with no renewal (the worker looks dead).
+    clock = ManualClock(T0)
+    settings = test_settings(sqlite_url)
+    app = await prepared_app(settings, clock)
+    try:
+        await put(app.db, "room-1", "늦은 답")
+        stalled = StalledGateway()
+        late = Sender(app.db, {"test": stalled}, clock, "late", settings)
+        sending = asyncio.create_task(late.drain())
+        await asyncio.wait_for(stalled.started.wait(), 10)
+        clock.advance(seconds=settings.send_lease_seconds + 1)
+        other = RecordingGateway()
+        assert await Sender(app.db, {"test": other}, clock, "took-over", settings).drain() == 1
+        stalled.answer.set()
+        assert await asyncio.wait_for(sending, 10) == 1
+
+        [row] = await entries(app.db)
+        assert [s.text for s in other.sent] == ["늦은 답"]
+        assert (row.state, row.attempts, row.claimed_by, row.platform_message_id) == (
+            OutboxState.sent,
+            1,
+            "took-over",
+            other.sent[0].message_id,
+        )
+    finally:
         await app.close()

@@ -103,13 +103,27 @@ class Results:
             rows = {row.id: row for row in (await session.exec(_BY_IDS, params={"ids": ids})).all()}
             for entry, outcome, at in batch:
                 row = rows.get(entry_id(entry))
-                if row is None:
+                if row is None or self._taken_over(row, outcome):
                     continue
                 if isinstance(outcome, SendResult):
                     await self._sent(session, row, outcome, at)
                 else:
                     await self._failed(session, row, outcome, at)
                 session.add(row)
+
+    def _taken_over(self, row: OutboxMessage, outcome: SendResult | DeliveryError) -> bool:
+        """Another worker took the entry back (this one's lease lapsed): its outcome is that worker's
+        to write, except a delivery it would otherwise repeat or leave unrecorded."""
+        if row.claimed_by == self.worker.worker_id:
+            return False
+        log.warning(
+            "outbox entry %s was taken over by %s while %s sent it (%s)",
+            row.id,
+            row.claimed_by,
+            self.worker.worker_id,
+            "delivered" if isinstance(outcome, SendResult) else "not delivered",
+        )
+        return not isinstance(outcome, SendResult) or row.state == OutboxState.sent
 
     async def _sent(self, session: AsyncSession, row: OutboxMessage, result: SendResult, now: datetime) -> None:
         """Delivered: remember the platform's message id, settle what it stood for, send its follow-up."""

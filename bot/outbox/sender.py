@@ -12,6 +12,7 @@ from typing import Any
 from bot.config import Settings
 from bot.outbox.claims import Claims, Round
 from bot.outbox.delivery import deliver_batch
+from bot.outbox.leases import Leases
 from bot.outbox.results import Results
 from bot.outbox.worker import Draw, Worker
 from bot.ports import ChatGateway, Clock, ManualClock, PlatformLimits
@@ -46,6 +47,7 @@ class Sender:
             draw,
         )
         self.claims = Claims(self.worker)
+        self.leases = Leases(self.worker)
         self.results = Results(self.worker, self.notify)
         self.wakeup = asyncio.Event()
         self.stopping = False
@@ -117,6 +119,7 @@ class Sender:
                 except Exception:  # keep the loop alive; the entries stay pending and are retried
                     log.exception("outbox claim failed")
                 if round_.claimed:
+                    self.leases.keep()
                     task = asyncio.create_task(self._deliver(round_), name="outbox-delivery")
                     deliveries.add(task)
                     task.add_done_callback(deliveries.discard)
@@ -125,6 +128,7 @@ class Sender:
         finally:
             if deliveries:
                 await asyncio.gather(*deliveries, return_exceptions=True)
+            await self.leases.close()
 
     async def _pause(self, round_: Round, deliveries: set[asyncio.Task[int]], idle_seconds: float) -> None:
         """Until the next round: once this one's sends have all left when more is due soon, else
@@ -168,7 +172,9 @@ class Sender:
             round_ = await self.claims.claim(limit)
             self._next_due = round_.next_due
             if not round_.claimed:
+                await self.leases.close()
                 return delivered
+            self.leases.keep()
             try:
                 delivered += await deliver_batch(
                     self.worker, round_.claimed, round_.planned, self.results.record, self.claims.release

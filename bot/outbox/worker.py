@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,8 @@ class Worker:
     # Entries this worker claimed and has not heard back about yet, by destination: a later round
     # leaves their destination alone (its order) and counts them as sent as late as can be.
     in_flight: dict[int, tuple[DestKey, datetime]] = field(default_factory=dict)
+    # Set while nothing is in flight: the lease renewal stops then.
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def held(self, key: DestKey, now: datetime) -> datetime | None:
         """Until when the destination asked to wait, if it still does."""
@@ -57,7 +60,7 @@ class Worker:
         return until if until is not None and until > now else None
 
     def lease(self, entry: OutboxMessage, now: datetime) -> None:
-        """Claim an entry for this worker; another takes it back once the lease runs out."""
+        """Claim an entry for this worker; another takes it back once the lease runs out unrenewed (`leases`)."""
         entry.state = OutboxState.sending
         entry.claimed_by = self.worker_id
         entry.claimed_at = now
@@ -67,12 +70,16 @@ class Worker:
         for entry in entries:
             if entry.id is not None:
                 self.in_flight[entry.id] = ((entry.platform, entry.dest_kind, entry.dest_id), now)
+        if self.in_flight:
+            self.idle.clear()
 
     def landed(self, entries: list[OutboxMessage]) -> None:
         """These entries are no longer under way (sent, failed or given back)."""
         for entry in entries:
             if entry.id is not None:
                 self.in_flight.pop(entry.id, None)
+        if not self.in_flight:
+            self.idle.set()
 
     def busy_destinations(self) -> set[DestKey]:
         """Destinations with an entry of this worker under way (each leaves `in_flight` when it lands)."""

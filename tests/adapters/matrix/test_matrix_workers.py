@@ -56,6 +56,8 @@ async def test_workers_sync_one_at_a_time_and_a_killed_syncer_loses_and_doubles_
             "MATRIX_ACCESS_TOKEN": bot.access_token,
             "IDEAROOM_MATRIX_SYNC_TIMEOUT_SECONDS": "1",
             "IDEAROOM_MATRIX_ROOM_MAX_PER_SECOND": "20",
+            # Live workers renew their leases: a short one only makes the dead worker's claims come back sooner.
+            "IDEAROOM_SEND_LEASE_SECONDS": "5",
         }
     )
     workers = [WorkerProcess.start(f"w{n}", env, tmp_path, role="web") for n in range(WORKERS)]
@@ -100,7 +102,7 @@ async def test_workers_sync_one_at_a_time_and_a_killed_syncer_loses_and_doubles_
         assert syncing(survivors, bot.user_id) == [second]
         # The worker that took over confirms what it recorded (its sender, or the standby's, sends it).
         # Every idea of the burst is confirmed; one the dead worker had handed to Synapse may come twice.
-        # What the dead worker had claimed waits out its 60 s lease first, on a loaded host well over a minute.
+        # What the dead worker had claimed waits out its lease (5 s) first.
         wanted = set(range(2, BURST + 1 + 1))
         confirmations = await eventually(
             lambda: _confirmations(minji, room, bot.user_id, wanted), 180, "every idea of the burst is confirmed"

@@ -43,6 +43,7 @@ import aiohttp
 import psutil
 
 from bench.overhead import Replies, wait_for_replies
+from tests.commands import PACKAGES, ROOT, write_bytecode
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -265,22 +266,17 @@ def seconds(value: float | None) -> str:
     return f"{value:.2f} s" if value is not None else "never"
 
 
-PACKAGES = ("adapters", "bot", "idearoom", "scheduler", "storage", "web")
-
-
 def compile_project(from_source: bool) -> None:
-    """Write the bytecode an installation would have (py_compile writes it whatever PYTHONDONTWRITEBYTECODE says),
-    or remove the project's so that each process compiles its modules from source."""
-    import compileall
+    """Write the bytecode an installation would have, or remove the project's so that each process compiles
+    its modules from source."""
     import shutil
 
-    root = Path(__file__).resolve().parent.parent
+    if not from_source:
+        write_bytecode()
+        return
     for package in PACKAGES:
-        if from_source:
-            for cache in (root / package).rglob("__pycache__"):
-                shutil.rmtree(cache, ignore_errors=True)
-        else:
-            compileall.compile_dir(root / package, quiet=1)
+        for cache in (ROOT / package).rglob("__pycache__"):
+            shutil.rmtree(cache, ignore_errors=True)
 
 
 async def run(idle: float, from_source: bool = False) -> None:

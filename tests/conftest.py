@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests import templates
+from tests.commands import write_bytecode
 from tests.harness import Story, test_settings
 from tests.ops import forked_workers
 
@@ -17,14 +18,8 @@ POSTGRES_URL = os.environ.get("IDEAROOM_TEST_POSTGRES_URL", "postgresql+asyncpg:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Write the project's bytecode once, as an installation has it: with PYTHONDONTWRITEBYTECODE set, every
-    `idearoom run` the process tests start (and its migrations' child) would compile ~150 modules from source."""
-    import compileall
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    for package in ("adapters", "bot", "idearoom", "scheduler", "storage", "web"):
-        compileall.compile_dir(root / package, quiet=1)
+    """The project's bytecode, once, for the `idearoom run` processes the tests start."""
+    write_bytecode()
 
 
 @pytest.hookimpl(trylast=True)

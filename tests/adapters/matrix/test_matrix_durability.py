@@ -67,9 +67,7 @@ async def test_a_worker_stopped_in_the_middle_of_a_burst_loses_and_doubles_nothi
             "IDEAROOM_MATRIX_SYNC_TIMEOUT_SECONDS": "1",
             "IDEAROOM_MATRIX_ROOM_MAX_PER_SECOND": "20",
             # What the stopped worker had claimed is sent by the restarted one once this lease is over, not
-            # after the 60 s default. Safe here: one worker runs at a time, so no live worker's slow send is
-            # taken back (with two live workers a send slower than the lease is sent twice: the lease is
-            # never renewed; test_matrix_workers.py keeps the default for that reason).
+            # after the 60 s default (a live worker renews its leases, so a short one takes nothing from it).
             "IDEAROOM_SEND_LEASE_SECONDS": "10",
         }
     )
